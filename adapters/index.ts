@@ -1,0 +1,12 @@
+/**
+ * Every adapter the hub knows, in one visible place: name, options schema and factory.
+ * The core never imports an adapter; the CLI hands this registry to the hub.
+ */
+import type { AdapterRegistry } from '../src/core/adapter.ts';
+import { fileSink } from './file/index.ts';
+import { webhookSink } from './webhook/index.ts';
+
+export const adapters: AdapterRegistry = {
+  sinks: [fileSink, webhookSink],
+  sources: [],
+};

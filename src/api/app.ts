@@ -1,0 +1,35 @@
+import express, { type Express } from 'express';
+import { NotFoundError } from '../core/errors.ts';
+import type { Hub } from '../hub.ts';
+import { authenticate } from './context.ts';
+import { errorHandler } from './problem.ts';
+import { healthRouter } from './routers/health.ts';
+import { ingestRouter } from './routers/ingest.ts';
+import { messagesRouter } from './routers/messages.ts';
+import { recordsRouter } from './routers/records.ts';
+import { tokensRouter } from './routers/tokens.ts';
+
+/**
+ * The hub's HTTP app. No listen() here: the CLI listens, tests use supertest.
+ * Body parsers are mounted on the hub's own paths only (Node-RED mounts its own elsewhere).
+ */
+export function createApp(hub: Hub): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(healthRouter(hub));
+
+  const api = express.Router();
+  api.use(authenticate(hub));
+  // The ingest router reads raw bytes itself (to keep bad input); the rest take JSON.
+  api.use(ingestRouter(hub));
+  api.use(express.json({ limit: hub.config.limits?.bodyBytes ?? 5 * 1024 * 1024, type: ['application/json', 'application/*+json'] }));
+  api.use(messagesRouter(hub));
+  api.use(recordsRouter(hub));
+  api.use(tokensRouter(hub));
+  api.use((req, _res, next) => next(new NotFoundError(`no API endpoint ${req.method} ${req.baseUrl}${req.path}`)));
+  app.use('/api/v1', api);
+  app.use('/api', (req, _res, next) => next(new NotFoundError(`no API endpoint ${req.method} ${req.originalUrl.split('?')[0]}`)));
+  app.use(errorHandler(hub.logger));
+  return app;
+}

@@ -1,0 +1,89 @@
+import express, { type ErrorRequestHandler, type Router } from 'express';
+import { BadRequestError, isHubError, SchemaValidationError, type HubError, type Violation } from '../../core/errors.ts';
+import type { Hub } from '../../hub.ts';
+import { decodeJson } from '../../pipeline/decode.ts';
+import { asyncHandler, param, scope } from '../context.ts';
+import { fromBodyParserError, problemOf, sendProblem } from '../problem.ts';
+
+/**
+ * POST /api/v1/ingest/{sourceId}/{entity}: one record or an array, in the source's own format.
+ * Whatever arrives is kept: bad input becomes a rejected message before the error is answered.
+ */
+export function ingestRouter(hub: Hub): Router {
+  const r = express.Router();
+  const limits = hub.config.limits ?? {};
+  const bodyLimit = limits.bodyBytes ?? 5 * 1024 * 1024;
+  const maxRecords = limits.recordsPerRequest ?? 5000;
+
+  const keepRejected = async (sourceId: string, entity: string, raw: Buffer | null, contentType: string | null, e: HubError) => {
+    const m = await hub.pipeline.rejectRaw(sourceId, entity, raw, contentType, e);
+    return m.id;
+  };
+
+  const path = '/ingest/:sourceId/:entity';
+  r.post(
+    path,
+    scope((req) => `ingest:${param(req, 'sourceId')}`),
+    express.raw({ type: () => true, limit: bodyLimit }),
+    asyncHandler(async (req, res) => {
+      const sourceId = param(req, 'sourceId');
+      const entity = param(req, 'entity');
+      const contentType = req.headers['content-type'] ?? null;
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      let records: unknown[];
+      let isArray = false;
+      try {
+        hub.pipeline.checkTarget(sourceId, entity);
+        const { value } = decodeJson(raw, contentType ?? undefined);
+        isArray = Array.isArray(value);
+        records = isArray ? (value as unknown[]) : [value];
+        if (records.length === 0) throw new BadRequestError('the array is empty: send at least one record');
+        if (records.length > maxRecords) throw new BadRequestError(`${records.length} records in one request; at most ${maxRecords}`);
+      } catch (e) {
+        if (!isHubError(e)) throw e;
+        const messageId = await keepRejected(sourceId, entity, raw.length ? raw : null, contentType, e);
+        sendProblem(res, problemOf(e, req.originalUrl, { messageId }));
+        return;
+      }
+      const results = await hub.pipeline.ingest(sourceId, entity, records, contentType);
+      const rejected = results.filter((x) => x.status === 'rejected');
+      const messages = results.map((x) => ({
+        index: x.index,
+        messageId: x.messageId,
+        status: x.status,
+        duplicate: x.duplicate,
+        ...(x.recordId ? { recordId: x.recordId, version: x.version } : {}),
+        ...(x.error ? { error: { code: x.error.code, detail: x.error.detail } } : {}),
+      }));
+      if (rejected.length === 0) {
+        res.status(202).json({ accepted: results.length, messages });
+        return;
+      }
+      const violations: Violation[] = rejected.flatMap((x) => (x.error?.violations ?? []).map((v) => ({ ...v, path: (isArray ? `/${x.index}` : '') + v.path })));
+      const first = rejected[0]!.error!;
+      const detail =
+        rejected.length === 1 && !isArray
+          ? first.detail
+          : `${rejected.length} of ${results.length} records were rejected (the others were accepted); see messages[].error`;
+      const err = new SchemaValidationError(detail, { violations });
+      sendProblem(res, {
+        ...problemOf(err, req.originalUrl),
+        status: rejected.length === 1 && first.code === 'HUB_ERR_FORBIDDEN' ? 403 : 422,
+        code: rejected.length === 1 ? first.code : err.code,
+        accepted: results.length - rejected.length,
+        messages,
+      });
+    }),
+  );
+
+  // Body-parser failures (too large, aborted) reach here: keep what can be kept, then answer.
+  const onBodyError: ErrorRequestHandler = (err, req, res, next) => {
+    const e = isHubError(err) ? undefined : fromBodyParserError(err as object);
+    if (!e) return next(err);
+    keepRejected(param(req, 'sourceId'), param(req, 'entity'), null, req.headers['content-type'] ?? null, e)
+      .then((messageId) => sendProblem(res, problemOf(e, req.originalUrl, { messageId })))
+      .catch(next);
+  };
+  r.use(path, onBodyError);
+  return r;
+}

@@ -1,0 +1,88 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { BadRequestError, ForbiddenError, UnauthorizedError } from '../core/errors.ts';
+import { sha256Hex, uuidv7 } from '../core/ids.ts';
+import type { Store } from '../store/types.ts';
+
+/**
+ * Scopes: `admin` (everything), `metrics` (GET /metrics), `ingest:<sourceId>` or `ingest:*`, `read:<entity>` or `read:*`.
+ */
+export interface Principal {
+  tokenId: string;
+  name: string;
+  scopes: readonly string[];
+}
+
+const SCOPE = /^(admin|metrics|ingest:(\*|[a-z0-9][a-z0-9_-]*)|read:(\*|[a-z0-9][a-z0-9-]*))$/;
+const ENV_ADMIN_NAME = 'admin (HUB_ADMIN_TOKEN)';
+const GENERATED_ADMIN_NAME = 'admin (generated at first start)';
+
+export function hashToken(token: string): string {
+  return sha256Hex(`study-hub-token:${token}`);
+}
+
+export function newTokenValue(): string {
+  return `shub_${randomBytes(24).toString('base64url')}`;
+}
+
+export function hasScope(p: Principal, scope: string): boolean {
+  if (p.scopes.includes('admin')) return true;
+  if (p.scopes.includes(scope)) return true;
+  const [kind] = scope.split(':');
+  return p.scopes.includes(`${kind}:*`);
+}
+
+export function requireScope(p: Principal | undefined, scope: string): Principal {
+  if (!p) throw new UnauthorizedError('credentials required: send Authorization: Bearer <token>');
+  if (!hasScope(p, scope)) throw new ForbiddenError(`this token lacks the scope '${scope}'`);
+  return p;
+}
+
+export class TokenService {
+  constructor(private readonly store: Store) {}
+
+  async authenticate(header: string | undefined): Promise<Principal | undefined> {
+    if (!header) return undefined;
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) throw new UnauthorizedError('Authorization header must be "Bearer <token>"');
+    const hash = hashToken(m[1]!);
+    const row = await this.store.findToken(hash);
+    // The lookup is by hash; compare again in constant time to keep timing flat.
+    if (!row || !timingSafeEqual(Buffer.from(hash), Buffer.from(hashToken(m[1]!)))) throw new UnauthorizedError('unknown or revoked token');
+    return { tokenId: row.id, name: row.name, scopes: row.scopes };
+  }
+
+  async create(name: string, scopes: string[]): Promise<{ id: string; token: string }> {
+    const bad = scopes.filter((s) => !SCOPE.test(s));
+    if (!name || scopes.length === 0 || bad.length) {
+      throw new BadRequestError('a token needs a name and at least one valid scope', {
+        violations: bad.map((s) => ({ path: `/scopes/${scopes.indexOf(s)}`, message: `'${s}' is not a scope (admin, ingest:<source>, read:<entity>)` })),
+      });
+    }
+    const token = newTokenValue();
+    const id = uuidv7();
+    await this.store.createToken({ id, name, hash: hashToken(token), scopes });
+    return { id, token };
+  }
+
+  /**
+   * Makes sure an admin credential exists. With HUB_ADMIN_TOKEN set, that token is the admin
+   * token (a changed value replaces the old one). Without it, a token is generated at first start
+   * and returned once so the caller can print it; it is never shown again.
+   */
+  async ensureAdmin(envToken: string | undefined): Promise<{ generated?: string }> {
+    const tokens = await this.store.listTokens();
+    if (envToken) {
+      const hash = hashToken(envToken);
+      if (!(await this.store.findToken(hash))) {
+        for (const t of tokens) if (t.name === ENV_ADMIN_NAME && !t.revokedAt) await this.store.revokeToken(t.id);
+        await this.store.createToken({ id: uuidv7(), name: ENV_ADMIN_NAME, hash, scopes: ['admin'] });
+      }
+      return {};
+    }
+    if (await this.store.getMeta('admin_token_generated')) return {};
+    const token = newTokenValue();
+    await this.store.createToken({ id: uuidv7(), name: GENERATED_ADMIN_NAME, hash: hashToken(token), scopes: ['admin'] });
+    await this.store.setMeta('admin_token_generated', new Date().toISOString());
+    return { generated: token };
+  }
+}

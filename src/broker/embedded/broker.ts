@@ -1,0 +1,193 @@
+import Database from 'better-sqlite3';
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { BrokerError, errorMessage } from '../../core/errors.ts';
+import type { ChangeEvent } from '../../core/types.ts';
+import { topicMatches } from '../topic.ts';
+import type { Broker, Consumer, Handler, HandlerResult, QueueStats } from '../types.ts';
+
+type Row = Record<string, unknown>;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS bindings (queue TEXT NOT NULL, pattern TEXT NOT NULL, PRIMARY KEY (queue, pattern));
+CREATE TABLE IF NOT EXISTS items (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue TEXT NOT NULL,
+  routing_key TEXT NOT NULL,
+  body TEXT NOT NULL,
+  attempt INTEGER NOT NULL DEFAULT 1,
+  available_at INTEGER NOT NULL,
+  locked INTEGER NOT NULL DEFAULT 0,
+  redelivered INTEGER NOT NULL DEFAULT 0,
+  dead INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS items_ready ON items(queue, dead, locked, available_at, id);
+`;
+
+/**
+ * The default broker: durable queues in a SQLite file of their own, in this process.
+ * A published message is committed to disk before publish() resolves, so it survives kill -9;
+ * messages that were handed to a handler but not acknowledged are delivered again after restart.
+ * One process owns the file (the embedded mode runs API and workers in one process).
+ */
+export class EmbeddedBroker implements Broker {
+  readonly kind = 'embedded' as const;
+  private db: Database.Database | undefined;
+  private readonly bindings = new Map<string, string[]>();
+  private readonly wake = new EventEmitter();
+  private readonly consumers = new Set<{ stop: () => Promise<void> }>();
+
+  constructor(private readonly file: string) {
+    this.wake.setMaxListeners(0);
+  }
+
+  private get conn(): Database.Database {
+    if (!this.db) throw new BrokerError('embedded broker is not connected');
+    return this.db;
+  }
+
+  async connect(): Promise<void> {
+    if (this.db) return;
+    if (this.file !== ':memory:') mkdirSync(dirname(this.file), { recursive: true });
+    const db = new Database(this.file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+    // Whatever was in flight when the previous process stopped is delivered again.
+    db.prepare('UPDATE items SET locked = 0, redelivered = 1 WHERE locked = 1').run();
+    for (const r of db.prepare('SELECT queue, pattern FROM bindings').all() as Row[]) {
+      const list = this.bindings.get(r.queue as string) ?? [];
+      list.push(r.pattern as string);
+      this.bindings.set(r.queue as string, list);
+    }
+    this.db = db;
+  }
+
+  async declareQueue(queue: string, patterns: string[]): Promise<void> {
+    const db = this.conn;
+    db.transaction(() => {
+      db.prepare('DELETE FROM bindings WHERE queue = ?').run(queue);
+      for (const p of patterns) db.prepare('INSERT OR IGNORE INTO bindings (queue, pattern) VALUES (?, ?)').run(queue, p);
+    })();
+    this.bindings.set(queue, [...patterns]);
+  }
+
+  private insert(queues: string[], routingKey: string, event: ChangeEvent): void {
+    const db = this.conn;
+    const body = JSON.stringify(event);
+    const at = Date.now();
+    const stmt = db.prepare('INSERT INTO items (queue, routing_key, body, available_at) VALUES (?, ?, ?, ?)');
+    db.transaction(() => {
+      for (const q of queues) stmt.run(q, routingKey, body, at);
+    })();
+    for (const q of queues) this.wake.emit(q);
+  }
+
+  async publish(routingKey: string, event: ChangeEvent): Promise<void> {
+    const queues = [...this.bindings.entries()].filter(([, ps]) => ps.some((p) => topicMatches(p, routingKey))).map(([q]) => q);
+    this.insert(queues, routingKey, event);
+  }
+
+  async sendToQueue(queue: string, event: ChangeEvent): Promise<void> {
+    this.insert([queue], `direct.${queue}`, event);
+  }
+
+  async consume(queue: string, handler: Handler, opts: { prefetch: number }): Promise<Consumer> {
+    const db = this.conn;
+    const claim = db.prepare(
+      `UPDATE items SET locked = 1 WHERE id = (
+         SELECT id FROM items WHERE queue = ? AND dead = 0 AND locked = 0 AND available_at <= ? ORDER BY available_at, id LIMIT 1
+       ) RETURNING *`,
+    );
+    const nextAt = db.prepare('SELECT MIN(available_at) AS t FROM items WHERE queue = ? AND dead = 0 AND locked = 0');
+    let running = true;
+    let inflight = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Set<() => void>();
+    const pump = () => {
+      if (!running || !this.db) return;
+      if (timer) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
+      while (inflight < opts.prefetch) {
+        const row = claim.get(queue, Date.now()) as Row | undefined;
+        if (!row) break;
+        inflight++;
+        void this.handle(row, handler).finally(() => {
+          inflight--;
+          if (inflight === 0) for (const f of idle) f();
+          setImmediate(pump);
+        });
+      }
+      if (inflight < opts.prefetch) {
+        const t = (nextAt.get(queue) as Row | undefined)?.t;
+        const wait = t == null ? 1000 : Math.max(5, Math.min(1000, Number(t) - Date.now()));
+        timer = setTimeout(pump, wait);
+      }
+    };
+    this.wake.on(queue, pump);
+    setImmediate(pump);
+    const consumer = {
+      stop: async () => {
+        running = false;
+        this.wake.off(queue, pump);
+        if (timer) clearTimeout(timer);
+        if (inflight > 0) await new Promise<void>((r) => idle.add(r));
+      },
+    };
+    this.consumers.add(consumer);
+    return {
+      cancel: async () => {
+        this.consumers.delete(consumer);
+        await consumer.stop();
+      },
+    };
+  }
+
+  private async handle(row: Row, handler: Handler): Promise<void> {
+    let result: HandlerResult;
+    try {
+      result = await handler({
+        id: String(row.id),
+        routingKey: row.routing_key as string,
+        event: JSON.parse(row.body as string) as ChangeEvent,
+        attempt: Number(row.attempt),
+        redelivered: Boolean(row.redelivered),
+      });
+    } catch (e) {
+      result = { action: 'retry', delayMs: 1000, error: errorMessage(e) };
+    }
+    if (!this.db) return;
+    const db = this.db;
+    if (result.action === 'ack') db.prepare('DELETE FROM items WHERE id = ?').run(row.id);
+    else if (result.action === 'retry')
+      db.prepare('UPDATE items SET locked = 0, attempt = attempt + 1, available_at = ?, last_error = ? WHERE id = ?').run(Date.now() + result.delayMs, result.error, row.id);
+    else db.prepare('UPDATE items SET locked = 0, dead = 1, last_error = ? WHERE id = ?').run(result.error, row.id);
+  }
+
+  async stats(queue: string): Promise<QueueStats> {
+    const r = this.conn.prepare('SELECT SUM(dead = 0) AS ready, SUM(dead = 1) AS dead FROM items WHERE queue = ?').get(queue) as Row;
+    return { ready: Number(r.ready ?? 0), dead: Number(r.dead ?? 0) };
+  }
+
+  async requeueDead(queue: string): Promise<number> {
+    const n = this.conn.prepare('UPDATE items SET dead = 0, attempt = 1, available_at = ?, last_error = NULL WHERE queue = ? AND dead = 1').run(Date.now(), queue).changes;
+    if (n) this.wake.emit(queue);
+    return n;
+  }
+
+  async ping(): Promise<void> {
+    this.conn.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    for (const c of [...this.consumers]) await c.stop();
+    this.consumers.clear();
+    this.db?.close();
+    this.db = undefined;
+  }
+}

@@ -1,0 +1,36 @@
+import { Command } from 'commander';
+import { tokenCreateCommand } from './commands/admin.ts';
+import { configCheckCommand } from './commands/config.ts';
+import { demoCommand } from './commands/demo.ts';
+import { mappingTestCommand } from './commands/mapping.ts';
+import { serveCommand } from './commands/serve.ts';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('hub').description('Study-data hub: adapters, canonical model, durable routing.');
+  const withConfig = (c: Command) => c.option('-c, --config <file>', 'config file (default: HUB_CONFIG)');
+
+  program.command('demo').description('run the hub with demo institutions, a webhook receiver and a demo feed (npm start)').option('--no-feed', 'do not send demo records').action(demoCommand);
+  withConfig(program.command('start').description('API and workers in one process')).action((o: { config?: string }) => serveCommand('all', o));
+  withConfig(program.command('serve').description('HTTP API only (scale out separately from workers)')).action((o: { config?: string }) => serveCommand('api', o));
+  withConfig(program.command('worker').description('outbox relay and route consumers only')).action((o: { config?: string }) => serveCommand('worker', o));
+
+  const config = program.command('config').description('configuration');
+  config.command('check [file]').description('validate a config file; every error with its path').action(configCheckCommand);
+
+  const mapping = program.command('mapping').description('mappings');
+  mapping
+    .command('test [path]')
+    .description('run golden tests of mappings (all, a set folder, or one .jsonata/.test.json file)')
+    .action(async (path: string | undefined) => {
+      process.exitCode = await mappingTestCommand(path);
+    });
+
+  const token = program.command('token').description('API tokens');
+  token
+    .command('create')
+    .requiredOption('--name <name>', 'who the token is for')
+    .requiredOption('--scope <scope...>', 'admin, metrics, ingest:<source>|ingest:*, read:<entity>|read:*')
+    .action(tokenCreateCommand);
+
+  await program.parseAsync(argv);
+}

@@ -1,0 +1,34 @@
+import type { HubConfig } from './types.ts';
+
+/**
+ * The configuration `npm start` uses when no config file is given: two institutions with one
+ * source each, an archive file sink and a webhook sink (the demo starts a receiver for it).
+ */
+export function demoConfig(webhookUrl: string): unknown {
+  const config: HubConfig = {
+    institutions: [
+      { id: 'lu.lv', name: 'Latvijas Universitāte', erasmusCode: 'LV RIGA01' },
+      { id: 'rtu.lv', name: 'Rīgas Tehniskā universitāte', erasmusCode: 'LV RIGA02' },
+    ],
+    sources: [
+      { id: 'lu-lais', institution: 'lu.lv', system: 'lais', mappingSet: 'lais' },
+      { id: 'rtu-push', institution: 'rtu.lv', system: 'rtu-sis', mappingSet: 'canonical' },
+    ],
+    sinks: [
+      { id: 'archive', type: 'file', options: { path: 'out/archive.jsonl' } },
+      { id: 'registry-webhook', type: 'webhook', options: { url: webhookUrl, secretEnv: 'HUB_DEMO_WEBHOOK_SECRET', timeoutMs: 5000 } },
+    ],
+    routes: [
+      { id: 'archive-all', sink: 'archive', match: {}, legalBasis: 'public-task', purpose: 'Institutions keep a copy of every change they send', retry: { maxAttempts: 5, initialDelayMs: 500 } },
+      {
+        id: 'register-study-rights',
+        sink: 'registry-webhook',
+        match: { entities: ['person', 'study-right', 'award'] },
+        legalBasis: 'legal-obligation',
+        purpose: 'Student and graduate register (Cabinet Regulation No. 276)',
+        retry: { maxAttempts: 6, initialDelayMs: 1000 },
+      },
+    ],
+  };
+  return config;
+}

@@ -1,0 +1,48 @@
+import { resolve } from 'node:path';
+import { ConfigError, type Violation } from '../core/errors.ts';
+
+/** Settings read from the environment, once, at start. No other module reads process.env. */
+export interface EnvSettings {
+  dataDir: string;
+  port: number;
+  host: string;
+  configFile: string | undefined;
+  adminToken: string | undefined;
+  databaseUrl: string | undefined;
+  amqpUrl: string | undefined;
+  logLevel: string;
+  /** Named secrets sinks and adapters may ask for (HUB_SECRET_* and any variable a config names). */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvSettings {
+  const violations: Violation[] = [];
+  const port = Number(env.PORT ?? '8080');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) violations.push({ path: '/env/PORT', message: `must be a port number, got '${env.PORT}'` });
+  const logLevel = env.LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) violations.push({ path: '/env/LOG_LEVEL', message: `must be one of ${LOG_LEVELS.join(', ')}` });
+  for (const [name, scheme] of [
+    ['DATABASE_URL', /^postgres(ql)?:\/\//],
+    ['AMQP_URL', /^amqps?:\/\//],
+  ] as const) {
+    const v = env[name];
+    if (v !== undefined && v !== '' && !scheme.test(v)) violations.push({ path: `/env/${name}`, message: `has an unsupported scheme` });
+  }
+  if (env.HUB_ADMIN_TOKEN !== undefined && env.HUB_ADMIN_TOKEN.length > 0 && env.HUB_ADMIN_TOKEN.length < 16) {
+    violations.push({ path: '/env/HUB_ADMIN_TOKEN', message: 'must be at least 16 characters' });
+  }
+  if (violations.length) throw new ConfigError('invalid environment', { violations });
+  return Object.freeze({
+    dataDir: resolve(env.HUB_DATA_DIR ?? 'data'),
+    port,
+    host: env.HOST ?? '0.0.0.0',
+    configFile: env.HUB_CONFIG || undefined,
+    adminToken: env.HUB_ADMIN_TOKEN || undefined,
+    databaseUrl: env.DATABASE_URL || undefined,
+    amqpUrl: env.AMQP_URL || undefined,
+    logLevel,
+    env: Object.freeze({ ...env }),
+  });
+}

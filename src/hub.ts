@@ -1,0 +1,161 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { TokenService } from './auth/tokens.ts';
+import { createBroker } from './broker/index.ts';
+import { routeQueue, type Broker } from './broker/types.ts';
+import type { EnvSettings } from './config/env.ts';
+import type { HubConfig, ResolvedRoute } from './config/types.ts';
+import type { AdapterContext, AdapterRegistry, Sink } from './core/adapter.ts';
+import { ConfigError, NotFoundError } from './core/errors.ts';
+import { MappingEngine } from './mapping/engine.ts';
+import { HubMetrics } from './observability/metrics.ts';
+import { Pipeline } from './pipeline/pipeline.ts';
+import { OutboxRelay } from './pipeline/relay.ts';
+import { Router } from './routing/router.ts';
+import { SchemaRegistry } from './schemas/registry.ts';
+import { createStore } from './store/index.ts';
+import type { Store, StoredMessage } from './store/types.ts';
+
+export type HubRole = 'all' | 'api' | 'worker';
+
+export interface HubOptions {
+  env: EnvSettings;
+  config: HubConfig;
+  adapters: AdapterRegistry;
+  logger: Logger;
+  schemas?: SchemaRegistry;
+  mappings?: MappingEngine;
+  /** api: HTTP only; worker: relay + consumers; all: both (embedded mode). */
+  role?: HubRole;
+  store?: Store;
+  broker?: Broker;
+  /** Collect process metrics (CPU, memory) too. */
+  processMetrics?: boolean;
+}
+
+/**
+ * The hub's parts wired together: store, broker, pipeline, outbox relay, router and sinks.
+ * The composition root: the CLI builds one, tests build their own.
+ */
+export class Hub {
+  readonly config: HubConfig;
+  readonly env: EnvSettings;
+  readonly logger: Logger;
+  readonly schemas: SchemaRegistry;
+  readonly mappings: MappingEngine;
+  readonly metrics: HubMetrics;
+  readonly routes: readonly ResolvedRoute[];
+  readonly role: HubRole;
+  store!: Store;
+  broker!: Broker;
+  pipeline!: Pipeline;
+  relay!: OutboxRelay;
+  router!: Router;
+  tokens!: TokenService;
+  private sinks = new Map<string, Sink>();
+  private started = false;
+  private metricsTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: HubOptions) {
+    this.config = opts.config;
+    this.env = opts.env;
+    this.logger = opts.logger;
+    this.role = opts.role ?? 'all';
+    this.schemas = opts.schemas ?? new SchemaRegistry();
+    this.mappings = opts.mappings ?? new MappingEngine();
+    this.metrics = new HubMetrics(opts.processMetrics ?? false);
+    this.routes = opts.config.routes as ResolvedRoute[];
+  }
+
+  adapterContext(scope: string): AdapterContext {
+    return {
+      logger: this.logger.child({ component: scope }),
+      dataDir: this.env.dataDir,
+      secret: (name) => this.env.env[name],
+    };
+  }
+
+  /** Opens store and broker, migrates, declares queues; starts relay and consumers for workers. */
+  async start(): Promise<void> {
+    this.store = this.opts.store ?? (await createStore(this.env));
+    this.broker = this.opts.broker ?? (await createBroker(this.env));
+    await this.store.migrate();
+    await this.broker.connect();
+    this.tokens = new TokenService(this.store);
+    for (const s of this.config.sinks) {
+      const type = this.opts.adapters.sinks.find((t) => t.type === s.type);
+      if (!type) throw new ConfigError(`unknown sink type ${s.type}`);
+      this.sinks.set(s.id, type.create(s.options ?? {}, this.adapterContext(`sink:${s.id}`)));
+    }
+    this.router = new Router(this.routes, this.sinks, this.store, this.broker, this.metrics, this.logger);
+    this.relay = new OutboxRelay(this.store, this.broker, this.routes, this.metrics, this.logger);
+    this.pipeline = new Pipeline({
+      config: this.config,
+      store: this.store,
+      schemas: this.schemas,
+      mappings: this.mappings,
+      metrics: this.metrics,
+      logger: this.logger,
+      onCommitted: () => this.relay.wake(),
+    });
+    await this.router.declare();
+    if (this.role !== 'api') {
+      this.relay.start();
+      await this.router.start();
+    }
+    this.started = true;
+    this.metricsTimer = setInterval(() => void this.refreshGauges().catch(() => undefined), 5000);
+    this.metricsTimer.unref();
+  }
+
+  /** Updates gauges that are read from the store and broker (called before /metrics answers too). */
+  async refreshGauges(): Promise<void> {
+    for (const r of this.routes) {
+      const s = await this.broker.stats(routeQueue(r.id));
+      this.metrics.queueDepth.set({ route: r.id, state: 'ready' }, s.ready);
+      this.metrics.queueDepth.set({ route: r.id, state: 'dead' }, s.dead);
+    }
+    const counts = await this.store.countMessagesByStatus();
+    this.metrics.messagesByStatus.reset();
+    for (const [status, n] of Object.entries(counts)) this.metrics.messagesByStatus.set({ status }, n);
+    this.metrics.outboxLag.set((await this.store.pendingOutbox(10_000)).length);
+  }
+
+  /**
+   * Replays a message: a rejected one runs through map → validate → commit again (after a mapping
+   * fix); a dead or withheld one is delivered again to the routes where it failed (after a sink fix).
+   */
+  async replay(id: string): Promise<{ message: StoredMessage; replayed: string[] }> {
+    const m = await this.store.getMessage(id);
+    if (!m) throw new NotFoundError(`no message ${id}`);
+    if (m.status === 'rejected') {
+      await this.pipeline.reprocess(m);
+      return { message: (await this.store.getMessage(id))!, replayed: ['pipeline'] };
+    }
+    const reset = await this.store.resetDeliveries(id, ['dead', 'withheld']);
+    for (const r of reset) {
+      const event = await this.store.getEvent(r.eventId);
+      if (event) await this.broker.sendToQueue(routeQueue(r.routeId), event);
+    }
+    if (reset.length === 0) {
+      throw new NotFoundError(`message ${id} is ${m.status}: only rejected messages and messages with dead or withheld deliveries can be replayed`);
+    }
+    return { message: (await this.store.getMessage(id))!, replayed: reset.map((r) => r.routeId) };
+  }
+
+  async stop(): Promise<void> {
+    if (this.metricsTimer) clearInterval(this.metricsTimer);
+    if (this.started) {
+      await this.router.stop();
+      await this.relay.stop();
+    }
+    for (const s of this.sinks.values()) await s.close?.();
+    await this.broker?.close();
+    await this.store?.close();
+    this.started = false;
+  }
+
+  dataPath(...parts: string[]): string {
+    return join(this.env.dataDir, ...parts);
+  }
+}

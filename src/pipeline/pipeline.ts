@@ -1,0 +1,193 @@
+import type { Logger } from 'pino';
+import type { HubConfig, ResolvedRoute, SourceConfig } from '../config/types.ts';
+import { routeMatches } from '../routing/match.ts';
+import type {
+  HubError} from '../core/errors.ts';
+import {
+  BadRequestError,
+  InternalError,
+  isHubError,
+  SchemaValidationError,
+  UnknownEntityError,
+  UnknownSourceError,
+} from '../core/errors.ts';
+import { sha256Hex, stableStringify, uuidv7 } from '../core/ids.ts';
+import type { MessageStatus } from '../core/types.ts';
+import type { MappingEngine } from '../mapping/engine.ts';
+import { transform } from '../mapping/transform.ts';
+import type { HubMetrics } from '../observability/metrics.ts';
+import type { SchemaRegistry } from '../schemas/registry.ts';
+import type { CommitOutcome, Store, StoredMessage } from '../store/types.ts';
+
+export const SCHEMA_VERSION = '1';
+
+export interface RecordResult {
+  index: number;
+  messageId: string;
+  status: MessageStatus;
+  duplicate: boolean;
+  outcome?: CommitOutcome;
+  recordId?: string;
+  version?: number;
+  error?: { code: string; detail: string; violations: HubError['violations'] };
+}
+
+export interface PipelineDeps {
+  config: HubConfig;
+  store: Store;
+  schemas: SchemaRegistry;
+  mappings: MappingEngine;
+  metrics: HubMetrics;
+  logger: Logger;
+  /** Called after a commit that produced an outbox event (wakes the relay). */
+  onCommitted?: () => void;
+}
+
+/**
+ * Ingest → store raw → map → validate → commit. Each record becomes one message, stored before
+ * anything else happens to it, so a record that fails at any step is kept as a rejected message
+ * with its reasons and can be replayed.
+ */
+export class Pipeline {
+  private readonly sources: Map<string, SourceConfig>;
+
+  constructor(private readonly d: PipelineDeps) {
+    this.sources = new Map(d.config.sources.map((s) => [s.id, s]));
+  }
+
+  source(sourceId: string): SourceConfig {
+    const s = this.sources.get(sourceId);
+    if (!s) throw new UnknownSourceError(`unknown source '${sourceId}'`, { extra: { knownSources: [...this.sources.keys()] } });
+    return s;
+  }
+
+  /** Checks that the source and entity exist and the source's mapping set maps that entity. */
+  checkTarget(sourceId: string, entity: string): SourceConfig {
+    const s = this.source(sourceId);
+    if (!this.d.schemas.entities().includes(entity)) {
+      throw new UnknownEntityError(`unknown entity '${entity}'`, { extra: { knownEntities: this.d.schemas.entities() } });
+    }
+    if (!this.d.mappings.has(s.mappingSet, entity)) {
+      throw new UnknownEntityError(`source '${sourceId}' has no mapping for entity '${entity}' (mapping set '${s.mappingSet}' maps: ${this.d.mappings.entities(s.mappingSet).join(', ') || 'nothing'})`);
+    }
+    return s;
+  }
+
+  /**
+   * Keeps input that could not be turned into records (bad JSON, wrong encoding, unknown source…)
+   * as a rejected message, so nothing sent to the hub disappears.
+   */
+  async rejectRaw(sourceId: string, entity: string, raw: Buffer | null, contentType: string | null, error: HubError): Promise<StoredMessage> {
+    const text = raw === null ? null : raw.toString('utf8');
+    const { message } = await this.d.store.insertMessage({
+      id: uuidv7(),
+      sourceId,
+      entity,
+      institution: this.sources.get(sourceId)?.institution ?? null,
+      contentType,
+      raw: text,
+      rawSize: raw?.length ?? 0,
+      idempotencyKey: null,
+      status: 'rejected',
+      errorCode: error.code,
+      errorDetail: error.message,
+      errors: error.violations,
+    });
+    this.d.metrics.messages.inc({ status: 'rejected', source: this.sources.has(sourceId) ? sourceId : 'unknown', entity });
+    return message;
+  }
+
+  /** Ingests decoded records of one source and entity; returns one result per record. */
+  async ingest(sourceId: string, entity: string, records: unknown[], contentType: string | null): Promise<RecordResult[]> {
+    const source = this.checkTarget(sourceId, entity);
+    const results: RecordResult[] = [];
+    for (const [index, payload] of records.entries()) {
+      const raw = JSON.stringify(payload);
+      const { message, duplicate } = await this.d.store.insertMessage({
+        id: uuidv7(),
+        sourceId,
+        entity,
+        institution: source.institution,
+        contentType,
+        raw,
+        rawSize: Buffer.byteLength(raw),
+        idempotencyKey: sha256Hex(`${sourceId}\n${entity}\n${stableStringify(payload)}`),
+        status: 'received',
+      });
+      if (duplicate) {
+        results.push(resultOf(index, message, true));
+        continue;
+      }
+      this.d.metrics.messages.inc({ status: 'received', source: sourceId, entity });
+      results.push(await this.process(message, source, payload, index));
+    }
+    return results;
+  }
+
+  /** Runs a stored message through map → validate → commit again (replay of a rejected message). */
+  async reprocess(message: StoredMessage): Promise<RecordResult> {
+    const source = this.source(message.sourceId);
+    if (message.raw === null) throw new BadRequestError('the message has no readable raw payload to replay');
+    let payload: unknown;
+    try {
+      payload = JSON.parse(message.raw);
+    } catch {
+      throw new BadRequestError('the message raw payload is not JSON; send it again with the fix instead');
+    }
+    this.checkTarget(message.sourceId, message.entity);
+    this.d.mappings.reload(source.mappingSet);
+    await this.d.store.updateMessage(message.id, { status: 'received', errors: [], errorCode: null, errorDetail: null }, 'replay');
+    return this.process({ ...message, status: 'received' }, source, payload, 0);
+  }
+
+  private async process(message: StoredMessage, source: SourceConfig, payload: unknown, index: number): Promise<RecordResult> {
+    const { store, metrics } = this.d;
+    try {
+      const { record: canonical, violations } = await transform(this.d.mappings, this.d.schemas, source.mappingSet, message.entity, payload, {
+        institution: source.institution,
+        source: source.id,
+      });
+      const businessKey = typeof canonical.sourceId === 'string' ? canonical.sourceId : null;
+      if (violations.length) {
+        await store.updateMessage(message.id, { canonical, businessKey }, 'mapped');
+        throw new SchemaValidationError(`the ${message.entity} record does not match schemas/${message.entity}.schema.json`, { violations });
+      }
+      await store.updateMessage(message.id, { status: 'validated', canonical, businessKey }, 'mapped and validated');
+      const result = await store.commit({
+        messageId: message.id,
+        entity: message.entity,
+        institution: source.institution,
+        sourceSystem: source.system ?? source.id,
+        sourceId: String(canonical.sourceId),
+        source: source.id,
+        sourceUpdatedAt: typeof canonical.sourceUpdatedAt === 'string' ? new Date(canonical.sourceUpdatedAt).toISOString() : null,
+        data: canonical,
+        op: 'upsert',
+        schemaVersion: SCHEMA_VERSION,
+        routeIds: this.d.config.routes.filter((r) => routeMatches(r as ResolvedRoute, { entity: message.entity, op: 'upsert', institution: source.institution })).map((r) => r.id),
+      });
+      const status: MessageStatus = result.outcome === 'stale' ? 'stale' : result.outcome === 'unchanged' ? 'unchanged' : 'committed';
+      metrics.messages.inc({ status, source: source.id, entity: message.entity });
+      if (result.event) this.d.onCommitted?.();
+      return { index, messageId: message.id, status, duplicate: false, outcome: result.outcome, recordId: result.record.id, version: result.record.version };
+    } catch (e) {
+      const err = isHubError(e) ? e : new InternalError(`unexpected error: ${(e as Error).message}`, { cause: e });
+      if (!isHubError(e)) this.d.logger.error({ err: e, messageId: message.id }, 'pipeline failed unexpectedly');
+      await store.updateMessage(message.id, { status: 'rejected', errors: err.violations, errorCode: err.code, errorDetail: err.message, idempotencyKey: null });
+      metrics.messages.inc({ status: 'rejected', source: source.id, entity: message.entity });
+      return { index, messageId: message.id, status: 'rejected', duplicate: false, error: { code: err.code, detail: err.message, violations: err.violations } };
+    }
+  }
+}
+
+function resultOf(index: number, m: StoredMessage, duplicate: boolean): RecordResult {
+  return {
+    index,
+    messageId: m.id,
+    status: m.status,
+    duplicate,
+    ...(m.recordId ? { recordId: m.recordId } : {}),
+    ...(m.recordVersion ? { version: m.recordVersion } : {}),
+    ...(m.status === 'rejected' ? { error: { code: m.errorCode ?? 'HUB_ERR_INTERNAL', detail: m.errorDetail ?? '', violations: m.errors } } : {}),
+  };
+}

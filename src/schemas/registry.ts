@@ -1,0 +1,88 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import type { Violation } from '../core/errors.ts';
+import { registerKeywords } from './keywords.ts';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+
+export const SCHEMAS_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+export const SCHEMA_BASE_ID = 'https://schemas.studyhub.lv/';
+
+export interface LoadedSchema {
+  /** File name without `.schema.json`, e.g. `study-right`. */
+  name: string;
+  id: string;
+  schema: Record<string, unknown> & { examples?: unknown[] };
+}
+
+/** Converts ajv errors into violations with a JSON pointer each. */
+export function toViolations(errors: ErrorObject[] | null | undefined): Violation[] {
+  return (errors ?? []).map((e) => {
+    let path = e.instancePath;
+    if (e.keyword === 'required') path = `${path}/${String((e.params as { missingProperty: string }).missingProperty)}`;
+    if (e.keyword === 'additionalProperties') path = `${path}/${String((e.params as { additionalProperty: string }).additionalProperty)}`;
+    return { path, message: e.message ?? e.keyword, keyword: e.keyword };
+  });
+}
+
+/**
+ * All JSON Schemas of schemas/, compiled once. Entity schemas are those whose file does not start
+ * with an underscore-free helper name listed in NON_ENTITY.
+ */
+export class SchemaRegistry {
+  readonly ajv: Ajv2020;
+  private readonly byName = new Map<string, LoadedSchema>();
+  private readonly compiled = new Map<string, ValidateFunction>();
+
+  static NON_ENTITY = new Set(['common', 'change-event', 'config']);
+
+  constructor(dir: string = SCHEMAS_DIR) {
+    this.ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+    addFormats(this.ajv);
+    registerKeywords(this.ajv);
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.schema.json')).sort()) {
+      const schema = JSON.parse(readFileSync(join(dir, file), 'utf8')) as LoadedSchema['schema'];
+      const name = file.replace(/\.schema\.json$/, '');
+      const id = String(schema.$id);
+      this.byName.set(name, { name, id, schema });
+      this.ajv.addSchema(schema);
+    }
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  entities(): string[] {
+    return this.names().filter((n) => !SchemaRegistry.NON_ENTITY.has(n));
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  get(name: string): LoadedSchema | undefined {
+    return this.byName.get(name);
+  }
+
+  validator(name: string): ValidateFunction {
+    let fn = this.compiled.get(name);
+    if (!fn) {
+      const s = this.byName.get(name);
+      if (!s) throw new Error(`no schema named ${name}`);
+      fn = this.ajv.getSchema(s.id);
+      if (!fn) throw new Error(`schema ${s.id} did not compile`);
+      this.compiled.set(name, fn);
+    }
+    return fn;
+  }
+
+  /** Validates `value` against the named schema; returns the violations (empty when valid). */
+  validate(name: string, value: unknown): Violation[] {
+    const fn = this.validator(name);
+    return fn(value) ? [] : toViolations(fn.errors);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Schema migrations of the PostgreSQL store, applied in order; schema_migrations records each one
+ * applied. The tables mirror the SQLite store's (src/store/sqlite/migrations.ts) column for column.
+ *
+ * - Keys and columns that are sorted or compared (ids, route ids) use COLLATE "C", so they order
+ *   byte-wise exactly as in SQLite whatever the database's collation is.
+ * - Times the hub makes are timestamptz; the source's own timestamp (source_updated_at) stays text,
+ *   compared as text like in SQLite.
+ * - `n` identity columns keep insertion order where SQLite uses rowid.
+ */
+export const POSTGRES_MIGRATIONS: string[] = [
+  `
+  CREATE TABLE messages (
+    id text COLLATE "C" PRIMARY KEY,
+    idempotency_key text UNIQUE,
+    source_id text NOT NULL,
+    entity text NOT NULL,
+    institution text,
+    status text NOT NULL,
+    content_type text,
+    raw text,
+    raw_size integer NOT NULL DEFAULT 0,
+    canonical jsonb,
+    errors jsonb NOT NULL DEFAULT '[]',
+    error_code text,
+    error_detail text,
+    record_id text,
+    record_version integer,
+    event_id text,
+    business_key text,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+  );
+  CREATE INDEX messages_status ON messages (status, id);
+  CREATE INDEX messages_source ON messages (source_id, entity, id);
+  CREATE INDEX messages_event ON messages (event_id);
+  CREATE INDEX messages_business_key ON messages (business_key);
+
+  CREATE TABLE message_history (
+    n bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    message_id text NOT NULL,
+    at timestamptz NOT NULL,
+    status text NOT NULL,
+    detail text
+  );
+  CREATE INDEX message_history_id ON message_history (message_id, n);
+
+  CREATE TABLE records (
+    id text PRIMARY KEY,
+    entity text NOT NULL,
+    institution text NOT NULL,
+    source_system text NOT NULL,
+    source_id text NOT NULL,
+    version integer NOT NULL,
+    seq bigint NOT NULL,
+    deleted boolean NOT NULL DEFAULT false,
+    data jsonb NOT NULL,
+    source_updated_at text COLLATE "C",
+    updated_at timestamptz NOT NULL,
+    UNIQUE (entity, institution, source_system, source_id)
+  );
+
+  CREATE TABLE record_versions (
+    record_id text NOT NULL,
+    version integer NOT NULL,
+    data jsonb NOT NULL,
+    message_id text,
+    at timestamptz NOT NULL,
+    PRIMARY KEY (record_id, version)
+  );
+
+  -- The global change sequence; rows with published_at NULL are the outbox. commit() draws seq
+  -- under a transaction-level advisory lock so that sequence numbers become visible in order.
+  CREATE TABLE changes (
+    seq bigserial PRIMARY KEY,
+    event_id text NOT NULL UNIQUE,
+    entity text NOT NULL,
+    institution text NOT NULL,
+    record_id text NOT NULL,
+    message_id text,
+    event jsonb NOT NULL,
+    published_at timestamptz
+  );
+  CREATE INDEX changes_unpublished ON changes (seq) WHERE published_at IS NULL;
+  CREATE INDEX changes_entity ON changes (entity, seq);
+
+  CREATE TABLE deliveries (
+    event_id text NOT NULL,
+    route_id text COLLATE "C" NOT NULL,
+    message_id text,
+    status text NOT NULL,
+    attempts integer NOT NULL DEFAULT 0,
+    last_error text,
+    updated_at timestamptz NOT NULL,
+    delivered_at timestamptz,
+    PRIMARY KEY (event_id, route_id)
+  );
+  CREATE INDEX deliveries_message ON deliveries (message_id);
+  CREATE INDEX deliveries_status ON deliveries (status, route_id);
+
+  CREATE TABLE delivery_attempts (
+    n bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id text NOT NULL,
+    route_id text NOT NULL,
+    message_id text,
+    attempt integer NOT NULL,
+    at timestamptz NOT NULL,
+    outcome text NOT NULL,
+    error text,
+    detail text,
+    duration_ms integer NOT NULL
+  );
+  CREATE INDEX delivery_attempts_message ON delivery_attempts (message_id, n);
+
+  CREATE TABLE tokens (
+    n bigint GENERATED ALWAYS AS IDENTITY,
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    hash text NOT NULL UNIQUE,
+    scopes jsonb NOT NULL,
+    created_at timestamptz NOT NULL,
+    revoked_at timestamptz
+  );
+
+  CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
+  `,
+];

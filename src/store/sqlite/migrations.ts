@@ -1,0 +1,114 @@
+/** Schema migrations of the SQLite store, applied in order; user_version records the last applied. */
+export const SQLITE_MIGRATIONS: string[] = [
+  `
+  CREATE TABLE messages (
+    id TEXT PRIMARY KEY,
+    idempotency_key TEXT UNIQUE,
+    source_id TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    institution TEXT,
+    status TEXT NOT NULL,
+    content_type TEXT,
+    raw TEXT,
+    raw_size INTEGER NOT NULL DEFAULT 0,
+    canonical TEXT,
+    errors TEXT NOT NULL DEFAULT '[]',
+    error_code TEXT,
+    error_detail TEXT,
+    record_id TEXT,
+    record_version INTEGER,
+    event_id TEXT,
+    business_key TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX messages_status ON messages(status, id);
+  CREATE INDEX messages_source ON messages(source_id, entity, id);
+  CREATE INDEX messages_event ON messages(event_id);
+  CREATE INDEX messages_business_key ON messages(business_key);
+
+  CREATE TABLE message_history (
+    message_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    detail TEXT
+  );
+  CREATE INDEX message_history_id ON message_history(message_id);
+
+  CREATE TABLE records (
+    id TEXT PRIMARY KEY,
+    entity TEXT NOT NULL,
+    institution TEXT NOT NULL,
+    source_system TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    data TEXT NOT NULL,
+    source_updated_at TEXT,
+    updated_at TEXT NOT NULL,
+    UNIQUE (entity, institution, source_system, source_id)
+  );
+
+  CREATE TABLE record_versions (
+    record_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    message_id TEXT,
+    at TEXT NOT NULL,
+    PRIMARY KEY (record_id, version)
+  );
+
+  -- The global change sequence; rows with published_at NULL are the outbox.
+  CREATE TABLE changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    entity TEXT NOT NULL,
+    institution TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    message_id TEXT,
+    event TEXT NOT NULL,
+    published_at TEXT
+  );
+  CREATE INDEX changes_unpublished ON changes(seq) WHERE published_at IS NULL;
+  CREATE INDEX changes_entity ON changes(entity, seq);
+
+  CREATE TABLE deliveries (
+    event_id TEXT NOT NULL,
+    route_id TEXT NOT NULL,
+    message_id TEXT,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    updated_at TEXT NOT NULL,
+    delivered_at TEXT,
+    PRIMARY KEY (event_id, route_id)
+  );
+  CREATE INDEX deliveries_message ON deliveries(message_id);
+  CREATE INDEX deliveries_status ON deliveries(status, route_id);
+
+  CREATE TABLE delivery_attempts (
+    event_id TEXT NOT NULL,
+    route_id TEXT NOT NULL,
+    message_id TEXT,
+    attempt INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    error TEXT,
+    detail TEXT,
+    duration_ms INTEGER NOT NULL
+  );
+  CREATE INDEX delivery_attempts_message ON delivery_attempts(message_id);
+
+  CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    scopes TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+  );
+
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+];

@@ -1,0 +1,179 @@
+import type { Violation } from '../core/errors.ts';
+import type { CanonicalRecord, ChangeEvent, ChangeOp, DeliveryStatus, JsonObject, MessageStatus } from '../core/types.ts';
+
+/** A message as stored: the raw input first, then what the pipeline made of it. */
+export interface StoredMessage {
+  id: string;
+  sourceId: string;
+  entity: string;
+  institution: string | null;
+  status: MessageStatus;
+  contentType: string | null;
+  /** The raw payload as received (text), or null when it could not be read. */
+  raw: string | null;
+  rawSize: number;
+  canonical: JsonObject | null;
+  errors: Violation[];
+  errorCode: string | null;
+  errorDetail: string | null;
+  recordId: string | null;
+  recordVersion: number | null;
+  eventId: string | null;
+  businessKey: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewMessage {
+  id: string;
+  sourceId: string;
+  entity: string;
+  institution: string | null;
+  contentType: string | null;
+  raw: string | null;
+  rawSize: number;
+  /** Same key = same input: the second insert returns the first message. */
+  idempotencyKey: string | null;
+  status: MessageStatus;
+  errorCode?: string | null;
+  errorDetail?: string | null;
+  errors?: Violation[];
+}
+
+export interface MessagePatch {
+  status?: MessageStatus;
+  canonical?: JsonObject | null;
+  errors?: Violation[];
+  errorCode?: string | null;
+  errorDetail?: string | null;
+  institution?: string | null;
+  businessKey?: string | null;
+  /** null frees the key: a rejected input sent again is processed again, not treated as a duplicate. */
+  idempotencyKey?: null;
+}
+
+export interface MessageFilter {
+  status?: MessageStatus;
+  sourceId?: string;
+  entity?: string;
+  institution?: string;
+  since?: string;
+  /** Messages with an id lower than this (for paging back in time). */
+  before?: string;
+  limit: number;
+}
+
+export interface CommitInput {
+  messageId: string;
+  entity: string;
+  institution: string;
+  sourceSystem: string;
+  sourceId: string;
+  /** The source id the event names (the configured source). */
+  source: string;
+  sourceUpdatedAt: string | null;
+  data: JsonObject;
+  op: ChangeOp;
+  schemaVersion: string;
+  /** Routes whose match takes this change: a pending delivery row each, in the same transaction. */
+  routeIds?: string[];
+}
+
+export type CommitOutcome = 'created' | 'updated' | 'unchanged' | 'stale';
+
+export interface CommitResult {
+  outcome: CommitOutcome;
+  record: CanonicalRecord;
+  /** The outbox event, for created/updated (and deletes). */
+  event?: ChangeEvent;
+}
+
+export interface OutboxItem {
+  event: ChangeEvent;
+}
+
+export interface DeliveryRow {
+  eventId: string;
+  messageId: string | null;
+  routeId: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastError: string | null;
+  updatedAt: string;
+  deliveredAt: string | null;
+}
+
+export interface AttemptRow {
+  eventId: string;
+  routeId: string;
+  attempt: number;
+  at: string;
+  outcome: 'delivered' | 'retry' | 'dead' | 'withheld' | 'duplicate';
+  error: string | null;
+  detail: string | null;
+  durationMs: number;
+}
+
+export interface TokenRow {
+  id: string;
+  name: string;
+  scopes: string[];
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface MessageHistoryRow {
+  at: string;
+  status: string;
+  detail: string | null;
+}
+
+/**
+ * Persistence of the hub. Two implementations (sqlite, postgres) pass one conformance suite
+ * (test/store.conformance.ts). Every method is atomic on its own; commit() is one transaction.
+ */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  insertMessage(m: NewMessage): Promise<{ message: StoredMessage; duplicate: boolean }>;
+  updateMessage(id: string, patch: MessagePatch, historyDetail?: string): Promise<void>;
+  getMessage(id: string): Promise<StoredMessage | undefined>;
+  listMessages(filter: MessageFilter): Promise<StoredMessage[]>;
+  messageHistory(id: string): Promise<MessageHistoryRow[]>;
+  countMessagesByStatus(): Promise<Record<string, number>>;
+
+  /** Upsert the canonical record by natural key and append the outbox event, in one transaction. */
+  commit(input: CommitInput): Promise<CommitResult>;
+  getRecord(entity: string, id: string): Promise<CanonicalRecord | undefined>;
+  getRecordVersion(id: string, version: number): Promise<JsonObject | undefined>;
+
+  /** Unpublished events in sequence order. */
+  pendingOutbox(limit: number): Promise<ChangeEvent[]>;
+  /** Marks events published and creates a pending delivery per matched route, in one transaction. */
+  markPublished(items: { eventId: string; messageId: string | null; routeIds: string[] }[]): Promise<void>;
+  getEvent(eventId: string): Promise<ChangeEvent | undefined>;
+
+  getDelivery(eventId: string, routeId: string): Promise<DeliveryRow | undefined>;
+  /**
+   * Claims a delivery for one attempt: returns false when it is already delivered (a duplicate
+   * from the broker) so the caller acks without calling the sink.
+   */
+  beginAttempt(eventId: string, routeId: string): Promise<{ proceed: boolean; attempt: number }>;
+  finishAttempt(a: Omit<AttemptRow, 'at'> & { status: DeliveryStatus }): Promise<void>;
+  /** Resets dead deliveries of a message to pending for replay; returns the (event, route) pairs. */
+  resetDeliveries(messageId: string, statuses: DeliveryStatus[]): Promise<{ eventId: string; routeId: string }[]>;
+  listDeliveries(messageId: string): Promise<DeliveryRow[]>;
+  listAttempts(messageId: string): Promise<AttemptRow[]>;
+  countDeliveriesByStatus(): Promise<{ routeId: string; status: DeliveryStatus; count: number }[]>;
+
+  createToken(t: { id: string; name: string; hash: string; scopes: string[] }): Promise<void>;
+  findToken(hash: string): Promise<TokenRow | undefined>;
+  listTokens(): Promise<TokenRow[]>;
+  revokeToken(id: string): Promise<boolean>;
+
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+}

@@ -1,0 +1,611 @@
+import assert from 'node:assert/strict';
+import { uuidv7 } from '../../src/core/ids.ts';
+import type { JsonObject } from '../../src/core/types.ts';
+import type { CommitInput, NewMessage, Store } from '../../src/store/types.ts';
+
+/** What a store implementation hands the suite: a fresh, empty store, and how to get rid of it. */
+export interface StoreFixture {
+  store: Store;
+  cleanup: () => Promise<void>;
+}
+
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/**
+ * The Store contract (src/store/types.ts), run against every implementation. Each test gets a
+ * fresh store from make(), migrated by the suite.
+ */
+export function storeConformance(name: string, make: () => Promise<StoreFixture>): void {
+  describe(`Store conformance: ${name}`, function () {
+    this.timeout(20_000);
+    let fx: StoreFixture | undefined;
+    let store: Store;
+    let clock = Date.now();
+    /** Message ids that sort in creation order (uuidv7 of strictly increasing times). */
+    const nextId = () => uuidv7(++clock);
+
+    beforeEach(async () => {
+      fx = await make();
+      store = fx.store;
+      await store.migrate();
+    });
+    afterEach(async () => {
+      const f = fx;
+      fx = undefined;
+      if (f) {
+        await f.store.close();
+        await f.cleanup();
+      }
+    });
+
+    const msg = (over: Partial<NewMessage> = {}): NewMessage => ({
+      id: nextId(),
+      sourceId: 'lu-lais',
+      entity: 'person',
+      institution: 'lu.lv',
+      contentType: 'application/json',
+      raw: '{"id":"s1"}',
+      rawSize: 11,
+      idempotencyKey: null,
+      status: 'received',
+      ...over,
+    });
+
+    const input = (messageId: string, localId: string, data: JsonObject, over: Partial<CommitInput> = {}): CommitInput => ({
+      messageId,
+      entity: 'person',
+      institution: 'lu.lv',
+      sourceSystem: 'lais',
+      sourceId: localId,
+      source: 'lu-lais',
+      sourceUpdatedAt: null,
+      data,
+      op: 'upsert',
+      schemaVersion: '1.0.0',
+      ...over,
+    });
+
+    /** Inserts a message and commits one record for it; returns both results. */
+    async function ingest(localId: string, data: JsonObject, over: Partial<CommitInput> = {}) {
+      const { message } = await store.insertMessage(msg());
+      const result = await store.commit(input(message.id, localId, data, over));
+      return { message, result };
+    }
+
+    /** A committed and published event with deliveries for the given routes. */
+    async function published(routeIds: string[]) {
+      const { message, result } = await ingest(`s-${nextId()}`, { givenNames: 'Anna' });
+      const event = result.event!;
+      await store.markPublished([{ eventId: event.eventId, messageId: message.id, routeIds }]);
+      return { message, event };
+    }
+
+    describe('lifecycle', () => {
+      it('migrates twice without harm and answers ping', async () => {
+        await store.migrate();
+        await store.ping();
+        assert.equal(typeof store.kind, 'string');
+      });
+    });
+
+    describe('messages', () => {
+      it('insertMessage stores the raw message and reads it back', async () => {
+        const m = msg({ errors: [{ path: '/x', message: 'bad' }], errorCode: 'E1', errorDetail: 'detail' });
+        const { message, duplicate } = await store.insertMessage(m);
+        assert.equal(duplicate, false);
+        assert.equal(message.id, m.id);
+        assert.equal(message.sourceId, 'lu-lais');
+        assert.equal(message.entity, 'person');
+        assert.equal(message.institution, 'lu.lv');
+        assert.equal(message.status, 'received');
+        assert.equal(message.contentType, 'application/json');
+        assert.equal(message.raw, '{"id":"s1"}');
+        assert.equal(message.rawSize, 11);
+        assert.equal(message.canonical, null);
+        assert.deepEqual(message.errors, [{ path: '/x', message: 'bad' }]);
+        assert.equal(message.errorCode, 'E1');
+        assert.equal(message.errorDetail, 'detail');
+        assert.equal(message.recordId, null);
+        assert.equal(message.recordVersion, null);
+        assert.equal(message.eventId, null);
+        assert.equal(message.businessKey, null);
+        assert.match(message.createdAt, ISO);
+        assert.match(message.updatedAt, ISO);
+        assert.deepEqual(await store.getMessage(m.id), message);
+        assert.equal(await store.getMessage('no-such-id'), undefined);
+      });
+
+      it('stores a message without raw payload or institution', async () => {
+        const { message } = await store.insertMessage(msg({ raw: null, rawSize: 0, institution: null, contentType: null }));
+        assert.equal(message.raw, null);
+        assert.equal(message.institution, null);
+        assert.equal(message.contentType, null);
+        assert.deepEqual(message.errors, []);
+      });
+
+      it('insertMessage is idempotent by key: the same key returns the first message as a duplicate', async () => {
+        const first = await store.insertMessage(msg({ idempotencyKey: 'k1' }));
+        const second = await store.insertMessage(msg({ idempotencyKey: 'k1', raw: 'other' }));
+        assert.equal(first.duplicate, false);
+        assert.equal(second.duplicate, true);
+        assert.equal(second.message.id, first.message.id);
+        assert.equal(second.message.raw, '{"id":"s1"}');
+        assert.deepEqual(await store.countMessagesByStatus(), { received: 1 });
+      });
+
+      it('concurrent inserts with one key store one message', async () => {
+        const results = await Promise.all(Array.from({ length: 5 }, () => store.insertMessage(msg({ idempotencyKey: 'same' }))));
+        assert.equal(new Set(results.map((r) => r.message.id)).size, 1);
+        assert.equal(results.filter((r) => !r.duplicate).length, 1);
+      });
+
+      it('messages without a key are never duplicates', async () => {
+        const a = await store.insertMessage(msg());
+        const b = await store.insertMessage(msg());
+        assert.equal(a.duplicate || b.duplicate, false);
+        assert.notEqual(a.message.id, b.message.id);
+      });
+
+      it('updateMessage patches fields and records each status change in the history', async () => {
+        const { message } = await store.insertMessage(msg());
+        await store.updateMessage(message.id, { status: 'mapped', canonical: { sourceId: 's1', givenNames: 'Anna' }, businessKey: 'person:s1' });
+        await store.updateMessage(message.id, { institution: 'rtu.lv' });
+        await store.updateMessage(message.id, { status: 'rejected', errors: [{ path: '/givenNames', message: 'required', keyword: 'required' }], errorCode: 'HUB_ERR_SCHEMA_VALIDATION', errorDetail: 'invalid' });
+        await store.updateMessage(message.id, { status: 'received' }, 'replayed by admin');
+        const m = (await store.getMessage(message.id))!;
+        assert.equal(m.status, 'received');
+        assert.deepEqual(m.canonical, { sourceId: 's1', givenNames: 'Anna' });
+        assert.equal(m.businessKey, 'person:s1');
+        assert.equal(m.institution, 'rtu.lv');
+        assert.deepEqual(m.errors, [{ path: '/givenNames', message: 'required', keyword: 'required' }]);
+        assert.equal(m.errorCode, 'HUB_ERR_SCHEMA_VALIDATION');
+        assert.ok(m.updatedAt >= message.updatedAt);
+        const h = await store.messageHistory(message.id);
+        assert.deepEqual(
+          h.map((x) => [x.status, x.detail]),
+          [
+            ['received', null],
+            ['mapped', null],
+            ['rejected', 'invalid'],
+            ['received', 'replayed by admin'],
+          ],
+        );
+        for (const x of h) assert.match(x.at, ISO);
+        await store.updateMessage(message.id, { canonical: null, errorCode: null, errorDetail: null });
+        const cleared = (await store.getMessage(message.id))!;
+        assert.equal(cleared.canonical, null);
+        assert.equal(cleared.errorCode, null);
+        assert.equal(cleared.errorDetail, null);
+      });
+
+      it('idempotencyKey null frees the key: the same input is taken again', async () => {
+        const first = await store.insertMessage(msg({ idempotencyKey: 'k2' }));
+        await store.updateMessage(first.message.id, { status: 'rejected', idempotencyKey: null });
+        const again = await store.insertMessage(msg({ idempotencyKey: 'k2' }));
+        assert.equal(again.duplicate, false);
+        assert.notEqual(again.message.id, first.message.id);
+        const third = await store.insertMessage(msg({ idempotencyKey: 'k2' }));
+        assert.equal(third.duplicate, true);
+        assert.equal(third.message.id, again.message.id);
+      });
+
+      it('listMessages filters, orders newest first and pages with before', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 6; i++) {
+          const { message } = await store.insertMessage(
+            msg({ sourceId: i % 2 ? 'rtu-push' : 'lu-lais', entity: i < 3 ? 'person' : 'course', institution: i % 2 ? 'rtu.lv' : 'lu.lv' }),
+          );
+          ids.push(message.id);
+        }
+        await store.updateMessage(ids[4]!, { status: 'rejected' });
+        const all = await store.listMessages({ limit: 100 });
+        assert.deepEqual(
+          all.map((m) => m.id),
+          [...ids].reverse(),
+        );
+        assert.deepEqual(
+          (await store.listMessages({ limit: 2 })).map((m) => m.id),
+          [ids[5], ids[4]],
+        );
+        assert.deepEqual(
+          (await store.listMessages({ limit: 2, before: ids[4]! })).map((m) => m.id),
+          [ids[3], ids[2]],
+        );
+        assert.deepEqual(
+          (await store.listMessages({ limit: 10, before: ids[1]! })).map((m) => m.id),
+          [ids[0]],
+        );
+        assert.deepEqual(
+          (await store.listMessages({ limit: 10, status: 'rejected' })).map((m) => m.id),
+          [ids[4]],
+        );
+        assert.deepEqual(
+          (await store.listMessages({ limit: 10, sourceId: 'rtu-push' })).map((m) => m.id),
+          [ids[5], ids[3], ids[1]],
+        );
+        assert.deepEqual(
+          (await store.listMessages({ limit: 10, entity: 'person', institution: 'lu.lv' })).map((m) => m.id),
+          [ids[2], ids[0]],
+        );
+        assert.deepEqual(
+          (await store.listMessages({ limit: 10, entity: 'course', status: 'received' })).map((m) => m.id),
+          [ids[5], ids[3]],
+        );
+        const createdAt = all.find((m) => m.id === ids[0])!.createdAt;
+        assert.equal((await store.listMessages({ limit: 10, since: createdAt })).length, 6);
+        assert.equal((await store.listMessages({ limit: 10, since: new Date(Date.now() + 60_000).toISOString() })).length, 0);
+      });
+
+      it('countMessagesByStatus counts every status', async () => {
+        assert.deepEqual(await store.countMessagesByStatus(), {});
+        for (let i = 0; i < 3; i++) await store.insertMessage(msg());
+        await store.insertMessage(msg({ status: 'rejected' }));
+        assert.deepEqual(await store.countMessagesByStatus(), { received: 3, rejected: 1 });
+      });
+    });
+
+    describe('commit', () => {
+      it('creates a record: id and version assigned into the data, an outbox event, the message committed', async () => {
+        const { message, result } = await ingest('s1', { sourceId: 's1', givenNames: 'Anna' });
+        assert.equal(result.outcome, 'created');
+        const rec = result.record;
+        assert.equal(rec.version, 1);
+        assert.equal(rec.entity, 'person');
+        assert.equal(rec.institution, 'lu.lv');
+        assert.equal(rec.sourceSystem, 'lais');
+        assert.equal(rec.sourceId, 's1');
+        assert.equal(rec.deleted, false);
+        assert.equal(rec.sourceUpdatedAt, null);
+        assert.match(rec.updatedAt, ISO);
+        assert.deepEqual(rec.data, { sourceId: 's1', givenNames: 'Anna', id: rec.id, version: 1 });
+        const e = result.event!;
+        assert.ok(e);
+        assert.equal(e.seq, rec.seq);
+        assert.ok(e.seq > 0);
+        assert.equal(e.entity, 'person');
+        assert.equal(e.op, 'upsert');
+        assert.equal(e.schemaVersion, '1.0.0');
+        assert.equal(e.source, 'lu-lais');
+        assert.equal(e.institution, 'lu.lv');
+        assert.equal(e.recordId, rec.id);
+        assert.equal(e.version, 1);
+        assert.equal(e.messageId, message.id);
+        assert.match(e.occurredAt, ISO);
+        assert.deepEqual(e.record, rec.data);
+        assert.deepEqual(await store.getRecord('person', rec.id), rec);
+        assert.equal(await store.getRecord('course', rec.id), undefined);
+        assert.deepEqual(await store.getRecordVersion(rec.id, 1), rec.data);
+        assert.equal(await store.getRecordVersion(rec.id, 2), undefined);
+        assert.deepEqual(await store.getEvent(e.eventId), e);
+        const m = (await store.getMessage(message.id))!;
+        assert.equal(m.status, 'committed');
+        assert.equal(m.recordId, rec.id);
+        assert.equal(m.recordVersion, 1);
+        assert.equal(m.eventId, e.eventId);
+        assert.deepEqual(
+          (await store.messageHistory(message.id)).map((h) => h.status),
+          ['received', 'committed'],
+        );
+      });
+
+      it('updates a record: same id, next version, larger seq, both versions kept', async () => {
+        const a = (await ingest('s1', { givenNames: 'Anna' })).result;
+        const { message, result: b } = await ingest('s1', { givenNames: 'Anna Marija' });
+        assert.equal(b.outcome, 'updated');
+        assert.equal(b.record.id, a.record.id);
+        assert.equal(b.record.version, 2);
+        assert.ok(b.event!.seq > a.event!.seq);
+        assert.equal(b.record.seq, b.event!.seq);
+        assert.deepEqual(b.record.data, { givenNames: 'Anna Marija', id: a.record.id, version: 2 });
+        assert.deepEqual(await store.getRecordVersion(a.record.id, 1), { givenNames: 'Anna', id: a.record.id, version: 1 });
+        assert.deepEqual(await store.getRecordVersion(a.record.id, 2), b.record.data);
+        assert.equal((await store.getMessage(message.id))!.recordVersion, 2);
+      });
+
+      it('keeps records apart by natural key (entity, institution, source system, local id)', async () => {
+        const a = (await ingest('s1', { x: 1 })).result;
+        const b = (await ingest('s1', { x: 1 }, { institution: 'rtu.lv' })).result;
+        const c = (await ingest('s1', { x: 1 }, { entity: 'course' })).result;
+        const d = (await ingest('s1', { x: 1 }, { sourceSystem: 'isis' })).result;
+        assert.deepEqual(
+          [a, b, c, d].map((r) => r.outcome),
+          ['created', 'created', 'created', 'created'],
+        );
+        assert.equal(new Set([a, b, c, d].map((r) => r.record.id)).size, 4);
+      });
+
+      it('same content again: unchanged, no new version, no event', async () => {
+        const a = (await ingest('s1', { givenNames: 'Anna', identifiers: [{ a: 1, b: 2 }] })).result;
+        const before = await store.pendingOutbox(100);
+        // Same content, keys in another order.
+        const { message, result: b } = await ingest('s1', { identifiers: [{ b: 2, a: 1 }], givenNames: 'Anna' });
+        assert.equal(b.outcome, 'unchanged');
+        assert.equal(b.event, undefined);
+        assert.equal(b.record.version, 1);
+        assert.equal(b.record.id, a.record.id);
+        assert.equal(b.record.seq, a.record.seq);
+        assert.deepEqual(await store.pendingOutbox(100), before);
+        assert.equal((await store.getRecord('person', a.record.id))!.version, 1);
+        assert.equal(await store.getRecordVersion(a.record.id, 2), undefined);
+        const m = (await store.getMessage(message.id))!;
+        assert.equal(m.status, 'unchanged');
+        assert.equal(m.recordId, a.record.id);
+        assert.equal(m.recordVersion, 1);
+        assert.equal(m.eventId, null);
+        assert.deepEqual(
+          (await store.messageHistory(message.id)).map((h) => h.status),
+          ['received', 'unchanged'],
+        );
+      });
+
+      it('an older source timestamp is stale: the record is not overwritten', async () => {
+        const a = (await ingest('s1', { givenNames: 'Anna' }, { sourceUpdatedAt: '2024-05-01T10:00:00.000Z' })).result;
+        assert.equal(a.record.sourceUpdatedAt, '2024-05-01T10:00:00.000Z');
+        const { message, result: b } = await ingest('s1', { givenNames: 'Old' }, { sourceUpdatedAt: '2024-04-01T10:00:00.000Z' });
+        assert.equal(b.outcome, 'stale');
+        assert.equal(b.event, undefined);
+        assert.equal(b.record.version, 1);
+        const rec = (await store.getRecord('person', a.record.id))!;
+        assert.equal(rec.version, 1);
+        assert.equal(rec.data.givenNames, 'Anna');
+        assert.equal(rec.sourceUpdatedAt, '2024-05-01T10:00:00.000Z');
+        const m = (await store.getMessage(message.id))!;
+        assert.equal(m.status, 'stale');
+        assert.equal(m.recordId, a.record.id);
+        assert.equal(m.recordVersion, 1);
+        // A newer timestamp, and one without a timestamp, are taken.
+        const c = (await ingest('s1', { givenNames: 'New' }, { sourceUpdatedAt: '2024-06-01T10:00:00.000Z' })).result;
+        assert.equal(c.outcome, 'updated');
+        assert.equal(c.record.sourceUpdatedAt, '2024-06-01T10:00:00.000Z');
+        const d = (await ingest('s1', { givenNames: 'Newer' })).result;
+        assert.equal(d.outcome, 'updated');
+        assert.equal(d.record.sourceUpdatedAt, '2024-06-01T10:00:00.000Z');
+      });
+
+      it('a delete is a new version with an event without record', async () => {
+        const a = (await ingest('s1', { givenNames: 'Anna' })).result;
+        const b = (await ingest('s1', { givenNames: 'Anna' }, { op: 'delete' })).result;
+        assert.equal(b.outcome, 'updated');
+        assert.equal(b.record.deleted, true);
+        assert.equal(b.record.version, 2);
+        assert.equal(b.event!.op, 'delete');
+        assert.equal(b.event!.record, undefined);
+        assert.equal(b.event!.recordId, a.record.id);
+        const c = (await ingest('s1', { givenNames: 'Anna' }, { op: 'delete' })).result;
+        assert.equal(c.outcome, 'unchanged');
+      });
+
+      it('sequence numbers increase with every change', async () => {
+        const seqs: number[] = [];
+        for (let i = 0; i < 5; i++) seqs.push((await ingest(`s${i % 2}`, { n: i })).result.event!.seq);
+        for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1]! + 1);
+      });
+
+      it('20 concurrent commits of different records get 20 distinct consecutive sequence numbers', async () => {
+        const messages = await Promise.all(Array.from({ length: 20 }, () => store.insertMessage(msg())));
+        const results = await Promise.all(messages.map(({ message }, i) => store.commit(input(message.id, `c${i}`, { n: i }))));
+        const seqs = results.map((r) => r.event!.seq).sort((a, b) => a - b);
+        assert.equal(new Set(seqs).size, 20);
+        assert.equal(seqs[19]! - seqs[0]!, 19);
+        assert.ok(results.every((r) => r.outcome === 'created'));
+        const outbox = await store.pendingOutbox(100);
+        assert.deepEqual(
+          outbox.map((e) => e.seq),
+          seqs,
+        );
+      });
+
+      it('10 concurrent commits of one natural key give versions 1..10 without errors', async () => {
+        const messages = await Promise.all(Array.from({ length: 10 }, () => store.insertMessage(msg())));
+        const results = await Promise.all(messages.map(({ message }, i) => store.commit(input(message.id, 'same', { n: i }))));
+        assert.deepEqual(
+          results.map((r) => r.record.version).sort((a, b) => a - b),
+          [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        );
+        assert.equal(results.filter((r) => r.outcome === 'created').length, 1);
+        assert.equal(new Set(results.map((r) => r.record.id)).size, 1);
+        const id = results[0]!.record.id;
+        const rec = (await store.getRecord('person', id))!;
+        assert.equal(rec.version, 10);
+        // The last version holds the data of the commit with the largest seq.
+        const last = results.reduce((a, b) => (a.event!.seq > b.event!.seq ? a : b));
+        assert.equal(last.record.version, 10);
+        assert.deepEqual(rec.data, last.record.data);
+        for (let v = 1; v <= 10; v++) assert.ok(await store.getRecordVersion(id, v), `version ${v} kept`);
+        const seqs = results.map((r) => r.event!.seq).sort((a, b) => a - b);
+        assert.equal(new Set(seqs).size, 10);
+      });
+    });
+
+    describe('outbox and deliveries', () => {
+      it('pendingOutbox lists unpublished events in sequence order, up to the limit', async () => {
+        const events = [];
+        for (let i = 0; i < 4; i++) events.push((await ingest(`s${i}`, { n: i })).result.event!);
+        assert.deepEqual(await store.pendingOutbox(100), events);
+        assert.deepEqual(await store.pendingOutbox(2), events.slice(0, 2));
+        await store.markPublished([{ eventId: events[1]!.eventId, messageId: events[1]!.messageId ?? null, routeIds: [] }]);
+        assert.deepEqual(
+          (await store.pendingOutbox(100)).map((e) => e.eventId),
+          [events[0], events[2], events[3]].map((e) => e!.eventId),
+        );
+      });
+
+      it('markPublished creates a pending delivery per route and makes the message published', async () => {
+        const { message, event } = await published(['b-route', 'a-route']);
+        assert.deepEqual(await store.pendingOutbox(10), []);
+        const m = (await store.getMessage(message.id))!;
+        assert.equal(m.status, 'published');
+        const ds = await store.listDeliveries(message.id);
+        assert.deepEqual(
+          ds.map((d) => [d.routeId, d.status, d.attempts, d.eventId, d.messageId, d.lastError, d.deliveredAt]),
+          [
+            ['a-route', 'pending', 0, event.eventId, message.id, null, null],
+            ['b-route', 'pending', 0, event.eventId, message.id, null, null],
+          ],
+        );
+        assert.match(ds[0]!.updatedAt, ISO);
+        assert.deepEqual(await store.getDelivery(event.eventId, 'a-route'), ds[0]);
+        assert.equal(await store.getDelivery(event.eventId, 'nope'), undefined);
+        // Publishing again (a second relay) changes nothing.
+        await store.markPublished([{ eventId: event.eventId, messageId: message.id, routeIds: ['a-route', 'b-route'] }]);
+        assert.equal((await store.listDeliveries(message.id)).length, 2);
+        assert.deepEqual(
+          (await store.messageHistory(message.id)).map((h) => h.status),
+          ['received', 'committed', 'published'],
+        );
+      });
+
+      it('an event no route matches still makes the message published', async () => {
+        const { message } = await published([]);
+        assert.equal((await store.getMessage(message.id))!.status, 'published');
+        assert.deepEqual(await store.listDeliveries(message.id), []);
+      });
+
+      it('beginAttempt numbers attempts; a delivered delivery is not attempted again', async () => {
+        const { message, event } = await published(['r1']);
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r1'), { proceed: true, attempt: 1 });
+        await store.finishAttempt({ eventId: event.eventId, routeId: 'r1', attempt: 1, outcome: 'retry', status: 'retrying', error: 'timeout', detail: 'next attempt in 20 ms', durationMs: 12.4 });
+        let d = (await store.getDelivery(event.eventId, 'r1'))!;
+        assert.equal(d.status, 'retrying');
+        assert.equal(d.lastError, 'timeout');
+        assert.equal(d.attempts, 1);
+        assert.equal((await store.getMessage(message.id))!.status, 'retrying');
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r1'), { proceed: true, attempt: 2 });
+        await store.finishAttempt({ eventId: event.eventId, routeId: 'r1', attempt: 2, outcome: 'delivered', status: 'delivered', error: null, detail: 'HTTP 200', durationMs: 3 });
+        d = (await store.getDelivery(event.eventId, 'r1'))!;
+        assert.equal(d.status, 'delivered');
+        assert.equal(d.lastError, null);
+        assert.match(d.deliveredAt!, ISO);
+        assert.equal((await store.getMessage(message.id))!.status, 'delivered');
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r1'), { proceed: false, attempt: 2 });
+        const attempts = await store.listAttempts(message.id);
+        assert.deepEqual(
+          attempts.map((a) => [a.eventId, a.routeId, a.attempt, a.outcome, a.error, a.detail, a.durationMs]),
+          [
+            [event.eventId, 'r1', 1, 'retry', 'timeout', 'next attempt in 20 ms', 12],
+            [event.eventId, 'r1', 2, 'delivered', null, 'HTTP 200', 3],
+          ],
+        );
+        for (const a of attempts) assert.match(a.at, ISO);
+      });
+
+      it('beginAttempt on an unknown delivery creates it', async () => {
+        const eventId = uuidv7();
+        assert.deepEqual(await store.beginAttempt(eventId, 'r9'), { proceed: true, attempt: 1 });
+        const d = (await store.getDelivery(eventId, 'r9'))!;
+        assert.equal(d.status, 'pending');
+        assert.equal(d.attempts, 1);
+        assert.equal(d.messageId, null);
+      });
+
+      it('concurrent beginAttempt calls get distinct attempt numbers', async () => {
+        const { event } = await published(['r1']);
+        const claims = await Promise.all(Array.from({ length: 5 }, () => store.beginAttempt(event.eventId, 'r1')));
+        assert.deepEqual(
+          claims.map((c) => c.attempt).sort(),
+          [1, 2, 3, 4, 5],
+        );
+      });
+
+      it('the message is delivered only when every delivery is, and dead when one is dead', async () => {
+        const { message, event } = await published(['r1', 'r2']);
+        const finish = async (routeId: string, status: 'delivered' | 'dead') => {
+          const { attempt } = await store.beginAttempt(event.eventId, routeId);
+          await store.finishAttempt({ eventId: event.eventId, routeId, attempt, outcome: status, status, error: status === 'dead' ? 'rejected: 400' : null, detail: null, durationMs: 1 });
+        };
+        await finish('r1', 'delivered');
+        assert.equal((await store.getMessage(message.id))!.status, 'published');
+        await finish('r2', 'dead');
+        assert.equal((await store.getMessage(message.id))!.status, 'dead');
+        const other = await published(['r1', 'r2']);
+        for (const r of ['r1', 'r2']) {
+          const { attempt } = await store.beginAttempt(other.event.eventId, r);
+          await store.finishAttempt({ eventId: other.event.eventId, routeId: r, attempt, outcome: 'delivered', status: 'delivered', error: null, detail: null, durationMs: 1 });
+        }
+        assert.equal((await store.getMessage(other.message.id))!.status, 'delivered');
+      });
+
+      it('concurrent finishes of two routes leave the message delivered', async () => {
+        for (let i = 0; i < 5; i++) {
+          const { message, event } = await published(['r1', 'r2']);
+          await Promise.all(
+            ['r1', 'r2'].map(async (routeId) => {
+              const { attempt } = await store.beginAttempt(event.eventId, routeId);
+              await store.finishAttempt({ eventId: event.eventId, routeId, attempt, outcome: 'delivered', status: 'delivered', error: null, detail: null, durationMs: 1 });
+            }),
+          );
+          assert.equal((await store.getMessage(message.id))!.status, 'delivered');
+        }
+      });
+
+      it('resetDeliveries puts dead deliveries back to pending for replay', async () => {
+        const { message, event } = await published(['r1', 'r2']);
+        for (const [routeId, status] of [
+          ['r1', 'delivered'],
+          ['r2', 'dead'],
+        ] as const) {
+          const { attempt } = await store.beginAttempt(event.eventId, routeId);
+          await store.finishAttempt({ eventId: event.eventId, routeId, attempt, outcome: status, status, error: status === 'dead' ? 'gone' : null, detail: null, durationMs: 1 });
+        }
+        assert.equal((await store.getMessage(message.id))!.status, 'dead');
+        const reset = await store.resetDeliveries(message.id, ['dead']);
+        assert.deepEqual(reset, [{ eventId: event.eventId, routeId: 'r2' }]);
+        const d = (await store.getDelivery(event.eventId, 'r2'))!;
+        assert.equal(d.status, 'pending');
+        assert.equal(d.attempts, 0);
+        assert.equal(d.lastError, null);
+        assert.equal((await store.getDelivery(event.eventId, 'r1'))!.status, 'delivered');
+        assert.equal((await store.getMessage(message.id))!.status, 'published');
+        assert.deepEqual(await store.resetDeliveries(message.id, ['dead']), []);
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r2'), { proceed: true, attempt: 1 });
+      });
+
+      it('countDeliveriesByStatus counts per route and status', async () => {
+        const a = await published(['r1', 'r2']);
+        await published(['r1']);
+        const { attempt } = await store.beginAttempt(a.event.eventId, 'r1');
+        await store.finishAttempt({ eventId: a.event.eventId, routeId: 'r1', attempt, outcome: 'delivered', status: 'delivered', error: null, detail: null, durationMs: 1 });
+        const counts = (await store.countDeliveriesByStatus()).sort((x, y) => `${x.routeId}/${x.status}`.localeCompare(`${y.routeId}/${y.status}`));
+        assert.deepEqual(counts, [
+          { routeId: 'r1', status: 'delivered', count: 1 },
+          { routeId: 'r1', status: 'pending', count: 1 },
+          { routeId: 'r2', status: 'pending', count: 1 },
+        ]);
+      });
+    });
+
+    describe('tokens and meta', () => {
+      it('creates, finds, lists and revokes tokens', async () => {
+        await store.createToken({ id: 't1', name: 'LAIS', hash: 'h1', scopes: ['ingest:lu-lais'] });
+        await store.createToken({ id: 't2', name: 'admin', hash: 'h2', scopes: ['admin', 'metrics'] });
+        const t1 = (await store.findToken('h1'))!;
+        assert.equal(t1.id, 't1');
+        assert.equal(t1.name, 'LAIS');
+        assert.deepEqual(t1.scopes, ['ingest:lu-lais']);
+        assert.match(t1.createdAt, ISO);
+        assert.equal(t1.revokedAt, null);
+        assert.equal(await store.findToken('nope'), undefined);
+        assert.deepEqual(
+          (await store.listTokens()).map((t) => t.id),
+          ['t1', 't2'],
+        );
+        assert.equal(await store.revokeToken('t1'), true);
+        assert.equal(await store.revokeToken('t1'), false);
+        assert.equal(await store.revokeToken('nope'), false);
+        assert.equal(await store.findToken('h1'), undefined);
+        const list = await store.listTokens();
+        assert.match(list.find((t) => t.id === 't1')!.revokedAt!, ISO);
+        assert.equal(list.find((t) => t.id === 't2')!.revokedAt, null);
+        await assert.rejects(store.createToken({ id: 't3', name: 'dup', hash: 'h2', scopes: [] }));
+      });
+
+      it('gets and sets meta values', async () => {
+        assert.equal(await store.getMeta('k'), undefined);
+        await store.setMeta('k', 'v1');
+        assert.equal(await store.getMeta('k'), 'v1');
+        await store.setMeta('k', 'v2');
+        assert.equal(await store.getMeta('k'), 'v2');
+      });
+    });
+  });
+}
