@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import pg from 'pg';
 import { PostgresStore } from '../src/store/postgres/store.ts';
 import { SqliteStore } from '../src/store/sqlite/store.ts';
@@ -45,9 +46,39 @@ if (databaseUrl) {
       try {
         await Promise.all(stores.map((s) => s.migrate()));
         const rows = (await stores[0]!.pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).rows;
-        if (rows.length !== 1 || rows[0]!.version !== 1) throw new Error(`unexpected schema_migrations ${JSON.stringify(rows)}`);
+        assert.deepEqual(
+          rows.map((r) => r.version),
+          [1],
+        );
       } finally {
         await Promise.all(stores.map((s) => s.close()));
+      }
+    });
+
+    it('readers never see a sequence number before all smaller ones are committed', async () => {
+      const store = new PostgresStore(databaseUrl, { schema, poolSize: 12 });
+      try {
+        await store.migrate();
+        let done = false;
+        const holes: string[] = [];
+        const reader = (async () => {
+          while (!done) {
+            const seqs = (await store.pool.query<{ seq: number }>('SELECT seq FROM changes ORDER BY seq')).rows.map((r) => r.seq);
+            for (let i = 1; i < seqs.length; i++) if (seqs[i] !== seqs[i - 1]! + 1) holes.push(`${seqs[i - 1]} → ${seqs[i]}`);
+          }
+        })();
+        await Promise.all(
+          Array.from({ length: 60 }, async (_, i) => {
+            const id = `${Date.now().toString(36)}-${i}-${rand()}`;
+            await store.insertMessage({ id, sourceId: 's', entity: 'person', institution: 'lu.lv', contentType: null, raw: null, rawSize: 0, idempotencyKey: null, status: 'received' });
+            await store.commit({ messageId: id, entity: 'person', institution: 'lu.lv', sourceSystem: 's', sourceId: `p${i}`, source: 's', sourceUpdatedAt: null, data: { i }, op: 'upsert', schemaVersion: '1' });
+          }),
+        );
+        done = true;
+        await reader;
+        assert.deepEqual(holes, []);
+      } finally {
+        await store.close();
       }
     });
   });

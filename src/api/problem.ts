@@ -5,6 +5,8 @@ import { InternalError, isHubError, MalformedInputError, PayloadTooLargeError, t
 
 export const PROBLEM_TYPE_BASE = 'https://docs.studyhub.lv/problems/';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+/** What a 503 tells the client to wait before trying again. */
+export const RETRY_AFTER_SECONDS = 5;
 
 export interface Problem {
   type: string;
@@ -52,6 +54,7 @@ export function problemOf(e: HubError, instance?: string, extra: Record<string, 
 
 export function sendProblem(res: Response, p: Problem): void {
   if (p.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="study-data-hub"');
+  if (p.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
   res.status(p.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(p));
 }
 

@@ -54,7 +54,6 @@ export class UnknownEntityError extends define('HUB_ERR_UNKNOWN_ENTITY', 404, fa
 export class ConflictError extends define('HUB_ERR_CONFLICT', 409, false) {}
 export class SchemaValidationError extends define('HUB_ERR_SCHEMA_VALIDATION', 422, false) {}
 export class MappingError extends define('HUB_ERR_MAPPING', 422, false) {}
-export class StaleRecordError extends define('HUB_ERR_STALE', 409, false) {}
 export class SinkError extends define('HUB_ERR_SINK', 502, true) {}
 export class SinkRejectedError extends define('HUB_ERR_SINK_REJECTED', 502, false) {}
 export class TransportError extends define('HUB_ERR_TRANSPORT', 503, true) {}

@@ -115,7 +115,9 @@ export class Pipeline {
         status: 'received',
       });
       if (duplicate) {
-        results.push(resultOf(index, message, true));
+        // A first attempt that stopped before commit (store outage, crash) is finished now.
+        if (message.status === 'received' || message.status === 'validated') results.push(await this.process(message, source, payload, index));
+        else results.push(resultOf(index, message, true));
         continue;
       }
       this.d.metrics.messages.inc({ status: 'received', source: sourceId, entity });
@@ -171,6 +173,9 @@ export class Pipeline {
       if (result.event) this.d.onCommitted?.();
       return { index, messageId: message.id, status, duplicate: false, outcome: result.outcome, recordId: result.record.id, version: result.record.version };
     } catch (e) {
+      // An outage is not the record's fault: leave the message where it stopped and let the caller
+      // retry (the same input finds this message by its idempotency key and finishes it).
+      if (isHubError(e) && e.retryable) throw e;
       const err = isHubError(e) ? e : new InternalError(`unexpected error: ${(e as Error).message}`, { cause: e });
       if (!isHubError(e)) this.d.logger.error({ err: e, messageId: message.id }, 'pipeline failed unexpectedly');
       await store.updateMessage(message.id, { status: 'rejected', errors: err.violations, errorCode: err.code, errorDetail: err.message, idempotencyKey: null });

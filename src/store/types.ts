@@ -1,4 +1,5 @@
 import type { Violation } from '../core/errors.ts';
+import type { SqlDb } from './sql.ts';
 import type { CanonicalRecord, ChangeEvent, ChangeOp, DeliveryStatus, JsonObject, MessageStatus } from '../core/types.ts';
 
 /** A message as stored: the raw input first, then what the pipeline made of it. */
@@ -134,6 +135,8 @@ export interface MessageHistoryRow {
  */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /** SQL access for feature modules that own tables of their own (src/store/sql.ts). */
+  readonly sql: SqlDb;
   migrate(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;

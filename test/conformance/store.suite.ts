@@ -489,6 +489,25 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
         for (const a of attempts) assert.match(a.at, ISO);
       });
 
+      it('a delivery attempted before the relay marked its event published still belongs to its message', async () => {
+        // The consumer can be faster than the relay's markPublished.
+        const { message, result } = await ingest('s1', { givenNames: 'Anna' });
+        const event = result.event!;
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r1'), { proceed: true, attempt: 1 });
+        await store.finishAttempt({ eventId: event.eventId, routeId: 'r1', attempt: 1, outcome: 'delivered', status: 'delivered', error: null, detail: null, durationMs: 1 });
+        await store.markPublished([{ eventId: event.eventId, messageId: message.id, routeIds: ['r1'] }]);
+        const ds = await store.listDeliveries(message.id);
+        assert.deepEqual(
+          ds.map((d) => [d.routeId, d.status, d.attempts, d.messageId]),
+          [['r1', 'delivered', 1, message.id]],
+        );
+        assert.deepEqual(
+          (await store.listAttempts(message.id)).map((a) => [a.routeId, a.outcome]),
+          [['r1', 'delivered']],
+        );
+        assert.equal((await store.getMessage(message.id))!.status, 'delivered');
+      });
+
       it('beginAttempt on an unknown delivery creates it', async () => {
         const eventId = uuidv7();
         assert.deepEqual(await store.beginAttempt(eventId, 'r9'), { proceed: true, attempt: 1 });
@@ -571,6 +590,34 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
           { routeId: 'r1', status: 'pending', count: 1 },
           { routeId: 'r2', status: 'pending', count: 1 },
         ]);
+      });
+    });
+
+    describe('sql access for feature modules', () => {
+      it('migrates a module once, runs ? statements, commits and rolls back transactions', async () => {
+        const steps = [{ sqlite: 'CREATE TABLE conf_items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)', postgres: 'CREATE TABLE conf_items (id text PRIMARY KEY, n integer NOT NULL)' }];
+        await store.sql.migrate('conformance', steps);
+        await store.sql.migrate('conformance', steps);
+        assert.deepEqual(await store.sql.run('INSERT INTO conf_items (id, n) VALUES (?, ?)', ['a', 1]), { changes: 1 });
+        await store.sql.transaction(async (tx) => {
+          await tx.run('INSERT INTO conf_items (id, n) VALUES (?, ?)', ['b', 2]);
+        });
+        await assert.rejects(
+          store.sql.transaction(async (tx) => {
+            await tx.run('INSERT INTO conf_items (id, n) VALUES (?, ?)', ['c', 3]);
+            throw new Error('undo');
+          }),
+          /undo/,
+        );
+        const rows = await store.sql.query<{ id: string; n: number }>('SELECT id, n FROM conf_items WHERE id <> ? ORDER BY id', ['zzz']);
+        assert.deepEqual(
+          rows.map((r) => [r.id, Number(r.n)]),
+          [
+            ['a', 1],
+            ['b', 2],
+          ],
+        );
+        assert.equal((await store.sql.run('UPDATE conf_items SET n = n + 1 WHERE n > ?', [0])).changes, 2);
       });
     });
 

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { PostgresSql } from './sql.ts';
 import { errorMessage, StoreError } from '../../core/errors.ts';
 import { stableStringify, uuidv7 } from '../../core/ids.ts';
 import type { CanonicalRecord, ChangeEvent, DeliveryStatus, JsonObject, MessageStatus } from '../../core/types.ts';
@@ -62,6 +63,8 @@ async function one(c: Client | pg.Pool, sql: string, args: unknown[] = []): Prom
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly pool: pg.Pool;
+  /** SQL access for feature modules with tables of their own. */
+  readonly sql: PostgresSql;
   private readonly schema: string | undefined;
   private closed = false;
 
@@ -70,12 +73,19 @@ export class PostgresStore implements Store {
       throw new StoreError(`invalid PostgreSQL schema name '${opts.schema}'`);
     }
     this.schema = opts.schema;
-    this.pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, types });
+    const setup = `SET TimeZone TO 'UTC'${this.schema === undefined ? '' : `; SET search_path TO ${quoteIdent(this.schema)}`}`;
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: opts.poolSize ?? 10,
+      types,
+      // Runs on every new connection before the pool hands it out.
+      onConnect: async (client) => {
+        await client.query(setup);
+      },
+    });
     // A dropped idle connection must not crash the process; the next query opens a new one.
     this.pool.on('error', () => {});
-    const setup = `SET TimeZone TO 'UTC'${this.schema === undefined ? '' : `; SET search_path TO ${quoteIdent(this.schema)}`}`;
-    // Queued before any query of whoever takes the new client from the pool.
-    this.pool.on('connect', (client) => void client.query(setup).catch(() => {}));
+    this.sql = new PostgresSql(this.pool);
   }
 
   /** Advisory lock keys are per database; the schema name keeps isolated stores from waiting on each other. */
@@ -383,9 +393,12 @@ export class PostgresStore implements Store {
   }
 
   async beginAttempt(eventId: string, routeId: string): Promise<{ proceed: boolean; attempt: number }> {
-    // One statement: competing workers each get their own attempt number, and a delivered one is left alone.
+    // One statement: competing workers each get their own attempt number, and a delivered one is
+    // left alone. A consumer faster than the relay's markPublished creates the delivery; it takes
+    // the message id from the change, so that it is listed under its message all the same.
     const rows = await this.query(
-      `INSERT INTO deliveries (event_id, route_id, status, attempts, updated_at) VALUES ($1, $2, 'pending', 1, $3)
+      `INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at)
+       VALUES ($1, $2, (SELECT message_id FROM changes WHERE event_id = $1), 'pending', 1, $3)
        ON CONFLICT (event_id, route_id) DO UPDATE SET attempts = deliveries.attempts + 1, updated_at = excluded.updated_at
        WHERE deliveries.status <> 'delivered'
        RETURNING attempts`,

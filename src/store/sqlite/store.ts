@@ -20,6 +20,7 @@ import type {
   TokenRow,
 } from '../types.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
+import { SqliteSql } from './sql.ts';
 
 type Row = Record<string, unknown>;
 const now = () => new Date().toISOString();
@@ -103,6 +104,7 @@ function toToken(r: Row): TokenRow {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
+  readonly sql: SqliteSql;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -115,6 +117,7 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
+    this.sql = new SqliteSql(this.db);
   }
 
   async migrate(): Promise<void> {
@@ -242,7 +245,7 @@ export class SqliteStore implements Store {
         return { outcome: 'stale', record: prev };
       }
       const deleted = input.op === 'delete';
-      if (prev && prev.deleted === deleted && stableStringify(prev.data) === stableStringify(input.data)) {
+      if (prev && prev.deleted === deleted && stableStringify(prev.data) === stableStringify({ ...input.data, id: prev.id, version: prev.version })) {
         this.db.prepare('UPDATE messages SET status = ?, record_id = ?, record_version = ?, updated_at = ? WHERE id = ?').run('unchanged', prev.id, prev.version, t, input.messageId);
         this.history(input.messageId, 'unchanged', `same content as version ${prev.version}`);
         return { outcome: 'unchanged', record: prev };
@@ -348,7 +351,10 @@ export class SqliteStore implements Store {
       if (r && r.status === 'delivered') return { proceed: false, attempt: Number(r.attempts) };
       const attempt = Number(r?.attempts ?? 0) + 1;
       if (r) this.db.prepare('UPDATE deliveries SET attempts = ?, updated_at = ? WHERE event_id = ? AND route_id = ?').run(attempt, now(), eventId, routeId);
-      else this.db.prepare('INSERT INTO deliveries (event_id, route_id, status, attempts, updated_at) VALUES (?, ?, ?, ?, ?)').run(eventId, routeId, 'pending', attempt, now());
+      else
+        this.db
+          .prepare('INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at) VALUES (?, ?, (SELECT message_id FROM changes WHERE event_id = ?), ?, ?, ?)')
+          .run(eventId, routeId, eventId, 'pending', attempt, now());
       return { proceed: true, attempt };
     })();
   }

@@ -1,0 +1,341 @@
+import amqp from 'amqplib';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AmqpBroker, type AmqpBrokerOptions } from '../src/broker/amqp/broker.ts';
+import { EmbeddedBroker } from '../src/broker/embedded/broker.ts';
+import type { Broker, BrokerDelivery, Consumer } from '../src/broker/types.ts';
+import { BrokerError } from '../src/core/errors.ts';
+import { brokerConformance, sleep, testEvent, waitFor, type BrokerFixture } from './conformance/broker.suite.ts';
+
+const rand = () => Math.random().toString(36).slice(2, 10);
+
+brokerConformance('embedded', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hub-broker-'));
+  const file = join(dir, 'broker.sqlite');
+  const made: EmbeddedBroker[] = [];
+  const open = () => {
+    const b = new EmbeddedBroker(file);
+    made.push(b);
+    return b;
+  };
+  return {
+    broker: open(),
+    reopen: open,
+    // A dead process simply stops: the next one to open the file takes over its unacked messages.
+    crash: async () => {},
+    cleanup: async () => {
+      for (const b of made) await b.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+/** An AmqpBroker that remembers the queues it declared, so the test can delete them afterwards. */
+class TrackedAmqpBroker extends AmqpBroker {
+  constructor(
+    url: string,
+    opts: AmqpBrokerOptions,
+    private readonly queues: Set<string>,
+  ) {
+    super(url, opts);
+  }
+
+  override async declareQueue(queue: string, patterns: string[]): Promise<void> {
+    this.queues.add(queue);
+    await super.declareQueue(queue, patterns);
+  }
+}
+
+/** A fresh prefix on the server; cleanup deletes every exchange and queue made under it. */
+function amqpFixture(url: string, opts: AmqpBrokerOptions = {}, brokerUrl = url): BrokerFixture & { prefix: string; open(o?: AmqpBrokerOptions): AmqpBroker } {
+  const prefix = `test-${rand()}`;
+  const queues = new Set<string>();
+  const made: AmqpBroker[] = [];
+  const open = (o: AmqpBrokerOptions = {}) => {
+    const b = new TrackedAmqpBroker(brokerUrl, { prefix, ...opts, ...o }, queues);
+    made.push(b);
+    return b;
+  };
+  return {
+    prefix,
+    open,
+    broker: open(),
+    reopen: () => open(),
+    crash: (b: Broker) => (b as AmqpBroker).destroy(),
+    cleanup: async () => {
+      for (const b of made) await b.close();
+      const conn = await amqp.connect(url);
+      try {
+        const ch = await conn.createChannel();
+        for (const q of queues) for (const suffix of ['', '.retry', '.dead', '.bindings']) await ch.deleteQueue(`${prefix}.${q}${suffix}`);
+        await ch.deleteExchange(`${prefix}.hub.events`);
+      } finally {
+        await conn.close();
+      }
+    },
+  };
+}
+
+/** A TCP proxy in front of RabbitMQ that can cut every connection and refuse new ones: a broker restart. */
+class TcpProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  refusing = false;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+  ) {}
+
+  async start(): Promise<number> {
+    const server = createServer((client) => {
+      if (this.refusing) return void client.destroy();
+      const upstream = tcpConnect(this.port, this.host);
+      for (const [a, b] of [
+        [client, upstream],
+        [upstream, client],
+      ] as const) {
+        this.sockets.add(a);
+        a.on('error', () => b.destroy());
+        a.on('close', () => (this.sockets.delete(a), b.destroy()));
+        a.pipe(b);
+      }
+    });
+    this.server = server;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const addr = server.address();
+    if (!addr || typeof addr === 'string') throw new Error('no proxy port');
+    return addr.port;
+  }
+
+  /** Cuts every open connection. */
+  drop(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
+  async stop(): Promise<void> {
+    this.drop();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+}
+
+const amqpUrl = process.env.AMQP_URL;
+if (amqpUrl) {
+  brokerConformance('amqp', async () => amqpFixture(amqpUrl));
+
+  describe('AmqpBroker specifics', function () {
+    this.timeout(20_000);
+    const cleanups: (() => Promise<void>)[] = [];
+    afterEach(async () => {
+      for (const f of cleanups.splice(0).reverse()) await f();
+    });
+
+    async function fixture(opts: AmqpBrokerOptions = {}, brokerUrl = amqpUrl!) {
+      const fx = amqpFixture(amqpUrl!, opts, brokerUrl);
+      cleanups.push(fx.cleanup);
+      await fx.broker.connect();
+      return fx;
+    }
+
+    async function rawChannel() {
+      const conn = await amqp.connect(amqpUrl!);
+      cleanups.push(() => conn.close());
+      return conn.createChannel();
+    }
+
+    async function proxied(opts: AmqpBrokerOptions = {}) {
+      const u = new URL(amqpUrl!);
+      const proxy = new TcpProxy(u.hostname, Number(u.port || 5672));
+      const port = await proxy.start();
+      cleanups.push(() => proxy.stop());
+      u.hostname = '127.0.0.1';
+      u.port = String(port);
+      const fx = await fixture({ reconnect: { initialDelayMs: 50, maxDelayMs: 200 }, ...opts }, u.toString());
+      return { proxy, fx, broker: fx.broker };
+    }
+
+    it('declares quorum queues with retry and dead-letter plumbing', async () => {
+      const { broker, prefix } = await fixture();
+      await broker.declareQueue('topo', ['#']);
+      const ch = await rawChannel();
+      for (const q of ['topo', 'topo.retry', 'topo.dead']) await ch.checkQueue(`${prefix}.${q}`);
+      await ch.checkExchange(`${prefix}.hub.events`);
+      // Declaring again with the same arguments is fine (every process does it at start).
+      await broker.declareQueue('topo', ['#']);
+    });
+
+    it('sends a poison (non-JSON) message straight to the dead letters, never to the handler', async () => {
+      const { broker, prefix } = await fixture();
+      await broker.declareQueue('poison', ['#']);
+      let calls = 0;
+      const c = await broker.consume(
+        'poison',
+        async () => {
+          calls++;
+          return { action: 'ack' };
+        },
+        { prefetch: 1 },
+      );
+      const ch = await rawChannel();
+      ch.sendToQueue(`${prefix}.poison`, Buffer.from('{"eventId": "broken'), { persistent: true });
+      ch.sendToQueue(`${prefix}.poison`, Buffer.from('[1, 2]'), { persistent: true });
+      await waitFor('the poison messages dead', async () => (await broker.stats('poison')).dead === 2);
+      await sleep(300);
+      assert.equal(calls, 0);
+      assert.deepEqual(await broker.stats('poison'), { ready: 0, dead: 2 });
+      await c.cancel();
+      const m = await ch.get(`${prefix}.poison.dead`, { noAck: true });
+      assert.ok(m);
+      assert.equal(m.content.toString(), '{"eventId": "broken');
+      assert.match(String(m.properties.headers?.['x-error']), /not a JSON change event/);
+    });
+
+    it('keeps the attempt and the error in headers of retry and dead copies', async () => {
+      const { broker, prefix } = await fixture();
+      await broker.declareQueue('headers', ['#']);
+      await broker.publish('person.upsert.lu.lv', testEvent());
+      const attempts: number[] = [];
+      const c = await broker.consume(
+        'headers',
+        async (d) => {
+          attempts.push(d.attempt);
+          return d.attempt < 2 ? { action: 'retry', delayMs: 50, error: 'timeout' } : { action: 'dead', error: 'gave up after 2 attempts: timeout' };
+        },
+        { prefetch: 1 },
+      );
+      await waitFor('dead', async () => (await broker.stats('headers')).dead === 1);
+      await c.cancel();
+      assert.deepEqual(attempts, [1, 2]);
+      const m = await (await rawChannel()).get(`${prefix}.headers.dead`, { noAck: true });
+      assert.ok(m);
+      assert.equal(m.properties.headers?.['x-attempt'], 2);
+      assert.equal(m.properties.headers?.['x-error'], 'gave up after 2 attempts: timeout');
+      assert.equal(m.properties.headers?.['x-routing-key'], 'person.upsert.lu.lv');
+    });
+
+    it('unbinds patterns a later declaration no longer wants, also from another process', async () => {
+      const fx = await fixture();
+      await fx.broker.declareQueue('rebind', ['person.#', 'course.#']);
+      const later = fx.open();
+      await later.connect();
+      await later.declareQueue('rebind', ['course.#', 'grade.#']);
+      await later.publish('person.upsert.lu.lv', testEvent());
+      await later.publish('course.upsert.lu.lv', testEvent({ entity: 'course' }));
+      await later.publish('grade.upsert.lu.lv', testEvent({ entity: 'grade' }));
+      await waitFor('two routed', async () => (await later.stats('rebind')).ready === 2);
+      await sleep(100);
+      assert.equal((await later.stats('rebind')).ready, 2);
+    });
+
+    it('sendToQueue to a queue that does not exist fails instead of dropping the message', async () => {
+      const { broker } = await fixture();
+      await assert.rejects(broker.sendToQueue('no.such.queue', testEvent()), BrokerError);
+      await broker.ping();
+    });
+
+    it('reconnects after the connection drops: topology and consumers come back', async () => {
+      const { proxy, broker } = await proxied();
+      await broker.declareQueue('reconnect', ['#']);
+      const got: BrokerDelivery[] = [];
+      const c: Consumer = await broker.consume(
+        'reconnect',
+        async (d) => {
+          got.push(d);
+          return { action: 'ack' };
+        },
+        { prefetch: 2 },
+      );
+      // Redeliveries after a drop may come too; what counts is that every event arrives.
+      const arrived = (e: { eventId: string }) => got.some((d) => d.event.eventId === e.eventId);
+      const e1 = testEvent();
+      await broker.publish('person.upsert.lu.lv', e1);
+      await waitFor('the first message', () => arrived(e1));
+      proxy.drop();
+      await sleep(20);
+      // Published while the connection is being re-established: waits, then goes out.
+      const e2 = testEvent();
+      await broker.publish('person.upsert.lu.lv', e2);
+      await waitFor('the second message through the restored consumer', () => arrived(e2));
+      await broker.ping();
+      proxy.drop();
+      await waitFor('reconnected again', async () =>
+        broker.ping().then(
+          () => true,
+          () => false,
+        ),
+      );
+      const e3 = testEvent();
+      await broker.publish('person.upsert.lu.lv', e3);
+      await waitFor('the third message', () => arrived(e3));
+      await c.cancel();
+    });
+
+    it('a handler in flight when the connection drops: its message comes again, redelivered', async () => {
+      const { proxy, broker } = await proxied();
+      await broker.declareQueue('inflight', ['#']);
+      const got: BrokerDelivery[] = [];
+      let release!: () => void;
+      const hang = new Promise<void>((r) => (release = r));
+      await broker.consume(
+        'inflight',
+        async (d) => {
+          got.push(d);
+          if (got.length === 1) await hang;
+          return { action: 'ack' };
+        },
+        { prefetch: 1 },
+      );
+      await broker.publish('person.upsert.lu.lv', testEvent());
+      await waitFor('the first delivery', () => got.length === 1);
+      proxy.drop();
+      await waitFor('the redelivery', () => got.length === 2);
+      release();
+      assert.equal(got[1]!.event.eventId, got[0]!.event.eventId);
+      assert.equal(got[1]!.redelivered, true);
+      await sleep(200);
+      assert.equal(got.length, 2);
+      await waitFor('an empty queue', async () => (await broker.stats('inflight')).ready === 0);
+    });
+
+    it('publish during an outage waits for the broker, and gives up with BrokerError when it stays away', async () => {
+      const { proxy, broker } = await proxied({ unavailableTimeoutMs: 400 });
+      await broker.declareQueue('outage', ['#']);
+      proxy.refusing = true;
+      proxy.drop();
+      const started = Date.now();
+      await assert.rejects(broker.publish('person.upsert.lu.lv', testEvent()), BrokerError);
+      const waited = Date.now() - started;
+      assert.ok(waited >= 300 && waited < 3000, `gave up after ${waited} ms`);
+      await assert.rejects(broker.ping(), BrokerError);
+      const pending = broker.publish('person.upsert.lu.lv', testEvent());
+      await sleep(100);
+      proxy.refusing = false;
+      await pending;
+      await waitFor('the message in the queue', async () => (await broker.stats('outage')).ready === 1);
+    });
+
+    it('close while reconnecting returns promptly', async () => {
+      const { proxy, broker } = await proxied();
+      proxy.refusing = true;
+      proxy.drop();
+      await sleep(50);
+      const started = Date.now();
+      await broker.close();
+      assert.ok(Date.now() - started < 1000);
+      await assert.rejects(broker.publish('person.upsert.lu.lv', testEvent()), BrokerError);
+    });
+  });
+} else if (process.env.CI) {
+  describe('Broker conformance: amqp', () => {
+    it('runs in CI', () => {
+      throw new Error('AMQP_URL is not set: CI must run the amqp broker conformance suite');
+    });
+  });
+} else {
+  describe('Broker conformance: amqp', () => {
+    it.skip('amqp: AMQP_URL not set');
+  });
+}

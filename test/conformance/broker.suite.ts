@@ -1,0 +1,431 @@
+import assert from 'node:assert/strict';
+import type { Broker, BrokerDelivery, Consumer, Handler } from '../../src/broker/types.ts';
+import { uuidv7 } from '../../src/core/ids.ts';
+import type { ChangeEvent } from '../../src/core/types.ts';
+
+/** What a broker implementation hands the suite. */
+export interface BrokerFixture {
+  /** A fresh broker (not yet connected) on fresh durable state. */
+  broker: Broker;
+  /** Another broker on the same durable state (same file, same server and prefix), not yet connected: a restarted process. */
+  reopen(): Broker;
+  /** Makes b behave like a process that died: nothing acked, nothing waited for. */
+  crash(b: Broker): Promise<void>;
+  /** Closes whatever is still open and removes the durable state. */
+  cleanup(): Promise<void>;
+}
+
+let seq = 0;
+
+/** A valid change event (src/core/types.ts). */
+export function testEvent(over: Partial<ChangeEvent> = {}): ChangeEvent {
+  const recordId = uuidv7();
+  return {
+    eventId: uuidv7(),
+    seq: ++seq,
+    entity: 'person',
+    op: 'upsert',
+    schemaVersion: '1.0.0',
+    source: 'lu-lais',
+    institution: 'lu.lv',
+    occurredAt: new Date().toISOString(),
+    recordId,
+    version: 1,
+    messageId: uuidv7(),
+    record: { id: recordId, version: 1, sourceId: 's1', givenNames: 'Anna', familyName: 'Bērziņa' },
+    ...over,
+  };
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** A promise with its resolve function. */
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/**
+ * The Broker contract (src/broker/types.ts), run against every implementation. Each test gets a
+ * fresh broker from make(), connected by the suite. Delays are short so the suite stays fast.
+ */
+export function brokerConformance(name: string, make: () => Promise<BrokerFixture>): void {
+  describe(`Broker conformance: ${name}`, function () {
+    this.timeout(15_000);
+    let fx: BrokerFixture;
+    let broker: Broker;
+    const consumers: Consumer[] = [];
+
+    beforeEach(async () => {
+      fx = await make();
+      broker = fx.broker;
+      await broker.connect();
+    });
+    afterEach(async () => {
+      await Promise.all(consumers.splice(0).map((c) => c.cancel()));
+      await fx.cleanup();
+    });
+
+    async function consume(queue: string, handler: Handler, prefetch = 5, b: Broker = broker): Promise<Consumer> {
+      const c = await b.consume(queue, handler, { prefetch });
+      consumers.push(c);
+      return c;
+    }
+
+    /** Acks everything for a while and returns what came, in order. */
+    async function drain(queue: string, ms = 300, b: Broker = broker): Promise<BrokerDelivery[]> {
+      const got: BrokerDelivery[] = [];
+      const c = await b.consume(
+        queue,
+        async (d) => {
+          got.push(d);
+          return { action: 'ack' };
+        },
+        { prefetch: 10 },
+      );
+      await sleep(ms);
+      await c.cancel();
+      return got;
+    }
+
+    it('answers ping once connected', async () => {
+      await broker.ping();
+      assert.ok(broker.kind === 'embedded' || broker.kind === 'amqp');
+    });
+
+    it('routes a published event only to the queues whose patterns match', async () => {
+      await broker.declareQueue('r.one', ['person.*.lu.lv']);
+      await broker.declareQueue('r.all', ['#']);
+      await broker.declareQueue('r.course', ['course.upsert.#']);
+      // Institutions have dots: '*' is one word, so this matches none of the keys below.
+      await broker.declareQueue('r.star', ['person.upsert.*']);
+      await broker.declareQueue('r.exact', ['person.upsert.lu.lv']);
+      await broker.declareQueue('r.two', ['person.delete.#', 'course.#']);
+      await broker.declareQueue('r.none', ['grade.#']);
+      const e1 = testEvent();
+      const e2 = testEvent({ entity: 'course', institution: 'rtu.lv' });
+      const e3 = testEvent({ op: 'delete', institution: 'rtu.lv' });
+      const e4 = testEvent({ institution: 'rtu.lv' });
+      await broker.publish('person.upsert.lu.lv', e1);
+      await broker.publish('course.upsert.rtu.lv', e2);
+      await broker.publish('person.delete.rtu.lv', e3);
+      await broker.publish('person.upsert.rtu.lv', e4);
+      const expected: Record<string, ChangeEvent[]> = {
+        'r.one': [e1],
+        'r.all': [e1, e2, e3, e4],
+        'r.course': [e2],
+        'r.exact': [e1],
+        'r.two': [e2, e3],
+        'r.none': [],
+        'r.star': [],
+      };
+      for (const [q, events] of Object.entries(expected)) {
+        await waitFor(`${q} to hold ${events.length}`, async () => (await broker.stats(q)).ready === events.length);
+        const got = await drain(q, events.length ? 200 : 100);
+        assert.deepEqual(
+          got.map((d) => d.event.eventId).sort(),
+          events.map((e) => e.eventId).sort(),
+          `queue ${q}`,
+        );
+      }
+    });
+
+    it('keeps what was published before anyone consumed, and hands it over intact', async () => {
+      await broker.declareQueue('keep', ['person.#']);
+      const e = testEvent();
+      await broker.publish('person.upsert.lu.lv', e);
+      await sleep(100);
+      const [d, ...rest] = await drain('keep');
+      assert.equal(rest.length, 0);
+      assert.ok(d);
+      assert.deepEqual(d.event, e);
+      assert.equal(d.routingKey, 'person.upsert.lu.lv');
+      assert.equal(d.attempt, 1);
+      assert.equal(d.redelivered, false);
+      assert.equal(typeof d.id, 'string');
+      assert.ok(d.id.length > 0);
+    });
+
+    it('an acked message is gone', async () => {
+      await broker.declareQueue('ack', ['#']);
+      await broker.publish('person.upsert.lu.lv', testEvent());
+      let calls = 0;
+      await consume('ack', async () => {
+        calls++;
+        return { action: 'ack' };
+      });
+      await waitFor('the delivery', () => calls === 1);
+      await sleep(300);
+      assert.equal(calls, 1);
+      await waitFor('an empty queue', async () => {
+        const s = await broker.stats('ack');
+        return s.ready === 0 && s.dead === 0;
+      });
+    });
+
+    it('retry delivers again after about the delay, with the attempt counted up', async () => {
+      await broker.declareQueue('retry', ['#']);
+      const e = testEvent();
+      await broker.publish('person.upsert.lu.lv', e);
+      const seen: { d: BrokerDelivery; at: number }[] = [];
+      await consume('retry', async (d) => {
+        seen.push({ d, at: Date.now() });
+        return seen.length < 3 ? { action: 'retry', delayMs: 150, error: 'sink timed out' } : { action: 'ack' };
+      });
+      await waitFor('three attempts', () => seen.length === 3);
+      assert.deepEqual(
+        seen.map((s) => s.d.attempt),
+        [1, 2, 3],
+      );
+      for (const s of seen) {
+        assert.deepEqual(s.d.event, e);
+        assert.equal(s.d.routingKey, 'person.upsert.lu.lv');
+      }
+      for (let i = 1; i < 3; i++) {
+        const gap = seen[i]!.at - seen[i - 1]!.at;
+        assert.ok(gap >= 130, `retry came after ${gap} ms, before the 150 ms delay`);
+        assert.ok(gap < 2000, `retry came only after ${gap} ms`);
+      }
+      await sleep(300);
+      assert.equal(seen.length, 3);
+      assert.deepEqual(await broker.stats('retry'), { ready: 0, dead: 0 });
+    });
+
+    it('a scheduled retry counts as ready', async () => {
+      await broker.declareQueue('sched', ['#']);
+      await broker.publish('person.upsert.lu.lv', testEvent());
+      let calls = 0;
+      const c = await consume('sched', async () => (++calls === 1 ? { action: 'retry', delayMs: 300, error: 'later' } : { action: 'ack' }));
+      await waitFor('the first attempt', () => calls === 1);
+      await sleep(50);
+      await waitFor('the retry scheduled', async () => (await broker.stats('sched')).ready === 1, 250);
+      await waitFor('the second attempt', () => calls === 2);
+      await c.cancel();
+    });
+
+    it('dead moves the message to the dead letters, not delivered again', async () => {
+      await broker.declareQueue('dead', ['#']);
+      await broker.publish('person.upsert.lu.lv', testEvent());
+      let calls = 0;
+      await consume('dead', async () => {
+        calls++;
+        return { action: 'dead', error: 'rejected: 400 Bad Request' };
+      });
+      await waitFor('the delivery', () => calls === 1);
+      await waitFor('one dead letter', async () => {
+        const s = await broker.stats('dead');
+        return s.dead === 1 && s.ready === 0;
+      });
+      await sleep(300);
+      assert.equal(calls, 1);
+      assert.deepEqual(await broker.stats('dead'), { ready: 0, dead: 1 });
+    });
+
+    it('a handler that throws is retried after about a second', async () => {
+      await broker.declareQueue('throws', ['#']);
+      await broker.publish('person.upsert.lu.lv', testEvent());
+      const seen: { attempt: number; at: number }[] = [];
+      await consume('throws', async (d) => {
+        seen.push({ attempt: d.attempt, at: Date.now() });
+        if (seen.length === 1) throw new Error('boom');
+        return { action: 'ack' };
+      });
+      await waitFor('the retry', () => seen.length === 2, 5000);
+      assert.deepEqual(
+        seen.map((s) => s.attempt),
+        [1, 2],
+      );
+      const gap = seen[1]!.at - seen[0]!.at;
+      assert.ok(gap >= 900 && gap < 4000, `retried after ${gap} ms`);
+    });
+
+    it('prefetch bounds the handlers running at once', async () => {
+      await broker.declareQueue('prefetch', ['#']);
+      for (let i = 0; i < 8; i++) await broker.publish('person.upsert.lu.lv', testEvent());
+      let running = 0;
+      let most = 0;
+      let done = 0;
+      await consume(
+        'prefetch',
+        async () => {
+          most = Math.max(most, ++running);
+          await sleep(40);
+          running--;
+          done++;
+          return { action: 'ack' };
+        },
+        3,
+      );
+      await waitFor('all eight', () => done === 8);
+      assert.equal(most, 3);
+    });
+
+    it('sendToQueue puts a message on one queue only', async () => {
+      await broker.declareQueue('direct.a', ['nothing.matches']);
+      await broker.declareQueue('direct.b', ['#']);
+      const e = testEvent();
+      await broker.sendToQueue('direct.a', e);
+      const got = await drain('direct.a');
+      assert.deepEqual(
+        got.map((d) => [d.event.eventId, d.attempt]),
+        [[e.eventId, 1]],
+      );
+      assert.deepEqual(await drain('direct.b', 100), []);
+    });
+
+    it('requeueDead moves the dead letters back, attempt 1 again', async () => {
+      await broker.declareQueue('requeue', ['#']);
+      const events = [testEvent(), testEvent()];
+      for (const e of events) await broker.publish('person.upsert.lu.lv', e);
+      let kill = true;
+      const seen: BrokerDelivery[] = [];
+      await consume('requeue', async (d) => {
+        seen.push(d);
+        return kill ? { action: 'dead', error: 'no' } : { action: 'ack' };
+      });
+      await waitFor('two dead letters', async () => (await broker.stats('requeue')).dead === 2);
+      kill = false;
+      assert.equal(await broker.requeueDead('requeue'), 2);
+      await waitFor('both again', () => seen.length === 4);
+      assert.deepEqual(
+        seen.slice(2).map((d) => d.attempt),
+        [1, 1],
+      );
+      assert.deepEqual(
+        seen
+          .slice(2)
+          .map((d) => d.event.eventId)
+          .sort(),
+        events.map((e) => e.eventId).sort(),
+      );
+      await waitFor('an empty queue', async () => {
+        const s = await broker.stats('requeue');
+        return s.ready === 0 && s.dead === 0;
+      });
+      assert.equal(await broker.requeueDead('requeue'), 0);
+    });
+
+    it('stats of an unknown queue are zero', async () => {
+      assert.deepEqual(await broker.stats('never.declared'), { ready: 0, dead: 0 });
+    });
+
+    it('cancel waits for the handler in flight and takes no more', async () => {
+      await broker.declareQueue('cancel', ['#']);
+      await broker.publish('person.upsert.lu.lv', testEvent());
+      const started = deferred<void>();
+      let finished = false;
+      let calls = 0;
+      const c = await broker.consume(
+        'cancel',
+        async () => {
+          calls++;
+          started.resolve();
+          await sleep(200);
+          finished = true;
+          return { action: 'ack' };
+        },
+        { prefetch: 1 },
+      );
+      await started.promise;
+      await c.cancel();
+      assert.equal(finished, true);
+      await broker.publish('person.upsert.lu.lv', testEvent());
+      await sleep(200);
+      assert.equal(calls, 1);
+      await waitFor('the new message waiting', async () => (await broker.stats('cancel')).ready === 1);
+    });
+
+    it('close waits for the handler in flight, whose ack is kept', async () => {
+      await broker.declareQueue('close', ['#']);
+      await broker.publish('person.upsert.lu.lv', testEvent());
+      const started = deferred<void>();
+      let finished = false;
+      await broker.consume(
+        'close',
+        async () => {
+          started.resolve();
+          await sleep(200);
+          finished = true;
+          return { action: 'ack' };
+        },
+        { prefetch: 1 },
+      );
+      await started.promise;
+      await broker.close();
+      assert.equal(finished, true);
+      const again = fx.reopen();
+      await again.connect();
+      await again.declareQueue('close', ['#']);
+      assert.deepEqual(await drain('close', 200, again), []);
+      assert.deepEqual(await again.stats('close'), { ready: 0, dead: 0 });
+    });
+
+    it('keeps published messages across a restart', async () => {
+      await broker.declareQueue('durable', ['#']);
+      const e = testEvent();
+      await broker.publish('person.upsert.lu.lv', e);
+      await broker.close();
+      const again = fx.reopen();
+      await again.connect();
+      await again.declareQueue('durable', ['#']);
+      const got = await drain('durable', 300, again);
+      assert.deepEqual(
+        got.map((d) => d.event),
+        [e],
+      );
+    });
+
+    it('delivers a message again when its consumer died without acking it', async () => {
+      await broker.declareQueue('crash', ['#']);
+      const e = testEvent();
+      await broker.publish('person.upsert.lu.lv', e);
+      const first = deferred<BrokerDelivery>();
+      const hang = deferred<void>();
+      await broker.consume(
+        'crash',
+        async (d) => {
+          first.resolve(d);
+          await hang.promise;
+          return { action: 'ack' };
+        },
+        { prefetch: 1 },
+      );
+      try {
+        const d1 = await first.promise;
+        assert.equal(d1.redelivered, false);
+        await fx.crash(broker);
+        const again = fx.reopen();
+        await again.connect();
+        await again.declareQueue('crash', ['#']);
+        const second = deferred<BrokerDelivery>();
+        await consume(
+          'crash',
+          async (d) => {
+            second.resolve(d);
+            return { action: 'ack' };
+          },
+          1,
+          again,
+        );
+        const d2 = await second.promise;
+        assert.deepEqual(d2.event, e);
+        assert.equal(d2.redelivered, true);
+        assert.equal(d2.attempt, 1);
+        hang.resolve();
+        await waitFor('an empty queue', async () => (await again.stats('crash')).ready === 0);
+      } finally {
+        // The dead process' handler finishes late; its ack must change nothing.
+        hang.resolve();
+      }
+    });
+  });
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as errors from '../src/core/errors.ts';
+import { birthDateOf, isValidPersonalCode, makeOldPersonalCode } from '../src/core/personal-code.ts';
+import { topicMatches } from '../src/broker/topic.ts';
+import { retryDelay } from '../src/routing/backoff.ts';
+import { locateJsonError } from '../src/pipeline/json-locate.ts';
+import { deriveMessageStatus } from '../src/store/status.ts';
+import { jsonDiff } from '../src/mapping/diff.ts';
+
+describe('core', () => {
+  it('checks Latvian personal codes: old form by date and check digit, new form by prefix', () => {
+    assert.equal(isValidPersonalCode('170599-11230'), true);
+    assert.equal(isValidPersonalCode('17059911230'), true);
+    assert.equal(isValidPersonalCode('170599-11234'), false, 'wrong check digit');
+    assert.equal(isValidPersonalCode('310299-11230'), false, 'no 31 February');
+    assert.equal(isValidPersonalCode('321234-56789'), true);
+    assert.equal(isValidPersonalCode('1705991123'), false);
+    assert.equal(birthDateOf('170599-11230'), '1999-05-17');
+    for (let i = 0; i < 200; i++) {
+      const c = makeOldPersonalCode(new Date(Date.UTC(1980 + (i % 30), i % 12, 1 + (i % 28))), i);
+      if (c) assert.equal(isValidPersonalCode(c), true, c);
+    }
+  });
+
+  it('matches AMQP topic patterns, institutions with dots included', () => {
+    assert.equal(topicMatches('person.*.#', 'person.upsert.lu.lv'), true);
+    assert.equal(topicMatches('*.upsert.lu.lv', 'person.upsert.lu.lv'), true);
+    assert.equal(topicMatches('*.upsert.lu.lv', 'person.upsert.rtu.lv'), false);
+    assert.equal(topicMatches('person.*.lu.lv', 'person.upsert'), false);
+    assert.equal(topicMatches('#', 'a.b.c'), true);
+    assert.equal(topicMatches('a.#.c', 'a.c'), true);
+  });
+
+  it('backs off exponentially with a cap and bounded jitter', () => {
+    const p = { maxAttempts: 10, initialDelayMs: 1000, multiplier: 2, maxDelayMs: 5000 };
+    assert.equal(retryDelay(p, 1, () => 0.5), 1000);
+    assert.equal(retryDelay(p, 3, () => 0.5), 4000);
+    assert.equal(retryDelay(p, 8, () => 0.5), 5000);
+    assert.equal(retryDelay(p, 1, () => 0), 900);
+    assert.equal(retryDelay(p, 1, () => 1), 1100);
+  });
+
+  it('locates the first JSON syntax error', () => {
+    assert.equal(locateJsonError('{"a": [1, 2,]}'), 12);
+    assert.equal(locateJsonError('{"a": 1} x'), 9);
+    assert.equal(locateJsonError('{"a": "\u0001"}'), 7);
+    assert.equal(locateJsonError('{"a": [true, null, -1.5e3, "x\\n"]}'), -1);
+  });
+
+  it('derives a message status from its deliveries, worst first', () => {
+    assert.equal(deriveMessageStatus(['delivered', 'dead', 'retrying']), 'dead');
+    assert.equal(deriveMessageStatus(['delivered', 'pending']), 'published');
+    assert.equal(deriveMessageStatus(['delivered', 'delivered']), 'delivered');
+    assert.equal(deriveMessageStatus([]), 'published');
+  });
+
+  it('diffs JSON by pointer', () => {
+    assert.deepEqual(jsonDiff({ a: [1, { b: 2 }], c: 1 }, { a: [1, { b: 3 }], d: 1 }), [
+      { path: '/a/1/b', expected: 2, actual: 3 },
+      { path: '/c', expected: 1, actual: undefined },
+      { path: '/d', expected: undefined, actual: 1 },
+    ]);
+  });
+
+  it('documents every error code in docs/errors.md', () => {
+    const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
+    const codes = (Object.values(errors) as unknown[])
+      .filter((v) => typeof v === 'function' && (v as { prototype: unknown }).prototype instanceof errors.HubError)
+      .map((C) => new (C as new (m: string) => errors.HubError)('x'));
+    assert.ok(codes.length >= 20);
+    for (const e of codes) {
+      assert.match(doc, new RegExp(`\\| \`${e.code}\` \\| ${e.status} \\| ${e.retryable ? 'yes' : 'no'} \\|`), `${e.code} (${e.status}) is not documented`);
+    }
+  });
+});

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startReceiver } from '../src/demo/receiver.ts';
+import { baseConfig, canonicalPerson, eventually } from './helpers/hub.ts';
+import { freePort, runHub, type HubProcess } from './helpers/process.ts';
+
+const TOKEN = 'durability-admin-token-123456';
+
+describe('durability of the embedded mode: kill -9 loses nothing', function () {
+  this.timeout(90_000);
+  let dir: string;
+  let hub: HubProcess | undefined;
+  after(async () => {
+    await hub?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('delivers every accepted record exactly once after a kill -9 and restart', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hub-durable-'));
+    const hookPort = await freePort();
+    const apiPort = await freePort();
+    const config = baseConfig({
+      sinks: [{ id: 'hook', type: 'webhook', options: { url: `http://127.0.0.1:${hookPort}/hook`, secretEnv: 'HOOK_SECRET', timeoutMs: 2000 } }],
+      routes: [{ id: 'to-hook', sink: 'hook', match: {}, legalBasis: 'public-task', purpose: 'test', retry: { maxAttempts: 100, initialDelayMs: 100, multiplier: 1.5, maxDelayMs: 500 } }],
+    });
+    const configFile = join(dir, 'hub.json');
+    writeFileSync(configFile, JSON.stringify(config));
+    const env = { HUB_DATA_DIR: join(dir, 'data'), HUB_ADMIN_TOKEN: TOKEN, HOOK_SECRET: 'k', PORT: String(apiPort), HOST: '127.0.0.1' };
+
+    // 1. The receiver is down: everything is accepted, nothing can be delivered yet.
+    hub = runHub(['start', '--config', configFile], env);
+    await hub.waitFor('listening on');
+    const accepted = new Set<string>();
+    for (let batch = 0; batch < 10; batch++) {
+      const body = Array.from({ length: 20 }, (_, i) => canonicalPerson(batch * 20 + i + 1));
+      const res = await fetch(`http://127.0.0.1:${apiPort}/api/v1/ingest/rtu-push/person`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(res.status, 202);
+      for (const m of ((await res.json()) as { messages: { recordId: string }[] }).messages) accepted.add(m.recordId);
+    }
+    assert.equal(accepted.size, 200);
+    await hub.kill('SIGKILL');
+
+    // 2. The receiver comes up, the hub restarts: every accepted record arrives, once.
+    const seen = new Map<string, number>();
+    const rx = await startReceiver('k', (e) => {
+      const id = (e as unknown as { recordId: string }).recordId;
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+    });
+    rx.server.close();
+    await new Promise<void>((r) => rx.server.listen(hookPort, '127.0.0.1', r));
+    try {
+      hub = runHub(['start', '--config', configFile], env);
+      await hub.waitFor('listening on');
+      await eventually(async () => seen.size === 200, 60_000, 'all 200 records at the receiver');
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(rx.rejectedSignatures, 0);
+      assert.deepEqual([...accepted].filter((id) => !seen.has(id)), []);
+      assert.deepEqual([...seen.values()].filter((n) => n !== 1), [], 'a record arrived more than once');
+    } finally {
+      await hub.kill('SIGTERM');
+      await rx.close();
+    }
+  });
+});
