@@ -4,9 +4,10 @@
  */
 import type { AdapterRegistry } from '../src/core/adapter.ts';
 import { fileSink } from './file/index.ts';
+import { viisSink } from './viis/index.ts';
 import { webhookSink } from './webhook/index.ts';
 
 export const adapters: AdapterRegistry = {
-  sinks: [fileSink, webhookSink],
+  sinks: [fileSink, webhookSink, viisSink],
   sources: [],
 };

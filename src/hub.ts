@@ -78,7 +78,7 @@ export class Hub {
   /** Opens store and broker, migrates, declares queues; starts relay and consumers for workers. */
   async start(): Promise<void> {
     this.store = this.opts.store ?? (await createStore(this.env));
-    this.broker = this.opts.broker ?? (await createBroker(this.env));
+    this.broker = this.opts.broker ?? (await createBroker(this.env, this.logger.child({ component: 'broker' })));
     await this.store.migrate();
     await this.broker.connect();
     this.tokens = new TokenService(this.store);

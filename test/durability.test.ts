@@ -27,7 +27,8 @@ describe('durability of the embedded mode: kill -9 loses nothing', function () {
     });
     const configFile = join(dir, 'hub.json');
     writeFileSync(configFile, JSON.stringify(config));
-    const env = { HUB_DATA_DIR: join(dir, 'data'), HUB_ADMIN_TOKEN: TOKEN, HOOK_SECRET: 'k', PORT: String(apiPort), HOST: '127.0.0.1' };
+    // The embedded mode: the child must not pick up DATABASE_URL / AMQP_URL from the test environment.
+    const env = { DATABASE_URL: '', AMQP_URL: '', HUB_DATA_DIR: join(dir, 'data'), HUB_ADMIN_TOKEN: TOKEN, HOOK_SECRET: 'k', PORT: String(apiPort), HOST: '127.0.0.1' };
 
     // 1. The receiver is down: everything is accepted, nothing can be delivered yet.
     hub = runHub(['start', '--config', configFile], env);

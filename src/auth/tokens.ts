@@ -4,7 +4,8 @@ import { sha256Hex, uuidv7 } from '../core/ids.ts';
 import type { Store } from '../store/types.ts';
 
 /**
- * Scopes: `admin` (everything), `metrics` (GET /metrics), `ingest:<sourceId>` or `ingest:*`, `read:<entity>` or `read:*`.
+ * Scopes: `admin` (everything), `metrics` (GET /metrics), `ingest:<sourceId>` or `ingest:*`, `read:<entity>` or `read:*`,
+ * `feed:<consumerId>` (feeds and webhook subscriptions as that consumer, config `consumers`).
  */
 export interface Principal {
   tokenId: string;
@@ -12,7 +13,7 @@ export interface Principal {
   scopes: readonly string[];
 }
 
-const SCOPE = /^(admin|metrics|ingest:(\*|[a-z0-9][a-z0-9_-]*)|read:(\*|[a-z0-9][a-z0-9-]*))$/;
+const SCOPE = /^(admin|metrics|ingest:(\*|[a-z0-9][a-z0-9_-]*)|read:(\*|[a-z0-9][a-z0-9-]*)|feed:(\*|[a-z0-9][a-z0-9_-]*))$/;
 const ENV_ADMIN_NAME = 'admin (HUB_ADMIN_TOKEN)';
 const GENERATED_ADMIN_NAME = 'admin (generated at first start)';
 
@@ -55,7 +56,7 @@ export class TokenService {
     const bad = scopes.filter((s) => !SCOPE.test(s));
     if (!name || scopes.length === 0 || bad.length) {
       throw new BadRequestError('a token needs a name and at least one valid scope', {
-        violations: bad.map((s) => ({ path: `/scopes/${scopes.indexOf(s)}`, message: `'${s}' is not a scope (admin, ingest:<source>, read:<entity>)` })),
+        violations: bad.map((s) => ({ path: `/scopes/${scopes.indexOf(s)}`, message: `'${s}' is not a scope (admin, metrics, ingest:<source>, read:<entity>, feed:<consumer>)` })),
       });
     }
     const token = newTokenValue();

@@ -38,7 +38,7 @@ export interface QueueStats {
 
 /**
  * The message broker. Two implementations (embedded, amqp) pass one conformance suite
- * (test/broker.conformance.ts). publish() resolves only when the broker holds the message durably.
+ * (test/conformance/broker.suite.ts). publish() resolves only when the broker holds the message durably.
  * A handler's 'retry' re-delivers after the delay with attempt+1; 'dead' moves the message to the
  * queue's dead-letter queue; a handler that throws counts as 'retry' after 1 s.
  */

@@ -53,6 +53,9 @@ export function validateConfig(raw: unknown, opts: LoadOptions): HubConfig {
   cfg.sources.forEach((s, i) => {
     if (!institutions.has(s.institution)) v.push({ path: `/sources/${i}/institution`, message: `unknown institution '${s.institution}'` });
     if (!existsSync(join(opts.mappingsDir, s.mappingSet))) v.push({ path: `/sources/${i}/mappingSet`, message: `no mapping set '${s.mappingSet}' under mappings/` });
+    else if (existsSync(join(opts.mappingsDir, s.mappingSet, 'set.json')) && /"outbound"/.test(readFileSync(join(opts.mappingsDir, s.mappingSet, 'set.json'), 'utf8'))) {
+      v.push({ path: `/sources/${i}/mappingSet`, message: `mapping set '${s.mappingSet}' maps canonical records to a sink's format; a source needs an inbound set` });
+    }
     if (s.adapter) {
       const t = opts.adapters.sources.find((a) => a.type === s.adapter?.type);
       if (!t) v.push({ path: `/sources/${i}/adapter/type`, message: `unknown source adapter '${s.adapter.type}' (known: ${opts.adapters.sources.map((a) => a.type).join(', ') || 'none'})` });

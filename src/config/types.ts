@@ -40,11 +40,26 @@ export interface RouteConfig {
   retry?: Partial<RetryPolicy>;
 }
 
+/** A consumer of feeds and webhook subscriptions: which entities, institutions and fields it sees. */
+export interface ConsumerConfig {
+  id: string;
+  description?: string;
+  entities: string[];
+  institutions?: string[];
+  /** Per entity, the record fields kept (projection); id, version, institution, sourceId always. */
+  fields?: Record<string, string[]>;
+  /** Identifier schemes kept in every identifiers[]; default: all but lv-personas-kods and foreign-id. */
+  identifierSchemes?: string[];
+  legalBasis: LegalBasis;
+  purpose: string;
+}
+
 export interface HubConfig {
   institutions: InstitutionConfig[];
   sources: SourceConfig[];
   sinks: SinkConfig[];
   routes: RouteConfig[];
+  consumers?: ConsumerConfig[];
   limits?: { bodyBytes?: number; recordsPerRequest?: number };
 }
 

@@ -8,6 +8,11 @@ export const MAPPINGS_DIR = fileURLToPath(new URL('../../mappings/', import.meta
 
 type Expression = ReturnType<typeof jsonata>;
 
+export interface SetInfo {
+  direction: 'inbound' | 'outbound';
+  testedBy?: string;
+}
+
 export interface MappingBindings {
   /** SCHAC code of the source's institution, as $institution in the expression. */
   institution: string;
@@ -40,6 +45,18 @@ export class MappingEngine {
       .filter((f) => f.endsWith('.jsonata'))
       .map((f) => f.replace(/\.jsonata$/, ''))
       .sort();
+  }
+
+  /**
+   * What a set is for, from mappings/<set>/set.json: `inbound` (a source's native format →
+   * canonical, golden-tested; the default) or `outbound` (canonical → a sink's format, tested by
+   * the sink's own tests, named in `testedBy`).
+   */
+  setInfo(set: string): SetInfo {
+    const f = join(this.dir, set, 'set.json');
+    if (!existsSync(f)) return { direction: 'inbound' };
+    const info = JSON.parse(readFileSync(f, 'utf8')) as Partial<SetInfo>;
+    return { direction: info.direction === 'outbound' ? 'outbound' : 'inbound', ...(info.testedBy ? { testedBy: info.testedBy } : {}) };
   }
 
   has(set: string, entity: string): boolean {

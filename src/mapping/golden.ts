@@ -44,7 +44,7 @@ export interface GoldenReport {
 
 /** Lists the mapping files a path designates: all sets, one set folder, or one mapping/test file. */
 export function mappingFilesUnder(engine: MappingEngine, path?: string): { set: string; entity: string }[] {
-  if (!path) return engine.sets().flatMap((set) => engine.entities(set).map((entity) => ({ set, entity })));
+  if (!path) return engine.sets().filter((set) => engine.setInfo(set).direction === 'inbound').flatMap((set) => engine.entities(set).map((entity) => ({ set, entity })));
   const abs = resolve(path);
   if (existsSync(abs) && statSync(abs).isDirectory()) {
     const set = basename(abs);
@@ -58,6 +58,7 @@ export async function runGolden(schemas: SchemaRegistry, engine: MappingEngine, 
   const results: CaseResult[] = [];
   const untested: string[] = [];
   for (const { set, entity } of mappingFilesUnder(engine, path)) {
+    if (engine.setInfo(set).direction === 'outbound') continue;
     const testFile = join(engine.dir, set, `${entity}.test.json`);
     const rel = relative(process.cwd(), testFile);
     if (!existsSync(testFile)) {

@@ -131,7 +131,7 @@ export interface MessageHistoryRow {
 
 /**
  * Persistence of the hub. Two implementations (sqlite, postgres) pass one conformance suite
- * (test/store.conformance.ts). Every method is atomic on its own; commit() is one transaction.
+ * (test/conformance/store.suite.ts). Every method is atomic on its own; commit() is one transaction.
  */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';

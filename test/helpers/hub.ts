@@ -68,7 +68,14 @@ export async function makeHub(
     const prefix = `t${rand()}`;
     store = new PostgresStore(process.env.DATABASE_URL!, { schema });
     broker = new AmqpBroker(process.env.AMQP_URL!, { prefix });
+    const queues = config.routes.map((r) => `route.${r.id}`);
     cleanup = async () => {
+      const amqp = await import('amqplib');
+      const conn = await amqp.connect(process.env.AMQP_URL!);
+      const ch = await conn.createChannel();
+      for (const q of queues) for (const suffix of ['', '.retry', '.dead', '.bindings']) await ch.deleteQueue(`${prefix}.${q}${suffix}`);
+      await ch.deleteExchange(`${prefix}.hub.events`);
+      await conn.close();
       const pg = await import('pg');
       const c = new pg.default.Client({ connectionString: process.env.DATABASE_URL });
       await c.connect();

@@ -1,0 +1,68 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SinkRejectedError } from '../../src/core/errors.ts';
+import type { JsonObject } from '../../src/core/types.ts';
+import { compileText, MAPPINGS_DIR } from '../../src/mapping/engine.ts';
+import type { ViisEntity, ViisRecord } from './records.ts';
+
+type Expression = ReturnType<typeof compileText>;
+
+export interface RequestBindings {
+  institution: string;
+  /** Local programme id → register programme code, for this institution. */
+  programmeCodes: Record<string, string>;
+}
+
+/**
+ * Runs mappings/<set>/<entity>.jsonata (canonical record → register record), each file compiled once.
+ * A record the mapping cannot express ($error, or no localId) is a SinkRejectedError: sending it again
+ * will not help, fixing the record or the mapping will.
+ */
+export class RequestMapper {
+  private readonly cache = new Map<string, Expression>();
+
+  constructor(
+    readonly set: string = 'viis',
+    readonly dir: string = MAPPINGS_DIR,
+  ) {}
+
+  file(entity: ViisEntity): string {
+    return join(this.dir, this.set, `${entity}.jsonata`);
+  }
+
+  private compile(entity: ViisEntity): Expression {
+    let e = this.cache.get(entity);
+    if (!e) {
+      const f = this.file(entity);
+      if (!existsSync(f)) throw new SinkRejectedError(`VIIS: no mapping ${this.set}/${entity}.jsonata`);
+      try {
+        e = compileText(readFileSync(f, 'utf8'), `${this.set}/${entity}`);
+      } catch (err) {
+        throw new SinkRejectedError((err as Error).message, { cause: err });
+      }
+      this.cache.set(entity, e);
+    }
+    return e;
+  }
+
+  async map(entity: ViisEntity, record: JsonObject, b: RequestBindings): Promise<ViisRecord> {
+    const name = `${this.set}/${entity}`;
+    let out: unknown;
+    try {
+      out = await this.compile(entity).evaluate(record, { institution: b.institution, programmeCodes: b.programmeCodes });
+    } catch (e) {
+      if (e instanceof SinkRejectedError) throw e;
+      const err = e as { message?: string; code?: string };
+      throw new SinkRejectedError(`VIIS mapping ${name} refused the record: ${err.message ?? String(e)}`, { cause: e });
+    }
+    if (out === null || typeof out !== 'object' || Array.isArray(out)) throw new SinkRejectedError(`VIIS mapping ${name} did not produce an object`);
+    const plain = JSON.parse(JSON.stringify(out)) as Record<string, unknown>;
+    if (typeof plain.localId !== 'string' || plain.localId === '') throw new SinkRejectedError(`VIIS mapping ${name} produced no localId`);
+    return plain as ViisRecord;
+  }
+
+  /** Forgets compiled expressions (after a mapping file was fixed). */
+  reload(): void {
+    this.cache.clear();
+  }
+}

@@ -1,0 +1,113 @@
+import type { DeliveryContext, DeliveryReceipt, Sink } from '../../src/core/adapter.ts';
+import { SinkError, SinkRejectedError } from '../../src/core/errors.ts';
+import type { CanonicalRecord, ChangeEvent, JsonObject } from '../../src/core/types.ts';
+import type { HeldRecord, ReconcilableSink, ReconcileView } from '../../src/reconcile/types.ts';
+import { ViisBusinessFault, type ViisClient } from './client.ts';
+import type { RequestMapper } from './mapping.ts';
+import { content, isViisEntity, KINDS, type Holdings, type Receipt, type ViisEntity, type ViisRecord } from './records.ts';
+
+export interface ViisSinkOptions {
+  /** Submitting system's name, sent with every submission. */
+  system: string;
+  /** SCHAC code → the institution's code in the register (default: the SCHAC code). */
+  institutionCodes: Record<string, string>;
+  /** Per institution: local programme id → register programme code. */
+  programmeCodes: Record<string, Record<string, string>>;
+  /**
+   * Register codes that mean "a record this one refers to is not there yet" (a study right that
+   * overtook its person): retried with the route's backoff instead of dead-lettered at once.
+   */
+  retryCodes: readonly string[];
+}
+
+const HOLDING_LISTS: { list: keyof Holdings; entity: ViisEntity }[] = [
+  { list: 'person', entity: 'person' },
+  { list: 'studyRight', entity: 'study-right' },
+  { list: 'award', entity: 'award' },
+];
+
+function describe(r: Receipt): string {
+  const what = r.status === 'IGNORED_OLDER' ? 'kept its newer version' : r.status === 'WITHDRAWN' ? 'withdrew the record' : 'accepted';
+  return `VIIS ${what}: receipt ${r.receiptId}${r.duplicate ? ' (a resent submission; first receipt)' : ''}`;
+}
+
+/**
+ * Delivers persons, study rights and awards to the VIIS student register. A delivery is done when
+ * the register's receipt is back. A business rejection (SOAP fault with a RegisterFault) is a
+ * SinkRejectedError carrying the register's code and reason: not retried, dead-lettered, replayable
+ * after the fix. Transport failures (timeouts, refused connections, HTTP errors, server faults) are
+ * SinkErrors, retried with the route's backoff. The submission id is the event id, so a resent
+ * submission gets the register's first receipt.
+ */
+export class ViisSink implements Sink, ReconcilableSink {
+  readonly reconcile: ReconcileView;
+
+  constructor(
+    private readonly client: ViisClient,
+    private readonly mapper: RequestMapper,
+    private readonly o: ViisSinkOptions,
+  ) {
+    this.reconcile = {
+      entities: Object.keys(KINDS),
+      expected: (r) => this.expected(r),
+      holdings: (i) => this.holdings(i),
+    };
+  }
+
+  private registerCode(institution: string): string {
+    return this.o.institutionCodes[institution] ?? institution;
+  }
+
+  /** The register record for a canonical record, without the submitter reference. */
+  async request(entity: ViisEntity, record: JsonObject, institution: string): Promise<ViisRecord> {
+    return this.mapper.map(entity, record, { institution, programmeCodes: this.o.programmeCodes[institution] ?? {} });
+  }
+
+  async deliver(event: ChangeEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
+    const entity = event.entity;
+    if (!isViisEntity(entity)) {
+      throw new SinkRejectedError(`VIIS keeps persons, study rights and awards, not '${entity}': narrow the route's match.entities`);
+    }
+    const kind = KINDS[entity];
+    const submitter = { institution: this.registerCode(event.institution), system: this.o.system, submissionId: ctx.idempotencyKey };
+    try {
+      if (event.op === 'delete') {
+        try {
+          return { detail: describe(await this.client.withdraw(submitter, kind.kind, event.recordId)) };
+        } catch (e) {
+          if (e instanceof ViisBusinessFault && e.code === 'VIIS-401') return { detail: 'VIIS held nothing to withdraw (VIIS-401)' };
+          throw e;
+        }
+      }
+      if (!event.record) throw new SinkRejectedError(`VIIS: the ${event.op} event ${event.eventId} carries no record`);
+      const rec = await this.request(entity, event.record, event.institution);
+      rec.submitterRef = { recordId: event.recordId, version: event.version };
+      return { detail: describe(await this.client.register(kind.operation, submitter, kind.element, rec)) };
+    } catch (e) {
+      if (!(e instanceof ViisBusinessFault)) throw e;
+      const extra = { registerCode: e.code, registerReason: e.reason, ...(e.field ? { registerField: e.field } : {}) };
+      if (this.o.retryCodes.includes(e.code)) {
+        throw new SinkError(`${e.message}; the referenced record may not have reached the register yet: retrying`, { extra });
+      }
+      throw new SinkRejectedError(`${e.message}`, { extra });
+    }
+  }
+
+  private async expected(r: CanonicalRecord): Promise<{ key: string; data: JsonObject }> {
+    if (!isViisEntity(r.entity)) throw new SinkRejectedError(`VIIS does not keep '${r.entity}'`);
+    const rec = await this.request(r.entity, r.data, r.institution);
+    return { key: rec.localId, data: content(rec) };
+  }
+
+  private async holdings(institution: string): Promise<HeldRecord[]> {
+    const h = await this.client.holdings(this.registerCode(institution));
+    return HOLDING_LISTS.flatMap(({ list, entity }) =>
+      h[list].map((r) => ({
+        entity,
+        key: r.localId,
+        ...(r.submitterRef ? { recordId: r.submitterRef.recordId, version: r.submitterRef.version } : {}),
+        data: content(r),
+      })),
+    );
+  }
+}

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { RequestMapper } from '../../adapters/viis/mapping.ts';
+import { SinkRejectedError } from '../../src/core/errors.ts';
+import { MappingEngine } from '../../src/mapping/engine.ts';
+import { runGolden } from '../../src/mapping/golden.ts';
+import { schemas } from '../helpers/hub.ts';
+import { award, person, personalCode, PROGRAMME, studyRight } from './fixtures.ts';
+
+const mapper = new RequestMapper();
+const bind = { institution: 'rtu.lv', programmeCodes: {} };
+const canon = (r: Record<string, unknown>) => ({ institution: 'rtu.lv', ...r });
+
+describe('VIIS mappings (mappings/viis: canonical → register records)', () => {
+  it('maps a person: personal code, names, birth date, gender and citizenship codes; no e-mail', async () => {
+    const out = await mapper.map('person', canon(person(1)), bind);
+    assert.deepEqual(out, {
+      localId: 'P00001',
+      personalCode: personalCode(1),
+      givenNames: 'Jānis',
+      familyName: 'Bērziņš',
+      birthDate: '2003-02-11',
+      gender: 'V',
+      citizenship: 'LV',
+    });
+  });
+
+  it('maps a foreign student by the identity document and its country', async () => {
+    const out = await mapper.map('person', canon(person(2, { identifiers: [{ scheme: 'foreign-id', value: 'LT1234567', country: 'LT' }], gender: 'not-known' })), bind);
+    assert.deepEqual(out.foreignDocument, { number: 'LT1234567', country: 'LT' });
+    assert.equal(out.personalCode, undefined);
+    assert.equal(out.gender, undefined);
+  });
+
+  it('maps a study right with its status periods, register codes and the LIK code of the programme', async () => {
+    const out = await mapper.map('study-right', canon(studyRight(1)), bind);
+    assert.deepEqual(out, {
+      localId: 'SR00001',
+      personLocalId: 'P00001',
+      programmeCode: PROGRAMME,
+      matriculation: { number: '02000-2.2/1', date: '2022-08-22' },
+      studyForm: 'PL',
+      funding: 'VB',
+      studyYear: 2,
+      periods: {
+        period: [
+          { status: 'STUDE', start: '2022-09-01', end: '2023-01-31' },
+          { status: 'AKAD', start: '2023-02-01', end: '2023-08-31', reason: 'health', order: { number: 'AL-7', date: '2023-01-20' } },
+          { status: 'STUDE', start: '2023-09-01' },
+        ],
+      },
+    });
+  });
+
+  it('maps an ended study right with its exmatriculation reason code', async () => {
+    const out = await mapper.map(
+      'study-right',
+      canon(
+        studyRight(3, {
+          statusPeriods: [
+            { status: 'active', start: '2019-09-01', end: '2023-06-20' },
+            { status: 'graduated', start: '2023-06-21' },
+          ],
+          exmatriculation: { date: '2023-06-21', reason: 'graduated', orderNumber: '1-6/2023/1103' },
+          funding: 'tuition',
+          studyForm: 'part-time',
+        }),
+      ),
+      bind,
+    );
+    assert.deepEqual(out.exmatriculation, { date: '2023-06-21', reason: 'ABSOLV', orderNumber: '1-6/2023/1103' });
+    assert.deepEqual((out.periods as { period: { status: string }[] }).period.map((p) => p.status), ['STUDE', 'ABSOLV']);
+    assert.equal(out.funding, 'MAKS');
+    assert.equal(out.studyForm, 'NL');
+  });
+
+  it('takes the programme code from the sink table when the reference has no LIK code, else the local id', async () => {
+    const sr = canon(studyRight(4, { programme: { sourceId: 'RDB0' } }));
+    assert.equal((await mapper.map('study-right', sr, { institution: 'rtu.lv', programmeCodes: { RDB0: '42523002' } })).programmeCode, '42523002');
+    assert.equal((await mapper.map('study-right', sr, bind)).programmeCode, 'RDB0');
+  });
+
+  it('takes the person id from the student number when the reference has no sourceId', async () => {
+    const sr = canon(studyRight(5, { person: { identifiers: [{ scheme: 'student-number', value: 'S-55' }] } }));
+    assert.equal((await mapper.map('study-right', sr, bind)).personLocalId, 'S-55');
+  });
+
+  it('refuses a study right whose person cannot be named to the register (SinkRejectedError with the reason)', async () => {
+    const sr = canon(studyRight(6, { person: { identifiers: [{ scheme: 'esi', value: 'urn:schac:personalUniqueCode:int:esi:rtu.lv:x' }] } }));
+    await assert.rejects(mapper.map('study-right', sr, bind), (e: unknown) => e instanceof SinkRejectedError && /person reference has neither a sourceId nor a student number/.test(e.message));
+  });
+
+  it('maps an award: Latvian title, LIK code, EQF level, diploma numbers', async () => {
+    const out = await mapper.map('award', canon(award(1)), bind);
+    assert.deepEqual(out, {
+      localId: 'AW00001',
+      personLocalId: 'P00001',
+      studyRightLocalId: 'SR00001',
+      programmeCode: PROGRAMME,
+      eqfLevel: 6,
+      title: 'inženierzinātņu bakalaura profesionālais grāds datorsistēmās',
+      diplomaNumber: 'PB 000001',
+      awardedAt: '2026-06-17',
+      withDistinction: true,
+    });
+  });
+
+  it('maps every example record of the canonical schemas without an error', async () => {
+    for (const entity of ['person', 'study-right', 'award'] as const) {
+      const schema = JSON.parse(readFileSync(new URL(`../../schemas/${entity}.schema.json`, import.meta.url), 'utf8')) as { examples: Record<string, unknown>[] };
+      for (const ex of schema.examples) {
+        const out = await mapper.map(entity, ex, { institution: String(ex.institution), programmeCodes: {} });
+        assert.equal(out.localId, ex.sourceId);
+      }
+    }
+  });
+
+  it('does not break the golden runner: no viis case fails (the set has no golden files by design)', async () => {
+    const report = await runGolden(schemas, new MappingEngine(), 'mappings/viis');
+    assert.equal(report.failed, 0);
+    assert.ok(report.results.every((r) => r.set !== 'viis' || r.ok));
+  });
+});
