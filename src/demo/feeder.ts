@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import { lvDate, person, Rng, type GeneratedPerson } from './generator.ts';
 
 /** A LAIS-format student (modelled LAIS REST/JSON; see mappings/lais/). */
@@ -50,7 +49,7 @@ export function canonicalPerson(p: GeneratedPerson, institution: string, changed
  * Sends a few records every few seconds through the public ingest API, as the two demo
  * institutions' systems would, so a newcomer sees data flow.
  */
-export function startFeeder(baseUrl: string, token: string, logger: Logger, intervalMs = 4000): { stop(): void } {
+export function startFeeder(baseUrl: string, token: string, report: (line: string) => void, intervalMs = 4000): { stop(): void } {
   const rng = new Rng(2026);
   let n = 0;
   const post = async (source: string, entity: string, body: unknown) => {
@@ -69,12 +68,12 @@ export function startFeeder(baseUrl: string, token: string, logger: Logger, inte
     const a = await post('lu-lais', 'person', lu.map((p) => laisStudent(p, changedAt)));
     const b = await post('lu-lais', 'study-right', lu.map((p, i) => laisStudyRight(p, n + i, changedAt)));
     const c = await post('rtu-push', 'person', rtu.map((p) => canonicalPerson(p, 'rtu.lv', changedAt)));
-    logger.info(`demo feed: lu.lv persons HTTP ${a.status} [${a.statuses.join(', ')}], study rights HTTP ${b.status} [${b.statuses.join(', ')}]; rtu.lv persons HTTP ${c.status} [${c.statuses.join(', ')}]`);
+    report(`demo feed: lu.lv persons HTTP ${a.status} [${a.statuses.join(', ')}], study rights HTTP ${b.status} [${b.statuses.join(', ')}]; rtu.lv persons HTTP ${c.status} [${c.statuses.join(', ')}]`);
   };
   let stopped = false;
   const loop = async () => {
     while (!stopped) {
-      await tick().catch((e: unknown) => logger.warn(`demo feed: ${(e as Error).message}`));
+      await tick().catch((e: unknown) => report(`demo feed failed: ${(e as Error).message}`));
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   };

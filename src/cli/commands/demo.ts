@@ -16,7 +16,10 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
     const { hub, url } = running;
     for (const t of await hub.store.listTokens()) if (t.name === 'demo feeder' && !t.revokedAt) await hub.store.revokeToken(t.id);
     const feederToken = await hub.tokens.create('demo feeder', ['ingest:lu-lais', 'ingest:rtu-push']);
-    const feeder = opts.feed ? startFeeder(url!, feederToken.token, rt.logger) : undefined;
+    const time = () => new Date().toISOString().slice(11, 19);
+    const feeder = opts.feed
+      ? startFeeder(url!, feederToken.token, (line) => console.log(`${time()} ${line}; register webhook has received ${receiver.received} events`))
+      : undefined;
     console.log(`
   Study-data hub demo is running at ${url}
     data dir:   ${rt.env.dataDir}   (store: ${hub.store.kind}, broker: ${hub.broker.kind})

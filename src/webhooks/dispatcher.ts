@@ -1,0 +1,234 @@
+import type { Logger } from 'pino';
+import type { AdapterContext, Sink, SinkType } from '../core/adapter.ts';
+import { errorMessage, isHubError } from '../core/errors.ts';
+import type { ChangeEvent } from '../core/types.ts';
+import { FULL_VIEW, type Consumers, type ConsumerView } from '../feeds/consumers.ts';
+import { retryDelay } from '../routing/backoff.ts';
+import type { SqlDb } from '../store/sql.ts';
+import { toDelivery, toSubscription, type Subscription, type WebhookDelivery } from './store.ts';
+
+export interface DispatcherOptions {
+  sql: SqlDb;
+  consumers: Consumers;
+  /** The `webhook` sink type: signs (HMAC-SHA256) and POSTs; its errors say retry or not. */
+  sinkType: SinkType;
+  context: AdapterContext;
+  logger: Logger;
+  pollMs?: number;
+  /** Deliveries in flight at once (never two of one record of one subscription). */
+  concurrency?: number;
+  timeoutMs?: number;
+}
+
+const FAN_OUT_BATCH = 500;
+const LEASE_MS = 60_000;
+/** The name under which a subscription's own secret is handed to the webhook sink. */
+const SECRET_NAME = 'WEBHOOK_SUBSCRIPTION_SECRET';
+
+const now = () => new Date().toISOString();
+
+/**
+ * Pushes change events to webhook subscriptions. Two steps, both safe with several workers:
+ *
+ * 1. fan-out: each subscription has a cursor in the global change sequence; matching changes after it
+ *    become delivery rows, and the cursor moves, in one transaction (a compare-and-set on the cursor,
+ *    so two workers cannot fan out the same range twice);
+ * 2. delivery: a due row is claimed (status sending, with a lease) only when no earlier row of the same
+ *    record and subscription is still pending or sending, so a later version of a record is never
+ *    delivered before an earlier one; other records go ahead meanwhile. A failure is retried with the
+ *    subscription's backoff; a non-retryable one, or the last attempt, makes the row dead (and lets
+ *    the record's later versions through: each event carries the whole record).
+ */
+export class WebhookDispatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  private again = false;
+  private readonly sinks = new Map<string, { url: string; sink: Sink }>();
+  private inFlight = 0;
+
+  constructor(private readonly o: DispatcherOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+    for (const { sink } of this.sinks.values()) await sink.close?.();
+    this.sinks.clear();
+  }
+
+  /** New changes were committed: run soon. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.tick()
+        .catch((e: unknown) => this.o.logger.warn({ err: e }, `webhook dispatch failed: ${errorMessage(e)}`))
+        .finally(() => {
+          this.running = undefined;
+          const busy = this.again;
+          this.again = false;
+          this.schedule(busy ? 0 : (this.o.pollMs ?? 250));
+        });
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** One round: fan out new changes, then deliver what is due. Exposed for tests. */
+  async tick(): Promise<void> {
+    const subs = (await this.o.sql.query('SELECT * FROM webhook_subscriptions WHERE active = 1')).map(toSubscription);
+    for (const s of subs) {
+      if (this.stopped) return;
+      while ((await this.fanOut(s)) === FAN_OUT_BATCH && !this.stopped) {
+        const fresh = await this.o.sql.query('SELECT * FROM webhook_subscriptions WHERE id = ? AND active = 1', [s.id]);
+        if (!fresh[0]) break;
+        Object.assign(s, toSubscription(fresh[0]));
+      }
+    }
+    const byId = new Map(subs.map((s) => [s.id, s]));
+    while (!this.stopped) {
+      const delivered = await this.deliverDue(byId);
+      if (delivered === 0) break;
+    }
+  }
+
+  view(s: Subscription): ConsumerView | undefined {
+    return s.owner === '*' ? FULL_VIEW : this.o.consumers.get(s.owner);
+  }
+
+  private matches(s: Subscription, view: ConsumerView, e: ChangeEvent): boolean {
+    if (s.entities.length && !s.entities.includes(e.entity)) return false;
+    if (s.institutions.length && !s.institutions.includes(e.institution)) return false;
+    if (s.ops.length && !s.ops.includes(e.op)) return false;
+    if (view.entities && !view.entities.has(e.entity)) return false;
+    if (view.institutions && !view.institutions.includes(e.institution)) return false;
+    return true;
+  }
+
+  /** Fans out one batch of changes to one subscription; returns how many changes it scanned. */
+  private async fanOut(s: Subscription): Promise<number> {
+    const view = this.view(s);
+    if (!view) return 0; // the consumer was removed from the configuration: nothing is sent
+    const args: unknown[] = [s.cursor];
+    let where = 'seq > ?';
+    if (s.entities.length) {
+      where += ` AND entity IN (${s.entities.map(() => '?').join(', ')})`;
+      args.push(...s.entities);
+    }
+    args.push(FAN_OUT_BATCH);
+    const rows = await this.o.sql.query<{ seq: number | string; event: unknown }>(`SELECT seq, event FROM changes WHERE ${where} ORDER BY seq LIMIT ?`, args);
+    if (rows.length === 0) return 0;
+    const last = Number(rows[rows.length - 1]!.seq);
+    const t = now();
+    await this.o.sql.transaction(async (tx) => {
+      const moved = await tx.run('UPDATE webhook_subscriptions SET last_seq = ? WHERE id = ? AND last_seq = ? AND active = 1', [last, s.id, s.cursor]);
+      if (moved.changes !== 1) return; // another worker fanned out this range
+      for (const r of rows) {
+        const e = (typeof r.event === 'string' ? JSON.parse(r.event) : r.event) as ChangeEvent;
+        if (!this.matches(s, view, e)) continue;
+        await tx.run(
+          `INSERT INTO webhook_deliveries (subscription_id, seq, event_id, record_id, status, attempts, next_at, updated_at)
+           VALUES (?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT DO NOTHING`,
+          [s.id, e.seq, e.eventId, e.recordId, t, t],
+        );
+      }
+    });
+    s.cursor = last;
+    return rows.length;
+  }
+
+  /** Claims and delivers the due rows whose record has nothing earlier outstanding; returns how many. */
+  private async deliverDue(subs: Map<string, Subscription>): Promise<number> {
+    const limit = Math.max(1, (this.o.concurrency ?? 8) - this.inFlight);
+    const t = now();
+    const due = await this.o.sql.query(
+      `SELECT d.* FROM webhook_deliveries d
+       WHERE ((d.status = 'pending' AND d.next_at <= ?) OR (d.status = 'sending' AND d.lease_until < ?))
+         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+                         WHERE e.subscription_id = d.subscription_id AND e.record_id = d.record_id AND e.seq < d.seq
+                           AND e.status IN ('pending', 'sending'))
+       ORDER BY d.seq LIMIT ?`,
+      [t, t, limit],
+    );
+    const claimed: WebhookDelivery[] = [];
+    const lease = new Date(Date.now() + LEASE_MS).toISOString();
+    for (const row of due.map(toDelivery)) {
+      const c = await this.o.sql.run(
+        `UPDATE webhook_deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ?
+         WHERE subscription_id = ? AND seq = ? AND (status = 'pending' OR (status = 'sending' AND lease_until < ?))`,
+        [lease, t, row.subscriptionId, row.seq, t],
+      );
+      if (c.changes === 1) claimed.push({ ...row, attempts: row.attempts + 1 });
+    }
+    await Promise.all(claimed.map((d) => this.attempt(d, subs)));
+    return claimed.length;
+  }
+
+  private sinkFor(s: Subscription): Sink {
+    const cached = this.sinks.get(s.id);
+    if (cached && cached.url === s.url) return cached.sink;
+    const sink = this.o.sinkType.create(
+      { url: s.url, secretEnv: SECRET_NAME, timeoutMs: this.o.timeoutMs ?? 10_000 },
+      { ...this.o.context, secret: (name) => (name === SECRET_NAME ? s.secret : undefined) },
+    );
+    this.sinks.set(s.id, { url: s.url, sink });
+    return sink;
+  }
+
+  private async finish(d: WebhookDelivery, status: 'pending' | 'delivered' | 'dead', fields: { error?: string | null; detail?: string | null; nextAt?: string }): Promise<void> {
+    const t = now();
+    await this.o.sql.run(
+      `UPDATE webhook_deliveries SET status = ?, last_error = ?, detail = ?, next_at = ?, lease_until = NULL, updated_at = ?, delivered_at = ?
+       WHERE subscription_id = ? AND seq = ?`,
+      [status, fields.error ?? null, fields.detail ?? null, fields.nextAt ?? t, t, status === 'delivered' ? t : null, d.subscriptionId, d.seq],
+    );
+  }
+
+  private async attempt(d: WebhookDelivery, subs: Map<string, Subscription>): Promise<void> {
+    this.inFlight++;
+    try {
+      let s = subs.get(d.subscriptionId);
+      if (!s) {
+        const [r] = await this.o.sql.query('SELECT * FROM webhook_subscriptions WHERE id = ? AND active = 1', [d.subscriptionId]);
+        if (!r) return;
+        s = toSubscription(r);
+        subs.set(s.id, s);
+      }
+      const view = this.view(s);
+      const [c] = await this.o.sql.query<{ event: unknown }>('SELECT event FROM changes WHERE seq = ?', [d.seq]);
+      if (!view || !c) {
+        await this.finish(d, 'dead', { error: !view ? `consumer '${s.owner}' is no longer configured` : `change ${d.seq} is gone` });
+        return;
+      }
+      const event = view.project((typeof c.event === 'string' ? JSON.parse(c.event) : c.event) as ChangeEvent);
+      try {
+        const receipt = await this.sinkFor(s).deliver(event, { attempt: d.attempts, routeId: `webhook:${s.id}`, idempotencyKey: event.eventId });
+        await this.finish(d, 'delivered', { detail: receipt?.detail ?? null });
+      } catch (e) {
+        const message = errorMessage(e);
+        const retryable = isHubError(e) ? e.retryable : true;
+        if (!retryable || d.attempts >= s.retry.maxAttempts) {
+          await this.finish(d, 'dead', { error: retryable ? `gave up after ${d.attempts} attempts: ${message}` : `rejected: ${message}` });
+        } else {
+          const delay = retryDelay(s.retry, d.attempts);
+          await this.finish(d, 'pending', { error: message, detail: `next attempt in ${delay} ms`, nextAt: new Date(Date.now() + delay).toISOString() });
+        }
+      }
+    } finally {
+      this.inFlight--;
+    }
+  }
+}

@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Principal } from '../auth/tokens.ts';
+import { hasScope, requireScope } from '../auth/tokens.ts';
+import type { AdapterContext, SinkType } from '../core/adapter.ts';
+import { BadRequestError, ForbiddenError, NotFoundError, type Violation } from '../core/errors.ts';
+import { uuidv7 } from '../core/ids.ts';
+import type { ChangeOp } from '../core/types.ts';
+import type { Consumers } from '../feeds/consumers.ts';
+import { DEFAULT_RETRY } from '../config/load.ts';
+import type { SchemaRegistry } from '../schemas/registry.ts';
+import { toViolations } from '../schemas/registry.ts';
+import type { SqlDb } from '../store/sql.ts';
+import { WebhookDispatcher } from './dispatcher.ts';
+import { SUBSCRIPTION_REQUEST_SCHEMA } from './schema.ts';
+import {
+  deactivateSubscription,
+  deliveryCounts,
+  getSubscription,
+  insertSubscription,
+  listDeliveries,
+  listSubscriptions,
+  WEBHOOK_MIGRATIONS,
+  type Subscription,
+  type WebhookDelivery,
+  type WebhookDeliveryStatus,
+} from './store.ts';
+
+export interface WebhooksOptions {
+  sql: SqlDb;
+  schemas: SchemaRegistry;
+  consumers: Consumers;
+  /** The webhook sink type (adapters/webhook): signing and POSTing are reused from it. */
+  sinkType: SinkType | undefined;
+  context: AdapterContext;
+  logger: Logger;
+  pollMs?: number;
+}
+
+interface SubscriptionRequest {
+  url: string;
+  consumer?: string;
+  entities?: string[];
+  institutions?: string[];
+  ops?: ChangeOp[];
+  secret?: string;
+  from?: string;
+  retry?: Partial<Subscription['retry']>;
+}
+
+/** The subscription as the API shows it: no secret. */
+export function publicView(s: Subscription) {
+  return {
+    id: s.id,
+    url: s.url,
+    consumer: s.owner === '*' ? null : s.owner,
+    entities: s.entities,
+    institutions: s.institutions,
+    ops: s.ops,
+    retry: s.retry,
+    cursor: String(s.cursor),
+    createdAt: s.createdAt,
+  };
+}
+
+export function publicDelivery(d: WebhookDelivery) {
+  const { subscriptionId: _s, ...rest } = d;
+  return { ...rest, status: d.status === 'pending' && d.attempts > 0 ? 'retrying' : d.status };
+}
+
+/** Webhook subscriptions: registration through the API, and the dispatcher that pushes to them. */
+export class Webhooks {
+  readonly dispatcher: WebhookDispatcher | undefined;
+  private readonly validate;
+
+  constructor(private readonly o: WebhooksOptions) {
+    this.validate = o.schemas.ajv.compile(SUBSCRIPTION_REQUEST_SCHEMA);
+    this.dispatcher = o.sinkType
+      ? new WebhookDispatcher({ sql: o.sql, consumers: o.consumers, sinkType: o.sinkType, context: o.context, logger: o.logger, ...(o.pollMs ? { pollMs: o.pollMs } : {}) })
+      : undefined;
+  }
+
+  async migrate(): Promise<void> {
+    await this.o.sql.migrate('webhooks', WEBHOOK_MIGRATIONS);
+  }
+
+  start(): void {
+    if (!this.dispatcher) this.o.logger.warn('no webhook sink type is registered: webhook subscriptions will not be delivered');
+    this.dispatcher?.start();
+  }
+
+  wake(): void {
+    this.dispatcher?.wake();
+  }
+
+  async stop(): Promise<void> {
+    await this.dispatcher?.stop();
+  }
+
+  /** Who may see and manage a subscription: admins, and tokens of its consumer. */
+  private canManage(p: Principal, s: Subscription): boolean {
+    return s.owner === '*' ? hasScope(p, 'admin') : hasScope(p, `feed:${s.owner}`);
+  }
+
+  async create(p: Principal, body: unknown): Promise<Subscription> {
+    if (!this.validate(body)) throw new BadRequestError('the subscription request is not valid', { violations: toViolations(this.validate.errors) });
+    const req = body as SubscriptionRequest;
+    const v: Violation[] = [];
+    let owner = '*';
+    if (req.consumer !== undefined) {
+      requireScope(p, `feed:${req.consumer}`);
+      const view = this.o.consumers.get(req.consumer);
+      if (!view) throw new NotFoundError(`no consumer '${req.consumer}'`);
+      owner = req.consumer;
+      (req.entities ?? []).forEach((e, i) => {
+        if (view.entities && !view.entities.has(e)) v.push({ path: `/entities/${i}`, message: `consumer '${owner}' does not receive '${e}'` });
+      });
+      (req.institutions ?? []).forEach((inst, i) => {
+        if (view.institutions && !view.institutions.includes(inst)) v.push({ path: `/institutions/${i}`, message: `consumer '${owner}' does not see '${inst}'` });
+      });
+    } else if (!hasScope(p, 'admin')) {
+      throw new ForbiddenError("only admins subscribe to the full view: name your consumer in 'consumer'");
+    }
+    const known = this.o.schemas.entities();
+    (req.entities ?? []).forEach((e, i) => {
+      if (!known.includes(e)) v.push({ path: `/entities/${i}`, message: `unknown entity '${e}'` });
+    });
+    if (v.length) throw new BadRequestError('the subscription request is not valid', { violations: v });
+    const from = req.from ?? 'now';
+    let cursor = 0;
+    if (from === 'now') {
+      const [r] = await this.o.sql.query<{ m: number | string | null }>('SELECT MAX(seq) AS m FROM changes');
+      cursor = Number(r?.m ?? 0);
+    } else if (from !== 'start') cursor = Number(from);
+    const s: Subscription = {
+      id: uuidv7(),
+      owner,
+      url: req.url,
+      secret: req.secret ?? `whsec_${randomBytes(24).toString('base64url')}`,
+      entities: req.entities ?? [],
+      institutions: req.institutions ?? [],
+      ops: req.ops ?? [],
+      retry: { ...DEFAULT_RETRY, ...req.retry },
+      cursor,
+      active: true,
+      createdAt: new Date().toISOString(),
+      createdBy: p.name,
+    };
+    await insertSubscription(this.o.sql, s);
+    this.wake();
+    return s;
+  }
+
+  async list(p: Principal): Promise<Subscription[]> {
+    if (hasScope(p, 'admin')) return listSubscriptions(this.o.sql);
+    const owners = p.scopes.filter((s) => s.startsWith('feed:') && s !== 'feed:*').map((s) => s.slice(5));
+    if (owners.length === 0 && !p.scopes.includes('feed:*')) throw new ForbiddenError('this token has no feed:<consumer> scope');
+    return p.scopes.includes('feed:*') ? (await listSubscriptions(this.o.sql)).filter((s) => s.owner !== '*') : listSubscriptions(this.o.sql, owners);
+  }
+
+  /** A subscription the principal may manage; others are "not found" (their existence is not disclosed). */
+  async get(p: Principal, id: string): Promise<Subscription> {
+    const s = await getSubscription(this.o.sql, id);
+    if (!s || !this.canManage(p, s)) throw new NotFoundError(`no webhook subscription ${id}`);
+    return s;
+  }
+
+  async counts(id: string): Promise<Record<string, number>> {
+    return deliveryCounts(this.o.sql, id);
+  }
+
+  async deliveries(p: Principal, id: string, status: WebhookDeliveryStatus | undefined, limit: number): Promise<WebhookDelivery[]> {
+    await this.get(p, id);
+    return listDeliveries(this.o.sql, id, status, limit);
+  }
+
+  async remove(p: Principal, id: string): Promise<void> {
+    await this.get(p, id);
+    await deactivateSubscription(this.o.sql, id);
+  }
+}
