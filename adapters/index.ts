@@ -3,11 +3,13 @@
  * The core never imports an adapter; the CLI hands this registry to the hub.
  */
 import type { AdapterRegistry } from '../src/core/adapter.ts';
+import { csvSource } from './csv/index.ts';
 import { fileSink } from './file/index.ts';
+import { laisSource } from './lais/index.ts';
 import { viisSink } from './viis/index.ts';
 import { webhookSink } from './webhook/index.ts';
 
 export const adapters: AdapterRegistry = {
   sinks: [fileSink, webhookSink, viisSink],
-  sources: [],
+  sources: [laisSource, csvSource],
 };

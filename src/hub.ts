@@ -7,14 +7,17 @@ import type { EnvSettings } from './config/env.ts';
 import type { HubConfig, ResolvedRoute } from './config/types.ts';
 import type { AdapterContext, AdapterRegistry, Sink } from './core/adapter.ts';
 import { ConfigError, NotFoundError } from './core/errors.ts';
+import { Consumers } from './feeds/consumers.ts';
 import { MappingEngine } from './mapping/engine.ts';
 import { HubMetrics } from './observability/metrics.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import { OutboxRelay } from './pipeline/relay.ts';
 import { Router } from './routing/router.ts';
 import { SchemaRegistry } from './schemas/registry.ts';
+import { SourceManager } from './sources/manager.ts';
 import { createStore } from './store/index.ts';
 import type { Store, StoredMessage } from './store/types.ts';
+import { Webhooks } from './webhooks/service.ts';
 
 export type HubRole = 'all' | 'api' | 'worker';
 
@@ -46,12 +49,17 @@ export class Hub {
   readonly metrics: HubMetrics;
   readonly routes: readonly ResolvedRoute[];
   readonly role: HubRole;
+  /** Feed and webhook consumers of the config (entities, institutions, fields). */
+  readonly consumers: Consumers;
   store!: Store;
   broker!: Broker;
   pipeline!: Pipeline;
   relay!: OutboxRelay;
   router!: Router;
   tokens!: TokenService;
+  webhooks!: Webhooks;
+  /** Sources read by adapters (roles all and worker; undefined in an API-only process). */
+  sources: SourceManager | undefined;
   private sinks = new Map<string, Sink>();
   private started = false;
   private metricsTimer: NodeJS.Timeout | undefined;
@@ -65,6 +73,7 @@ export class Hub {
     this.mappings = opts.mappings ?? new MappingEngine();
     this.metrics = new HubMetrics(opts.processMetrics ?? false);
     this.routes = opts.config.routes as ResolvedRoute[];
+    this.consumers = new Consumers(opts.config, this.schemas.entities());
   }
 
   adapterContext(scope: string): AdapterContext {
@@ -96,14 +105,44 @@ export class Hub {
       mappings: this.mappings,
       metrics: this.metrics,
       logger: this.logger,
-      onCommitted: () => this.relay.wake(),
+      onCommitted: () => {
+        this.relay.wake();
+        this.webhooks.wake();
+      },
     });
+    this.webhooks = new Webhooks({
+      sql: this.store.sql,
+      schemas: this.schemas,
+      consumers: this.consumers,
+      sinkType: this.opts.adapters.sinks.find((t) => t.type === 'webhook'),
+      context: this.adapterContext('webhooks'),
+      logger: this.logger.child({ component: 'webhooks' }),
+    });
+    await this.webhooks.migrate();
     await this.router.declare();
     if (this.role !== 'api') {
       this.relay.start();
       await this.router.start();
+      this.webhooks.start();
     }
     this.started = true;
+    if (this.role !== 'api') {
+      this.sources = new SourceManager({
+        config: this.config,
+        types: this.opts.adapters.sources,
+        pipeline: this.pipeline,
+        sql: this.store.sql,
+        registry: this.metrics.registry,
+        logger: this.logger,
+        context: (scope) => this.adapterContext(scope),
+        maps: (set, entity) => this.mappings.has(set, entity),
+      });
+      // A source that cannot start (its mapping set does not fit, a missing secret) stops the hub.
+      await this.sources.start().catch(async (e: unknown) => {
+        await this.stop().catch(() => undefined);
+        throw e;
+      });
+    }
     this.metricsTimer = setInterval(() => void this.refreshGauges().catch(() => undefined), 5000);
     this.metricsTimer.unref();
   }
@@ -145,14 +184,22 @@ export class Hub {
 
   async stop(): Promise<void> {
     if (this.metricsTimer) clearInterval(this.metricsTimer);
+    await this.sources?.stop();
+    this.sources = undefined;
     if (this.started) {
       await this.router.stop();
       await this.relay.stop();
+      await this.webhooks.stop();
     }
     for (const s of this.sinks.values()) await s.close?.();
     await this.broker?.close();
     await this.store?.close();
     this.started = false;
+  }
+
+  /** A configured sink by id (reconciliation asks a register sink what it holds). */
+  sink(id: string): Sink | undefined {
+    return this.sinks.get(id);
   }
 
   dataPath(...parts: string[]): string {

@@ -2,12 +2,17 @@ import express, { type Express } from 'express';
 import { NotFoundError } from '../core/errors.ts';
 import type { Hub } from '../hub.ts';
 import { authenticate } from './context.ts';
+import { openapiRouter } from './openapi/router.ts';
 import { errorHandler } from './problem.ts';
+import { feedsRouter } from './routers/feeds.ts';
 import { healthRouter } from './routers/health.ts';
 import { ingestRouter } from './routers/ingest.ts';
 import { messagesRouter } from './routers/messages.ts';
+import { reconcileRouter } from './routers/reconcile.ts';
 import { recordsRouter } from './routers/records.ts';
+import { sourcesRouter } from './routers/sources.ts';
 import { tokensRouter } from './routers/tokens.ts';
+import { webhooksRouter } from './routers/webhooks.ts';
 
 /**
  * The hub's HTTP app. No listen() here: the CLI listens, tests use supertest.
@@ -27,8 +32,13 @@ export function createApp(hub: Hub): Express {
   api.use(messagesRouter(hub));
   api.use(recordsRouter(hub));
   api.use(tokensRouter(hub));
+  api.use(feedsRouter(hub));
+  api.use(webhooksRouter(hub));
+  api.use(reconcileRouter(hub));
+  api.use(sourcesRouter(hub));
   api.use((req, _res, next) => next(new NotFoundError(`no API endpoint ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api/v1', api);
+  app.use('/api', openapiRouter(hub));
   app.use('/api', (req, _res, next) => next(new NotFoundError(`no API endpoint ${req.method} ${req.originalUrl.split('?')[0]}`)));
   app.use(errorHandler(hub.logger));
   return app;

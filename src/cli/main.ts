@@ -3,6 +3,7 @@ import { tokenCreateCommand } from './commands/admin.ts';
 import { configCheckCommand } from './commands/config.ts';
 import { demoCommand } from './commands/demo.ts';
 import { mappingTestCommand } from './commands/mapping.ts';
+import { reconcileCommand } from './commands/reconcile.ts';
 import { serveCommand } from './commands/serve.ts';
 
 export async function main(argv: string[]): Promise<void> {
@@ -24,6 +25,11 @@ export async function main(argv: string[]): Promise<void> {
     .action(async (path: string | undefined) => {
       process.exitCode = await mappingTestCommand(path);
     });
+
+  withConfig(program.command('reconcile <sink>').description('compare what the hub holds with what a register sink holds (sink id or type, e.g. viis); exit 1 on differences'))
+    .requiredOption('--institution <id>', 'SCHAC code of the institution')
+    .option('--json', 'print the report as JSON')
+    .action(reconcileCommand);
 
   const token = program.command('token').description('API tokens');
   token

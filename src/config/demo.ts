@@ -2,16 +2,24 @@ import type { HubConfig } from './types.ts';
 
 /**
  * The configuration `npm start` uses when no config file is given: two institutions with one
- * source each, an archive file sink and a webhook sink (the demo starts a receiver for it).
+ * source each, an archive file sink and a webhook sink (the demo starts a receiver for it). With
+ * simulator URLs, lu.lv's LAIS is polled by the lais source adapter.
  */
-export function demoConfig(webhookUrl: string): unknown {
+export function demoConfig(webhookUrl: string, simulators: { laisUrl?: string; isisUrl?: string } = {}): unknown {
   const config: HubConfig = {
     institutions: [
       { id: 'lu.lv', name: 'Latvijas Universitāte', erasmusCode: 'LV RIGA01' },
       { id: 'rtu.lv', name: 'Rīgas Tehniskā universitāte', erasmusCode: 'LV RIGA02' },
     ],
     sources: [
-      { id: 'lu-lais', institution: 'lu.lv', system: 'lais', mappingSet: 'lais' },
+      {
+        id: 'lu-lais',
+        institution: 'lu.lv',
+        system: 'lais',
+        mappingSet: 'lais',
+        // With the LAIS simulator running, the hub polls it; without, lu-lais is push-only.
+        ...(simulators.laisUrl ? { adapter: { type: 'lais', options: { baseUrl: simulators.laisUrl, pollIntervalMs: 15_000, timeoutMs: 10_000 } } } : {}),
+      },
       { id: 'rtu-push', institution: 'rtu.lv', system: 'rtu-sis', mappingSet: 'canonical' },
     ],
     sinks: [

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { ChangeEvent, JsonObject } from './types.ts';
+import type { HubError } from './errors.ts';
+import type { ChangeEvent, JsonObject, MessageStatus } from './types.ts';
 
 /**
  * The small contracts adapters implement. Reconnects, back-off, acks, retries and metrics live in
@@ -47,28 +48,103 @@ export interface RawRecord {
   payload: unknown;
 }
 
+/** What the pipeline made of one emitted record (a stored message, committed or rejected with reasons). */
+export interface EmitOutcome {
+  messageId: string;
+  status: MessageStatus;
+  /** The same record was stored before (same source, entity and content): no new message. */
+  duplicate: boolean;
+  error?: { code: string; detail: string; violations?: { path: string; message: string }[] };
+}
+
+/** A persisted set of keys of one source: items it has handled (e.g. CSV files by content hash). */
+export interface ProcessedSet {
+  /** The item as remembered (with the detail given to add), or undefined when it is new. */
+  get(key: string): Promise<{ detail: string | null } | undefined>;
+  add(key: string, detail?: string): Promise<void>;
+}
+
 export interface SourceContext extends AdapterContext {
   sourceId: string;
   institution: string;
-  /** Hands records to the pipeline; resolves when they are stored durably. */
-  emit(records: RawRecord[]): Promise<void>;
-  /** Persisted cursor of this source (survives restarts). */
+  /**
+   * Hands records to the pipeline in order (in batches); resolves when every record is a stored
+   * message, with one outcome per record. Throws a retryable HubError when the store is down: the
+   * pass stops and the core retries it from the last saved cursor.
+   */
+  emit(records: RawRecord[]): Promise<EmitOutcome[]>;
+  /**
+   * Keeps input that could not be read into records (a malformed page, an unreadable CSV row) as a
+   * rejected message with the error, so nothing read is lost; returns the message id.
+   */
+  reject(entity: string, raw: string | Buffer, contentType: string | null, error: HubError): Promise<string>;
+  /** Persisted cursor of this source (survives restarts); undefined before the first pass or after a reset. */
   loadCursor(): Promise<string | undefined>;
-  saveCursor(cursor: string): Promise<void>;
+  /** Saves the cursor; `asOf` is the source's time up to which everything has been read (for the lag). */
+  saveCursor(cursor: string, asOf?: string): Promise<void>;
+  /** Items this source has handled, persisted (a CSV file is never read twice). */
+  processed: ProcessedSet;
+  /** Asks the core for a pass soon (e.g. a watcher saw a new file). */
+  requestSync(): void;
 }
 
+/**
+ * A source adapter says how to read one system; the core (src/sources/) schedules passes, retries
+ * with back-off, persists cursors, counts metrics and offers pause, resume and trigger.
+ */
 export interface Source {
-  /** Starts reading (poll loop, server, watcher). */
-  start(): Promise<void>;
-  health(): Promise<void>;
+  /** Starts listeners of its own (a folder watcher), if any; reading happens in sync(). */
+  start?(): Promise<void>;
+  /**
+   * One pass: reads what changed since the saved cursor, emits it and saves the cursor as it goes
+   * (after each page), and returns when it has caught up, or soon after `signal` aborts (pause,
+   * stop). Operational faults (network, timeout, 5xx, SOAP fault, malformed page) are thrown as
+   * retryable HubErrors (TransportError); the core retries the pass with back-off.
+   */
+  sync(signal: AbortSignal): Promise<void>;
+  /** Checks that the system is reachable (throws a HubError when not). */
+  health?(): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface SourceType {
   type: string;
   description: string;
+  /** JSON Schema (2020-12) of the adapter's options, including the core's schedule options. */
   optionsSchema: JsonObject;
+  /** Poll interval when the options do not set one. */
+  defaultPollIntervalMs: number;
+  /** Entities the source will emit with these options (checked against its mapping set at start). */
+  entities(options: JsonObject): string[];
   create(options: JsonObject, ctx: SourceContext): Source;
+}
+
+/** Options every source adapter accepts; the core reads them (src/sources/). */
+export interface SourceScheduleOptions {
+  pollIntervalMs?: number;
+  batchSize?: number;
+  retry?: { initialDelayMs?: number; maxDelayMs?: number; multiplier?: number };
+}
+
+const SCHEDULE_PROPERTIES: JsonObject = {
+  pollIntervalMs: { type: 'integer', minimum: 100, maximum: 86_400_000, description: 'Time between passes when the last one succeeded (ms).' },
+  batchSize: { type: 'integer', minimum: 1, maximum: 5000, default: 500, description: 'Records per pipeline call.' },
+  retry: {
+    type: 'object',
+    additionalProperties: false,
+    description: 'Back-off after a failed pass: initialDelayMs × multiplier^(n-1), capped at maxDelayMs, ±10 % jitter.',
+    properties: {
+      initialDelayMs: { type: 'integer', minimum: 10, default: 1000 },
+      maxDelayMs: { type: 'integer', minimum: 10, default: 300_000 },
+      multiplier: { type: 'number', minimum: 1, maximum: 10, default: 2 },
+    },
+  },
+};
+
+/** An adapter's options schema with the core's schedule options (pollIntervalMs, batchSize, retry) added. */
+export function withScheduleOptions(schema: JsonObject): JsonObject {
+  const props = (schema.properties ?? {}) as JsonObject;
+  return { ...schema, properties: { ...SCHEDULE_PROPERTIES, ...props } };
 }
 
 export interface AdapterRegistry {

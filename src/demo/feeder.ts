@@ -46,8 +46,9 @@ export function canonicalPerson(p: GeneratedPerson, institution: string, changed
 }
 
 /**
- * Sends a few records every few seconds through the public ingest API, as the two demo
- * institutions' systems would, so a newcomer sees data flow.
+ * Sends a few records every few seconds through the public ingest API, as a system that pushes
+ * canonical records would (rtu.lv), so a newcomer sees data flow. lu.lv's records come from the LAIS
+ * simulator, read by the lais source adapter (src/cli/commands/demo.ts).
  */
 export function startFeeder(baseUrl: string, token: string, report: (line: string) => void, intervalMs = 4000): { stop(): void } {
   const rng = new Rng(2026);
@@ -63,12 +64,9 @@ export function startFeeder(baseUrl: string, token: string, report: (line: strin
   };
   const tick = async () => {
     const changedAt = new Date().toISOString();
-    const lu = [0, 1, 2].map(() => person(rng, ++n, 'LU'));
     const rtu = [0, 1].map(() => person(rng, ++n, 'RTU'));
-    const a = await post('lu-lais', 'person', lu.map((p) => laisStudent(p, changedAt)));
-    const b = await post('lu-lais', 'study-right', lu.map((p, i) => laisStudyRight(p, n + i, changedAt)));
     const c = await post('rtu-push', 'person', rtu.map((p) => canonicalPerson(p, 'rtu.lv', changedAt)));
-    report(`demo feed: lu.lv persons HTTP ${a.status} [${a.statuses.join(', ')}], study rights HTTP ${b.status} [${b.statuses.join(', ')}]; rtu.lv persons HTTP ${c.status} [${c.statuses.join(', ')}]`);
+    report(`demo feed: rtu.lv persons HTTP ${c.status} [${c.statuses.join(', ')}]`);
   };
   let stopped = false;
   const loop = async () => {

@@ -2,7 +2,6 @@ import type { JsonObject } from '../core/types.ts';
 
 /** JSON Schema of POST /api/v1/webhooks (validated with ajv; also in the OpenAPI document). */
 export const SUBSCRIPTION_REQUEST_SCHEMA: JsonObject = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
   title: 'Webhook subscription request',
   type: 'object',
   additionalProperties: false,

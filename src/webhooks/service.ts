@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/tokens.ts';
 import { hasScope, requireScope } from '../auth/tokens.ts';
@@ -71,7 +72,7 @@ export function publicDelivery(d: WebhookDelivery) {
 /** Webhook subscriptions: registration through the API, and the dispatcher that pushes to them. */
 export class Webhooks {
   readonly dispatcher: WebhookDispatcher | undefined;
-  private readonly validate;
+  private readonly validate: ValidateFunction;
 
   constructor(private readonly o: WebhooksOptions) {
     this.validate = o.schemas.ajv.compile(SUBSCRIPTION_REQUEST_SCHEMA);

@@ -113,7 +113,7 @@ for (const backend of backends()) {
       await sim?.close();
     });
 
-    const ingest = (entity: string, body: unknown) => request(t.app).post(`/api/v1/ingest/rtu-push/${entity}`).set(auth).send(body).expect(202);
+    const ingest = (entity: string, body: object) => request(t.app).post(`/api/v1/ingest/rtu-push/${entity}`).set(auth).send(body).expect(202);
     const detail = async (id: string) => (await request(t.app).get(`/api/v1/messages/${id}`).set(auth).expect(200)).body;
     const settled = (id: string, status: string) => eventually(async () => ((await detail(id)).status === status ? detail(id) : undefined), 20_000, `message ${id} ${status}`);
 

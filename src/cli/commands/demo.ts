@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { LaisSimulator } from '../../../adapters/lais/simulator.ts';
 import { demoConfig } from '../../config/demo.ts';
 import { startFeeder } from '../../demo/feeder.ts';
 import { startReceiver } from '../../demo/receiver.ts';
+import type { Hub } from '../../hub.ts';
+import { SourceAdmin } from '../../sources/admin.ts';
 import { fail, loadConfig, runtime } from '../runtime.ts';
 import { startHub, stopOnSignals } from '../server.ts';
 
@@ -11,19 +14,26 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
     const secret = process.env.HUB_DEMO_WEBHOOK_SECRET ?? randomBytes(24).toString('hex');
     const receiver = await startReceiver(secret);
     const rt = runtime({ HUB_DEMO_WEBHOOK_SECRET: secret });
-    const config = loadConfig(rt, rt.env.configFile, demoConfig(receiver.url));
+    // Simulated study systems for the demo institutions (only when no config file is given).
+    const lais = rt.env.configFile ? undefined : new LaisSimulator({ students: 200, resultsPerStudent: 4, latencyMs: 40, faultRates: { 'http-503': 0.02 } });
+    const laisUrl = await lais?.start(0);
+    lais?.startActivity(20_000, 3);
+    const config = loadConfig(rt, rt.env.configFile, demoConfig(receiver.url, { ...(laisUrl ? { laisUrl } : {}) }));
     const running = await startHub(rt, config, 'all');
     const { hub, url } = running;
     for (const t of await hub.store.listTokens()) if (t.name === 'demo feeder' && !t.revokedAt) await hub.store.revokeToken(t.id);
-    const feederToken = await hub.tokens.create('demo feeder', ['ingest:lu-lais', 'ingest:rtu-push']);
+    const feederToken = await hub.tokens.create('demo feeder', ['ingest:rtu-push']);
     const time = () => new Date().toISOString().slice(11, 19);
     const feeder = opts.feed
       ? startFeeder(url!, feederToken.token, (line) => console.log(`${time()} ${line}; register webhook has received ${receiver.received} events`))
       : undefined;
+    const sourcesReport = setInterval(() => void reportSources(hub).then((line) => line && console.log(`${time()} ${line}`)), 15_000);
+    sourcesReport.unref();
     console.log(`
   Study-data hub demo is running at ${url}
     data dir:   ${rt.env.dataDir}   (store: ${hub.store.kind}, broker: ${hub.broker.kind})
-    sources:    ${config.sources.map((s) => `${s.id} (${s.institution}, mapping set ${s.mappingSet})`).join(', ')}
+    sources:    ${config.sources.map((s) => `${s.id} (${s.institution}, ${s.adapter ? `${s.adapter.type} adapter` : 'push'}, mapping set ${s.mappingSet})`).join(', ')}${laisUrl ? `
+    LAIS sim:   ${laisUrl} (200 students; polled every 15 s; a few changes every 20 s)` : ''}
     routes:     ${config.routes.map((r) => `${r.id} → ${r.sink}`).join(', ')}
     archive:    ${hub.dataPath('out', 'archive.jsonl')}
     webhook:    ${receiver.url} (checks the HMAC signature)
@@ -34,14 +44,28 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
       -H "authorization: Bearer $HUB_ADMIN_TOKEN" -H 'content-type: application/json' \\
       -d '{"sourceId":"RTU000001","identifiers":[{"scheme":"student-number","value":"RTU000001"}],"givenNames":"Līga","familyName":"Ozoliņa"}'
     curl -s ${url}/api/v1/messages?limit=5 -H "authorization: Bearer $HUB_ADMIN_TOKEN"
+    curl -s ${url}/api/v1/sources -H "authorization: Bearer $HUB_ADMIN_TOKEN"     # sources: health, cursor, lag
   Health: ${url}/healthz  Ready: ${url}/readyz  Metrics: ${url}/metrics (token)
 `);
     stopOnSignals(async () => {
       feeder?.stop();
+      clearInterval(sourcesReport);
       await running.stop();
+      await lais?.close();
       await receiver.close();
     });
   } catch (e) {
     fail(e);
+  }
+}
+
+/** One line about the polled sources (records read, health, lag), for the demo log. */
+async function reportSources(hub: Hub): Promise<string | undefined> {
+  try {
+    const views = (await new SourceAdmin(hub.config, hub.store.sql, hub.sources).list()).filter((v) => v.adapter);
+    if (!views.length) return undefined;
+    return `sources: ${views.map((v) => `${v.id} ${v.recordsRead} records read (${v.health}${v.lagSeconds !== null ? `, lag ${Math.round(v.lagSeconds)} s` : ''}${v.errorCount ? `, ${v.errorCount} failed passes retried` : ''})`).join('; ')}`;
+  } catch {
+    return undefined;
   }
 }

@@ -1,0 +1,110 @@
+import { lvDate } from '../../src/demo/generator.ts';
+import { rigaTime, type CourseDef, type ProgrammeDef, type ResultPlan, type StudentPlan } from './simulator-data.ts';
+
+/**
+ * Generated plans rendered in the LAIS native format, exactly as mappings/lais/README.md describes it
+ * (Latvian field names, dd.mm.yyyy dates, mainits with offset).
+ */
+
+export type LaisRecord = Record<string, unknown> & { mainits: string };
+
+export function laisProgramme(d: ProgrammeDef, key: number): LaisRecord {
+  return {
+    programmas_kods: d.code,
+    nosaukums: d.name,
+    nosaukums_en: d.nameEn,
+    lik_kods: d.lik,
+    isced: d.isced,
+    eqf_limenis: d.eqf,
+    kp: d.kp,
+    ilgums_gadi: d.years,
+    studiju_forma: 'pilna laika',
+    valoda: 'lv',
+    spekā_no: lvDate(d.validFrom),
+    mainits: rigaTime(key),
+  };
+}
+
+export function laisCourse(d: CourseDef, key: number): LaisRecord {
+  return {
+    kursa_kods: d.code,
+    nosaukums: d.name,
+    nosaukums_en: d.nameEn,
+    kp: d.kp,
+    eqf_limenis: d.eqf,
+    valoda: 'lv',
+    spekā_no: lvDate(d.validFrom),
+    mainits: rigaTime(key),
+  };
+}
+
+export function laisStudent(s: StudentPlan, key: number): LaisRecord {
+  return {
+    studenta_id: s.person.studentNumber,
+    ...(s.personalCode ? { personas_kods: s.personalCode } : {}),
+    vards: s.person.givenNames,
+    uzvards: s.person.familyName,
+    dzimsanas_datums: lvDate(s.person.birthDate),
+    dzimums: s.person.gender === 'male' ? 'V' : 'S',
+    epasts: s.person.email,
+    pilsoniba: s.citizenship,
+    ...(s.foreignDocument ? { arzemju_dokuments: s.foreignDocument } : {}),
+    mainits: rigaTime(key),
+  };
+}
+
+export const studyRightId = (s: StudentPlan) => `ST-${s.person.studentNumber}`;
+
+export function laisStudyRight(s: StudentPlan, key: number): LaisRecord {
+  return {
+    id: studyRightId(s),
+    studenta_id: s.person.studentNumber,
+    programmas_kods: s.programme.code,
+    lik_kods: s.programme.lik,
+    imatrikulacijas_rikojums: { nr: s.orderNr, datums: lvDate(s.matriculated) },
+    statusi: s.periods.map((p) => ({ statuss: p.status, no: lvDate(p.start), lidz: p.end ? lvDate(p.end) : null, ...(p.reason ? { iemesls: p.reason } : {}) })),
+    finansejums: s.funding,
+    studiju_forma: s.form,
+    ...(s.ended && s.exReason ? { eksmatrikulacija: { datums: lvDate(s.ended), iemesls: s.exReason, rikojuma_nr: `1-3/${s.ended.slice(0, 4)}/${s.index + 1}` } } : {}),
+    mainits: rigaTime(key),
+  };
+}
+
+export function laisResult(s: StudentPlan, slot: number, r: ResultPlan, key: number): LaisRecord {
+  return {
+    id: `V-${s.person.studentNumber}-${slot + 1}`,
+    studenta_id: s.person.studentNumber,
+    studiju_tiesibu_id: studyRightId(s),
+    kursa_kods: r.course.code,
+    atzime: r.grade,
+    kp: r.course.kp,
+    datums: lvDate(r.date),
+    veids: r.type,
+    ...(r.type === 'atzīts'
+      ? {
+          atzisana: {
+            iestade: r.from,
+            kursa_nosaukums: r.course.name,
+            lemums: { nr: `ATZ-${r.date.slice(0, 4)}-${s.index + 1}-${slot + 1}`, datums: lvDate(r.date) },
+          },
+        }
+      : {}),
+    mainits: rigaTime(key),
+  };
+}
+
+export function laisDiploma(s: StudentPlan, key: number): LaisRecord {
+  return {
+    id: `D-${s.person.studentNumber}`,
+    studenta_id: s.person.studentNumber,
+    studiju_tiesibu_id: studyRightId(s),
+    programmas_kods: s.programme.code,
+    diploma_nr: `${s.programme.diplomaSeries} ${String(s.index + 1).padStart(6, '0')}`,
+    lik_kods: s.programme.lik,
+    eqf_limenis: s.programme.eqf,
+    grads: s.programme.degree,
+    izsniegts: lvDate(s.ended ?? s.resultsUntil),
+    pielikuma_nr: `DP ${String(s.index + 1).padStart(6, '0')}`,
+    mainits: rigaTime(key),
+  };
+}

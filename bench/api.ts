@@ -1,0 +1,191 @@
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createApp } from '../src/api/app.ts';
+import { benchHub, laisSource } from './lib/hub.ts';
+import { countryBatches } from './lib/lais.ts';
+import { runLoad, type LoadResult, type LoadSpec } from './lib/load.ts';
+import { LoopLag, median, repeat, round, until } from './lib/measure.ts';
+import { Report } from './lib/report.ts';
+import { bySize, type BenchOptions, type Scenario } from './lib/scenario.ts';
+
+const FIXED_RATE = 200;
+const P99_TARGET_MS = 50;
+const CONNECTIONS = 10;
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+interface Case {
+  name: string;
+  url: string;
+  paths: string[];
+  headers: Record<string, string>;
+}
+
+/**
+ * Scenario 4: API latency under load from a second process on loopback (autocannon in a child
+ * process): a record by id, feed paging, and (when src/ewp exists) an EWP get; at a fixed 200
+ * requests/s and at the highest rate the server sustains. Baseline: a bare node:http server on the
+ * same loopback answering with the same bytes.
+ */
+export const apiScenario: Scenario = {
+  name: 'api',
+  title: 'API latency under load from a second process (loopback)',
+  async run(o: BenchOptions) {
+    const report = new Report('api', this.title, o.mode);
+    const reps = bySize(o.mode, { full: 2, quick: 1, dry: 1 });
+    const fixedSec = bySize(o.mode, { full: 8, quick: 3, dry: 1 });
+    const maxSec = bySize(o.mode, { full: 4, quick: 2, dry: 1 });
+    const students = bySize(o.mode, { full: 2000, quick: 300, dry: 20 });
+
+    const b = await benchHub({ backend: 'embedded' });
+    const servers: Server[] = [];
+    try {
+      // Records to read: students and study rights, committed and delivered before the load starts.
+      const recordIds: string[] = [];
+      let n = 0;
+      for (const batch of countryBatches({ students, attainmentsPerStudent: 0, batchSize: 200, institutions: ['lu.lv', 'rtu.lv'] })) {
+        const res = await b.hub.pipeline.ingest(laisSource(batch.institution), batch.entity, batch.records, 'application/json');
+        n += res.length;
+        if (batch.entity === 'person') for (const r of res) if (r.recordId) recordIds.push(r.recordId);
+      }
+      await until(() => b.counter.count >= n, 120_000, 'the preload to be delivered', 20);
+      const { token } = await b.hub.tokens.create('bench-reader', ['read:person', 'read:study-right']);
+      const headers = { authorization: `Bearer ${token}` };
+      const hubServer = createServer(createApp(b.hub));
+      servers.push(hubServer);
+      const hubUrl = await listen(hubServer);
+
+      // Feed pages: walk the person feed once to collect real cursors.
+      const cursors: string[] = ['0'];
+      for (let after = '0'; ; ) {
+        const res = await fetch(`${hubUrl}/api/v1/feeds/person?after=${after}&limit=100`, { headers });
+        if (!res.ok) throw new Error(`feed page: HTTP ${res.status} ${await res.text()}`);
+        const page = (await res.json()) as { next: string; hasMore: boolean };
+        if (!page.hasMore) break;
+        cursors.push((after = page.next));
+      }
+      // Baseline: a bare node:http server answering with the same bytes as the hub (one record, one feed page).
+      const bodies = new Map<string, string>([
+        ['/record', await (await fetch(`${hubUrl}/api/v1/records/person/${recordIds[0]}`, { headers })).text()],
+        ['/feed', await (await fetch(`${hubUrl}/api/v1/feeds/person?after=0&limit=100`, { headers })).text()],
+      ]);
+      const bare = createServer((req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(bodies.get(req.url ?? '') ?? '{}');
+      });
+      servers.push(bare);
+      const bareUrl = await listen(bare);
+
+      const cases: (Case & { baseline: Case })[] = [
+        {
+          name: 'GET /api/v1/records/person/{id}',
+          url: hubUrl,
+          paths: recordIds.map((id) => `/api/v1/records/person/${id}`),
+          headers,
+          baseline: { name: 'bare node:http, same bytes (one record)', url: bareUrl, paths: ['/record'], headers: {} },
+        },
+        {
+          name: 'GET /api/v1/feeds/person?after=&limit=100',
+          url: hubUrl,
+          paths: cursors.map((c) => `/api/v1/feeds/person?after=${c}&limit=100`),
+          headers,
+          baseline: { name: 'bare node:http, same bytes (one page of 100 events)', url: bareUrl, paths: ['/feed'], headers: {} },
+        },
+      ];
+      const ewpDir = fileURLToPath(new URL('../src/ewp/', import.meta.url));
+      report.note(
+        existsSync(ewpDir)
+          ? 'EWP get with signature verification: src/ewp exists but this benchmark does not drive it yet (needs a signed-request client for its endpoints); not measured'
+          : 'EWP get with signature verification: skipped, src/ewp does not exist yet',
+      );
+
+      const load = (c: Case, durationSec: number, rate?: number): Promise<LoadResult> => {
+        const spec: LoadSpec = { url: c.url, paths: c.paths, headers: c.headers, connections: CONNECTIONS, durationSec, ...(rate ? { rate } : {}) };
+        return runLoad(spec);
+      };
+      const med = (rs: LoadResult[], k: keyof LoadResult) => median(rs.map((r) => r[k]));
+      const failures = (rs: LoadResult[]) => rs.reduce((s, r) => s + r.non2xx + r.errors + r.timeouts, 0);
+
+      let recordFixedP99: number[] = [];
+      for (const c of cases) {
+        const baseline = c.baseline;
+        const baseFixed = await repeat(reps, () => load(baseline, fixedSec, FIXED_RATE));
+        const baseMax = await repeat(reps, () => load(baseline, maxSec));
+        const fixed = await repeat(reps, () => load(c, fixedSec, FIXED_RATE));
+        if (c === cases[0]) recordFixedP99 = fixed.map((r) => r.p99);
+        const max = await repeat(reps, () => load(c, maxSec));
+        const bad = failures(fixed) + failures(max);
+        if (bad) report.note(`${c.name}: ${bad} requests failed (non-2xx, errors or timeouts)`);
+        report.add({
+          name: `${c.name} @ ${FIXED_RATE}/s: p99`,
+          value: med(fixed, 'p99'),
+          unit: 'ms',
+          runs: fixed.map((r) => r.p99),
+          baseline: { name: baseline.name, value: med(baseFixed, 'p99'), unit: 'ms' },
+          target: { text: `p99 < ${P99_TARGET_MS} ms at ${FIXED_RATE} requests/s`, met: med(fixed, 'p99') < P99_TARGET_MS && bad === 0 },
+          detail: { p50: med(fixed, 'p50'), p90: med(fixed, 'p90'), max: med(fixed, 'max'), rps: med(fixed, 'rps') },
+        });
+        report.add({ name: `${c.name} @ ${FIXED_RATE}/s: p50`, value: med(fixed, 'p50'), unit: 'ms', runs: fixed.map((r) => r.p50), baseline: { name: baseline.name, value: med(baseFixed, 'p50'), unit: 'ms' } });
+        report.add({
+          name: `${c.name} @ max: requests/s`,
+          value: med(max, 'rps'),
+          unit: 'requests/s',
+          runs: max.map((r) => r.rps),
+          baseline: { name: baseline.name, value: med(baseMax, 'rps'), unit: 'requests/s' },
+          detail: { p50: med(max, 'p50'), p99: med(max, 'p99'), connections: CONNECTIONS },
+        });
+        report.add({ name: `${c.name} @ max: p99`, value: med(max, 'p99'), unit: 'ms', runs: max.map((r) => r.p99), baseline: { name: baseline.name, value: med(baseMax, 'p99'), unit: 'ms' } });
+      }
+      // The same reads while a client sends 100-record batches (in this process, as POST /ingest would);
+      // then with the pipeline handed one record at a time, yielding to the event loop in between (the
+      // proposed fix: Pipeline.ingest yielding between records).
+      const whileIngesting = async (perCall: number) => {
+        let ingesting = true;
+        let ingested = 0;
+        const lag = new LoopLag().start();
+        const background = (async () => {
+          const more = countryBatches({ students: 1_000_000, attainmentsPerStudent: 40, batchSize: 100, institutions: ['rtu.lv'], seed: 11 + perCall });
+          for (const batch of more) {
+            if (batch.entity !== 'attainment') continue;
+            for (let i = 0; i < batch.records.length && ingesting; i += perCall) {
+              ingested += (await b.hub.pipeline.ingest(laisSource(batch.institution), batch.entity, batch.records.slice(i, i + perCall), 'application/json')).length;
+              await new Promise((r) => setImmediate(r));
+            }
+            if (!ingesting) break;
+          }
+        })();
+        const runs = await repeat(reps, () => load(cases[0]!, fixedSec, FIXED_RATE)).finally(() => (ingesting = false));
+        await background;
+        return { runs, ingested, lag: lag.stop() };
+      };
+      for (const perCall of [100, 1]) {
+        const busy = await whileIngesting(perCall);
+        report.add({
+          name: `${cases[0]!.name} @ ${FIXED_RATE}/s while ingesting, ${perCall === 1 ? 'yielding after each record (prototype)' : `${perCall} records a call`}: p99`,
+          value: med(busy.runs, 'p99'),
+          unit: 'ms',
+          runs: busy.runs.map((r) => r.p99),
+          baseline: { name: 'the same reads with no ingest', value: median(recordFixedP99), unit: 'ms' },
+          target: { text: `p99 < ${P99_TARGET_MS} ms at ${FIXED_RATE} requests/s`, met: med(busy.runs, 'p99') < P99_TARGET_MS && failures(busy.runs) === 0 },
+          detail: {
+            p50: med(busy.runs, 'p50'),
+            max: med(busy.runs, 'max'),
+            rps: med(busy.runs, 'rps'),
+            ingestedRecordsPerSecond: round(busy.ingested / (reps * fixedSec), 1),
+            eventLoopHeldMaxMs: busy.lag.maxMs,
+          },
+        });
+      }
+      report.note(`${CONNECTIONS} connections; fixed rate runs ${fixedSec} s, max rate runs ${maxSec} s; ${recordIds.length} records and ${cursors.length} feed pages requested in turn`);
+    } finally {
+      for (const s of servers) await new Promise<void>((r) => s.close(() => r()));
+      await b.stop();
+    }
+    return report;
+  },
+};

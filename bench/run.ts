@@ -1,0 +1,86 @@
+import { apiScenario } from './api.ts';
+import { countryScenario } from './country.ts';
+import { clock, sinceMs } from './lib/measure.ts';
+import { RESULTS_DIR, type ScenarioResult } from './lib/report.ts';
+import type { BenchOptions, Mode, Scenario } from './lib/scenario.ts';
+import { mappingScenario } from './mapping.ts';
+import { pipelineScenario } from './pipeline.ts';
+import { scaleoutScenario } from './scaleout.ts';
+
+export const SCENARIOS: readonly Scenario[] = [pipelineScenario, countryScenario, mappingScenario, apiScenario, scaleoutScenario];
+
+const USAGE = `usage: npm run bench -- [scenario...] [--quick | --dry] [--out <dir>] [--full-size]
+  scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)
+  --quick      a short version of each (< 2 minutes in all)
+  --dry        the smallest run that exercises the harness (for tests)
+  --out <dir>  write <scenario>.json there instead of bench/results/
+  --full-size  country: load all 75,000 students and 3,000,000 assessments, however long it takes
+RabbitMQ + PostgreSQL figures need DATABASE_URL and AMQP_URL.`;
+
+export interface Parsed {
+  scenarios: Scenario[];
+  options: BenchOptions;
+}
+
+export function parseArgs(argv: readonly string[]): Parsed {
+  let mode: Mode = 'full';
+  let out = RESULTS_DIR;
+  let fullSize = false;
+  const names: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') mode = mode === 'dry' ? 'dry' : 'quick';
+    else if (a === '--dry') mode = 'dry';
+    else if (a === '--full-size') fullSize = true;
+    else if (a === '--out') {
+      const dir = argv[++i];
+      if (!dir) throw new Error('--out needs a directory');
+      out = dir;
+    } else if (a === '--help' || a === '-h') throw new Error(USAGE);
+    else if (a.startsWith('-')) throw new Error(`unknown option ${a}\n${USAGE}`);
+    else names.push(a);
+  }
+  const scenarios = names.length ? names.map((n) => SCENARIOS.find((s) => s.name === n) ?? failName(n)) : [...SCENARIOS];
+  return { scenarios, options: { mode, out, fullSize } };
+}
+
+function failName(n: string): never {
+  throw new Error(`unknown scenario '${n}'\n${USAGE}`);
+}
+
+function summary(results: ScenarioResult[], failed: string[], ms: number): string {
+  const lines = ['', `== summary (${Math.round(ms / 1000)} s)`];
+  for (const r of results) {
+    lines.push(`  ${r.scenario} (${Math.round(r.durationMs / 1000)} s)`);
+    for (const f of r.figures.filter((x) => x.target)) lines.push(`    ${f.target!.met ? 'met   ' : 'MISSED'} ${f.target!.text}: ${f.name} = ${f.value} ${f.unit}`);
+  }
+  for (const f of failed) lines.push(`  ${f}: FAILED`);
+  return lines.join('\n');
+}
+
+/** Runs the scenarios named in argv (all by default); returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let parsed: Parsed;
+  try {
+    parsed = parseArgs(argv);
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  const t = clock();
+  const results: ScenarioResult[] = [];
+  const failed: string[] = [];
+  for (const s of parsed.scenarios) {
+    try {
+      const report = await s.run(parsed.options);
+      const file = report.write(parsed.options.out);
+      results.push(report.result());
+      console.log(`  → ${file}`);
+    } catch (e) {
+      failed.push(s.name);
+      console.error(`\n${s.name} failed: ${(e as Error).stack ?? String(e)}`);
+    }
+  }
+  console.log(summary(results, failed, sinceMs(t)));
+  return failed.length ? 1 : 0;
+}

@@ -1,0 +1,139 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { benchHub, realEnv } from './lib/hub.ts';
+import { ingestAll } from './lib/ingest.ts';
+import { countryBatches } from './lib/lais.ts';
+import { clock, median, round, sinceMs, until } from './lib/measure.ts';
+import { Report } from './lib/report.ts';
+import { bySize, type BenchOptions, type Scenario } from './lib/scenario.ts';
+
+const WORKER = fileURLToPath(new URL('./lib/worker-main.ts', import.meta.url));
+
+interface Worker {
+  child: ChildProcess;
+  out: () => string;
+  loaded: Promise<void>;
+  go(): void;
+  exited: Promise<void>;
+}
+
+function startWorker(schema: string, prefix: string, relay: boolean): Worker {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, schema, prefix, ...(relay ? [] : ['--no-relay'])], { stdio: ['pipe', 'pipe', 'pipe'], env: process.env });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const loaded = (async () => {
+    const end = Date.now() + 60_000;
+    while (!out.includes('loaded')) {
+      if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}: ${out}`);
+      if (Date.now() > end) throw new Error(`worker did not start: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return { child, out: () => out, loaded, go: () => child.stdin!.write('go\n'), exited };
+}
+
+interface Run {
+  workers: number;
+  /** Records per second from the workers' start (loaded processes told to go) to the last delivery. */
+  perSecond: number;
+  sinkCalls: number;
+  duplicates: number;
+}
+
+/**
+ * Ingests n records with an API-only hub, then k worker processes relay and deliver them. With
+ * oneRelay the workers only consume and the benchmark's hub runs the one outbox relay (a prototype of
+ * relay leadership: one relay publishing, k consumers).
+ */
+async function drain(k: number, records: number, oneRelay = false): Promise<Run> {
+  const real = realEnv()!;
+  const api = await benchHub({ backend: 'real', role: 'api' });
+  const { schema } = api.isolation!;
+  const db = new pg.Client({ connectionString: real.databaseUrl });
+  await db.connect();
+  const workers: Worker[] = [];
+  try {
+    const students = Math.max(1, Math.round(records / 42));
+    const n = await ingestAll(api.hub, countryBatches({ students, attainmentsPerStudent: 40, batchSize: 100, institutions: ['lu.lv', 'rtu.lv'] }), 8);
+    const delivered = async () => Number((await db.query(`SELECT count(*) AS n FROM ${schema}.deliveries WHERE status = 'delivered'`)).rows[0].n);
+    for (let i = 0; i < k; i++) workers.push(startWorker(schema, api.isolation!.prefix, !oneRelay));
+    await Promise.all(workers.map((w) => w.loaded));
+    const t = clock();
+    for (const w of workers) w.go();
+    if (oneRelay) api.hub.relay.start();
+    await until(async () => (await delivered()) >= n, 600_000, `${n} deliveries by ${k} workers`, 50);
+    const ms = sinceMs(t);
+    let sinkCalls = 0;
+    let duplicates = 0;
+    for (const w of workers) {
+      w.child.kill('SIGTERM');
+      await w.exited;
+      const line = w.out().trim().split('\n').pop() ?? '{}';
+      const r = JSON.parse(line.startsWith('{') ? line : '{}') as { sinkCalls?: number; outcomes?: Record<string, number> };
+      sinkCalls += r.sinkCalls ?? 0;
+      duplicates += r.outcomes?.duplicate ?? 0;
+    }
+    return { workers: k, perSecond: (n / ms) * 1000, sinkCalls: sinkCalls - n, duplicates };
+  } finally {
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+    await Promise.all(workers.map((w) => w.exited));
+    await db.end();
+    await api.stop();
+  }
+}
+
+/**
+ * Scenario 5: scale-out on RabbitMQ + PostgreSQL: the same backlog relayed and delivered by 1, 2 and 4
+ * worker processes (each what `hub worker` runs), records per second per worker count.
+ */
+export const scaleoutScenario: Scenario = {
+  name: 'scaleout',
+  title: 'scale-out: 1, 2 and 4 worker processes on RabbitMQ + PostgreSQL',
+  async run(o: BenchOptions) {
+    const report = new Report('scaleout', this.title, o.mode);
+    if (!realEnv()) {
+      report.note('skipped: set DATABASE_URL and AMQP_URL (RabbitMQ + PostgreSQL) to measure scale-out');
+      return report;
+    }
+    const records = bySize(o.mode, { full: 1260, quick: 210, dry: 84 });
+    const reps = bySize(o.mode, { full: 1, quick: 1, dry: 1 });
+    const counts = o.mode === 'dry' ? [1] : [1, 2, 4];
+    const results = new Map<number, Run[]>();
+    for (let rep = 0; rep < reps; rep++) for (const k of counts) results.set(k, [...(results.get(k) ?? []), await drain(k, records)]);
+    const one = median(results.get(1)!.map((r) => r.perSecond));
+    for (const k of counts) {
+      const rs = results.get(k)!;
+      report.add({
+        name: `${k} worker${k > 1 ? 's' : ''}: relay + deliver the backlog`,
+        value: median(rs.map((r) => r.perSecond)),
+        unit: 'records/s',
+        runs: rs.map((r) => round(r.perSecond, 1)),
+        ...(k > 1 ? { baseline: { name: '1 worker, same run', value: one, unit: 'records/s' } } : {}),
+        detail: {
+          duplicatePublishesCaught: rs.map((r) => r.duplicates),
+          extraSinkCalls: rs.map((r) => r.sinkCalls),
+        },
+      });
+      const dup = median(rs.map((r) => r.duplicates));
+      if (dup > 0) report.note(`${k} workers: ${dup} events reached a worker twice (every worker runs an outbox relay; the delivery table caught them before the sink)`);
+      const extra = Math.max(...rs.map((r) => r.sinkCalls));
+      if (extra > 0) report.note(`${k} workers: ${extra} sink calls more than records`);
+    }
+    if (o.mode === 'full') {
+      const single = new Map<number, number>();
+      for (const k of counts) single.set(k, (await drain(k, records, true)).perSecond);
+      for (const k of counts)
+        report.add({
+          name: `${k} consumer${k > 1 ? 's' : ''}, one relay (prototype of relay leadership)`,
+          value: single.get(k)!,
+          unit: 'records/s',
+          baseline: { name: `${k} worker${k > 1 ? 's' : ''} as they are, same run`, value: median(results.get(k)!.map((r) => r.perSecond)), unit: 'records/s' },
+        });
+    }
+    report.note(`${records} records per run (students, study rights, assessments), ingested first by an API-only hub; workers on a ${report.result().machine.cores}-core machine shared with PostgreSQL and RabbitMQ`);
+    return report;
+  },
+};

@@ -1,0 +1,171 @@
+import type { JsonObject } from '../../core/types.ts';
+import { ref } from './components.ts';
+
+/** The operations of the public API. Keep in step with src/api/routers/*; test/openapi.test.ts checks real answers against them. */
+
+const json = (schema: JsonObject, description: string) => ({ description, content: { 'application/json': { schema } } });
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+const path = (name: string, description: string, schema: JsonObject = { type: 'string' }) => ({ name, in: 'path', required: true, description, schema });
+const query = (name: string, description: string, schema: JsonObject = { type: 'string' }) => ({ name, in: 'query', required: false, description, schema });
+
+const auth = { 401: problem('No or unknown token'), 403: problem('The token lacks the scope') };
+const secured = [{ bearer: [] }];
+
+export const PATHS: JsonObject = {
+  '/healthz': { get: { tags: ['operations'], summary: 'Process alive', security: [], responses: { 200: json(ref('Health'), 'Alive') } } },
+  '/readyz': {
+    get: { tags: ['operations'], summary: 'Store and broker reachable', security: [], responses: { 200: json(ref('Ready'), 'Ready'), 503: problem('A dependency is unreachable') } },
+  },
+  '/metrics': {
+    get: {
+      tags: ['operations'],
+      summary: 'Prometheus metrics (scope metrics)',
+      responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } }, ...auth },
+    },
+  },
+  '/api/v1/ingest/{sourceId}/{entity}': {
+    post: {
+      tags: ['ingest'],
+      summary: "One record or an array in the source's own format (scope ingest:<sourceId>)",
+      description: 'Whatever arrives is stored first; bad input becomes a rejected message with its reasons (problem+json with one JSON pointer per violation and the messageId).',
+      parameters: [path('sourceId', 'A configured source'), path('entity', 'A canonical entity the source maps')],
+      requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }] } } } },
+      responses: {
+        202: json(ref('IngestResult'), 'Stored; one entry per record'),
+        400: problem('Malformed body, wrong encoding, empty or too long array'),
+        404: problem('Unknown source or entity'),
+        413: problem('Body over the limit'),
+        422: problem('Some records were rejected (mapping or schema); the others were accepted'),
+        ...auth,
+      },
+    },
+  },
+  '/api/v1/messages': {
+    get: {
+      tags: ['messages'],
+      summary: 'Message browser, newest first (admin)',
+      parameters: [
+        query('status', 'Message status'),
+        query('source', 'Source id'),
+        query('entity', 'Entity'),
+        query('institution', 'SCHAC code'),
+        query('since', 'ISO 8601 time'),
+        query('before', 'The `next` of the previous page'),
+        query('limit', '1..1000 (50)', { type: 'integer', minimum: 1, maximum: 1000 }),
+      ],
+      responses: { 200: json(ref('MessageList'), 'A page of messages'), 400: problem('Bad parameter'), ...auth },
+    },
+  },
+  '/api/v1/messages/{id}': {
+    get: {
+      tags: ['messages'],
+      summary: 'Raw payload, canonical record, errors, history, deliveries with every attempt (admin)',
+      parameters: [path('id', 'Message id')],
+      responses: { 200: json(ref('MessageDetail'), 'The message'), 404: problem('No such message'), ...auth },
+    },
+  },
+  '/api/v1/messages/{id}/replay': {
+    post: {
+      tags: ['messages'],
+      summary: 'Replay: a rejected message runs through the mapping again; dead deliveries are sent again (admin)',
+      parameters: [path('id', 'Message id')],
+      responses: { 200: json(ref('ReplayResult'), 'Replayed'), 404: problem('No such message, or nothing to replay'), ...auth },
+    },
+  },
+  '/api/v1/messages/replay': {
+    post: {
+      tags: ['messages'],
+      summary: 'Replay many (admin)',
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['ids'], properties: { ids: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string' } } } } } } },
+      responses: { 200: json(ref('BulkReplayResult'), 'One result per id'), 400: problem('Bad body'), ...auth },
+    },
+  },
+  '/api/v1/records/{entity}/{id}': {
+    get: {
+      tags: ['records'],
+      summary: 'The current canonical record and its version (scope read:<entity>); ETag, 304',
+      parameters: [path('entity', 'Entity'), path('id', 'Hub record id'), { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
+      responses: { 200: json(ref('RecordEnvelope'), 'The record'), 304: { description: 'Not modified' }, 404: problem('No such record'), ...auth },
+    },
+  },
+  '/api/v1/tokens': {
+    get: { tags: ['tokens'], summary: 'API tokens (admin)', responses: { 200: json(ref('TokenList'), 'Tokens (hashes only are stored)'), ...auth } },
+    post: {
+      tags: ['tokens'],
+      summary: 'Create a token (admin); the value is shown once',
+      requestBody: { required: true, content: { 'application/json': { schema: ref('TokenRequest') } } },
+      responses: { 201: json(ref('TokenCreated'), 'Created'), 400: problem('Bad name or scope'), ...auth },
+    },
+  },
+  '/api/v1/tokens/{id}': {
+    delete: { tags: ['tokens'], summary: 'Revoke a token (admin)', parameters: [path('id', 'Token id')], responses: { 204: { description: 'Revoked' }, 404: problem('No active token'), ...auth } },
+  },
+  '/api/v1/feeds': {
+    get: {
+      tags: ['feeds'],
+      summary: 'Which feeds the token can read',
+      parameters: [query('consumer', 'A consumer id (needs feed:<consumer>)')],
+      responses: { 200: json(ref('FeedIndex'), 'Consumers and entities'), 404: problem('No such consumer'), ...auth },
+    },
+  },
+  '/api/v1/feeds/{entity}': {
+    get: {
+      tags: ['feeds'],
+      summary: 'Change events of an entity after a cursor, in global change sequence order',
+      description:
+        'Upserts, deletes and key changes, in the order of the global change sequence. Pass `next` back as `after`: paging while records are written misses nothing and repeats nothing. A token with feed:<consumer> reads as that consumer (its entities, institutions and fields; no personal codes unless the consumer is configured for them); read:<entity> or admin reads the full view. ETag / If-None-Match → 304.',
+      parameters: [
+        path('entity', 'Entity'),
+        query('after', 'Cursor: the `next` of the previous page (opaque); omitted = from the start'),
+        query('limit', '1..1000 (100)', { type: 'integer', minimum: 1, maximum: 1000 }),
+        query('consumer', 'Consumer view to read with (needs feed:<consumer>)'),
+        { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } },
+      ],
+      responses: {
+        200: {
+          ...json(ref('FeedPage'), 'A page of change events'),
+          headers: { ETag: { schema: { type: 'string' } }, Link: { description: 'rel="next"', schema: { type: 'string' } } },
+        },
+        304: { description: 'The page has not changed' },
+        400: problem('Bad cursor or limit'),
+        404: problem('Unknown entity or consumer'),
+        ...auth,
+      },
+    },
+  },
+  '/api/v1/webhooks': {
+    get: { tags: ['webhooks'], summary: 'Subscriptions the token manages', responses: { 200: json(ref('SubscriptionList'), 'Subscriptions'), ...auth } },
+    post: {
+      tags: ['webhooks'],
+      summary: 'Subscribe a URL to change events (as a consumer with feed:<consumer>, or the full view as admin)',
+      description:
+        'Each matching change is POSTed as JSON (the change event, projected for the consumer) with x-hub-signature-256: sha256=HMAC-SHA256(secret, "<x-hub-timestamp>.<body>"), x-hub-timestamp and idempotency-key (the event id). Retried with backoff on 408, 429, 5xx and network errors; per record, a later version is never delivered before an earlier one.',
+      requestBody: { required: true, content: { 'application/json': { schema: ref('SubscriptionRequest') } } },
+      responses: { 201: json(ref('Subscription'), 'Subscribed; the answer holds the secret, once'), 400: problem('Bad request (errors[] per field)'), 404: problem('No such consumer'), ...auth },
+    },
+  },
+  '/api/v1/webhooks/{id}': {
+    get: { tags: ['webhooks'], summary: 'A subscription and its delivery counts', parameters: [path('id', 'Subscription id')], responses: { 200: json(ref('Subscription'), 'The subscription'), 404: problem('No such subscription'), ...auth } },
+    delete: { tags: ['webhooks'], summary: 'End a subscription', parameters: [path('id', 'Subscription id')], responses: { 204: { description: 'Ended' }, 404: problem('No such subscription'), ...auth } },
+  },
+  '/api/v1/webhooks/{id}/deliveries': {
+    get: {
+      tags: ['webhooks'],
+      summary: 'Deliveries of a subscription, newest first',
+      parameters: [path('id', 'Subscription id'), query('status', 'pending, retrying, sending, delivered or dead'), query('limit', '1..1000 (100)', { type: 'integer', minimum: 1, maximum: 1000 })],
+      responses: { 200: json(ref('WebhookDeliveryList'), 'Deliveries'), 400: problem('Bad parameter'), 404: problem('No such subscription'), ...auth },
+    },
+  },
+  '/api/v1/reconcile/{sink}': {
+    get: {
+      tags: ['registers'],
+      summary: 'Compare what the hub holds with what a register sink holds (admin)',
+      parameters: [path('sink', 'Sink id, or a sink type that only one sink has (viis)'), { ...query('institution', 'SCHAC code'), required: true }],
+      responses: { 200: json(ref('ReconcileReport'), 'The differences'), 400: problem('Missing institution, or the sink cannot be reconciled'), 404: problem('No such sink or institution'), 502: problem('The register did not answer'), ...auth },
+    },
+  },
+  '/api/openapi.json': { get: { tags: ['documentation'], summary: 'This document', security: [], responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1') } } },
+  '/api/docs': { get: { tags: ['documentation'], summary: 'This document, readable', security: [], responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } } } },
+};
+
+export { secured };

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ScenarioResult } from '../bench/lib/report.ts';
+
+const BENCH = fileURLToPath(new URL('../bin/bench.mjs', import.meta.url));
+
+function bench(args: string[]) {
+  return spawnSync(process.execPath, [BENCH, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, DATABASE_URL: '', AMQP_URL: '' } });
+}
+
+// The benchmarks themselves are not tests (npm run bench); this proves the harness runs end to end.
+describe('bench harness (bin/bench.mjs)', function () {
+  this.timeout(120_000);
+  let out: string;
+
+  before(() => {
+    out = mkdtempSync(join(tmpdir(), 'hub-bench-test-'));
+  });
+  after(() => rmSync(out, { recursive: true, force: true }));
+
+  it('runs the mapping scenario in its smallest mode, prints each figure beside its baseline and writes its JSON', () => {
+    const r = bench(['mapping', '--dry', '--out', out]);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /== mapping: /);
+    assert.match(r.stdout, /person: JSONata \(MappingEngine\.map\)\s+[\d.]+ µs\/record/);
+    assert.match(r.stdout, /baseline the same mapping in TypeScript: [\d.]+ µs\/record {2}→ ratio [\d.]+/);
+    const result = JSON.parse(readFileSync(join(out, 'mapping.json'), 'utf8')) as ScenarioResult;
+    assert.equal(result.scenario, 'mapping');
+    assert.equal(result.mode, 'dry');
+    assert.ok(result.machine.cores >= 1 && result.machine.node.startsWith('v'));
+    const jsonata = result.figures.find((f) => f.name === 'attainment: JSONata (MappingEngine.map)');
+    assert.ok(jsonata && jsonata.value > 0 && jsonata.baseline && jsonata.ratio! > 0, JSON.stringify(result.figures));
+    assert.ok(result.notes.some((n) => n.includes('agree on the golden cases')));
+  });
+
+  it('refuses an unknown scenario with the usage and exit code 2', () => {
+    const r = bench(['no-such-scenario', '--dry', '--out', out]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /unknown scenario 'no-such-scenario'/);
+    assert.match(r.stderr, /scenarios: pipeline, country, mapping, api, scaleout/);
+  });
+});

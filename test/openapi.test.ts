@@ -1,0 +1,232 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import request from 'supertest';
+import { ViisSimulator } from '../adapters/viis/simulator.ts';
+import { componentName } from '../src/api/openapi/document.ts';
+import { registerKeywords } from '../src/schemas/keywords.ts';
+import { auth, baseConfig, eventually, makeHub, type TestHub } from './helpers/hub.ts';
+import { person, PROGRAMME } from './viis/fixtures.ts';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+
+type Doc = {
+  openapi: string;
+  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>>;
+  components: { schemas: Record<string, object> };
+};
+
+describe('OpenAPI document', function () {
+  this.timeout(30_000);
+  let t: TestHub;
+  let sim: ViisSimulator;
+  let doc: Doc;
+  let ajv: Ajv2020;
+  const exercised = new Set<string>();
+  const validators = new Map<string, ValidateFunction>();
+
+  /** Checks a real answer against the document: the status is documented, the body matches its schema. */
+  function check(method: string, path: string, res: request.Response): request.Response {
+    const op = doc.paths[path]?.[method];
+    assert.ok(op, `${method.toUpperCase()} ${path} is not in the document`);
+    const r = op.responses[String(res.status)];
+    assert.ok(r, `${method.toUpperCase()} ${path} answered ${res.status}, which the document does not list`);
+    exercised.add(`${method} ${path}`);
+    const ct = String(res.headers['content-type'] ?? '').split(';')[0]!;
+    if (!r.content) {
+      assert.ok(res.status === 204 || res.status === 304 || !res.text, `${method} ${path} ${res.status}: a body the document does not describe`);
+      return res;
+    }
+    assert.ok(r.content[ct], `${method.toUpperCase()} ${path} ${res.status} answered ${ct}; documented: ${Object.keys(r.content).join(', ')}`);
+    if (ct.endsWith('json')) {
+      const key = `${method} ${path} ${res.status} ${ct}`;
+      let v = validators.get(key);
+      if (!v) {
+        v = ajv.compile({ $ref: `openapi.json#/paths/${path.replace(/~/g, '~0').replace(/\//g, '~1')}/${method}/responses/${res.status}/content/${ct.replace(/\//g, '~1')}/schema` });
+        validators.set(key, v);
+      }
+      assert.ok(v(res.body), `${method.toUpperCase()} ${path} ${res.status}: ${ajv.errorsText(v.errors)}\n${JSON.stringify(res.body).slice(0, 500)}`);
+    }
+    return res;
+  }
+
+  before(async () => {
+    sim = new ViisSimulator({ programmes: [PROGRAMME] });
+    const endpoint = await sim.start();
+    t = await makeHub({
+      config: baseConfig({
+        sinks: [
+          { id: 'out', type: 'file', options: { path: 'out/all.jsonl' } },
+          { id: 'viis', type: 'viis', options: { endpoint, timeoutMs: 3000 } },
+        ],
+        routes: [
+          { id: 'all', sink: 'out', match: {}, legalBasis: 'public-task', purpose: 'test archive', retry: { maxAttempts: 3, initialDelayMs: 20 } },
+          { id: 'viis', sink: 'viis', match: { entities: ['person'], institutions: ['rtu.lv'] }, legalBasis: 'legal-obligation', purpose: 'register', retry: { maxAttempts: 3, initialDelayMs: 20 } },
+        ],
+        consumers: [{ id: 'library', entities: ['person'], fields: { person: ['givenNames', 'familyName'] }, legalBasis: 'contract', purpose: 'library' }],
+      }),
+    });
+    const res = await request(t.app).get('/api/openapi.json').expect(200);
+    doc = res.body as Doc;
+    ajv = new Ajv2020({ strict: false, allErrors: true, allowUnionTypes: true });
+    addFormats(ajv);
+    registerKeywords(ajv);
+    ajv.addSchema(doc, 'openapi.json');
+  });
+  after(async () => {
+    await t?.stop();
+    await sim?.close();
+  });
+
+  it('is an OpenAPI 3.1 document served without credentials', async () => {
+    const res = check('get', '/api/openapi.json', await request(t.app).get('/api/openapi.json').expect(200));
+    assert.equal(res.body.openapi, '3.1.0');
+    assert.equal(res.body.jsonSchemaDialect, 'https://json-schema.org/draft/2020-12/schema');
+    assert.ok(Object.keys(res.body.paths).length >= 15);
+  });
+
+  it('takes its canonical schemas from schemas/ unchanged', () => {
+    const files = readdirSync(new URL('../schemas/', import.meta.url)).filter((f) => f.endsWith('.schema.json'));
+    assert.ok(files.length >= 17);
+    for (const f of files) {
+      const name = componentName(f.replace(/\.schema\.json$/, ''));
+      assert.deepEqual(doc.components.schemas[name], JSON.parse(readFileSync(new URL(`../schemas/${f}`, import.meta.url), 'utf8')), name);
+    }
+  });
+
+  it('resolves every response schema it names', () => {
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        for (const [status, r] of Object.entries(op.responses)) {
+          for (const ct of Object.keys(r.content ?? {})) {
+            if (!ct.endsWith('json')) continue;
+            assert.doesNotThrow(() => ajv.compile({ $ref: `openapi.json#/paths/${path.replace(/\//g, '~1')}/${method}/responses/${status}/content/${ct.replace(/\//g, '~1')}/schema` }), `${method} ${path} ${status}`);
+          }
+        }
+      }
+    }
+  });
+
+  it('describes the real answers of the API', async () => {
+    const a = request(t.app);
+    check('get', '/healthz', await a.get('/healthz'));
+    check('get', '/readyz', await a.get('/readyz'));
+    check('get', '/metrics', await a.get('/metrics').set(auth));
+    check('get', '/metrics', await a.get('/metrics'));
+
+    const ok = check('post', '/api/v1/ingest/{sourceId}/{entity}', await a.post('/api/v1/ingest/rtu-push/person').set(auth).send([person(1), person(2)]));
+    assert.equal(ok.status, 202);
+    const bad = check('post', '/api/v1/ingest/{sourceId}/{entity}', await a.post('/api/v1/ingest/rtu-push/person').set(auth).send({ sourceId: 'X' }));
+    assert.equal(bad.status, 422);
+    check('post', '/api/v1/ingest/{sourceId}/{entity}', await a.post('/api/v1/ingest/nowhere/person').set(auth).send({}));
+    check('post', '/api/v1/ingest/{sourceId}/{entity}', await a.post('/api/v1/ingest/rtu-push/person').set(auth).type('json').send('{"oops":'));
+    check('post', '/api/v1/ingest/{sourceId}/{entity}', await a.post('/api/v1/ingest/rtu-push/person').send({}));
+
+    const messageId = ok.body.messages[0].messageId as string;
+    const recordId = ok.body.messages[0].recordId as string;
+    await eventually(async () => ((await a.get(`/api/v1/messages/${messageId}`).set(auth)).body.status === 'delivered' ? true : undefined));
+    check('get', '/api/v1/messages', await a.get('/api/v1/messages?limit=5').set(auth));
+    check('get', '/api/v1/messages', await a.get('/api/v1/messages?limit=0').set(auth));
+    check('get', '/api/v1/messages/{id}', await a.get(`/api/v1/messages/${messageId}`).set(auth));
+    check('get', '/api/v1/messages/{id}', await a.get(`/api/v1/messages/${bad.body.messages[0].messageId}`).set(auth));
+    check('get', '/api/v1/messages/{id}', await a.get('/api/v1/messages/nope').set(auth));
+    check('post', '/api/v1/messages/{id}/replay', await a.post(`/api/v1/messages/${bad.body.messages[0].messageId}/replay`).set(auth));
+    check('post', '/api/v1/messages/{id}/replay', await a.post(`/api/v1/messages/${messageId}/replay`).set(auth));
+    check('post', '/api/v1/messages/replay', await a.post('/api/v1/messages/replay').set(auth).send({ ids: [messageId, 'nope'] }));
+    check('post', '/api/v1/messages/replay', await a.post('/api/v1/messages/replay').set(auth).send({ ids: [] }));
+
+    const rec = check('get', '/api/v1/records/{entity}/{id}', await a.get(`/api/v1/records/person/${recordId}`).set(auth));
+    check('get', '/api/v1/records/{entity}/{id}', await a.get(`/api/v1/records/person/${recordId}`).set(auth).set('if-none-match', rec.headers.etag as string));
+    check('get', '/api/v1/records/{entity}/{id}', await a.get('/api/v1/records/person/nope').set(auth));
+
+    check('get', '/api/v1/tokens', await a.get('/api/v1/tokens').set(auth));
+    const tok = check('post', '/api/v1/tokens', await a.post('/api/v1/tokens').set(auth).send({ name: 'lib', scopes: ['feed:library'] }));
+    check('post', '/api/v1/tokens', await a.post('/api/v1/tokens').set(auth).send({ name: 'x', scopes: ['root'] }));
+    const lib = { authorization: `Bearer ${tok.body.token as string}` };
+    check('get', '/api/v1/tokens', await a.get('/api/v1/tokens').set(lib));
+
+    check('get', '/api/v1/feeds', await a.get('/api/v1/feeds').set(lib));
+    check('get', '/api/v1/feeds', await a.get('/api/v1/feeds?consumer=nobody').set(auth));
+    const page = check('get', '/api/v1/feeds/{entity}', await a.get('/api/v1/feeds/person').set(lib));
+    check('get', '/api/v1/feeds/{entity}', await a.get('/api/v1/feeds/person').set(lib).set('if-none-match', page.headers.etag as string));
+    check('get', '/api/v1/feeds/{entity}', await a.get('/api/v1/feeds/person').set(auth));
+    check('get', '/api/v1/feeds/{entity}', await a.get('/api/v1/feeds/person?after=x').set(auth));
+    check('get', '/api/v1/feeds/{entity}', await a.get('/api/v1/feeds/award').set(lib));
+    check('get', '/api/v1/feeds/{entity}', await a.get('/api/v1/feeds/nothing').set(auth));
+
+    const sub = check('post', '/api/v1/webhooks', await a.post('/api/v1/webhooks').set(lib).send({ url: 'http://127.0.0.1:9/hook', consumer: 'library', retry: { maxAttempts: 1, initialDelayMs: 10 } }));
+    check('post', '/api/v1/webhooks', await a.post('/api/v1/webhooks').set(auth).send({ url: 'nope' }));
+    check('post', '/api/v1/webhooks', await a.post('/api/v1/webhooks').set(auth).send({ url: 'http://127.0.0.1:9/hook', consumer: 'nobody' }));
+    check('get', '/api/v1/webhooks', await a.get('/api/v1/webhooks').set(lib));
+    check('get', '/api/v1/webhooks/{id}', await a.get(`/api/v1/webhooks/${sub.body.id}`).set(lib));
+    check('get', '/api/v1/webhooks/{id}', await a.get('/api/v1/webhooks/nope').set(lib));
+    await a.post('/api/v1/ingest/rtu-push/person').set(auth).send(person(3)).expect(202);
+    await eventually(async () => ((await a.get(`/api/v1/webhooks/${sub.body.id}/deliveries?status=dead`).set(lib)).body.items.length ? true : undefined));
+    check('get', '/api/v1/webhooks/{id}/deliveries', await a.get(`/api/v1/webhooks/${sub.body.id}/deliveries`).set(lib));
+    check('get', '/api/v1/webhooks/{id}/deliveries', await a.get(`/api/v1/webhooks/${sub.body.id}/deliveries?status=lost`).set(lib));
+    check('delete', '/api/v1/webhooks/{id}', await a.delete(`/api/v1/webhooks/${sub.body.id}`).set(lib));
+    check('delete', '/api/v1/webhooks/{id}', await a.delete(`/api/v1/webhooks/${sub.body.id}`).set(lib));
+
+    check('get', '/api/v1/reconcile/{sink}', await a.get('/api/v1/reconcile/viis?institution=rtu.lv').set(auth));
+    check('get', '/api/v1/reconcile/{sink}', await a.get('/api/v1/reconcile/viis').set(auth));
+    check('get', '/api/v1/reconcile/{sink}', await a.get('/api/v1/reconcile/viis?institution=rtu.lv').set(lib));
+    check('delete', '/api/v1/tokens/{id}', await a.delete(`/api/v1/tokens/${tok.body.id as string}`).set(auth));
+    check('delete', '/api/v1/tokens/{id}', await a.delete('/api/v1/tokens/nope').set(auth));
+    check('get', '/api/docs', await a.get('/api/docs'));
+  });
+
+  it('fails an answer that does not match the document (the check above can fail)', () => {
+    const fake = (status: number, body: unknown, type = 'application/json') => ({ status, body, text: JSON.stringify(body), headers: { 'content-type': type } }) as unknown as request.Response;
+    assert.throws(() => check('get', '/api/v1/messages', fake(200, { items: 'not a list', next: null })), /items/);
+    assert.throws(() => check('get', '/api/v1/feeds/{entity}', fake(200, { entity: 'person', consumer: null, after: '0', next: '1', hasMore: false, items: [{ seq: 'one' }] })));
+    assert.throws(() => check('get', '/api/v1/messages', fake(418, {})), /does not list/);
+    assert.throws(() => check('get', '/api/v1/messages', fake(401, {}, 'application/json')), /documented: application\/problem\+json/);
+  });
+
+  it('has every documented operation exercised by the test above', () => {
+    const documented = Object.entries(doc.paths).flatMap(([p, item]) => Object.keys(item).map((m) => `${m} ${p}`));
+    assert.deepEqual(
+      documented.filter((d) => !exercised.has(d)),
+      [],
+    );
+  });
+
+  it('serves a readable docs page that needs no network beyond the hub', async () => {
+    const page = await request(t.app).get('/api/docs').expect(200);
+    assert.match(String(page.headers['content-type']), /^text\/html/);
+    assert.match(String(page.headers['content-security-policy']), /default-src 'none'; script-src 'self'/);
+    assert.match(page.text, /<script src="docs.js"><\/script>/);
+    const js = await request(t.app).get('/api/docs.js').expect(200);
+    assert.match(String(js.headers['content-type']), /javascript/);
+    assert.match(js.text, /fetch\('openapi.json'\)/);
+    for (const text of [page.text, js.text]) assert.doesNotMatch(text, /(src|href)=["']?https?:|https?:\/\/(?!json-schema\.org)/, 'no external resources');
+    await request(t.app).get('/api/docs/').expect(301).expect('location', '/api/docs');
+  });
+
+  it('renders the operations and schemas in a browser, without errors', async function () {
+    const browserPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
+    if (!browserPath) this.skip();
+    const { chromium } = await import('playwright-core');
+    const server = t.app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const browser = await chromium.launch({ executablePath: browserPath, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/docs`);
+      await page.waitForSelector('#schemas');
+      const operations = Object.values(doc.paths).reduce((n, item) => n + Object.keys(item).length, 0);
+      assert.equal(await page.locator('section[id^=tag-] details.op').count(), operations);
+      assert.equal(await page.locator('#schemas > details').count(), Object.keys(doc.components.schemas).length);
+      assert.match(await page.locator('#tag-feeds').innerText(), /\/api\/v1\/feeds\/\{entity\}/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      server.close();
+    }
+  });
+});
