@@ -5,11 +5,12 @@
 import type { AdapterRegistry } from '../src/core/adapter.ts';
 import { csvSource } from './csv/index.ts';
 import { fileSink } from './file/index.ts';
+import { isisSource } from './isis/index.ts';
 import { laisSource } from './lais/index.ts';
 import { viisSink } from './viis/index.ts';
 import { webhookSink } from './webhook/index.ts';
 
 export const adapters: AdapterRegistry = {
   sinks: [fileSink, webhookSink, viisSink],
-  sources: [laisSource, csvSource],
+  sources: [laisSource, isisSource, csvSource],
 };

@@ -5,7 +5,8 @@ import { ingestAll } from './lib/ingest.ts';
 import { countryBatches, countryTotal, type LaisBatch } from './lib/lais.ts';
 import { clock, LoopLag, RssSampler, round, sinceMs, until } from './lib/measure.ts';
 import { Report } from './lib/report.ts';
-import { bySize, type BenchOptions, type Scenario } from './lib/scenario.ts';
+import { profiled, profileNote } from './lib/profile.ts';
+import { bySize, profileFile, type BenchOptions, type Scenario } from './lib/scenario.ts';
 
 export const COUNTRY = { students: 75_000, attainmentsPerStudent: 40 };
 const TARGET_MIN = 10;
@@ -75,7 +76,7 @@ export const countryScenario: Scenario = {
   async run(o: BenchOptions) {
     const report = new Report('country', this.title, o.mode);
     const full = countryTotal(COUNTRY);
-    const budgetSec = o.fullSize ? undefined : bySize(o.mode, { full: 150, quick: 12, dry: 0 });
+    const budgetSec = o.fullSize ? undefined : bySize(o.mode, { full: 150, quick: 8, dry: 0 });
     const students = o.mode === 'dry' && !o.fullSize ? 2 : COUNTRY.students;
     const b = await benchHub({ backend: 'embedded' });
     const rss = new RssSampler().start(250);
@@ -86,11 +87,14 @@ export const countryScenario: Scenario = {
       const t = clock();
       const deadline = budgetSec === undefined ? undefined : Date.now() + budgetSec * 1000;
       const stream = countryBatches({ students, attainmentsPerStudent: COUNTRY.attainmentsPerStudent, batchSize: BATCH, institutions: LAIS_INSTITUTIONS.map((i) => i.id) });
-      n = await ingestAll(b.hub, until_(deadline, stream), CLIENTS, async (h, x) => {
-        await h.pipeline.ingest(laisSource(x.institution), x.entity, x.records, 'application/json');
-        rss.sample();
+      const prof = await profiled(profileFile(o, 'country'), async () => {
+        n = await ingestAll(b.hub, until_(deadline, stream), CLIENTS, async (h, x) => {
+          await h.pipeline.ingest(laisSource(x.institution), x.entity, x.records, 'application/json');
+          rss.sample();
+        });
+        await until(() => b.counter.count >= n, 3_600_000, `${n} deliveries`, 20);
       });
-      await until(() => b.counter.count >= n, 3_600_000, `${n} deliveries`, 20);
+      if (prof.summary) report.note(profileNote('the load (figures of this run were measured under the profiler)', prof.summary));
       ms = sinceMs(t);
       const counts = await b.hub.store.countMessagesByStatus();
       if ((counts.delivered ?? 0) < n) await until(async () => ((await b.hub.store.countMessagesByStatus()).delivered ?? 0) >= n, 30_000, 'delivered statuses', 50);

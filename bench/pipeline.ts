@@ -4,7 +4,8 @@ import { ingestAll } from './lib/ingest.ts';
 import { countryBatches, type LaisBatch } from './lib/lais.ts';
 import { clock, median, repeat, sinceMs, until } from './lib/measure.ts';
 import { Report } from './lib/report.ts';
-import { bySize, type BenchOptions, type Scenario } from './lib/scenario.ts';
+import { profiled, profileNote } from './lib/profile.ts';
+import { bySize, profileFile, type BenchOptions, type Scenario } from './lib/scenario.ts';
 import { sqliteBaseline } from './lib/sqlite-baseline.ts';
 import { DeliveryCounter } from './lib/noop-sink.ts';
 import { timeStore, type StoreTimes } from './lib/store-timing.ts';
@@ -100,6 +101,8 @@ export const pipelineScenario: Scenario = {
       baseline: { name: 'raw SQLite durable enqueue + dequeue (WAL, one transaction each)', value: median(base), unit: 'records/s' },
       target: { text: `≥ 1/3 of the baseline`, met: median(runs) / median(base) >= TARGET_RATIO },
     });
+    const prof = await profiled(profileFile(o, 'pipeline'), () => endToEnd('embedded', embedded));
+    if (prof.summary) report.note(profileNote('one more embedded end-to-end run (not among the figures)', prof.summary));
     if (o.mode !== 'dry') {
       const h = await halves('embedded', embedded);
       report.add({ name: 'embedded: ingest alone (map, validate, commit)', value: h.ingest, unit: 'records/s' });

@@ -15,6 +15,8 @@ const USAGE = `usage: npm run bench -- [scenario...] [--quick | --dry] [--out <d
   --dry        the smallest run that exercises the harness (for tests)
   --out <dir>  write <scenario>.json there instead of bench/results/
   --full-size  country: load all 75,000 students and 3,000,000 assessments, however long it takes
+  --profile    CPU-profile the main measured part of pipeline, country and api (slower figures);
+               writes <out>/<scenario>.cpuprofile and notes the summary
 RabbitMQ + PostgreSQL figures need DATABASE_URL and AMQP_URL.`;
 
 export interface Parsed {
@@ -26,12 +28,14 @@ export function parseArgs(argv: readonly string[]): Parsed {
   let mode: Mode = 'full';
   let out = RESULTS_DIR;
   let fullSize = false;
+  let profile = false;
   const names: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') mode = mode === 'dry' ? 'dry' : 'quick';
     else if (a === '--dry') mode = 'dry';
     else if (a === '--full-size') fullSize = true;
+    else if (a === '--profile') profile = true;
     else if (a === '--out') {
       const dir = argv[++i];
       if (!dir) throw new Error('--out needs a directory');
@@ -41,7 +45,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
     else names.push(a);
   }
   const scenarios = names.length ? names.map((n) => SCENARIOS.find((s) => s.name === n) ?? failName(n)) : [...SCENARIOS];
-  return { scenarios, options: { mode, out, fullSize } };
+  return { scenarios, options: { mode, out, fullSize, profile } };
 }
 
 function failName(n: string): never {

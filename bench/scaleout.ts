@@ -98,7 +98,7 @@ export const scaleoutScenario: Scenario = {
       report.note('skipped: set DATABASE_URL and AMQP_URL (RabbitMQ + PostgreSQL) to measure scale-out');
       return report;
     }
-    const records = bySize(o.mode, { full: 1260, quick: 210, dry: 84 });
+    const records = bySize(o.mode, { full: 1260, quick: 84, dry: 42 });
     const reps = bySize(o.mode, { full: 1, quick: 1, dry: 1 });
     const counts = o.mode === 'dry' ? [1] : [1, 2, 4];
     const results = new Map<number, Run[]>();

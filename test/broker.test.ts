@@ -1,7 +1,6 @@
 import amqp from 'amqplib';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AmqpBroker, type AmqpBrokerOptions } from '../src/broker/amqp/broker.ts';
@@ -9,6 +8,7 @@ import { EmbeddedBroker } from '../src/broker/embedded/broker.ts';
 import type { Broker, BrokerDelivery, Consumer } from '../src/broker/types.ts';
 import { BrokerError } from '../src/core/errors.ts';
 import { brokerConformance, sleep, testEvent, waitFor, type BrokerFixture } from './conformance/broker.suite.ts';
+import { TcpProxy } from './helpers/tcp-proxy.ts';
 
 const rand = () => Math.random().toString(36).slice(2, 10);
 
@@ -77,49 +77,6 @@ function amqpFixture(url: string, opts: AmqpBrokerOptions = {}, brokerUrl = url)
       }
     },
   };
-}
-
-/** A TCP proxy in front of RabbitMQ that can cut every connection and refuse new ones: a broker restart. */
-class TcpProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  refusing = false;
-
-  constructor(
-    private readonly host: string,
-    private readonly port: number,
-  ) {}
-
-  async start(): Promise<number> {
-    const server = createServer((client) => {
-      if (this.refusing) return void client.destroy();
-      const upstream = tcpConnect(this.port, this.host);
-      for (const [a, b] of [
-        [client, upstream],
-        [upstream, client],
-      ] as const) {
-        this.sockets.add(a);
-        a.on('error', () => b.destroy());
-        a.on('close', () => (this.sockets.delete(a), b.destroy()));
-        a.pipe(b);
-      }
-    });
-    this.server = server;
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const addr = server.address();
-    if (!addr || typeof addr === 'string') throw new Error('no proxy port');
-    return addr.port;
-  }
-
-  /** Cuts every open connection. */
-  drop(): void {
-    for (const s of this.sockets) s.destroy();
-  }
-
-  async stop(): Promise<void> {
-    this.drop();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
-  }
 }
 
 const amqpUrl = process.env.AMQP_URL;

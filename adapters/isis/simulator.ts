@@ -55,6 +55,7 @@ export class IsisSimulator {
   private changeNo: number;
   private latencyMs: number;
   private server: http.Server | undefined;
+  private activity: NodeJS.Timeout | undefined;
   readonly path: string;
 
   constructor(private readonly o: IsisSimulatorOptions = {}) {
@@ -131,7 +132,27 @@ export class IsisSimulator {
     return this.url;
   }
 
+  /** For the demo: every `everyMs`, a few students get a new result or a changed e-mail. */
+  startActivity(everyMs = 30_000, changes = 2): void {
+    this.stopActivity();
+    let n = 0;
+    this.activity = setInterval(() => {
+      for (let c = 0; c < changes && this.students > 0; c++) {
+        const i = (n++ * 7907) % this.students;
+        if (c % 2 === 0) this.addResult(i);
+        else this.change('students', i);
+      }
+    }, everyMs);
+    this.activity.unref();
+  }
+
+  stopActivity(): void {
+    if (this.activity) clearInterval(this.activity);
+    this.activity = undefined;
+  }
+
   async close(): Promise<void> {
+    this.stopActivity();
     const s = this.server;
     this.server = undefined;
     if (!s) return;
@@ -187,7 +208,11 @@ export class IsisSimulator {
     else if (f === 'soap-fault') res.writeHead(500, { 'content-type': 'text/xml; charset=utf-8' }).end(SERVER_FAULT);
     else if (f === 'malformed') res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(CUT_OFF);
     else if (f === 'drop') req.socket.destroy();
-    else setTimeout(() => req.socket.destroy(), this.o.hangMs ?? 30_000).unref();
+    else {
+      // Hold the request without an answer (the soap server ends refused requests: not this one).
+      res.end = (() => res) as typeof res.end;
+      setTimeout(() => req.socket.destroy(), this.o.hangMs ?? 30_000).unref();
+    }
     return false;
   }
 

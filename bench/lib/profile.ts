@@ -43,11 +43,21 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
   const total = [...selfUs.values()].reduce((a, b) => a + b, 0) || 1;
   const byArea = new Map<string, number>();
   const byFn = new Map<string, { where: string; us: number }>();
+  const parent = new Map<number, ProfileNode>();
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n);
+  // A native function (a better-sqlite3 statement, a crypto hash…) counts for the code that called it.
+  const areaOfNode = (n: ProfileNode): string => {
+    const { functionName, url } = n.callFrame;
+    if (url || functionName.startsWith('(')) return areaOf(url, functionName);
+    for (let q = parent.get(n.id); q; q = parent.get(q.id)) if (q.callFrame.url) return `${areaOf(q.callFrame.url, '')} (native calls)`;
+    return '(native)';
+  };
   for (const n of p.nodes) {
     const us = selfUs.get(n.id) ?? 0;
     if (!us) continue;
     const { functionName, url, lineNumber } = n.callFrame;
-    const area = areaOf(url, functionName);
+    const area = areaOfNode(byId.get(n.id)!);
     byArea.set(area, (byArea.get(area) ?? 0) + us);
     const key = `${functionName || '(anonymous)'} ${url}:${lineNumber + 1}`;
     const f = byFn.get(key) ?? { where: `${area}:${lineNumber + 1}`, us: 0 };
@@ -71,4 +81,36 @@ export function formatProfile(s: ProfileSummary): string {
   lines.push('top functions:');
   for (const f of s.top) lines.push(`  ${String(f.share).padStart(5)} %  ${f.fn}  (${f.where})`);
   return lines.join('\n');
+}
+
+/**
+ * Runs fn under the V8 CPU profiler of this process (node:inspector) when `file` is given, writes
+ * the .cpuprofile there and returns its summary; without a file it only runs fn.
+ */
+export async function profiled<T>(file: string | undefined, fn: () => Promise<T>): Promise<{ value: T; summary?: ProfileSummary }> {
+  if (!file) return { value: await fn() };
+  const { Session } = await import('node:inspector/promises');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { dirname } = await import('node:path');
+  mkdirSync(dirname(file), { recursive: true });
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  try {
+    const value = await fn();
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    return { value, summary: summariseProfile(file, 12) };
+  } finally {
+    session.disconnect();
+  }
+}
+
+/** One line per area, for a report note. */
+export function profileNote(what: string, s: ProfileSummary): string {
+  const areas = s.byArea.filter((a) => a.share >= 1).map((a) => `${a.area} ${a.share} %`);
+  const fns = s.top.slice(0, 6).map((f) => `${f.fn} (${f.where}) ${f.share} %`);
+  return `CPU profile of ${what} (${s.totalMs} ms sampled): by area ${areas.join(', ')}; top functions ${fns.join(', ')}`;
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Report } from './report.ts';
 
 export type Mode = 'full' | 'quick' | 'dry';
@@ -9,12 +10,19 @@ export interface BenchOptions {
   out: string;
   /** Run the country at its full size (75,000 students, 3,000,000 assessments) whatever the time. */
   fullSize: boolean;
+  /** Profile the main measured part of each scenario (V8 CPU profiler), writing <out>/<scenario>.cpuprofile. */
+  profile: boolean;
 }
 
 export interface Scenario {
   name: string;
   title: string;
   run(o: BenchOptions): Promise<Report>;
+}
+
+/** Where a scenario's CPU profile goes when profiling is on. */
+export function profileFile(o: BenchOptions, name: string): string | undefined {
+  return o.profile ? join(o.out, `${name}.cpuprofile`) : undefined;
 }
 
 /** Picks a size by mode. */

@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import { adminRouter } from '../admin/router.ts';
 import { NotFoundError } from '../core/errors.ts';
 import type { Hub } from '../hub.ts';
 import { authenticate } from './context.ts';
@@ -23,6 +24,8 @@ export function createApp(hub: Hub): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(healthRouter(hub));
+  // The admin console (server-rendered pages, session cookie + CSRF), before the API routes.
+  app.use('/admin', adminRouter(hub));
 
   const api = express.Router();
   api.use(authenticate(hub));

@@ -3,13 +3,15 @@ import type { HubConfig } from './types.ts';
 /**
  * The configuration `npm start` uses when no config file is given: two institutions with one
  * source each, an archive file sink and a webhook sink (the demo starts a receiver for it). With
- * simulator URLs, lu.lv's LAIS is polled by the lais source adapter.
+ * simulator URLs, lu.lv's LAIS is polled by the lais source adapter and a third institution, rsu.lv,
+ * is read from its ISIS over SOAP.
  */
 export function demoConfig(webhookUrl: string, simulators: { laisUrl?: string; isisUrl?: string } = {}): unknown {
   const config: HubConfig = {
     institutions: [
       { id: 'lu.lv', name: 'Latvijas Universitāte', erasmusCode: 'LV RIGA01' },
       { id: 'rtu.lv', name: 'Rīgas Tehniskā universitāte', erasmusCode: 'LV RIGA02' },
+      ...(simulators.isisUrl ? [{ id: 'rsu.lv', name: 'Rīgas Stradiņa universitāte', erasmusCode: 'LV RIGA03' }] : []),
     ],
     sources: [
       {
@@ -21,6 +23,10 @@ export function demoConfig(webhookUrl: string, simulators: { laisUrl?: string; i
         ...(simulators.laisUrl ? { adapter: { type: 'lais', options: { baseUrl: simulators.laisUrl, pollIntervalMs: 15_000, timeoutMs: 10_000 } } } : {}),
       },
       { id: 'rtu-push', institution: 'rtu.lv', system: 'rtu-sis', mappingSet: 'canonical' },
+      // With the ISIS simulator running, rsu.lv's ISIS (SOAP) is read by the isis source adapter.
+      ...(simulators.isisUrl
+        ? [{ id: 'rsu-isis', institution: 'rsu.lv', system: 'isis', mappingSet: 'isis', adapter: { type: 'isis', options: { endpoint: simulators.isisUrl, pollIntervalMs: 20_000, timeoutMs: 10_000 } } }]
+        : []),
     ],
     sinks: [
       { id: 'archive', type: 'file', options: { path: 'out/archive.jsonl' } },

@@ -10,6 +10,10 @@ export interface EnvSettings {
   adminToken: string | undefined;
   databaseUrl: string | undefined;
   amqpUrl: string | undefined;
+  /** PostgreSQL schema to use (HUB_DB_SCHEMA), for several hubs in one database. */
+  dbSchema: string | undefined;
+  /** Prefix of exchange and queue names (HUB_AMQP_PREFIX), for several hubs on one broker. */
+  amqpPrefix: string | undefined;
   logLevel: string;
   /** Named secrets sinks and adapters may ask for (HUB_SECRET_* and any variable a config names). */
   env: Readonly<Record<string, string | undefined>>;
@@ -42,6 +46,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvSettings {
     adminToken: env.HUB_ADMIN_TOKEN || undefined,
     databaseUrl: env.DATABASE_URL || undefined,
     amqpUrl: env.AMQP_URL || undefined,
+    dbSchema: env.HUB_DB_SCHEMA || undefined,
+    amqpPrefix: env.HUB_AMQP_PREFIX || undefined,
     logLevel,
     env: Object.freeze({ ...env }),
   });

@@ -5,6 +5,7 @@ import { errorMessage } from '../core/errors.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
 import { routeMatches } from '../routing/match.ts';
 import type { Store } from '../store/types.ts';
+import { RelayLease } from './relay-lease.ts';
 
 export interface RelayOptions {
   batchSize?: number;
@@ -23,6 +24,7 @@ export class OutboxRelay {
   private loop: Promise<void> | undefined;
   private readonly batchSize: number;
   private readonly pollMs: number;
+  private readonly lease: RelayLease | undefined;
 
   constructor(
     private readonly store: Store,
@@ -34,6 +36,8 @@ export class OutboxRelay {
   ) {
     this.batchSize = opts.batchSize ?? 500;
     this.pollMs = opts.pollMs ?? 500;
+    // The embedded mode is one process; with PostgreSQL, several workers share the outbox.
+    this.lease = store.kind === 'postgres' ? new RelayLease(store.sql) : undefined;
   }
 
   start(): void {
@@ -50,6 +54,7 @@ export class OutboxRelay {
     this.running = false;
     this.wake();
     await this.loop;
+    await this.lease?.release().catch(() => undefined);
   }
 
   /** Publishes one batch; returns how many events went out. */
@@ -72,7 +77,8 @@ export class OutboxRelay {
     let backoff = 0;
     while (this.running) {
       try {
-        const n = await this.publishBatch();
+        // Only the lease holder publishes; the others wait and take over when it expires.
+        const n = !this.lease || (await this.lease.acquire()) ? await this.publishBatch() : 0;
         backoff = 0;
         if (n > 0) continue;
       } catch (e) {

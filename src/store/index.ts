@@ -4,10 +4,10 @@ import { SqliteStore } from './sqlite/store.ts';
 import type { Store } from './types.ts';
 
 /** The store the environment selects: PostgreSQL when DATABASE_URL is set, else SQLite under the data dir. */
-export async function createStore(env: Pick<EnvSettings, 'databaseUrl' | 'dataDir'>): Promise<Store> {
+export async function createStore(env: Pick<EnvSettings, 'databaseUrl' | 'dataDir' | 'dbSchema'>): Promise<Store> {
   if (env.databaseUrl) {
     const { PostgresStore } = await import('./postgres/store.ts');
-    return new PostgresStore(env.databaseUrl);
+    return new PostgresStore(env.databaseUrl, env.dbSchema ? { schema: env.dbSchema } : {});
   }
   return new SqliteStore(join(env.dataDir, 'hub.sqlite'));
 }

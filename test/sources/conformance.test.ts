@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { adapters } from '../../adapters/index.ts';
 import { LAIS_RESOURCES } from '../../adapters/lais/client.ts';
 import { csvSource } from '../../adapters/csv/index.ts';
+import { ISIS_LISTS } from '../../adapters/isis/client.ts';
+import { isisSource } from '../../adapters/isis/index.ts';
+import { IsisSimulator } from '../../adapters/isis/simulator.ts';
 import { laisSource } from '../../adapters/lais/index.ts';
 import { LaisSimulator } from '../../adapters/lais/simulator.ts';
 import type { RawRecord } from '../../src/core/adapter.ts';
@@ -16,9 +19,6 @@ const dataDir = () => {
   dirs.push(d);
   return d;
 };
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
 
 const HARNESSES: Record<string, () => SourceHarness> = {
   lais: () => {
@@ -42,6 +42,31 @@ const HARNESSES: Record<string, () => SourceHarness> = {
       key: (r: RawRecord) => {
         const p = r.payload as Record<string, unknown>;
         return `${r.entity}:${String(r.entity === 'person' ? p.studenta_id : r.entity === 'course' ? p.kursa_kods : r.entity === 'programme' ? p.programmas_kods : p.id)}`;
+      },
+      teardown: () => sim.close(),
+    };
+  },
+  isis: () => {
+    const sim = new IsisSimulator({ students: 25, resultsPerStudent: 2 });
+    let added = 0;
+    return {
+      type: isisSource,
+      mappingSet: 'isis',
+      async setup() {
+        return { endpoint: await sim.start(), pageSize: 9, timeoutMs: 5000 };
+      },
+      total: () => ISIS_LISTS.reduce((n, l) => n + sim.count(l.name), 0),
+      async change() {
+        sim.change('students', 1 + (added % 20));
+        sim.addResult(added++ % 25);
+        return 2;
+      },
+      async fault() {
+        sim.failNext(1, 'soap-fault');
+      },
+      key: (r: RawRecord) => {
+        const p = r.payload as Record<string, unknown>;
+        return `${r.entity}:${String(r.entity === 'person' ? p.StudentNo : r.entity === 'course' || r.entity === 'programme' ? p.Code : p.Id)}`;
       },
       teardown: () => sim.close(),
     };
@@ -93,10 +118,14 @@ const HARNESSES: Record<string, () => SourceHarness> = {
   },
 };
 
-describe('source conformance: every registered source adapter has a harness', () => {
-  it('covers adapters/index.ts', () => {
+describe('source adapters', () => {
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('every registered source adapter has a conformance harness', () => {
     assert.deepEqual(adapters.sources.map((s) => s.type).sort(), Object.keys(HARNESSES).sort());
   });
-});
 
-for (const [name, make] of Object.entries(HARNESSES)) sourceConformance(name, make, dataDir);
+  for (const [name, make] of Object.entries(HARNESSES)) sourceConformance(name, make, dataDir);
+});

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { IsisSimulator } from '../../../adapters/isis/simulator.ts';
 import { LaisSimulator } from '../../../adapters/lais/simulator.ts';
 import { demoConfig } from '../../config/demo.ts';
 import { startFeeder } from '../../demo/feeder.ts';
@@ -18,7 +19,10 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
     const lais = rt.env.configFile ? undefined : new LaisSimulator({ students: 200, resultsPerStudent: 4, latencyMs: 40, faultRates: { 'http-503': 0.02 } });
     const laisUrl = await lais?.start(0);
     lais?.startActivity(20_000, 3);
-    const config = loadConfig(rt, rt.env.configFile, demoConfig(receiver.url, { ...(laisUrl ? { laisUrl } : {}) }));
+    const isis = rt.env.configFile ? undefined : new IsisSimulator({ students: 150, resultsPerStudent: 3, latencyMs: 40, faultRates: { 'soap-fault': 0.02 } });
+    const isisUrl = await isis?.start(0);
+    isis?.startActivity(30_000, 2);
+    const config = loadConfig(rt, rt.env.configFile, demoConfig(receiver.url, { ...(laisUrl ? { laisUrl } : {}), ...(isisUrl ? { isisUrl } : {}) }));
     const running = await startHub(rt, config, 'all');
     const { hub, url } = running;
     for (const t of await hub.store.listTokens()) if (t.name === 'demo feeder' && !t.revokedAt) await hub.store.revokeToken(t.id);
@@ -33,7 +37,8 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
   Study-data hub demo is running at ${url}
     data dir:   ${rt.env.dataDir}   (store: ${hub.store.kind}, broker: ${hub.broker.kind})
     sources:    ${config.sources.map((s) => `${s.id} (${s.institution}, ${s.adapter ? `${s.adapter.type} adapter` : 'push'}, mapping set ${s.mappingSet})`).join(', ')}${laisUrl ? `
-    LAIS sim:   ${laisUrl} (200 students; polled every 15 s; a few changes every 20 s)` : ''}
+    LAIS sim:   ${laisUrl} (200 students; polled every 15 s; a few changes every 20 s)` : ''}${isisUrl ? `
+    ISIS sim:   ${isisUrl}?wsdl (rsu.lv, 150 students, SOAP; polled every 20 s)` : ''}
     routes:     ${config.routes.map((r) => `${r.id} → ${r.sink}`).join(', ')}
     archive:    ${hub.dataPath('out', 'archive.jsonl')}
     webhook:    ${receiver.url} (checks the HMAC signature)
@@ -52,6 +57,7 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
       clearInterval(sourcesReport);
       await running.stop();
       await lais?.close();
+      await isis?.close();
       await receiver.close();
     });
   } catch (e) {
