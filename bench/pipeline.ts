@@ -75,7 +75,7 @@ async function halves(backend: Backend, batches: LaisBatch[]): Promise<{ ingest:
 function storeNote(report: Report, mode: string, n: number, times: StoreTimes): void {
   const parts = Object.entries(times).map(([k, v]) => `${k} ${v.msPerCall} ms × ${v.calls}`);
   const perRecord = Object.values(times).reduce((s, v) => s + v.totalMs, 0) / n;
-  report.note(`${mode}: store calls (wall time per call × calls for ${n} records): ${parts.join(', ')}; ${perRecord.toFixed(2)} ms per record in all`);
+  report.note(`${mode}: store calls (ms per call × calls, for ${n} records): ${parts.join(', ')}; ${perRecord.toFixed(2)} ms per record in all`);
 }
 
 /**

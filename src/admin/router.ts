@@ -47,6 +47,19 @@ const wrap =
 
 const one = (v: unknown): string => (typeof v === 'string' ? v : '');
 
+/** Where Cancel goes from a confirmation: the console page the form came from, if it can be opened again. */
+function backTo(req: Request): string {
+  const fallback = `${req.baseUrl}/messages`;
+  try {
+    const from = new URL(req.get('referer') ?? '');
+    const path = from.pathname;
+    if (from.host !== req.get('host') || !path.startsWith(`${req.baseUrl}/`) || /\/(messages\/find|replay(\/confirm)?)$/.test(path)) return fallback;
+    return path + from.search;
+  } catch {
+    return fallback;
+  }
+}
+
 /**
  * The admin console at /admin: server-rendered pages, a session from an admin API token, CSRF
  * tokens on every form, live values over server-sent events. Mounted by createApp before /api.
@@ -148,7 +161,7 @@ export function adminRouter(hub: Hub, o: AdminOptions = {}): Router {
     wrap(async (req, res) => {
       const { ids, problem } = formIds((req.body as Record<string, unknown>).ids);
       const ctx = pageContext(req, res);
-      const back = req.get('referer')?.startsWith(`${req.protocol}://${req.get('host') ?? ''}${req.baseUrl}/`) ? req.get('referer')! : `${req.baseUrl}/messages`;
+      const back = backTo(req);
       if (problem) return send(res, page(ctx, { title: 'Replay' }, html`${notice('error', problem)}<p><a href="${back}">Back</a></p>`), 400);
       send(res, renderConfirm(ctx, await planReplays(hub, ids), back));
     }),

@@ -94,8 +94,9 @@ for (const backend of backends()) {
       const { agent, csrf } = await signIn(f.t.app);
       await agent.post('/admin/replay').type('form').send({ ids: ids.rejected }).expect(403);
       await agent.post('/admin/replay').type('form').send({ ids: ids.rejected, _csrf: `${csrf}x` }).expect(403);
-      const confirm = await agent.post('/admin/replay').type('form').send({ ids: ids.rejected, _csrf: csrf }).expect(200);
+      const confirm = await agent.post('/admin/replay').set('referer', 'https://evil.example/admin/dead').type('form').send({ ids: ids.rejected, _csrf: csrf }).expect(200);
       assert.match(confirm.text, /Confirm replay/);
+      assert.match(confirm.text, /<a href="\/admin\/messages">Cancel<\/a>/, 'Cancel never leads off the console');
       await agent.post('/admin/logout').type('form').send({ _csrf: csrf }).expect(303).expect('location', '/admin/login');
       await agent.get('/admin/').expect(303);
     });

@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { HubConfig } from '../../src/config/types.ts';
+import { baseConfig } from '../helpers/hub.ts';
+
+/** Fault tests need the real engines: skipped without them, failing in CI without them. */
+export function realBackends(suite: Mocha.Suite): boolean {
+  const ok = Boolean(process.env.DATABASE_URL && process.env.AMQP_URL);
+  if (!ok && process.env.CI) throw new Error('fault tests need DATABASE_URL and AMQP_URL in CI');
+  if (!ok) suite.pending = true;
+  return ok;
+}
+
+const rand = () => Math.random().toString(36).slice(2, 10);
+
+/** A receiver that counts deliveries by their Idempotency-Key header; it can be told to fail. */
+export async function countingReceiver() {
+  const counts = new Map<string, number>();
+  const state = { failWith: 0 };
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (state.failWith) return void res.writeHead(state.failWith).end();
+      const key = String(req.headers['idempotency-key']);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
+  return {
+    counts,
+    state,
+    url,
+    duplicates: () => [...counts.values()].filter((n) => n > 1).length,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** A config file, a data dir, an isolated PostgreSQL schema and AMQP prefix, and their cleanup. */
+export function isolatedDeployment(hookUrl: string, extra: Partial<HubConfig> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'hub-fault-'));
+  const schema = `f_${rand()}`;
+  const prefix = `f${rand()}`;
+  const config = baseConfig({
+    sinks: [{ id: 'hook', type: 'webhook', options: { url: hookUrl, secretEnv: 'HOOK_SECRET', timeoutMs: 3000 } }],
+    routes: [{ id: 'to-hook', sink: 'hook', match: {}, legalBasis: 'public-task', purpose: 'fault test', concurrency: 16, retry: { maxAttempts: 50, initialDelayMs: 200, multiplier: 1.5, maxDelayMs: 2000 } }],
+    ...extra,
+  });
+  const configFile = join(dir, 'hub.json');
+  writeFileSync(configFile, JSON.stringify(config));
+  const env = {
+    HUB_CONFIG: configFile,
+    HUB_DATA_DIR: join(dir, 'data'),
+    HUB_ADMIN_TOKEN: 'fault-test-admin-token-0123',
+    HOOK_SECRET: 'k',
+    HUB_DB_SCHEMA: schema,
+    HUB_AMQP_PREFIX: prefix,
+    HOST: '127.0.0.1',
+  };
+  const cleanup = async () => {
+    const amqp = await import('amqplib');
+    const conn = await amqp.connect(process.env.AMQP_URL!);
+    const ch = await conn.createChannel();
+    for (const r of config.routes) for (const s of ['', '.retry', '.dead', '.bindings']) await ch.deleteQueue(`${prefix}.route.${r.id}${s}`);
+    await ch.deleteExchange(`${prefix}.hub.events`);
+    await conn.close();
+    const pg = await import('pg');
+    const c = new pg.default.Client({ connectionString: process.env.DATABASE_URL });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.end();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { dir, config, configFile, env, schema, prefix, cleanup };
+}
+
+export function people(from: number, n: number, prefix = 'F') {
+  return Array.from({ length: n }, (_, i) => {
+    const id = `${prefix}${String(from + i).padStart(7, '0')}`;
+    return { institution: 'rtu.lv', sourceId: id, identifiers: [{ scheme: 'student-number', value: id }], givenNames: 'Jānis', familyName: 'Bērziņš' };
+  });
+}
