@@ -12,6 +12,7 @@ import { MappingEngine } from './mapping/engine.ts';
 import { HubMetrics } from './observability/metrics.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import { OutboxRelay } from './pipeline/relay.ts';
+import { Privacy } from './privacy/service.ts';
 import { Router } from './routing/router.ts';
 import { SchemaRegistry } from './schemas/registry.ts';
 import { SourceManager } from './sources/manager.ts';
@@ -58,6 +59,8 @@ export class Hub {
   router!: Router;
   tokens!: TokenService;
   webhooks!: Webhooks;
+  /** Personal data: consent gate, disclosure log, subject access, erasure, retention (src/privacy/). */
+  privacy!: Privacy;
   /** Sources read by adapters (roles all and worker; undefined in an API-only process). */
   sources: SourceManager | undefined;
   private sinks = new Map<string, Sink>();
@@ -96,7 +99,8 @@ export class Hub {
       if (!type) throw new ConfigError(`unknown sink type ${s.type}`);
       this.sinks.set(s.id, type.create(s.options ?? {}, this.adapterContext(`sink:${s.id}`)));
     }
-    this.router = new Router(this.routes, this.sinks, this.store, this.broker, this.metrics, this.logger);
+    this.privacy = await Privacy.create({ store: this.store, broker: this.broker, config: this.config, env: this.env, logger: this.logger.child({ component: 'privacy' }), entities: this.schemas.entities() });
+    this.router = new Router(this.routes, this.sinks, this.store, this.broker, this.metrics, this.logger, this.privacy);
     this.relay = new OutboxRelay(this.store, this.broker, this.routes, this.metrics, this.logger);
     this.pipeline = new Pipeline({
       config: this.config,
@@ -109,6 +113,7 @@ export class Hub {
         this.relay.wake();
         this.webhooks.wake();
       },
+      onConsent: (record) => this.privacy.consentCommitted(record),
     });
     this.webhooks = new Webhooks({
       sql: this.store.sql,
@@ -124,6 +129,7 @@ export class Hub {
       this.relay.start();
       await this.router.start();
       this.webhooks.start();
+      this.privacy.start();
     }
     this.started = true;
     if (this.role !== 'api') {
@@ -188,6 +194,7 @@ export class Hub {
     this.sources = undefined;
     if (this.started) {
       await this.router.stop();
+      await this.privacy.stop();
       await this.relay.stop();
       await this.webhooks.stop();
     }

@@ -9,6 +9,8 @@ import { feedsRouter } from './routers/feeds.ts';
 import { healthRouter } from './routers/health.ts';
 import { ingestRouter } from './routers/ingest.ts';
 import { messagesRouter } from './routers/messages.ts';
+import { auditRouter } from './routers/audit.ts';
+import { personsRouter } from './routers/persons.ts';
 import { reconcileRouter } from './routers/reconcile.ts';
 import { recordsRouter } from './routers/records.ts';
 import { sourcesRouter } from './routers/sources.ts';
@@ -39,6 +41,8 @@ export function createApp(hub: Hub): Express {
   api.use(webhooksRouter(hub));
   api.use(reconcileRouter(hub));
   api.use(sourcesRouter(hub));
+  api.use(personsRouter(hub));
+  api.use(auditRouter(hub));
   api.use((req, _res, next) => next(new NotFoundError(`no API endpoint ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api/v1', api);
   app.use('/api', openapiRouter(hub));

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { tokenCreateCommand } from './commands/admin.ts';
+import { auditExportCommand, auditVerifyCommand } from './commands/audit.ts';
 import { configCheckCommand } from './commands/config.ts';
 import { demoCommand } from './commands/demo.ts';
 import { mappingTestCommand } from './commands/mapping.ts';
@@ -30,6 +31,15 @@ export async function main(argv: string[]): Promise<void> {
     .requiredOption('--institution <id>', 'SCHAC code of the institution')
     .option('--json', 'print the report as JSON')
     .action(reconcileCommand);
+
+  const audit = program.command('audit').description('the disclosure log (docs/privacy.md)');
+  audit
+    .command('verify')
+    .description('check the hash chain of the disclosure log in the store, or of an exported log (--file); exit 1 when broken')
+    .option('--file <export.jsonl>', 'an exported log, checked offline')
+    .option('--json', 'print the report as JSON')
+    .action(auditVerifyCommand);
+  audit.command('export').description('write the disclosure log as JSON lines').option('--out <file>', 'file (default: stdout)').option('--after <seq>', 'entries after this one').action(auditExportCommand);
 
   const token = program.command('token').description('API tokens');
   token

@@ -6,6 +6,7 @@ import type { SchemaRegistry } from '../schemas/registry.ts';
 import { toViolations } from '../schemas/registry.ts';
 import type { HubConfig, RetryPolicy } from './types.ts';
 import { checkConsumers } from '../feeds/consumers.ts';
+import { checkPrivacyConfig } from '../privacy/config.ts';
 
 export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ maxAttempts: 8, initialDelayMs: 1000, multiplier: 2, maxDelayMs: 600_000 });
 export const DEFAULT_LIMITS = Object.freeze({ bodyBytes: 5 * 1024 * 1024, recordsPerRequest: 5000 });
@@ -81,6 +82,7 @@ export function validateConfig(raw: unknown, opts: LoadOptions): HubConfig {
     r.concurrency ??= 4;
   });
   v.push(...checkConsumers(cfg, opts.schemas.entities()));
+  v.push(...checkPrivacyConfig(cfg, opts.schemas));
   if (v.length) throw new ConfigError('configuration is inconsistent', { violations: v });
   cfg.limits = { ...DEFAULT_LIMITS, ...cfg.limits };
   return deepFreeze(cfg);

@@ -38,6 +38,22 @@ export interface RouteConfig {
   purpose: string;
   concurrency?: number;
   retry?: Partial<RetryPolicy>;
+  /** Who receives the data, as consents name it; default: the sink id (src/privacy/). */
+  recipient?: string;
+  /** Consent routes: how long a withheld delivery waits for a consent (ISO 8601 duration or ms; default P14D). */
+  holdWindow?: string | number;
+  /** Minimisation: the top-level record fields the recipient gets; id, sourceId, institution and version always. */
+  fields?: string[];
+}
+
+/** Personal-data settings (src/privacy/, docs/privacy.md). */
+export interface PrivacyConfig {
+  /** Raw payloads of messages are reduced to metadata after this many days, per entity. */
+  retention?: { rawPayloadDays?: number; entities?: Record<string, number> };
+  /** Environment variable that holds the pseudonymisation secret of the disclosure log. */
+  pseudonymSecretEnv?: string;
+  /** Period of the privacy job (hold-window expiry, releases, retention), in ms. */
+  jobIntervalMs?: number;
 }
 
 /** A consumer of feeds and webhook subscriptions: which entities, institutions and fields it sees. */
@@ -60,7 +76,20 @@ export interface HubConfig {
   sinks: SinkConfig[];
   routes: RouteConfig[];
   consumers?: ConsumerConfig[];
+  privacy?: PrivacyConfig;
   limits?: { bodyBytes?: number; recordsPerRequest?: number };
+  /** Erasmus Without Paper node settings (src/ewp/, docs/ewp.md). */
+  ewp?: EwpConfig;
+}
+
+/** EWP: the represented HEIs' hosts, keys and registry (schemas/config.schema.json#/properties/ewp). */
+export interface EwpConfig {
+  adminEmail: string;
+  registryUrl?: string;
+  keysDir?: string;
+  clockSkewSeconds?: number;
+  maxIds?: number;
+  heis: { id: string; baseUrl: string; source: string; factsheetFile?: string }[];
 }
 
 /** A route after validation: defaults present. */

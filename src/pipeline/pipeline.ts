@@ -12,7 +12,7 @@ import {
   UnknownSourceError,
 } from '../core/errors.ts';
 import { sha256Hex, stableStringify, uuidv7 } from '../core/ids.ts';
-import type { MessageStatus } from '../core/types.ts';
+import type { CanonicalRecord, MessageStatus } from '../core/types.ts';
 import type { MappingEngine } from '../mapping/engine.ts';
 import { transform } from '../mapping/transform.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
@@ -41,6 +41,8 @@ export interface PipelineDeps {
   logger: Logger;
   /** Called after a commit that produced an outbox event (wakes the relay). */
   onCommitted?: () => void;
+  /** Called after a consent record is committed (releases the withheld deliveries it unlocks). */
+  onConsent?: (record: CanonicalRecord) => Promise<unknown>;
 }
 
 /**
@@ -171,6 +173,10 @@ export class Pipeline {
       const status: MessageStatus = result.outcome === 'stale' ? 'stale' : result.outcome === 'unchanged' ? 'unchanged' : 'committed';
       metrics.messages.inc({ status, source: source.id, entity: message.entity });
       if (result.event) this.d.onCommitted?.();
+      if (result.event && message.entity === 'consent') {
+        // The consent is committed; a failed release is retried by the privacy job, not by rejecting the consent.
+        await this.d.onConsent?.(result.record)?.catch((e: unknown) => this.d.logger.warn({ messageId: message.id }, `releasing withheld deliveries failed: ${(e as Error).message}`));
+      }
       return { index, messageId: message.id, status, duplicate: false, outcome: result.outcome, recordId: result.record.id, version: result.record.version };
     } catch (e) {
       // An outage is not the record's fault: leave the message where it stopped and let the caller

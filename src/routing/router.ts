@@ -4,6 +4,7 @@ import type { ResolvedRoute } from '../config/types.ts';
 import type { Sink } from '../core/adapter.ts';
 import { errorMessage, isHubError } from '../core/errors.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
+import type { DeliveryGate } from '../privacy/gate.ts';
 import type { Store } from '../store/types.ts';
 import { retryDelay } from './backoff.ts';
 import { routePatterns } from './match.ts';
@@ -23,6 +24,8 @@ export class Router {
     private readonly broker: Broker,
     private readonly metrics: HubMetrics,
     private readonly logger: Logger,
+    /** Personal-data policy: consent check and projection before the sink, disclosure log after it. */
+    private readonly gate?: DeliveryGate,
   ) {}
 
   /** Declares one durable queue per route, bound by the route's match. */
@@ -54,8 +57,16 @@ export class Router {
     const attempt = claim.attempt;
     const started = performance.now();
     try {
-      const receipt = await sink.deliver(e, { attempt, routeId: route.id, idempotencyKey: e.eventId });
+      const decision = this.gate ? await this.gate.beforeDelivery(route, e) : { action: 'deliver' as const, event: e };
+      if (decision.action === 'withhold') {
+        // Not retried blindly: a consent that arrives in the hold window releases it (src/privacy/).
+        await this.store.finishAttempt({ eventId: e.eventId, routeId: route.id, attempt, outcome: 'withheld', status: 'withheld', error: decision.reason, detail: null, durationMs: performance.now() - started });
+        this.metrics.deliveries.inc({ route: route.id, outcome: 'withheld' });
+        return { action: 'ack' };
+      }
+      const receipt = await sink.deliver(decision.event, { attempt, routeId: route.id, idempotencyKey: e.eventId });
       const durationMs = performance.now() - started;
+      await this.gate?.afterDelivery(route, e);
       await this.store.finishAttempt({ eventId: e.eventId, routeId: route.id, attempt, outcome: 'delivered', status: 'delivered', error: null, detail: receipt?.detail ?? null, durationMs });
       this.metrics.deliveries.inc({ route: route.id, outcome: 'delivered' });
       this.metrics.deliveryLatency.observe({ route: route.id }, Math.max(0, Date.now() - Date.parse(e.occurredAt)) / 1000);

@@ -1,0 +1,264 @@
+import { sha256Hex, stableStringify } from '../core/ids.ts';
+import type { SqlDb, SqlRow } from '../store/sql.ts';
+import { marks } from './json-sql.ts';
+
+/**
+ * The disclosure log: one entry per delivery of a record that holds personal data (and one per
+ * erasure), append-only and hash-chained. An entry's hash is sha256(previous hash + canonical JSON
+ * of the entry), the first entry's previous hash is 64 zeros. Changing, removing or reordering an
+ * entry breaks the chain at that entry; `verify` and the offline `verifyExport` find where.
+ *
+ * Persons appear only as keyed pseudonyms (src/privacy/pseudonym.ts): an erasure never has to
+ * rewrite an entry, so the chain stays verifiable after it.
+ */
+
+export const GENESIS = '0'.repeat(64);
+
+export type EntryKind = 'disclosure' | 'erasure';
+
+/** The hashed content of an entry. */
+export interface DisclosureEntry {
+  seq: number;
+  at: string;
+  kind: EntryKind;
+  /** Pseudonym of the person the record is about (null: the record names no one, e.g. contact persons only). */
+  person: string | null;
+  recipient: string | null;
+  route: string | null;
+  entity: string | null;
+  recordId: string | null;
+  recordVersion: number | null;
+  legalBasis: string | null;
+  purpose: string | null;
+  /** The fields the recipient got (route projection); null: the whole record. */
+  fields: string[] | null;
+  /** The change event delivered (disclosure) or the erasure id (erasure). */
+  eventId: string | null;
+}
+
+export interface LoggedEntry extends DisclosureEntry {
+  prevHash: string;
+  hash: string;
+}
+
+export type NewEntry = Omit<DisclosureEntry, 'seq' | 'at'> & { at?: string };
+
+export function entryHash(prevHash: string, e: DisclosureEntry): string {
+  return sha256Hex(prevHash + stableStringify(contentOf(e)));
+}
+
+/** Exactly the hashed fields (an exported line also has prevHash and hash). */
+export function contentOf(e: DisclosureEntry): DisclosureEntry {
+  return {
+    seq: e.seq,
+    at: e.at,
+    kind: e.kind,
+    person: e.person,
+    recipient: e.recipient,
+    route: e.route,
+    entity: e.entity,
+    recordId: e.recordId,
+    recordVersion: e.recordVersion,
+    legalBasis: e.legalBasis,
+    purpose: e.purpose,
+    fields: e.fields,
+    eventId: e.eventId,
+  };
+}
+
+export interface VerifyProblem {
+  /** The entry (seq) where the chain breaks; for a bad line of an export, the line number as `line`. */
+  seq: number | null;
+  line?: number;
+  problem: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  entries: number;
+  firstSeq: number | null;
+  lastSeq: number | null;
+  /** Hash of the last entry: write it down (or publish it) to anchor the log. */
+  lastHash: string | null;
+  problems: VerifyProblem[];
+}
+
+/** Checks a chain entry by entry; the same code checks the store and an export. */
+export class ChainVerifier {
+  private entries = 0;
+  private firstSeq: number | null = null;
+  private lastSeq: number | null = null;
+  private lastHash: string | null = null;
+  private readonly problems: VerifyProblem[] = [];
+  static readonly MAX_PROBLEMS = 1000;
+
+  /** requireGenesis: the chain must start at entry 1 (the store); an export may start later. */
+  constructor(private readonly requireGenesis: boolean) {}
+
+  problem(p: VerifyProblem): void {
+    if (this.problems.length < ChainVerifier.MAX_PROBLEMS) this.problems.push(p);
+  }
+
+  push(e: LoggedEntry, line?: number): void {
+    const at = line === undefined ? {} : { line };
+    if (this.lastSeq === null) {
+      this.firstSeq = e.seq;
+      if (this.requireGenesis && e.seq !== 1) this.problem({ seq: e.seq, ...at, problem: `the log starts at entry ${e.seq}: entries 1 to ${e.seq - 1} were removed` });
+      if (e.seq === 1 && e.prevHash !== GENESIS) this.problem({ seq: e.seq, ...at, problem: 'the first entry does not start from the genesis hash' });
+    } else {
+      if (e.seq <= this.lastSeq) this.problem({ seq: e.seq, ...at, problem: `entry ${e.seq} comes after entry ${this.lastSeq}: out of order or duplicated` });
+      else if (e.seq !== this.lastSeq + 1) this.problem({ seq: e.seq, ...at, problem: `entries ${this.lastSeq + 1} to ${e.seq - 1} are missing` });
+      if (e.prevHash !== this.lastHash) this.problem({ seq: e.seq, ...at, problem: `its previous hash is not the hash of entry ${this.lastSeq}: an entry before it was changed, removed or inserted` });
+    }
+    if (entryHash(e.prevHash, e) !== e.hash) this.problem({ seq: e.seq, ...at, problem: 'its content does not match its hash: the entry was changed after it was written' });
+    this.entries++;
+    this.lastSeq = e.seq;
+    this.lastHash = e.hash;
+  }
+
+  /** head: where the store says the log ends (catches removal of the newest entries). */
+  finish(head?: { seq: number; hash: string }): VerifyReport {
+    if (head && (head.seq !== (this.lastSeq ?? 0) || head.hash !== (this.lastHash ?? GENESIS))) {
+      this.problem({ seq: head.seq, problem: `the log ends at entry ${this.lastSeq ?? 0} but its head names entry ${head.seq}: the newest entries were removed or changed` });
+    }
+    return { ok: this.problems.length === 0, entries: this.entries, firstSeq: this.firstSeq, lastSeq: this.lastSeq, lastHash: this.lastHash, problems: this.problems };
+  }
+}
+
+/** Verifies an exported log (JSON lines, as `DisclosureLog.export` writes them) without the hub. */
+export function verifyExport(text: string): VerifyReport {
+  const v = new ChainVerifier(false);
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line) return;
+    let e: LoggedEntry;
+    try {
+      e = JSON.parse(line) as LoggedEntry;
+    } catch {
+      v.problem({ seq: null, line: i + 1, problem: 'not a JSON line' });
+      return;
+    }
+    if (typeof e.seq !== 'number' || typeof e.hash !== 'string' || typeof e.prevHash !== 'string') {
+      v.problem({ seq: typeof e.seq === 'number' ? e.seq : null, line: i + 1, problem: 'not a log entry (seq, prevHash and hash are required)' });
+      return;
+    }
+    v.push(e, i + 1);
+  });
+  return v.finish();
+}
+
+const COLUMNS = 'seq, at, kind, person, recipient, route_id, entity, record_id, record_version, legal_basis, purpose, fields, event_id, prev_hash, hash';
+
+function toEntry(r: SqlRow): LoggedEntry {
+  const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  return {
+    seq: Number(r.seq),
+    at: String(r.at),
+    kind: String(r.kind) as EntryKind,
+    person: s(r.person),
+    recipient: s(r.recipient),
+    route: s(r.route_id),
+    entity: s(r.entity),
+    recordId: s(r.record_id),
+    recordVersion: n(r.record_version),
+    legalBasis: s(r.legal_basis),
+    purpose: s(r.purpose),
+    fields: r.fields === null || r.fields === undefined ? null : (JSON.parse(String(r.fields)) as string[]),
+    eventId: s(r.event_id),
+    prevHash: String(r.prev_hash),
+    hash: String(r.hash),
+  };
+}
+
+/** Appends through one database handle, one after another (SQLite transactions on one connection do not isolate). */
+const tails = new WeakMap<SqlDb, Promise<unknown>>();
+
+export class DisclosureLog {
+  constructor(private readonly sql: SqlDb) {}
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = (tails.get(this.sql) ?? Promise.resolve()).then(fn, fn);
+    tails.set(
+      this.sql,
+      run.catch(() => undefined),
+    );
+    return run;
+  }
+
+  /**
+   * Appends an entry; a disclosure of the same (event, route) that is already logged is not logged
+   * twice (returns undefined). Serialized across processes: PostgreSQL takes a transaction-level
+   * advisory lock, SQLite's transaction is BEGIN IMMEDIATE (one writer).
+   */
+  append(n: NewEntry): Promise<LoggedEntry | undefined> {
+    return this.serial(() =>
+      this.sql.transaction(async (tx) => {
+        if (tx.dialect === 'postgres') await tx.run("SELECT pg_advisory_xact_lock(hashtext('study-hub:privacy-log:' || current_schema()))");
+        if (n.kind === 'disclosure' && n.eventId) {
+          const dup = await tx.query("SELECT seq FROM privacy_disclosure_log WHERE kind = 'disclosure' AND event_id = ? AND route_id = ?", [n.eventId, n.route]);
+          if (dup.length) return undefined;
+        }
+        const [last] = await tx.query('SELECT seq, hash FROM privacy_disclosure_log ORDER BY seq DESC LIMIT 1');
+        const entry: DisclosureEntry = contentOf({ ...n, seq: last ? Number(last.seq) + 1 : 1, at: n.at ?? new Date().toISOString() });
+        const prevHash = last ? String(last.hash) : GENESIS;
+        const hash = entryHash(prevHash, entry);
+        await tx.run(`INSERT INTO privacy_disclosure_log (${COLUMNS}) VALUES (${marks(15)})`, [
+          entry.seq,
+          entry.at,
+          entry.kind,
+          entry.person,
+          entry.recipient,
+          entry.route,
+          entry.entity,
+          entry.recordId,
+          entry.recordVersion,
+          entry.legalBasis,
+          entry.purpose,
+          entry.fields === null ? null : JSON.stringify(entry.fields),
+          entry.eventId,
+          prevHash,
+          hash,
+        ]);
+        await tx.run('INSERT INTO privacy_log_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', [entry.seq, hash]);
+        return { ...entry, prevHash, hash };
+      }),
+    );
+  }
+
+  /** Entries in order, page by page. */
+  async *entries(after = 0, pageSize = 1000): AsyncGenerator<LoggedEntry> {
+    let cursor = after;
+    for (;;) {
+      const rows = await this.sql.query(`SELECT ${COLUMNS} FROM privacy_disclosure_log WHERE seq > ? ORDER BY seq LIMIT ?`, [cursor, pageSize]);
+      for (const r of rows) yield toEntry(r);
+      if (rows.length < pageSize) return;
+      cursor = Number(rows[rows.length - 1]!.seq);
+    }
+  }
+
+  /** Checks the whole chain in the store, and that it ends where its head says. */
+  async verify(): Promise<VerifyReport> {
+    const v = new ChainVerifier(true);
+    for await (const e of this.entries()) v.push(e);
+    const [head] = await this.sql.query('SELECT seq, hash FROM privacy_log_head WHERE id = 1');
+    // No head row: the log must be empty (a removed head with entries left is reported).
+    return v.finish(head ? { seq: Number(head.seq), hash: String(head.hash) } : { seq: 0, hash: GENESIS });
+  }
+
+  /** The log as JSON lines (entry fields, prevHash, hash), for `verifyExport`. */
+  async *export(after = 0): AsyncGenerator<string> {
+    for await (const e of this.entries(after)) yield `${JSON.stringify(e)}\n`;
+  }
+
+  /** Entries about any of the pseudonyms, in order. */
+  async forPersons(pseudonyms: readonly string[], after: number, limit: number): Promise<LoggedEntry[]> {
+    if (!pseudonyms.length) return [];
+    const rows = await this.sql.query(`SELECT ${COLUMNS} FROM privacy_disclosure_log WHERE person IN (${marks(pseudonyms.length)}) AND seq > ? ORDER BY seq LIMIT ?`, [
+      ...pseudonyms,
+      after,
+      limit,
+    ]);
+    return rows.map(toEntry);
+  }
+}

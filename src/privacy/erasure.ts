@@ -1,0 +1,241 @@
+import { ConflictError, NotFoundError } from '../core/errors.ts';
+import { uuidv7 } from '../core/ids.ts';
+import type { ChangeEvent, JsonObject } from '../core/types.ts';
+import type { SqlDb } from '../store/sql.ts';
+import type { DisclosureLog } from './disclosure-log.ts';
+import { jsonParam, marks, parseJson } from './json-sql.ts';
+import { LOG_TABLES } from './migrations.ts';
+import type { Persons, RecordRow } from './personal.ts';
+import type { Pseudonyms } from './pseudonym.ts';
+import { erasedEvent, erasedRecord, scrubDeep, scrubText, sweep, termsOf, type ErasureTerms } from './scrub.ts';
+
+export interface ErasureReport {
+  id: string;
+  at: string;
+  /** Person records erased (the one asked for and those linked to it by personal code). */
+  persons: string[];
+  /** Records about the person that were pseudonymised (study facts kept). */
+  records: string[];
+  /** Rows changed, per table. */
+  counts: Record<string, number>;
+}
+
+export interface ErasureRow {
+  id: string;
+  at: string;
+  requestedBy: string;
+  pseudonyms: string[];
+  personRecords: string[];
+  counts: Record<string, number>;
+}
+
+const CHUNK = 500;
+
+function chunks<T>(xs: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += CHUNK) out.push(xs.slice(i, i + CHUNK));
+  return out;
+}
+
+function add(counts: Record<string, number>, table: string, n: number): void {
+  if (n) counts[table] = (counts[table] ?? 0) + n;
+}
+
+/**
+ * Erasure of one person's data (GDPR art. 17), in one transaction:
+ * - person records (the one asked for and those linked by personal code): reduced to id, version,
+ *   institution and a pseudonymous source id, marked deleted;
+ * - records about the person (study rights, attainments, awards, consents…): kept as study facts,
+ *   their person reference pseudonymised, identifying fields (diploma numbers) removed, the person's
+ *   identifiers and names scrubbed; the same for every stored version and change event;
+ * - messages of those records and of the person: raw payload and canonical copy removed, texts of
+ *   history, deliveries and attempts scrubbed;
+ * - every text column of every table: the identifiers that name the person (personal code, ESI,
+ *   foreign id) replaced — except the disclosure log, which holds pseudonyms only.
+ * Then an erasure record and a disclosure-log entry say that it happened.
+ */
+export class Erasure {
+  constructor(
+    private readonly sql: SqlDb,
+    private readonly persons: Persons,
+    private readonly pseudonyms: Pseudonyms,
+    private readonly log: DisclosureLog,
+  ) {}
+
+  /** Whether a change of this record predates an erasure of it (a queued copy must not go out). */
+  async isErased(recordId: string, occurredAt: string): Promise<boolean> {
+    const [r] = await this.sql.query('SELECT erased_at FROM privacy_erased_records WHERE record_id = ?', [recordId]);
+    return !!r && String(r.erased_at) >= occurredAt;
+  }
+
+  /** The erasure that covered a person record, if any. */
+  async erasureOf(recordId: string): Promise<ErasureRow | undefined> {
+    const [r] = await this.sql.query(
+      'SELECT e.id, e.at, e.requested_by, e.pseudonyms, e.person_records, e.counts FROM privacy_erased_records x JOIN privacy_erasures e ON e.id = x.erasure_id WHERE x.record_id = ?',
+      [recordId],
+    );
+    return r ? toErasure(r) : undefined;
+  }
+
+  async list(limit: number): Promise<ErasureRow[]> {
+    return (await this.sql.query('SELECT id, at, requested_by, pseudonyms, person_records, counts FROM privacy_erasures ORDER BY at DESC LIMIT ?', [limit])).map(toErasure);
+  }
+
+  async erase(personId: string, requestedBy: string): Promise<ErasureReport> {
+    const person = await this.persons.byId(personId);
+    if (!person) throw new NotFoundError(`no person record ${personId}`);
+    if (person.data.erased === true) {
+      const e = await this.erasureOf(personId);
+      throw new ConflictError(`person record ${personId} was erased${e ? ` at ${e.at} (erasure ${e.id})` : ''}`, { extra: e ? { erasureId: e.id } : {} });
+    }
+    const linked = (await this.persons.linked([person])).filter((p) => p.data.erased !== true);
+    const set = this.persons.setOf(linked);
+    const pseudonyms = this.pseudonyms.candidates(set);
+    const subject = this.pseudonyms.person(person.institution, person.sourceId);
+    const records = await this.persons.recordsAbout(set);
+    const terms = termsOf(linked, this.pseudonyms);
+    const id = uuidv7();
+    const at = new Date().toISOString();
+    const counts: Record<string, number> = {};
+    const sqlite = this.sql.dialect === 'sqlite';
+    // SQLite: overwrite the content this erasure removes rather than leave it in free space of the file.
+    const secureDelete = sqlite ? Number((await this.sql.query('PRAGMA secure_delete'))[0]?.secure_delete ?? 0) : 0;
+    if (sqlite) await this.sql.query('PRAGMA secure_delete = ON');
+    try {
+      await this.sql.transaction(async (tx) => {
+        await this.eraseRecords(tx, records, terms, id, at, counts);
+        const messageIds = await this.eraseMessages(tx, records, linked, terms, counts);
+        await this.scrubDeliveries(tx, messageIds, terms, counts);
+        add(counts, 'privacy_withheld', (await this.closeWithheld(tx, records.map((r) => r.id), at)));
+        for (const [table, n] of Object.entries(await sweep(tx, terms.global, LOG_TABLES))) add(counts, table, n);
+        await tx.run('INSERT INTO privacy_erasures (id, at, requested_by, subject, pseudonyms, person_records, counts) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+          id,
+          at,
+          requestedBy,
+          subject,
+          JSON.stringify(pseudonyms),
+          JSON.stringify(linked.map((p) => p.id)),
+          JSON.stringify(counts),
+        ]);
+      });
+    } finally {
+      if (sqlite) await this.sql.query(`PRAGMA secure_delete = ${secureDelete === 1 ? 'ON' : 'OFF'}`);
+    }
+    // Old page images must not stay in the write-ahead log either (best effort: readers may hold it).
+    if (sqlite) await this.sql.query('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => undefined);
+    await this.log.append({
+      kind: 'erasure',
+      person: subject,
+      recipient: null,
+      route: null,
+      entity: 'person',
+      recordId: personId,
+      recordVersion: null,
+      legalBasis: 'legal-obligation',
+      purpose: 'erasure of personal data (GDPR art. 17)',
+      fields: null,
+      eventId: id,
+    });
+    return { id, at, persons: linked.map((p) => p.id), records: records.filter((r) => r.entity !== 'person').map((r) => r.id), counts };
+  }
+
+  private async eraseRecords(tx: SqlDb, records: RecordRow[], terms: ErasureTerms, id: string, at: string, counts: Record<string, number>): Promise<void> {
+    const entityOf = new Map(records.map((r) => [r.id, r]));
+    for (const r of records) {
+      const data = erasedRecord(r.entity, r.data, r.institution, terms);
+      const person = r.entity === 'person';
+      const res = await tx.run('UPDATE records SET data = ?, source_id = ?, deleted = ? WHERE id = ?', [jsonParam(data), person ? String(data.sourceId) : r.sourceId, person ? true : r.deleted, r.id]);
+      add(counts, 'records', res.changes);
+      await tx.run(
+        'INSERT INTO privacy_erased_records (record_id, erasure_id, erased_at) VALUES (?, ?, ?) ON CONFLICT (record_id) DO UPDATE SET erasure_id = excluded.erasure_id, erased_at = excluded.erased_at',
+        [r.id, id, at],
+      );
+    }
+    for (const ids of chunks(records.map((r) => r.id))) {
+      for (const v of await tx.query(`SELECT record_id, version, data FROM record_versions WHERE record_id IN (${marks(ids.length)})`, ids)) {
+        const rec = entityOf.get(String(v.record_id))!;
+        const data = erasedRecord(rec.entity, parseJson<JsonObject>(v.data), rec.institution, terms);
+        add(counts, 'record_versions', (await tx.run('UPDATE record_versions SET data = ? WHERE record_id = ? AND version = ?', [jsonParam(data), v.record_id, v.version])).changes);
+      }
+      for (const c of await tx.query(`SELECT seq, event FROM changes WHERE record_id IN (${marks(ids.length)})`, ids)) {
+        const event = erasedEvent(parseJson<ChangeEvent>(c.event), terms);
+        add(counts, 'changes', (await tx.run('UPDATE changes SET event = ? WHERE seq = ?', [jsonParam(event), c.seq])).changes);
+      }
+    }
+  }
+
+  /** Messages of the records, rejected messages of the person records, and any raw payload naming the person. */
+  private async eraseMessages(tx: SqlDb, records: RecordRow[], persons: { institution: string; sourceId: string }[], terms: ErasureTerms, counts: Record<string, number>): Promise<string[]> {
+    const found = new Map<string, Record<string, unknown>>();
+    const cols = 'id, entity, institution, business_key, error_detail, errors';
+    for (const ids of chunks(records.map((r) => r.id))) {
+      for (const m of await tx.query(`SELECT ${cols} FROM messages WHERE record_id IN (${marks(ids.length)})`, ids)) found.set(String(m.id), m);
+    }
+    for (const p of persons) {
+      for (const m of await tx.query(`SELECT ${cols} FROM messages WHERE entity = 'person' AND institution = ? AND business_key = ?`, [p.institution, p.sourceId])) found.set(String(m.id), m);
+    }
+    const contains = tx.dialect === 'postgres' ? 'strpos(raw, ?) > 0' : 'instr(raw, ?) > 0';
+    for (const n of terms.global) {
+      for (const m of await tx.query(`SELECT ${cols} FROM messages WHERE raw IS NOT NULL AND ${contains}`, [n])) found.set(String(m.id), m);
+    }
+    const pseudoByKey = terms.pseudoByKey;
+    for (const m of found.values()) {
+      const key = `${String(m.institution)}\u0000${String(m.business_key)}`;
+      const businessKey = m.entity === 'person' && pseudoByKey.has(key) ? pseudoByKey.get(key)! : (m.business_key as string | null);
+      const errors = scrubDeep(parseJson<unknown>(m.errors ?? '[]'), terms);
+      const detail = m.error_detail == null ? null : scrubText(String(m.error_detail), terms.scoped);
+      const res = await tx.run('UPDATE messages SET raw = NULL, canonical = NULL, idempotency_key = NULL, business_key = ?, error_detail = ?, errors = ? WHERE id = ?', [
+        businessKey,
+        detail,
+        jsonParam(errors),
+        m.id,
+      ]);
+      add(counts, 'messages', res.changes);
+    }
+    return [...found.keys()];
+  }
+
+  /** Texts kept per message (history details, delivery errors, receipts), scrubbed of the person's terms. */
+  private async scrubDeliveries(tx: SqlDb, messageIds: string[], terms: ErasureTerms, counts: Record<string, number>): Promise<void> {
+    for (const ids of chunks(messageIds)) {
+      for (const [table, column] of [
+        ['message_history', 'detail'],
+        ['deliveries', 'last_error'],
+        ['delivery_attempts', 'error'],
+        ['delivery_attempts', 'detail'],
+      ] as const) {
+        const rows = await tx.query(`SELECT DISTINCT ${column} AS v FROM ${table} WHERE message_id IN (${marks(ids.length)}) AND ${column} IS NOT NULL`, ids);
+        for (const r of rows) {
+          const old = String(r.v);
+          const next = scrubText(old, terms.scoped);
+          if (next === old) continue;
+          add(counts, table, (await tx.run(`UPDATE ${table} SET ${column} = ? WHERE message_id IN (${marks(ids.length)}) AND ${column} = ?`, [next, ...ids, old])).changes);
+        }
+      }
+    }
+  }
+
+  private async closeWithheld(tx: SqlDb, recordIds: string[], at: string): Promise<number> {
+    let n = 0;
+    for (const ids of chunks(recordIds)) {
+      n += (
+        await tx.run(`UPDATE privacy_withheld SET status = 'closed', closed_reason = 'the person''s data was erased', updated_at = ? WHERE record_id IN (${marks(ids.length)}) AND status IN ('held', 'released')`, [
+          at,
+          ...ids,
+        ])
+      ).changes;
+    }
+    return n;
+  }
+}
+
+function toErasure(r: Record<string, unknown>): ErasureRow {
+  return {
+    id: String(r.id),
+    at: String(r.at),
+    requestedBy: String(r.requested_by),
+    pseudonyms: JSON.parse(String(r.pseudonyms)) as string[],
+    personRecords: JSON.parse(String(r.person_records)) as string[],
+    counts: JSON.parse(String(r.counts)) as Record<string, number>,
+  };
+}

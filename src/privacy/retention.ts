@@ -1,0 +1,59 @@
+import type { SqlDb } from '../store/sql.ts';
+import { DEFAULT_RETENTION_DAYS } from './config.ts';
+
+const DAY_MS = 24 * 3600 * 1000;
+const BATCH = 1000;
+/** Messages still on their way through the pipeline keep their payload whatever their age. */
+const IN_FLIGHT = ['received', 'mapped', 'validated'];
+
+export interface RetentionPolicy {
+  rawPayloadDays?: number;
+  entities?: Readonly<Record<string, number>>;
+}
+
+/**
+ * Retention of raw payloads: after the configured days per entity, a message keeps its metadata
+ * (source, entity, institution, status, sizes, error code, record id and version, history) and loses
+ * the payload as received and its canonical copy; a history line says when and why. The canonical
+ * records and their versions are not touched (they are the hub's data, not input copies).
+ */
+export class Retention {
+  constructor(
+    private readonly sql: SqlDb,
+    private readonly policy: RetentionPolicy,
+    private readonly entities: readonly string[],
+  ) {}
+
+  days(entity: string): number {
+    return this.policy.entities?.[entity] ?? this.policy.rawPayloadDays ?? DEFAULT_RETENTION_DAYS;
+  }
+
+  /** Reduces what is due at `now`; returns the messages reduced per entity. */
+  async run(now: number = Date.now()): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    const at = new Date(now).toISOString();
+    for (const entity of this.entities) {
+      const days = this.days(entity);
+      const cutoff = new Date(now - days * DAY_MS).toISOString();
+      const detail = `raw payload removed after the retention time of ${days} days`;
+      for (;;) {
+        const n = await this.sql.transaction(async (tx) => {
+          const ids = (
+            await tx.query(
+              `SELECT id FROM messages WHERE entity = ? AND created_at < ? AND (raw IS NOT NULL OR canonical IS NOT NULL) AND status NOT IN (${IN_FLIGHT.map(() => '?').join(', ')}) ORDER BY id LIMIT ?`,
+              [entity, cutoff, ...IN_FLIGHT, BATCH],
+            )
+          ).map((r) => String(r.id));
+          if (!ids.length) return 0;
+          const list = ids.map(() => '?').join(', ');
+          const time = tx.dialect === 'postgres' ? '?::timestamptz' : '?';
+          await tx.run(`INSERT INTO message_history (message_id, at, status, detail) SELECT id, ${time}, status, ? FROM messages WHERE id IN (${list})`, [at, detail, ...ids]);
+          return (await tx.run(`UPDATE messages SET raw = NULL, canonical = NULL, updated_at = ? WHERE id IN (${list})`, [at, ...ids])).changes;
+        });
+        if (n) out[entity] = (out[entity] ?? 0) + n;
+        if (n < BATCH) break;
+      }
+    }
+    return out;
+  }
+}
