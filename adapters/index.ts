@@ -4,6 +4,7 @@
  */
 import type { AdapterRegistry } from '../src/core/adapter.ts';
 import { csvSource } from './csv/index.ts';
+import { ewpCnrSink } from './ewp/index.ts';
 import { fileSink } from './file/index.ts';
 import { isisSource } from './isis/index.ts';
 import { laisSource } from './lais/index.ts';
@@ -11,6 +12,6 @@ import { viisSink } from './viis/index.ts';
 import { webhookSink } from './webhook/index.ts';
 
 export const adapters: AdapterRegistry = {
-  sinks: [fileSink, webhookSink, viisSink],
+  sinks: [fileSink, webhookSink, viisSink, ewpCnrSink],
   sources: [laisSource, isisSource, csvSource],
 };

@@ -19,6 +19,7 @@ import { SourceManager } from './sources/manager.ts';
 import { createStore } from './store/index.ts';
 import type { Store, StoredMessage } from './store/types.ts';
 import { Webhooks } from './webhooks/service.ts';
+import { EwpNode } from './ewp/node.ts';
 
 export type HubRole = 'all' | 'api' | 'worker';
 
@@ -61,6 +62,8 @@ export class Hub {
   webhooks!: Webhooks;
   /** Personal data: consent gate, disclosure log, subject access, erasure, retention (src/privacy/). */
   privacy!: Privacy;
+  /** Erasmus Without Paper node of the HEIs in the config's ewp section (src/ewp/); undefined without one. */
+  ewp: EwpNode | undefined;
   /** Sources read by adapters (roles all and worker; undefined in an API-only process). */
   sources: SourceManager | undefined;
   private sinks = new Map<string, Sink>();
@@ -124,6 +127,7 @@ export class Hub {
       logger: this.logger.child({ component: 'webhooks' }),
     });
     await this.webhooks.migrate();
+    this.ewp = await EwpNode.start(this);
     await this.router.declare();
     if (this.role !== 'api') {
       this.relay.start();
@@ -197,6 +201,7 @@ export class Hub {
       await this.privacy.stop();
       await this.relay.stop();
       await this.webhooks.stop();
+      await this.ewp?.stop();
     }
     for (const s of this.sinks.values()) await s.close?.();
     await this.broker?.close();

@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import { adminRouter } from '../admin/router.ts';
+import { ewpRouter } from '../ewp/router.ts';
 import { NotFoundError } from '../core/errors.ts';
 import type { Hub } from '../hub.ts';
 import { authenticate } from './context.ts';
@@ -28,6 +29,8 @@ export function createApp(hub: Hub): Express {
   app.use(healthRouter(hub));
   // The admin console (server-rendered pages, session cookie + CSRF), before the API routes.
   app.use('/admin', adminRouter(hub));
+  // Erasmus Without Paper: per-HEI manifests (public) and HTTP-Signature-protected APIs, XML in and out.
+  app.use('/ewp', ewpRouter(hub));
 
   const api = express.Router();
   api.use(authenticate(hub));

@@ -3,6 +3,8 @@ import { tokenCreateCommand } from './commands/admin.ts';
 import { auditExportCommand, auditVerifyCommand } from './commands/audit.ts';
 import { configCheckCommand } from './commands/config.ts';
 import { demoCommand } from './commands/demo.ts';
+import { ewpKeysCommand } from './commands/ewp.ts';
+import { flowsCheckCommand } from './commands/flows.ts';
 import { mappingTestCommand } from './commands/mapping.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -27,6 +29,11 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = await mappingTestCommand(path);
     });
 
+  const flows = program.command('flows').description('Node-RED flows (docs/nodered.md)');
+  withConfig(flows.command('check [file]').description('check that every hub node of a flow file (default: the example flows) refers to an existing source, schema or mapping set, and that it holds no secrets; exit 1 with each problem'))
+    .option('--json', 'print the report as JSON')
+    .action(flowsCheckCommand);
+
   withConfig(program.command('reconcile <sink>').description('compare what the hub holds with what a register sink holds (sink id or type, e.g. viis); exit 1 on differences'))
     .requiredOption('--institution <id>', 'SCHAC code of the institution')
     .option('--json', 'print the report as JSON')
@@ -40,6 +47,12 @@ export async function main(argv: string[]): Promise<void> {
     .option('--json', 'print the report as JSON')
     .action(auditVerifyCommand);
   audit.command('export').description('write the disclosure log as JSON lines').option('--out <file>', 'file (default: stdout)').option('--after <seq>', 'entries after this one').action(auditExportCommand);
+
+  const ewp = program.command('ewp').description('Erasmus Without Paper node (docs/ewp.md)');
+  withConfig(ewp.command('keys').description('create the missing EWP key pairs (a client key per HEI, a server key) and print the manifest entries'))
+    .option('--bits <n>', 'RSA key size for new keys (at least 2048)')
+    .option('--json', 'print as JSON')
+    .action(ewpKeysCommand);
 
   const token = program.command('token').description('API tokens');
   token

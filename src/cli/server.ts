@@ -4,17 +4,29 @@ import { adapters } from '../../adapters/index.ts';
 import { createApp } from '../api/app.ts';
 import { Hub, type HubRole } from '../hub.ts';
 import type { HubConfig } from '../config/types.ts';
+import { embedNodeRed, preflightNodeRed, type EmbeddedNodeRed, type NodeRedOptions } from '../nodered/embed.ts';
 import type { Runtime } from './runtime.ts';
+import { startWorkerHealth } from './worker-health.ts';
 
 export interface RunningHub {
   hub: Hub;
   server: Server | undefined;
   url: string | undefined;
+  /** Where /healthz, /readyz and /metrics answer (the API's URL, or a worker's own port). */
+  healthUrl: string | undefined;
+  /** The embedded Node-RED editor, when enabled (src/nodered/). */
+  nodered: EmbeddedNodeRed | undefined;
   stop(): Promise<void>;
 }
 
-/** Starts a hub process: `all` and `api` listen on PORT, `worker` runs relay and consumers only. */
-export async function startHub(rt: Runtime, config: HubConfig, role: HubRole): Promise<RunningHub> {
+export interface StartOptions {
+  /** Embed the Node-RED editor at /flows (roles all and api). */
+  nodered?: NodeRedOptions;
+}
+
+/** Starts a hub process: `all` and `api` serve the HTTP API on PORT; `worker` runs relay and consumers, with health and metrics on PORT. */
+export async function startHub(rt: Runtime, config: HubConfig, role: HubRole, opts: StartOptions = {}): Promise<RunningHub> {
+  if (opts.nodered) preflightNodeRed(rt.env.env, opts.nodered);
   const hub = new Hub({ env: rt.env, config, adapters, logger: rt.logger, schemas: rt.schemas, mappings: rt.mappings, role, processMetrics: true });
   await hub.start();
   const { generated } = await hub.tokens.ensureAdmin(rt.env.adminToken);
@@ -23,25 +35,50 @@ export async function startHub(rt: Runtime, config: HubConfig, role: HubRole): P
   }
   let server: Server | undefined;
   let url: string | undefined;
+  let healthUrl: string | undefined;
+  let nodered: EmbeddedNodeRed | undefined;
   if (role !== 'worker') {
-    server = createServer(createApp(hub));
+    const app = createApp(hub);
+    server = createServer(app);
     server.requestTimeout = 60_000;
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
-      server!.listen(rt.env.port, rt.env.host, resolve);
-    });
+    try {
+      // Node-RED takes the http.Server (its editor's websocket) and mounts on the app before listen.
+      if (opts.nodered) nodered = await embedNodeRed(hub, server, app, opts.nodered);
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(rt.env.port, rt.env.host, resolve);
+      });
+      await nodered?.start();
+    } catch (e) {
+      await nodered?.stop().catch(() => undefined);
+      if (server.listening) await new Promise<void>((r) => server!.close(() => r()));
+      await hub.stop().catch(() => undefined);
+      throw e;
+    }
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : rt.env.port;
     url = `http://localhost:${port}`;
+  } else {
+    // A worker answers /healthz, /readyz and /metrics on PORT, for compose and Kubernetes probes.
+    try {
+      server = await startWorkerHealth(hub, rt.env.port, rt.env.host);
+    } catch (e) {
+      await hub.stop().catch(() => undefined);
+      throw e;
+    }
+    const addr = server.address();
+    healthUrl = `http://localhost:${typeof addr === 'object' && addr ? addr.port : rt.env.port}`;
   }
   rt.logger.info({ role, store: hub.store.kind, broker: hub.broker.kind, url }, 'hub started');
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      // Flows first: their subscriptions finish or go back to the queue, and the editor's websocket closes.
+      await nodered?.stop();
       if (server) await new Promise<void>((r) => server!.close(() => r()));
       await hub.stop();
     })());
-  return { hub, server, url, stop };
+  return { hub, server, url, healthUrl: healthUrl ?? url, nodered, stop };
 }
 
 /** Stops cleanly on SIGINT/SIGTERM: no new requests, in-flight deliveries finish, files closed. */

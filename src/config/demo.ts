@@ -23,6 +23,8 @@ export function demoConfig(webhookUrl: string, simulators: { laisUrl?: string; i
         ...(simulators.laisUrl ? { adapter: { type: 'lais', options: { baseUrl: simulators.laisUrl, pollIntervalMs: 15_000, timeoutMs: 10_000 } } } : {}),
       },
       { id: 'rtu-push', institution: 'rtu.lv', system: 'rtu-sis', mappingSet: 'canonical' },
+      // A legacy system's nightly CSV export, imported by the example Node-RED flow flows/scheduled-import.json.
+      { id: 'rtu-legacy', institution: 'rtu.lv', system: 'rtu-legacy', mappingSet: 'csv-legacy' },
       // With the ISIS simulator running, rsu.lv's ISIS (SOAP) is read by the isis source adapter.
       ...(simulators.isisUrl
         ? [{ id: 'rsu-isis', institution: 'rsu.lv', system: 'isis', mappingSet: 'isis', adapter: { type: 'isis', options: { endpoint: simulators.isisUrl, pollIntervalMs: 20_000, timeoutMs: 10_000 } } }]

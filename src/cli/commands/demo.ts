@@ -23,7 +23,9 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
     const isisUrl = await isis?.start(0);
     isis?.startActivity(30_000, 2);
     const config = loadConfig(rt, rt.env.configFile, demoConfig(receiver.url, { ...(laisUrl ? { laisUrl } : {}), ...(isisUrl ? { isisUrl } : {}) }));
-    const running = await startHub(rt, config, 'all');
+    // The Node-RED editor with the example flows (docs/nodered.md); HUB_NODERED=off leaves it out.
+    const nodered = /^(0|off|false|no)$/i.test(rt.env.env.HUB_NODERED ?? '') ? undefined : { generateSecret: !rt.env.configFile, seedExamples: true };
+    const running = await startHub(rt, config, 'all', nodered ? { nodered } : {});
     const { hub, url } = running;
     for (const t of await hub.store.listTokens()) if (t.name === 'demo feeder' && !t.revokedAt) await hub.store.revokeToken(t.id);
     const feederToken = await hub.tokens.create('demo feeder', ['ingest:rtu-push']);
@@ -41,7 +43,9 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
     ISIS sim:   ${isisUrl}?wsdl (rsu.lv, 150 students, SOAP; polled every 20 s)` : ''}
     routes:     ${config.routes.map((r) => `${r.id} → ${r.sink}`).join(', ')}
     archive:    ${hub.dataPath('out', 'archive.jsonl')}
-    webhook:    ${receiver.url} (checks the HMAC signature)
+    webhook:    ${receiver.url} (checks the HMAC signature)${running.nodered ? `
+    flows:      ${url}${running.nodered.adminRoot}/  (Node-RED; log in as admin with the admin token)${running.nodered.notes.map((n) => `
+                ${n}`).join('')}` : ''}
   ${opts.feed ? 'A demo feed sends records every few seconds; watch the log lines "demo feed".' : 'Demo feed off (--no-feed).'}
 
   Send a first record yourself (the admin token was printed at first start, or is HUB_ADMIN_TOKEN):

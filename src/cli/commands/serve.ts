@@ -7,9 +7,12 @@ export async function serveCommand(role: HubRole, opts: { config?: string }): Pr
   try {
     const rt = runtime();
     const config = loadConfig(rt, opts.config ?? rt.env.configFile);
-    const running = await startHub(rt, config, role);
+    // HUB_NODERED=on embeds the Node-RED editor at /flows (docs/nodered.md); it needs HUB_NODERED_SECRET.
+    const nodered = /^(1|on|true|yes)$/i.test(rt.env.env.HUB_NODERED ?? '') && role !== 'worker' ? { generateSecret: false, seedExamples: false } : undefined;
+    const running = await startHub(rt, config, role, nodered ? { nodered } : {});
     if (running.url) console.log(`hub ${role}: listening on ${running.url}`);
-    else console.log(`hub ${role}: relaying and delivering (store ${running.hub.store.kind}, broker ${running.hub.broker.kind})`);
+    else console.log(`hub ${role}: relaying and delivering (store ${running.hub.store.kind}, broker ${running.hub.broker.kind}); health and metrics on ${running.healthUrl}`);
+    if (running.nodered) console.log(`hub ${role}: Node-RED editor at ${running.url}${running.nodered.adminRoot}/ (user admin, password: a token with the admin scope)`);
     stopOnSignals(running.stop);
   } catch (e) {
     fail(e);

@@ -1,0 +1,51 @@
+'use strict';
+/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-this-alias -- Node-RED loads its nodes as CommonJS modules, in its own style */
+/* global require, module */
+const { registerCatalog } = require('./lib/catalog.js');
+const { bridgeOf, noHub, fail, str, institutionOf } = require('./lib/hub.js');
+
+/**
+ * hub record: reads the current canonical record of an entity. The reference is a message property
+ * (default msg.payload): a hub record id, or a reference object {id | sourceId | identifiers,
+ * institution} as canonical records hold them (e.g. msg.payload.record.person of a study right).
+ * Output property (default msg.payload): {id, entity, institution, version, deleted, record}.
+ * Not found: done(err), so a subscribe flow retries later (the record may arrive after the reference).
+ */
+module.exports = function (RED) {
+  registerCatalog(RED);
+  function HubRecordNode(config) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const bridge = bridgeOf(RED);
+    if (!bridge) return noHub(node);
+    const entity = str(config.entity, '');
+    const property = str(config.property, 'payload');
+    const output = str(config.output, 'payload');
+
+    node.on('input', function (msg, send, done) {
+      let ref;
+      try {
+        ref = RED.util.getMessageProperty(msg, property);
+      } catch (e) {
+        return fail(msg, e, done);
+      }
+      if (ref === undefined || ref === null || ref === '') return fail(msg, new Error(`hub record: msg.${property} holds no reference`), done);
+      const institution = institutionOf(config, msg, null);
+      bridge.record(entity, ref, institution || undefined).then(
+        (rec) => {
+          if (!rec) {
+            const e = new Error(`hub record: no ${entity} record for the reference in msg.${property}`);
+            e.code = 'HUB_ERR_NOT_FOUND';
+            return fail(msg, e, done);
+          }
+          RED.util.setMessageProperty(msg, output, rec, true);
+          send(msg);
+          done();
+        },
+        (err) => fail(msg, err, done),
+      );
+    });
+  }
+
+  RED.nodes.registerType('hub record', HubRecordNode);
+};

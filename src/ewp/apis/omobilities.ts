@@ -1,0 +1,147 @@
+import { sha256Hex } from '../../core/ids.ts';
+import type { JsonObject } from '../../core/types.ts';
+import { num, str, type Rec } from '../data.ts';
+import { disclose, type Endpoint, type EwpContext } from '../endpoint.ts';
+import { EwpError } from '../errors.ts';
+import type { EwpNode } from '../node.ts';
+import type { EwpHei } from '../settings.ts';
+import { el, fragment, opt, type XmlElement } from '../xml/build.ts';
+import { NS } from '../xml/ns.ts';
+import { childText, parseXml } from '../xml/parse.ts';
+import { asInput, esiOf, GENDER_CODE, mobilitiesById, personOf, portableRef } from './mobility.ts';
+
+const STATUS: Record<string, string> = { nominated: 'pending', approved: 'approved', rejected: 'rejected', cancelled: 'cancelled', live: 'approved', recognized: 'approved' };
+
+/** The nomination of a mobility (what the receiving HEI approves); undefined when a required field is missing. */
+export function nomination(m: Rec): XmlElement | undefined {
+  const d = m.data;
+  if (d.mobilityType !== 'student-studies' || !str(d.activityAttributes) || !str(d.subjectArea) || num(d.eqfLevel) === undefined) return undefined;
+  const hei = (name: string, id: unknown, ounit: unknown, iia: unknown) => el(name, {}, el('hei-id', {}, String(id)), opt('ounit-id', str(ounit)), opt('iia-id', str(iia)));
+  const body = [
+    hei('sending-hei', d.sendingInstitution, d.sendingOunitId, d.iiaId),
+    hei('receiving-hei', d.receivingInstitution, d.receivingOunitId, undefined),
+    el('non-standard-mobility-period', {}),
+    el('receiving-academic-year-id', {}, String(d.receivingAcademicYear)),
+    el('activity-type', {}, 'student-studies'),
+    el('activity-attributes', {}, String(d.activityAttributes)),
+    el('agreement-isced-f-code', {}, String(d.subjectArea)),
+    el('eqf-level-studied-at-departure', {}, num(d.eqfLevel)!),
+    el('nominee-isced-f-code', {}, String(d.subjectArea)),
+    opt('comment', str(d.iscedClarification)),
+  ];
+  const proposalId = sha256Hex(fragment(el('nomination', {}, body)));
+  return el('nomination', { 'proposal-id': proposalId }, body);
+}
+
+export const proposalIdOf = (m: Rec) => (nomination(m)?.attrs['proposal-id'] as string | undefined) ?? undefined;
+
+/** Status of a mobility: a receiving HEI's decision on the current proposal wins over the source's status. */
+async function statusOf(node: EwpNode, hei: EwpHei, m: Rec): Promise<string> {
+  const pid = proposalIdOf(m);
+  const decisions = await node.copies('mobility-period', hei, ['omobilityId', String(m.data.omobilityId)]);
+  const d = decisions.filter((x) => x.sourceId === `omobility-decision/${String(m.data.omobilityId)}` && proposalIdOf(x) === pid).pop();
+  if (d && (m.data.status === 'nominated' || m.data.status === d.data.status)) return STATUS[String(d.data.status)] ?? 'pending';
+  return STATUS[String(m.data.status)] ?? 'pending';
+}
+
+/** What a student-mobility carries of the person and of the mobility (the disclosure log). */
+export const STUDENT_FIELDS = ['givenNames', 'familyName', 'identifiers.esi', 'birthDate', 'citizenship', 'gender', 'email'] as const;
+const MOBILITY_FIELDS = ['omobilityId', 'sendingInstitution', 'sendingOunitId', 'receivingInstitution', 'receivingOunitId', 'iiaId', 'receivingAcademicYear', 'mobilityType', 'activityAttributes', 'subjectArea', 'eqfLevel', 'iscedClarification', 'status'] as const;
+
+/** One student-mobility (Outgoing Mobilities 3), or undefined when the record lacks what the XSD requires. */
+async function studentMobility(ctx: EwpContext, m: Rec): Promise<XmlElement | undefined> {
+  const nom = nomination(m);
+  const p = await personOf(ctx.node, m);
+  const pd = p?.data;
+  const esi = esiOf(p);
+  if (!nom || !pd || !esi || !str(pd.birthDate) || !str(pd.citizenship) || !str(pd.email)) {
+    ctx.hub.logger.warn({ hei: ctx.hei.id, omobilityId: m.data.omobilityId }, 'a mobility lacks data Outgoing Mobilities 3 requires (nomination fields or the student\'s esi, birth date, citizenship, e-mail); not served');
+    return undefined;
+  }
+  const partner = String(m.data.receivingInstitution);
+  disclose(ctx, partner, p, STUDENT_FIELDS);
+  disclose(ctx, partner, m, MOBILITY_FIELDS);
+  return el(
+    'student-mobility',
+    {},
+    el('omobility-id', {}, String(m.data.omobilityId)),
+    el(
+      'student',
+      {},
+      el('given-names', {}, String(pd.givenNames)),
+      el('family-name', {}, String(pd.familyName)),
+      el('global-id', {}, esi),
+      el('birth-date', {}, String(pd.birthDate)),
+      el('nationality', {}, String(pd.citizenship)),
+      el('gender', {}, GENDER_CODE[String(pd.gender)] ?? '0'),
+      el('email', {}, String(pd.email)),
+    ),
+    nom,
+    el('status', {}, await statusOf(ctx.node, ctx.hei, m)),
+  );
+}
+
+/** Outgoing mobilities the caller may see: those whose receiving HEI it covers. */
+async function visible(ctx: EwpContext, id?: string): Promise<Rec[]> {
+  const all = id ? await mobilitiesById(ctx.node, ctx.hei, id, 'sending') : (await ctx.node.own('mobility-period', ctx.hei)).filter((m) => m.data.sendingInstitution === ctx.hei.id);
+  return all.filter((m) => ctx.caller.heis.includes(String(m.data.receivingInstitution)));
+}
+
+async function get(ctx: EwpContext): Promise<XmlElement> {
+  const out: XmlElement[] = [];
+  for (const id of ctx.params.ids('omobility_id', ctx.node.settings.maxIds)) {
+    for (const m of await visible(ctx, id)) {
+      const x = await studentMobility(ctx, m);
+      if (x) out.push(x);
+    }
+  }
+  return el('omobilities-get-response', { xmlns: NS.omobilitiesGet }, out);
+}
+
+async function index(ctx: EwpContext): Promise<XmlElement> {
+  const years = ctx.params.academicYears('receiving_academic_year_id');
+  const since = ctx.params.modifiedSince();
+  const hits = (await visible(ctx)).filter((m) => (since === undefined || m.updatedAt > since) && (years.length === 0 || years.includes(String(m.data.receivingAcademicYear))) && nomination(m));
+  return el('omobilities-index-response', { xmlns: NS.omobilitiesIndex }, [...new Set(hits.map((m) => String(m.data.omobilityId)))].map((id) => el('omobility-id', {}, id)));
+}
+
+/** Reads an XML request body of an update endpoint (415 for another content type, 400 for bad XML). */
+export function xmlBody(ctx: EwpContext) {
+  const type = (ctx.contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/xml' && type !== 'text/xml') throw new EwpError(415, `the update request must be XML (application/xml), not '${type || 'no content type'}'`);
+  try {
+    return parseXml(ctx.body.toString('utf8'));
+  } catch (e) {
+    throw new EwpError(400, `the update request is not well-formed XML: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Outgoing Mobilities 3 update: the receiving HEI approves or rejects the current nomination
+ * (409 when the proposal id is not the current one). The decision is written through the HEI's
+ * EWP source as a mobility-period record `omobility-decision/<id>`.
+ */
+async function update(ctx: EwpContext): Promise<XmlElement> {
+  const root = xmlBody(ctx);
+  if (root.local !== 'omobilities-update-request' || root.ns !== NS.omobilitiesUpdateReq) throw new EwpError(400, 'expected <omobilities-update-request> of Outgoing Mobilities 3');
+  const action = root.children.find((c) => typeof c !== 'string' && (c.local === 'approve-proposal-v1' || c.local === 'reject-proposal-v1'));
+  if (!action || typeof action === 'string') throw new EwpError(400, 'the request holds neither approve-proposal-v1 nor reject-proposal-v1');
+  const id = childText(action, 'omobility-id');
+  const proposal = childText(action, 'proposal-id');
+  if (!id || !proposal) throw new EwpError(400, 'omobility-id and proposal-id are required');
+  const m = (await visible(ctx, id))[0];
+  if (!m) throw new EwpError(400, `no outgoing mobility ${id} that the caller receives`);
+  if (proposalIdOf(m) !== proposal) throw new EwpError(409, `proposal ${proposal} is not the current proposal of mobility ${id}`);
+  const status = action.local === 'approve-proposal-v1' ? 'approved' : 'rejected';
+  const record: JsonObject = { ...asInput(m.data, `omobility-decision/${id}`), status, person: await portableRef(ctx.node, m, 'person', m.data.person) };
+  if (record.studyRight) record.studyRight = await portableRef(ctx.node, m, 'study-right', m.data.studyRight);
+  const { rejected } = await ctx.node.ingest(ctx.hei, 'mobility-period', [record]);
+  if (rejected.length) throw new EwpError(500, 'the decision could not be stored; the hub kept it as a rejected message');
+  return el('omobilities-update-response', { xmlns: NS.omobilitiesUpdateRes });
+}
+
+export const omobilityEndpoints: Endpoint[] = [
+  { path: 'omobilities/get', methods: ['GET', 'POST'], handle: get },
+  { path: 'omobilities/index', methods: ['GET', 'POST'], handle: index },
+  { path: 'omobilities/update', methods: ['POST'], xmlBody: true, handle: update },
+];

@@ -1,0 +1,125 @@
+import type { JsonObject } from '../../core/types.ts';
+import { isHubError } from '../../core/errors.ts';
+import { iiaElement } from '../apis/iia-xml.ts';
+import { mobilitiesById, portableRef } from '../apis/mobility.ts';
+import { attainmentsFromTor } from '../client/parse-tor.ts';
+import { iiaCopyId, iiaFromXml } from '../client/parse-iia.ts';
+import { mobilityFromXml } from '../client/parse-mobility.ts';
+import { arr, str } from '../data.ts';
+import { iiaHashes } from '../iia-hash.ts';
+import type { EwpNode } from '../node.ts';
+import type { EwpHei } from '../settings.ts';
+import { NS } from '../xml/ns.ts';
+import { childText, children, type XElem } from '../xml/parse.ts';
+
+/**
+ * Re-fetching what a partner announced (CNR) and writing it through the HEI's EWP source. Each
+ * function is idempotent: the same partner state written twice is an `unchanged` message.
+ */
+
+function expectRoot(root: XElem, local: string, ns: string, what: string): void {
+  if (root.local !== local || root.ns !== ns) throw new Error(`${what}: expected <${local}> in ${ns}, got <${root.local}> in ${root.ns}`);
+}
+
+/** Stores a partner's IIA copy, keeping the approvals already recorded on it (and adding one). */
+export async function storeIiaCopy(node: EwpNode, hei: EwpHei, partner: string, iia: XElem, hash: string, approval?: JsonObject): Promise<JsonObject | undefined> {
+  const copy = iiaFromXml(iia);
+  if (!copy) return undefined;
+  const owner = String(arr(copy.partners)[0]?.heiId);
+  if (owner !== partner) {
+    node.hub.logger.warn({ hei: hei.id, partner, owner }, 'a partner served an IIA whose first partner is another HEI; ignored');
+    return undefined;
+  }
+  const sourceId = iiaCopyId(partner, String(copy.iiaId));
+  const prev = (await node.copies('inter-institutional-agreement', hei)).find((r) => r.sourceId === sourceId);
+  let approvals = arr(prev?.data.approvals);
+  if (approval) {
+    const same = approvals.find((a) => a.heiId === approval.heiId && a.iiaHash === approval.iiaHash);
+    if (!same) approvals = [...approvals.filter((a) => a.heiId !== approval.heiId), approval];
+  }
+  const record = { ...copy, sourceId, ...(approvals.length ? { approvals } : {}) };
+  await node.ingest(hei, 'inter-institutional-agreement', [record]);
+  node.hub.logger.debug({ hei: hei.id, partner, iiaId: copy.iiaId, hash }, 'stored a partner IIA');
+  return record;
+}
+
+/** Fetches a partner's IIAs (IIAs 7 get), checks each served hash against the XSLT's, returns them. */
+export async function fetchPartnerIias(node: EwpNode, hei: EwpHei, partner: string, iiaIds: string[]): Promise<{ iia: XElem; hash: string; validForApproval: boolean; hashOk: boolean }[]> {
+  const { root } = await node.client.call({ from: hei.id, to: partner, api: 'iias', urlElement: 'get-url', params: iiaIds.map((id) => ['iia_id', id]) });
+  expectRoot(root, 'iias-get-response', NS.iiasGet, `${partner} iias get`);
+  const hashes = iiaHashes(root);
+  return children(root, 'iia').map((iia, i) => {
+    const h = hashes[i]!;
+    const served = childText(iia, 'iia-hash');
+    if (served !== h.hash) node.hub.logger.warn({ hei: hei.id, partner, iiaId: h.iiaId }, 'the iia-hash a partner serves is not the hash of its IIA (XSLT v7)');
+    return { iia, hash: h.hash, validForApproval: h.validForApproval, hashOk: served === h.hash };
+  });
+}
+
+/** iia CNR: the partner's IIA changed; store its copy. */
+export async function refreshIia(node: EwpNode, hei: EwpHei, partner: string, partnerIiaId: string): Promise<void> {
+  const got = await fetchPartnerIias(node, hei, partner, [partnerIiaId]);
+  if (!got.length) node.hub.logger.info({ hei: hei.id, partner, iiaId: partnerIiaId }, 'the partner does not serve the IIA it announced (deleted or hidden); the copy is left as it was');
+  for (const g of got) await storeIiaCopy(node, hei, partner, g.iia, g.hash);
+}
+
+/**
+ * iia-approval CNR: the partner approved our IIA. Asks its Approval API for the hash it
+ * approved and records it on our copy of the partner's (mapped) IIA, as approvals[{heiId: partner}].
+ */
+export async function refreshIiaApproval(node: EwpNode, hei: EwpHei, partner: string, ownIiaId: string): Promise<void> {
+  const own = (await node.own('inter-institutional-agreement', hei, ['iiaId', ownIiaId]))[0];
+  const partnerIiaId = own ? str(arr(own.data.partners).find((p) => p.heiId === partner)?.iiaId) : undefined;
+  if (!own || !partnerIiaId) {
+    node.hub.logger.info({ hei: hei.id, partner, iiaId: ownIiaId }, 'an approval CNR for an IIA we do not hold mapped to the partner; ignored');
+    return;
+  }
+  const { root } = await node.client.call({ from: hei.id, to: partner, api: 'iiasApproval', urlElement: 'url', params: [['iia_id', ownIiaId]] });
+  expectRoot(root, 'iias-approval-response', NS.iiasApproval, `${partner} iias-approval`);
+  const approval = children(root, 'approval').find((a) => childText(a, 'iia-id') === ownIiaId);
+  const approvedHash = approval ? childText(approval, 'iia-hash') : undefined;
+  if (!approvedHash) return;
+  const current = iiaElement(hei.id, own.data)?.hash;
+  if (approvedHash !== current) node.hub.logger.warn({ hei: hei.id, partner, iiaId: ownIiaId }, 'the partner approved another version of our IIA than the current one');
+  const got = await fetchPartnerIias(node, hei, partner, [partnerIiaId]);
+  for (const g of got) await storeIiaCopy(node, hei, partner, g.iia, g.hash, { heiId: partner, approvedAt: new Date().toISOString(), iiaHash: approvedHash });
+}
+
+/** omobility or LA CNR: the sending partner's mobility or its LA changed; store person, mobility and LA versions. */
+export async function refreshMobility(node: EwpNode, hei: EwpHei, partner: string, omobilityId: string): Promise<void> {
+  const las = await node.client.call({ from: hei.id, to: partner, api: 'omobilityLas', urlElement: 'get-url', params: [['sending_hei_id', partner], ['omobility_id', omobilityId]] });
+  expectRoot(las.root, 'omobility-las-get-response', NS.lasGet, `${partner} omobility-las get`);
+  const la = children(las.root, 'la').find((x) => childText(x, 'omobility-id') === omobilityId);
+  let nomination: XElem | undefined;
+  try {
+    const om = await node.client.call({ from: hei.id, to: partner, api: 'omobilities', urlElement: 'get-url', params: [['omobility_id', omobilityId]] });
+    nomination = children(om.root, 'student-mobility').find((x) => childText(x, 'omobility-id') === omobilityId);
+  } catch (e) {
+    if (!isHubError(e) || e.retryable) throw e;
+    // A partner without Outgoing Mobilities 3 still has the LA; go on with it.
+  }
+  if (!la) {
+    node.hub.logger.info({ hei: hei.id, partner, omobilityId }, 'the partner serves no learning agreement for the mobility it announced; nothing stored');
+    return;
+  }
+  const copy = mobilityFromXml(la, nomination);
+  if (!copy) return;
+  if (copy.person) await node.ingest(hei, 'person', [copy.person]);
+  await node.ingest(hei, 'mobility-period', [copy.mobility]);
+  await node.ingest(hei, 'learning-agreement', copy.las);
+}
+
+/** ToR CNR: the receiving partner's transcript for our outgoing mobility changed; store the results. */
+export async function refreshTor(node: EwpNode, hei: EwpHei, partner: string, omobilityId: string): Promise<void> {
+  const m = (await mobilitiesById(node, hei, omobilityId, 'sending')).find((x) => x.data.receivingInstitution === partner);
+  if (!m) {
+    node.hub.logger.info({ hei: hei.id, partner, omobilityId }, 'a ToR CNR for a mobility we do not send to that partner; ignored');
+    return;
+  }
+  const { root } = await node.client.call({ from: hei.id, to: partner, api: 'imobilityTors', urlElement: 'get-url', params: [['omobility_id', omobilityId]] });
+  expectRoot(root, 'imobility-tors-get-response', NS.torsGet, `${partner} imobility-tors get`);
+  const person = await portableRef(node, m, 'person', m.data.person);
+  for (const tor of children(root, 'tor').filter((t) => childText(t, 'omobility-id') === omobilityId)) {
+    await node.ingest(hei, 'attainment', attainmentsFromTor(tor, { partner, omobilityId, person, mobility: { id: m.id } }));
+  }
+}

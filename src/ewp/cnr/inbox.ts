@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { errorMessage, isHubError } from '../../core/errors.ts';
+import type { SqlDb } from '../../store/sql.ts';
+import type { EwpNode } from '../node.ts';
+import { refreshIia, refreshIiaApproval, refreshMobility, refreshTor } from './fetch.ts';
+
+export type InboxKind = 'iia' | 'iia-approval' | 'omobility' | 'la' | 'tor';
+
+interface Row {
+  id: string;
+  hei_id: string;
+  partner_hei_id: string;
+  kind: InboxKind;
+  object_id: string;
+  attempts: number | string;
+  generation: number | string;
+}
+
+const LEASE_MS = 120_000;
+const MAX_ATTEMPTS = 16;
+const BACKOFF_BASE_MS = 1000;
+const BACKOFF_MAX_MS = 3600_000;
+
+/**
+ * Received change notifications, persisted and processed in the background: the CNR endpoint
+ * answers at once, a worker re-fetches the object from the partner and ingests it. Repeated
+ * CNRs for one object merge into one row; failures are retried with exponential backoff
+ * (transport faults, 5xx) or dropped with a log line (4xx, unknown objects). Workers claim rows
+ * with a lease, so several hub processes share the queue.
+ */
+export class CnrInbox {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  private readonly sql: SqlDb;
+
+  constructor(private readonly node: EwpNode) {
+    this.sql = node.hub.store.sql;
+  }
+
+  static async migrate(sql: SqlDb): Promise<void> {
+    const ddl = (big: string) =>
+      `CREATE TABLE ewp_cnr_inbox (id TEXT PRIMARY KEY, hei_id TEXT NOT NULL, partner_hei_id TEXT NOT NULL, kind TEXT NOT NULL, object_id TEXT NOT NULL,
+        received_at TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, generation INTEGER NOT NULL DEFAULT 0, next_at ${big} NOT NULL, lease_until ${big} NOT NULL DEFAULT 0,
+        last_error TEXT, UNIQUE (hei_id, partner_hei_id, kind, object_id));
+       CREATE INDEX ewp_cnr_inbox_due ON ewp_cnr_inbox (next_at);`;
+    await sql.migrate('ewp-cnr-inbox', [{ sqlite: ddl('INTEGER'), postgres: ddl('BIGINT') }]);
+  }
+
+  async enqueue(heiId: string, partner: string, kind: InboxKind, objectId: string): Promise<void> {
+    const now = Date.now();
+    await this.sql.run(
+      `INSERT INTO ewp_cnr_inbox (id, hei_id, partner_hei_id, kind, object_id, received_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (hei_id, partner_hei_id, kind, object_id) DO UPDATE SET attempts = 0, generation = ewp_cnr_inbox.generation + 1, next_at = excluded.next_at, last_error = NULL`,
+      [randomUUID(), heiId, partner, kind, objectId, new Date(now).toISOString(), now],
+    );
+    this.wake();
+  }
+
+  /** Rows waiting (for tests and the admin view). */
+  async pending(): Promise<{ kind: string; objectId: string; attempts: number; lastError: string | null }[]> {
+    const rows = await this.sql.query<{ kind: string; object_id: string; attempts: number | string; last_error: string | null }>('SELECT kind, object_id, attempts, last_error FROM ewp_cnr_inbox ORDER BY next_at');
+    return rows.map((r) => ({ kind: r.kind, objectId: r.object_id, attempts: Number(r.attempts), lastError: r.last_error }));
+  }
+
+  private pollMs = 1000;
+
+  start(pollMs = 1000): void {
+    this.pollMs = pollMs;
+    this.stopped = false;
+    this.timer = setTimeout(() => this.tick(), 0);
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    this.timer = undefined;
+    this.running = this.drain()
+      .catch((e: unknown) => this.node.hub.logger.warn(`EWP CNR inbox: ${errorMessage(e)}`))
+      .finally(() => {
+        this.running = undefined;
+        if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.pollMs);
+      });
+  }
+
+  /** Runs the worker now instead of at the next poll (after an enqueue in this process). */
+  wake(): void {
+    if (this.stopped || this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.tick(), 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Processes due rows until none is left (or the worker stops). */
+  async drain(): Promise<void> {
+    for (let round = 0; round < 100 && !this.stopped; round++) {
+      const now = Date.now();
+      const due = await this.sql.query<Row & Record<string, unknown>>(
+        'SELECT id, hei_id, partner_hei_id, kind, object_id, attempts, generation FROM ewp_cnr_inbox WHERE next_at <= ? AND lease_until < ? ORDER BY next_at LIMIT 20',
+        [now, now],
+      );
+      if (!due.length) return;
+      for (const row of due) {
+        if (this.stopped) return;
+        const { changes } = await this.sql.run('UPDATE ewp_cnr_inbox SET lease_until = ? WHERE id = ? AND lease_until < ?', [now + LEASE_MS, row.id, now]);
+        if (changes === 1) await this.process(row);
+      }
+    }
+  }
+
+  private async process(row: Row): Promise<void> {
+    const hei = this.node.settings.heis.get(row.hei_id);
+    const log = { hei: row.hei_id, partner: row.partner_hei_id, kind: row.kind, objectId: row.object_id };
+    try {
+      if (!hei) throw new Error(`${row.hei_id} is no longer an EWP HEI of this hub`);
+      const fn = { iia: refreshIia, 'iia-approval': refreshIiaApproval, omobility: refreshMobility, la: refreshMobility, tor: refreshTor }[row.kind];
+      await fn(this.node, hei, row.partner_hei_id, row.object_id);
+      const { changes } = await this.sql.run('DELETE FROM ewp_cnr_inbox WHERE id = ? AND generation = ?', [row.id, Number(row.generation)]);
+      if (changes === 0) await this.sql.run('UPDATE ewp_cnr_inbox SET lease_until = 0 WHERE id = ?', [row.id]);
+    } catch (e) {
+      const attempts = Number(row.attempts) + 1;
+      const retry = isHubError(e) ? e.retryable : false;
+      if (!retry || attempts >= MAX_ATTEMPTS) {
+        this.node.hub.logger.warn({ ...log, attempts }, `EWP CNR dropped: ${errorMessage(e)}`);
+        const { changes } = await this.sql.run('DELETE FROM ewp_cnr_inbox WHERE id = ? AND generation = ?', [row.id, Number(row.generation)]);
+        // A newer CNR came in meanwhile: it is processed at once, not after the lease.
+        if (changes === 0) await this.sql.run('UPDATE ewp_cnr_inbox SET lease_until = 0 WHERE id = ?', [row.id]);
+        return;
+      }
+      const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempts - 1)) * (0.9 + Math.random() * 0.2);
+      await this.sql.run('UPDATE ewp_cnr_inbox SET attempts = ?, next_at = ?, lease_until = 0, last_error = ? WHERE id = ?', [attempts, Date.now() + Math.round(delay), errorMessage(e).slice(0, 500), row.id]);
+    }
+  }
+}

@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import { errorMessage, isHubError } from '../../core/errors.ts';
+import type { SqlDb } from '../../store/sql.ts';
+import type { EwpNode } from '../node.ts';
+import type { ApiName } from '../xml/ns.ts';
+
+/** The CNR APIs the hub sends, with the request parameter naming the objects and whether it repeats. */
+export const CNR_APIS = {
+  iiaCnr: { param: 'iia_id', repeatable: false },
+  iiaApprovalCnr: { param: 'iia_id', repeatable: false },
+  omobilityCnr: { param: 'omobility_id', repeatable: true },
+  omobilityLaCnr: { param: 'omobility_id', repeatable: true },
+  imobilityTorCnr: { param: 'omobility_id', repeatable: true },
+} as const satisfies Partial<Record<ApiName, { param: string; repeatable: boolean }>>;
+export type CnrApi = keyof typeof CNR_APIS;
+
+export interface CnrTarget {
+  api: CnrApi;
+  from: string;
+  to: string;
+  objectId: string;
+  /** Extra fixed parameters (omobility-la-cnr: sending_hei_id). */
+  extra?: [string, string][];
+}
+
+interface Row {
+  id: string;
+  api: CnrApi;
+  from_hei: string;
+  to_hei: string;
+  extra: string;
+  object_id: string;
+  attempts: number | string;
+  generation: number | string;
+  first_at: number | string;
+}
+
+/** CNRs older than this (not delivered despite retries) are given up, with a log line. */
+export const EXPIRE_MS = 24 * 3600_000;
+const BACKOFF_BASE_MS = 5000;
+const BACKOFF_MAX_MS = 3600_000;
+
+/**
+ * The Notification Sender: a persistent queue of CNRs (table ewp_cnr_outbox). Repeated changes
+ * of one object merge into one row; a row waits at most the batch window (≤ 5 min) after its
+ * first change, then CNRs to the same partner and API go out together (ids batched up to the
+ * partner's max-*-ids where the API repeats them). 5xx and network faults are retried with
+ * exponential backoff until the row expires (24 h); a 4xx is logged and dropped.
+ */
+export class CnrSender {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  private readonly sql: SqlDb;
+
+  constructor(private readonly node: EwpNode) {
+    this.sql = node.hub.store.sql;
+  }
+
+  static async migrate(sql: SqlDb): Promise<void> {
+    const ddl = (big: string) =>
+      `CREATE TABLE ewp_cnr_outbox (id TEXT PRIMARY KEY, api TEXT NOT NULL, from_hei TEXT NOT NULL, to_hei TEXT NOT NULL, extra TEXT NOT NULL, object_id TEXT NOT NULL,
+        first_at ${big} NOT NULL, due_at ${big} NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, generation INTEGER NOT NULL DEFAULT 0, lease_until ${big} NOT NULL DEFAULT 0,
+        last_error TEXT, UNIQUE (api, from_hei, to_hei, extra, object_id));
+       CREATE INDEX ewp_cnr_outbox_due ON ewp_cnr_outbox (due_at);`;
+    await sql.migrate('ewp-cnr-outbox', [{ sqlite: ddl('INTEGER'), postgres: ddl('BIGINT') }]);
+  }
+
+  /** Queues a CNR; within the window of a pending one for the same object it merges into it. */
+  async enqueue(t: CnrTarget, windowMs: number): Promise<void> {
+    const now = Date.now();
+    await this.sql.run(
+      `INSERT INTO ewp_cnr_outbox (id, api, from_hei, to_hei, extra, object_id, first_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (api, from_hei, to_hei, extra, object_id) DO UPDATE SET generation = ewp_cnr_outbox.generation + 1,
+         due_at = CASE WHEN ewp_cnr_outbox.attempts = 0 AND ewp_cnr_outbox.due_at < excluded.due_at THEN ewp_cnr_outbox.due_at ELSE excluded.due_at END, attempts = 0`,
+      [randomUUID(), t.api, t.from, t.to, JSON.stringify(t.extra ?? []), t.objectId, now, now + windowMs],
+    );
+    this.schedule(windowMs);
+  }
+
+  async pending(): Promise<{ api: string; to: string; objectId: string; attempts: number; lastError: string | null }[]> {
+    const rows = await this.sql.query<{ api: string; to_hei: string; object_id: string; attempts: number | string; last_error: string | null }>('SELECT api, to_hei, object_id, attempts, last_error FROM ewp_cnr_outbox ORDER BY due_at');
+    return rows.map((r) => ({ api: r.api, to: r.to_hei, objectId: r.object_id, attempts: Number(r.attempts), lastError: r.last_error }));
+  }
+
+  start(pollMs = 1000): void {
+    this.stopped = false;
+    this.pollMs = pollMs;
+    this.schedule(0);
+  }
+
+  private pollMs = 1000;
+
+  private schedule(inMs: number): void {
+    if (this.stopped || this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.tick(), Math.min(inMs, this.pollMs));
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    this.timer = undefined;
+    this.running = this.flush()
+      .catch((e: unknown) => this.node.hub.logger.warn(`EWP CNR sender: ${errorMessage(e)}`))
+      .finally(() => {
+        this.running = undefined;
+        if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.pollMs);
+      });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Sends every due CNR, grouped by partner and API. */
+  async flush(): Promise<void> {
+    const now = Date.now();
+    const rows = await this.sql.query<Row & Record<string, unknown>>(
+      'SELECT id, api, from_hei, to_hei, extra, object_id, attempts, generation, first_at FROM ewp_cnr_outbox WHERE due_at <= ? AND lease_until < ? ORDER BY due_at LIMIT 500',
+      [now, now],
+    );
+    const claimed: Row[] = [];
+    for (const r of rows) {
+      const { changes } = await this.sql.run('UPDATE ewp_cnr_outbox SET lease_until = ? WHERE id = ? AND lease_until < ?', [now + 120_000, r.id, now]);
+      if (changes === 1) claimed.push(r);
+    }
+    const groups = new Map<string, Row[]>();
+    for (const r of claimed) {
+      const k = `${r.api}\n${r.from_hei}\n${r.to_hei}\n${r.extra}`;
+      groups.set(k, [...(groups.get(k) ?? []), r]);
+    }
+    for (const group of groups.values()) await this.sendGroup(group);
+  }
+
+  private async sendGroup(group: Row[]): Promise<void> {
+    const first = group[0]!;
+    const spec = CNR_APIS[first.api];
+    const size = spec.repeatable ? await this.node.client.limit(first.to_hei, first.api, 'max-omobility-ids') : 1;
+    for (let i = 0; i < group.length; i += size) {
+      const chunk = group.slice(i, i + size);
+      const params: [string, string][] = [...(JSON.parse(first.extra) as [string, string][]), ...chunk.map((r): [string, string] => [spec.param, r.object_id])];
+      try {
+        await this.node.client.call({ from: first.from_hei, to: first.to_hei, api: first.api, urlElement: 'url', params });
+        this.node.metrics.cnrSent.inc({ api: first.api, outcome: 'sent' }, chunk.length);
+        for (const r of chunk) {
+          const { changes } = await this.sql.run('DELETE FROM ewp_cnr_outbox WHERE id = ? AND generation = ?', [r.id, Number(r.generation)]);
+          if (changes === 0) await this.sql.run('UPDATE ewp_cnr_outbox SET lease_until = 0 WHERE id = ?', [r.id]);
+        }
+      } catch (e) {
+        await this.failed(chunk, e);
+      }
+    }
+  }
+
+  private async failed(chunk: Row[], e: unknown): Promise<void> {
+    const now = Date.now();
+    const retry = isHubError(e) && e.retryable;
+    for (const r of chunk) {
+      const attempts = Number(r.attempts) + 1;
+      const log = { api: r.api, from: r.from_hei, to: r.to_hei, objectId: r.object_id, attempts };
+      if (!retry || now - Number(r.first_at) > EXPIRE_MS) {
+        this.node.metrics.cnrSent.inc({ api: r.api, outcome: retry ? 'expired' : 'rejected' });
+        this.node.hub.logger.warn(log, `EWP CNR given up: ${errorMessage(e)}`);
+        const { changes } = await this.sql.run('DELETE FROM ewp_cnr_outbox WHERE id = ? AND generation = ?', [r.id, Number(r.generation)]);
+        // Changed again meanwhile: that newer change is still to be announced.
+        if (changes === 0) await this.sql.run('UPDATE ewp_cnr_outbox SET lease_until = 0 WHERE id = ?', [r.id]);
+        continue;
+      }
+      this.node.metrics.cnrSent.inc({ api: r.api, outcome: 'retry' });
+      const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempts - 1)) * (0.9 + Math.random() * 0.2);
+      await this.sql.run('UPDATE ewp_cnr_outbox SET attempts = ?, due_at = ?, lease_until = 0, last_error = ? WHERE id = ?', [attempts, now + Math.round(delay), errorMessage(e).slice(0, 500), r.id]);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import type { Hub } from '../hub.ts';
+import type { Rec } from './data.ts';
+import type { EwpNode } from './node.ts';
+import type { Params } from './params.ts';
+import type { Caller } from './security/verify.ts';
+import type { EwpHei } from './settings.ts';
+import type { XmlElement } from './xml/build.ts';
+
+/** What an EWP endpoint handler gets: the served HEI, the verified caller and the parameters. */
+export interface EwpContext {
+  hub: Hub;
+  node: EwpNode;
+  hei: EwpHei;
+  caller: Caller;
+  params: Params;
+  body: Buffer;
+  contentType: string | undefined;
+  /** Records with personal data the response hands over, per partner HEI (the router logs them before answering). */
+  disclosed: Disclosed[];
+}
+
+export interface Disclosed {
+  /** The partner HEI that gets the data. */
+  recipient: string;
+  record: Rec;
+  /** The record fields the response carries. */
+  fields: readonly string[];
+}
+
+/** Notes that the response hands these fields of a record to a partner HEI (the disclosure log). */
+export function disclose(ctx: EwpContext, recipient: string, record: Rec | undefined, fields: readonly string[]): void {
+  if (record) ctx.disclosed.push({ recipient, record, fields });
+}
+
+export interface Endpoint {
+  /** Path below /ewp/{heiId}/, e.g. `iias/get`. */
+  path: string;
+  methods: readonly ('GET' | 'POST')[];
+  /** The request body is an XML document (update endpoints), not form parameters. */
+  xmlBody?: boolean;
+  handle(ctx: EwpContext): Promise<XmlElement>;
+}
+
+/** The caller must cover this HEI (e.g. the receiving HEI of a mobility it asks about). */
+export function callerCovers(ctx: EwpContext, heiId: string | undefined): boolean {
+  return heiId !== undefined && ctx.caller.heis.includes(heiId);
+}

@@ -1,0 +1,124 @@
+import { Counter } from 'prom-client';
+import { ConfigError } from '../core/errors.ts';
+import type { JsonObject } from '../core/types.ts';
+import type { Hub } from '../hub.ts';
+import { loadFactsheet, type Factsheet } from './apis/factsheet.ts';
+import { EwpClient } from './client/http.ts';
+import { CnrInbox } from './cnr/inbox.ts';
+import { Outbound } from './cnr/outbound.ts';
+import { CnrSender } from './cnr/sender.ts';
+import { RecordReader, identifier, type Rec } from './data.ts';
+import { RegistryClient } from './registry/client.ts';
+import { KeyStore, type EwpKey } from './security/keys.ts';
+import { ReplayCache } from './security/replay.ts';
+import { resolveEwpSettings, type EwpHei, type EwpSettings } from './settings.ts';
+
+/** What a duck-typed `ewp-cnr` sink accepts (adapters/ewp/): the node's outbound side. */
+export interface EwpAttachable {
+  attachEwp(outbound: Outbound): void;
+}
+
+/**
+ * The hub as the EWP node of the HEIs in the config's `ewp` section: keys, registry client,
+ * replay cache, signed client, the CNR inbox (fetch what partners announce, ingest it) and the
+ * outbound side the `ewp-cnr` sink drives (CNRs, LA and IIA approvals for local changes).
+ */
+export class EwpNode {
+  readonly keys: KeyStore;
+  readonly registry: RegistryClient;
+  readonly replay: ReplayCache;
+  readonly reader: RecordReader;
+  readonly client: EwpClient;
+  readonly inbox: CnrInbox;
+  readonly outbound: Outbound;
+  readonly sender: CnrSender;
+  readonly serverKey: EwpKey;
+  readonly metrics: { authFailures: Counter; cnrSent: Counter; cnrReceived: Counter };
+  readonly factsheets = new Map<string, Factsheet>();
+
+  private constructor(
+    readonly hub: Hub,
+    readonly settings: EwpSettings,
+  ) {
+    for (const h of settings.heis.values()) if (h.factsheetFile) this.factsheets.set(h.id, loadFactsheet(h.factsheetFile, hub.schemas.ajv));
+    this.keys = new KeyStore(settings.keysDir);
+    const created: string[] = [];
+    for (const id of settings.heis.keys()) if (this.keys.clientKey(id).created) created.push(`client-${id}`);
+    const server = this.keys.serverKey();
+    if (server.created) created.push('server');
+    this.serverKey = server.key;
+    if (created.length) hub.logger.warn({ keys: created, dir: settings.keysDir }, 'generated new EWP keys; publish the manifests (hub ewp keys) so the registry lists them');
+    this.registry = new RegistryClient({ url: settings.registryUrl, cacheDir: settings.cacheDir, logger: hub.logger.child({ component: 'ewp-registry' }) });
+    this.replay = new ReplayCache(hub.store.sql, settings.clockSkewMs);
+    this.reader = new RecordReader(hub.store.sql);
+    this.client = new EwpClient({ registry: this.registry, keyOf: (h) => this.clientKey(h), skewMs: settings.clockSkewMs, logger: hub.logger.child({ component: 'ewp-client' }) });
+    const reg = hub.metrics.registry;
+    this.metrics = {
+      authFailures: new Counter({ name: 'hub_ewp_auth_failures_total', help: 'EWP requests refused by the HTTP Signature check, by status', labelNames: ['status'], registers: [reg] }),
+      cnrSent: new Counter({ name: 'hub_ewp_cnr_sent_total', help: 'CNRs sent to partners, by API and outcome', labelNames: ['api', 'outcome'], registers: [reg] }),
+      cnrReceived: new Counter({ name: 'hub_ewp_cnr_received_total', help: 'CNRs received from partners, by API', labelNames: ['api'], registers: [reg] }),
+    };
+    this.inbox = new CnrInbox(this);
+    this.sender = new CnrSender(this);
+    this.outbound = new Outbound(this);
+  }
+
+  /** Builds the node when the config has an `ewp` section; migrates its tables; starts the inbox worker (not in API-only processes). */
+  static async start(hub: Hub): Promise<EwpNode | undefined> {
+    const settings = resolveEwpSettings(hub.config, hub.env.dataDir);
+    if (!settings) return undefined;
+    const node = new EwpNode(hub, settings);
+    await ReplayCache.migrate(hub.store.sql);
+    await CnrInbox.migrate(hub.store.sql);
+    await CnrSender.migrate(hub.store.sql);
+    for (const s of hub.config.sinks.filter((x) => x.type === 'ewp-cnr')) {
+      const sink = hub.sink(s.id) as Partial<EwpAttachable> | undefined;
+      if (!sink?.attachEwp) throw new ConfigError(`sink ${s.id} of type ewp-cnr cannot be attached to the EWP node`);
+      sink.attachEwp(node.outbound);
+    }
+    if (hub.role !== 'api') {
+      node.inbox.start();
+      node.sender.start();
+    }
+    return node;
+  }
+
+  async stop(): Promise<void> {
+    await this.inbox.stop();
+    await this.sender.stop();
+  }
+
+  clientKey(heiId: string): EwpKey {
+    if (!this.settings.heis.has(heiId)) throw new ConfigError(`${heiId} is not an EWP HEI of this hub`);
+    return this.keys.clientKey(heiId).key;
+  }
+
+  /** Records of the HEI's own data (partner copies written by the EWP source left out). */
+  own(entity: string, hei: EwpHei, field?: [string, string]): Promise<Rec[]> {
+    return this.reader.list(entity, hei.id, { notSystem: hei.sourceSystem, ...(field ? { field } : {}) });
+  }
+
+  /** Partner copies and EWP decisions that the node wrote through the HEI's EWP source. */
+  copies(entity: string, hei: EwpHei, field?: [string, string]): Promise<Rec[]> {
+    return this.reader.list(entity, hei.id, { system: hei.sourceSystem, ...(field ? { field } : {}) });
+  }
+
+  /** The HEI's organisation record (type institution, schac identifier = the HEI id), if any. */
+  async institutionRecord(hei: EwpHei): Promise<Rec | undefined> {
+    const orgs = await this.own('organisation', hei);
+    return orgs.find((o) => o.data.type === 'institution' && identifier(o.data, 'schac') === hei.id);
+  }
+
+  /**
+   * Writes canonical records through the HEI's EWP source (mapping set canonical): the pipeline
+   * stores, validates and commits them like any other input. Rejected records stay as rejected
+   * messages with their reasons; the ids of those are returned for the caller's log.
+   */
+  async ingest(hei: EwpHei, entity: string, records: JsonObject[]): Promise<{ committed: number; rejected: string[] }> {
+    if (!records.length) return { committed: 0, rejected: [] };
+    const results = await this.hub.pipeline.ingest(hei.source.id, entity, records, 'application/json');
+    const rejected = results.filter((r) => r.status === 'rejected').map((r) => r.messageId);
+    if (rejected.length) this.hub.logger.warn({ hei: hei.id, entity, messages: rejected, first: results.find((r) => r.error)?.error?.detail }, 'EWP data from a partner was rejected by the pipeline');
+    return { committed: results.length - rejected.length, rejected };
+  }
+}
