@@ -75,7 +75,7 @@ export async function startHub(rt: Runtime, config: HubConfig, role: HubRole, op
     (stopping ??= (async () => {
       // Flows first: their subscriptions finish or go back to the queue, and the editor's websocket closes.
       await nodered?.stop();
-      if (server) await new Promise<void>((r) => server!.close(() => r()));
+      if (server) await closeServer(server);
       await hub.stop();
     })());
   return { hub, server, url, healthUrl: healthUrl ?? url, nodered, stop };
@@ -97,4 +97,17 @@ export function stopOnSignals(stop: () => Promise<void>): void {
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+}
+
+/**
+ * Stops accepting connections, closes idle keep-alive ones at once and gives requests in flight a grace
+ * period; long-lived streams (the admin console's server-sent events) are then cut, so a stop never hangs.
+ */
+async function closeServer(server: Server, graceMs = 5_000): Promise<void> {
+  const closed = new Promise<void>((r) => server.close(() => r()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  timer.unref();
+  await closed;
+  clearTimeout(timer);
 }

@@ -13,19 +13,39 @@ export function realBackends(suite: Mocha.Suite): boolean {
   return ok;
 }
 
+/**
+ * Skips a fault test that lacks what it needs, saying why; in CI (CI=true) a missing need fails it.
+ * `missing` names what is absent (empty: run).
+ */
+export function needs(ctx: Mocha.Context, missing: string[]): void {
+  if (missing.length === 0) return;
+  const why = `needs ${missing.join(' and ')}`;
+  if (process.env.CI) throw new Error(`fault test ${why} in CI`);
+  console.log(`      skipped: ${why}`);
+  ctx.skip();
+}
+
 const rand = () => Math.random().toString(36).slice(2, 10);
 
 /** A receiver that counts deliveries by their Idempotency-Key header; it can be told to fail. */
 export async function countingReceiver() {
   const counts = new Map<string, number>();
-  const state = { failWith: 0 };
+  /** failWith: answer every request with this status; hold: keep answers back until release(). */
+  const state = { failWith: 0, hold: false, requests: 0 };
+  /** Keys of the requests held back, in arrival order (a key may come more than once). */
+  const held: { key: string; answer: () => void }[] = [];
   const server: Server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
+      state.requests++;
       if (state.failWith) return void res.writeHead(state.failWith).end();
       const key = String(req.headers['idempotency-key']);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-      res.writeHead(204).end();
+      const answer = () => {
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+        if (!res.destroyed) res.writeHead(204).end();
+      };
+      if (state.hold) held.push({ key, answer });
+      else answer();
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -34,6 +54,14 @@ export async function countingReceiver() {
     counts,
     state,
     url,
+    held,
+    /** Answers (and counts) every held request, stops holding, and returns the keys it answered. */
+    release: (): string[] => {
+      state.hold = false;
+      const answered = held.splice(0);
+      for (const h of answered) h.answer();
+      return answered.map((h) => h.key);
+    },
     duplicates: () => [...counts.values()].filter((n) => n > 1).length,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
@@ -60,18 +88,24 @@ export function isolatedDeployment(hookUrl: string, extra: Partial<HubConfig> = 
     HUB_AMQP_PREFIX: prefix,
     HOST: '127.0.0.1',
   };
-  const cleanup = async () => {
-    const amqp = await import('amqplib');
-    const conn = await amqp.connect(process.env.AMQP_URL!);
-    const ch = await conn.createChannel();
-    for (const r of config.routes) for (const s of ['', '.retry', '.dead', '.bindings']) await ch.deleteQueue(`${prefix}.route.${r.id}${s}`);
-    await ch.deleteExchange(`${prefix}.hub.events`);
-    await conn.close();
-    const pg = await import('pg');
-    const c = new pg.default.Client({ connectionString: process.env.DATABASE_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
+  /** Removes the queues (from `amqpUrl`, default AMQP_URL; none for a broker that is gone), the schema and the files. */
+  const cleanup = async (opts: { amqpUrl?: string | null } = {}) => {
+    const amqpUrl = opts.amqpUrl === null ? undefined : (opts.amqpUrl ?? process.env.AMQP_URL);
+    if (amqpUrl) {
+      const amqp = await import('amqplib');
+      const conn = await amqp.connect(amqpUrl);
+      const ch = await conn.createChannel();
+      for (const r of config.routes) for (const s of ['', '.retry', '.dead', '.bindings']) await ch.deleteQueue(`${prefix}.route.${r.id}${s}`);
+      await ch.deleteExchange(`${prefix}.hub.events`);
+      await conn.close();
+    }
+    if (process.env.DATABASE_URL) {
+      const pg = await import('pg');
+      const c = new pg.default.Client({ connectionString: process.env.DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await c.end();
+    }
     rmSync(dir, { recursive: true, force: true });
   };
   return { dir, config, configFile, env, schema, prefix, cleanup };

@@ -2,7 +2,7 @@ import express, { type Router } from 'express';
 import { errorMessage } from '../../core/errors.ts';
 import type { Hub } from '../../hub.ts';
 import { asyncHandler, authenticate, scope } from '../context.ts';
-import { PROBLEM_CONTENT_TYPE } from '../problem.ts';
+import { PROBLEM_CONTENT_TYPE, RETRY_AFTER_SECONDS } from '../problem.ts';
 
 /** /healthz (process alive), /readyz (store and broker reachable), /metrics (Prometheus; token with admin or metrics scope). */
 export function healthRouter(hub: Hub): Router {
@@ -27,7 +27,7 @@ export function healthRouter(hub: Hub): Router {
       }
       const ok = Object.values(checks).every((v) => v === 'ok');
       if (ok) res.json({ status: 'ready', checks, store: hub.store.kind, broker: hub.broker.kind });
-      else res.status(503).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify({ type: 'about:blank', title: 'Not ready', status: 503, code: 'HUB_ERR_NOT_READY', detail: 'a dependency is unreachable', checks }));
+      else res.status(503).set('Retry-After', String(RETRY_AFTER_SECONDS)).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify({ type: 'about:blank', title: 'Not ready', status: 503, code: 'HUB_ERR_NOT_READY', detail: 'a dependency is unreachable', checks }));
     }),
   );
   r.get(

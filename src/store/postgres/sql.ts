@@ -1,5 +1,18 @@
 import type { Pool, PoolClient } from 'pg';
+import { errorMessage, StoreError } from '../../core/errors.ts';
 import { toPgPlaceholders, type MigrationStep, type SqlDb, type SqlRow } from '../sql.ts';
+
+/** The server cannot be reached or the connection was lost (not an SQL error of the statement). */
+export function isConnectionError(e: unknown): boolean {
+  const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : '';
+  if (/^(08|57P0[1-3]|E[A-Z]+)/.test(code)) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(errorMessage(e));
+}
+
+/** Connection failures become StoreError (503 with Retry-After at the API); SQL errors pass unchanged. */
+function unreachable(e: unknown): unknown {
+  return isConnectionError(e) && !(e instanceof StoreError) ? new StoreError(`postgres: ${errorMessage(e)}`, { cause: e }) : e;
+}
 
 /** SqlDb on a pg Pool (or, inside a transaction, on one client). */
 export class PostgresSql implements SqlDb {
@@ -10,29 +23,45 @@ export class PostgresSql implements SqlDb {
     private readonly client?: PoolClient,
   ) {}
 
+  private async exec(sql: string, params: unknown[]) {
+    try {
+      return await (this.client ?? this.pool).query(toPgPlaceholders(sql), params);
+    } catch (e) {
+      throw unreachable(e);
+    }
+  }
+
   async query<T extends SqlRow = SqlRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const r = await (this.client ?? this.pool).query(toPgPlaceholders(sql), params);
-    return r.rows as T[];
+    return (await this.exec(sql, params)).rows as T[];
   }
 
   async run(sql: string, params: unknown[] = []): Promise<{ changes: number }> {
-    const r = await (this.client ?? this.pool).query(toPgPlaceholders(sql), params);
-    return { changes: r.rowCount ?? 0 };
+    return { changes: (await this.exec(sql, params)).rowCount ?? 0 };
   }
 
   async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
     if (this.client) return fn(this);
-    const client = await this.pool.connect();
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw unreachable(e);
+    }
+    // A connection lost while checked out must not be an unhandled 'error' event; it is not reused.
+    let broken: Error | undefined;
+    const onError = (err: Error) => (broken = err);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const out = await fn(new PostgresSql(this.pool, client));
       await client.query('COMMIT');
       return out;
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
+      await client.query('ROLLBACK').catch((re: unknown) => (broken ??= re instanceof Error ? re : new Error(String(re))));
+      throw unreachable(e);
     } finally {
-      client.release();
+      client.removeListener('error', onError);
+      client.release(broken);
     }
   }
 

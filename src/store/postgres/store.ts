@@ -38,6 +38,8 @@ export interface PostgresStoreOptions {
   /** A schema to create and use (search_path on every connection); default: the server's search_path. */
   schema?: string;
   poolSize?: number;
+  /** How long getting a connection may take before the call fails with StoreError (default 5000 ms). */
+  connectTimeoutMs?: number;
 }
 
 function quoteIdent(name: string): string {
@@ -77,6 +79,9 @@ export class PostgresStore implements Store {
     this.pool = new pg.Pool({
       connectionString: url,
       max: opts.poolSize ?? 10,
+      // An unreachable server fails a query within seconds (StoreError, 503) instead of holding it.
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+      keepAlive: true,
       types,
       // Runs on every new connection before the pool hands it out.
       onConnect: async (client) => {
@@ -111,6 +116,10 @@ export class PostgresStore implements Store {
         throw wrap(e);
       }
       let broken: Error | undefined;
+      // A checked-out client has no pool listener: a connection lost between two statements would
+      // be an unhandled 'error' event (a crash). Keep it; the statement in progress fails anyway.
+      const onError = (err: Error) => (broken = err);
+      c.on('error', onError);
       try {
         await c.query('BEGIN');
         const result = await fn(c);
@@ -121,6 +130,7 @@ export class PostgresStore implements Store {
         if (attempt < 3 && RETRYABLE.has(sqlState(e) ?? '')) continue;
         throw wrap(e);
       } finally {
+        c.removeListener('error', onError);
         c.release(broken);
       }
     }
