@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { createApp } from '../src/api/app.ts';
+import { EWP_ORIGIN, startEwpTarget } from './lib/ewp-target.ts';
 import { benchHub, laisSource } from './lib/hub.ts';
 import { countryBatches } from './lib/lais.ts';
 import { runLoad, type LoadResult, type LoadSpec } from './lib/load.ts';
@@ -25,6 +24,7 @@ interface Case {
   url: string;
   paths: string[];
   headers: Record<string, string>;
+  ewpSign?: { origin: string; keyPem: string };
 }
 
 /**
@@ -39,12 +39,13 @@ export const apiScenario: Scenario = {
   async run(o: BenchOptions) {
     const report = new Report('api', this.title, o.mode);
     const reps = bySize(o.mode, { full: 2, quick: 1, dry: 1 });
-    const fixedSec = bySize(o.mode, { full: 8, quick: 2, dry: 1 });
-    const maxSec = bySize(o.mode, { full: 4, quick: 1, dry: 1 });
-    const students = bySize(o.mode, { full: 2000, quick: 300, dry: 20 });
+    const fixedSec = bySize(o.mode, { full: 5, quick: 2, dry: 1 });
+    const maxSec = bySize(o.mode, { full: 3, quick: 1, dry: 1 });
+    const students = bySize(o.mode, { full: 1000, quick: 300, dry: 20 });
 
     const b = await benchHub({ backend: 'embedded' });
     const servers: Server[] = [];
+    const closers: (() => Promise<void>)[] = [];
     try {
       // Records to read: students and study rights, committed and delivered before the load starts.
       const recordIds: string[] = [];
@@ -98,15 +99,25 @@ export const apiScenario: Scenario = {
           baseline: { name: 'bare node:http, same bytes (one page of 100 events)', url: bareUrl, paths: ['/feed'], headers: {} },
         },
       ];
-      const ewpDir = fileURLToPath(new URL('../src/ewp/', import.meta.url));
-      report.note(
-        existsSync(ewpDir)
-          ? 'EWP get with signature verification: src/ewp exists but this benchmark does not drive it yet (needs a signed-request client for its endpoints); not measured'
-          : 'EWP get with signature verification: skipped, src/ewp does not exist yet',
-      );
+      // An EWP get with signature verification, when src/ewp is there: a second hub, the EWP node of lu.lv.
+      const ewp = await startEwpTarget();
+      if ('skipped' in ewp) report.note(`EWP get with signature verification: skipped, ${ewp.skipped}`);
+      else {
+        closers.push(ewp.close);
+        bodies.set('/ewp', ewp.sample);
+        cases.push({
+          name: 'EWP GET institutions (HTTP Signature verified)',
+          url: ewp.url,
+          paths: ewp.paths,
+          headers: {},
+          ewpSign: { origin: EWP_ORIGIN, keyPem: ewp.keyPem },
+          baseline: { name: 'bare node:http, same bytes (one EWP response), unsigned', url: bareUrl, paths: ['/ewp'], headers: {} },
+        });
+        report.note('EWP requests are signed by the load generator, each anew (RSA-SHA256, 2048 bits); at the highest rate the signing in the second process may be what limits');
+      }
 
       const load = (c: Case, durationSec: number, rate?: number): Promise<LoadResult> => {
-        const spec: LoadSpec = { url: c.url, paths: c.paths, headers: c.headers, connections: CONNECTIONS, durationSec, ...(rate ? { rate } : {}) };
+        const spec: LoadSpec = { url: c.url, paths: c.paths, headers: c.headers, connections: CONNECTIONS, durationSec, ...(rate ? { rate } : {}), ...(c.ewpSign ? { ewpSign: c.ewpSign } : {}) };
         return runLoad(spec);
       };
       const med = (rs: LoadResult[], k: keyof LoadResult) => median(rs.map((r) => r[k]));
@@ -144,10 +155,14 @@ export const apiScenario: Scenario = {
       }
       const prof = await profiled(profileFile(o, 'api'), () => load(cases[1]!, maxSec));
       if (prof.summary) report.note(profileNote('the server during one more feed run at max rate (not among the figures)', prof.summary));
+      const ewpCase = cases.find((c) => c.ewpSign);
+      if (ewpCase) {
+        const p = await profiled(profileFile(o, 'api-ewp'), () => load(ewpCase, maxSec));
+        if (p.summary) report.note(profileNote('the EWP node during one more run at max rate (not among the figures)', p.summary));
+      }
 
-      // The same reads while a client sends 100-record batches (in this process, as POST /ingest would);
-      // then with the pipeline handed one record at a time, yielding to the event loop in between (the
-      // proposed fix: Pipeline.ingest yielding between records).
+      // The same reads while a client sends 100-record batches (in this process, as POST /ingest would;
+      // Pipeline.ingest yields to the event loop between the records of a batch); then one record a call.
       const whileIngesting = async (perCall: number) => {
         let ingested = 0;
         let ingestMs = 0;
@@ -182,7 +197,7 @@ export const apiScenario: Scenario = {
       for (const perCall of [100, 1]) {
         const busy = await whileIngesting(perCall);
         report.add({
-          name: `${cases[0]!.name} @ ${FIXED_RATE}/s while ingesting, ${perCall === 1 ? 'yielding after each record (prototype)' : `${perCall} records a call`}: p99`,
+          name: `${cases[0]!.name} @ ${FIXED_RATE}/s while ingesting, ${perCall === 1 ? 'one record a call' : `${perCall} records a call`}: p99`,
           value: med(busy.runs, 'p99'),
           unit: 'ms',
           runs: busy.runs.map((r) => r.p99),
@@ -200,6 +215,7 @@ export const apiScenario: Scenario = {
       report.note(`${CONNECTIONS} connections; fixed rate runs ${fixedSec} s, max rate runs ${maxSec} s; ${recordIds.length} records and ${cursors.length} feed pages requested in turn`);
     } finally {
       for (const s of servers) await new Promise<void>((r) => s.close(() => r()));
+      for (const c of closers) await c();
       await b.stop();
     }
     return report;

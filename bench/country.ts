@@ -76,7 +76,7 @@ export const countryScenario: Scenario = {
   async run(o: BenchOptions) {
     const report = new Report('country', this.title, o.mode);
     const full = countryTotal(COUNTRY);
-    const budgetSec = o.fullSize ? undefined : bySize(o.mode, { full: 150, quick: 8, dry: 0 });
+    const budgetSec = o.fullSize || o.mode === 'dry' ? undefined : bySize(o.mode, { full: 100, quick: 8, dry: 0 });
     const students = o.mode === 'dry' && !o.fullSize ? 2 : COUNTRY.students;
     const b = await benchHub({ backend: 'embedded' });
     const rss = new RssSampler().start(250);
@@ -105,7 +105,7 @@ export const countryScenario: Scenario = {
     const lag = loop.stop();
     const rate = (n / ms) * 1000;
     const projectedMin = full / rate / 60;
-    const floor = await mapValidateRate(bySize(o.mode, { full: 15, quick: 3, dry: 1 }));
+    const floor = await mapValidateRate(bySize(o.mode, { full: 10, quick: 3, dry: 1 }));
     report.add({
       name: `hub, embedded: ${n} of ${full} records ${n < full ? '(a measured fraction)' : ''}`.trim(),
       value: rate,
@@ -135,7 +135,7 @@ export const countryScenario: Scenario = {
     });
     report.note(`RSS ${mem.startMb} MB at start, first-quarter peak ${mem.firstQuarterPeakMb} MB, last-quarter peak ${mem.lastQuarterPeakMb} MB (${mem.samples} samples)`);
     if (o.mode === 'full') {
-      const p = await batchedIngestRate(10_000);
+      const p = await batchedIngestRate(6_000);
       report.add({
         name: 'ingest alone, one transaction per batch (prototype)',
         value: p.batched,

@@ -53,7 +53,7 @@ export const mappingScenario: Scenario = {
   title: 'cost per record of mapping (JSONata vs TypeScript) and validation (ajv)',
   async run(o: BenchOptions) {
     const report = new Report('mapping', this.title, o.mode);
-    const n = bySize(o.mode, { full: 3000, quick: 1000, dry: 100 });
+    const n = bySize(o.mode, { full: 2000, quick: 1000, dry: 100 });
     const reps = bySize(o.mode, { full: 5, quick: 3, dry: 1 });
     const rng = new Rng(7);
     const persons: Obj[] = [];

@@ -1,4 +1,5 @@
 import { amqpBaseline } from './lib/amqp-baseline.ts';
+import { pgBaseline } from './lib/pg-baseline.ts';
 import { benchHub, cleanupReal, realEnv, type Backend } from './lib/hub.ts';
 import { ingestAll } from './lib/ingest.ts';
 import { countryBatches, type LaisBatch } from './lib/lais.ts';
@@ -88,7 +89,7 @@ export const pipelineScenario: Scenario = {
   async run(o: BenchOptions) {
     const report = new Report('pipeline', this.title, o.mode);
     const reps = bySize(o.mode, { full: 3, quick: 2, dry: 1 });
-    const embedded = sample(bySize(o.mode, { full: 3000, quick: 504, dry: 84 }));
+    const embedded = sample(bySize(o.mode, { full: 2016, quick: 504, dry: 84 }));
     const payloads = (bs: LaisBatch[]) => bs.flatMap((b) => b.records.map((r) => Buffer.from(JSON.stringify(r))));
 
     const runs = await repeat(reps, () => endToEnd('embedded', embedded));
@@ -115,7 +116,7 @@ export const pipelineScenario: Scenario = {
       report.note('RabbitMQ + PostgreSQL mode skipped: set DATABASE_URL and AMQP_URL to measure it');
       return report;
     }
-    const batches = sample(bySize(o.mode, { full: 1008, quick: 252, dry: 84 }));
+    const batches = sample(bySize(o.mode, { full: 756, quick: 252, dry: 84 }));
     const realReps = bySize(o.mode, { full: 3, quick: 1, dry: 1 });
     const realRuns = await repeat(realReps, () => endToEnd('real', batches));
     const prefetch = 16;
@@ -135,6 +136,14 @@ export const pipelineScenario: Scenario = {
       unit: 'records/s',
       baseline: { name: 'raw amqplib, one confirm at a time (as the relay publishes)', value: median(serial), unit: 'records/s' },
     });
+    const txs = await repeat(realReps, async () => (await pgBaseline(real.databaseUrl, payloads(batches).slice(0, 400), CLIENTS)).perSecond);
+    report.add({
+      name: 'RabbitMQ + PostgreSQL: hub end to end',
+      value: median(realRuns),
+      unit: 'records/s',
+      baseline: { name: `raw PostgreSQL, one INSERT per transaction, ${CLIENTS} clients`, value: median(txs), unit: 'transactions/s' },
+    });
+    report.note('the hub runs 5 PostgreSQL transactions per record end to end (insertMessage, updateMessage, commit, beginAttempt, finishAttempt) and 1 per 500 (markPublished), each waiting for its WAL to be flushed');
     if (o.mode === 'full') {
       const nagle = await amqpBaseline(real.amqpUrl, payloads(batches).slice(0, 150), { window: 1, prefetch, noDelay: false });
       report.add({ name: 'raw amqplib, one confirm at a time, Nagle on', value: nagle.perSecond, unit: 'records/s' });

@@ -1,4 +1,5 @@
-// Summarises a V8 CPU profile: `node --import tsx bench/profile.ts <file.cpuprofile> [top]`.
+// Summarises a V8 CPU profile (node --cpu-prof, or `npm run bench -- --profile`):
+// `node --import tsx bench/profile.ts <file.cpuprofile[.json]> [top]`.
 import { formatProfile, summariseProfile } from './lib/profile.ts';
 
 const args = process.argv.slice(2);

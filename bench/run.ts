@@ -16,7 +16,7 @@ const USAGE = `usage: npm run bench -- [scenario...] [--quick | --dry] [--out <d
   --out <dir>  write <scenario>.json there instead of bench/results/
   --full-size  country: load all 75,000 students and 3,000,000 assessments, however long it takes
   --profile    CPU-profile the main measured part of pipeline, country and api (slower figures);
-               writes <out>/<scenario>.cpuprofile and notes the summary
+               writes <out>/<scenario>.cpuprofile.json and notes the summary
 RabbitMQ + PostgreSQL figures need DATABASE_URL and AMQP_URL.`;
 
 export interface Parsed {

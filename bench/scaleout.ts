@@ -18,8 +18,12 @@ interface Worker {
   exited: Promise<void>;
 }
 
-function startWorker(schema: string, prefix: string, relay: boolean): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, schema, prefix, ...(relay ? [] : ['--no-relay'])], { stdio: ['pipe', 'pipe', 'pipe'], env: process.env });
+function startWorker(schema: string, prefix: string): Worker {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, schema, prefix], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: process.env,
+    cwd: fileURLToPath(new URL('../', import.meta.url)),
+  });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -41,14 +45,12 @@ interface Run {
   perSecond: number;
   sinkCalls: number;
   duplicates: number;
+  /** CPU time of all worker processes together, per record (ms). */
+  cpuMsPerRecord: number;
 }
 
-/**
- * Ingests n records with an API-only hub, then k worker processes relay and deliver them. With
- * oneRelay the workers only consume and the benchmark's hub runs the one outbox relay (a prototype of
- * relay leadership: one relay publishing, k consumers).
- */
-async function drain(k: number, records: number, oneRelay = false): Promise<Run> {
+/** Ingests n records with an API-only hub, then k worker processes relay and deliver them. */
+async function drain(k: number, records: number): Promise<Run> {
   const real = realEnv()!;
   const api = await benchHub({ backend: 'real', role: 'api' });
   const { schema } = api.isolation!;
@@ -59,24 +61,26 @@ async function drain(k: number, records: number, oneRelay = false): Promise<Run>
     const students = Math.max(1, Math.round(records / 42));
     const n = await ingestAll(api.hub, countryBatches({ students, attainmentsPerStudent: 40, batchSize: 100, institutions: ['lu.lv', 'rtu.lv'] }), 8);
     const delivered = async () => Number((await db.query(`SELECT count(*) AS n FROM ${schema}.deliveries WHERE status = 'delivered'`)).rows[0].n);
-    for (let i = 0; i < k; i++) workers.push(startWorker(schema, api.isolation!.prefix, !oneRelay));
+    for (let i = 0; i < k; i++) workers.push(startWorker(schema, api.isolation!.prefix));
     await Promise.all(workers.map((w) => w.loaded));
     const t = clock();
     for (const w of workers) w.go();
-    if (oneRelay) api.hub.relay.start();
     await until(async () => (await delivered()) >= n, 600_000, `${n} deliveries by ${k} workers`, 50);
     const ms = sinceMs(t);
     let sinkCalls = 0;
     let duplicates = 0;
+    let cpuMs = 0;
     for (const w of workers) {
       w.child.kill('SIGTERM');
       await w.exited;
       const line = w.out().trim().split('\n').pop() ?? '{}';
-      const r = JSON.parse(line.startsWith('{') ? line : '{}') as { sinkCalls?: number; outcomes?: Record<string, number> };
-      sinkCalls += r.sinkCalls ?? 0;
+      const r = JSON.parse(line.startsWith('{') ? line : '{}') as { sinkCalls?: number; outcomes?: Record<string, number>; cpuMs?: number };
+      if (r.sinkCalls === undefined) throw new Error(`worker printed no counts: ${w.out()}`);
+      sinkCalls += r.sinkCalls;
+      cpuMs += r.cpuMs ?? 0;
       duplicates += r.outcomes?.duplicate ?? 0;
     }
-    return { workers: k, perSecond: (n / ms) * 1000, sinkCalls: sinkCalls - n, duplicates };
+    return { workers: k, perSecond: (n / ms) * 1000, sinkCalls: sinkCalls - n, duplicates, cpuMsPerRecord: cpuMs / n };
   } finally {
     for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
     await Promise.all(workers.map((w) => w.exited));
@@ -98,7 +102,7 @@ export const scaleoutScenario: Scenario = {
       report.note('skipped: set DATABASE_URL and AMQP_URL (RabbitMQ + PostgreSQL) to measure scale-out');
       return report;
     }
-    const records = bySize(o.mode, { full: 1260, quick: 84, dry: 42 });
+    const records = bySize(o.mode, { full: 840, quick: 84, dry: 42 });
     const reps = bySize(o.mode, { full: 1, quick: 1, dry: 1 });
     const counts = o.mode === 'dry' ? [1] : [1, 2, 4];
     const results = new Map<number, Run[]>();
@@ -113,26 +117,18 @@ export const scaleoutScenario: Scenario = {
         runs: rs.map((r) => round(r.perSecond, 1)),
         ...(k > 1 ? { baseline: { name: '1 worker, same run', value: one, unit: 'records/s' } } : {}),
         detail: {
+          workerCpuMsPerRecord: rs.map((r) => round(r.cpuMsPerRecord, 2)),
           duplicatePublishesCaught: rs.map((r) => r.duplicates),
           extraSinkCalls: rs.map((r) => r.sinkCalls),
         },
       });
       const dup = median(rs.map((r) => r.duplicates));
-      if (dup > 0) report.note(`${k} workers: ${dup} events reached a worker twice (every worker runs an outbox relay; the delivery table caught them before the sink)`);
+      if (dup > 0) report.note(`${k} workers: ${dup} copies of delivered events reached a worker (the delivery table caught them before the sink)`);
       const extra = Math.max(...rs.map((r) => r.sinkCalls));
       if (extra > 0) report.note(`${k} workers: ${extra} sink calls more than records`);
     }
-    if (o.mode === 'full') {
-      const single = new Map<number, number>();
-      for (const k of counts) single.set(k, (await drain(k, records, true)).perSecond);
-      for (const k of counts)
-        report.add({
-          name: `${k} consumer${k > 1 ? 's' : ''}, one relay (prototype of relay leadership)`,
-          value: single.get(k)!,
-          unit: 'records/s',
-          baseline: { name: `${k} worker${k > 1 ? 's' : ''} as they are, same run`, value: median(results.get(k)!.map((r) => r.perSecond)), unit: 'records/s' },
-        });
-    }
+    const cpu = counts.map((k) => `${k}: ${median(results.get(k)!.map((r) => r.cpuMsPerRecord)).toFixed(2)} ms`);
+    report.note(`CPU time of the worker processes together, per record delivered (workers: ms): ${cpu.join(', ')}`);
     report.note(`${records} records per run (students, study rights, assessments), ingested first by an API-only hub; workers on a ${report.result().machine.cores}-core machine shared with PostgreSQL and RabbitMQ`);
     return report;
   },

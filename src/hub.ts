@@ -125,6 +125,7 @@ export class Hub {
       sinkType: this.opts.adapters.sinks.find((t) => t.type === 'webhook'),
       context: this.adapterContext('webhooks'),
       logger: this.logger.child({ component: 'webhooks' }),
+      privacy: this.privacy,
     });
     await this.webhooks.migrate();
     this.ewp = await EwpNode.start(this);

@@ -8,7 +8,7 @@ import { ViisSimulator } from '../adapters/viis/simulator.ts';
 import { componentName } from '../src/api/openapi/document.ts';
 import { registerKeywords } from '../src/schemas/keywords.ts';
 import { auth, baseConfig, eventually, makeHub, type TestHub } from './helpers/hub.ts';
-import { person, PROGRAMME } from './viis/fixtures.ts';
+import { person, personalCode, PROGRAMME } from './viis/fixtures.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
@@ -172,6 +172,42 @@ describe('OpenAPI document', function () {
     check('get', '/api/v1/reconcile/{sink}', await a.get('/api/v1/reconcile/viis?institution=rtu.lv').set(auth));
     check('get', '/api/v1/reconcile/{sink}', await a.get('/api/v1/reconcile/viis').set(auth));
     check('get', '/api/v1/reconcile/{sink}', await a.get('/api/v1/reconcile/viis?institution=rtu.lv').set(lib));
+
+    // Sources (push-only here: no adapter to sync, pause or resume).
+    check('get', '/api/v1/sources', await a.get('/api/v1/sources').set(auth));
+    check('get', '/api/v1/sources', await a.get('/api/v1/sources').set(lib));
+    check('get', '/api/v1/sources/{id}', await a.get('/api/v1/sources/rtu-push').set(auth));
+    check('get', '/api/v1/sources/{id}', await a.get('/api/v1/sources/rtu-push?probe=maybe').set(auth));
+    check('get', '/api/v1/sources/{id}', await a.get('/api/v1/sources/nowhere').set(auth));
+    check('post', '/api/v1/sources/{id}/sync', await a.post('/api/v1/sources/rtu-push/sync').set(auth).send({ full: true }));
+    check('post', '/api/v1/sources/{id}/sync', await a.post('/api/v1/sources/rtu-push/sync').set(auth).send({ full: 'yes' }));
+    check('post', '/api/v1/sources/{id}/sync', await a.post('/api/v1/sources/nowhere/sync').set(auth).send({}));
+    check('post', '/api/v1/sources/{id}/pause', await a.post('/api/v1/sources/rtu-push/pause').set(auth));
+    check('post', '/api/v1/sources/{id}/pause', await a.post('/api/v1/sources/nowhere/pause').set(auth));
+    check('post', '/api/v1/sources/{id}/resume', await a.post('/api/v1/sources/rtu-push/resume').set(auth));
+
+    // Personal data: subject access, the disclosure log, erasure (last: it changes the person).
+    const found = check('post', '/api/v1/persons/lookup', await a.post('/api/v1/persons/lookup').set(auth).send({ personalCode: personalCode(1) }));
+    assert.equal(found.body.persons.length, 1);
+    check('post', '/api/v1/persons/lookup', await a.post('/api/v1/persons/lookup').set(auth).send({}));
+    check('post', '/api/v1/persons/lookup', await a.post('/api/v1/persons/lookup').set(lib).send({}));
+    check('get', '/api/v1/persons/{id}/records', await a.get(`/api/v1/persons/${recordId}/records`).set(auth));
+    check('get', '/api/v1/persons/{id}/records', await a.get('/api/v1/persons/00000000-0000-7000-8000-000000000000/records').set(auth));
+    const disclosed = check('get', '/api/v1/persons/{id}/disclosures', await a.get(`/api/v1/persons/${recordId}/disclosures`).set(auth));
+    assert.ok(disclosed.body.disclosures.length > 0);
+    check('get', '/api/v1/persons/{id}/disclosures', await a.get(`/api/v1/persons/${recordId}/disclosures?limit=0`).set(auth));
+    check('get', '/api/v1/persons/{id}/disclosures', await a.get('/api/v1/persons/00000000-0000-7000-8000-000000000000/disclosures').set(auth));
+    check('get', '/api/v1/audit/disclosures/verify', await a.get('/api/v1/audit/disclosures/verify').set(auth));
+    check('get', '/api/v1/audit/disclosures/verify', await a.get('/api/v1/audit/disclosures/verify').set(lib));
+    check('get', '/api/v1/audit/disclosures/export', await a.get('/api/v1/audit/disclosures/export').set(auth));
+    check('get', '/api/v1/audit/disclosures/export', await a.get('/api/v1/audit/disclosures/export?after=-1').set(auth));
+    check('get', '/api/v1/audit/withheld', await a.get('/api/v1/audit/withheld?status=held').set(auth));
+    check('get', '/api/v1/audit/withheld', await a.get('/api/v1/audit/withheld?status=lost').set(auth));
+    check('post', '/api/v1/persons/{id}/erasure', await a.post(`/api/v1/persons/${recordId}/erasure`).set(auth));
+    check('post', '/api/v1/persons/{id}/erasure', await a.post('/api/v1/persons/00000000-0000-7000-8000-000000000000/erasure').set(auth));
+    const erasures = check('get', '/api/v1/audit/erasures', await a.get('/api/v1/audit/erasures').set(auth));
+    assert.equal(erasures.body.items.length, 1);
+    check('get', '/api/v1/audit/erasures', await a.get('/api/v1/audit/erasures?limit=0').set(auth));
     check('delete', '/api/v1/tokens/{id}', await a.delete(`/api/v1/tokens/${tok.body.id as string}`).set(auth));
     check('delete', '/api/v1/tokens/{id}', await a.delete('/api/v1/tokens/nope').set(auth));
     check('get', '/api/docs', await a.get('/api/docs'));

@@ -27,6 +27,8 @@ export interface LoadSpec {
   durationSec: number;
   /** Requests per second, sent open loop; absent = as fast as the server answers (autocannon). */
   rate?: number;
+  /** Sign each request as an EWP partner (HTTP Signature) for this origin with this PKCS#8 PEM key. */
+  ewpSign?: { origin: string; keyPem: string };
 }
 
 export interface LoadResult {
@@ -55,7 +57,8 @@ type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', self, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // cwd: the repository, where `--import tsx` resolves.
+    const child = spawn(process.execPath, ['--import', 'tsx', self, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'], cwd: fileURLToPath(new URL('../../', import.meta.url)) });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -72,8 +75,20 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   });
 }
 
+/** Headers of a request: the spec's, or freshly signed ones (each EWP request is signed anew: the hub refuses a replay). */
+async function headerMaker(spec: LoadSpec): Promise<(path: string) => Record<string, string>> {
+  if (!spec.ewpSign) return () => spec.headers;
+  const { createPrivateKey } = await import('node:crypto');
+  const { toEwpKey } = await import('../../src/ewp/security/keys.ts');
+  const { signRequest } = await import('../../src/ewp/security/httpsig.ts');
+  const key = toEwpKey(createPrivateKey(spec.ewpSign.keyPem));
+  const origin = spec.ewpSign.origin;
+  return (path) => ({ ...spec.headers, ...signRequest({ method: 'GET', url: new URL(origin + path), body: Buffer.alloc(0), key }).headers });
+}
+
 /** Open loop at spec.rate: request i is due at start + i/rate; latency = answer time - due time. */
 async function openLoop(spec: LoadSpec & { rate: number }): Promise<LoadResult> {
+  const headersFor = await headerMaker(spec);
   const base = new URL(spec.url);
   const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
   const total = Math.round(spec.rate * spec.durationSec);
@@ -94,7 +109,7 @@ async function openLoop(spec: LoadSpec & { rate: number }): Promise<LoadResult> 
       if (status !== undefined && (status < 200 || status > 299)) non2xx++;
       if (--pending === 0 && allSent) done();
     };
-    const req = request({ host: base.hostname, port: base.port, path, method: 'GET', headers: spec.headers, agent, timeout: 10_000 }, (res) => {
+    const req = request({ host: base.hostname, port: base.port, path, method: 'GET', headers: headersFor(path), agent, timeout: 10_000 }, (res) => {
       res.resume();
       res.on('end', () => end(true, res.statusCode));
       res.on('error', () => (errors++, end(false)));
@@ -135,6 +150,7 @@ async function main(spec: LoadSpec): Promise<void> {
     return;
   }
   const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+  const headersFor = await headerMaker(spec);
   let i = 0;
   const r = await autocannon({
     url: spec.url,
@@ -144,7 +160,10 @@ async function main(spec: LoadSpec): Promise<void> {
     requests: [
       {
         method: 'GET',
-        setupRequest: (req: Record<string, unknown>) => ({ ...req, path: spec.paths[i++ % spec.paths.length] }),
+        setupRequest: (req: Record<string, unknown>) => {
+          const path = spec.paths[i++ % spec.paths.length]!;
+          return { ...req, path, headers: headersFor(path) };
+        },
       },
     ],
   });

@@ -6,35 +6,11 @@ import type { ChangeEvent } from '../../src/core/types.ts';
  * hub. Registered by the benchmarks only (never in adapters/index.ts).
  */
 export class DeliveryCounter {
+  /** Sink calls so far (a copy delivered twice counts twice). */
   count = 0;
-  /** Event ids seen, to tell a duplicate delivery from a new one. */
-  private readonly seen = new Set<string>();
-  duplicates = 0;
-  firstAt: bigint | undefined;
-  lastAt: bigint | undefined;
 
-  constructor(private readonly trackIds = false) {}
-
-  record(e: ChangeEvent): void {
-    const t = process.hrtime.bigint();
-    this.firstAt ??= t;
-    this.lastAt = t;
-    if (this.trackIds) {
-      if (this.seen.has(e.eventId)) {
-        this.duplicates++;
-        return;
-      }
-      this.seen.add(e.eventId);
-    }
+  record(_e: ChangeEvent): void {
     this.count++;
-  }
-
-  reset(): void {
-    this.count = 0;
-    this.duplicates = 0;
-    this.seen.clear();
-    this.firstAt = undefined;
-    this.lastAt = undefined;
   }
 }
 

@@ -10,7 +10,7 @@ export interface BenchOptions {
   out: string;
   /** Run the country at its full size (75,000 students, 3,000,000 assessments) whatever the time. */
   fullSize: boolean;
-  /** Profile the main measured part of each scenario (V8 CPU profiler), writing <out>/<scenario>.cpuprofile. */
+  /** Profile the main measured part of each scenario (V8 CPU profiler), writing <out>/<scenario>.cpuprofile.json. */
   profile: boolean;
 }
 
@@ -20,9 +20,9 @@ export interface Scenario {
   run(o: BenchOptions): Promise<Report>;
 }
 
-/** Where a scenario's CPU profile goes when profiling is on. */
+/** Where a scenario's CPU profile goes when profiling is on (.json, so git ignores it in bench/results/). */
 export function profileFile(o: BenchOptions, name: string): string | undefined {
-  return o.profile ? join(o.out, `${name}.cpuprofile`) : undefined;
+  return o.profile ? join(o.out, `${name}.cpuprofile.json`) : undefined;
 }
 
 /** Picks a size by mode. */

@@ -2,8 +2,7 @@
  * A worker process for the scale-out benchmark: what `hub worker` runs (a Hub in the worker role:
  * outbox relay and route consumers) on PostgreSQL and RabbitMQ, joined to the schema and AMQP prefix
  * the benchmark created, delivering to the no-op sink. Started by bench/scaleout.ts:
- *   node --import tsx bench/lib/worker-main.ts <schema> <prefix> [--no-relay]
- * --no-relay stops the worker's outbox relay (consumers only), to measure one relay and k consumers.
+ *   node --import tsx bench/lib/worker-main.ts <schema> <prefix>
  * Prints "loaded" once its modules are loaded, starts when it reads "go" on stdin (so that process start
  * is not timed and all workers begin together), prints "ready" once consuming; on SIGTERM stops
  * cleanly and prints one JSON line with its counts.
@@ -11,7 +10,7 @@
 import { createInterface } from 'node:readline';
 import { benchHub } from './hub.ts';
 
-const [schema, prefix, flag] = process.argv.slice(2);
+const [schema, prefix] = process.argv.slice(2);
 if (!schema || !prefix) {
   console.error('usage: worker-main.ts <schema> <prefix>');
   process.exit(2);
@@ -26,8 +25,8 @@ await new Promise<void>((resolve) => {
     }
   });
 });
+const cpuAtGo = process.cpuUsage();
 const b = await benchHub({ backend: 'real', role: 'worker', join: { schema, prefix } });
-if (flag === '--no-relay') await b.hub.relay.stop();
 console.log('ready');
 process.once('SIGTERM', () => {
   void (async () => {
@@ -37,7 +36,8 @@ process.once('SIGTERM', () => {
       outcomes[o] = (outcomes[o] ?? 0) + v.value;
     }
     await b.stop();
-    console.log(JSON.stringify({ sinkCalls: b.counter.count, outcomes }));
+    const cpu = process.cpuUsage(cpuAtGo);
+    console.log(JSON.stringify({ sinkCalls: b.counter.count, outcomes, cpuMs: (cpu.user + cpu.system) / 1000 }));
     process.exit(0);
   })();
 });

@@ -1,8 +1,8 @@
 'use strict';
-/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-this-alias -- Node-RED loads its nodes as CommonJS modules, in its own style */
+/* eslint-disable @typescript-eslint/no-require-imports -- Node-RED loads its nodes as CommonJS modules, in its own style */
 /* global require, module */
-const { registerCatalog } = require('./lib/catalog.js');
-const { bridgeOf, noHub, fail, str } = require('./lib/hub.js');
+const { fail, str } = require('./lib/hub.js');
+const { registerHubNode } = require('./lib/register.js');
 
 /**
  * hub ingest: msg.payload (one native record, or an array of them) into a source's pipeline, as if
@@ -11,12 +11,7 @@ const { bridgeOf, noHub, fail, str } = require('./lib/hub.js');
  * whole call (unknown source, store down) go to done(err).
  */
 module.exports = function (RED) {
-  registerCatalog(RED);
-  function HubIngestNode(config) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const bridge = bridgeOf(RED);
-    if (!bridge) return noHub(node);
+  registerHubNode(RED, 'hub ingest', function (node, config, bridge) {
     const fixedSource = str(config.source, '');
     const fixedEntity = str(config.entity, '');
 
@@ -45,7 +40,5 @@ module.exports = function (RED) {
         },
       );
     });
-  }
-
-  RED.nodes.registerType('hub ingest', HubIngestNode);
+  });
 };

@@ -1,8 +1,8 @@
 'use strict';
-/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-this-alias -- Node-RED loads its nodes as CommonJS modules, in its own style */
+/* eslint-disable @typescript-eslint/no-require-imports -- Node-RED loads its nodes as CommonJS modules, in its own style */
 /* global require, module */
-const { registerCatalog } = require('./lib/catalog.js');
-const { bridgeOf, noHub, fail, str, institutionOf } = require('./lib/hub.js');
+const { fail, str, institutionOf } = require('./lib/hub.js');
+const { registerHubNode, readProperty } = require('./lib/register.js');
 
 /**
  * hub map: runs mappings/<set>/<entity>.jsonata on a message property (default msg.payload) and
@@ -11,24 +11,16 @@ const { bridgeOf, noHub, fail, str, institutionOf } = require('./lib/hub.js');
  * input ($error) goes to done(err).
  */
 module.exports = function (RED) {
-  registerCatalog(RED);
-  function HubMapNode(config) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const bridge = bridgeOf(RED);
-    if (!bridge) return noHub(node);
+  registerHubNode(RED, 'hub map', function (node, config, bridge) {
     const set = str(config.mappingSet, '');
     const entity = str(config.entity, '');
     const property = str(config.property, 'payload');
     const output = str(config.output, 'payload');
 
     node.on('input', function (msg, send, done) {
-      let input;
-      try {
-        input = RED.util.getMessageProperty(msg, property);
-      } catch (e) {
-        return fail(msg, e, done);
-      }
+      const read = readProperty(RED, msg, property, done);
+      if (!read) return;
+      const input = read.value;
       if (input === undefined) return fail(msg, new Error(`hub map: msg.${property} is empty`), done);
       const institution = institutionOf(config, msg, input);
       bridge.map(set, entity, input, { institution, source: str(config.source, '') }).then(
@@ -40,7 +32,5 @@ module.exports = function (RED) {
         (err) => fail(msg, err, done),
       );
     });
-  }
-
-  RED.nodes.registerType('hub map', HubMapNode);
+  });
 };

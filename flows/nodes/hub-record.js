@@ -1,8 +1,8 @@
 'use strict';
-/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-this-alias -- Node-RED loads its nodes as CommonJS modules, in its own style */
+/* eslint-disable @typescript-eslint/no-require-imports -- Node-RED loads its nodes as CommonJS modules, in its own style */
 /* global require, module */
-const { registerCatalog } = require('./lib/catalog.js');
-const { bridgeOf, noHub, fail, str, institutionOf } = require('./lib/hub.js');
+const { fail, str, institutionOf } = require('./lib/hub.js');
+const { registerHubNode, readProperty } = require('./lib/register.js');
 
 /**
  * hub record: reads the current canonical record of an entity. The reference is a message property
@@ -12,23 +12,15 @@ const { bridgeOf, noHub, fail, str, institutionOf } = require('./lib/hub.js');
  * Not found: done(err), so a subscribe flow retries later (the record may arrive after the reference).
  */
 module.exports = function (RED) {
-  registerCatalog(RED);
-  function HubRecordNode(config) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const bridge = bridgeOf(RED);
-    if (!bridge) return noHub(node);
+  registerHubNode(RED, 'hub record', function (node, config, bridge) {
     const entity = str(config.entity, '');
     const property = str(config.property, 'payload');
     const output = str(config.output, 'payload');
 
     node.on('input', function (msg, send, done) {
-      let ref;
-      try {
-        ref = RED.util.getMessageProperty(msg, property);
-      } catch (e) {
-        return fail(msg, e, done);
-      }
+      const read = readProperty(RED, msg, property, done);
+      if (!read) return;
+      const ref = read.value;
       if (ref === undefined || ref === null || ref === '') return fail(msg, new Error(`hub record: msg.${property} holds no reference`), done);
       const institution = institutionOf(config, msg, null);
       bridge.record(entity, ref, institution || undefined).then(
@@ -45,7 +37,5 @@ module.exports = function (RED) {
         (err) => fail(msg, err, done),
       );
     });
-  }
-
-  RED.nodes.registerType('hub record', HubRecordNode);
+  });
 };

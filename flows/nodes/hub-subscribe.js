@@ -1,9 +1,9 @@
 'use strict';
-/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-this-alias -- Node-RED loads its nodes as CommonJS modules, in its own style */
+/* eslint-disable @typescript-eslint/no-require-imports -- Node-RED loads its nodes as CommonJS modules, in its own style */
 /* global require, module */
 const crypto = require('crypto');
-const { registerCatalog } = require('./lib/catalog.js');
-const { bridgeOf, noHub, str, int } = require('./lib/hub.js');
+const { str, int } = require('./lib/hub.js');
+const { registerHubNode } = require('./lib/register.js');
 const tracker = require('./lib/tracker.js');
 
 /**
@@ -12,16 +12,9 @@ const tracker = require('./lib/tracker.js');
  * retried with backoff and dead-lettered after the last attempt (src/nodered/subscriptions.ts).
  */
 module.exports = function (RED) {
-  registerCatalog(RED);
   tracker.install(RED);
-
-  function HubSubscribeNode(config) {
-    RED.nodes.createNode(this, config);
-    const node = this;
+  registerHubNode(RED, 'hub subscribe', function (node, config, bridge) {
     tracker.install(RED);
-    const bridge = bridgeOf(RED);
-    if (!bridge) return noHub(node);
-
     const feed = config.feed === 'dead' ? 'dead' : 'events';
     const name = str(config.queue, '') || node.id.replace(/[^a-z0-9_-]/gi, '').toLowerCase();
     const timeoutMs = Math.max(1, int(config.timeout, 60)) * 1000;
@@ -112,7 +105,5 @@ module.exports = function (RED) {
           (err) => done(err),
         );
     });
-  }
-
-  RED.nodes.registerType('hub subscribe', HubSubscribeNode);
+  });
 };

@@ -1,8 +1,8 @@
 'use strict';
-/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-this-alias -- Node-RED loads its nodes as CommonJS modules, in its own style */
+/* eslint-disable @typescript-eslint/no-require-imports -- Node-RED loads its nodes as CommonJS modules, in its own style */
 /* global require, module */
-const { registerCatalog } = require('./lib/catalog.js');
-const { bridgeOf, noHub, fail, str } = require('./lib/hub.js');
+const { fail, str } = require('./lib/hub.js');
+const { registerHubNode } = require('./lib/register.js');
 
 /**
  * hub validate: checks a message property (default msg.payload) against the entity's canonical
@@ -10,12 +10,7 @@ const { bridgeOf, noHub, fail, str } = require('./lib/hub.js');
  * with msg.violations (a JSON pointer and a message each), so a Catch node can report them.
  */
 module.exports = function (RED) {
-  registerCatalog(RED);
-  function HubValidateNode(config) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const bridge = bridgeOf(RED);
-    if (!bridge) return noHub(node);
+  registerHubNode(RED, 'hub validate', function (node, config, bridge) {
     const entity = str(config.entity, '');
     const property = str(config.property, 'payload');
 
@@ -33,7 +28,5 @@ module.exports = function (RED) {
         fail(msg, err, done);
       }
     });
-  }
-
-  RED.nodes.registerType('hub validate', HubValidateNode);
+  });
 };

@@ -54,6 +54,12 @@ export interface Broker {
   stats(queue: string): Promise<QueueStats>;
   /** Moves dead-lettered messages back to the queue; returns how many. */
   requeueDead(queue: string): Promise<number>;
+  /**
+   * Removes the dead-lettered messages of a queue whose event `select` picks (an erasure: no copy of
+   * the person's events may stay in a dead-letter queue); the others stay dead. Returns how many were
+   * removed. Messages waiting in the queue itself are not touched: the consumer checks them.
+   */
+  purgeDead(queue: string, select: (e: ChangeEvent) => boolean | Promise<boolean>): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -68,6 +68,8 @@ export interface ConsumerConfig {
   identifierSchemes?: string[];
   legalBasis: LegalBasis;
   purpose: string;
+  /** Who receives the data, as consent records name it; default: the consumer id (docs/privacy.md). */
+  recipient?: string;
 }
 
 export interface HubConfig {

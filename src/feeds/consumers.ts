@@ -1,6 +1,7 @@
 import type { ConsumerConfig, HubConfig } from '../config/types.ts';
 import { ConfigError, type Violation } from '../core/errors.ts';
 import type { ChangeEvent, JsonObject } from '../core/types.ts';
+import { consumerPolicy, type DisclosurePolicy } from '../privacy/config.ts';
 
 /** Identifier schemes that are personal data: only consumers that list them see them. */
 export const PERSONAL_SCHEMES: readonly string[] = ['lv-personas-kods', 'foreign-id'];
@@ -17,6 +18,11 @@ export interface ConsumerView {
   project(e: ChangeEvent): ChangeEvent;
   /** Changes when the consumer's definition changes (part of feed ETags). */
   fingerprint: string;
+  /**
+   * The consumer's disclosure policy (legal basis, purpose, recipient) on a channel: `feed:<id>` or
+   * `webhook:<subscription>`. Undefined for the full view, whose reader is the token (docs/privacy.md).
+   */
+  policy: ((channel: string) => DisclosurePolicy) | undefined;
 }
 
 /** The full view, for admins and read:<entity> tokens: every institution, every field. */
@@ -26,6 +32,7 @@ export const FULL_VIEW: ConsumerView = {
   institutions: undefined,
   project: (e) => e,
   fingerprint: 'full',
+  policy: undefined,
 };
 
 function filterIdentifiers(v: unknown, allowed: (scheme: string) => boolean): unknown {
@@ -56,7 +63,8 @@ function viewOf(c: ConsumerConfig): ConsumerView {
     id: c.id,
     entities: new Set(c.entities),
     institutions: c.institutions,
-    fingerprint: JSON.stringify([c.entities, c.institutions ?? null, c.fields ?? null, c.identifierSchemes ?? null]),
+    fingerprint: JSON.stringify([c.entities, c.institutions ?? null, c.fields ?? null, c.identifierSchemes ?? null, c.legalBasis, c.purpose, c.recipient ?? null]),
+    policy: (channel) => consumerPolicy(c, channel),
     project(e) {
       const { previousKey, record, ...rest } = e;
       const schemes = c.identifierSchemes;

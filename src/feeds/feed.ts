@@ -13,6 +13,8 @@ export interface FeedQuery {
   after: number;
   limit: number;
   view: ConsumerView;
+  /** The privacy check (consent, erasure) of the events read, before projection (Privacy.screen). */
+  screen?: (events: ChangeEvent[]) => Promise<ChangeEvent[]>;
 }
 
 export interface FeedPage {
@@ -21,6 +23,8 @@ export interface FeedPage {
   next: number;
   /** More events were there at the time of reading. */
   hasMore: boolean;
+  /** The events of `items` as stored, before projection (for the disclosure log). */
+  disclosed: ChangeEvent[];
 }
 
 /**
@@ -50,7 +54,8 @@ function parseEvent(v: unknown): ChangeEvent {
 
 /**
  * Reads one page of the change feed: the entity's events after the cursor in the order of the global
- * change sequence, filtered to the view's institutions and projected for it.
+ * change sequence, filtered to the view's institutions, screened (consent, erasure) and projected for
+ * it. A screened-out event is skipped; the cursor still moves past it.
  *
  * Why paging cannot miss or repeat an event: the cursor is the last sequence number read, and the
  * stores make sequence numbers visible in order (SQLite has one writer at a time; the PostgreSQL store
@@ -70,10 +75,13 @@ export async function readFeed(sql: SqlDb, q: FeedQuery): Promise<FeedPage> {
   const hasMore = rows.length > q.limit;
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
+  const events = page.map((r) => parseEvent(r.event));
+  const disclosed = q.screen ? await q.screen(events) : events;
   return {
-    items: page.map((r) => q.view.project(parseEvent(r.event))),
+    items: disclosed.map((e) => q.view.project(e)),
     next: last ? Number(last.seq) : q.after,
     hasMore,
+    disclosed,
   };
 }
 

@@ -104,6 +104,10 @@ export class Pipeline {
     const source = this.checkTarget(sourceId, entity);
     const results: RecordResult[] = [];
     for (const [index, payload] of records.entries()) {
+      // Between the records of a batch, let other work run (API reads, deliveries): the SQLite store's
+      // calls are synchronous, so a batch of hundreds would otherwise hold the event loop to its end
+      // (API p99 of seconds while ingesting; docs/performance.md).
+      if (index > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const raw = JSON.stringify(payload);
       const { message, duplicate } = await this.d.store.insertMessage({
         id: uuidv7(),

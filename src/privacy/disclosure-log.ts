@@ -191,37 +191,76 @@ export class DisclosureLog {
    * twice (returns undefined). Serialized across processes: PostgreSQL takes a transaction-level
    * advisory lock, SQLite's transaction is BEGIN IMMEDIATE (one writer).
    */
-  append(n: NewEntry): Promise<LoggedEntry | undefined> {
+  async append(n: NewEntry): Promise<LoggedEntry | undefined> {
+    const [e] = await this.appendMany([n]);
+    return e;
+  }
+
+  /** Of these events, the ones whose disclosure on the route is already logged (a read outside the lock: a hint). */
+  async loggedAmong(route: string, eventIds: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < eventIds.length; i += 500) {
+      const ids = eventIds.slice(i, i + 500);
+      const rows = await this.sql.query(`SELECT event_id FROM privacy_disclosure_log WHERE kind = 'disclosure' AND route_id = ? AND event_id IN (${marks(ids.length)})`, [route, ...ids]);
+      for (const r of rows) out.add(String(r.event_id));
+    }
+    return out;
+  }
+
+  /**
+   * Appends entries in one transaction (a feed page, a batch of deliveries), in order; disclosures of
+   * an (event, route) already logged are skipped. Returns the entries written.
+   */
+  appendMany(list: readonly NewEntry[]): Promise<LoggedEntry[]> {
+    if (!list.length) return Promise.resolve([]);
     return this.serial(() =>
       this.sql.transaction(async (tx) => {
         if (tx.dialect === 'postgres') await tx.run("SELECT pg_advisory_xact_lock(hashtext('study-hub:privacy-log:' || current_schema()))");
-        if (n.kind === 'disclosure' && n.eventId) {
-          const dup = await tx.query("SELECT seq FROM privacy_disclosure_log WHERE kind = 'disclosure' AND event_id = ? AND route_id = ?", [n.eventId, n.route]);
-          if (dup.length) return undefined;
+        const seen = new Set<string>();
+        const key = (eventId: string, route: string | null) => `${eventId}\u0000${route ?? ''}`;
+        const keyed = list.filter((n) => n.kind === 'disclosure' && n.eventId);
+        for (let i = 0; i < keyed.length; i += 500) {
+          const part = keyed.slice(i, i + 500);
+          const rows = await tx.query(`SELECT event_id, route_id FROM privacy_disclosure_log WHERE kind = 'disclosure' AND event_id IN (${marks(part.length)})`, part.map((n) => n.eventId));
+          for (const r of rows) seen.add(key(String(r.event_id), r.route_id === null ? null : String(r.route_id)));
         }
         const [last] = await tx.query('SELECT seq, hash FROM privacy_disclosure_log ORDER BY seq DESC LIMIT 1');
-        const entry: DisclosureEntry = contentOf({ ...n, seq: last ? Number(last.seq) + 1 : 1, at: n.at ?? new Date().toISOString() });
-        const prevHash = last ? String(last.hash) : GENESIS;
-        const hash = entryHash(prevHash, entry);
-        await tx.run(`INSERT INTO privacy_disclosure_log (${COLUMNS}) VALUES (${marks(15)})`, [
-          entry.seq,
-          entry.at,
-          entry.kind,
-          entry.person,
-          entry.recipient,
-          entry.route,
-          entry.entity,
-          entry.recordId,
-          entry.recordVersion,
-          entry.legalBasis,
-          entry.purpose,
-          entry.fields === null ? null : JSON.stringify(entry.fields),
-          entry.eventId,
-          prevHash,
-          hash,
-        ]);
-        await tx.run('INSERT INTO privacy_log_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', [entry.seq, hash]);
-        return { ...entry, prevHash, hash };
+        let seq = last ? Number(last.seq) : 0;
+        let prevHash = last ? String(last.hash) : GENESIS;
+        const at = new Date().toISOString();
+        const written: LoggedEntry[] = [];
+        for (const n of list) {
+          if (n.kind === 'disclosure' && n.eventId) {
+            const k = key(n.eventId, n.route);
+            if (seen.has(k)) continue;
+            seen.add(k);
+          }
+          const entry: DisclosureEntry = contentOf({ ...n, seq: ++seq, at: n.at ?? at });
+          const hash = entryHash(prevHash, entry);
+          await tx.run(`INSERT INTO privacy_disclosure_log (${COLUMNS}) VALUES (${marks(15)})`, [
+            entry.seq,
+            entry.at,
+            entry.kind,
+            entry.person,
+            entry.recipient,
+            entry.route,
+            entry.entity,
+            entry.recordId,
+            entry.recordVersion,
+            entry.legalBasis,
+            entry.purpose,
+            entry.fields === null ? null : JSON.stringify(entry.fields),
+            entry.eventId,
+            prevHash,
+            hash,
+          ]);
+          written.push({ ...entry, prevHash, hash });
+          prevHash = hash;
+        }
+        if (written.length) {
+          await tx.run('INSERT INTO privacy_log_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', [seq, prevHash]);
+        }
+        return written;
       }),
     );
   }

@@ -18,6 +18,11 @@ export interface ErasureReport {
   records: string[];
   /** Rows changed, per table. */
   counts: Record<string, number>;
+  /**
+   * Dead-lettered broker copies of the person's events removed (Privacy.erase); null: the broker could
+   * not be reached, the privacy job removes them later.
+   */
+  deadLettersRemoved?: number | null;
 }
 
 export interface ErasureRow {
@@ -66,6 +71,18 @@ export class Erasure {
   async isErased(recordId: string, occurredAt: string): Promise<boolean> {
     const [r] = await this.sql.query('SELECT erased_at FROM privacy_erased_records WHERE record_id = ?', [recordId]);
     return !!r && String(r.erased_at) >= occurredAt;
+  }
+
+  /** Of these records, the erased ones with the time of their erasure (one query per 500). */
+  async erasedAt(recordIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const ids = [...new Set(recordIds)];
+    for (const part of chunks(ids)) {
+      for (const r of await this.sql.query(`SELECT record_id, erased_at FROM privacy_erased_records WHERE record_id IN (${marks(part.length)})`, part)) {
+        out.set(String(r.record_id), String(r.erased_at));
+      }
+    }
+    return out;
   }
 
   /** The erasure that covered a person record, if any. */

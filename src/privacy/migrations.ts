@@ -63,7 +63,13 @@ const TABLES = (bigint: string) => `
   );
 `;
 
-export const PRIVACY_MIGRATIONS: readonly MigrationStep[] = [{ sqlite: TABLES('INTEGER'), postgres: TABLES('BIGINT') }];
+/** When the broker's dead-letter copies of the erased person's events were removed (null: not yet). */
+const BROKER_PURGE = 'ALTER TABLE privacy_erasures ADD COLUMN broker_purged_at TEXT;';
+
+export const PRIVACY_MIGRATIONS: readonly MigrationStep[] = [
+  { sqlite: TABLES('INTEGER'), postgres: TABLES('BIGINT') },
+  { sqlite: BROKER_PURGE, postgres: BROKER_PURGE },
+];
 
 /** Tables whose rows must never be rewritten by an erasure sweep (the hash chain). */
 export const LOG_TABLES: readonly string[] = ['privacy_disclosure_log', 'privacy_log_head'];

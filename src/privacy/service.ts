@@ -5,13 +5,13 @@ import type { HubConfig, RouteConfig } from '../config/types.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { CanonicalRecord, ChangeEvent } from '../core/types.ts';
 import type { Store } from '../store/types.ts';
-import { DEFAULT_JOB_INTERVAL_MS, DEFAULT_PSEUDONYM_SECRET_ENV, routePolicy, type RoutePolicy } from './config.ts';
-import { Consents } from './consent.ts';
-import { DisclosureLog } from './disclosure-log.ts';
-import { Erasure } from './erasure.ts';
+import { DEFAULT_JOB_INTERVAL_MS, DEFAULT_PSEUDONYM_SECRET_ENV, routePolicy, type DisclosurePolicy, type RoutePolicy } from './config.ts';
+import { Consents, type ConsentDecision } from './consent.ts';
+import { DisclosureLog, type NewEntry } from './disclosure-log.ts';
+import { Erasure, type ErasureReport } from './erasure.ts';
 import type { DeliveryGate, GateDecision } from './gate.ts';
 import { PRIVACY_MIGRATIONS } from './migrations.ts';
-import { holdsPersonalData, Persons, SUBJECTS } from './personal.ts';
+import { holdsPersonalData, Persons, refOf, SUBJECTS } from './personal.ts';
 import { projectEvent } from './projection.ts';
 import { loadPseudonymSecret, Pseudonyms } from './pseudonym.ts';
 import { Retention } from './retention.ts';
@@ -28,6 +28,15 @@ export interface PrivacyDeps {
   entities: readonly string[];
 }
 
+/** What a feed page or a webhook delivery may carry: the events that pass, and why the others do not. */
+export interface Screened {
+  pass: ChangeEvent[];
+  /** eventId → reason (no personal data: purpose, recipient, consent record id, times). */
+  held: Map<string, string>;
+}
+
+export const ERASED_REASON = "not delivered: the person's data was erased after this change";
+
 export interface TickReport {
   /** Withheld deliveries whose hold window ended. */
   closed: number;
@@ -35,6 +44,8 @@ export interface TickReport {
   released: number;
   /** Messages reduced to metadata, per entity. */
   reduced: Record<string, number>;
+  /** Dead-lettered broker copies of erased records removed (erasures whose purge failed before). */
+  deadLettersRemoved: number;
 }
 
 const BATCH = 1000;
@@ -94,7 +105,7 @@ export class Privacy implements DeliveryGate {
       const now = Date.now();
       const held = { eventId: e.eventId, routeId: p.id, messageId: e.messageId ?? null, recordId: e.recordId, entity: e.entity, purpose: p.purpose, recipient: p.recipient, now };
       if (await this.erasure.isErased(e.recordId, e.occurredAt)) {
-        const reason = "not delivered: the person's data was erased after this change";
+        const reason = ERASED_REASON;
         await this.withheld.closeNow({ ...held, person: null, reason }, 'erased');
         return { action: 'withhold', reason };
       }
@@ -132,6 +143,77 @@ export class Privacy implements DeliveryGate {
       eventId: e.eventId,
     });
     if (p.legalBasis === 'consent') await this.withheld.setStatus(e.eventId, p.id, 'delivered');
+  }
+
+  /**
+   * Feeds and webhook subscriptions (src/feeds, src/webhooks): of these events (as stored, before the
+   * consumer's projection), the ones the consumer may get. Records erased after the change never pass;
+   * on a consent basis, a record about a person passes only while a matching consent (purpose,
+   * recipient, person, scope) is active. Records that name no one and delete events pass. The consent
+   * of one person is looked up once per call.
+   */
+  async screen(p: DisclosurePolicy, events: readonly ChangeEvent[], now: number = Date.now()): Promise<Screened> {
+    const held = new Map<string, string>();
+    const personal = events.filter((e) => e.record && holdsPersonalData(e.entity));
+    if (!personal.length) return { pass: [...events], held };
+    const erased = await this.erasure.erasedAt(personal.map((e) => e.recordId));
+    const decisions = new Map<string, Promise<ConsentDecision>>();
+    for (const e of personal) {
+      const at = erased.get(e.recordId);
+      if (at !== undefined && at >= e.occurredAt) {
+        held.set(e.eventId, ERASED_REASON);
+        continue;
+      }
+      const s = SUBJECTS[e.entity];
+      if (p.legalBasis !== 'consent' || !s || !e.record) continue;
+      const record = e.record;
+      const who = s.kind === 'self' ? [record.sourceId, record.identifiers] : record[s.field];
+      const key = JSON.stringify([e.entity, e.institution, who ?? null]);
+      let decision = decisions.get(key);
+      if (!decision) {
+        decision = (async () => {
+          const subject = s.kind === 'self' || refOf(record, s.field) ? await this.persons.subjectOf(e.entity, record, e.institution) : undefined;
+          return subject
+            ? this.consents.decide({ purpose: p.purpose ?? '', recipient: p.recipient }, e.entity, subject, now)
+            : { active: false, reason: 'the record names no person whose consent could be checked' };
+        })();
+        decisions.set(key, decision);
+      }
+      const d = await decision;
+      if (!d.active) held.set(e.eventId, `withheld: ${d.reason}`);
+    }
+    return { pass: held.size ? events.filter((e) => !held.has(e.eventId)) : [...events], held };
+  }
+
+  /**
+   * Logs the disclosure of these events (as stored, before projection) to a feed consumer or a webhook
+   * subscription: one entry per event that holds personal data, all in one transaction; events already
+   * logged on the channel are skipped (a page read again adds nothing). Returns how many were written.
+   */
+  async disclosed(p: DisclosurePolicy, events: readonly ChangeEvent[]): Promise<number> {
+    const personal = events.filter((e) => e.record && holdsPersonalData(e.entity));
+    if (!personal.length) return 0;
+    const logged = await this.log.loggedAmong(p.channel, personal.map((e) => e.eventId));
+    const entries: NewEntry[] = [];
+    for (const e of personal) {
+      if (logged.has(e.eventId) || !e.record) continue;
+      const subject = SUBJECTS[e.entity] ? await this.persons.subjectOf(e.entity, e.record, e.institution, false) : undefined;
+      const fields = p.fieldsOf(e.entity);
+      entries.push({
+        kind: 'disclosure',
+        person: this.pseudonyms.of(subject?.primary),
+        recipient: p.recipient,
+        route: p.channel,
+        entity: e.entity,
+        recordId: e.recordId,
+        recordVersion: e.version,
+        legalBasis: p.legalBasis,
+        purpose: p.purpose,
+        fields: fields ? [...fields] : null,
+        eventId: e.eventId,
+      });
+    }
+    return (await this.log.appendMany(entries)).length;
   }
 
   /** A consent record was committed: deliveries withheld for its purpose and recipient that it unlocks go out. */
@@ -183,6 +265,41 @@ export class Privacy implements DeliveryGate {
     }
   }
 
+  /**
+   * Erases a person (Erasure.erase), then removes the broker's dead-lettered copies of the events of
+   * every erased record from every route's dead-letter queue. Copies waiting in a route queue, or held
+   * by a consumer, are withheld when they come up (beforeDelivery). If the broker cannot be reached,
+   * the erasure stands and the periodic job removes the dead letters later.
+   */
+  async erase(personId: string, requestedBy: string): Promise<ErasureReport> {
+    const report = await this.erasure.erase(personId, requestedBy);
+    try {
+      report.deadLettersRemoved = await this.purgeDeadLetters([report.id]);
+    } catch (e) {
+      report.deadLettersRemoved = null;
+      this.d.logger.warn({ component: 'privacy', erasure: report.id }, `dead-lettered copies not removed yet (retried by the privacy job): ${errorMessage(e)}`);
+    }
+    return report;
+  }
+
+  /** Removes dead-lettered copies of changes made before an erasure of their record; marks the erasures done. */
+  async purgeDeadLetters(erasureIds: readonly string[]): Promise<number> {
+    let n = 0;
+    for (const r of this.d.config.routes) {
+      n += await this.d.broker.purgeDead(routeQueue(r.id), (e) => this.erasure.isErased(e.recordId, e.occurredAt));
+    }
+    const at = new Date().toISOString();
+    let uncounted = n;
+    for (const id of erasureIds) {
+      const [row] = await this.d.store.sql.query('SELECT counts FROM privacy_erasures WHERE id = ?', [id]);
+      const counts = { ...(row ? (JSON.parse(String(row.counts)) as Record<string, number>) : {}) };
+      if (uncounted) counts['broker dead letters'] = (counts['broker dead letters'] ?? 0) + uncounted;
+      await this.d.store.sql.run('UPDATE privacy_erasures SET broker_purged_at = ?, counts = ? WHERE id = ?', [at, JSON.stringify(counts), id]);
+      uncounted = 0; // counted once, on the first erasure
+    }
+    return n;
+  }
+
   /** Closes the held deliveries whose hold window ended by `now`, with a closing attempt on each. */
   async closeExpired(now: number): Promise<number> {
     const rows = await this.withheld.expired(now, BATCH);
@@ -206,12 +323,14 @@ export class Privacy implements DeliveryGate {
     const now = opts.now ?? Date.now();
     const closed = await this.closeExpired(now);
     const released = await this.release(await this.withheld.held({ limit: BATCH }), now);
+    const pending = (await this.d.store.sql.query('SELECT id FROM privacy_erasures WHERE broker_purged_at IS NULL')).map((r) => String(r.id));
+    const deadLettersRemoved = pending.length ? await this.purgeDeadLetters(pending) : 0;
     let reduced: Record<string, number> = {};
     if (opts.now !== undefined || now - this.lastRetention >= RETENTION_EVERY_MS) {
       this.lastRetention = now;
       reduced = await this.retention.run(now);
     }
-    return { closed, released, reduced };
+    return { closed, released, reduced, deadLettersRemoved };
   }
 
   /** Runs the periodic job (worker roles). */

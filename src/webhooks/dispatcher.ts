@@ -4,6 +4,8 @@ import { errorMessage, isHubError } from '../core/errors.ts';
 import type { ChangeEvent } from '../core/types.ts';
 import { FULL_VIEW, type Consumers, type ConsumerView } from '../feeds/consumers.ts';
 import { retryDelay } from '../routing/backoff.ts';
+import { fullViewPolicy, type DisclosurePolicy } from '../privacy/config.ts';
+import type { Screened } from '../privacy/service.ts';
 import type { SqlDb } from '../store/sql.ts';
 import { toDelivery, toSubscription, type Subscription, type WebhookDelivery } from './store.ts';
 
@@ -18,6 +20,27 @@ export interface DispatcherOptions {
   /** Deliveries in flight at once (never two of one record of one subscription). */
   concurrency?: number;
   timeoutMs?: number;
+  /** Personal data (src/privacy): the consent and erasure check before, the disclosure log after a delivery. */
+  privacy?: WebhookPrivacy;
+}
+
+/** What the dispatcher needs of `Privacy`. */
+export interface WebhookPrivacy {
+  screen(p: DisclosurePolicy, events: readonly ChangeEvent[]): Promise<Screened>;
+  disclosed(p: DisclosurePolicy, events: readonly ChangeEvent[]): Promise<number>;
+}
+
+/** Whom a subscription discloses to: its consumer, or for an admin's full-view subscription the receiver's origin. */
+export function subscriptionPolicy(s: Subscription, view: ConsumerView): DisclosurePolicy {
+  const channel = `webhook:${s.id}`;
+  if (view.policy) return view.policy(channel);
+  let origin = s.url;
+  try {
+    origin = new URL(s.url).origin;
+  } catch {
+    // the URL was validated at creation; keep it whole if it cannot be parsed
+  }
+  return fullViewPolicy(channel, origin);
 }
 
 const FAN_OUT_BATCH = 500;
@@ -37,7 +60,9 @@ const now = () => new Date().toISOString();
  *    record and subscription is still pending or sending, so a later version of a record is never
  *    delivered before an earlier one; other records go ahead meanwhile. A failure is retried with the
  *    subscription's backoff; a non-retryable one, or the last attempt, makes the row dead (and lets
- *    the record's later versions through: each event carries the whole record).
+ *    the record's later versions through: each event carries the whole record). Before the call the
+ *    privacy check runs (consent for consent consumers, erasure): a delivery it stops is `withheld`,
+ *    with the reason; after a successful call the disclosure is logged (docs/privacy.md).
  */
 export class WebhookDispatcher {
   private timer: NodeJS.Timeout | undefined;
@@ -188,7 +213,7 @@ export class WebhookDispatcher {
     return sink;
   }
 
-  private async finish(d: WebhookDelivery, status: 'pending' | 'delivered' | 'dead', fields: { error?: string | null; detail?: string | null; nextAt?: string }): Promise<void> {
+  private async finish(d: WebhookDelivery, status: 'pending' | 'delivered' | 'dead' | 'withheld', fields: { error?: string | null; detail?: string | null; nextAt?: string }): Promise<void> {
     const t = now();
     await this.o.sql.run(
       `UPDATE webhook_deliveries SET status = ?, last_error = ?, detail = ?, next_at = ?, lease_until = NULL, updated_at = ?, delivered_at = ?
@@ -213,9 +238,22 @@ export class WebhookDispatcher {
         await this.finish(d, 'dead', { error: !view ? `consumer '${s.owner}' is no longer configured` : `change ${d.seq} is gone` });
         return;
       }
-      const event = view.project((typeof c.event === 'string' ? JSON.parse(c.event) : c.event) as ChangeEvent);
+      const stored = (typeof c.event === 'string' ? JSON.parse(c.event) : c.event) as ChangeEvent;
+      const policy = subscriptionPolicy(s, view);
+      const privacy = this.o.privacy;
+      if (privacy) {
+        // Checked at delivery time: a withdrawal or an erasure stops the deliveries already fanned out.
+        const reason = (await privacy.screen(policy, [stored])).held.get(stored.eventId);
+        if (reason !== undefined) {
+          await this.finish(d, 'withheld', { error: reason });
+          return;
+        }
+      }
+      const event = view.project(stored);
       try {
         const receipt = await this.sinkFor(s).deliver(event, { attempt: d.attempts, routeId: `webhook:${s.id}`, idempotencyKey: event.eventId });
+        // Logged before the delivery counts as done; if that fails the delivery is retried (same idempotency key).
+        await privacy?.disclosed(policy, [stored]);
         await this.finish(d, 'delivered', { detail: receipt?.detail ?? null });
       } catch (e) {
         const message = errorMessage(e);

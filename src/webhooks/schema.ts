@@ -51,7 +51,7 @@ export const SUBSCRIPTION_SCHEMA: JsonObject = {
     cursor: { type: 'string', description: 'How far the change sequence has been fanned out to this subscription.' },
     createdAt: { type: 'string', format: 'date-time' },
     secret: { type: 'string', description: 'Only in the answer to the creation.' },
-    deliveries: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Deliveries by status (pending, retrying, sending, delivered, dead).' },
+    deliveries: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Deliveries by status (pending, retrying, sending, delivered, dead, withheld).' },
   },
 };
 
@@ -62,7 +62,7 @@ export const WEBHOOK_DELIVERY_SCHEMA: JsonObject = {
     seq: { type: 'integer' },
     eventId: { type: 'string' },
     recordId: { type: 'string' },
-    status: { enum: ['pending', 'retrying', 'sending', 'delivered', 'dead'] },
+    status: { enum: ['pending', 'retrying', 'sending', 'delivered', 'dead', 'withheld'] },
     attempts: { type: 'integer' },
     nextAt: { type: 'string' },
     lastError: { type: ['string', 'null'] },

@@ -12,7 +12,7 @@ import { DEFAULT_RETRY } from '../config/load.ts';
 import type { SchemaRegistry } from '../schemas/registry.ts';
 import { toViolations } from '../schemas/registry.ts';
 import type { SqlDb } from '../store/sql.ts';
-import { WebhookDispatcher } from './dispatcher.ts';
+import { WebhookDispatcher, type WebhookPrivacy } from './dispatcher.ts';
 import { SUBSCRIPTION_REQUEST_SCHEMA } from './schema.ts';
 import {
   deactivateSubscription,
@@ -36,6 +36,8 @@ export interface WebhooksOptions {
   context: AdapterContext;
   logger: Logger;
   pollMs?: number;
+  /** Consent and erasure check, disclosure log (src/privacy). */
+  privacy?: WebhookPrivacy;
 }
 
 interface SubscriptionRequest {
@@ -77,7 +79,7 @@ export class Webhooks {
   constructor(private readonly o: WebhooksOptions) {
     this.validate = o.schemas.ajv.compile(SUBSCRIPTION_REQUEST_SCHEMA);
     this.dispatcher = o.sinkType
-      ? new WebhookDispatcher({ sql: o.sql, consumers: o.consumers, sinkType: o.sinkType, context: o.context, logger: o.logger, ...(o.pollMs ? { pollMs: o.pollMs } : {}) })
+      ? new WebhookDispatcher({ sql: o.sql, consumers: o.consumers, sinkType: o.sinkType, context: o.context, logger: o.logger, ...(o.pollMs ? { pollMs: o.pollMs } : {}), ...(o.privacy ? { privacy: o.privacy } : {}) })
       : undefined;
   }
 

@@ -56,7 +56,7 @@ export interface Subscription {
   createdBy: string;
 }
 
-export type WebhookDeliveryStatus = 'pending' | 'sending' | 'delivered' | 'dead';
+export type WebhookDeliveryStatus = 'pending' | 'sending' | 'delivered' | 'dead' | 'withheld';
 
 export interface WebhookDelivery {
   subscriptionId: string;
@@ -142,7 +142,7 @@ export async function deliveryCounts(sql: SqlDb, id: string): Promise<Record<str
     'SELECT status, CASE WHEN attempts > 0 THEN 1 ELSE 0 END AS retrying, COUNT(*) AS n FROM webhook_deliveries WHERE subscription_id = ? GROUP BY status, CASE WHEN attempts > 0 THEN 1 ELSE 0 END',
     [id],
   );
-  const out: Record<string, number> = { pending: 0, retrying: 0, sending: 0, delivered: 0, dead: 0 };
+  const out: Record<string, number> = { pending: 0, retrying: 0, sending: 0, delivered: 0, dead: 0, withheld: 0 };
   for (const r of rows) {
     const k = r.status === 'pending' && Number(r.retrying) === 1 ? 'retrying' : r.status;
     out[k] = (out[k] ?? 0) + Number(r.n);

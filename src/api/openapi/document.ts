@@ -39,6 +39,8 @@ export function openapiDocument(schemas: SchemaRegistry, version = '0.1.0'): Jso
       { name: 'feeds', description: 'Change feeds for registers and services, per consumer' },
       { name: 'webhooks', description: 'Push: signed deliveries of change events' },
       { name: 'registers', description: 'National registers (VIIS): reconciliation' },
+      { name: 'sources', description: 'Source adapters: health, sync, pause, resume' },
+      { name: 'personal data', description: 'Subject access, erasure and the disclosure log' },
       { name: 'tokens', description: 'API credentials' },
       { name: 'operations', description: 'Health and metrics' },
       { name: 'documentation', description: 'This document' },

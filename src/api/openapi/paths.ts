@@ -10,6 +10,9 @@ const query = (name: string, description: string, schema: JsonObject = { type: '
 
 const auth = { 401: problem('No or unknown token'), 403: problem('The token lacks the scope') };
 const secured = [{ bearer: [] }];
+const list = (items: JsonObject) => ({ type: 'object', required: ['items'], properties: { items: { type: 'array', items } } });
+const SOURCE: JsonObject = { type: 'object', required: ['id', 'health', 'paused', 'errorCount'], properties: { id: { type: 'string' }, health: { type: 'string' }, paused: { type: 'boolean' }, errorCount: { type: 'integer' }, cursor: { type: ['string', 'null'] }, lagSeconds: { type: ['number', 'null'] } } };
+const PERSON: JsonObject = { type: 'object', required: ['id', 'institution', 'sourceId', 'erased'], properties: { id: { type: 'string' }, institution: { type: 'string' }, sourceId: { type: 'string' }, erased: { type: 'boolean' } } };
 
 export const PATHS: JsonObject = {
   '/healthz': { get: { tags: ['operations'], summary: 'Process alive', security: [], responses: { 200: json(ref('Health'), 'Alive') } } },
@@ -162,6 +165,126 @@ export const PATHS: JsonObject = {
       summary: 'Compare what the hub holds with what a register sink holds (admin)',
       parameters: [path('sink', 'Sink id, or a sink type that only one sink has (viis)'), { ...query('institution', 'SCHAC code'), required: true }],
       responses: { 200: json(ref('ReconcileReport'), 'The differences'), 400: problem('Missing institution, or the sink cannot be reconciled'), 404: problem('No such sink or institution'), 502: problem('The register did not answer'), ...auth },
+    },
+  },
+  '/api/v1/sources': {
+    get: { tags: ['sources'], summary: 'Sources with their health: last successful read, cursor, lag, errors (admin)', responses: { 200: json(list(SOURCE), 'Every configured source'), ...auth } },
+  },
+  '/api/v1/sources/{id}': {
+    get: {
+      tags: ['sources'],
+      summary: 'One source; with probe=true the adapter is asked whether its system answers (admin)',
+      parameters: [path('id', 'Source id'), query('probe', 'true or false', { enum: ['true', 'false'] })],
+      responses: { 200: json(SOURCE, 'The source'), 400: problem('Bad parameter'), 404: problem('No such source'), ...auth },
+    },
+  },
+  '/api/v1/sources/{id}/sync': {
+    post: {
+      tags: ['sources'],
+      summary: 'Ask for a sync now; {"full": true} reads everything again, not only the changes (admin)',
+      parameters: [path('id', 'Source id')],
+      requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { full: { type: 'boolean' } } } } } },
+      responses: { 202: json(SOURCE, 'Sync requested'), 400: problem('Bad body'), 404: problem('No such source'), 409: problem('A push-only source (no adapter to read with)'), ...auth },
+    },
+  },
+  '/api/v1/sources/{id}/pause': {
+    post: { tags: ['sources'], summary: 'Stop reading a source until resumed (admin)', parameters: [path('id', 'Source id')], responses: { 200: json(SOURCE, 'Paused'), 404: problem('No such source'), 409: problem('A push-only source'), ...auth } },
+  },
+  '/api/v1/sources/{id}/resume': {
+    post: { tags: ['sources'], summary: 'Read a paused source again (admin)', parameters: [path('id', 'Source id')], responses: { 200: json(SOURCE, 'Resumed'), 404: problem('No such source'), 409: problem('A push-only source'), ...auth } },
+  },
+  '/api/v1/persons/lookup': {
+    post: {
+      tags: ['personal data'],
+      summary: 'Person records by personal code, given in the body, never in a URL (admin)',
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['personalCode'], properties: { personalCode: { type: 'string' } } } } } },
+      responses: { 200: json({ type: 'object', required: ['persons'], properties: { persons: { type: 'array', items: PERSON } } }, 'The person records with that code (none: an empty list)'), 400: problem('No code, or not a valid personal code (the code is not echoed)'), ...auth },
+    },
+  },
+  '/api/v1/persons/{id}/records': {
+    get: {
+      tags: ['personal data'],
+      summary: 'Subject access: every canonical record about the person, across institutions (admin)',
+      parameters: [path('id', 'Hub id of a person record')],
+      responses: {
+        200: json(
+          {
+            type: 'object',
+            required: ['person', 'persons', 'records'],
+            properties: {
+              person: { type: 'string' },
+              persons: { type: 'array', items: PERSON },
+              records: { type: 'array', items: { type: 'object', required: ['id', 'entity', 'institution', 'sourceId', 'version', 'record'], properties: { id: { type: 'string' }, entity: { type: 'string' }, institution: { type: 'string' }, sourceId: { type: 'string' }, version: { type: 'integer' }, deleted: { type: 'boolean' }, updatedAt: { type: 'string' }, record: { type: 'object' } } } },
+            },
+          },
+          'The records',
+        ),
+        404: problem('No such person record'),
+        ...auth,
+      },
+    },
+  },
+  '/api/v1/persons/{id}/disclosures': {
+    get: {
+      tags: ['personal data'],
+      summary: 'Subject access: every disclosure of data about the person: recipient, purpose, legal basis, fields, time (admin)',
+      parameters: [path('id', 'Hub id of a person record'), query('after', 'The `next` of the previous page', { type: 'integer', minimum: 0 }), query('limit', '1..10000 (1000)', { type: 'integer', minimum: 1, maximum: 10000 })],
+      responses: {
+        200: json(
+          {
+            type: 'object',
+            required: ['persons', 'disclosures'],
+            properties: {
+              persons: { type: 'array', items: PERSON },
+              disclosures: { type: 'array', items: { type: 'object', required: ['seq', 'at', 'kind'], properties: { seq: { type: 'integer' }, at: { type: 'string' }, kind: { type: 'string' }, recipient: { type: ['string', 'null'] }, route: { type: ['string', 'null'] }, entity: { type: ['string', 'null'] }, recordId: { type: ['string', 'null'] }, recordVersion: { type: ['integer', 'null'] }, legalBasis: { type: ['string', 'null'] }, purpose: { type: ['string', 'null'] }, fields: { type: ['array', 'null'], items: { type: 'string' } } } } },
+              next: { type: ['integer', 'null'] },
+            },
+          },
+          'A page of disclosures, oldest first',
+        ),
+        400: problem('Bad parameter'),
+        404: problem('No such person record'),
+        ...auth,
+      },
+    },
+  },
+  '/api/v1/persons/{id}/erasure': {
+    post: {
+      tags: ['personal data'],
+      summary: 'Erase the personal data of the person and the person records linked to it; study facts stay, pseudonymised (admin)',
+      parameters: [path('id', 'Hub id of a person record')],
+      responses: {
+        200: json({ type: 'object', required: ['id', 'at', 'persons', 'records', 'counts'], properties: { id: { type: 'string' }, at: { type: 'string' }, persons: { type: 'array', items: { type: 'string' } }, records: { type: 'array', items: { type: 'string' } }, counts: { type: 'object', additionalProperties: { type: 'integer' } }, deadLettersRemoved: { type: ['integer', 'null'] } } }, 'What was erased'),
+        404: problem('No such person record'),
+        ...auth,
+      },
+    },
+  },
+  '/api/v1/audit/disclosures/verify': {
+    get: { tags: ['personal data'], summary: 'Verify the hash chain of the disclosure log (admin)', responses: { 200: json({ type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' } } }, 'The verification report'), ...auth } },
+  },
+  '/api/v1/audit/disclosures/export': {
+    get: {
+      tags: ['personal data'],
+      summary: 'The disclosure log as JSON lines, for offline verification (`hub audit verify --file`) (admin)',
+      parameters: [query('after', 'Sequence number to start after', { type: 'integer', minimum: 0 })],
+      responses: { 200: { description: 'One entry a line', content: { 'application/jsonl': { schema: { type: 'string' } } } }, 400: problem('Bad parameter'), ...auth },
+    },
+  },
+  '/api/v1/audit/withheld': {
+    get: {
+      tags: ['personal data'],
+      summary: 'Deliveries withheld for lack of consent, released or closed (admin)',
+      parameters: [query('status', 'held, released, delivered, closed', { enum: ['held', 'released', 'delivered', 'closed'] }), query('limit', '1..1000 (100)', { type: 'integer', minimum: 1, maximum: 1000 })],
+      responses: { 200: json(list({ type: 'object' }), 'Withheld deliveries'), 400: problem('Bad parameter'), ...auth },
+    },
+  },
+  '/api/v1/audit/erasures': {
+    get: {
+      tags: ['personal data'],
+      summary: 'Erasures done (admin)',
+      parameters: [query('limit', '1..1000 (100)', { type: 'integer', minimum: 1, maximum: 1000 })],
+      responses: { 200: json(list({ type: 'object', required: ['id', 'at'] }), 'Erasures, newest first'), 400: problem('Bad parameter'), ...auth },
     },
   },
   '/api/openapi.json': { get: { tags: ['documentation'], summary: 'This document', security: [], responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1') } } },

@@ -4,6 +4,8 @@ import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } fro
 import { FULL_VIEW, type ConsumerView } from '../../feeds/consumers.ts';
 import { pageETag, parseCursor, parseLimit, readFeed } from '../../feeds/feed.ts';
 import type { Hub } from '../../hub.ts';
+import { fullViewPolicy, type DisclosurePolicy } from '../../privacy/config.ts';
+import type { ChangeEvent } from '../../core/types.ts';
 import { asyncHandler, param } from '../context.ts';
 
 function authenticated(req: Request): Principal {
@@ -42,10 +44,16 @@ export function resolveView(hub: Hub, req: Request, entity: string | undefined):
   return view;
 }
 
+/** Whom a feed page is disclosed to: the consumer, or for the full view the token (administrative access). */
+function feedPolicy(view: ConsumerView, p: Principal): DisclosurePolicy {
+  return view.policy ? view.policy(`feed:${view.id}`) : fullViewPolicy(`feed:*:${p.tokenId}`, `token:${p.name}`);
+}
+
 /**
  * GET /api/v1/feeds: which feeds the caller can read. GET /api/v1/feeds/{entity}?after=&limit=: change
  * events (upserts, deletes, key changes) in the order of the global change sequence, with the next
- * cursor; per consumer (entities, institutions, fields); ETag and 304.
+ * cursor; per consumer (entities, institutions, fields; consent and disclosure log: docs/privacy.md);
+ * ETag and 304.
  */
 export function feedsRouter(hub: Hub): Router {
   const r = express.Router();
@@ -74,8 +82,12 @@ export function feedsRouter(hub: Hub): Router {
       const entity = param(req, 'entity');
       if (!hub.schemas.entities().includes(entity)) throw new NotFoundError(`unknown entity '${entity}'`);
       const view = resolveView(hub, req, entity);
-      const q = { entity, after: parseCursor(queryOnce(req, 'after')), limit: parseLimit(queryOnce(req, 'limit')), view };
+      const policy = feedPolicy(view, authenticated(req));
+      const screen = (events: ChangeEvent[]) => hub.privacy.screen(policy, events).then((s) => s.pass);
+      const q = { entity, after: parseCursor(queryOnce(req, 'after')), limit: parseLimit(queryOnce(req, 'limit')), view, screen };
       const page = await readFeed(hub.store.sql, q);
+      // Logged before the page goes out: a page that cannot be logged is not served.
+      await hub.privacy.disclosed(policy, page.disclosed);
       const etag = pageETag(q, page);
       res.setHeader('ETag', etag);
       res.setHeader('Cache-Control', 'private, no-cache');

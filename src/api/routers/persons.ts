@@ -73,7 +73,7 @@ export function personsRouter(hub: Hub): Router {
     '/persons/:id/erasure',
     asyncHandler(async (req, res) => {
       const by = req.principal ? `${req.principal.name} (token ${req.principal.tokenId})` : 'unknown';
-      const report = await hub.privacy.erasure.erase(param(req, 'id'), by);
+      const report = await hub.privacy.erase(param(req, 'id'), by);
       res.status(200).json(report);
     }),
   );

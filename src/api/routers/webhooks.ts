@@ -6,7 +6,7 @@ import { publicDelivery, publicView } from '../../webhooks/service.ts';
 import type { WebhookDeliveryStatus } from '../../webhooks/store.ts';
 import { asyncHandler, param } from '../context.ts';
 
-const STATUSES = ['pending', 'retrying', 'sending', 'delivered', 'dead'] as const;
+const STATUSES = ['pending', 'retrying', 'sending', 'delivered', 'dead', 'withheld'] as const;
 
 function principal(req: Request): Principal {
   if (!req.principal) throw new UnauthorizedError('credentials required: send Authorization: Bearer <token>');

@@ -332,6 +332,50 @@ export class AmqpBroker implements Broker, ConsumerHost {
     }
   }
 
+  /**
+   * Removes selected messages from `<queue>.dead`: each message there now is taken; a selected one is
+   * acknowledged (gone), any other is put back at the end of the dead queue, confirmed, before its ack.
+   */
+  async purgeDead(queue: string, select: (e: ChangeEvent) => boolean | Promise<boolean>): Promise<number> {
+    const { conn } = await this.live(this.unavailableMs);
+    const n = this.names(queue);
+    try {
+      return await this.withChannel(conn, async (ch) => {
+        const { messageCount } = await ch.checkQueue(n.dead);
+        let removed = 0;
+        for (let i = 0; i < messageCount; i++) {
+          const m = await ch.get(n.dead, { noAck: false });
+          if (!m) break;
+          let event: ChangeEvent | undefined;
+          try {
+            event = JSON.parse(m.content.toString('utf8')) as ChangeEvent;
+          } catch {
+            event = undefined;
+          }
+          if (event && (await select(event))) {
+            ch.ack(m);
+            removed++;
+            continue;
+          }
+          const pr = m.properties;
+          await sendConfirmed(ch, '', n.dead, m.content, {
+            persistent: true,
+            mandatory: true,
+            headers: pr.headers ?? {},
+            ...(pr.contentType ? { contentType: pr.contentType as string } : {}),
+            ...(pr.messageId ? { messageId: pr.messageId as string } : {}),
+            ...(pr.timestamp ? { timestamp: pr.timestamp as number } : {}),
+          });
+          ch.ack(m);
+        }
+        return removed;
+      });
+    } catch (e) {
+      if (replyCode(e) === 404) return 0;
+      throw toBrokerError(e, `cannot purge dead messages of ${n.main}`);
+    }
+  }
+
   async ping(): Promise<void> {
     const conn = this.state === 'up' ? this.conn : undefined;
     if (!conn) throw new BrokerError(`RabbitMQ connection is ${this.state === 'down' ? 'down (reconnecting)' : 'not open'}`);

@@ -6,6 +6,7 @@ import { BrokerError, errorMessage } from '../../core/errors.ts';
 import type { ChangeEvent } from '../../core/types.ts';
 import { topicMatches } from '../topic.ts';
 import type { Broker, Consumer, Handler, HandlerResult, QueueStats } from '../types.ts';
+import { prepared } from '../../store/sqlite/statements.ts';
 
 type Row = Record<string, unknown>;
 
@@ -57,8 +58,8 @@ export class EmbeddedBroker implements Broker {
     db.pragma('busy_timeout = 5000');
     db.exec(SCHEMA);
     // Whatever was in flight when the previous process stopped is delivered again.
-    db.prepare('UPDATE items SET locked = 0, redelivered = 1 WHERE locked = 1').run();
-    for (const r of db.prepare('SELECT queue, pattern FROM bindings').all() as Row[]) {
+    prepared(db, 'UPDATE items SET locked = 0, redelivered = 1 WHERE locked = 1').run();
+    for (const r of prepared(db, 'SELECT queue, pattern FROM bindings').all() as Row[]) {
       const list = this.bindings.get(r.queue as string) ?? [];
       list.push(r.pattern as string);
       this.bindings.set(r.queue as string, list);
@@ -69,8 +70,8 @@ export class EmbeddedBroker implements Broker {
   async declareQueue(queue: string, patterns: string[]): Promise<void> {
     const db = this.conn;
     db.transaction(() => {
-      db.prepare('DELETE FROM bindings WHERE queue = ?').run(queue);
-      for (const p of patterns) db.prepare('INSERT OR IGNORE INTO bindings (queue, pattern) VALUES (?, ?)').run(queue, p);
+      prepared(db, 'DELETE FROM bindings WHERE queue = ?').run(queue);
+      for (const p of patterns) prepared(db, 'INSERT OR IGNORE INTO bindings (queue, pattern) VALUES (?, ?)').run(queue, p);
     })();
     this.bindings.set(queue, [...patterns]);
   }
@@ -79,7 +80,7 @@ export class EmbeddedBroker implements Broker {
     const db = this.conn;
     const body = JSON.stringify(event);
     const at = Date.now();
-    const stmt = db.prepare('INSERT INTO items (queue, routing_key, body, available_at) VALUES (?, ?, ?, ?)');
+    const stmt = prepared(db, 'INSERT INTO items (queue, routing_key, body, available_at) VALUES (?, ?, ?, ?)');
     db.transaction(() => {
       for (const q of queues) stmt.run(q, routingKey, body, at);
     })();
@@ -97,12 +98,13 @@ export class EmbeddedBroker implements Broker {
 
   async consume(queue: string, handler: Handler, opts: { prefetch: number }): Promise<Consumer> {
     const db = this.conn;
-    const claim = db.prepare(
+    const claim = prepared(
+      db,
       `UPDATE items SET locked = 1 WHERE id = (
          SELECT id FROM items WHERE queue = ? AND dead = 0 AND locked = 0 AND available_at <= ? ORDER BY available_at, id LIMIT 1
        ) RETURNING *`,
     );
-    const nextAt = db.prepare('SELECT MIN(available_at) AS t FROM items WHERE queue = ? AND dead = 0 AND locked = 0');
+    const nextAt = prepared(db, 'SELECT MIN(available_at) AS t FROM items WHERE queue = ? AND dead = 0 AND locked = 0');
     let running = true;
     let inflight = 0;
     let timer: NodeJS.Timeout | undefined;
@@ -163,25 +165,41 @@ export class EmbeddedBroker implements Broker {
     }
     if (!this.db) return;
     const db = this.db;
-    if (result.action === 'ack') db.prepare('DELETE FROM items WHERE id = ?').run(row.id);
+    if (result.action === 'ack') prepared(db, 'DELETE FROM items WHERE id = ?').run(row.id);
     else if (result.action === 'retry')
-      db.prepare('UPDATE items SET locked = 0, attempt = attempt + 1, available_at = ?, last_error = ? WHERE id = ?').run(Date.now() + result.delayMs, result.error, row.id);
-    else db.prepare('UPDATE items SET locked = 0, dead = 1, last_error = ? WHERE id = ?').run(result.error, row.id);
+      prepared(db, 'UPDATE items SET locked = 0, attempt = attempt + 1, available_at = ?, last_error = ? WHERE id = ?').run(Date.now() + result.delayMs, result.error, row.id);
+    else prepared(db, 'UPDATE items SET locked = 0, dead = 1, last_error = ? WHERE id = ?').run(result.error, row.id);
   }
 
   async stats(queue: string): Promise<QueueStats> {
-    const r = this.conn.prepare('SELECT SUM(dead = 0) AS ready, SUM(dead = 1) AS dead FROM items WHERE queue = ?').get(queue) as Row;
+    const r = prepared(this.conn, 'SELECT SUM(dead = 0) AS ready, SUM(dead = 1) AS dead FROM items WHERE queue = ?').get(queue) as Row;
     return { ready: Number(r.ready ?? 0), dead: Number(r.dead ?? 0) };
   }
 
   async requeueDead(queue: string): Promise<number> {
-    const n = this.conn.prepare('UPDATE items SET dead = 0, attempt = 1, available_at = ?, last_error = NULL WHERE queue = ? AND dead = 1').run(Date.now(), queue).changes;
+    const n = prepared(this.conn, 'UPDATE items SET dead = 0, attempt = 1, available_at = ?, last_error = NULL WHERE queue = ? AND dead = 1').run(Date.now(), queue).changes;
     if (n) this.wake.emit(queue);
     return n;
   }
 
+  async purgeDead(queue: string, select: (e: ChangeEvent) => boolean | Promise<boolean>): Promise<number> {
+    const rows = prepared(this.conn, 'SELECT id, body FROM items WHERE queue = ? AND dead = 1').all(queue) as { id: number; body: string }[];
+    const ids: number[] = [];
+    for (const r of rows) if (await select(JSON.parse(r.body) as ChangeEvent)) ids.push(r.id);
+    if (!ids.length) return 0;
+    const db = this.conn;
+    // Overwritten, not left in free pages of the file (erasure).
+    db.pragma('secure_delete = ON');
+    try {
+      const del = prepared(db, 'DELETE FROM items WHERE id = ? AND dead = 1');
+      return db.transaction(() => ids.reduce((n, id) => n + del.run(id).changes, 0))();
+    } finally {
+      db.pragma('secure_delete = OFF');
+    }
+  }
+
   async ping(): Promise<void> {
-    this.conn.prepare('SELECT 1').get();
+    prepared(this.conn, 'SELECT 1').get();
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import { errorMessage, isHubError } from '../../core/errors.ts';
 import type { SqlDb } from '../../store/sql.ts';
 import type { EwpNode } from '../node.ts';
 import { refreshIia, refreshIiaApproval, refreshMobility, refreshTor } from './fetch.ts';
+import { backoffMs, CnrTable, PollLoop } from './queue.ts';
 
 export type InboxKind = 'iia' | 'iia-approval' | 'omobility' | 'la' | 'tor';
 
@@ -16,7 +17,6 @@ interface Row {
   generation: number | string;
 }
 
-const LEASE_MS = 120_000;
 const MAX_ATTEMPTS = 16;
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_MAX_MS = 3600_000;
@@ -29,13 +29,17 @@ const BACKOFF_MAX_MS = 3600_000;
  * with a lease, so several hub processes share the queue.
  */
 export class CnrInbox {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
   private readonly sql: SqlDb;
+  private readonly table: CnrTable;
+  private readonly loop: PollLoop;
 
   constructor(private readonly node: EwpNode) {
     this.sql = node.hub.store.sql;
+    this.table = new CnrTable(this.sql, 'ewp_cnr_inbox');
+    this.loop = new PollLoop(
+      () => this.drain(),
+      (e) => node.hub.logger.warn(`EWP CNR inbox: ${errorMessage(e)}`),
+    );
   }
 
   static async migrate(sql: SqlDb): Promise<void> {
@@ -63,41 +67,22 @@ export class CnrInbox {
     return rows.map((r) => ({ kind: r.kind, objectId: r.object_id, attempts: Number(r.attempts), lastError: r.last_error }));
   }
 
-  private pollMs = 1000;
-
   start(pollMs = 1000): void {
-    this.pollMs = pollMs;
-    this.stopped = false;
-    this.timer = setTimeout(() => this.tick(), 0);
-  }
-
-  private tick(): void {
-    if (this.stopped) return;
-    this.timer = undefined;
-    this.running = this.drain()
-      .catch((e: unknown) => this.node.hub.logger.warn(`EWP CNR inbox: ${errorMessage(e)}`))
-      .finally(() => {
-        this.running = undefined;
-        if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.pollMs);
-      });
+    this.loop.start(pollMs);
   }
 
   /** Runs the worker now instead of at the next poll (after an enqueue in this process). */
   wake(): void {
-    if (this.stopped || this.running) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.tick(), 0);
+    this.loop.wake(0);
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /** Processes due rows until none is left (or the worker stops). */
   async drain(): Promise<void> {
-    for (let round = 0; round < 100 && !this.stopped; round++) {
+    for (let round = 0; round < 100 && this.loop.active; round++) {
       const now = Date.now();
       const due = await this.sql.query<Row & Record<string, unknown>>(
         'SELECT id, hei_id, partner_hei_id, kind, object_id, attempts, generation FROM ewp_cnr_inbox WHERE next_at <= ? AND lease_until < ? ORDER BY next_at LIMIT 20',
@@ -105,9 +90,8 @@ export class CnrInbox {
       );
       if (!due.length) return;
       for (const row of due) {
-        if (this.stopped) return;
-        const { changes } = await this.sql.run('UPDATE ewp_cnr_inbox SET lease_until = ? WHERE id = ? AND lease_until < ?', [now + LEASE_MS, row.id, now]);
-        if (changes === 1) await this.process(row);
+        if (!this.loop.active) return;
+        if (await this.table.claim(row.id, now)) await this.process(row);
       }
     }
   }
@@ -119,20 +103,17 @@ export class CnrInbox {
       if (!hei) throw new Error(`${row.hei_id} is no longer an EWP HEI of this hub`);
       const fn = { iia: refreshIia, 'iia-approval': refreshIiaApproval, omobility: refreshMobility, la: refreshMobility, tor: refreshTor }[row.kind];
       await fn(this.node, hei, row.partner_hei_id, row.object_id);
-      const { changes } = await this.sql.run('DELETE FROM ewp_cnr_inbox WHERE id = ? AND generation = ?', [row.id, Number(row.generation)]);
-      if (changes === 0) await this.sql.run('UPDATE ewp_cnr_inbox SET lease_until = 0 WHERE id = ?', [row.id]);
+      await this.table.done(row.id, row.generation);
     } catch (e) {
       const attempts = Number(row.attempts) + 1;
       const retry = isHubError(e) ? e.retryable : false;
       if (!retry || attempts >= MAX_ATTEMPTS) {
         this.node.hub.logger.warn({ ...log, attempts }, `EWP CNR dropped: ${errorMessage(e)}`);
-        const { changes } = await this.sql.run('DELETE FROM ewp_cnr_inbox WHERE id = ? AND generation = ?', [row.id, Number(row.generation)]);
-        // A newer CNR came in meanwhile: it is processed at once, not after the lease.
-        if (changes === 0) await this.sql.run('UPDATE ewp_cnr_inbox SET lease_until = 0 WHERE id = ?', [row.id]);
+        // A newer CNR that came in meanwhile is processed at once, not after the lease.
+        await this.table.done(row.id, row.generation);
         return;
       }
-      const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempts - 1)) * (0.9 + Math.random() * 0.2);
-      await this.sql.run('UPDATE ewp_cnr_inbox SET attempts = ?, next_at = ?, lease_until = 0, last_error = ? WHERE id = ?', [attempts, Date.now() + Math.round(delay), errorMessage(e).slice(0, 500), row.id]);
+      await this.table.retryAt(row.id, attempts, Date.now() + backoffMs(attempts, BACKOFF_BASE_MS, BACKOFF_MAX_MS), e, 'next_at');
     }
   }
 }

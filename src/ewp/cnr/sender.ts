@@ -3,6 +3,7 @@ import { errorMessage, isHubError } from '../../core/errors.ts';
 import type { SqlDb } from '../../store/sql.ts';
 import type { EwpNode } from '../node.ts';
 import type { ApiName } from '../xml/ns.ts';
+import { backoffMs, CnrTable, PollLoop } from './queue.ts';
 
 /** The CNR APIs the hub sends, with the request parameter naming the objects and whether it repeats. */
 export const CNR_APIS = {
@@ -48,13 +49,17 @@ const BACKOFF_MAX_MS = 3600_000;
  * exponential backoff until the row expires (24 h); a 4xx is logged and dropped.
  */
 export class CnrSender {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
   private readonly sql: SqlDb;
+  private readonly table: CnrTable;
+  private readonly loop: PollLoop;
 
   constructor(private readonly node: EwpNode) {
     this.sql = node.hub.store.sql;
+    this.table = new CnrTable(this.sql, 'ewp_cnr_outbox');
+    this.loop = new PollLoop(
+      () => this.flush(),
+      (e) => node.hub.logger.warn(`EWP CNR sender: ${errorMessage(e)}`),
+    );
   }
 
   static async migrate(sql: SqlDb): Promise<void> {
@@ -75,7 +80,7 @@ export class CnrSender {
          due_at = CASE WHEN ewp_cnr_outbox.attempts = 0 AND ewp_cnr_outbox.due_at < excluded.due_at THEN ewp_cnr_outbox.due_at ELSE excluded.due_at END, attempts = 0`,
       [randomUUID(), t.api, t.from, t.to, JSON.stringify(t.extra ?? []), t.objectId, now, now + windowMs],
     );
-    this.schedule(windowMs);
+    this.loop.wake(windowMs);
   }
 
   async pending(): Promise<{ api: string; to: string; objectId: string; attempts: number; lastError: string | null }[]> {
@@ -84,34 +89,11 @@ export class CnrSender {
   }
 
   start(pollMs = 1000): void {
-    this.stopped = false;
-    this.pollMs = pollMs;
-    this.schedule(0);
-  }
-
-  private pollMs = 1000;
-
-  private schedule(inMs: number): void {
-    if (this.stopped || this.running) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.tick(), Math.min(inMs, this.pollMs));
-  }
-
-  private tick(): void {
-    if (this.stopped) return;
-    this.timer = undefined;
-    this.running = this.flush()
-      .catch((e: unknown) => this.node.hub.logger.warn(`EWP CNR sender: ${errorMessage(e)}`))
-      .finally(() => {
-        this.running = undefined;
-        if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.pollMs);
-      });
+    this.loop.start(pollMs);
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /** Sends every due CNR, grouped by partner and API. */
@@ -123,8 +105,7 @@ export class CnrSender {
     );
     const claimed: Row[] = [];
     for (const r of rows) {
-      const { changes } = await this.sql.run('UPDATE ewp_cnr_outbox SET lease_until = ? WHERE id = ? AND lease_until < ?', [now + 120_000, r.id, now]);
-      if (changes === 1) claimed.push(r);
+      if (await this.table.claim(r.id, now)) claimed.push(r);
     }
     const groups = new Map<string, Row[]>();
     for (const r of claimed) {
@@ -144,10 +125,7 @@ export class CnrSender {
       try {
         await this.node.client.call({ from: first.from_hei, to: first.to_hei, api: first.api, urlElement: 'url', params });
         this.node.metrics.cnrSent.inc({ api: first.api, outcome: 'sent' }, chunk.length);
-        for (const r of chunk) {
-          const { changes } = await this.sql.run('DELETE FROM ewp_cnr_outbox WHERE id = ? AND generation = ?', [r.id, Number(r.generation)]);
-          if (changes === 0) await this.sql.run('UPDATE ewp_cnr_outbox SET lease_until = 0 WHERE id = ?', [r.id]);
-        }
+        for (const r of chunk) await this.table.done(r.id, r.generation);
       } catch (e) {
         await this.failed(chunk, e);
       }
@@ -163,14 +141,12 @@ export class CnrSender {
       if (!retry || now - Number(r.first_at) > EXPIRE_MS) {
         this.node.metrics.cnrSent.inc({ api: r.api, outcome: retry ? 'expired' : 'rejected' });
         this.node.hub.logger.warn(log, `EWP CNR given up: ${errorMessage(e)}`);
-        const { changes } = await this.sql.run('DELETE FROM ewp_cnr_outbox WHERE id = ? AND generation = ?', [r.id, Number(r.generation)]);
         // Changed again meanwhile: that newer change is still to be announced.
-        if (changes === 0) await this.sql.run('UPDATE ewp_cnr_outbox SET lease_until = 0 WHERE id = ?', [r.id]);
+        await this.table.done(r.id, r.generation);
         continue;
       }
       this.node.metrics.cnrSent.inc({ api: r.api, outcome: 'retry' });
-      const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempts - 1)) * (0.9 + Math.random() * 0.2);
-      await this.sql.run('UPDATE ewp_cnr_outbox SET attempts = ?, due_at = ?, lease_until = 0, last_error = ? WHERE id = ?', [attempts, now + Math.round(delay), errorMessage(e).slice(0, 500), r.id]);
+      await this.table.retryAt(r.id, attempts, now + backoffMs(attempts, BACKOFF_BASE_MS, BACKOFF_MAX_MS), e, 'due_at');
     }
   }
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { MigrationStep, SqlDb, SqlRow } from '../sql.ts';
+import { prepared } from './statements.ts';
 
 /**
  * SqlDb on better-sqlite3. Statements run synchronously, so a transaction whose body awaits only
@@ -16,12 +17,12 @@ export class SqliteSql implements SqlDb {
   }
 
   async query<T extends SqlRow = SqlRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const stmt = this.db.prepare(sql);
+    const stmt = prepared(this.db, sql);
     return (stmt.reader ? stmt.all(...this.params(params)) : (stmt.run(...this.params(params)), [])) as T[];
   }
 
   async run(sql: string, params: unknown[] = []): Promise<{ changes: number }> {
-    return { changes: this.db.prepare(sql).run(...this.params(params)).changes };
+    return { changes: prepared(this.db, sql).run(...this.params(params)).changes };
   }
 
   async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
@@ -42,11 +43,11 @@ export class SqliteSql implements SqlDb {
 
   async migrate(module: string, steps: readonly MigrationStep[]): Promise<void> {
     this.db.exec('CREATE TABLE IF NOT EXISTS module_migrations (module TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (module, version))');
-    const row = this.db.prepare('SELECT MAX(version) AS v FROM module_migrations WHERE module = ?').get(module) as { v: number | null };
+    const row = prepared(this.db, 'SELECT MAX(version) AS v FROM module_migrations WHERE module = ?').get(module) as { v: number | null };
     for (let i = row.v ?? 0; i < steps.length; i++) {
       this.db.transaction(() => {
         this.db.exec(steps[i]!.sqlite);
-        this.db.prepare('INSERT INTO module_migrations (module, version, applied_at) VALUES (?, ?, ?)').run(module, i + 1, new Date().toISOString());
+        prepared(this.db, 'INSERT INTO module_migrations (module, version, applied_at) VALUES (?, ?, ?)').run(module, i + 1, new Date().toISOString());
       })();
     }
   }

@@ -21,6 +21,7 @@ import type {
 } from '../types.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { SqliteSql } from './sql.ts';
+import { prepared } from './statements.ts';
 
 type Row = Record<string, unknown>;
 const now = () => new Date().toISOString();
@@ -131,7 +132,7 @@ export class SqliteStore implements Store {
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    prepared(this.db, 'SELECT 1').get();
   }
 
   async close(): Promise<void> {
@@ -139,24 +140,24 @@ export class SqliteStore implements Store {
   }
 
   private history(id: string, status: string, detail: string | null): void {
-    this.db.prepare('INSERT INTO message_history (message_id, at, status, detail) VALUES (?, ?, ?, ?)').run(id, now(), status, detail);
+    prepared(this.db, 'INSERT INTO message_history (message_id, at, status, detail) VALUES (?, ?, ?, ?)').run(id, now(), status, detail);
   }
 
   async insertMessage(m: NewMessage): Promise<{ message: StoredMessage; duplicate: boolean }> {
     return this.db.transaction(() => {
       if (m.idempotencyKey) {
-        const existing = this.db.prepare('SELECT * FROM messages WHERE idempotency_key = ?').get(m.idempotencyKey) as Row | undefined;
+        const existing = prepared(this.db, 'SELECT * FROM messages WHERE idempotency_key = ?').get(m.idempotencyKey) as Row | undefined;
         if (existing) return { message: toMessage(existing), duplicate: true };
       }
       const t = now();
-      this.db
-        .prepare(
+      prepared(
+        this.db,
           `INSERT INTO messages (id, idempotency_key, source_id, entity, institution, status, content_type, raw, raw_size, errors, error_code, error_detail, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(m.id, m.idempotencyKey, m.sourceId, m.entity, m.institution, m.status, m.contentType, m.raw, m.rawSize, JSON.stringify(m.errors ?? []), m.errorCode ?? null, m.errorDetail ?? null, t, t);
       this.history(m.id, m.status, m.errorDetail ?? null);
-      return { message: toMessage(this.db.prepare('SELECT * FROM messages WHERE id = ?').get(m.id) as Row), duplicate: false };
+      return { message: toMessage(prepared(this.db, 'SELECT * FROM messages WHERE id = ?').get(m.id) as Row), duplicate: false };
     })();
   }
 
@@ -177,13 +178,13 @@ export class SqliteStore implements Store {
     if (patch.idempotencyKey !== undefined) col('idempotency_key', null);
     col('updated_at', now());
     this.db.transaction(() => {
-      this.db.prepare(`UPDATE messages SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
+      prepared(this.db, `UPDATE messages SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
       if (patch.status !== undefined) this.history(id, patch.status, historyDetail ?? patch.errorDetail ?? null);
     })();
   }
 
   async getMessage(id: string): Promise<StoredMessage | undefined> {
-    const r = this.db.prepare('SELECT * FROM messages WHERE id = ?').get(id) as Row | undefined;
+    const r = prepared(this.db, 'SELECT * FROM messages WHERE id = ?').get(id) as Row | undefined;
     return r ? toMessage(r) : undefined;
   }
 
@@ -215,11 +216,11 @@ export class SqliteStore implements Store {
       args.push(f.before);
     }
     const sql = `SELECT * FROM messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, f.limit) as Row[]).map(toMessage);
+    return (prepared(this.db, sql).all(...args, f.limit) as Row[]).map(toMessage);
   }
 
   async messageHistory(id: string): Promise<MessageHistoryRow[]> {
-    return (this.db.prepare('SELECT at, status, detail FROM message_history WHERE message_id = ? ORDER BY rowid').all(id) as Row[]).map((r) => ({
+    return (prepared(this.db, 'SELECT at, status, detail FROM message_history WHERE message_id = ? ORDER BY rowid').all(id) as Row[]).map((r) => ({
       at: r.at as string,
       status: r.status as string,
       detail: (r.detail as string | null) ?? null,
@@ -228,25 +229,24 @@ export class SqliteStore implements Store {
 
   async countMessagesByStatus(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    for (const r of this.db.prepare('SELECT status, COUNT(*) AS n FROM messages GROUP BY status').all() as Row[]) out[r.status as string] = Number(r.n);
+    for (const r of prepared(this.db, 'SELECT status, COUNT(*) AS n FROM messages GROUP BY status').all() as Row[]) out[r.status as string] = Number(r.n);
     return out;
   }
 
   async commit(input: CommitInput): Promise<CommitResult> {
     return this.db.transaction((): CommitResult => {
       const t = now();
-      const existing = this.db
-        .prepare('SELECT * FROM records WHERE entity = ? AND institution = ? AND source_system = ? AND source_id = ?')
+      const existing = prepared(this.db, 'SELECT * FROM records WHERE entity = ? AND institution = ? AND source_system = ? AND source_id = ?')
         .get(input.entity, input.institution, input.sourceSystem, input.sourceId) as Row | undefined;
       const prev = existing ? toRecord(existing) : undefined;
       if (prev && input.sourceUpdatedAt && prev.sourceUpdatedAt && input.sourceUpdatedAt < prev.sourceUpdatedAt) {
-        this.db.prepare('UPDATE messages SET status = ?, record_id = ?, record_version = ?, updated_at = ? WHERE id = ?').run('stale', prev.id, prev.version, t, input.messageId);
+        prepared(this.db, 'UPDATE messages SET status = ?, record_id = ?, record_version = ?, updated_at = ? WHERE id = ?').run('stale', prev.id, prev.version, t, input.messageId);
         this.history(input.messageId, 'stale', `source timestamp ${input.sourceUpdatedAt} is older than stored ${prev.sourceUpdatedAt} (version ${prev.version})`);
         return { outcome: 'stale', record: prev };
       }
       const deleted = input.op === 'delete';
       if (prev && prev.deleted === deleted && stableStringify(prev.data) === stableStringify({ ...input.data, id: prev.id, version: prev.version })) {
-        this.db.prepare('UPDATE messages SET status = ?, record_id = ?, record_version = ?, updated_at = ? WHERE id = ?').run('unchanged', prev.id, prev.version, t, input.messageId);
+        prepared(this.db, 'UPDATE messages SET status = ?, record_id = ?, record_version = ?, updated_at = ? WHERE id = ?').run('unchanged', prev.id, prev.version, t, input.messageId);
         this.history(input.messageId, 'unchanged', `same content as version ${prev.version}`);
         return { outcome: 'unchanged', record: prev };
       }
@@ -254,8 +254,7 @@ export class SqliteStore implements Store {
       const version = (prev?.version ?? 0) + 1;
       const data = { ...input.data, id, version };
       const eventId = uuidv7();
-      const ins = this.db
-        .prepare('INSERT INTO changes (event_id, entity, institution, record_id, message_id, event) VALUES (?, ?, ?, ?, ?, ?)')
+      const ins = prepared(this.db, 'INSERT INTO changes (event_id, entity, institution, record_id, message_id, event) VALUES (?, ?, ?, ?, ?, ?)')
         .run(eventId, input.entity, input.institution, id, input.messageId, '{}');
       const seq = Number(ins.lastInsertRowid);
       const event: ChangeEvent = {
@@ -272,48 +271,45 @@ export class SqliteStore implements Store {
         messageId: input.messageId,
         ...(deleted ? {} : { record: data }),
       };
-      this.db.prepare('UPDATE changes SET event = ? WHERE seq = ?').run(JSON.stringify(event), seq);
+      prepared(this.db, 'UPDATE changes SET event = ? WHERE seq = ?').run(JSON.stringify(event), seq);
       const dataText = JSON.stringify(data);
       if (prev) {
-        this.db
-          .prepare('UPDATE records SET version = ?, seq = ?, deleted = ?, data = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ? WHERE id = ?')
+        prepared(this.db, 'UPDATE records SET version = ?, seq = ?, deleted = ?, data = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ? WHERE id = ?')
           .run(version, seq, deleted ? 1 : 0, dataText, input.sourceUpdatedAt, t, id);
       } else {
-        this.db
-          .prepare('INSERT INTO records (id, entity, institution, source_system, source_id, version, seq, deleted, data, source_updated_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        prepared(this.db, 'INSERT INTO records (id, entity, institution, source_system, source_id, version, seq, deleted, data, source_updated_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
           .run(id, input.entity, input.institution, input.sourceSystem, input.sourceId, version, seq, deleted ? 1 : 0, dataText, input.sourceUpdatedAt, t);
       }
-      const pending = this.db.prepare('INSERT OR IGNORE INTO deliveries (event_id, route_id, message_id, status, updated_at) VALUES (?, ?, ?, ?, ?)');
+      const pending = prepared(this.db, 'INSERT OR IGNORE INTO deliveries (event_id, route_id, message_id, status, updated_at) VALUES (?, ?, ?, ?, ?)');
       for (const r of input.routeIds ?? []) pending.run(eventId, r, input.messageId, 'pending', t);
-      this.db.prepare('INSERT INTO record_versions (record_id, version, data, message_id, at) VALUES (?, ?, ?, ?, ?)').run(id, version, dataText, input.messageId, t);
-      this.db
-        .prepare('UPDATE messages SET status = ?, record_id = ?, record_version = ?, event_id = ?, updated_at = ? WHERE id = ?')
+      prepared(this.db, 'INSERT INTO record_versions (record_id, version, data, message_id, at) VALUES (?, ?, ?, ?, ?)').run(id, version, dataText, input.messageId, t);
+      prepared(this.db, 'UPDATE messages SET status = ?, record_id = ?, record_version = ?, event_id = ?, updated_at = ? WHERE id = ?')
         .run('committed', id, version, eventId, t, input.messageId);
       this.history(input.messageId, 'committed', `record ${id} version ${version}, change ${seq}`);
-      return { outcome: prev ? 'updated' : 'created', record: toRecord(this.db.prepare('SELECT * FROM records WHERE id = ?').get(id) as Row), event };
+      return { outcome: prev ? 'updated' : 'created', record: toRecord(prepared(this.db, 'SELECT * FROM records WHERE id = ?').get(id) as Row), event };
     })();
   }
 
   async getRecord(entity: string, id: string): Promise<CanonicalRecord | undefined> {
-    const r = this.db.prepare('SELECT * FROM records WHERE entity = ? AND id = ?').get(entity, id) as Row | undefined;
+    const r = prepared(this.db, 'SELECT * FROM records WHERE entity = ? AND id = ?').get(entity, id) as Row | undefined;
     return r ? toRecord(r) : undefined;
   }
 
   async getRecordVersion(id: string, version: number): Promise<JsonObject | undefined> {
-    const r = this.db.prepare('SELECT data FROM record_versions WHERE record_id = ? AND version = ?').get(id, version) as Row | undefined;
+    const r = prepared(this.db, 'SELECT data FROM record_versions WHERE record_id = ? AND version = ?').get(id, version) as Row | undefined;
     return r ? (JSON.parse(r.data as string) as JsonObject) : undefined;
   }
 
   async pendingOutbox(limit: number): Promise<ChangeEvent[]> {
-    return (this.db.prepare('SELECT event FROM changes WHERE published_at IS NULL ORDER BY seq LIMIT ?').all(limit) as Row[]).map(
+    return (prepared(this.db, 'SELECT event FROM changes WHERE published_at IS NULL ORDER BY seq LIMIT ?').all(limit) as Row[]).map(
       (r) => JSON.parse(r.event as string) as ChangeEvent,
     );
   }
 
   async markPublished(items: { eventId: string; messageId: string | null; routeIds: string[] }[]): Promise<void> {
     const t = now();
-    const pub = this.db.prepare('UPDATE changes SET published_at = ? WHERE event_id = ? AND published_at IS NULL');
-    const del = this.db.prepare('INSERT OR IGNORE INTO deliveries (event_id, route_id, message_id, status, updated_at) VALUES (?, ?, ?, ?, ?)');
+    const pub = prepared(this.db, 'UPDATE changes SET published_at = ? WHERE event_id = ? AND published_at IS NULL');
+    const del = prepared(this.db, 'INSERT OR IGNORE INTO deliveries (event_id, route_id, message_id, status, updated_at) VALUES (?, ?, ?, ?, ?)');
     this.db.transaction(() => {
       for (const it of items) {
         pub.run(t, it.eventId);
@@ -324,36 +320,35 @@ export class SqliteStore implements Store {
   }
 
   private refreshMessageStatus(messageId: string, eventId: string): void {
-    const msg = this.db.prepare('SELECT status, event_id FROM messages WHERE id = ?').get(messageId) as Row | undefined;
+    const msg = prepared(this.db, 'SELECT status, event_id FROM messages WHERE id = ?').get(messageId) as Row | undefined;
     if (!msg || msg.event_id !== eventId) return;
     if (msg.status !== 'committed' && !ROUTED_STATUSES.includes(msg.status as MessageStatus)) return;
-    const statuses = (this.db.prepare('SELECT status FROM deliveries WHERE event_id = ?').all(eventId) as Row[]).map((r) => r.status as DeliveryStatus);
+    const statuses = (prepared(this.db, 'SELECT status FROM deliveries WHERE event_id = ?').all(eventId) as Row[]).map((r) => r.status as DeliveryStatus);
     const next = deriveMessageStatus(statuses);
     if (next !== msg.status) {
-      this.db.prepare('UPDATE messages SET status = ?, updated_at = ? WHERE id = ?').run(next, now(), messageId);
+      prepared(this.db, 'UPDATE messages SET status = ?, updated_at = ? WHERE id = ?').run(next, now(), messageId);
       this.history(messageId, next, null);
     }
   }
 
   async getEvent(eventId: string): Promise<ChangeEvent | undefined> {
-    const r = this.db.prepare('SELECT event FROM changes WHERE event_id = ?').get(eventId) as Row | undefined;
+    const r = prepared(this.db, 'SELECT event FROM changes WHERE event_id = ?').get(eventId) as Row | undefined;
     return r ? (JSON.parse(r.event as string) as ChangeEvent) : undefined;
   }
 
   async getDelivery(eventId: string, routeId: string): Promise<DeliveryRow | undefined> {
-    const r = this.db.prepare('SELECT * FROM deliveries WHERE event_id = ? AND route_id = ?').get(eventId, routeId) as Row | undefined;
+    const r = prepared(this.db, 'SELECT * FROM deliveries WHERE event_id = ? AND route_id = ?').get(eventId, routeId) as Row | undefined;
     return r ? toDelivery(r) : undefined;
   }
 
   async beginAttempt(eventId: string, routeId: string): Promise<{ proceed: boolean; attempt: number }> {
     return this.db.transaction(() => {
-      const r = this.db.prepare('SELECT status, attempts, message_id FROM deliveries WHERE event_id = ? AND route_id = ?').get(eventId, routeId) as Row | undefined;
+      const r = prepared(this.db, 'SELECT status, attempts, message_id FROM deliveries WHERE event_id = ? AND route_id = ?').get(eventId, routeId) as Row | undefined;
       if (r && r.status === 'delivered') return { proceed: false, attempt: Number(r.attempts) };
       const attempt = Number(r?.attempts ?? 0) + 1;
-      if (r) this.db.prepare('UPDATE deliveries SET attempts = ?, updated_at = ? WHERE event_id = ? AND route_id = ?').run(attempt, now(), eventId, routeId);
+      if (r) prepared(this.db, 'UPDATE deliveries SET attempts = ?, updated_at = ? WHERE event_id = ? AND route_id = ?').run(attempt, now(), eventId, routeId);
       else
-        this.db
-          .prepare('INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at) VALUES (?, ?, (SELECT message_id FROM changes WHERE event_id = ?), ?, ?, ?)')
+        prepared(this.db, 'INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at) VALUES (?, ?, (SELECT message_id FROM changes WHERE event_id = ?), ?, ?, ?)')
           .run(eventId, routeId, eventId, 'pending', attempt, now());
       return { proceed: true, attempt };
     })();
@@ -362,13 +357,11 @@ export class SqliteStore implements Store {
   async finishAttempt(a: Omit<AttemptRow, 'at'> & { status: DeliveryStatus }): Promise<void> {
     const t = now();
     this.db.transaction(() => {
-      const d = this.db.prepare('SELECT message_id FROM deliveries WHERE event_id = ? AND route_id = ?').get(a.eventId, a.routeId) as Row | undefined;
+      const d = prepared(this.db, 'SELECT message_id FROM deliveries WHERE event_id = ? AND route_id = ?').get(a.eventId, a.routeId) as Row | undefined;
       const messageId = (d?.message_id as string | null) ?? null;
-      this.db
-        .prepare('UPDATE deliveries SET status = ?, last_error = ?, updated_at = ?, delivered_at = CASE WHEN ? = \'delivered\' THEN ? ELSE delivered_at END WHERE event_id = ? AND route_id = ?')
+      prepared(this.db, 'UPDATE deliveries SET status = ?, last_error = ?, updated_at = ?, delivered_at = CASE WHEN ? = \'delivered\' THEN ? ELSE delivered_at END WHERE event_id = ? AND route_id = ?')
         .run(a.status, a.error, t, a.status, t, a.eventId, a.routeId);
-      this.db
-        .prepare('INSERT INTO delivery_attempts (event_id, route_id, message_id, attempt, at, outcome, error, detail, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      prepared(this.db, 'INSERT INTO delivery_attempts (event_id, route_id, message_id, attempt, at, outcome, error, detail, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
         .run(a.eventId, a.routeId, messageId, a.attempt, t, a.outcome, a.error, a.detail, Math.round(a.durationMs));
       if (messageId) this.refreshMessageStatus(messageId, a.eventId);
     })();
@@ -376,12 +369,12 @@ export class SqliteStore implements Store {
 
   async resetDeliveries(messageId: string, statuses: DeliveryStatus[]): Promise<{ eventId: string; routeId: string }[]> {
     return this.db.transaction(() => {
-      const rows = (this.db.prepare(`SELECT event_id, route_id, status FROM deliveries WHERE message_id = ?`).all(messageId) as Row[]).filter((r) =>
+      const rows = (prepared(this.db, `SELECT event_id, route_id, status FROM deliveries WHERE message_id = ?`).all(messageId) as Row[]).filter((r) =>
         statuses.includes(r.status as DeliveryStatus),
       );
       const t = now();
       for (const r of rows) {
-        this.db.prepare('UPDATE deliveries SET status = ?, attempts = 0, last_error = NULL, updated_at = ? WHERE event_id = ? AND route_id = ?').run('pending', t, r.event_id, r.route_id);
+        prepared(this.db, 'UPDATE deliveries SET status = ?, attempts = 0, last_error = NULL, updated_at = ? WHERE event_id = ? AND route_id = ?').run('pending', t, r.event_id, r.route_id);
       }
       if (rows[0]) this.refreshMessageStatus(messageId, rows[0].event_id as string);
       return rows.map((r) => ({ eventId: r.event_id as string, routeId: r.route_id as string }));
@@ -389,15 +382,15 @@ export class SqliteStore implements Store {
   }
 
   async listDeliveries(messageId: string): Promise<DeliveryRow[]> {
-    return (this.db.prepare('SELECT * FROM deliveries WHERE message_id = ? ORDER BY route_id').all(messageId) as Row[]).map(toDelivery);
+    return (prepared(this.db, 'SELECT * FROM deliveries WHERE message_id = ? ORDER BY route_id').all(messageId) as Row[]).map(toDelivery);
   }
 
   async listAttempts(messageId: string): Promise<AttemptRow[]> {
-    return (this.db.prepare('SELECT * FROM delivery_attempts WHERE message_id = ? ORDER BY rowid').all(messageId) as Row[]).map(toAttempt);
+    return (prepared(this.db, 'SELECT * FROM delivery_attempts WHERE message_id = ? ORDER BY rowid').all(messageId) as Row[]).map(toAttempt);
   }
 
   async countDeliveriesByStatus(): Promise<{ routeId: string; status: DeliveryStatus; count: number }[]> {
-    return (this.db.prepare('SELECT route_id, status, COUNT(*) AS n FROM deliveries GROUP BY route_id, status').all() as Row[]).map((r) => ({
+    return (prepared(this.db, 'SELECT route_id, status, COUNT(*) AS n FROM deliveries GROUP BY route_id, status').all() as Row[]).map((r) => ({
       routeId: r.route_id as string,
       status: r.status as DeliveryStatus,
       count: Number(r.n),
@@ -405,28 +398,28 @@ export class SqliteStore implements Store {
   }
 
   async createToken(t: { id: string; name: string; hash: string; scopes: string[] }): Promise<void> {
-    this.db.prepare('INSERT INTO tokens (id, name, hash, scopes, created_at) VALUES (?, ?, ?, ?, ?)').run(t.id, t.name, t.hash, JSON.stringify(t.scopes), now());
+    prepared(this.db, 'INSERT INTO tokens (id, name, hash, scopes, created_at) VALUES (?, ?, ?, ?, ?)').run(t.id, t.name, t.hash, JSON.stringify(t.scopes), now());
   }
 
   async findToken(hash: string): Promise<TokenRow | undefined> {
-    const r = this.db.prepare('SELECT * FROM tokens WHERE hash = ? AND revoked_at IS NULL').get(hash) as Row | undefined;
+    const r = prepared(this.db, 'SELECT * FROM tokens WHERE hash = ? AND revoked_at IS NULL').get(hash) as Row | undefined;
     return r ? toToken(r) : undefined;
   }
 
   async listTokens(): Promise<TokenRow[]> {
-    return (this.db.prepare('SELECT * FROM tokens ORDER BY created_at').all() as Row[]).map(toToken);
+    return (prepared(this.db, 'SELECT * FROM tokens ORDER BY created_at').all() as Row[]).map(toToken);
   }
 
   async revokeToken(id: string): Promise<boolean> {
-    return this.db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now(), id).changes > 0;
+    return prepared(this.db, 'UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now(), id).changes > 0;
   }
 
   async getMeta(key: string): Promise<string | undefined> {
-    const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as Row | undefined;
+    const r = prepared(this.db, 'SELECT value FROM meta WHERE key = ?').get(key) as Row | undefined;
     return r ? (r.value as string) : undefined;
   }
 
   async setMeta(key: string, value: string): Promise<void> {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    prepared(this.db, 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 }
