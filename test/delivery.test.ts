@@ -132,7 +132,8 @@ describe('replay of a rejected message after a mapping fix', () => {
     const id = res.body.messages[0].messageId;
     writeFileSync(join(dir, 'canonical', 'person.jsonata'), '$');
     const replay = await request(t.app).post(`/api/v1/messages/${id}/replay`).set(auth).expect(200);
-    assert.equal(replay.body.status, 'committed');
+    // The relay may have published it before the reply was written.
+    assert.ok(['committed', 'published', 'delivered'].includes(replay.body.status), replay.body.status);
     const m = await request(t.app).get(`/api/v1/messages/${id}`).set(auth).expect(200);
     assert.equal(m.body.canonical.familyName, 'Ozoliņa');
     assert.deepEqual(m.body.errors, []);

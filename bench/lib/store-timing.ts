@@ -1,7 +1,7 @@
 import type { Store } from '../../src/store/types.ts';
 import { round } from './measure.ts';
 
-const TIMED = ['insertMessage', 'updateMessage', 'commit', 'pendingOutbox', 'markPublished', 'beginAttempt', 'finishAttempt'] as const;
+const TIMED = ['ingestBatch', 'insertMessage', 'updateMessage', 'commit', 'pendingOutbox', 'markPublished', 'beginAttempts', 'beginAttempt', 'finishAttempts', 'finishAttempt'] as const;
 
 export type StoreTimes = Record<string, { calls: number; msPerCall: number; totalMs: number }>;
 

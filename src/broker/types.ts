@@ -48,6 +48,12 @@ export interface Broker {
   /** Declares a durable queue bound to the exchange with topic patterns (`*` one word, `#` any). */
   declareQueue(queue: string, patterns: string[]): Promise<void>;
   publish(routingKey: string, event: ChangeEvent): Promise<void>;
+  /**
+   * Publishes several, in order, and resolves when the broker holds all of them durably (one
+   * transaction embedded; confirms in flight together on RabbitMQ). On a failure some may have been
+   * taken: the caller publishes them all again (consumers drop the duplicates by event id).
+   */
+  publishMany(messages: { routingKey: string; event: ChangeEvent }[]): Promise<void>;
   /** Puts a message straight onto one queue (replay to one route). */
   sendToQueue(queue: string, event: ChangeEvent): Promise<void>;
   consume(queue: string, handler: Handler, opts: { prefetch: number }): Promise<Consumer>;

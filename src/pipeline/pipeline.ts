@@ -12,12 +12,15 @@ import {
   UnknownSourceError,
 } from '../core/errors.ts';
 import { sha256Hex, stableStringify, uuidv7 } from '../core/ids.ts';
-import type { CanonicalRecord, MessageStatus } from '../core/types.ts';
+import type { CanonicalRecord, JsonObject, MessageStatus } from '../core/types.ts';
 import type { MappingEngine } from '../mapping/engine.ts';
 import { transform } from '../mapping/transform.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
 import type { SchemaRegistry } from '../schemas/registry.ts';
-import type { CommitOutcome, Store, StoredMessage } from '../store/types.ts';
+import type { CommitInput, CommitOutcome, CommitResult, IngestItem, IngestItemResult, IngestOutcome, NewMessage, Store, StoredMessage } from '../store/types.ts';
+
+/** Records stored in one transaction (and between which the event loop is let go). */
+const INGEST_CHUNK = 100;
 
 export const SCHEMA_VERSION = '1';
 
@@ -99,37 +102,118 @@ export class Pipeline {
     return message;
   }
 
-  /** Ingests decoded records of one source and entity; returns one result per record. */
+  /**
+   * Ingests decoded records of one source and entity; returns one result per record. Each chunk of
+   * records is mapped and validated first and then stored with its outcome in one transaction
+   * (Store.ingestBatch): the raw record is kept with the reason when it is rejected, and an input sent
+   * again is found by its idempotency key. An outage fails the call (the client sends it again); a
+   * chunk the store refuses for any other reason is taken again record by record, so that one bad
+   * record is rejected alone.
+   */
   async ingest(sourceId: string, entity: string, records: unknown[], contentType: string | null): Promise<RecordResult[]> {
     const source = this.checkTarget(sourceId, entity);
     const results: RecordResult[] = [];
-    for (const [index, payload] of records.entries()) {
-      // Between the records of a batch, let other work run (API reads, deliveries): the SQLite store's
-      // calls are synchronous, so a batch of hundreds would otherwise hold the event loop to its end
-      // (API p99 of seconds while ingesting; docs/performance.md).
-      if (index > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      const raw = JSON.stringify(payload);
-      const { message, duplicate } = await this.d.store.insertMessage({
-        id: uuidv7(),
-        sourceId,
-        entity,
-        institution: source.institution,
-        contentType,
-        raw,
-        rawSize: Buffer.byteLength(raw),
-        idempotencyKey: sha256Hex(`${sourceId}\n${entity}\n${stableStringify(payload)}`),
-        status: 'received',
-      });
-      if (duplicate) {
-        // A first attempt that stopped before commit (store outage, crash) is finished now.
-        if (message.status === 'received' || message.status === 'validated') results.push(await this.process(message, source, payload, index));
-        else results.push(resultOf(index, message, true));
+    for (let start = 0; start < records.length; start += INGEST_CHUNK) {
+      // Between chunks, let other work run (API reads, deliveries): the SQLite store's calls are
+      // synchronous, and a whole call of hundreds would hold the event loop (docs/performance.md).
+      if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const chunk = records.slice(start, start + INGEST_CHUNK);
+      const items: IngestItem[] = [];
+      for (const payload of chunk) items.push(await this.prepare(source, entity, payload, contentType));
+      let stored: IngestItemResult[];
+      try {
+        stored = await this.d.store.ingestBatch(items);
+      } catch (e) {
+        if (isHubError(e) && e.retryable) throw e;
+        this.d.logger.warn({ err: e, source: sourceId, entity }, 'storing an ingest chunk failed; taking its records one by one');
+        for (const [i, payload] of chunk.entries()) results.push(await this.ingestOne(source, entity, payload, contentType, start + i));
         continue;
       }
-      this.d.metrics.messages.inc({ status: 'received', source: sourceId, entity });
-      results.push(await this.process(message, source, payload, index));
+      for (const [i, r] of stored.entries()) results.push(await this.settle(source, entity, items[i]!.outcome, r, start + i));
     }
     return results;
+  }
+
+  /** Maps and validates one record: the message to store and what to do with it. */
+  private async prepare(source: SourceConfig, entity: string, payload: unknown, contentType: string | null): Promise<IngestItem> {
+    const raw = JSON.stringify(payload);
+    const message: NewMessage = {
+      id: uuidv7(),
+      sourceId: source.id,
+      entity,
+      institution: source.institution,
+      contentType,
+      raw,
+      rawSize: Buffer.byteLength(raw),
+      idempotencyKey: sha256Hex(`${source.id}\n${entity}\n${stableStringify(payload)}`),
+      status: 'received',
+    };
+    return { message, outcome: await this.outcomeOf(source, entity, payload, message.id) };
+  }
+
+  /** map → validate: a commit, or the rejection with its reasons. */
+  private async outcomeOf(source: SourceConfig, entity: string, payload: unknown, messageId: string): Promise<IngestOutcome> {
+    let canonical: JsonObject | null = null;
+    let businessKey: string | null = null;
+    try {
+      const t = await transform(this.d.mappings, this.d.schemas, source.mappingSet, entity, payload, { institution: source.institution, source: source.id });
+      canonical = t.record;
+      businessKey = typeof canonical.sourceId === 'string' ? canonical.sourceId : null;
+      if (t.violations.length) throw new SchemaValidationError(`the ${entity} record does not match schemas/${entity}.schema.json`, { violations: t.violations });
+      return { kind: 'commit', canonical, businessKey, commit: this.commitInput(source, entity, canonical) };
+    } catch (e) {
+      if (isHubError(e) && e.retryable) throw e;
+      const err = isHubError(e) ? e : new InternalError(`unexpected error: ${(e as Error).message}`, { cause: e });
+      if (!isHubError(e)) this.d.logger.error({ err: e, messageId }, 'pipeline failed unexpectedly');
+      return { kind: 'reject', canonical, businessKey, errorCode: err.code, errorDetail: err.message, errors: err.violations };
+    }
+  }
+
+  private commitInput(source: SourceConfig, entity: string, canonical: JsonObject): Omit<CommitInput, 'messageId'> {
+    return {
+      entity,
+      institution: source.institution,
+      sourceSystem: source.system ?? source.id,
+      sourceId: String(canonical.sourceId),
+      source: source.id,
+      sourceUpdatedAt: typeof canonical.sourceUpdatedAt === 'string' ? new Date(canonical.sourceUpdatedAt).toISOString() : null,
+      data: canonical,
+      op: 'upsert',
+      schemaVersion: SCHEMA_VERSION,
+      routeIds: this.d.config.routes.filter((r) => routeMatches(r as ResolvedRoute, { entity, op: 'upsert', institution: source.institution })).map((r) => r.id),
+    };
+  }
+
+  /** The result of one stored record: metrics, the relay woken, a consent's withheld deliveries released. */
+  private async settle(source: SourceConfig, entity: string, outcome: IngestOutcome, r: IngestItemResult, index: number): Promise<RecordResult> {
+    const { metrics } = this.d;
+    if (r.duplicate) return resultOf(index, r.existing, true);
+    metrics.messages.inc({ status: 'received', source: source.id, entity });
+    if (outcome.kind === 'reject') {
+      metrics.messages.inc({ status: 'rejected', source: source.id, entity });
+      return { index, messageId: r.messageId, status: 'rejected', duplicate: false, error: { code: outcome.errorCode, detail: outcome.errorDetail, violations: outcome.errors } };
+    }
+    return this.committed(source, entity, r.messageId, r.commit!, index);
+  }
+
+  private async committed(source: SourceConfig, entity: string, messageId: string, result: CommitResult, index: number): Promise<RecordResult> {
+    const status: MessageStatus = result.outcome === 'stale' ? 'stale' : result.outcome === 'unchanged' ? 'unchanged' : 'committed';
+    this.d.metrics.messages.inc({ status, source: source.id, entity });
+    if (result.event) this.d.onCommitted?.();
+    if (result.event && entity === 'consent') {
+      // The consent is committed; a failed release is retried by the privacy job, not by rejecting the consent.
+      await this.d.onConsent?.(result.record)?.catch((e: unknown) => this.d.logger.warn({ messageId }, `releasing withheld deliveries failed: ${(e as Error).message}`));
+    }
+    return { index, messageId, status, duplicate: false, outcome: result.outcome, recordId: result.record.id, version: result.record.version };
+  }
+
+  /** One record in its own transactions (insert, update, commit): the way back when a chunk failed. */
+  private async ingestOne(source: SourceConfig, entity: string, payload: unknown, contentType: string | null, index: number): Promise<RecordResult> {
+    const { message: m } = await this.prepare(source, entity, payload, contentType);
+    const { message, duplicate } = await this.d.store.insertMessage(m);
+    if (duplicate && message.status !== 'received' && message.status !== 'validated') return resultOf(index, message, true);
+    if (!duplicate) this.d.metrics.messages.inc({ status: 'received', source: source.id, entity });
+    return this.process(message, source, payload, index);
   }
 
   /** Runs a stored message through map → validate → commit again (replay of a rejected message). */
@@ -150,38 +234,16 @@ export class Pipeline {
 
   private async process(message: StoredMessage, source: SourceConfig, payload: unknown, index: number): Promise<RecordResult> {
     const { store, metrics } = this.d;
+    const outcome = await this.outcomeOf(source, message.entity, payload, message.id);
     try {
-      const { record: canonical, violations } = await transform(this.d.mappings, this.d.schemas, source.mappingSet, message.entity, payload, {
-        institution: source.institution,
-        source: source.id,
-      });
-      const businessKey = typeof canonical.sourceId === 'string' ? canonical.sourceId : null;
-      if (violations.length) {
-        await store.updateMessage(message.id, { canonical, businessKey }, 'mapped');
-        throw new SchemaValidationError(`the ${message.entity} record does not match schemas/${message.entity}.schema.json`, { violations });
+      if (outcome.kind === 'commit') {
+        await store.updateMessage(message.id, { status: 'validated', canonical: outcome.canonical, businessKey: outcome.businessKey }, 'mapped and validated');
+        return await this.committed(source, message.entity, message.id, await store.commit({ ...outcome.commit, messageId: message.id }), index);
       }
-      await store.updateMessage(message.id, { status: 'validated', canonical, businessKey }, 'mapped and validated');
-      const result = await store.commit({
-        messageId: message.id,
-        entity: message.entity,
-        institution: source.institution,
-        sourceSystem: source.system ?? source.id,
-        sourceId: String(canonical.sourceId),
-        source: source.id,
-        sourceUpdatedAt: typeof canonical.sourceUpdatedAt === 'string' ? new Date(canonical.sourceUpdatedAt).toISOString() : null,
-        data: canonical,
-        op: 'upsert',
-        schemaVersion: SCHEMA_VERSION,
-        routeIds: this.d.config.routes.filter((r) => routeMatches(r as ResolvedRoute, { entity: message.entity, op: 'upsert', institution: source.institution })).map((r) => r.id),
-      });
-      const status: MessageStatus = result.outcome === 'stale' ? 'stale' : result.outcome === 'unchanged' ? 'unchanged' : 'committed';
-      metrics.messages.inc({ status, source: source.id, entity: message.entity });
-      if (result.event) this.d.onCommitted?.();
-      if (result.event && message.entity === 'consent') {
-        // The consent is committed; a failed release is retried by the privacy job, not by rejecting the consent.
-        await this.d.onConsent?.(result.record)?.catch((e: unknown) => this.d.logger.warn({ messageId: message.id }, `releasing withheld deliveries failed: ${(e as Error).message}`));
-      }
-      return { index, messageId: message.id, status, duplicate: false, outcome: result.outcome, recordId: result.record.id, version: result.record.version };
+      if (outcome.canonical) await store.updateMessage(message.id, { canonical: outcome.canonical, businessKey: outcome.businessKey }, 'mapped');
+      await store.updateMessage(message.id, { status: 'rejected', errors: outcome.errors, errorCode: outcome.errorCode, errorDetail: outcome.errorDetail, idempotencyKey: null });
+      metrics.messages.inc({ status: 'rejected', source: source.id, entity: message.entity });
+      return { index, messageId: message.id, status: 'rejected', duplicate: false, error: { code: outcome.errorCode, detail: outcome.errorDetail, violations: outcome.errors } };
     } catch (e) {
       // An outage is not the record's fault: leave the message where it stopped and let the caller
       // retry (the same input finds this message by its idempotency key and finishes it).

@@ -7,6 +7,9 @@ import { routeMatches } from '../routing/match.ts';
 import type { Store } from '../store/types.ts';
 import { RelayLease } from './relay-lease.ts';
 
+/** Events published together, their confirms in flight at once. */
+const PUBLISH_WINDOW = 64;
+
 export interface RelayOptions {
   batchSize?: number;
   /** How often to look for unpublished changes when nothing woke the relay. */
@@ -63,9 +66,11 @@ export class OutboxRelay {
     if (events.length === 0) return 0;
     const done: { eventId: string; messageId: string | null; routeIds: string[] }[] = [];
     try {
-      for (const e of events) {
-        await this.broker.publish(routingKeyOf(e), e);
-        done.push({ eventId: e.eventId, messageId: e.messageId ?? null, routeIds: this.routes.filter((r) => routeMatches(r, e)).map((r) => r.id) });
+      // A window of confirms in flight at once; a failure republishes at most one window.
+      for (let i = 0; i < events.length; i += PUBLISH_WINDOW) {
+        const window = events.slice(i, i + PUBLISH_WINDOW);
+        await this.broker.publishMany(window.map((e) => ({ routingKey: routingKeyOf(e), event: e })));
+        for (const e of window) done.push({ eventId: e.eventId, messageId: e.messageId ?? null, routeIds: this.routes.filter((r) => routeMatches(r, e)).map((r) => r.id) });
       }
     } finally {
       if (done.length) await this.store.markPublished(done);

@@ -7,6 +7,7 @@ import type { CanonicalRecord, ChangeEvent } from '../core/types.ts';
 import type { Store } from '../store/types.ts';
 import { DEFAULT_JOB_INTERVAL_MS, DEFAULT_PSEUDONYM_SECRET_ENV, routePolicy, type DisclosurePolicy, type RoutePolicy } from './config.ts';
 import { Consents, type ConsentDecision } from './consent.ts';
+import { Coalescer } from '../core/coalescer.ts';
 import { DisclosureLog, type NewEntry } from './disclosure-log.ts';
 import { Erasure, type ErasureReport } from './erasure.ts';
 import type { DeliveryGate, GateDecision } from './gate.ts';
@@ -63,6 +64,7 @@ export class Privacy implements DeliveryGate {
   readonly consents: Consents;
   readonly withheld: Withheld;
   readonly log: DisclosureLog;
+  private readonly disclosures: Coalescer<NewEntry, void>;
   readonly erasure: Erasure;
   readonly subjectAccess: SubjectAccess;
   readonly retention: Retention;
@@ -80,6 +82,16 @@ export class Privacy implements DeliveryGate {
     this.consents = new Consents(sql);
     this.withheld = new Withheld(sql);
     this.log = new DisclosureLog(sql);
+    // The deliveries finishing at once are logged in one (serialised, hash-chained) transaction.
+    this.disclosures = new Coalescer<NewEntry, void>(
+      async (list) => {
+        await this.log.appendMany(list);
+        return list.map(() => undefined);
+      },
+      async (entry) => {
+        await this.log.append(entry);
+      },
+    );
     this.erasure = new Erasure(sql, this.persons, pseudonyms, this.log);
     this.subjectAccess = new SubjectAccess(this.persons, this.log, pseudonyms, this.erasure);
     this.retention = new Retention(sql, d.config.privacy?.retention ?? {}, d.entities);
@@ -129,7 +141,7 @@ export class Privacy implements DeliveryGate {
     if (!e.record || !holdsPersonalData(e.entity)) return;
     const p = this.policy(route);
     const subject = SUBJECTS[e.entity] ? await this.persons.subjectOf(e.entity, e.record, e.institution, false) : undefined;
-    await this.log.append({
+    await this.disclosures.run({
       kind: 'disclosure',
       person: this.pseudonyms.of(subject?.primary),
       recipient: p.recipient,

@@ -6,6 +6,7 @@ import { errorMessage, isHubError } from '../core/errors.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
 import type { DeliveryGate } from '../privacy/gate.ts';
 import type { Store } from '../store/types.ts';
+import { AttemptBatcher } from './attempt-batcher.ts';
 import { retryDelay } from './backoff.ts';
 import { routePatterns } from './match.ts';
 
@@ -16,6 +17,7 @@ import { routePatterns } from './match.ts';
  */
 export class Router {
   private consumers: Consumer[] = [];
+  private readonly attempts: AttemptBatcher;
 
   constructor(
     private readonly routes: readonly ResolvedRoute[],
@@ -26,7 +28,9 @@ export class Router {
     private readonly logger: Logger,
     /** Personal-data policy: consent check and projection before the sink, disclosure log after it. */
     private readonly gate?: DeliveryGate,
-  ) {}
+  ) {
+    this.attempts = new AttemptBatcher(store);
+  }
 
   /** Declares one durable queue per route, bound by the route's match. */
   async declare(): Promise<void> {
@@ -49,7 +53,7 @@ export class Router {
 
   async deliver(route: ResolvedRoute, sink: Sink, d: BrokerDelivery): Promise<HandlerResult> {
     const e = d.event;
-    const claim = await this.store.beginAttempt(e.eventId, route.id);
+    const claim = await this.attempts.begin(e.eventId, route.id);
     if (!claim.proceed) {
       this.metrics.deliveries.inc({ route: route.id, outcome: 'duplicate' });
       return { action: 'ack' };
@@ -60,14 +64,14 @@ export class Router {
       const decision = this.gate ? await this.gate.beforeDelivery(route, e) : { action: 'deliver' as const, event: e };
       if (decision.action === 'withhold') {
         // Not retried blindly: a consent that arrives in the hold window releases it (src/privacy/).
-        await this.store.finishAttempt({ eventId: e.eventId, routeId: route.id, attempt, outcome: 'withheld', status: 'withheld', error: decision.reason, detail: null, durationMs: performance.now() - started });
+        await this.attempts.finish({ eventId: e.eventId, routeId: route.id, attempt, outcome: 'withheld', status: 'withheld', error: decision.reason, detail: null, durationMs: performance.now() - started });
         this.metrics.deliveries.inc({ route: route.id, outcome: 'withheld' });
         return { action: 'ack' };
       }
       const receipt = await sink.deliver(decision.event, { attempt, routeId: route.id, idempotencyKey: e.eventId });
       const durationMs = performance.now() - started;
       await this.gate?.afterDelivery(route, e);
-      await this.store.finishAttempt({ eventId: e.eventId, routeId: route.id, attempt, outcome: 'delivered', status: 'delivered', error: null, detail: receipt?.detail ?? null, durationMs });
+      await this.attempts.finish({ eventId: e.eventId, routeId: route.id, attempt, outcome: 'delivered', status: 'delivered', error: null, detail: receipt?.detail ?? null, durationMs });
       this.metrics.deliveries.inc({ route: route.id, outcome: 'delivered' });
       this.metrics.deliveryLatency.observe({ route: route.id }, Math.max(0, Date.now() - Date.parse(e.occurredAt)) / 1000);
       return { action: 'ack' };
@@ -78,13 +82,13 @@ export class Router {
       const last = attempt >= route.retry.maxAttempts;
       if (!retryable || last) {
         const why = retryable ? `gave up after ${attempt} attempts: ${message}` : `rejected: ${message}`;
-        await this.store.finishAttempt({ eventId: e.eventId, routeId: route.id, attempt, outcome: 'dead', status: 'dead', error: why, detail: null, durationMs });
+        await this.attempts.finish({ eventId: e.eventId, routeId: route.id, attempt, outcome: 'dead', status: 'dead', error: why, detail: null, durationMs });
         this.metrics.deliveries.inc({ route: route.id, outcome: 'dead' });
         this.logger.warn({ route: route.id, eventId: e.eventId, messageId: e.messageId, attempt }, `delivery dead-lettered: ${why}`);
         return { action: 'dead', error: why };
       }
       const delayMs = retryDelay(route.retry, attempt);
-      await this.store.finishAttempt({ eventId: e.eventId, routeId: route.id, attempt, outcome: 'retry', status: 'retrying', error: message, detail: `next attempt in ${delayMs} ms`, durationMs });
+      await this.attempts.finish({ eventId: e.eventId, routeId: route.id, attempt, outcome: 'retry', status: 'retrying', error: message, detail: `next attempt in ${delayMs} ms`, durationMs });
       this.metrics.deliveries.inc({ route: route.id, outcome: 'retry' });
       return { action: 'retry', delayMs, error: message };
     }

@@ -89,6 +89,23 @@ export interface CommitResult {
   event?: ChangeEvent;
 }
 
+/** What the pipeline made of one record of an ingest call, stored with the record in one transaction. */
+export type IngestOutcome =
+  | { kind: 'commit'; canonical: JsonObject; businessKey: string | null; commit: Omit<CommitInput, 'messageId'> }
+  | { kind: 'reject'; canonical: JsonObject | null; businessKey: string | null; errorCode: string; errorDetail: string; errors: Violation[] };
+
+export interface IngestItem {
+  /** The raw record as received (status 'received'); its idempotency key finds an earlier copy. */
+  message: NewMessage;
+  outcome: IngestOutcome;
+}
+
+export type IngestItemResult =
+  /** The same input was taken before and finished: nothing was done, the earlier message is returned. */
+  | { messageId: string; duplicate: true; existing: StoredMessage }
+  /** Stored (or an earlier unfinished copy finished) and then rejected (no commit) or committed. */
+  | { messageId: string; duplicate: false; commit?: CommitResult };
+
 export interface OutboxItem {
   event: ChangeEvent;
 }
@@ -114,6 +131,9 @@ export interface AttemptRow {
   detail: string | null;
   durationMs: number;
 }
+
+/** How an attempt ended, and the delivery status that follows (Store.finishAttempt). */
+export type AttemptOutcome = Omit<AttemptRow, 'at'> & { status: DeliveryStatus };
 
 export interface TokenRow {
   id: string;
@@ -150,6 +170,11 @@ export interface Store {
 
   /** Upsert the canonical record by natural key and append the outbox event, in one transaction. */
   commit(input: CommitInput): Promise<CommitResult>;
+  /**
+   * insertMessage, then the outcome (updateMessage to rejected, or to validated and commit), for each
+   * item in order, all in one transaction: one ingest call costs one durable write, not three a record.
+   */
+  ingestBatch(items: IngestItem[]): Promise<IngestItemResult[]>;
   getRecord(entity: string, id: string): Promise<CanonicalRecord | undefined>;
   getRecordVersion(id: string, version: number): Promise<JsonObject | undefined>;
 
@@ -165,7 +190,11 @@ export interface Store {
    * from the broker) so the caller acks without calling the sink.
    */
   beginAttempt(eventId: string, routeId: string): Promise<{ proceed: boolean; attempt: number }>;
-  finishAttempt(a: Omit<AttemptRow, 'at'> & { status: DeliveryStatus }): Promise<void>;
+  /** beginAttempt for many deliveries in one transaction; one result per claim, in order. */
+  beginAttempts(claims: { eventId: string; routeId: string }[]): Promise<{ proceed: boolean; attempt: number }[]>;
+  finishAttempt(a: AttemptOutcome): Promise<void>;
+  /** finishAttempt for many deliveries in one transaction. */
+  finishAttempts(list: AttemptOutcome[]): Promise<void>;
   /** Resets dead deliveries of a message to pending for replay; returns the (event, route) pairs. */
   resetDeliveries(messageId: string, statuses: DeliveryStatus[]): Promise<{ eventId: string; routeId: string }[]>;
   listDeliveries(messageId: string): Promise<DeliveryRow[]>;

@@ -139,6 +139,20 @@ export function brokerConformance(name: string, make: () => Promise<BrokerFixtur
       }
     });
 
+    it('publishMany routes each message by its own key and keeps their order', async () => {
+      await broker.declareQueue('many.person', ['person.#']);
+      await broker.declareQueue('many.all', ['#']);
+      const events = Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? testEvent({ entity: 'course' }) : testEvent()));
+      await broker.publishMany(events.map((e) => ({ routingKey: `${e.entity}.upsert.lu.lv`, event: e })));
+      await waitFor('all 30 held', async () => (await broker.stats('many.all')).ready === 30);
+      assert.equal((await broker.stats('many.person')).ready, 20);
+      const got = await drain('many.all', 300);
+      assert.deepEqual(
+        got.map((d) => d.event.eventId),
+        events.map((e) => e.eventId),
+      );
+    });
+
     it('keeps what was published before anyone consumed, and hands it over intact', async () => {
       await broker.declareQueue('keep', ['person.#']);
       const e = testEvent();

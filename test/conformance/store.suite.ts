@@ -417,6 +417,132 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
       });
     });
 
+    describe('ingestBatch', () => {
+      const commitOutcome = (localId: string, data: JsonObject, over: Partial<CommitInput> = {}) => {
+        const { messageId: _unused, ...commit } = input('', localId, data, over);
+        return { kind: 'commit' as const, canonical: data, businessKey: localId, commit };
+      };
+      const reject = { kind: 'reject' as const, canonical: { sourceId: 'bad' }, businessKey: 'bad', errorCode: 'HUB_ERR_SCHEMA_VALIDATION', errorDetail: 'does not match', errors: [{ path: '/birthDate', message: 'must match format "date"' }] };
+
+      it('stores, rejects and commits each item in order, with the history one call at a time would leave', async () => {
+        const items = [
+          { message: msg({ idempotencyKey: 'k1' }), outcome: commitOutcome('b1', { givenNames: 'Anna' }, { routeIds: ['r1'] }) },
+          { message: msg({ idempotencyKey: 'k2' }), outcome: reject },
+          { message: msg({ idempotencyKey: 'k3' }), outcome: commitOutcome('b1', { givenNames: 'Anna Marija' }) },
+        ];
+        const results = await store.ingestBatch(items);
+        assert.deepEqual(
+          results.map((r) => [r.messageId, r.duplicate]),
+          items.map((i) => [i.message.id, false]),
+        );
+        const [first, rejected, second] = results;
+        assert.ok(first && !first.duplicate && first.commit?.event && second && !second.duplicate && second.commit?.event);
+        assert.equal(first.commit.outcome, 'created');
+        assert.equal(second.commit.outcome, 'updated');
+        assert.equal(second.commit.record.id, first.commit.record.id);
+        assert.equal(second.commit.record.version, 2);
+        assert.ok(second.commit.event!.seq > first.commit.event!.seq);
+        const record = await store.getRecord('person', first.commit.record.id);
+        assert.equal(record!.version, 2);
+        assert.equal(record!.seq, second.commit.event!.seq);
+        assert.deepEqual(record!.data, { givenNames: 'Anna Marija', id: record!.id, version: 2 });
+
+        const m1 = await store.getMessage(items[0]!.message.id);
+        assert.equal(m1!.status, 'committed');
+        assert.deepEqual(m1!.canonical, { givenNames: 'Anna' });
+        assert.equal(m1!.eventId, first.commit.event!.eventId);
+        assert.deepEqual((await store.messageHistory(m1!.id)).map((h) => h.status), ['received', 'validated', 'committed']);
+        assert.deepEqual((await store.listDeliveries(m1!.id)).map((d) => [d.routeId, d.status]), [['r1', 'pending']]);
+
+        assert.ok(rejected && !rejected.duplicate && rejected.commit === undefined);
+        const m2 = await store.getMessage(items[1]!.message.id);
+        assert.equal(m2!.status, 'rejected');
+        assert.equal(m2!.raw, '{"id":"s1"}');
+        assert.equal(m2!.errorCode, 'HUB_ERR_SCHEMA_VALIDATION');
+        assert.deepEqual(m2!.errors, reject.errors);
+        assert.deepEqual(m2!.canonical, { sourceId: 'bad' });
+        assert.deepEqual((await store.messageHistory(m2!.id)).map((h) => h.status), ['received', 'rejected']);
+        assert.deepEqual((await store.pendingOutbox(10)).map((e) => e.eventId), [first.commit.event!.eventId, second.commit.event!.eventId]);
+      });
+
+      it('an input taken before is a duplicate; an unfinished earlier copy is finished; a rejected key is free again', async () => {
+        await store.ingestBatch([
+          { message: msg({ idempotencyKey: 'done' }), outcome: commitOutcome('d1', { n: 1 }) },
+          { message: msg({ idempotencyKey: 'bad' }), outcome: reject },
+        ]);
+        const { message: unfinished } = await store.insertMessage(msg({ idempotencyKey: 'half' }));
+        const again = await store.ingestBatch([
+          { message: msg({ idempotencyKey: 'done' }), outcome: commitOutcome('d1', { n: 1 }) },
+          { message: msg({ idempotencyKey: 'half' }), outcome: commitOutcome('h1', { n: 2 }) },
+          { message: msg({ idempotencyKey: 'bad' }), outcome: reject },
+        ]);
+        const [dup, half, bad] = again;
+        assert.ok(dup?.duplicate);
+        assert.equal(dup.existing.status, 'committed');
+        assert.ok(half && !half.duplicate && half.commit);
+        assert.equal(half.messageId, unfinished.id);
+        assert.equal((await store.getMessage(unfinished.id))!.status, 'committed');
+        assert.ok(bad && !bad.duplicate);
+        assert.equal(await store.countMessagesByStatus().then((c) => c.rejected), 2);
+      });
+
+      it('unchanged and stale items take no sequence number; batches ingested at once keep seq order', async () => {
+        await store.ingestBatch([{ message: msg(), outcome: commitOutcome('u1', { n: 1 }, { sourceUpdatedAt: '2026-01-02T00:00:00.000Z' }) }]);
+        const [same, stale] = await store.ingestBatch([
+          { message: msg(), outcome: commitOutcome('u1', { n: 1 }) },
+          { message: msg(), outcome: commitOutcome('u1', { n: 2 }, { sourceUpdatedAt: '2026-01-01T00:00:00.000Z' }) },
+        ]);
+        assert.ok(same && !same.duplicate && stale && !stale.duplicate);
+        assert.equal(same.commit?.outcome, 'unchanged');
+        assert.equal(stale.commit?.outcome, 'stale');
+        const batches = await Promise.all(
+          Array.from({ length: 4 }, (_, b) => store.ingestBatch(Array.from({ length: 10 }, (_, i) => ({ message: msg(), outcome: commitOutcome(`p${b}-${i}`, { i }) })))),
+        );
+        const seqs = batches.flat().map((r) => (r.duplicate ? -1 : r.commit!.event!.seq));
+        assert.equal(new Set(seqs).size, 40);
+        const outbox = (await store.pendingOutbox(100)).map((e) => e.seq);
+        assert.deepEqual(outbox, [...outbox].sort((x, y) => x - y));
+        assert.equal(outbox.length, 41);
+      });
+    });
+
+    describe('attempts in batches', () => {
+      it('beginAttempts and finishAttempts do what the single calls do, for many deliveries at once', async () => {
+        const a = await published(['r1', 'r2']);
+        const b = await published(['r1']);
+        const claims = await store.beginAttempts([
+          { eventId: a.event.eventId, routeId: 'r1' },
+          { eventId: a.event.eventId, routeId: 'r2' },
+          { eventId: b.event.eventId, routeId: 'r1' },
+          { eventId: b.event.eventId, routeId: 'r1' },
+        ]);
+        assert.deepEqual(claims, [
+          { proceed: true, attempt: 1 },
+          { proceed: true, attempt: 1 },
+          { proceed: true, attempt: 1 },
+          { proceed: true, attempt: 2 },
+        ]);
+        const done = (eventId: string, routeId: string, attempt: number, status: 'delivered' | 'retrying') => ({
+          eventId,
+          routeId,
+          attempt,
+          outcome: status === 'delivered' ? ('delivered' as const) : ('retry' as const),
+          status,
+          error: status === 'delivered' ? null : 'timeout',
+          detail: null,
+          durationMs: 2,
+        });
+        await store.finishAttempts([done(a.event.eventId, 'r1', 1, 'delivered'), done(a.event.eventId, 'r2', 1, 'retrying'), done(b.event.eventId, 'r1', 2, 'delivered')]);
+        assert.equal((await store.getMessage(a.message.id))!.status, 'retrying');
+        assert.equal((await store.getMessage(b.message.id))!.status, 'delivered');
+        assert.deepEqual((await store.listAttempts(a.message.id)).map((x) => [x.routeId, x.outcome]), [['r1', 'delivered'], ['r2', 'retry']]);
+        assert.deepEqual(await store.beginAttempts([{ eventId: b.event.eventId, routeId: 'r1' }, { eventId: a.event.eventId, routeId: 'r2' }]), [
+          { proceed: false, attempt: 2 },
+          { proceed: true, attempt: 2 },
+        ]);
+      });
+    });
+
     describe('outbox and deliveries', () => {
       it('pendingOutbox lists unpublished events in sequence order, up to the limit', async () => {
         const events = [];

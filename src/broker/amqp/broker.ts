@@ -256,6 +256,13 @@ export class AmqpBroker implements Broker, ConsumerHost {
     await this.send(this.exchange, routingKey, Buffer.from(JSON.stringify(event)), { headers: { [H.attempt]: 1, [H.routingKey]: routingKey } });
   }
 
+  async publishMany(messages: { routingKey: string; event: ChangeEvent }[]): Promise<void> {
+    // All on the publishing channel at once, in order; the confirms come back together.
+    const sent = await Promise.allSettled(messages.map((m) => this.publish(m.routingKey, m.event)));
+    const failed = sent.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
   /** Straight onto the queue; fails when the queue does not exist (mandatory), instead of dropping it. */
   async sendToQueue(queue: string, event: ChangeEvent): Promise<void> {
     await this.copyTo(this.names(queue).main, Buffer.from(JSON.stringify(event)), 'application/json', { [H.attempt]: 1, [H.routingKey]: `direct.${queue}` });

@@ -76,24 +76,34 @@ export class EmbeddedBroker implements Broker {
     this.bindings.set(queue, [...patterns]);
   }
 
-  private insert(queues: string[], routingKey: string, event: ChangeEvent): void {
+  /** Puts each message on its queues in one transaction, then wakes their consumers. */
+  private insert(messages: { queues: string[]; routingKey: string; event: ChangeEvent }[]): void {
     const db = this.conn;
-    const body = JSON.stringify(event);
     const at = Date.now();
     const stmt = prepared(db, 'INSERT INTO items (queue, routing_key, body, available_at) VALUES (?, ?, ?, ?)');
     db.transaction(() => {
-      for (const q of queues) stmt.run(q, routingKey, body, at);
+      for (const m of messages) {
+        const body = JSON.stringify(m.event);
+        for (const q of m.queues) stmt.run(q, m.routingKey, body, at);
+      }
     })();
-    for (const q of queues) this.wake.emit(q);
+    for (const q of new Set(messages.flatMap((m) => m.queues))) this.wake.emit(q);
+  }
+
+  private queuesOf(routingKey: string): string[] {
+    return [...this.bindings.entries()].filter(([, ps]) => ps.some((p) => topicMatches(p, routingKey))).map(([q]) => q);
   }
 
   async publish(routingKey: string, event: ChangeEvent): Promise<void> {
-    const queues = [...this.bindings.entries()].filter(([, ps]) => ps.some((p) => topicMatches(p, routingKey))).map(([q]) => q);
-    this.insert(queues, routingKey, event);
+    this.insert([{ queues: this.queuesOf(routingKey), routingKey, event }]);
+  }
+
+  async publishMany(messages: { routingKey: string; event: ChangeEvent }[]): Promise<void> {
+    this.insert(messages.map((m) => ({ ...m, queues: this.queuesOf(m.routingKey) })));
   }
 
   async sendToQueue(queue: string, event: ChangeEvent): Promise<void> {
-    this.insert([queue], `direct.${queue}`, event);
+    this.insert([{ queues: [queue], routingKey: `direct.${queue}`, event }]);
   }
 
   async consume(queue: string, handler: Handler, opts: { prefetch: number }): Promise<Consumer> {

@@ -5,10 +5,13 @@ import { stableStringify, uuidv7 } from '../../core/ids.ts';
 import type { CanonicalRecord, ChangeEvent, DeliveryStatus, JsonObject, MessageStatus } from '../../core/types.ts';
 import { deriveMessageStatus, ROUTED_STATUSES } from '../status.ts';
 import type {
+  AttemptOutcome,
   AttemptRow,
   CommitInput,
   CommitResult,
   DeliveryRow,
+  IngestItem,
+  IngestItemResult,
   MessageFilter,
   MessageHistoryRow,
   MessagePatch,
@@ -33,6 +36,15 @@ const types = {
 const RETRYABLE = new Set(['40P01' /* deadlock_detected */, '40001' /* serialization_failure */]);
 
 type Client = pg.PoolClient;
+
+/** A commit whose record is written but whose change is not numbered yet (PostgresStore.numberWith). */
+interface Unnumbered {
+  input: CommitInput;
+  eventId: string;
+  record: CanonicalRecord;
+  created: boolean;
+  t: string;
+}
 
 export interface PostgresStoreOptions {
   /** A schema to create and use (search_path on every connection); default: the server's search_path. */
@@ -166,36 +178,55 @@ export class PostgresStore implements Store {
     await c.query('INSERT INTO message_history (message_id, at, status, detail) VALUES ($1, $2, $3, $4)', [id, now(), status, detail]);
   }
 
+  private async histories(c: Client, rows: { id: string; status: string; detail: string | null }[]): Promise<void> {
+    if (rows.length === 0) return;
+    await c.query('INSERT INTO message_history (message_id, at, status, detail) SELECT m, $4, s, d FROM unnest($1::text[], $2::text[], $3::text[]) AS u(m, s, d)', [
+      rows.map((r) => r.id),
+      rows.map((r) => r.status),
+      rows.map((r) => r.detail),
+      now(),
+    ]);
+  }
+
   async insertMessage(m: NewMessage): Promise<{ message: StoredMessage; duplicate: boolean }> {
-    return this.tx(async (c) => {
-      const t = now();
-      const args = [m.id, m.idempotencyKey, m.sourceId, m.entity, m.institution, m.status, m.contentType, m.raw, m.rawSize, JSON.stringify(m.errors ?? []), m.errorCode ?? null, m.errorDetail ?? null, t];
-      const insert = `INSERT INTO messages (id, idempotency_key, source_id, entity, institution, status, content_type, raw, raw_size, errors, error_code, error_detail, created_at, updated_at)
-                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $13)`;
-      if (!m.idempotencyKey) {
-        await c.query(insert, args);
-      } else {
-        // Two identical inputs at once: the second insert waits for the first and then does nothing.
-        for (let i = 0; ; i++) {
-          const ins = await c.query(`${insert} ON CONFLICT (idempotency_key) DO NOTHING`, args);
-          if (ins.rowCount === 1) break;
-          const existing = await one(c, 'SELECT * FROM messages WHERE idempotency_key = $1', [m.idempotencyKey]);
-          if (existing) return { message: toMessage(existing), duplicate: true };
-          // The holder of the key freed it in between: insert again.
-          if (i >= 3) throw new StoreError(`idempotency key of message ${m.id} keeps changing hands`);
-        }
+    return this.tx((c) => this.insertWith(c, m));
+  }
+
+  /** insertMessage on a client in a transaction. */
+  private async insertWith(c: Client, m: NewMessage): Promise<{ message: StoredMessage; duplicate: boolean }> {
+    const t = now();
+    const args = [m.id, m.idempotencyKey, m.sourceId, m.entity, m.institution, m.status, m.contentType, m.raw, m.rawSize, JSON.stringify(m.errors ?? []), m.errorCode ?? null, m.errorDetail ?? null, t];
+    const insert = `INSERT INTO messages (id, idempotency_key, source_id, entity, institution, status, content_type, raw, raw_size, errors, error_code, error_detail, created_at, updated_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $13)`;
+    let row: Row | undefined;
+    if (!m.idempotencyKey) {
+      row = await one(c, `${insert} RETURNING *`, args);
+    } else {
+      // Two identical inputs at once: the second insert waits for the first and then does nothing.
+      for (let i = 0; ; i++) {
+        row = await one(c, `${insert} ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`, args);
+        if (row) break;
+        const existing = await one(c, 'SELECT * FROM messages WHERE idempotency_key = $1', [m.idempotencyKey]);
+        if (existing) return { message: toMessage(existing), duplicate: true };
+        // The holder of the key freed it in between: insert again.
+        if (i >= 3) throw new StoreError(`idempotency key of message ${m.id} keeps changing hands`);
       }
-      await this.history(c, m.id, m.status, m.errorDetail ?? null);
-      return { message: toMessage((await one(c, 'SELECT * FROM messages WHERE id = $1', [m.id]))!), duplicate: false };
-    });
+    }
+    await this.history(c, m.id, m.status, m.errorDetail ?? null);
+    return { message: toMessage(row!), duplicate: false };
   }
 
   async updateMessage(id: string, patch: MessagePatch, historyDetail?: string): Promise<void> {
+    await this.tx((c) => this.patchWith(c, id, patch, historyDetail));
+  }
+
+  /** updateMessage on a client in a transaction. */
+  private async patchWith(c: Client, id: string, patch: MessagePatch, historyDetail?: string): Promise<void> {
     const sets: string[] = [];
     const args: unknown[] = [];
-    const col = (c: string, v: unknown, cast = '') => {
+    const col = (name: string, v: unknown, cast = '') => {
       args.push(v);
-      sets.push(`${c} = $${args.length}${cast}`);
+      sets.push(`${name} = $${args.length}${cast}`);
     };
     if (patch.status !== undefined) col('status', patch.status);
     if (patch.canonical !== undefined) col('canonical', patch.canonical === null ? null : JSON.stringify(patch.canonical), '::jsonb');
@@ -207,10 +238,8 @@ export class PostgresStore implements Store {
     if (patch.idempotencyKey !== undefined) col('idempotency_key', null);
     col('updated_at', now());
     args.push(id);
-    await this.tx(async (c) => {
-      await c.query(`UPDATE messages SET ${sets.join(', ')} WHERE id = $${args.length}`, args);
-      if (patch.status !== undefined) await this.history(c, id, patch.status, historyDetail ?? patch.errorDetail ?? null);
-    });
+    await c.query(`UPDATE messages SET ${sets.join(', ')} WHERE id = $${args.length}`, args);
+    if (patch.status !== undefined) await this.history(c, id, patch.status, historyDetail ?? patch.errorDetail ?? null);
   }
 
   async getMessage(id: string): Promise<StoredMessage | undefined> {
@@ -246,97 +275,175 @@ export class PostgresStore implements Store {
     return out;
   }
 
+  async commit(input: CommitInput): Promise<CommitResult> {
+    return this.tx(async (c) => {
+      const step = await this.upsertWith(c, input);
+      return 'outcome' in step ? step : (await this.numberWith(c, [step]))[0]!;
+    });
+  }
+
+  /**
+   * One ingest call's records in one transaction (one WAL flush per call). The records are written
+   * first; their changes are numbered together at the end, so the change-sequence lock is held for
+   * four statements, not for the whole batch.
+   */
+  async ingestBatch(items: IngestItem[]): Promise<IngestItemResult[]> {
+    return this.tx(async (c) => {
+      const results: IngestItemResult[] = [];
+      const steps: (CommitResult | Unnumbered | undefined)[] = [];
+      for (const item of items) {
+        const { message, duplicate } = await this.insertWith(c, item.message);
+        if (duplicate && message.status !== 'received' && message.status !== 'validated') {
+          results.push({ messageId: message.id, duplicate: true, existing: message });
+          steps.push(undefined);
+          continue;
+        }
+        results.push({ messageId: message.id, duplicate: false });
+        const o = item.outcome;
+        if (o.kind === 'reject') {
+          if (o.canonical) await this.patchWith(c, message.id, { canonical: o.canonical, businessKey: o.businessKey });
+          await this.patchWith(c, message.id, { status: 'rejected', errors: o.errors, errorCode: o.errorCode, errorDetail: o.errorDetail, idempotencyKey: null });
+          steps.push(undefined);
+          continue;
+        }
+        await this.patchWith(c, message.id, { status: 'validated', canonical: o.canonical, businessKey: o.businessKey }, 'mapped and validated');
+        steps.push(await this.upsertWith(c, { ...o.commit, messageId: message.id }));
+      }
+      const unnumbered = steps.filter((x): x is Unnumbered => x !== undefined && !('outcome' in x));
+      const numbered = new Map((await this.numberWith(c, unnumbered)).map((r, i) => [unnumbered[i]!, r]));
+      steps.forEach((step, i) => {
+        const r = results[i]!;
+        const result = step && ('outcome' in step ? step : numbered.get(step));
+        if (result && !r.duplicate) r.commit = result;
+      });
+      return results;
+    });
+  }
+
   private async markMessage(c: Client, messageId: string, status: MessageStatus, rec: CanonicalRecord, t: string, detail: string): Promise<void> {
     await c.query('UPDATE messages SET status = $1, record_id = $2, record_version = $3, updated_at = $4 WHERE id = $5', [status, rec.id, rec.version, t, messageId]);
     await this.history(c, messageId, status, detail);
   }
 
   /**
-   * Lock order, to stay free of deadlocks: first the record (FOR UPDATE, or the unique key of a new
-   * one) and the message row, then the change-sequence lock, held until COMMIT.
+   * The first half of a commit: the record written (new version, or stale / unchanged: then that is
+   * the result), its version kept, the message pointed at it. Lock order, to stay free of deadlocks:
+   * first the record (FOR UPDATE, or the unique key of a new one) and the message row, then (in
+   * numberWith) the change-sequence lock, held until COMMIT.
    */
-  async commit(input: CommitInput): Promise<CommitResult> {
-    return this.tx(async (c): Promise<CommitResult> => {
-      const t = now();
-      const key = [input.entity, input.institution, input.sourceSystem, input.sourceId];
-      for (let round = 0; ; round++) {
-        const existing = await one(c, 'SELECT * FROM records WHERE entity = $1 AND institution = $2 AND source_system = $3 AND source_id = $4 FOR UPDATE', key);
-        const prev = existing ? toRecord(existing) : undefined;
-        if (prev && input.sourceUpdatedAt && prev.sourceUpdatedAt && input.sourceUpdatedAt < prev.sourceUpdatedAt) {
-          await this.markMessage(c, input.messageId, 'stale', prev, t, `source timestamp ${input.sourceUpdatedAt} is older than stored ${prev.sourceUpdatedAt} (version ${prev.version})`);
-          return { outcome: 'stale', record: prev };
-        }
-        const deleted = input.op === 'delete';
-        if (prev && prev.deleted === deleted && stableStringify(prev.data) === stableStringify({ ...input.data, id: prev.id, version: prev.version })) {
-          await this.markMessage(c, input.messageId, 'unchanged', prev, t, `same content as version ${prev.version}`);
-          return { outcome: 'unchanged', record: prev };
-        }
-        const id = prev?.id ?? uuidv7();
-        const version = (prev?.version ?? 0) + 1;
-        const data = { ...input.data, id, version };
-        const dataText = JSON.stringify(data);
-        if (prev) {
-          await c.query('UPDATE records SET version = $1, deleted = $2, data = $3::jsonb, source_updated_at = COALESCE($4, source_updated_at), updated_at = $5 WHERE id = $6', [
-            version,
-            deleted,
-            dataText,
-            input.sourceUpdatedAt,
-            t,
-            id,
-          ]);
-        } else {
-          // seq 0 until the change is numbered below; nobody sees the row before COMMIT.
-          const ins = await c.query(
-            `INSERT INTO records (id, entity, institution, source_system, source_id, version, seq, deleted, data, source_updated_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8::jsonb, $9, $10)
-             ON CONFLICT (entity, institution, source_system, source_id) DO NOTHING`,
-            [id, ...key, version, deleted, dataText, input.sourceUpdatedAt, t],
-          );
-          if (ins.rowCount !== 1) {
-            // A concurrent commit created the record first (we waited for it): lock it and start over.
-            if (round >= 3) throw new StoreError(`record ${key.join('/')} keeps changing under commit`);
-            continue;
-          }
-        }
-        await c.query('INSERT INTO record_versions (record_id, version, data, message_id, at) VALUES ($1, $2, $3::jsonb, $4, $5)', [id, version, dataText, input.messageId, t]);
-        const eventId = uuidv7();
-        await c.query('UPDATE messages SET status = $1, record_id = $2, record_version = $3, event_id = $4, updated_at = $5 WHERE id = $6', ['committed', id, version, eventId, t, input.messageId]);
-
-        // Feed paging reads changes by seq, so a reader must never see seq N+1 committed while N is
-        // still in flight. A sequence alone does not give that (N+1 may commit first). This
-        // transaction-level advisory lock, held from drawing the number until COMMIT, makes
-        // sequence numbers become visible strictly in order. Only rows this transaction already
-        // holds are touched after it, so it cannot take part in a deadlock.
-        await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [this.lockKey('changes')]);
-        const seq = Number((await one(c, `SELECT nextval(pg_get_serial_sequence('changes', 'seq')) AS seq`))!.seq);
-        const event: ChangeEvent = {
-          eventId,
-          seq,
-          entity: input.entity,
-          op: input.op,
-          schemaVersion: input.schemaVersion,
-          source: input.source,
-          institution: input.institution,
-          occurredAt: t,
-          recordId: id,
-          version,
-          messageId: input.messageId,
-          ...(deleted ? {} : { record: data }),
-        };
-        await c.query('INSERT INTO changes (seq, event_id, entity, institution, record_id, message_id, event) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)', [
-          seq,
-          eventId,
-          input.entity,
-          input.institution,
-          id,
-          input.messageId,
-          JSON.stringify(event),
-        ]);
-        const rec = await one(c, 'UPDATE records SET seq = $1 WHERE id = $2 RETURNING *', [seq, id]);
-        await this.history(c, input.messageId, 'committed', `record ${id} version ${version}, change ${seq}`);
-        return { outcome: prev ? 'updated' : 'created', record: toRecord(rec!), event };
+  private async upsertWith(c: Client, input: CommitInput): Promise<CommitResult | Unnumbered> {
+    const t = now();
+    const key = [input.entity, input.institution, input.sourceSystem, input.sourceId];
+    for (let round = 0; ; round++) {
+      const existing = await one(c, 'SELECT * FROM records WHERE entity = $1 AND institution = $2 AND source_system = $3 AND source_id = $4 FOR UPDATE', key);
+      const prev = existing ? toRecord(existing) : undefined;
+      if (prev && input.sourceUpdatedAt && prev.sourceUpdatedAt && input.sourceUpdatedAt < prev.sourceUpdatedAt) {
+        await this.markMessage(c, input.messageId, 'stale', prev, t, `source timestamp ${input.sourceUpdatedAt} is older than stored ${prev.sourceUpdatedAt} (version ${prev.version})`);
+        return { outcome: 'stale', record: prev };
       }
+      const deleted = input.op === 'delete';
+      if (prev && prev.deleted === deleted && stableStringify(prev.data) === stableStringify({ ...input.data, id: prev.id, version: prev.version })) {
+        await this.markMessage(c, input.messageId, 'unchanged', prev, t, `same content as version ${prev.version}`);
+        return { outcome: 'unchanged', record: prev };
+      }
+      const id = prev?.id ?? uuidv7();
+      const version = (prev?.version ?? 0) + 1;
+      const data = { ...input.data, id, version };
+      const dataText = JSON.stringify(data);
+      if (prev) {
+        await c.query('UPDATE records SET version = $1, deleted = $2, data = $3::jsonb, source_updated_at = COALESCE($4, source_updated_at), updated_at = $5 WHERE id = $6', [
+          version,
+          deleted,
+          dataText,
+          input.sourceUpdatedAt,
+          t,
+          id,
+        ]);
+      } else {
+        // seq 0 until the change is numbered; nobody sees the row before COMMIT.
+        const ins = await c.query(
+          `INSERT INTO records (id, entity, institution, source_system, source_id, version, seq, deleted, data, source_updated_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8::jsonb, $9, $10)
+           ON CONFLICT (entity, institution, source_system, source_id) DO NOTHING`,
+          [id, ...key, version, deleted, dataText, input.sourceUpdatedAt, t],
+        );
+        if (ins.rowCount !== 1) {
+          // A concurrent commit created the record first (we waited for it): lock it and start over.
+          if (round >= 3) throw new StoreError(`record ${key.join('/')} keeps changing under commit`);
+          continue;
+        }
+      }
+      await c.query('INSERT INTO record_versions (record_id, version, data, message_id, at) VALUES ($1, $2, $3::jsonb, $4, $5)', [id, version, dataText, input.messageId, t]);
+      const eventId = uuidv7();
+      await c.query('UPDATE messages SET status = $1, record_id = $2, record_version = $3, event_id = $4, updated_at = $5 WHERE id = $6', ['committed', id, version, eventId, t, input.messageId]);
+      const record: CanonicalRecord = {
+        id,
+        entity: input.entity,
+        institution: input.institution,
+        sourceSystem: input.sourceSystem,
+        sourceId: input.sourceId,
+        version,
+        seq: 0,
+        deleted,
+        sourceUpdatedAt: input.sourceUpdatedAt ?? prev?.sourceUpdatedAt ?? null,
+        updatedAt: t,
+        data,
+      };
+      return { input, eventId, record, created: !prev, t };
+    }
+  }
+
+  /**
+   * The second half: the changes numbered, in the order given, and appended to the outbox, with the
+   * pending delivery of each matched route. Feed paging reads changes by seq, so a reader must never
+   * see seq N+1 committed while N is still in flight; a sequence alone does not give that (N+1 may
+   * commit first). The transaction-level advisory lock, held from drawing the numbers until COMMIT,
+   * makes sequence numbers become visible strictly in order. Only rows this transaction already holds
+   * are touched after it, so it cannot take part in a deadlock.
+   */
+  private async numberWith(c: Client, steps: Unnumbered[]): Promise<CommitResult[]> {
+    if (steps.length === 0) return [];
+    await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [this.lockKey('changes')]);
+    const seqs = (await c.query<Row>(`SELECT nextval(pg_get_serial_sequence('changes', 'seq')) AS seq FROM generate_series(1, $1)`, [steps.length])).rows
+      .map((r) => Number(r.seq))
+      .sort((x, y) => x - y);
+    const results = steps.map((s, i): CommitResult => {
+      const { input, record } = s;
+      const event: ChangeEvent = {
+        eventId: s.eventId,
+        seq: seqs[i]!,
+        entity: input.entity,
+        op: input.op,
+        schemaVersion: input.schemaVersion,
+        source: input.source,
+        institution: input.institution,
+        occurredAt: s.t,
+        recordId: record.id,
+        version: record.version,
+        messageId: input.messageId,
+        ...(record.deleted ? {} : { record: record.data }),
+      };
+      return { outcome: s.created ? 'created' : 'updated', record: { ...record, seq: event.seq }, event };
     });
+    const events = results.map((r) => r.event!);
+    await c.query(
+      `INSERT INTO changes (seq, event_id, entity, institution, record_id, message_id, event)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])`,
+      [events.map((e) => e.seq), events.map((e) => e.eventId), events.map((e) => e.entity), events.map((e) => e.institution), events.map((e) => e.recordId), events.map((e) => e.messageId), events.map((e) => JSON.stringify(e))],
+    );
+    // A record changed twice in one batch takes its last number.
+    const lastSeq = new Map(events.map((e) => [e.recordId, e.seq]));
+    await c.query('UPDATE records SET seq = u.seq FROM unnest($1::text[], $2::bigint[]) AS u(id, seq) WHERE records.id = u.id', [[...lastSeq.keys()], [...lastSeq.values()]]);
+    const routed = steps.flatMap((s, i) => (s.input.routeIds ?? []).map((routeId) => ({ eventId: events[i]!.eventId, routeId, messageId: s.input.messageId })));
+    if (routed.length) {
+      await c.query(
+        `INSERT INTO deliveries (event_id, route_id, message_id, status, updated_at)
+         SELECT e, r, m, 'pending', $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(e, r, m) ON CONFLICT DO NOTHING`,
+        [routed.map((d) => d.eventId), routed.map((d) => d.routeId), routed.map((d) => d.messageId), now()],
+      );
+    }
+    await this.histories(c, results.map((r) => ({ id: r.event!.messageId!, status: 'committed', detail: `record ${r.record.id} version ${r.record.version}, change ${r.event!.seq}` })));
+    return results;
   }
 
   async getRecord(entity: string, id: string): Promise<CanonicalRecord | undefined> {
@@ -361,35 +468,53 @@ export class PostgresStore implements Store {
     if (items.length === 0) return;
     const t = now();
     await this.tx(async (c) => {
-      for (const it of items) {
-        if (it.messageId) await this.lockMessage(c, it.messageId);
-        await c.query('UPDATE changes SET published_at = $1 WHERE event_id = $2 AND published_at IS NULL', [t, it.eventId]);
-        for (const r of it.routeIds) {
-          await c.query('INSERT INTO deliveries (event_id, route_id, message_id, status, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [it.eventId, r, it.messageId, 'pending', t]);
-        }
-        if (it.messageId) await this.refreshMessageStatus(c, it.messageId, it.eventId);
+      const locked = await this.lockMessages(c, items.flatMap((it) => (it.messageId ? [it.messageId] : [])));
+      await c.query('UPDATE changes SET published_at = $1 WHERE event_id = ANY($2::text[]) AND published_at IS NULL', [t, items.map((it) => it.eventId)]);
+      const routed = items.flatMap((it) => it.routeIds.map((routeId) => ({ eventId: it.eventId, routeId, messageId: it.messageId })));
+      if (routed.length) {
+        await c.query(
+          `INSERT INTO deliveries (event_id, route_id, message_id, status, updated_at)
+           SELECT e, r, m, 'pending', $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(e, r, m) ON CONFLICT DO NOTHING`,
+          [routed.map((d) => d.eventId), routed.map((d) => d.routeId), routed.map((d) => d.messageId), t],
+        );
       }
+      await this.refreshStatuses(c, locked, items.flatMap((it) => (it.messageId ? [{ messageId: it.messageId, eventId: it.eventId }] : [])));
     });
   }
 
   /**
-   * Serialises the transactions that change a message's deliveries: two workers finishing two
+   * Locks messages (in id order, so that two batches cannot deadlock) and returns their status and
+   * event. Serialises the transactions that change a message's deliveries: two workers finishing two
    * routes of one event at once would otherwise each miss the other's update and derive a stale status.
    */
-  private async lockMessage(c: Client, messageId: string): Promise<void> {
-    await c.query('SELECT 1 FROM messages WHERE id = $1 FOR UPDATE', [messageId]);
+  private async lockMessages(c: Client, ids: string[]): Promise<Map<string, Row>> {
+    if (ids.length === 0) return new Map();
+    const rows = (await c.query<Row>('SELECT id, status, event_id FROM messages WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [[...new Set(ids)]])).rows;
+    return new Map(rows.map((r) => [r.id as string, r]));
   }
 
-  private async refreshMessageStatus(c: Client, messageId: string, eventId: string): Promise<void> {
-    const msg = await one(c, 'SELECT status, event_id FROM messages WHERE id = $1', [messageId]);
-    if (!msg || msg.event_id !== eventId) return;
-    if (msg.status !== 'committed' && !ROUTED_STATUSES.includes(msg.status as MessageStatus)) return;
-    const statuses = (await c.query<Row>('SELECT status FROM deliveries WHERE event_id = $1', [eventId])).rows.map((r) => r.status as DeliveryStatus);
-    const next = deriveMessageStatus(statuses);
-    if (next !== msg.status) {
-      await c.query('UPDATE messages SET status = $1, updated_at = $2 WHERE id = $3', [next, now(), messageId]);
-      await this.history(c, messageId, next, null);
+  /** Sets each (locked) message's status from its event's deliveries, where that changed it. */
+  private async refreshStatuses(c: Client, locked: Map<string, Row>, pairs: { messageId: string; eventId: string }[]): Promise<void> {
+    const current = pairs.filter((p) => {
+      const msg = locked.get(p.messageId);
+      return msg !== undefined && msg.event_id === p.eventId && (msg.status === 'committed' || ROUTED_STATUSES.includes(msg.status as MessageStatus));
+    });
+    if (current.length === 0) return;
+    const byEvent = new Map<string, DeliveryStatus[]>();
+    for (const r of (await c.query<Row>('SELECT event_id, status FROM deliveries WHERE event_id = ANY($1::text[])', [current.map((p) => p.eventId)])).rows) {
+      const list = byEvent.get(r.event_id as string) ?? [];
+      list.push(r.status as DeliveryStatus);
+      byEvent.set(r.event_id as string, list);
     }
+    const changed = new Map<string, MessageStatus>();
+    for (const p of current) {
+      const next = deriveMessageStatus(byEvent.get(p.eventId) ?? []);
+      if (next !== (changed.get(p.messageId) ?? locked.get(p.messageId)!.status)) changed.set(p.messageId, next);
+    }
+    if (changed.size === 0) return;
+    await c.query('UPDATE messages SET status = u.s, updated_at = $3 FROM unnest($1::text[], $2::text[]) AS u(id, s) WHERE messages.id = u.id', [[...changed.keys()], [...changed.values()], now()]);
+    await this.histories(c, [...changed].map(([id, status]) => ({ id, status, detail: null })));
+    for (const [id, status] of changed) locked.get(id)!.status = status;
   }
 
   async getEvent(eventId: string): Promise<ChangeEvent | undefined> {
@@ -403,51 +528,88 @@ export class PostgresStore implements Store {
   }
 
   async beginAttempt(eventId: string, routeId: string): Promise<{ proceed: boolean; attempt: number }> {
-    // One statement: competing workers each get their own attempt number, and a delivered one is
-    // left alone. A consumer faster than the relay's markPublished creates the delivery; it takes
-    // the message id from the change, so that it is listed under its message all the same.
-    const rows = await this.query(
-      `INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at)
-       VALUES ($1, $2, (SELECT message_id FROM changes WHERE event_id = $1), 'pending', 1, $3)
-       ON CONFLICT (event_id, route_id) DO UPDATE SET attempts = deliveries.attempts + 1, updated_at = excluded.updated_at
-       WHERE deliveries.status <> 'delivered'
-       RETURNING attempts`,
-      [eventId, routeId, now()],
-    );
-    if (rows[0]) return { proceed: true, attempt: Number(rows[0].attempts) };
-    const r = (await this.query('SELECT attempts FROM deliveries WHERE event_id = $1 AND route_id = $2', [eventId, routeId]))[0];
-    return { proceed: false, attempt: Number(r?.attempts ?? 0) };
+    return (await this.beginAttempts([{ eventId, routeId }]))[0]!;
   }
 
-  async finishAttempt(a: Omit<AttemptRow, 'at'> & { status: DeliveryStatus }): Promise<void> {
+  async beginAttempts(claims: { eventId: string; routeId: string }[]): Promise<{ proceed: boolean; attempt: number }[]> {
+    // One ON CONFLICT statement may touch a row only once: a delivery claimed twice in one batch
+    // (two copies in flight) takes a second round, and gets the next attempt number.
+    const out: { proceed: boolean; attempt: number }[] = new Array(claims.length);
+    let rest = claims.map((claim, i) => ({ ...claim, i }));
+    while (rest.length) {
+      const seen = new Set<string>();
+      const round = rest.filter((x) => !seen.has(`${x.eventId}\n${x.routeId}`) && seen.add(`${x.eventId}\n${x.routeId}`));
+      rest = rest.filter((x) => !round.includes(x));
+      const results = await this.claimRound(round);
+      round.forEach((x, k) => (out[x.i] = results[k]!));
+    }
+    return out;
+  }
+
+  /**
+   * One statement: competing workers each get their own attempt number, and a delivered one is
+   * left alone. A consumer faster than the relay's markPublished creates the delivery; it takes
+   * the message id from the change, so that it is listed under its message all the same.
+   */
+  private async claimRound(claims: { eventId: string; routeId: string }[]): Promise<{ proceed: boolean; attempt: number }[]> {
+    const events = claims.map((x) => x.eventId);
+    const routes = claims.map((x) => x.routeId);
+    const rows = await this.query(
+      `INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at)
+       SELECT u.e, u.r, (SELECT message_id FROM changes WHERE event_id = u.e), 'pending', 1, $3 FROM unnest($1::text[], $2::text[]) AS u(e, r)
+       ON CONFLICT (event_id, route_id) DO UPDATE SET attempts = deliveries.attempts + 1, updated_at = excluded.updated_at
+       WHERE deliveries.status <> 'delivered'
+       RETURNING event_id, route_id, attempts`,
+      [events, routes, now()],
+    );
+    const key = (e: unknown, r: unknown) => `${String(e)}\n${String(r)}`;
+    const claimed = new Map(rows.map((r) => [key(r.event_id, r.route_id), Number(r.attempts)]));
+    const delivered = claims.some((x) => !claimed.has(key(x.eventId, x.routeId)))
+      ? new Map(
+          (await this.query('SELECT d.event_id, d.route_id, d.attempts FROM deliveries d JOIN unnest($1::text[], $2::text[]) AS u(e, r) ON d.event_id = u.e AND d.route_id = u.r', [events, routes])).map(
+            (r) => [key(r.event_id, r.route_id), Number(r.attempts)],
+          ),
+        )
+      : new Map<string, number>();
+    return claims.map((x) => {
+      const attempt = claimed.get(key(x.eventId, x.routeId));
+      return attempt === undefined ? { proceed: false, attempt: delivered.get(key(x.eventId, x.routeId)) ?? 0 } : { proceed: true, attempt };
+    });
+  }
+
+  async finishAttempt(a: AttemptOutcome): Promise<void> {
+    await this.finishAttempts([a]);
+  }
+
+  async finishAttempts(list: AttemptOutcome[]): Promise<void> {
+    if (list.length === 0) return;
     const t = now();
+    const events = list.map((a) => a.eventId);
+    const routes = list.map((a) => a.routeId);
     await this.tx(async (c) => {
-      const d = await one(c, 'SELECT message_id FROM deliveries WHERE event_id = $1 AND route_id = $2', [a.eventId, a.routeId]);
-      const messageId = (d?.message_id as string | null | undefined) ?? null;
-      if (messageId) await this.lockMessage(c, messageId);
+      const owners = (
+        await c.query<Row>('SELECT d.event_id, d.route_id, d.message_id FROM deliveries d JOIN unnest($1::text[], $2::text[]) AS u(e, r) ON d.event_id = u.e AND d.route_id = u.r', [events, routes])
+      ).rows;
+      const messageOf = new Map(owners.map((r) => [`${String(r.event_id)}\n${String(r.route_id)}`, (r.message_id as string | null) ?? null]));
+      const messageIds = list.map((a) => messageOf.get(`${a.eventId}\n${a.routeId}`) ?? null);
+      const locked = await this.lockMessages(c, messageIds.filter((m): m is string => m !== null));
       await c.query(
-        `UPDATE deliveries SET status = $1, last_error = $2, updated_at = $3, delivered_at = CASE WHEN $1 = 'delivered' THEN $3::timestamptz ELSE delivered_at END
-         WHERE event_id = $4 AND route_id = $5`,
-        [a.status, a.error, t, a.eventId, a.routeId],
+        `UPDATE deliveries SET status = u.s, last_error = u.err, updated_at = $5, delivered_at = CASE WHEN u.s = 'delivered' THEN $5::timestamptz ELSE delivered_at END
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(e, r, s, err) WHERE deliveries.event_id = u.e AND deliveries.route_id = u.r`,
+        [events, routes, list.map((a) => a.status), list.map((a) => a.error), t],
       );
-      await c.query('INSERT INTO delivery_attempts (event_id, route_id, message_id, attempt, at, outcome, error, detail, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
-        a.eventId,
-        a.routeId,
-        messageId,
-        a.attempt,
-        t,
-        a.outcome,
-        a.error,
-        a.detail,
-        Math.round(a.durationMs),
-      ]);
-      if (messageId) await this.refreshMessageStatus(c, messageId, a.eventId);
+      await c.query(
+        `INSERT INTO delivery_attempts (event_id, route_id, message_id, attempt, at, outcome, error, detail, duration_ms)
+         SELECT e, r, m, n, $9, o, err, d, ms FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::int[]) AS u(e, r, m, n, o, err, d, ms)`,
+        [events, routes, messageIds, list.map((a) => a.attempt), list.map((a) => a.outcome), list.map((a) => a.error), list.map((a) => a.detail), list.map((a) => Math.round(a.durationMs)), t],
+      );
+      await this.refreshStatuses(c, locked, list.flatMap((a, i) => (messageIds[i] ? [{ messageId: messageIds[i], eventId: a.eventId }] : [])));
     });
   }
 
   async resetDeliveries(messageId: string, statuses: DeliveryStatus[]): Promise<{ eventId: string; routeId: string }[]> {
     return this.tx(async (c) => {
-      await this.lockMessage(c, messageId);
+      const locked = await this.lockMessages(c, [messageId]);
       const rows = (await c.query<Row>('SELECT event_id, route_id, status FROM deliveries WHERE message_id = $1 FOR UPDATE', [messageId])).rows.filter((r) =>
         statuses.includes(r.status as DeliveryStatus),
       );
@@ -455,7 +617,7 @@ export class PostgresStore implements Store {
       for (const r of rows) {
         await c.query('UPDATE deliveries SET status = $1, attempts = 0, last_error = NULL, updated_at = $2 WHERE event_id = $3 AND route_id = $4', ['pending', t, r.event_id, r.route_id]);
       }
-      if (rows[0]) await this.refreshMessageStatus(c, messageId, rows[0].event_id as string);
+      if (rows[0]) await this.refreshStatuses(c, locked, [{ messageId, eventId: rows[0].event_id as string }]);
       return rows.map((r) => ({ eventId: r.event_id as string, routeId: r.route_id as string }));
     });
   }

@@ -7,10 +7,13 @@ import { stableStringify, uuidv7 } from '../../core/ids.ts';
 import type { CanonicalRecord, ChangeEvent, DeliveryStatus, JsonObject, MessageStatus } from '../../core/types.ts';
 import { deriveMessageStatus, ROUTED_STATUSES } from '../status.ts';
 import type {
+  AttemptOutcome,
   AttemptRow,
   CommitInput,
   CommitResult,
   DeliveryRow,
+  IngestItem,
+  IngestItemResult,
   MessageFilter,
   MessageHistoryRow,
   MessagePatch,
@@ -144,24 +147,31 @@ export class SqliteStore implements Store {
   }
 
   async insertMessage(m: NewMessage): Promise<{ message: StoredMessage; duplicate: boolean }> {
-    return this.db.transaction(() => {
-      if (m.idempotencyKey) {
-        const existing = prepared(this.db, 'SELECT * FROM messages WHERE idempotency_key = ?').get(m.idempotencyKey) as Row | undefined;
-        if (existing) return { message: toMessage(existing), duplicate: true };
-      }
-      const t = now();
-      prepared(
-        this.db,
-          `INSERT INTO messages (id, idempotency_key, source_id, entity, institution, status, content_type, raw, raw_size, errors, error_code, error_detail, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(m.id, m.idempotencyKey, m.sourceId, m.entity, m.institution, m.status, m.contentType, m.raw, m.rawSize, JSON.stringify(m.errors ?? []), m.errorCode ?? null, m.errorDetail ?? null, t, t);
-      this.history(m.id, m.status, m.errorDetail ?? null);
-      return { message: toMessage(prepared(this.db, 'SELECT * FROM messages WHERE id = ?').get(m.id) as Row), duplicate: false };
-    })();
+    return this.db.transaction(() => this.insertIn(m))();
+  }
+
+  /** insertMessage inside a transaction the caller holds. */
+  private insertIn(m: NewMessage): { message: StoredMessage; duplicate: boolean } {
+    if (m.idempotencyKey) {
+      const existing = prepared(this.db, 'SELECT * FROM messages WHERE idempotency_key = ?').get(m.idempotencyKey) as Row | undefined;
+      if (existing) return { message: toMessage(existing), duplicate: true };
+    }
+    const t = now();
+    prepared(
+      this.db,
+      `INSERT INTO messages (id, idempotency_key, source_id, entity, institution, status, content_type, raw, raw_size, errors, error_code, error_detail, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(m.id, m.idempotencyKey, m.sourceId, m.entity, m.institution, m.status, m.contentType, m.raw, m.rawSize, JSON.stringify(m.errors ?? []), m.errorCode ?? null, m.errorDetail ?? null, t, t);
+    this.history(m.id, m.status, m.errorDetail ?? null);
+    return { message: toMessage(prepared(this.db, 'SELECT * FROM messages WHERE id = ?').get(m.id) as Row), duplicate: false };
   }
 
   async updateMessage(id: string, patch: MessagePatch, historyDetail?: string): Promise<void> {
+    this.db.transaction(() => this.patchIn(id, patch, historyDetail))();
+  }
+
+  /** updateMessage inside a transaction the caller holds. */
+  private patchIn(id: string, patch: MessagePatch, historyDetail?: string): void {
     const sets: string[] = [];
     const args: unknown[] = [];
     const col = (c: string, v: unknown) => {
@@ -177,10 +187,8 @@ export class SqliteStore implements Store {
     if (patch.businessKey !== undefined) col('business_key', patch.businessKey);
     if (patch.idempotencyKey !== undefined) col('idempotency_key', null);
     col('updated_at', now());
-    this.db.transaction(() => {
-      prepared(this.db, `UPDATE messages SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
-      if (patch.status !== undefined) this.history(id, patch.status, historyDetail ?? patch.errorDetail ?? null);
-    })();
+    prepared(this.db, `UPDATE messages SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
+    if (patch.status !== undefined) this.history(id, patch.status, historyDetail ?? patch.errorDetail ?? null);
   }
 
   async getMessage(id: string): Promise<StoredMessage | undefined> {
@@ -234,60 +242,84 @@ export class SqliteStore implements Store {
   }
 
   async commit(input: CommitInput): Promise<CommitResult> {
-    return this.db.transaction((): CommitResult => {
-      const t = now();
-      const existing = prepared(this.db, 'SELECT * FROM records WHERE entity = ? AND institution = ? AND source_system = ? AND source_id = ?')
-        .get(input.entity, input.institution, input.sourceSystem, input.sourceId) as Row | undefined;
-      const prev = existing ? toRecord(existing) : undefined;
-      if (prev && input.sourceUpdatedAt && prev.sourceUpdatedAt && input.sourceUpdatedAt < prev.sourceUpdatedAt) {
-        prepared(this.db, 'UPDATE messages SET status = ?, record_id = ?, record_version = ?, updated_at = ? WHERE id = ?').run('stale', prev.id, prev.version, t, input.messageId);
-        this.history(input.messageId, 'stale', `source timestamp ${input.sourceUpdatedAt} is older than stored ${prev.sourceUpdatedAt} (version ${prev.version})`);
-        return { outcome: 'stale', record: prev };
-      }
-      const deleted = input.op === 'delete';
-      if (prev && prev.deleted === deleted && stableStringify(prev.data) === stableStringify({ ...input.data, id: prev.id, version: prev.version })) {
-        prepared(this.db, 'UPDATE messages SET status = ?, record_id = ?, record_version = ?, updated_at = ? WHERE id = ?').run('unchanged', prev.id, prev.version, t, input.messageId);
-        this.history(input.messageId, 'unchanged', `same content as version ${prev.version}`);
-        return { outcome: 'unchanged', record: prev };
-      }
-      const id = prev?.id ?? uuidv7();
-      const version = (prev?.version ?? 0) + 1;
-      const data = { ...input.data, id, version };
-      const eventId = uuidv7();
-      const ins = prepared(this.db, 'INSERT INTO changes (event_id, entity, institution, record_id, message_id, event) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(eventId, input.entity, input.institution, id, input.messageId, '{}');
-      const seq = Number(ins.lastInsertRowid);
-      const event: ChangeEvent = {
-        eventId,
-        seq,
-        entity: input.entity,
-        op: input.op,
-        schemaVersion: input.schemaVersion,
-        source: input.source,
-        institution: input.institution,
-        occurredAt: t,
-        recordId: id,
-        version,
-        messageId: input.messageId,
-        ...(deleted ? {} : { record: data }),
-      };
-      prepared(this.db, 'UPDATE changes SET event = ? WHERE seq = ?').run(JSON.stringify(event), seq);
-      const dataText = JSON.stringify(data);
-      if (prev) {
-        prepared(this.db, 'UPDATE records SET version = ?, seq = ?, deleted = ?, data = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ? WHERE id = ?')
-          .run(version, seq, deleted ? 1 : 0, dataText, input.sourceUpdatedAt, t, id);
-      } else {
-        prepared(this.db, 'INSERT INTO records (id, entity, institution, source_system, source_id, version, seq, deleted, data, source_updated_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(id, input.entity, input.institution, input.sourceSystem, input.sourceId, version, seq, deleted ? 1 : 0, dataText, input.sourceUpdatedAt, t);
-      }
-      const pending = prepared(this.db, 'INSERT OR IGNORE INTO deliveries (event_id, route_id, message_id, status, updated_at) VALUES (?, ?, ?, ?, ?)');
-      for (const r of input.routeIds ?? []) pending.run(eventId, r, input.messageId, 'pending', t);
-      prepared(this.db, 'INSERT INTO record_versions (record_id, version, data, message_id, at) VALUES (?, ?, ?, ?, ?)').run(id, version, dataText, input.messageId, t);
-      prepared(this.db, 'UPDATE messages SET status = ?, record_id = ?, record_version = ?, event_id = ?, updated_at = ? WHERE id = ?')
-        .run('committed', id, version, eventId, t, input.messageId);
-      this.history(input.messageId, 'committed', `record ${id} version ${version}, change ${seq}`);
-      return { outcome: prev ? 'updated' : 'created', record: toRecord(prepared(this.db, 'SELECT * FROM records WHERE id = ?').get(id) as Row), event };
-    })();
+    return this.db.transaction(() => this.commitIn(input))();
+  }
+
+  /**
+   * One ingest call's records in one transaction: a WAL write per call instead of three per record.
+   * Each item is what insertMessage, updateMessage and commit would have done to it, in that order.
+   */
+  async ingestBatch(items: IngestItem[]): Promise<IngestItemResult[]> {
+    return this.db.transaction(() =>
+      items.map((item): IngestItemResult => {
+        const { message, duplicate } = this.insertIn(item.message);
+        if (duplicate && message.status !== 'received' && message.status !== 'validated') return { messageId: message.id, duplicate: true, existing: message };
+        const o = item.outcome;
+        if (o.kind === 'reject') {
+          if (o.canonical) this.patchIn(message.id, { canonical: o.canonical, businessKey: o.businessKey });
+          this.patchIn(message.id, { status: 'rejected', errors: o.errors, errorCode: o.errorCode, errorDetail: o.errorDetail, idempotencyKey: null });
+          return { messageId: message.id, duplicate: false };
+        }
+        this.patchIn(message.id, { status: 'validated', canonical: o.canonical, businessKey: o.businessKey }, 'mapped and validated');
+        return { messageId: message.id, duplicate: false, commit: this.commitIn({ ...o.commit, messageId: message.id }) };
+      }),
+    )();
+  }
+
+  /** commit inside a transaction the caller holds. */
+  private commitIn(input: CommitInput): CommitResult {
+    const t = now();
+    const existing = prepared(this.db, 'SELECT * FROM records WHERE entity = ? AND institution = ? AND source_system = ? AND source_id = ?')
+      .get(input.entity, input.institution, input.sourceSystem, input.sourceId) as Row | undefined;
+    const prev = existing ? toRecord(existing) : undefined;
+    if (prev && input.sourceUpdatedAt && prev.sourceUpdatedAt && input.sourceUpdatedAt < prev.sourceUpdatedAt) {
+      prepared(this.db, 'UPDATE messages SET status = ?, record_id = ?, record_version = ?, updated_at = ? WHERE id = ?').run('stale', prev.id, prev.version, t, input.messageId);
+      this.history(input.messageId, 'stale', `source timestamp ${input.sourceUpdatedAt} is older than stored ${prev.sourceUpdatedAt} (version ${prev.version})`);
+      return { outcome: 'stale', record: prev };
+    }
+    const deleted = input.op === 'delete';
+    if (prev && prev.deleted === deleted && stableStringify(prev.data) === stableStringify({ ...input.data, id: prev.id, version: prev.version })) {
+      prepared(this.db, 'UPDATE messages SET status = ?, record_id = ?, record_version = ?, updated_at = ? WHERE id = ?').run('unchanged', prev.id, prev.version, t, input.messageId);
+      this.history(input.messageId, 'unchanged', `same content as version ${prev.version}`);
+      return { outcome: 'unchanged', record: prev };
+    }
+    const id = prev?.id ?? uuidv7();
+    const version = (prev?.version ?? 0) + 1;
+    const data = { ...input.data, id, version };
+    const eventId = uuidv7();
+    const ins = prepared(this.db, 'INSERT INTO changes (event_id, entity, institution, record_id, message_id, event) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(eventId, input.entity, input.institution, id, input.messageId, '{}');
+    const seq = Number(ins.lastInsertRowid);
+    const event: ChangeEvent = {
+      eventId,
+      seq,
+      entity: input.entity,
+      op: input.op,
+      schemaVersion: input.schemaVersion,
+      source: input.source,
+      institution: input.institution,
+      occurredAt: t,
+      recordId: id,
+      version,
+      messageId: input.messageId,
+      ...(deleted ? {} : { record: data }),
+    };
+    prepared(this.db, 'UPDATE changes SET event = ? WHERE seq = ?').run(JSON.stringify(event), seq);
+    const dataText = JSON.stringify(data);
+    if (prev) {
+      prepared(this.db, 'UPDATE records SET version = ?, seq = ?, deleted = ?, data = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ? WHERE id = ?')
+        .run(version, seq, deleted ? 1 : 0, dataText, input.sourceUpdatedAt, t, id);
+    } else {
+      prepared(this.db, 'INSERT INTO records (id, entity, institution, source_system, source_id, version, seq, deleted, data, source_updated_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(id, input.entity, input.institution, input.sourceSystem, input.sourceId, version, seq, deleted ? 1 : 0, dataText, input.sourceUpdatedAt, t);
+    }
+    const pending = prepared(this.db, 'INSERT OR IGNORE INTO deliveries (event_id, route_id, message_id, status, updated_at) VALUES (?, ?, ?, ?, ?)');
+    for (const r of input.routeIds ?? []) pending.run(eventId, r, input.messageId, 'pending', t);
+    prepared(this.db, 'INSERT INTO record_versions (record_id, version, data, message_id, at) VALUES (?, ?, ?, ?, ?)').run(id, version, dataText, input.messageId, t);
+    prepared(this.db, 'UPDATE messages SET status = ?, record_id = ?, record_version = ?, event_id = ?, updated_at = ? WHERE id = ?')
+      .run('committed', id, version, eventId, t, input.messageId);
+    this.history(input.messageId, 'committed', `record ${id} version ${version}, change ${seq}`);
+    return { outcome: prev ? 'updated' : 'created', record: toRecord(prepared(this.db, 'SELECT * FROM records WHERE id = ?').get(id) as Row), event };
   }
 
   async getRecord(entity: string, id: string): Promise<CanonicalRecord | undefined> {
@@ -342,29 +374,41 @@ export class SqliteStore implements Store {
   }
 
   async beginAttempt(eventId: string, routeId: string): Promise<{ proceed: boolean; attempt: number }> {
-    return this.db.transaction(() => {
-      const r = prepared(this.db, 'SELECT status, attempts, message_id FROM deliveries WHERE event_id = ? AND route_id = ?').get(eventId, routeId) as Row | undefined;
-      if (r && r.status === 'delivered') return { proceed: false, attempt: Number(r.attempts) };
-      const attempt = Number(r?.attempts ?? 0) + 1;
-      if (r) prepared(this.db, 'UPDATE deliveries SET attempts = ?, updated_at = ? WHERE event_id = ? AND route_id = ?').run(attempt, now(), eventId, routeId);
-      else
-        prepared(this.db, 'INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at) VALUES (?, ?, (SELECT message_id FROM changes WHERE event_id = ?), ?, ?, ?)')
-          .run(eventId, routeId, eventId, 'pending', attempt, now());
-      return { proceed: true, attempt };
-    })();
+    return this.db.transaction(() => this.claimIn(eventId, routeId))();
   }
 
-  async finishAttempt(a: Omit<AttemptRow, 'at'> & { status: DeliveryStatus }): Promise<void> {
+  async beginAttempts(claims: { eventId: string; routeId: string }[]): Promise<{ proceed: boolean; attempt: number }[]> {
+    return this.db.transaction(() => claims.map((x) => this.claimIn(x.eventId, x.routeId)))();
+  }
+
+  private claimIn(eventId: string, routeId: string): { proceed: boolean; attempt: number } {
+    const r = prepared(this.db, 'SELECT status, attempts, message_id FROM deliveries WHERE event_id = ? AND route_id = ?').get(eventId, routeId) as Row | undefined;
+    if (r && r.status === 'delivered') return { proceed: false, attempt: Number(r.attempts) };
+    const attempt = Number(r?.attempts ?? 0) + 1;
+    if (r) prepared(this.db, 'UPDATE deliveries SET attempts = ?, updated_at = ? WHERE event_id = ? AND route_id = ?').run(attempt, now(), eventId, routeId);
+    else
+      prepared(this.db, 'INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at) VALUES (?, ?, (SELECT message_id FROM changes WHERE event_id = ?), ?, ?, ?)')
+        .run(eventId, routeId, eventId, 'pending', attempt, now());
+    return { proceed: true, attempt };
+  }
+
+  async finishAttempt(a: AttemptOutcome): Promise<void> {
+    this.db.transaction(() => this.finishIn(a, now()))();
+  }
+
+  async finishAttempts(list: AttemptOutcome[]): Promise<void> {
     const t = now();
-    this.db.transaction(() => {
-      const d = prepared(this.db, 'SELECT message_id FROM deliveries WHERE event_id = ? AND route_id = ?').get(a.eventId, a.routeId) as Row | undefined;
-      const messageId = (d?.message_id as string | null) ?? null;
-      prepared(this.db, 'UPDATE deliveries SET status = ?, last_error = ?, updated_at = ?, delivered_at = CASE WHEN ? = \'delivered\' THEN ? ELSE delivered_at END WHERE event_id = ? AND route_id = ?')
-        .run(a.status, a.error, t, a.status, t, a.eventId, a.routeId);
-      prepared(this.db, 'INSERT INTO delivery_attempts (event_id, route_id, message_id, attempt, at, outcome, error, detail, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(a.eventId, a.routeId, messageId, a.attempt, t, a.outcome, a.error, a.detail, Math.round(a.durationMs));
-      if (messageId) this.refreshMessageStatus(messageId, a.eventId);
-    })();
+    this.db.transaction(() => list.forEach((a) => this.finishIn(a, t)))();
+  }
+
+  private finishIn(a: AttemptOutcome, t: string): void {
+    const d = prepared(this.db, 'SELECT message_id FROM deliveries WHERE event_id = ? AND route_id = ?').get(a.eventId, a.routeId) as Row | undefined;
+    const messageId = (d?.message_id as string | null) ?? null;
+    prepared(this.db, 'UPDATE deliveries SET status = ?, last_error = ?, updated_at = ?, delivered_at = CASE WHEN ? = \'delivered\' THEN ? ELSE delivered_at END WHERE event_id = ? AND route_id = ?')
+      .run(a.status, a.error, t, a.status, t, a.eventId, a.routeId);
+    prepared(this.db, 'INSERT INTO delivery_attempts (event_id, route_id, message_id, attempt, at, outcome, error, detail, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(a.eventId, a.routeId, messageId, a.attempt, t, a.outcome, a.error, a.detail, Math.round(a.durationMs));
+    if (messageId) this.refreshMessageStatus(messageId, a.eventId);
   }
 
   async resetDeliveries(messageId: string, statuses: DeliveryStatus[]): Promise<{ eventId: string; routeId: string }[]> {
