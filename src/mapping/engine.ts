@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsonata from 'jsonata';
 import { MappingError } from '../core/errors.ts';
+import { MAPPING_FUNCTIONS } from './functions.ts';
 
 export const MAPPINGS_DIR = fileURLToPath(new URL('../../mappings/', import.meta.url));
 
@@ -22,8 +23,8 @@ export interface MappingBindings {
 
 /**
  * Runs mappings/<set>/<entity>.jsonata. Each file is compiled once and cached until reload().
- * An expression rejects a record with $error("…"); a result that is not an object (or an array of
- * objects) is rejected too.
+ * An expression rejects a record with $error("…") or through a native function of functions.ts
+ * (bound for every expression); a result that is not an object (or an array of objects) is rejected too.
  */
 export class MappingEngine {
   private readonly cache = new Map<string, Expression>();
@@ -99,10 +100,14 @@ export function compileText(text: string, name: string): Expression {
   }
 }
 
+/**
+ * Evaluates a compiled mapping on one record with $institution, $source and the native functions
+ * (functions.ts) bound; a rejection ($error or a native's) becomes a MappingError with its plain message.
+ */
 export async function evaluate(expr: Expression, input: unknown, bindings: MappingBindings, name: string): Promise<Record<string, unknown>[]> {
   let out: unknown;
   try {
-    out = await expr.evaluate(input, { institution: bindings.institution, source: bindings.source });
+    out = await expr.evaluate(input, { ...MAPPING_FUNCTIONS, institution: bindings.institution, source: bindings.source });
   } catch (e) {
     const err = e as { message?: string; code?: string };
     const detail = err.code === 'D3137' ? String(err.message) : `${err.message ?? String(e)}${err.code ? ` [${err.code}]` : ''}`;

@@ -21,6 +21,8 @@ import type { CommitInput, CommitOutcome, CommitResult, IngestItem, IngestItemRe
 
 /** Records stored in one transaction (and between which the event loop is let go). */
 const INGEST_CHUNK = 100;
+/** Records mapped between two turns of the event loop. */
+const YIELD_EVERY = 10;
 
 export const SCHEMA_VERSION = '1';
 
@@ -119,7 +121,12 @@ export class Pipeline {
       if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const chunk = records.slice(start, start + INGEST_CHUNK);
       const items: IngestItem[] = [];
-      for (const payload of chunk) items.push(await this.prepare(source, entity, payload, contentType));
+      for (const [i, payload] of chunk.entries()) {
+        // JSONata resolves through microtasks only: without a turn of the event loop now and then, a
+        // chunk's mapping would hold it for the whole chunk (API reads waiting behind an ingest).
+        if (i > 0 && i % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        items.push(await this.prepare(source, entity, payload, contentType));
+      }
       let stored: IngestItemResult[];
       try {
         stored = await this.d.store.ingestBatch(items);

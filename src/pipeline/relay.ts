@@ -60,7 +60,7 @@ export class OutboxRelay {
     await this.lease?.release().catch(() => undefined);
   }
 
-  /** Publishes one batch; returns how many events went out. */
+  /** Publishes one batch; returns how many events went out (0 when the lease was lost before any). */
   async publishBatch(): Promise<number> {
     const events = await this.store.pendingOutbox(this.batchSize);
     if (events.length === 0) return 0;
@@ -68,6 +68,9 @@ export class OutboxRelay {
     try {
       // A window of confirms in flight at once; a failure republishes at most one window.
       for (let i = 0; i < events.length; i += PUBLISH_WINDOW) {
+        // The lease is renewed before each window, and a relay that lost it stops: a batch that takes
+        // longer than the lease must not be published by two relays at once.
+        if (i > 0 && this.lease && !(await this.lease.acquire())) break;
         const window = events.slice(i, i + PUBLISH_WINDOW);
         await this.broker.publishMany(window.map((e) => ({ routingKey: routingKeyOf(e), event: e })));
         for (const e of window) done.push({ eventId: e.eventId, messageId: e.messageId ?? null, routeIds: this.routes.filter((r) => routeMatches(r, e)).map((r) => r.id) });
@@ -75,7 +78,7 @@ export class OutboxRelay {
     } finally {
       if (done.length) await this.store.markPublished(done);
     }
-    return events.length;
+    return done.length;
   }
 
   private async run(): Promise<void> {

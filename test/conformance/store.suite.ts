@@ -486,6 +486,29 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
         assert.equal(await store.countMessagesByStatus().then((c) => c.rejected), 2);
       });
 
+      it('the same input twice in one call: the second is a duplicate of the first', async () => {
+        const [first, second] = await store.ingestBatch([
+          { message: msg({ idempotencyKey: 'twice' }), outcome: commitOutcome('t1', { n: 1 }) },
+          { message: msg({ idempotencyKey: 'twice' }), outcome: commitOutcome('t1', { n: 1 }) },
+        ]);
+        assert.ok(first && !first.duplicate && first.commit?.outcome === 'created');
+        assert.ok(second?.duplicate);
+        assert.equal(second.existing.id, first.messageId);
+        assert.equal(second.existing.status, 'committed');
+      });
+
+      it('two calls at once creating the same records give versions 1 and 2, without errors', async () => {
+        const call = (n: number) => store.ingestBatch(Array.from({ length: 5 }, (_, i) => ({ message: msg(), outcome: commitOutcome(`same-${i}`, { n, i }) })));
+        const [a, b] = await Promise.all([call(1), call(2)]);
+        for (let i = 0; i < 5; i++) {
+          const x = a![i]!;
+          const y = b![i]!;
+          assert.ok(!x.duplicate && !y.duplicate && x.commit && y.commit);
+          assert.equal(x.commit.record.id, y.commit.record.id);
+          assert.deepEqual([x.commit.record.version, y.commit.record.version].sort(), [1, 2]);
+        }
+      });
+
       it('unchanged and stale items take no sequence number; batches ingested at once keep seq order', async () => {
         await store.ingestBatch([{ message: msg(), outcome: commitOutcome('u1', { n: 1 }, { sourceUpdatedAt: '2026-01-02T00:00:00.000Z' }) }]);
         const [same, stale] = await store.ingestBatch([

@@ -39,6 +39,7 @@ export class EmbeddedBroker implements Broker {
   private readonly bindings = new Map<string, string[]>();
   private readonly wake = new EventEmitter();
   private readonly consumers = new Set<{ stop: () => Promise<void> }>();
+  private acks: number[] = [];
 
   constructor(private readonly file: string) {
     this.wake.setMaxListeners(0);
@@ -108,10 +109,11 @@ export class EmbeddedBroker implements Broker {
 
   async consume(queue: string, handler: Handler, opts: { prefetch: number }): Promise<Consumer> {
     const db = this.conn;
+    // Up to the free prefetch slots in one statement (one write transaction, not one a message).
     const claim = prepared(
       db,
-      `UPDATE items SET locked = 1 WHERE id = (
-         SELECT id FROM items WHERE queue = ? AND dead = 0 AND locked = 0 AND available_at <= ? ORDER BY available_at, id LIMIT 1
+      `UPDATE items SET locked = 1 WHERE id IN (
+         SELECT id FROM items WHERE queue = ? AND dead = 0 AND locked = 0 AND available_at <= ? ORDER BY available_at, id LIMIT ?
        ) RETURNING *`,
     );
     const nextAt = prepared(db, 'SELECT MIN(available_at) AS t FROM items WHERE queue = ? AND dead = 0 AND locked = 0');
@@ -125,9 +127,9 @@ export class EmbeddedBroker implements Broker {
         clearTimeout(timer);
         timer = undefined;
       }
-      while (inflight < opts.prefetch) {
-        const row = claim.get(queue, Date.now()) as Row | undefined;
-        if (!row) break;
+      const rows = inflight < opts.prefetch ? (claim.all(queue, Date.now(), opts.prefetch - inflight) as Row[]) : [];
+      rows.sort((a, b) => Number(a.available_at) - Number(b.available_at) || Number(a.id) - Number(b.id));
+      for (const row of rows) {
         inflight++;
         void this.handle(row, handler).finally(() => {
           inflight--;
@@ -175,13 +177,31 @@ export class EmbeddedBroker implements Broker {
     }
     if (!this.db) return;
     const db = this.db;
-    if (result.action === 'ack') prepared(db, 'DELETE FROM items WHERE id = ?').run(row.id);
+    if (result.action === 'ack') this.ack(Number(row.id));
     else if (result.action === 'retry')
       prepared(db, 'UPDATE items SET locked = 0, attempt = attempt + 1, available_at = ?, last_error = ? WHERE id = ?').run(Date.now() + result.delayMs, result.error, row.id);
     else prepared(db, 'UPDATE items SET locked = 0, dead = 1, last_error = ? WHERE id = ?').run(result.error, row.id);
   }
 
+  /**
+   * Acks of the same turn of the event loop are deleted in one transaction. An ack lost to a crash
+   * before that means one more delivery of the message (at-least-once; consumers drop it by event id).
+   */
+  private ack(id: number): void {
+    this.acks.push(id);
+    if (this.acks.length === 1) setImmediate(() => this.flushAcks());
+  }
+
+  private flushAcks(): void {
+    const ids = this.acks.splice(0);
+    if (!ids.length || !this.db) return;
+    const db = this.db;
+    const del = prepared(db, 'DELETE FROM items WHERE id = ?');
+    db.transaction(() => ids.forEach((id) => del.run(id)))();
+  }
+
   async stats(queue: string): Promise<QueueStats> {
+    this.flushAcks();
     const r = prepared(this.conn, 'SELECT SUM(dead = 0) AS ready, SUM(dead = 1) AS dead FROM items WHERE queue = ?').get(queue) as Row;
     return { ready: Number(r.ready ?? 0), dead: Number(r.dead ?? 0) };
   }
@@ -215,6 +235,7 @@ export class EmbeddedBroker implements Broker {
   async close(): Promise<void> {
     for (const c of [...this.consumers]) await c.stop();
     this.consumers.clear();
+    this.flushAcks();
     this.db?.close();
     this.db = undefined;
   }

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { PostgresSql } from './sql.ts';
 import { errorMessage, StoreError } from '../../core/errors.ts';
-import { stableStringify, uuidv7 } from '../../core/ids.ts';
+import { uuidv7 } from '../../core/ids.ts';
 import type { CanonicalRecord, ChangeEvent, DeliveryStatus, JsonObject, MessageStatus } from '../../core/types.ts';
 import { deriveMessageStatus, ROUTED_STATUSES } from '../status.ts';
 import type {
@@ -20,6 +20,8 @@ import type {
   StoredMessage,
   TokenRow,
 } from '../types.ts';
+import { nextVersion } from '../commit-rules.ts';
+import { ingestBatchWith, type BatchHost, type Unnumbered } from './ingest-batch.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { toAttempt, toDelivery, toHistory, toMessage, toRecord, toToken, type Row } from './rows.ts';
 
@@ -36,15 +38,6 @@ const types = {
 const RETRYABLE = new Set(['40P01' /* deadlock_detected */, '40001' /* serialization_failure */]);
 
 type Client = pg.PoolClient;
-
-/** A commit whose record is written but whose change is not numbered yet (PostgresStore.numberWith). */
-interface Unnumbered {
-  input: CommitInput;
-  eventId: string;
-  record: CanonicalRecord;
-  created: boolean;
-  t: string;
-}
 
 export interface PostgresStoreOptions {
   /** A schema to create and use (search_path on every connection); default: the server's search_path. */
@@ -282,42 +275,11 @@ export class PostgresStore implements Store {
     });
   }
 
-  /**
-   * One ingest call's records in one transaction (one WAL flush per call). The records are written
-   * first; their changes are numbered together at the end, so the change-sequence lock is held for
-   * four statements, not for the whole batch.
-   */
+  /** One ingest call's records in one transaction, set-based (./ingest-batch.ts). */
   async ingestBatch(items: IngestItem[]): Promise<IngestItemResult[]> {
-    return this.tx(async (c) => {
-      const results: IngestItemResult[] = [];
-      const steps: (CommitResult | Unnumbered | undefined)[] = [];
-      for (const item of items) {
-        const { message, duplicate } = await this.insertWith(c, item.message);
-        if (duplicate && message.status !== 'received' && message.status !== 'validated') {
-          results.push({ messageId: message.id, duplicate: true, existing: message });
-          steps.push(undefined);
-          continue;
-        }
-        results.push({ messageId: message.id, duplicate: false });
-        const o = item.outcome;
-        if (o.kind === 'reject') {
-          if (o.canonical) await this.patchWith(c, message.id, { canonical: o.canonical, businessKey: o.businessKey });
-          await this.patchWith(c, message.id, { status: 'rejected', errors: o.errors, errorCode: o.errorCode, errorDetail: o.errorDetail, idempotencyKey: null });
-          steps.push(undefined);
-          continue;
-        }
-        await this.patchWith(c, message.id, { status: 'validated', canonical: o.canonical, businessKey: o.businessKey }, 'mapped and validated');
-        steps.push(await this.upsertWith(c, { ...o.commit, messageId: message.id }));
-      }
-      const unnumbered = steps.filter((x): x is Unnumbered => x !== undefined && !('outcome' in x));
-      const numbered = new Map((await this.numberWith(c, unnumbered)).map((r, i) => [unnumbered[i]!, r]));
-      steps.forEach((step, i) => {
-        const r = results[i]!;
-        const result = step && ('outcome' in step ? step : numbered.get(step));
-        if (result && !r.duplicate) r.commit = result;
-      });
-      return results;
-    });
+    if (items.length === 0) return [];
+    const host: BatchHost = { histories: (c, rows) => this.histories(c, rows), numberWith: (c, steps) => this.numberWith(c, steps), newEventId: () => uuidv7() };
+    return this.tx((c) => ingestBatchWith(c, host, items, now()));
   }
 
   private async markMessage(c: Client, messageId: string, status: MessageStatus, rec: CanonicalRecord, t: string, detail: string): Promise<void> {
@@ -337,18 +299,12 @@ export class PostgresStore implements Store {
     for (let round = 0; ; round++) {
       const existing = await one(c, 'SELECT * FROM records WHERE entity = $1 AND institution = $2 AND source_system = $3 AND source_id = $4 FOR UPDATE', key);
       const prev = existing ? toRecord(existing) : undefined;
-      if (prev && input.sourceUpdatedAt && prev.sourceUpdatedAt && input.sourceUpdatedAt < prev.sourceUpdatedAt) {
-        await this.markMessage(c, input.messageId, 'stale', prev, t, `source timestamp ${input.sourceUpdatedAt} is older than stored ${prev.sourceUpdatedAt} (version ${prev.version})`);
-        return { outcome: 'stale', record: prev };
+      const next = nextVersion(prev, input);
+      if (next.kind !== 'write') {
+        await this.markMessage(c, input.messageId, next.kind, prev!, t, next.detail);
+        return { outcome: next.kind, record: prev! };
       }
-      const deleted = input.op === 'delete';
-      if (prev && prev.deleted === deleted && stableStringify(prev.data) === stableStringify({ ...input.data, id: prev.id, version: prev.version })) {
-        await this.markMessage(c, input.messageId, 'unchanged', prev, t, `same content as version ${prev.version}`);
-        return { outcome: 'unchanged', record: prev };
-      }
-      const id = prev?.id ?? uuidv7();
-      const version = (prev?.version ?? 0) + 1;
-      const data = { ...input.data, id, version };
+      const { id, version, data, deleted } = next;
       const dataText = JSON.stringify(data);
       if (prev) {
         await c.query('UPDATE records SET version = $1, deleted = $2, data = $3::jsonb, source_updated_at = COALESCE($4, source_updated_at), updated_at = $5 WHERE id = $6', [

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Violation } from '../../core/errors.ts';
 import { StoreError } from '../../core/errors.ts';
-import { stableStringify, uuidv7 } from '../../core/ids.ts';
+import { uuidv7 } from '../../core/ids.ts';
 import type { CanonicalRecord, ChangeEvent, DeliveryStatus, JsonObject, MessageStatus } from '../../core/types.ts';
 import { deriveMessageStatus, ROUTED_STATUSES } from '../status.ts';
 import type {
@@ -22,6 +22,7 @@ import type {
   StoredMessage,
   TokenRow,
 } from '../types.ts';
+import { nextVersion } from '../commit-rules.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { SqliteSql } from './sql.ts';
 import { prepared } from './statements.ts';
@@ -272,20 +273,13 @@ export class SqliteStore implements Store {
     const existing = prepared(this.db, 'SELECT * FROM records WHERE entity = ? AND institution = ? AND source_system = ? AND source_id = ?')
       .get(input.entity, input.institution, input.sourceSystem, input.sourceId) as Row | undefined;
     const prev = existing ? toRecord(existing) : undefined;
-    if (prev && input.sourceUpdatedAt && prev.sourceUpdatedAt && input.sourceUpdatedAt < prev.sourceUpdatedAt) {
-      prepared(this.db, 'UPDATE messages SET status = ?, record_id = ?, record_version = ?, updated_at = ? WHERE id = ?').run('stale', prev.id, prev.version, t, input.messageId);
-      this.history(input.messageId, 'stale', `source timestamp ${input.sourceUpdatedAt} is older than stored ${prev.sourceUpdatedAt} (version ${prev.version})`);
-      return { outcome: 'stale', record: prev };
+    const next = nextVersion(prev, input);
+    if (next.kind !== 'write') {
+      prepared(this.db, 'UPDATE messages SET status = ?, record_id = ?, record_version = ?, updated_at = ? WHERE id = ?').run(next.kind, prev!.id, prev!.version, t, input.messageId);
+      this.history(input.messageId, next.kind, next.detail);
+      return { outcome: next.kind, record: prev! };
     }
-    const deleted = input.op === 'delete';
-    if (prev && prev.deleted === deleted && stableStringify(prev.data) === stableStringify({ ...input.data, id: prev.id, version: prev.version })) {
-      prepared(this.db, 'UPDATE messages SET status = ?, record_id = ?, record_version = ?, updated_at = ? WHERE id = ?').run('unchanged', prev.id, prev.version, t, input.messageId);
-      this.history(input.messageId, 'unchanged', `same content as version ${prev.version}`);
-      return { outcome: 'unchanged', record: prev };
-    }
-    const id = prev?.id ?? uuidv7();
-    const version = (prev?.version ?? 0) + 1;
-    const data = { ...input.data, id, version };
+    const { id, version, data, deleted } = next;
     const eventId = uuidv7();
     const ins = prepared(this.db, 'INSERT INTO changes (event_id, entity, institution, record_id, message_id, event) VALUES (?, ?, ?, ?, ?, ?)')
       .run(eventId, input.entity, input.institution, id, input.messageId, '{}');

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import pino from 'pino';
+import { EmbeddedBroker } from '../src/broker/embedded/broker.ts';
+import type { Broker } from '../src/broker/types.ts';
+import type { ChangeEvent } from '../src/core/types.ts';
+import { HubMetrics } from '../src/observability/metrics.ts';
+import { OutboxRelay } from '../src/pipeline/relay.ts';
+import { PostgresStore } from '../src/store/postgres/store.ts';
+
+const databaseUrl = process.env.DATABASE_URL;
+const rand = () => Math.random().toString(36).slice(2, 10);
+
+describe('outbox relay among several workers (PostgreSQL)', function () {
+  this.timeout(30_000);
+  if (!databaseUrl) {
+    it('needs PostgreSQL: DATABASE_URL not set');
+    return;
+  }
+  const schema = `relay_test_${rand()}`;
+  const dir = mkdtempSync(join(tmpdir(), 'hub-relay-'));
+  let store: PostgresStore;
+  let broker: EmbeddedBroker;
+  after(async () => {
+    await store?.close();
+    await broker?.close();
+    rmSync(dir, { recursive: true, force: true });
+    const c = new pg.Client({ connectionString: databaseUrl });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await c.end();
+  });
+
+  it('a relay whose lease was taken over in the middle of a batch stops publishing it; the new holder publishes the rest once', async () => {
+    store = new PostgresStore(databaseUrl, { schema, poolSize: 4 });
+    await store.migrate();
+    broker = new EmbeddedBroker(join(dir, 'broker.sqlite'));
+    await broker.connect();
+    await broker.declareQueue('route.all', ['#']);
+    for (let i = 0; i < 150; i++) {
+      const { message } = await store.insertMessage({ id: `m-${String(i).padStart(4, '0')}`, sourceId: 's', entity: 'person', institution: 'lu.lv', contentType: null, raw: '{}', rawSize: 2, idempotencyKey: null, status: 'received' });
+      await store.commit({ messageId: message.id, entity: 'person', institution: 'lu.lv', sourceSystem: 'lais', sourceId: `p${i}`, source: 's', sourceUpdatedAt: null, data: { i }, op: 'upsert', schemaVersion: '1' });
+    }
+    const published: string[] = [];
+    const logger = pino({ level: 'silent' });
+    const tracking: Broker = Object.assign(Object.create(broker) as Broker, {
+      publishMany: async (messages: { routingKey: string; event: ChangeEvent }[]) => {
+        await broker.publishMany(messages);
+        published.push(...messages.map((m) => m.event.eventId));
+      },
+    });
+    const other = new OutboxRelay(store, tracking, [], new HubMetrics(), logger);
+    // The first relay's broker: after its first window, the lease expires and the other relay takes it.
+    const slow: Broker = Object.assign(Object.create(broker) as Broker, {
+      publishMany: async (messages: { routingKey: string; event: ChangeEvent }[]) => {
+        await broker.publishMany(messages);
+        published.push(...messages.map((m) => m.event.eventId));
+        await store.sql.run('UPDATE relay_lease SET expires_at = 0');
+        assert.equal(await other['lease']!.acquire(), true);
+      },
+    });
+    const first = new OutboxRelay(store, slow, [], new HubMetrics(), logger);
+    assert.equal(await first['lease']!.acquire(), true);
+    assert.equal(await first.publishBatch(), 64, 'one window, then the lease was gone');
+    assert.equal(await first['lease']!.acquire(), false);
+    assert.equal(await other.publishBatch(), 86);
+    assert.equal(await other.publishBatch(), 0);
+    assert.equal(published.length, 150);
+    assert.equal(new Set(published).size, 150);
+    assert.deepEqual(await store.pendingOutbox(10), []);
+  });
+});
