@@ -133,7 +133,7 @@ export class Pipeline {
       } catch (e) {
         if (isHubError(e) && e.retryable) throw e;
         this.d.logger.warn({ err: e, source: sourceId, entity }, 'storing an ingest chunk failed; taking its records one by one');
-        for (const [i, payload] of chunk.entries()) results.push(await this.ingestOne(source, entity, payload, contentType, start + i));
+        for (const [i, item] of items.entries()) results.push(await this.ingestOne(source, entity, item, start + i));
         continue;
       }
       for (const [i, r] of stored.entries()) results.push(await this.settle(source, entity, items[i]!.outcome, r, start + i));
@@ -198,7 +198,7 @@ export class Pipeline {
     metrics.messages.inc({ status: 'received', source: source.id, entity });
     if (outcome.kind === 'reject') {
       metrics.messages.inc({ status: 'rejected', source: source.id, entity });
-      return { index, messageId: r.messageId, status: 'rejected', duplicate: false, error: { code: outcome.errorCode, detail: outcome.errorDetail, violations: outcome.errors } };
+      return rejectedResult(index, r.messageId, outcome.errorCode, outcome.errorDetail, outcome.errors);
     }
     return this.committed(source, entity, r.messageId, r.commit!, index);
   }
@@ -214,13 +214,12 @@ export class Pipeline {
     return { index, messageId, status, duplicate: false, outcome: result.outcome, recordId: result.record.id, version: result.record.version };
   }
 
-  /** One record in its own transactions (insert, update, commit): the way back when a chunk failed. */
-  private async ingestOne(source: SourceConfig, entity: string, payload: unknown, contentType: string | null, index: number): Promise<RecordResult> {
-    const { message: m } = await this.prepare(source, entity, payload, contentType);
-    const { message, duplicate } = await this.d.store.insertMessage(m);
+  /** One mapped record in its own transactions (insert, update, commit): the way back when a chunk failed. */
+  private async ingestOne(source: SourceConfig, entity: string, item: IngestItem, index: number): Promise<RecordResult> {
+    const { message, duplicate } = await this.d.store.insertMessage(item.message);
     if (duplicate && message.status !== 'received' && message.status !== 'validated') return resultOf(index, message, true);
     if (!duplicate) this.d.metrics.messages.inc({ status: 'received', source: source.id, entity });
-    return this.process(message, source, payload, index);
+    return this.process(message, source, item.outcome, index);
   }
 
   /** Runs a stored message through map → validate → commit again (replay of a rejected message). */
@@ -236,12 +235,12 @@ export class Pipeline {
     this.checkTarget(message.sourceId, message.entity);
     this.d.mappings.reload(source.mappingSet);
     await this.d.store.updateMessage(message.id, { status: 'received', errors: [], errorCode: null, errorDetail: null }, 'replay');
-    return this.process({ ...message, status: 'received' }, source, payload, 0);
+    return this.process({ ...message, status: 'received' }, source, await this.outcomeOf(source, message.entity, payload, message.id), 0);
   }
 
-  private async process(message: StoredMessage, source: SourceConfig, payload: unknown, index: number): Promise<RecordResult> {
+  /** Stores what map → validate made of a stored message: rejected, or validated and committed. */
+  private async process(message: StoredMessage, source: SourceConfig, outcome: IngestOutcome, index: number): Promise<RecordResult> {
     const { store, metrics } = this.d;
-    const outcome = await this.outcomeOf(source, message.entity, payload, message.id);
     try {
       if (outcome.kind === 'commit') {
         await store.updateMessage(message.id, { status: 'validated', canonical: outcome.canonical, businessKey: outcome.businessKey }, 'mapped and validated');
@@ -250,7 +249,7 @@ export class Pipeline {
       if (outcome.canonical) await store.updateMessage(message.id, { canonical: outcome.canonical, businessKey: outcome.businessKey }, 'mapped');
       await store.updateMessage(message.id, { status: 'rejected', errors: outcome.errors, errorCode: outcome.errorCode, errorDetail: outcome.errorDetail, idempotencyKey: null });
       metrics.messages.inc({ status: 'rejected', source: source.id, entity: message.entity });
-      return { index, messageId: message.id, status: 'rejected', duplicate: false, error: { code: outcome.errorCode, detail: outcome.errorDetail, violations: outcome.errors } };
+      return rejectedResult(index, message.id, outcome.errorCode, outcome.errorDetail, outcome.errors);
     } catch (e) {
       // An outage is not the record's fault: leave the message where it stopped and let the caller
       // retry (the same input finds this message by its idempotency key and finishes it).
@@ -259,9 +258,13 @@ export class Pipeline {
       if (!isHubError(e)) this.d.logger.error({ err: e, messageId: message.id }, 'pipeline failed unexpectedly');
       await store.updateMessage(message.id, { status: 'rejected', errors: err.violations, errorCode: err.code, errorDetail: err.message, idempotencyKey: null });
       metrics.messages.inc({ status: 'rejected', source: source.id, entity: message.entity });
-      return { index, messageId: message.id, status: 'rejected', duplicate: false, error: { code: err.code, detail: err.message, violations: err.violations } };
+      return rejectedResult(index, message.id, err.code, err.message, err.violations);
     }
   }
+}
+
+function rejectedResult(index: number, messageId: string, code: string, detail: string, violations: HubError['violations']): RecordResult {
+  return { index, messageId, status: 'rejected', duplicate: false, error: { code, detail, violations } };
 }
 
 function resultOf(index: number, m: StoredMessage, duplicate: boolean): RecordResult {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { ChangeEvent } from '../../src/core/types.ts';
 import type { LoggedEntry } from '../../src/privacy/disclosure-log.ts';
 import { auth, backends, eventually, makeHub, type TestHub } from '../helpers/hub.ts';
+import { Receiver } from '../helpers/receiver.ts';
 import { award, code, consent, ingest, person, privacyConfig, PURPOSE, RECIPIENT } from './helpers.ts';
 
 /** Feed consumers and webhook subscriptions obey the privacy rules of routes (docs/privacy.md). */
@@ -24,27 +23,6 @@ const config = () =>
       { id: 'stats', entities: ['award'], legalBasis: 'legal-obligation', purpose: 'Official statistics on higher education' },
     ],
   });
-
-class Receiver {
-  readonly events: ChangeEvent[] = [];
-  url = '';
-  private server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      this.events.push(JSON.parse(body) as ChangeEvent);
-      res.writeHead(200).end('ok');
-    });
-  });
-  async start(): Promise<void> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
-  }
-}
 
 for (const backend of backends()) {
   describe(`feeds and webhooks under the privacy rules (${backend})`, function () {

@@ -96,7 +96,7 @@ export class EmbeddedBroker implements Broker {
   }
 
   async publish(routingKey: string, event: ChangeEvent): Promise<void> {
-    this.insert([{ queues: this.queuesOf(routingKey), routingKey, event }]);
+    await this.publishMany([{ routingKey, event }]);
   }
 
   async publishMany(messages: { routingKey: string; event: ChangeEvent }[]): Promise<void> {

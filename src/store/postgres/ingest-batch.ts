@@ -1,7 +1,9 @@
 import type pg from 'pg';
+import { StoreError } from '../../core/errors.ts';
+import { uuidv7 } from '../../core/ids.ts';
 import type { CanonicalRecord, MessageStatus } from '../../core/types.ts';
 import { naturalKey, nextVersion } from '../commit-rules.ts';
-import type { CommitInput, CommitResult, IngestItem, IngestItemResult } from '../types.ts';
+import type { CommitInput, CommitResult, IngestItem, IngestItemResult, StoredMessage } from '../types.ts';
 import { toMessage, toRecord, type Row } from './rows.ts';
 
 type Client = pg.PoolClient;
@@ -15,11 +17,17 @@ export interface Unnumbered {
   t: string;
 }
 
+/** A message_history row to write. */
+export interface HistoryRow {
+  id: string;
+  status: string;
+  detail: string | null;
+}
+
 /** What the batch needs of the store: history rows, and numbering the changes at the end. */
 export interface BatchHost {
-  histories(c: Client, rows: { id: string; status: string; detail: string | null }[]): Promise<void>;
+  histories(c: Client, rows: HistoryRow[]): Promise<void>;
   numberWith(c: Client, steps: Unnumbered[]): Promise<CommitResult[]>;
-  newEventId(): string;
 }
 
 const isUnfinished = (status: unknown) => status === 'received' || status === 'validated';
@@ -32,13 +40,13 @@ const isUnfinished = (status: unknown) => status === 'received' || status === 'v
  * an input repeated within one call is a duplicate of its first copy even when that was rejected.
  */
 export async function ingestBatchWith(c: Client, host: BatchHost, items: IngestItem[], t: string): Promise<IngestItemResult[]> {
-  const histories: { id: string; status: string; detail: string | null }[] = [];
+  const histories: HistoryRow[] = [];
   const ids = await storeMessages(c, items, t);
   const earlier = await earlierCopies(c, items, ids);
-  const results: IngestItemResult[] = [];
-  const duplicates: number[] = [];
   /** Per item: the message id it ends up as, or undefined for a duplicate. */
   const owner: (string | undefined)[] = [];
+  /** Per duplicate item: the id of the message it repeats (stored before, or earlier in this call). */
+  const repeats = new Map<number, string>();
   for (const [i, item] of items.entries()) {
     const o = item.outcome;
     const status = o.kind === 'commit' ? 'validated' : 'rejected';
@@ -49,8 +57,9 @@ export async function ingestBatchWith(c: Client, host: BatchHost, items: IngestI
       continue;
     }
     const copy = earlier.get(item.message.idempotencyKey ?? '');
-    if (!copy || !isUnfinished(copy.status) || ids.includes(copy.id as string)) {
-      duplicates.push(i);
+    if (!copy) throw new StoreError(`message ${item.message.id}: its idempotency key is taken, yet no message has it`);
+    if (!isUnfinished(copy.status) || ids.includes(copy.id as string)) {
+      repeats.set(i, copy.id as string);
       owner.push(undefined);
       continue;
     }
@@ -71,7 +80,7 @@ export async function ingestBatchWith(c: Client, host: BatchHost, items: IngestI
   }
 
   const commits = items.flatMap((item, i) => (item.outcome.kind === 'commit' && owner[i] ? [{ i, input: { ...item.outcome.commit, messageId: owner[i] } }] : []));
-  const steps = await writeRecords(c, host, commits.map((x) => x.input), histories, t);
+  const steps = await writeRecords(c, commits.map((x) => x.input), histories, t);
   await host.histories(c, histories);
   const rejected = items.flatMap((item, i) => (item.outcome.kind === 'reject' && owner[i] ? [owner[i]] : []));
   // A rejected input sent again is processed again: its key is freed.
@@ -81,34 +90,15 @@ export async function ingestBatchWith(c: Client, host: BatchHost, items: IngestI
   const resultOf = new Map<Unnumbered | CommitResult, CommitResult>(unnumbered.map((s, k) => [s, numbered[k]!]));
   const commitOf = new Map(commits.map((x, k) => [x.i, resultOf.get(steps[k]!) ?? (steps[k] as CommitResult)]));
 
-  const dupRows = duplicates.length
-    ? new Map(
-        (await c.query<Row>('SELECT * FROM messages WHERE idempotency_key = ANY($1::text[]) OR id = ANY($2::text[])', [duplicates.map((i) => items[i]!.message.idempotencyKey), rejected])).rows.map((r) => [
-          r.id as string,
-          r,
-        ]),
-      )
-    : new Map<string, Row>();
-  for (const [i, item] of items.entries()) {
+  const repeated = repeats.size
+    ? new Map((await c.query<Row>('SELECT * FROM messages WHERE id = ANY($1::text[])', [[...new Set(repeats.values())]])).rows.map((r) => [r.id as string, toMessage(r)]))
+    : new Map<string, StoredMessage>();
+  return items.map((_, i): IngestItemResult => {
     const id = owner[i];
-    if (id) {
-      const commit = commitOf.get(i);
-      results.push(commit ? { messageId: id, duplicate: false, commit } : { messageId: id, duplicate: false });
-      continue;
-    }
-    const key = item.message.idempotencyKey;
-    const row = [...dupRows.values()].find((r) => r.idempotency_key === key) ?? firstRejected(items, owner, i, dupRows);
-    if (!row) throw new Error(`message of idempotency key ${key} vanished during the batch`);
-    results.push({ messageId: row.id as string, duplicate: true, existing: toMessage(row) });
-  }
-  return results;
-}
-
-/** The rejected message (key freed meanwhile) that an in-call repeat of the same input duplicates. */
-function firstRejected(items: IngestItem[], owner: (string | undefined)[], i: number, rows: Map<string, Row>): Row | undefined {
-  const key = items[i]!.message.idempotencyKey;
-  const first = items.findIndex((x, k) => k < i && owner[k] && x.message.idempotencyKey === key);
-  return first >= 0 ? rows.get(owner[first]!) : undefined;
+    if (!id) return { messageId: repeats.get(i)!, duplicate: true, existing: repeated.get(repeats.get(i)!)! };
+    const commit = commitOf.get(i);
+    return commit ? { messageId: id, duplicate: false, commit } : { messageId: id, duplicate: false };
+  });
 }
 
 /** Inserts the messages in one statement; returns the id of each one inserted (undefined: its key was taken). */
@@ -153,10 +143,13 @@ async function earlierCopies(c: Client, items: IngestItem[], ids: (string | unde
 }
 
 /**
- * The records of the commits, in order (a record changed twice in one call gets two versions): the
- * stored ones locked up front in key order, each new version written, the messages pointed at them.
+ * The first half of commits, in order (a record changed twice in one call gets two versions): the
+ * stored records locked up front in key order, each new version written (or stale / unchanged: then
+ * that is the result, and its history row is added to `histories`), the messages pointed at them.
+ * Lock order, to stay free of deadlocks: first the records (FOR UPDATE, or the unique key of a new
+ * one) and the message rows, then (PostgresStore.numberWith) the change-sequence lock, held until COMMIT.
  */
-async function writeRecords(c: Client, host: BatchHost, inputs: CommitInput[], histories: { id: string; status: string; detail: string | null }[], t: string): Promise<(Unnumbered | CommitResult)[]> {
+export async function writeRecords(c: Client, inputs: CommitInput[], histories: HistoryRow[], t: string): Promise<(Unnumbered | CommitResult)[]> {
   if (inputs.length === 0) return [];
   const keys = [...new Set(inputs.map(naturalKey))].sort();
   const parts = keys.map((k) => JSON.parse(k) as string[]);
@@ -205,7 +198,7 @@ async function writeRecords(c: Client, host: BatchHost, inputs: CommitInput[], h
         );
         if (ins.rowCount !== 1) {
           // A concurrent transaction created the record first (we waited for it): lock it and go again.
-          if (round >= 3) throw new Error(`record ${key} keeps changing under commit`);
+          if (round >= 3) throw new StoreError(`record ${key} keeps changing under commit`);
           await lock([JSON.parse(key) as string[]]);
           continue;
         }
@@ -224,7 +217,7 @@ async function writeRecords(c: Client, host: BatchHost, inputs: CommitInput[], h
         data: next.data,
       };
       current.set(key, record);
-      const eventId = host.newEventId();
+      const eventId = uuidv7();
       versions.push({ id: next.id, version: next.version, data: dataText, messageId: input.messageId });
       pointers.push({ messageId: input.messageId, status: 'committed', recordId: next.id, version: next.version, eventId });
       steps.push({ input, eventId, record, created: !prev, t });

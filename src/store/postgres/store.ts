@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { PostgresSql } from './sql.ts';
 import { errorMessage, StoreError } from '../../core/errors.ts';
-import { uuidv7 } from '../../core/ids.ts';
 import type { CanonicalRecord, ChangeEvent, DeliveryStatus, JsonObject, MessageStatus } from '../../core/types.ts';
 import { deriveMessageStatus, ROUTED_STATUSES } from '../status.ts';
 import type {
@@ -20,8 +19,7 @@ import type {
   StoredMessage,
   TokenRow,
 } from '../types.ts';
-import { nextVersion } from '../commit-rules.ts';
-import { ingestBatchWith, type BatchHost, type Unnumbered } from './ingest-batch.ts';
+import { ingestBatchWith, writeRecords, type BatchHost, type HistoryRow, type Unnumbered } from './ingest-batch.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { toAttempt, toDelivery, toHistory, toMessage, toRecord, toToken, type Row } from './rows.ts';
 
@@ -167,11 +165,7 @@ export class PostgresStore implements Store {
     await this.pool.end();
   }
 
-  private async history(c: Client, id: string, status: string, detail: string | null): Promise<void> {
-    await c.query('INSERT INTO message_history (message_id, at, status, detail) VALUES ($1, $2, $3, $4)', [id, now(), status, detail]);
-  }
-
-  private async histories(c: Client, rows: { id: string; status: string; detail: string | null }[]): Promise<void> {
+  private async histories(c: Client, rows: HistoryRow[]): Promise<void> {
     if (rows.length === 0) return;
     await c.query('INSERT INTO message_history (message_id, at, status, detail) SELECT m, $4, s, d FROM unnest($1::text[], $2::text[], $3::text[]) AS u(m, s, d)', [
       rows.map((r) => r.id),
@@ -205,7 +199,7 @@ export class PostgresStore implements Store {
         if (i >= 3) throw new StoreError(`idempotency key of message ${m.id} keeps changing hands`);
       }
     }
-    await this.history(c, m.id, m.status, m.errorDetail ?? null);
+    await this.histories(c, [{ id: m.id, status: m.status, detail: m.errorDetail ?? null }]);
     return { message: toMessage(row!), duplicate: false };
   }
 
@@ -232,7 +226,7 @@ export class PostgresStore implements Store {
     col('updated_at', now());
     args.push(id);
     await c.query(`UPDATE messages SET ${sets.join(', ')} WHERE id = $${args.length}`, args);
-    if (patch.status !== undefined) await this.history(c, id, patch.status, historyDetail ?? patch.errorDetail ?? null);
+    if (patch.status !== undefined) await this.histories(c, [{ id, status: patch.status, detail: historyDetail ?? patch.errorDetail ?? null }]);
   }
 
   async getMessage(id: string): Promise<StoredMessage | undefined> {
@@ -268,85 +262,21 @@ export class PostgresStore implements Store {
     return out;
   }
 
+  /** One record in one transaction: the same two halves as an ingest chunk (./ingest-batch.ts). */
   async commit(input: CommitInput): Promise<CommitResult> {
     return this.tx(async (c) => {
-      const step = await this.upsertWith(c, input);
-      return 'outcome' in step ? step : (await this.numberWith(c, [step]))[0]!;
+      const histories: HistoryRow[] = [];
+      const [step] = await writeRecords(c, [input], histories, now());
+      await this.histories(c, histories);
+      return 'outcome' in step! ? step : (await this.numberWith(c, [step!]))[0]!;
     });
   }
 
   /** One ingest call's records in one transaction, set-based (./ingest-batch.ts). */
   async ingestBatch(items: IngestItem[]): Promise<IngestItemResult[]> {
     if (items.length === 0) return [];
-    const host: BatchHost = { histories: (c, rows) => this.histories(c, rows), numberWith: (c, steps) => this.numberWith(c, steps), newEventId: () => uuidv7() };
+    const host: BatchHost = { histories: (c, rows) => this.histories(c, rows), numberWith: (c, steps) => this.numberWith(c, steps) };
     return this.tx((c) => ingestBatchWith(c, host, items, now()));
-  }
-
-  private async markMessage(c: Client, messageId: string, status: MessageStatus, rec: CanonicalRecord, t: string, detail: string): Promise<void> {
-    await c.query('UPDATE messages SET status = $1, record_id = $2, record_version = $3, updated_at = $4 WHERE id = $5', [status, rec.id, rec.version, t, messageId]);
-    await this.history(c, messageId, status, detail);
-  }
-
-  /**
-   * The first half of a commit: the record written (new version, or stale / unchanged: then that is
-   * the result), its version kept, the message pointed at it. Lock order, to stay free of deadlocks:
-   * first the record (FOR UPDATE, or the unique key of a new one) and the message row, then (in
-   * numberWith) the change-sequence lock, held until COMMIT.
-   */
-  private async upsertWith(c: Client, input: CommitInput): Promise<CommitResult | Unnumbered> {
-    const t = now();
-    const key = [input.entity, input.institution, input.sourceSystem, input.sourceId];
-    for (let round = 0; ; round++) {
-      const existing = await one(c, 'SELECT * FROM records WHERE entity = $1 AND institution = $2 AND source_system = $3 AND source_id = $4 FOR UPDATE', key);
-      const prev = existing ? toRecord(existing) : undefined;
-      const next = nextVersion(prev, input);
-      if (next.kind !== 'write') {
-        await this.markMessage(c, input.messageId, next.kind, prev!, t, next.detail);
-        return { outcome: next.kind, record: prev! };
-      }
-      const { id, version, data, deleted } = next;
-      const dataText = JSON.stringify(data);
-      if (prev) {
-        await c.query('UPDATE records SET version = $1, deleted = $2, data = $3::jsonb, source_updated_at = COALESCE($4, source_updated_at), updated_at = $5 WHERE id = $6', [
-          version,
-          deleted,
-          dataText,
-          input.sourceUpdatedAt,
-          t,
-          id,
-        ]);
-      } else {
-        // seq 0 until the change is numbered; nobody sees the row before COMMIT.
-        const ins = await c.query(
-          `INSERT INTO records (id, entity, institution, source_system, source_id, version, seq, deleted, data, source_updated_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8::jsonb, $9, $10)
-           ON CONFLICT (entity, institution, source_system, source_id) DO NOTHING`,
-          [id, ...key, version, deleted, dataText, input.sourceUpdatedAt, t],
-        );
-        if (ins.rowCount !== 1) {
-          // A concurrent commit created the record first (we waited for it): lock it and start over.
-          if (round >= 3) throw new StoreError(`record ${key.join('/')} keeps changing under commit`);
-          continue;
-        }
-      }
-      await c.query('INSERT INTO record_versions (record_id, version, data, message_id, at) VALUES ($1, $2, $3::jsonb, $4, $5)', [id, version, dataText, input.messageId, t]);
-      const eventId = uuidv7();
-      await c.query('UPDATE messages SET status = $1, record_id = $2, record_version = $3, event_id = $4, updated_at = $5 WHERE id = $6', ['committed', id, version, eventId, t, input.messageId]);
-      const record: CanonicalRecord = {
-        id,
-        entity: input.entity,
-        institution: input.institution,
-        sourceSystem: input.sourceSystem,
-        sourceId: input.sourceId,
-        version,
-        seq: 0,
-        deleted,
-        sourceUpdatedAt: input.sourceUpdatedAt ?? prev?.sourceUpdatedAt ?? null,
-        updatedAt: t,
-        data,
-      };
-      return { input, eventId, record, created: !prev, t };
-    }
   }
 
   /**

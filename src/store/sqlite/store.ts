@@ -164,7 +164,28 @@ export class SqliteStore implements Store {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(m.id, m.idempotencyKey, m.sourceId, m.entity, m.institution, m.status, m.contentType, m.raw, m.rawSize, JSON.stringify(m.errors ?? []), m.errorCode ?? null, m.errorDetail ?? null, t, t);
     this.history(m.id, m.status, m.errorDetail ?? null);
-    return { message: toMessage(prepared(this.db, 'SELECT * FROM messages WHERE id = ?').get(m.id) as Row), duplicate: false };
+    // The stored row is exactly this: no read back.
+    const message: StoredMessage = {
+      id: m.id,
+      sourceId: m.sourceId,
+      entity: m.entity,
+      institution: m.institution,
+      status: m.status,
+      contentType: m.contentType,
+      raw: m.raw,
+      rawSize: m.rawSize,
+      canonical: null,
+      errors: m.errors ?? [],
+      errorCode: m.errorCode ?? null,
+      errorDetail: m.errorDetail ?? null,
+      recordId: null,
+      recordVersion: null,
+      eventId: null,
+      businessKey: null,
+      createdAt: t,
+      updatedAt: t,
+    };
+    return { message, duplicate: false };
   }
 
   async updateMessage(id: string, patch: MessagePatch, historyDetail?: string): Promise<void> {
