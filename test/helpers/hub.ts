@@ -5,6 +5,7 @@ import type { Express } from 'express';
 import pino from 'pino';
 import { adapters } from '../../adapters/index.ts';
 import { createApp } from '../../src/api/app.ts';
+import { AmqpBroker } from '../../src/broker/amqp/broker.ts';
 import type { Broker } from '../../src/broker/types.ts';
 import { readEnv } from '../../src/config/env.ts';
 import { validateConfig } from '../../src/config/load.ts';
@@ -12,6 +13,9 @@ import type { HubConfig } from '../../src/config/types.ts';
 import { Hub, type HubRole } from '../../src/hub.ts';
 import { MappingEngine } from '../../src/mapping/engine.ts';
 import { SchemaRegistry } from '../../src/schemas/registry.ts';
+// Imported here, not with import(): under mocha a dynamic import loads a second copy of the modules
+// (its errors would not be instances of the HubError the hub checks for).
+import { PostgresStore } from '../../src/store/postgres/store.ts';
 import type { Store } from '../../src/store/types.ts';
 
 export const schemas = new SchemaRegistry();
@@ -62,8 +66,6 @@ export async function makeHub(
   let broker: Broker | undefined;
   let cleanup = async () => undefined as unknown;
   if (opts.backend === 'real') {
-    const { PostgresStore } = await import('../../src/store/postgres/store.ts');
-    const { AmqpBroker } = await import('../../src/broker/amqp/broker.ts');
     const schema = `t_${rand()}`;
     const prefix = `t${rand()}`;
     store = new PostgresStore(process.env.DATABASE_URL!, { schema });

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { PostgresSql } from './sql.ts';
-import { errorMessage, StoreError } from '../../core/errors.ts';
+import { errorMessage, HubError, MalformedInputError, StoreError } from '../../core/errors.ts';
 import type { CanonicalRecord, ChangeEvent, DeliveryStatus, JsonObject, MessageStatus } from '../../core/types.ts';
 import { deriveMessageStatus, ROUTED_STATUSES } from '../status.ts';
 import type {
@@ -49,8 +49,16 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/**
+ * A PostgreSQL error as a hub error: a data exception (SQLSTATE class 22, e.g. a string with \u0000,
+ * which jsonb cannot hold) is the value's fault and fails the same way every time, so it is not
+ * retryable: the pipeline then takes the chunk record by record and rejects that record alone.
+ * Anything else is an outage (StoreError, 503, retryable).
+ */
 function wrap(e: unknown): unknown {
-  return e instanceof StoreError ? e : new StoreError(`postgres: ${errorMessage(e)}`, { cause: e });
+  if (e instanceof HubError) return e;
+  if (sqlState(e)?.startsWith('22')) return new MalformedInputError(`PostgreSQL cannot store a value of the record: ${errorMessage(e)}`, { cause: e });
+  return new StoreError(`postgres: ${errorMessage(e)}`, { cause: e });
 }
 
 function sqlState(e: unknown): string | undefined {
