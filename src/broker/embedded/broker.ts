@@ -10,6 +10,9 @@ import { prepared } from '../../store/sqlite/statements.ts';
 
 type Row = Record<string, unknown>;
 
+/** How soon a consumer or a pending write tries the file again after an I/O error (locked, read-only, full). */
+const RETRY_IO_MS = 1000;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS bindings (queue TEXT NOT NULL, pattern TEXT NOT NULL, PRIMARY KEY (queue, pattern));
 CREATE TABLE IF NOT EXISTS items (
@@ -40,6 +43,7 @@ export class EmbeddedBroker implements Broker {
   private readonly wake = new EventEmitter();
   private readonly consumers = new Set<{ stop: () => Promise<void> }>();
   private acks: number[] = [];
+  private ackRetry: NodeJS.Timeout | undefined;
 
   constructor(private readonly file: string) {
     this.wake.setMaxListeners(0);
@@ -127,7 +131,14 @@ export class EmbeddedBroker implements Broker {
         clearTimeout(timer);
         timer = undefined;
       }
-      const rows = inflight < opts.prefetch ? (claim.all(queue, Date.now(), opts.prefetch - inflight) as Row[]) : [];
+      let rows: Row[];
+      try {
+        rows = inflight < opts.prefetch ? (claim.all(queue, Date.now(), opts.prefetch - inflight) as Row[]) : [];
+      } catch {
+        // The file cannot be written now (locked by another process, read-only, disk full): look again later.
+        timer = setTimeout(pump, RETRY_IO_MS);
+        return;
+      }
       rows.sort((a, b) => Number(a.available_at) - Number(b.available_at) || Number(a.id) - Number(b.id));
       for (const row of rows) {
         inflight++;
@@ -138,7 +149,12 @@ export class EmbeddedBroker implements Broker {
         });
       }
       if (inflight < opts.prefetch) {
-        const t = (nextAt.get(queue) as Row | undefined)?.t;
+        let t: unknown;
+        try {
+          t = (nextAt.get(queue) as Row | undefined)?.t;
+        } catch {
+          t = undefined;
+        }
         const wait = t == null ? 1000 : Math.max(5, Math.min(1000, Number(t) - Date.now()));
         timer = setTimeout(pump, wait);
       }
@@ -175,12 +191,20 @@ export class EmbeddedBroker implements Broker {
     } catch (e) {
       result = { action: 'retry', delayMs: 1000, error: errorMessage(e) };
     }
-    if (!this.db) return;
-    const db = this.db;
-    if (result.action === 'ack') this.ack(Number(row.id));
-    else if (result.action === 'retry')
-      prepared(db, 'UPDATE items SET locked = 0, attempt = attempt + 1, available_at = ?, last_error = ? WHERE id = ?').run(Date.now() + result.delayMs, result.error, row.id);
-    else prepared(db, 'UPDATE items SET locked = 0, dead = 1, last_error = ? WHERE id = ?').run(result.error, row.id);
+    if (result.action === 'ack') return this.ack(Number(row.id));
+    const settled = result;
+    const write = () => {
+      const db = this.db;
+      if (!db) return;
+      try {
+        if (settled.action === 'retry') prepared(db, 'UPDATE items SET locked = 0, attempt = attempt + 1, available_at = ?, last_error = ? WHERE id = ?').run(Date.now() + settled.delayMs, settled.error, row.id);
+        else prepared(db, 'UPDATE items SET locked = 0, dead = 1, last_error = ? WHERE id = ?').run(settled.error, row.id);
+      } catch {
+        // Written when the file can be written again; until then the message stays with this process.
+        setTimeout(write, RETRY_IO_MS).unref();
+      }
+    };
+    write();
   }
 
   /**
@@ -197,7 +221,16 @@ export class EmbeddedBroker implements Broker {
     if (!ids.length || !this.db) return;
     const db = this.db;
     const del = prepared(db, 'DELETE FROM items WHERE id = ?');
-    db.transaction(() => ids.forEach((id) => del.run(id)))();
+    try {
+      db.transaction(() => ids.forEach((id) => del.run(id)))();
+    } catch {
+      // Kept for the next flush; lost with the process they mean one more delivery (at-least-once).
+      this.acks.unshift(...ids);
+      this.ackRetry ??= setTimeout(() => {
+        this.ackRetry = undefined;
+        this.flushAcks();
+      }, RETRY_IO_MS).unref();
+    }
   }
 
   async stats(queue: string): Promise<QueueStats> {
@@ -235,6 +268,8 @@ export class EmbeddedBroker implements Broker {
   async close(): Promise<void> {
     for (const c of [...this.consumers]) await c.stop();
     this.consumers.clear();
+    clearTimeout(this.ackRetry);
+    this.ackRetry = undefined;
     this.flushAcks();
     this.db?.close();
     this.db = undefined;
