@@ -6,6 +6,7 @@ import { BrokerError, errorMessage } from '../../core/errors.ts';
 import type { ChangeEvent } from '../../core/types.ts';
 import { topicMatches } from '../topic.ts';
 import type { Broker, Consumer, Handler, HandlerResult, QueueStats } from '../types.ts';
+import { FileIdentity } from '../../store/sqlite/file-identity.ts';
 import { prepared } from '../../store/sqlite/statements.ts';
 
 type Row = Record<string, unknown>;
@@ -44,6 +45,7 @@ export class EmbeddedBroker implements Broker {
   private readonly consumers = new Set<{ stop: () => Promise<void> }>();
   private acks: number[] = [];
   private ackRetry: NodeJS.Timeout | undefined;
+  private identity: FileIdentity | undefined;
 
   constructor(private readonly file: string) {
     this.wake.setMaxListeners(0);
@@ -58,6 +60,7 @@ export class EmbeddedBroker implements Broker {
     if (this.db) return;
     if (this.file !== ':memory:') mkdirSync(dirname(this.file), { recursive: true });
     const db = new Database(this.file);
+    this.identity = new FileIdentity(this.file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
@@ -81,8 +84,15 @@ export class EmbeddedBroker implements Broker {
     this.bindings.set(queue, [...patterns]);
   }
 
+  /** Refuses to write into a broker file that was removed or replaced on disk (it would be lost at the next start). */
+  private checkFile(everyMs?: number): void {
+    const problem = this.identity?.problem(everyMs);
+    if (problem) throw new BrokerError(`embedded broker: ${problem}`);
+  }
+
   /** Puts each message on its queues in one transaction, then wakes their consumers. */
   private insert(messages: { queues: string[]; routingKey: string; event: ChangeEvent }[]): void {
+    this.checkFile();
     const db = this.conn;
     const at = Date.now();
     const stmt = prepared(db, 'INSERT INTO items (queue, routing_key, body, available_at) VALUES (?, ?, ?, ?)');
@@ -262,6 +272,7 @@ export class EmbeddedBroker implements Broker {
   }
 
   async ping(): Promise<void> {
+    this.checkFile(0);
     prepared(this.conn, 'SELECT 1').get();
   }
 
