@@ -7,7 +7,7 @@ import request from 'supertest';
 import { ViisSimulator } from '../adapters/viis/simulator.ts';
 import { componentName } from '../src/api/openapi/document.ts';
 import { registerKeywords } from '../src/schemas/keywords.ts';
-import { browserAvailable, CHROMIUM } from './e2e/browser.ts';
+import { CHROMIUM, needBrowser } from './e2e/browser.ts';
 import { auth, baseConfig, eventually, makeHub, type TestHub } from './helpers/hub.ts';
 import { person, personalCode, PROGRAMME } from './viis/fixtures.ts';
 
@@ -246,7 +246,7 @@ describe('OpenAPI document', function () {
   });
 
   it('renders the operations and schemas in a browser, without errors', async function () {
-    if (!browserAvailable()) return this.skip();
+    needBrowser(this);
     const { chromium } = await import('playwright-core');
     const server = t.app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
