@@ -1,4 +1,5 @@
 import amqp from 'amqplib';
+import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,45 @@ brokerConformance('embedded', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+});
+
+describe('EmbeddedBroker specifics', function () {
+  this.timeout(30_000);
+
+  it('a consumer whose file is locked by another process goes on once it is free (no error thrown from its timer)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-broker-'));
+    const file = join(dir, 'broker.sqlite');
+    const broker = new EmbeddedBroker(file);
+    const other = new Database(file);
+    try {
+      await broker.connect();
+      await broker.declareQueue('locked', ['#']);
+      const e = testEvent();
+      await broker.publish('person.upsert.lu.lv', e);
+      // Another process holds the write lock: taking the message fails with SQLITE_BUSY (after SQLite's 5 s busy wait).
+      other.exec('BEGIN EXCLUSIVE');
+      const got: BrokerDelivery[] = [];
+      const c = await broker.consume(
+        'locked',
+        async (d) => {
+          got.push(d);
+          return { action: 'ack' };
+        },
+        { prefetch: 1 },
+      );
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(got, [], 'nothing taken while the file is locked');
+      other.exec('ROLLBACK');
+      await waitFor('the message once the lock is gone', () => got.length === 1, 10_000);
+      assert.equal(got[0]!.event.eventId, e.eventId);
+      await c.cancel();
+      assert.deepEqual(await broker.stats('locked'), { ready: 0, dead: 0 });
+    } finally {
+      other.close();
+      await broker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 /** An AmqpBroker that remembers the queues it declared, so the test can delete them afterwards. */

@@ -7,8 +7,13 @@ import { countingReceiver, isolatedDeployment, people, realBackends } from './se
 
 /** The route's concurrency in isolatedDeployment: the prefetch, so the most one worker holds unacknowledged. */
 const PREFETCH = 16;
+/** Enough that two workers are busy for a while before the kill and the restarted one has work after it. */
+const RECORDS = 4000;
+const BATCH = 500;
+/** The batch after which a worker is killed (once more than a batch is at the sink). */
+const KILL_AFTER = 3;
 
-describe('fault: kill -9 a worker during a run of 10,000 records (RabbitMQ + PostgreSQL)', function () {
+describe(`fault: kill -9 a worker during a run of ${RECORDS.toLocaleString('en')} records (RabbitMQ + PostgreSQL)`, function () {
   this.timeout(660_000);
   if (!realBackends(this)) return;
 
@@ -32,30 +37,30 @@ describe('fault: kill -9 a worker during a run of 10,000 records (RabbitMQ + Pos
       const started = Date.now();
       let accepted = 0;
       let killedAt = -1;
-      for (let b = 0; b < 20; b++) {
+      for (let b = 0; b < RECORDS / BATCH; b++) {
         const res = await fetch(`http://127.0.0.1:${port}/api/v1/ingest/rtu-push/person`, {
           method: 'POST',
           headers: { authorization: `Bearer ${d.env.HUB_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-          body: JSON.stringify(people(b * 500, 500)),
+          body: JSON.stringify(people(b * BATCH, BATCH)),
         });
         const text = await res.text();
         assert.equal(res.status, 202, text);
         accepted += (JSON.parse(text) as { accepted: number }).accepted;
-        if (b === 8) {
-          await eventually(async () => rx.counts.size > 500, 60_000, 'deliveries under way');
+        if (b === KILL_AFTER) {
+          await eventually(async () => rx.counts.size > BATCH, 60_000, 'deliveries under way');
           killedAt = rx.counts.size;
           await w1.kill('SIGKILL');
           const w3 = runHub(['worker'], { ...d.env, PORT: String(await freePort()) });
           procs.push(w3);
         }
       }
-      assert.equal(accepted, 10_000);
+      assert.equal(accepted, RECORDS);
       const progress = setInterval(() => console.log(`      … ${rx.counts.size} at the sink after ${((Date.now() - started) / 1000).toFixed(0)} s`), 15_000);
       try {
         await eventually(
-          async () => Number((await q<{ n: string }>(`SELECT count(*) AS n FROM $schema.deliveries WHERE status = 'delivered'`))[0]!.n) === 10_000,
+          async () => Number((await q<{ n: string }>(`SELECT count(*) AS n FROM $schema.deliveries WHERE status = 'delivered'`))[0]!.n) === RECORDS,
           600_000,
-          'all 10,000 deliveries recorded as delivered',
+          `all ${RECORDS} deliveries recorded as delivered`,
         );
       } finally {
         clearInterval(progress);
@@ -73,12 +78,12 @@ describe('fault: kill -9 a worker during a run of 10,000 records (RabbitMQ + Pos
       const seconds = (Date.now() - started) / 1000;
 
       const events = (await q<{ event_id: string }>(`SELECT event_id FROM $schema.changes`)).map((r) => r.event_id);
-      assert.equal(events.length, 10_000);
+      assert.equal(events.length, RECORDS);
       assert.deepEqual([...rx.counts.keys()].sort(), events.sort(), 'the keys at the sink are the committed changes, each its own');
       const statuses = await q<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM $schema.deliveries GROUP BY status`);
       assert.deepEqual(
         statuses.map((s) => [s.status, Number(s.n)]),
-        [['delivered', 10_000]],
+        [['delivered', RECORDS]],
       );
       const twice = [...rx.counts.entries()].filter(([, n]) => n > 1);
       assert.ok(

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import request from 'supertest';
 import { routeQueue } from '../../src/broker/types.ts';
 import type { ChangeEvent } from '../../src/core/types.ts';
@@ -108,7 +108,7 @@ for (const backend of backends()) {
       await deliveryStatus(t, c.messageId, 'register', ['dead']);
       await eventually(async () => ((await deadEvents()).some((e) => e.recordId === c.recordId) ? true : undefined), 10_000, 'the dead letter');
       // The broker fails for real while the erasure runs: RabbitMQ unreachable (every connection cut,
-      // new ones refused), or the embedded broker's file locked by another process (SQLITE_BUSY).
+      // new ones refused), or the embedded broker's file moved away (its writes are refused).
       let restore: () => Promise<void>;
       if (proxy) {
         proxy.refusing = true;
@@ -118,11 +118,12 @@ for (const backend of backends()) {
           await eventually(() => t.hub.broker.ping().then(() => true), 10_000, 'RabbitMQ reachable again');
         };
       } else {
-        const other = new Database(join(t.dir, 'broker.sqlite'));
-        other.exec('BEGIN EXCLUSIVE');
+        const files = ['broker.sqlite', 'broker.sqlite-wal', 'broker.sqlite-shm'].map((f) => join(t.dir, f)).filter((f) => existsSync(f));
+        for (const f of files) renameSync(f, `${f}.away`);
+        await assert.rejects(t.hub.broker.ping(), /broker\.sqlite was removed while the hub had it open/);
         restore = async () => {
-          other.exec('ROLLBACK');
-          other.close();
+          for (const f of files) renameSync(`${f}.away`, f);
+          await eventually(() => t.hub.broker.ping().then(() => true), 10_000, 'the broker file back');
         };
       }
       let res;

@@ -10,9 +10,9 @@ import { Backing, countChanges, countMessages, countRecords, laisSourceConfig, p
  * batches do not line up with the pages. How fast it goes at 20,000 students is a benchmark's
  * question: `npm run bench -- lais-sync` (bench/lais-sync.ts).
  */
-const STUDENTS = 1_500;
-const PAGE = 200;
-const BATCH = 150;
+const STUDENTS = 1_000;
+const PAGE = 150;
+const BATCH = 100;
 
 describe(`LAIS: full sync of ${STUDENTS} students over several pages, then an incremental sync`, function () {
   this.timeout(300_000);

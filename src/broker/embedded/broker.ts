@@ -76,6 +76,7 @@ export class EmbeddedBroker implements Broker {
   }
 
   async declareQueue(queue: string, patterns: string[]): Promise<void> {
+    this.checkFile();
     const db = this.conn;
     db.transaction(() => {
       prepared(db, 'DELETE FROM bindings WHERE queue = ?').run(queue);
@@ -250,6 +251,7 @@ export class EmbeddedBroker implements Broker {
   }
 
   async requeueDead(queue: string): Promise<number> {
+    this.checkFile();
     const n = prepared(this.conn, 'UPDATE items SET dead = 0, attempt = 1, available_at = ?, last_error = NULL WHERE queue = ? AND dead = 1').run(Date.now(), queue).changes;
     if (n) this.wake.emit(queue);
     return n;
@@ -260,6 +262,7 @@ export class EmbeddedBroker implements Broker {
     const ids: number[] = [];
     for (const r of rows) if (await select(JSON.parse(r.body) as ChangeEvent)) ids.push(r.id);
     if (!ids.length) return 0;
+    this.checkFile();
     const db = this.conn;
     // Overwritten, not left in free pages of the file (erasure).
     db.pragma('secure_delete = ON');
