@@ -47,6 +47,10 @@ export class PartnerFront {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  get listening(): boolean {
+    return this.server !== undefined;
+  }
+
   /** Listens (again) on the same port. */
   async start(): Promise<this> {
     const server = createServer((req, res) => void this.handle(req, res));
