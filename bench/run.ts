@@ -1,5 +1,6 @@
 import { apiScenario } from './api.ts';
 import { countryScenario } from './country.ts';
+import { laisSyncScenario } from './lais-sync.ts';
 import { clock, sinceMs } from './lib/measure.ts';
 import { RESULTS_DIR, type ScenarioResult } from './lib/report.ts';
 import type { BenchOptions, Mode, Scenario } from './lib/scenario.ts';
@@ -7,7 +8,7 @@ import { mappingScenario } from './mapping.ts';
 import { pipelineScenario } from './pipeline.ts';
 import { scaleoutScenario } from './scaleout.ts';
 
-export const SCENARIOS: readonly Scenario[] = [pipelineScenario, countryScenario, mappingScenario, apiScenario, scaleoutScenario];
+export const SCENARIOS: readonly Scenario[] = [pipelineScenario, countryScenario, mappingScenario, apiScenario, scaleoutScenario, laisSyncScenario];
 
 const USAGE = `usage: npm run bench -- [scenario...] [--quick | --dry] [--out <dir>] [--full-size]
   scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)

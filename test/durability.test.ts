@@ -59,7 +59,21 @@ describe('durability of the embedded mode: kill -9 loses nothing', function () {
       hub = runHub(['start', '--config', configFile], env);
       await hub.waitFor('listening on');
       await eventually(async () => seen.size === 200, 60_000, 'all 200 records at the receiver');
-      await new Promise((r) => setTimeout(r, 500));
+      // Nothing is left to send: every message delivered, no event waiting in the outbox, none in the
+      // route's queue (in flight included). What the receiver has seen is all it will ever see.
+      const get = (path: string) => fetch(`http://127.0.0.1:${apiPort}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      await eventually(
+        async () => {
+          const delivered = ((await (await get('/api/v1/messages?status=delivered&limit=1000')).json()) as { items: unknown[] }).items.length;
+          const metrics = await (await get('/metrics')).text();
+          const left = /^hub_queue_depth\{route="to-hook",state="ready"\} (\d+)$/m.exec(metrics)?.[1];
+          const outbox = /^hub_outbox_pending (\d+)$/m.exec(metrics)?.[1];
+          if (delivered !== 200 || left !== '0' || outbox !== '0') throw new Error(`${delivered} delivered, ${left} in the queue, ${outbox} in the outbox`);
+          return true;
+        },
+        60_000,
+        'every delivery finished',
+      );
       assert.equal(rx.rejectedSignatures, 0);
       assert.deepEqual([...accepted].filter((id) => !seen.has(id)), []);
       assert.deepEqual([...seen.values()].filter((n) => n !== 1), [], 'a record arrived more than once');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import request from 'supertest';
+import { suiteNeeds } from './helpers/ci.ts';
 import { auth, canonicalPerson, makeHub, type TestHub } from './helpers/hub.ts';
 
 /**
@@ -8,10 +9,7 @@ import { auth, canonicalPerson, makeHub, type TestHub } from './helpers/hub.ts';
  */
 describe('ingest: a value PostgreSQL cannot store (real)', function () {
   this.timeout(60_000);
-  if (!process.env.DATABASE_URL || !process.env.AMQP_URL) {
-    it('needs PostgreSQL and RabbitMQ: DATABASE_URL and AMQP_URL not set');
-    return;
-  }
+  if (!suiteNeeds('a value PostgreSQL cannot store', [!process.env.DATABASE_URL && 'DATABASE_URL', !process.env.AMQP_URL && 'AMQP_URL'])) return;
   let t: TestHub;
   before(async () => {
     t = await makeHub({ backend: 'real' });

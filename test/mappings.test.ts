@@ -150,7 +150,7 @@ describe('mappings: the golden runner', function () {
     const eng = writeSet('demo', 'person', '$', {
       institution: 'lu.lv',
       cases: [{ name: 'unchanged', input: person, expected: { institution: 'lu.lv', ...person } }],
-      rejects: [{ name: 'no family name', input: { ...person, familyName: '' }, error: { code: 'HUB_ERR_SCHEMA_VALIDATION', path: '/familyName' } }],
+      rejects: [{ name: 'no family name', input: { ...person, familyName: '' }, error: { code: 'HUB_ERR_SCHEMA_VALIDATION', path: '/familyName', message: 'must NOT have fewer than 1 characters' } }],
     });
     const report = await runGolden(schemas, eng);
     assert.equal(report.failed, 0, formatReport(report));
@@ -219,11 +219,32 @@ describe('mappings: the golden runner', function () {
   it('fails a schema reject at another path than expected', async function () {
     const eng = writeSet('demo', 'person', '$', {
       institution: 'lu.lv',
-      rejects: [{ name: 'wrong path', input: { ...person, familyName: '' }, error: { code: 'HUB_ERR_SCHEMA_VALIDATION', path: '/givenNames' } }],
+      rejects: [{ name: 'wrong path', input: { ...person, familyName: '' }, error: { code: 'HUB_ERR_SCHEMA_VALIDATION', path: '/givenNames', message: 'must NOT have fewer than 1 characters' } }],
     });
     const report = await runGolden(schemas, eng);
     assert.equal(report.failed, 1);
     assert.match(report.results[0]?.problem ?? '', /no violation at \/givenNames \(violations at: \/familyName\)/);
+  });
+
+  it('fails a schema reject whose violation at the path says something else, and one that names no message', async function () {
+    const eng = writeSet('demo', 'person', '$', {
+      institution: 'lu.lv',
+      rejects: [
+        // An empty family name breaks minLength; the expectation names another rule.
+        { name: 'another rule', input: { ...person, familyName: '' }, error: { code: 'HUB_ERR_SCHEMA_VALIDATION', path: '/familyName', message: 'must match pattern' } },
+        { name: 'no message', input: { ...person, familyName: '' }, error: { code: 'HUB_ERR_SCHEMA_VALIDATION', path: '/familyName' } },
+        { name: 'the right rule', input: { ...person, familyName: '' }, error: { code: 'HUB_ERR_SCHEMA_VALIDATION', path: '/familyName', message: 'fewer than 1 characters' } },
+      ],
+    });
+    const report = await runGolden(schemas, eng);
+    assert.deepEqual(
+      report.results.map((r) => [r.name, r.ok, r.problem]),
+      [
+        ['another rule', false, 'the violation at /familyName says "must NOT have fewer than 1 characters", not "must match pattern"'],
+        ['no message', false, 'a schema reject names the path and the message of the violation it expects'],
+        ['the right rule', true, undefined],
+      ],
+    );
   });
 
   it('lists a mapping without a golden file as untested', async function () {

@@ -10,6 +10,7 @@ import type { ChangeEvent } from '../src/core/types.ts';
 import { HubMetrics } from '../src/observability/metrics.ts';
 import { OutboxRelay } from '../src/pipeline/relay.ts';
 import { PostgresStore } from '../src/store/postgres/store.ts';
+import { suiteNeeds } from './helpers/ci.ts';
 
 const databaseUrl = process.env.DATABASE_URL;
 const rand = () => Math.random().toString(36).slice(2, 10);
@@ -17,7 +18,7 @@ const rand = () => Math.random().toString(36).slice(2, 10);
 describe('outbox relay among several workers (PostgreSQL)', function () {
   this.timeout(30_000);
   if (!databaseUrl) {
-    it('needs PostgreSQL: DATABASE_URL not set');
+    suiteNeeds('the relay among workers', ['DATABASE_URL']);
     return;
   }
   const schema = `relay_test_${rand()}`;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import request from 'supertest';
 import { createLogger } from '../src/observability/logger.ts';
-import { auth, canonicalPerson, makeHub, type TestHub } from './helpers/hub.ts';
+import { auth, backends, canonicalPerson, makeHub, type TestHub } from './helpers/hub.ts';
 
 describe('security', () => {
   let t: TestHub;
@@ -41,9 +42,10 @@ describe('security', () => {
     await request(t.app).post('/api/v1/ingest/rtu-push/person').set(tok).send(canonicalPerson(101)).expect(401);
   });
 
-  it('stores tokens hashed, never in clear', async () => {
+  it('never shows a token again after it was created, and refuses an unknown scope', async () => {
     const created = await request(t.app).post('/api/v1/tokens').set(auth).send({ name: 'x', scopes: ['read:*'] }).expect(201);
     const list = await request(t.app).get('/api/v1/tokens').set(auth).expect(200);
+    assert.ok(list.body.items.some((i: { id: string }) => i.id === created.body.id));
     assert.ok(!JSON.stringify(list.body).includes(created.body.token));
     const bad = await request(t.app).post('/api/v1/tokens').set(auth).send({ name: 'x', scopes: ['root'] }).expect(400);
     assert.equal(bad.body.errors[0].pointer, '/scopes/0');
@@ -90,3 +92,32 @@ describe('security', () => {
     assert.match(res.headers['content-type'] as string, /problem\+json/);
   });
 });
+
+for (const backend of backends()) {
+  describe(`token store (${backend})`, () => {
+    let t: TestHub;
+    before(async () => {
+      t = await makeHub({ backend });
+    });
+    after(async () => {
+      await t?.stop();
+    });
+
+    it('stores tokens hashed, never in clear: the row holds the salted SHA-256 of the token, which still signs in', async () => {
+      const created = await request(t.app).post('/api/v1/tokens').set(auth).send({ name: 'hashed', scopes: ['read:*'] }).expect(201);
+      const token = created.body.token as string;
+      assert.match(token, /^shub_[A-Za-z0-9_-]{32}$/);
+      const rows = await t.hub.store.sql.query('SELECT * FROM tokens WHERE id = ?', [created.body.id]);
+      assert.equal(rows.length, 1);
+      const row = rows[0]!;
+      const secret = token.slice('shub_'.length);
+      for (const [column, value] of Object.entries(row)) {
+        assert.ok(!String(value).includes(secret), `column ${column} holds the token`);
+      }
+      // Computed here, not with the hub's own function: sha256("study-hub-token:" + token), hex.
+      assert.equal(row.hash, createHash('sha256').update(`study-hub-token:${token}`).digest('hex'));
+      assert.equal(row.name, 'hashed');
+      await request(t.app).get('/api/v1/records/person/none').set('authorization', `Bearer ${token}`).expect(404);
+    });
+  });
+}

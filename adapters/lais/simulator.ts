@@ -77,6 +77,8 @@ export class LaisSimulator {
   readonly requests: SimRequest[] = [];
   readonly pagingChanges: { resource: LaisResource; index: number }[] = [];
   recordsServed = 0;
+  /** Requests received and not answered yet (a test waits for 0 before it counts what was served). */
+  inFlight = 0;
   url = '';
   /** See LaisSimulatorOptions.changeDuringPaging; may be switched on and off. */
   changeDuringPaging: boolean;
@@ -137,7 +139,10 @@ export class LaisSimulator {
 
   /** Listens on host:port (0 = a free port); resolves with the base URL of the interface. */
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
-    const server = http.createServer((req, res) => void this.handle(req, res));
+    const server = http.createServer((req, res) => {
+      this.inFlight++;
+      void this.handle(req, res).finally(() => this.inFlight--);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());

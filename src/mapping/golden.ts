@@ -14,7 +14,8 @@ import { transform } from './transform.ts';
  *   "rejects": [{ "name", "input", "error": { "code", "message"?, "path"? } }]
  * }
  * A reject expects the mapping to refuse the record (code HUB_ERR_MAPPING, message containing
- * `message`) or the schema to (code HUB_ERR_SCHEMA_VALIDATION, a violation at `path`).
+ * `message`) or the schema to (code HUB_ERR_SCHEMA_VALIDATION: a violation at `path` whose message
+ * contains `message`; a schema reject names both).
  */
 export interface GoldenFile {
   institution?: string;
@@ -90,18 +91,21 @@ export async function runGolden(schemas: SchemaRegistry, engine: MappingEngine, 
     }
     for (const r of golden.rejects ?? []) {
       const want = r.error;
-      let got: { code: string; message: string; paths: string[] } | undefined;
+      let got: { code: string; message: string; violations: { path: string; message: string }[] } | undefined;
       try {
         const { violations } = await transform(engine, schemas, set, entity, r.input, bindings);
-        if (violations.length) got = { code: 'HUB_ERR_SCHEMA_VALIDATION', message: violations.map((v) => v.message).join('; '), paths: violations.map((v) => v.path) };
+        if (violations.length) got = { code: 'HUB_ERR_SCHEMA_VALIDATION', message: violations.map((v) => v.message).join('; '), violations };
       } catch (e) {
-        got = { code: isHubError(e) ? e.code : 'HUB_ERR_INTERNAL', message: (e as Error).message, paths: isHubError(e) ? e.violations.map((v) => v.path) : [] };
+        got = { code: isHubError(e) ? e.code : 'HUB_ERR_INTERNAL', message: (e as Error).message, violations: isHubError(e) ? e.violations : [] };
       }
       let problem: string | undefined;
+      const at = want.path === undefined ? [] : (got?.violations ?? []).filter((v) => v.path === want.path);
       if (!got) problem = 'the record was accepted, but it must be rejected';
       else if (got.code !== want.code) problem = `rejected with ${got.code} (${got.message}), expected ${want.code}`;
-      else if (want.message && !got.message.includes(want.message)) problem = `message "${got.message}" does not contain "${want.message}"`;
-      else if (want.path !== undefined && !got.paths.includes(want.path)) problem = `no violation at ${want.path} (violations at: ${got.paths.join(', ') || 'none'})`;
+      else if (want.code === 'HUB_ERR_SCHEMA_VALIDATION' && (want.path === undefined || !want.message)) problem = 'a schema reject names the path and the message of the violation it expects';
+      else if (want.path !== undefined && at.length === 0) problem = `no violation at ${want.path} (violations at: ${got.violations.map((v) => v.path).join(', ') || 'none'})`;
+      else if (want.path !== undefined && want.message && !at.some((v) => v.message.includes(want.message!))) problem = `the violation at ${want.path} says "${at.map((v) => v.message).join('; ')}", not "${want.message}"`;
+      else if (want.path === undefined && want.message && !got.message.includes(want.message)) problem = `message "${got.message}" does not contain "${want.message}"`;
       results.push({ ...base, name: r.name, kind: 'reject', ok: !problem, ...(problem ? { problem } : {}) });
     }
   }

@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { createApp } from '../../src/api/app.ts';
 import { makeOldPersonalCode } from '../../src/core/personal-code.ts';
 import { ADMIN_TOKEN, canonicalPerson, eventually } from '../helpers/hub.ts';
-import { browserAvailable, launch, overflowsWidth, shot, unlabeledControls, type Browser } from './browser.ts';
+import { needBrowser, launch, overflowsWidth, shot, unlabeledControls, type Browser } from './browser.ts';
 import { adminFixture, canonicalCourse, ingest, type AdminFixture } from './fixture.ts';
 
 /**
@@ -25,7 +25,7 @@ describe('admin console in a browser', function () {
   const code = makeOldPersonalCode(new Date(Date.UTC(2001, 2, 3)), 45)!;
 
   before(async function () {
-    if (!browserAvailable()) return this.skip();
+    needBrowser(this);
     f = await adminFixture();
     rejectedId = await ingest(f.t, 'person', canonicalPerson(50), 422);
     courseId = await ingest(f.t, 'course', canonicalCourse('WEB001'), 202);

@@ -107,10 +107,15 @@ for (const backend of backends()) {
       await f.t.hub.store.revokeToken(tok.id);
       await agent.get('/admin/').expect(303);
       const app = express();
-      app.use('/admin', adminRouter(f.t.hub, { idleMs: 400 }));
+      app.use('/admin', adminRouter(f.t.hub, { idleMs: 60_000 }));
       const s = await signIn(app);
       await s.agent.get('/admin/messages').expect(200);
-      await new Promise((r) => setTimeout(r, 600));
+      // The session was last seen a while ago (set in its row rather than waited for).
+      const lastSeen = (ago: number) =>
+        f.t.hub.store.sql.run('UPDATE admin_sessions SET last_seen_at = ? WHERE created_at = (SELECT MAX(created_at) FROM admin_sessions)', [new Date(Date.now() - ago).toISOString()]);
+      await lastSeen(50_000);
+      await s.agent.get('/admin/messages').expect(200);
+      await lastSeen(61_000);
       await s.agent.get('/admin/messages').expect(303);
     });
 

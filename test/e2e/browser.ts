@@ -3,20 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { need } from '../helpers/ci.ts';
 
 /** Debian's Chromium (apt-get install chromium; .ci/run installs it). */
 export const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 
-/**
- * Whether browser tests can run. Without Chromium they are skipped with a plain message, except in
- * CI (CI set), where a missing browser is a failure.
- */
-export function browserAvailable(): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing, and CI is set: install it (apt-get install -y chromium)`);
-  console.log(`      browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-  return false;
+/** Browser tests need Chromium: without it they are skipped, saying so; under CI that fails them (test/helpers/ci.ts). */
+export function needBrowser(ctx: Mocha.Context): void {
+  need(ctx, [!existsSync(CHROMIUM) && `${CHROMIUM} (apt-get install -y chromium)`]);
 }
 
 export interface Browser {

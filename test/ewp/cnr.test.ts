@@ -1,99 +1,157 @@
 import assert from 'node:assert/strict';
-import { SinkRejectedError, TransportError } from '../../src/core/errors.ts';
-import type { CallOptions, CallResult } from '../../src/ewp/client/http.ts';
+import pino from 'pino';
+import { EwpClient } from '../../src/ewp/client/http.ts';
 import type { EwpNode } from '../../src/ewp/node.ts';
-import { parseXml } from '../../src/ewp/xml/parse.ts';
 import { eventually } from '../helpers/hub.ts';
 import { LU, VU } from './helpers/data.ts';
-import { ewpHub, TestRegistry, type EwpTestHub } from './helpers/ewp.ts';
+import { ewpHub, rawRequest, TestRegistry, type EwpTestHub } from './helpers/ewp.ts';
+import { PartnerFront } from './helpers/partner-front.ts';
 
-describe('EWP change notifications: the persistent sender and the inbox', function () {
+/** How long the client waits for an answer in these tests (30 s in the hub). */
+const CLIENT_TIMEOUT_MS = 1000;
+
+/**
+ * The persistent CNR sender and the inbox against a real partner over loopback: vu.lt is a second
+ * hub, reached through its public address (a front that can refuse connections, hang, answer an
+ * error status, or tamper with the signed answer). lu.lv is the hub under test.
+ */
+describe('EWP change notifications: the persistent sender and the inbox, against a partner on loopback', function () {
   this.timeout(60_000);
   let registry: TestRegistry;
-  let hub: EwpTestHub;
+  let lu: EwpTestHub;
+  let vu: EwpTestHub;
+  let front: PartnerFront;
   let node: EwpNode;
-  let calls: CallOptions[];
-  let answer: (c: CallOptions) => Promise<CallResult>;
-  const ok = async (): Promise<CallResult> => ({ root: parseXml('<ok/>'), status: 200, maxIds: () => 10 });
+
+  const cnrs = (api: string) => front.requests.filter((r) => r.path.endsWith(`/${api}`));
+  /** An error answer of the partner's own server: signed with its server key. */
+  const partnerAnswers = (status: number) => ({ kind: 'status' as const, status, signedWith: vu.hub.ewp!.serverKey });
+  const sent = async () => (await node.sender.pending()).length === 0;
+  const metric = async () => node.hub.metrics.registry.getSingleMetricAsString('hub_ewp_cnr_sent_total');
 
   before(async () => {
     registry = await new TestRegistry().start();
-    hub = await ewpHub({ hei: LU, name: 'LU', registryUrl: registry.url });
-    node = hub.hub.ewp!;
-    // The partner side is replaced by a recorder: these tests are about queueing, batching and retrying.
-    node.client.call = (c) => {
-      calls.push(c);
-      return answer(c);
-    };
-    node.client.limit = async () => 2;
+    front = await new PartnerFront().start();
+    lu = await ewpHub({ hei: LU, name: 'Latvijas Universitāte', registryUrl: registry.url });
+    vu = await ewpHub({ hei: VU, name: 'Vilniaus universitetas', registryUrl: registry.url, publicBase: `${front.url}/ewp/${VU}` });
+    front.target = vu.url;
+    node = lu.hub.ewp!;
+    const luManifest = (await rawRequest(new URL(`${lu.base}/manifest.xml`), 'GET', {}, Buffer.alloc(0))).body;
+    // vu.lt declares that it takes at most 2 mobility ids per CNR.
+    const vuManifest = (await rawRequest(new URL(`${vu.url}/ewp/${VU}/manifest.xml`), 'GET', {}, Buffer.alloc(0))).body.replace(/<max-omobility-ids>\d+<\/max-omobility-ids>/g, '<max-omobility-ids>2</max-omobility-ids>');
+    assert.match(vuManifest, new RegExp(`${front.url}/ewp/${VU}/omobility-cnr`));
+    registry.build([luManifest, vuManifest]);
+    // The hub's own client, with a shorter wait for an answer than its 30 s.
+    (node as { client: EwpClient }).client = new EwpClient({ registry: node.registry, keyOf: (h) => node.clientKey(h), skewMs: node.settings.clockSkewMs, logger: pino({ level: 'silent' }), timeoutMs: CLIENT_TIMEOUT_MS });
   });
 
-  beforeEach(() => {
-    calls = [];
-    answer = ok;
+  beforeEach(async () => {
+    if (!front.listening) await front.start();
+    front.mode = { kind: 'forward' };
+    front.requests.splice(0);
   });
 
   after(async () => {
-    await hub?.close();
+    await lu?.close();
+    await vu?.close();
+    await front?.stop();
     await registry?.close();
   });
 
+  /** Waits for the next failed attempt of the only queued CNR, then makes it due again (its back-off is 5 s and more). */
+  let seen = 0;
+  async function nextFailure(): Promise<string> {
+    const [row] = await eventually(async () => {
+      const p = await node.sender.pending();
+      return p[0] && p[0].attempts > seen ? p : undefined;
+    }, 10_000, `failed attempt ${seen + 1}`);
+    seen = row!.attempts;
+    await lu.hub.store.sql.run('UPDATE ewp_cnr_outbox SET due_at = 0');
+    return row!.lastError!;
+  }
+
   it('merges repeated changes and batches ids per partner up to its max-omobility-ids; single-id APIs go one by one', async () => {
+    const first = Date.now();
     for (const id of ['m1', 'm2', 'm1', 'm3']) await node.sender.enqueue({ api: 'omobilityCnr', from: LU, to: VU, objectId: id }, 300);
     await node.sender.enqueue({ api: 'iiaCnr', from: LU, to: VU, objectId: 'i1' }, 300);
     await node.sender.enqueue({ api: 'iiaCnr', from: LU, to: VU, objectId: 'i2' }, 300);
-    assert.equal(calls.length, 0, 'nothing is sent before the batch window');
-    await eventually(async () => (await node.sender.pending()).length === 0, 5000, 'the queue to drain');
-    const om = calls.filter((c) => c.api === 'omobilityCnr');
-    assert.deepEqual(om.map((c) => c.params!.map(([, v]) => v)).flat().sort(), ['m1', 'm2', 'm3'], 'm1 changed twice, notified once');
-    assert.deepEqual(om.map((c) => c.params!.length), [2, 1], 'at most max-omobility-ids (2) per request');
-    assert.deepEqual(calls.filter((c) => c.api === 'iiaCnr').map((c) => c.params), [[['iia_id', 'i1']], [['iia_id', 'i2']]]);
+    await eventually(sent, 10_000, 'the queue to drain');
+    assert.deepEqual(
+      front.requests.filter((r) => r.at < first + 300),
+      [],
+      'nothing is sent before the batch window of the first change',
+    );
+    const om = cnrs('omobility-cnr');
+    const ids = om.map((r) => r.params.filter(([k]) => k === 'omobility_id').map(([, v]) => v));
+    assert.deepEqual(ids.flat().sort(), ['m1', 'm2', 'm3'], 'm1 changed twice, notified once');
+    assert.deepEqual(ids.map((x) => x.length).sort(), [1, 2], 'at most max-omobility-ids (2) per request');
+    assert.deepEqual(
+      cnrs('iia-cnr')
+        .map((r) => r.params.filter(([k]) => k !== 'notifier_hei_id'))
+        .sort(),
+      [[['iia_id', 'i1']], [['iia_id', 'i2']]],
+    );
+    assert.match(await metric(), /api="omobilityCnr",outcome="sent"} 3/);
   });
 
-  it('retries a CNR with backoff while the partner is down, and sends it when it is back', async () => {
-    answer = async () => {
-      throw new TransportError('vu.lt: connect ECONNREFUSED');
-    };
+  it('retries a CNR while the partner refuses connections, hangs or answers 500, or its signed answer is tampered with; sends it when the partner is well', async () => {
+    seen = 0;
+    await front.stop();
     await node.sender.enqueue({ api: 'omobilityLaCnr', from: LU, to: VU, objectId: 'la1', extra: [['sending_hei_id', LU]] }, 0);
-    const [row] = await eventually(async () => {
-      const p = await node.sender.pending();
-      return p[0]?.attempts === 1 ? p : undefined;
-    }, 5000, 'a failed attempt');
-    assert.match(row!.lastError!, /ECONNREFUSED/);
-    answer = ok;
-    // The backoff (5 s for the first retry) is not waited for: the row is made due now.
-    await hub.hub.store.sql.run('UPDATE ewp_cnr_outbox SET due_at = 0');
-    await eventually(async () => (await node.sender.pending()).length === 0, 5000, 'the retried CNR');
-    assert.deepEqual(calls.at(-1)!.params, [['sending_hei_id', LU], ['omobility_id', 'la1']]);
+    // A kept-alive connection the partner closed may fail the first attempt as a hang-up; the next finds the port closed.
+    let refused = await nextFailure();
+    if (/socket hang up/.test(refused)) refused = await nextFailure();
+    assert.match(refused, /ECONNREFUSED/);
+    await front.start();
+    front.mode = { kind: 'hang' };
+    assert.match(await nextFailure(), new RegExp(`no answer within ${CLIENT_TIMEOUT_MS} ms`));
+    front.mode = partnerAnswers(500);
+    assert.match(await nextFailure(), /answered HTTP 500: the partner answers 500 \(test\)/);
+    front.mode = { kind: 'tamper-signature' };
+    assert.match(await nextFailure(), /the response signature does not verify/);
+    front.mode = { kind: 'tamper-body' };
+    assert.match(await nextFailure(), /the response Digest does not match its body/);
+    front.mode = { kind: 'forward' };
+    await eventually(sent, 10_000, 'the CNR sent once the partner is well');
+    const attempts = cnrs('omobility-la-cnr');
+    assert.deepEqual(
+      attempts.map((r) => r.mode),
+      ['hang', 'status', 'tamper-signature', 'tamper-body', 'forward'],
+      'the refused attempt never reached the partner',
+    );
+    assert.deepEqual(attempts.at(-1)!.params, [
+      ['sending_hei_id', LU],
+      ['omobility_id', 'la1'],
+    ]);
   });
 
-  it('drops a CNR the partner refuses (4xx) with a log line, without retrying', async () => {
-    answer = async () => {
-      throw new SinkRejectedError('vu.lt answered HTTP 400');
-    };
+  it('drops a CNR the partner refuses (4xx) with a log line, without retrying; an unsigned refusal is not trusted', async () => {
+    // A 400 without the partner's signature may come from anyone in between: tried again later.
+    seen = 0;
+    front.mode = { kind: 'status', status: 400 };
     await node.sender.enqueue({ api: 'imobilityTorCnr', from: LU, to: VU, objectId: 't1' }, 0);
-    await eventually(async () => calls.length === 1 && (await node.sender.pending()).length === 0, 5000, 'the refused CNR dropped');
-    const metric = await hub.hub.metrics.registry.getSingleMetricAsString('hub_ewp_cnr_sent_total');
-    assert.match(metric, /api="imobilityTorCnr",outcome="rejected"} 1/);
+    assert.match(await nextFailure(), /the response is not signed/);
+    front.mode = partnerAnswers(400);
+    await eventually(async () => cnrs('imobility-tor-cnr').length === 2 && (await sent()), 10_000, 'the refused CNR dropped');
+    assert.match(await metric(), /api="imobilityTorCnr",outcome="rejected"} 1/);
+    assert.equal(cnrs('imobility-tor-cnr').length, 2);
   });
 
   it('inbox: a received CNR is re-fetched in the background, retried on a transport fault, dropped on a 4xx', async () => {
-    answer = async () => {
-      throw new TransportError('vu.lt: timeout');
-    };
+    front.mode = partnerAnswers(503);
     await node.inbox.enqueue(LU, VU, 'iia', 'vu-1');
     const [row] = await eventually(async () => {
       const p = await node.inbox.pending();
       return p[0]?.attempts === 1 ? p : undefined;
-    }, 5000, 'a failed re-fetch');
-    assert.match(row!.lastError!, /timeout/);
-    assert.equal(calls[0]!.api, 'iias');
-    assert.deepEqual(calls[0]!.params, [['iia_id', 'vu-1']]);
-    answer = async () => {
-      throw new SinkRejectedError('vu.lt answered HTTP 403');
-    };
-    await hub.hub.store.sql.run('UPDATE ewp_cnr_inbox SET next_at = 0');
+    }, 10_000, 'a failed re-fetch');
+    assert.match(row!.lastError!, /answered HTTP 503/);
+    const [get] = front.requests;
+    assert.match(get!.path, new RegExp(`/ewp/${VU}/iias`));
+    assert.deepEqual(get!.params.filter(([k]) => k === 'iia_id'), [['iia_id', 'vu-1']]);
+    front.mode = partnerAnswers(403);
+    await lu.hub.store.sql.run('UPDATE ewp_cnr_inbox SET next_at = 0');
     node.inbox.wake();
-    await eventually(async () => (await node.inbox.pending()).length === 0, 5000, 'the re-fetch given up');
+    await eventually(async () => (await node.inbox.pending()).length === 0, 10_000, 'the re-fetch given up');
+    assert.equal(front.requests.length, 2);
   });
 });

@@ -3,30 +3,16 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HubConfig } from '../../src/config/types.ts';
+import { need, suiteNeeds } from '../helpers/ci.ts';
 import { baseConfig } from '../helpers/hub.ts';
 
-/** Fault tests need the real engines: skipped without them, failing in CI without them. */
+/** Fault tests need the real engines: skipped without them (saying so), failing under CI (test/helpers/ci.ts). */
 export function realBackends(suite: Mocha.Suite): boolean {
-  const ok = Boolean(process.env.DATABASE_URL && process.env.AMQP_URL);
-  if (!ok && process.env.CI) throw new Error('fault tests need DATABASE_URL and AMQP_URL in CI');
-  if (!ok) {
-    console.log(`      skipped: "${suite.title}" needs DATABASE_URL and AMQP_URL`);
-    suite.pending = true;
-  }
-  return ok;
+  return suiteNeeds(`"${suite.title}"`, [!process.env.DATABASE_URL && 'DATABASE_URL', !process.env.AMQP_URL && 'AMQP_URL']);
 }
 
-/**
- * Skips a fault test that lacks what it needs, saying why; in CI (CI=true) a missing need fails it.
- * `missing` names what is absent (empty: run).
- */
-export function needs(ctx: Mocha.Context, missing: string[]): void {
-  if (missing.length === 0) return;
-  const why = `needs ${missing.join(' and ')}`;
-  if (process.env.CI) throw new Error(`fault test ${why} in CI`);
-  console.log(`      skipped: ${why}`);
-  ctx.skip();
-}
+/** Skips a fault test that lacks what it needs, saying why; under CI a missing need fails it. */
+export const needs = need;
 
 const rand = () => Math.random().toString(36).slice(2, 10);
 

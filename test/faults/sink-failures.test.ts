@@ -7,8 +7,8 @@ import { auth, backends, baseConfig, canonicalPerson, eventually, makeHub, type 
 /** A sink whose answer depends on how often it has seen an idempotency key. */
 async function failingSink() {
   const state = {
-    /** Status for the nth request (1-based) of a key; < 300 is a success. */
-    answer: (_nth: number): number => 204,
+    /** Status for the nth request (1-based) of a key; < 300 is a success; 'hang' never answers. */
+    answer: (_nth: number): number | 'hang' => 204,
   };
   const requests = new Map<string, number>();
   const successes = new Map<string, number>();
@@ -19,8 +19,9 @@ async function failingSink() {
       const nth = (requests.get(key) ?? 0) + 1;
       requests.set(key, nth);
       const status = state.answer(nth);
+      if (status === 'hang') return;
       if (status < 300) successes.set(key, (successes.get(key) ?? 0) + 1);
-      res.writeHead(status).end();
+      res.writeHead(status).end(status >= 300 ? `status ${status} from the test sink` : undefined);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -29,7 +30,11 @@ async function failingSink() {
     requests,
     successes,
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`,
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -114,6 +119,43 @@ for (const backend of backends()) {
       }
       const mean = (i: number) => Math.round(scheduled.reduce((a, s) => a + s[i]!, 0) / scheduled.length);
       console.log(`      fault sink-fails-first-3 (${backend}): ${ids.length} records, 4 attempts each, mean delays ${mean(0)} / ${mean(1)} / ${mean(2)} ms, delivered once each`);
+    });
+
+    it('a sink that hangs (timeout), then answers 408 and 429, is retried each time, then delivered once', async () => {
+      // A hub of its own: its sink waits 500 ms for an answer.
+      const slow = await makeHub({
+        backend,
+        env: { HOOK_SECRET: 'k' },
+        config: baseConfig({
+          sinks: [{ id: 'hook', type: 'webhook', options: { url: sink.url, secretEnv: 'HOOK_SECRET', timeoutMs: 500 } }],
+          routes: [{ id: 'to-hook', sink: 'hook', match: { entities: ['person'] }, legalBasis: 'public-task', purpose: 'fault test', retry: RETRY }],
+        }),
+      });
+      try {
+        sink.state.answer = (nth) => (nth === 1 ? 'hang' : nth === 2 ? 408 : nth === 3 ? 429 : 204);
+        const res = await request(slow.app).post('/api/v1/ingest/rtu-push/person').set(auth).send([canonicalPerson(500)]).expect(202);
+        const id = (res.body.messages as { messageId: string }[])[0]!.messageId;
+        const d = await eventually(
+          async () => {
+            const m = (await request(slow.app).get(`/api/v1/messages/${id}`).set(auth).expect(200)).body as Detail;
+            return m.status === 'delivered' && m;
+          },
+          30_000,
+          'the message delivered',
+        );
+        const attempts = d.deliveries[0]!.attempts;
+        assert.deepEqual(
+          attempts.map((a) => a.outcome),
+          ['retry', 'retry', 'retry', 'delivered'],
+        );
+        assert.match(attempts[0]!.error ?? '', /no answer within 500 ms/);
+        assert.match(attempts[1]!.error ?? '', /answered HTTP 408: status 408 from the test sink/);
+        assert.match(attempts[2]!.error ?? '', /answered HTTP 429: status 429 from the test sink/);
+        assert.equal(sink.requests.get(d.eventId), 4);
+        assert.equal(sink.successes.get(d.eventId), 1);
+      } finally {
+        await slow.stop();
+      }
     });
 
     it('a sink that always fails ends in dead-letter after the configured attempts, and is replayed after the fix', async () => {

@@ -4,8 +4,8 @@ import type { ChangeEvent } from '../../src/core/types.ts';
 import type { PostgresStore } from '../../src/store/postgres/store.ts';
 import { auth, backends, baseConfig, canonicalPerson, makeHub, type TestHub } from '../helpers/hub.ts';
 
-const TOTAL = 10_000;
-const BATCH = 500;
+const TOTAL = 4000;
+const BATCH = 200;
 const WRITERS = 4;
 
 for (const backend of backends()) {

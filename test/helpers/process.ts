@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { eventually, GiveUp } from './eventually.ts';
 
 export const HUB_BIN = fileURLToPath(new URL('../../bin/hub.mjs', import.meta.url));
 
@@ -20,9 +21,13 @@ export interface HubProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Runs `hub <args>` as a child process (a real process that a test can kill -9). */
-export function runHub(args: string[], env: Record<string, string>): HubProcess {
-  const child = spawn(process.execPath, [HUB_BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs `hub <args>` as a child process (a real process that a test can kill -9). `prefix` is a
+ * command the hub runs under (e.g. unshare with a mount of its own); it must exec the rest.
+ */
+export function runHub(args: string[], env: Record<string, string>, opts: { prefix?: string[] } = {}): HubProcess {
+  const [cmd, ...pre] = [...(opts.prefix ?? []), process.execPath, HUB_BIN, ...args];
+  const child = spawn(cmd!, pre, { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -30,16 +35,19 @@ export function runHub(args: string[], env: Record<string, string>): HubProcess 
   return {
     child,
     output: () => out,
-    waitFor: async (text, timeoutMs = 20_000) => {
-      const until = Date.now() + timeoutMs;
-      while (Date.now() < until) {
-        const m = typeof text === 'string' ? (out.includes(text) ? text : null) : (text.exec(out)?.[0] ?? null);
-        if (m) return m;
-        if (child.exitCode !== null) throw new Error(`hub exited with ${child.exitCode}:\n${out}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`timed out waiting for ${String(text)} in hub output:\n${out}`);
-    },
+    waitFor: (text, timeoutMs = 20_000) =>
+      eventually(
+        () => {
+          const m = typeof text === 'string' ? (out.includes(text) ? text : null) : (text.exec(out)?.[0] ?? null);
+          if (!m && child.exitCode !== null) throw new GiveUp(`hub exited with ${child.exitCode}:\n${out}`);
+          return m;
+        },
+        timeoutMs,
+        `${String(text)} in the hub output`,
+        50,
+      ).catch((e: Error) => {
+        throw e instanceof GiveUp ? e : new Error(`${e.message}:\n${out}`);
+      }),
     kill: async (signal = 'SIGKILL') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;

@@ -5,6 +5,10 @@ export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   refusing = false;
+  /** Connections refused while `refusing` (a client's reconnection attempts). */
+  refused = 0;
+  /** Connections accepted and forwarded. */
+  accepted = 0;
 
   constructor(
     private readonly host: string,
@@ -13,7 +17,11 @@ export class TcpProxy {
 
   async start(): Promise<number> {
     const server = createServer((client) => {
-      if (this.refusing) return void client.destroy();
+      if (this.refusing) {
+        this.refused++;
+        return void client.destroy();
+      }
+      this.accepted++;
       const upstream = tcpConnect(this.port, this.host);
       for (const [a, b] of [
         [client, upstream],

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN_TOKEN, eventually } from '../helpers/hub.ts';
 import { freePort, runHub, type HubProcess } from '../helpers/process.ts';
-import { browserAvailable, launch } from '../e2e/browser.ts';
+import { needBrowser, launch } from '../e2e/browser.ts';
 
 /**
  * The embedded editor in a real hub process (`hub demo` with a config file, and `hub start`). Node-RED
@@ -92,7 +92,7 @@ describe('Node-RED embedded in the hub (child processes)', function () {
   });
 
   it('in a browser: only a login until signed in; then the example flows and the hub nodes, whose dialogs work', async function () {
-    if (!browserAvailable()) return this.skip();
+    needBrowser(this);
     const b = await launch();
     try {
       const errors: string[] = [];

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { existsSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import { routeQueue } from '../../src/broker/types.ts';
 import type { ChangeEvent } from '../../src/core/types.ts';
 import { auth, backends, eventually, makeHub, type TestHub } from '../helpers/hub.ts';
+import { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { code, deliveryStatus, findEverywhere, ingest, person, privacyConfig } from './helpers.ts';
 
 /** A receiver that refuses everything (400): each delivery is dead-lettered at once. */
@@ -28,6 +31,8 @@ for (const backend of backends()) {
     this.timeout(60_000);
     let t: TestHub;
     let rx: Awaited<ReturnType<typeof refusingReceiver>>;
+    /** RabbitMQ as the hub reaches it (real backend): the test can make it unreachable. */
+    let proxy: TcpProxy | undefined;
     const pc = code(1993, 2, 11, 707);
     const otherCode = code(1994, 8, 19, 808);
     const queue = routeQueue('register');
@@ -45,7 +50,17 @@ for (const backend of backends()) {
     before(async () => {
       rx = await refusingReceiver();
       const base = privacyConfig();
+      let amqp: NonNullable<Parameters<typeof makeHub>[0]>['amqp'] = undefined;
+      if (backend === 'real') {
+        const direct = new URL(process.env.AMQP_URL!);
+        proxy = new TcpProxy(direct.hostname, Number(direct.port || 5672));
+        const url = new URL(direct);
+        url.hostname = '127.0.0.1';
+        url.port = String(await proxy.start());
+        amqp = { url: url.toString(), options: { unavailableTimeoutMs: 1000, reconnect: { initialDelayMs: 50, maxDelayMs: 200 } } };
+      }
       t = await makeHub({
+        ...(amqp ? { amqp } : {}),
         backend,
         env: { REGISTER_SECRET: 'register-secret-0123456789' },
         config: {
@@ -56,7 +71,9 @@ for (const backend of backends()) {
       });
     });
     after(async () => {
+      if (proxy) proxy.refusing = false;
       await t?.stop();
+      await proxy?.stop();
       await rx?.close();
     });
 
@@ -90,14 +107,30 @@ for (const backend of backends()) {
       const c = await ingest(t, 'rtu-push', 'person', person('rtu.lv', 'RTU700003', code(1990, 1, 15, 909)));
       await deliveryStatus(t, c.messageId, 'register', ['dead']);
       await eventually(async () => ((await deadEvents()).some((e) => e.recordId === c.recordId) ? true : undefined), 10_000, 'the dead letter');
-      const broker = t.hub.broker;
-      const purge = broker.purgeDead.bind(broker);
-      broker.purgeDead = () => Promise.reject(new Error('broker unavailable'));
+      // The broker fails for real while the erasure runs: RabbitMQ unreachable (every connection cut,
+      // new ones refused), or the embedded broker's file moved away (its writes are refused).
+      let restore: () => Promise<void>;
+      if (proxy) {
+        proxy.refusing = true;
+        proxy.drop();
+        restore = async () => {
+          proxy!.refusing = false;
+          await eventually(() => t.hub.broker.ping().then(() => true), 10_000, 'RabbitMQ reachable again');
+        };
+      } else {
+        const files = ['broker.sqlite', 'broker.sqlite-wal', 'broker.sqlite-shm'].map((f) => join(t.dir, f)).filter((f) => existsSync(f));
+        for (const f of files) renameSync(f, `${f}.away`);
+        await assert.rejects(t.hub.broker.ping(), /broker\.sqlite was removed while the hub had it open/);
+        restore = async () => {
+          for (const f of files) renameSync(`${f}.away`, f);
+          await eventually(() => t.hub.broker.ping().then(() => true), 10_000, 'the broker file back');
+        };
+      }
       let res;
       try {
         res = await request(t.app).post(`/api/v1/persons/${c.recordId}/erasure`).set(auth).expect(200);
       } finally {
-        broker.purgeDead = purge;
+        await restore();
       }
       assert.equal(res.body.deadLettersRemoved, null);
       assert.ok((await deadEvents()).some((e) => e.recordId === c.recordId));

@@ -90,9 +90,32 @@ for (const backend of backends()) {
       assert.equal(runner(t.hub, 'lu-lais').lastPass?.result, 'aborted');
       const st = await new SourceStates(t.hub.store.sql).get('lu-lais');
       assert.ok(JSON.stringify(parseCursor(st?.cursor ?? undefined).r).includes('token'), 'the cursor stays inside the listing');
-      await new Promise((r) => setTimeout(r, 150)); // a request aborted by the pause may still be answered
+      // A request aborted by the pause may still be answered: count once the simulator has none open.
+      await eventually(() => sim.inFlight === 0, 10_000, 'no request open at the simulator');
       const stopped = sim.recordsServed;
-      await new Promise((r) => setTimeout(r, 300));
+      const requests = sim.requests.length;
+      // A sync is due (asked for in the row, as another process would) and the runner is woken up:
+      // it looks at its row twice more and stays paused, reading nothing.
+      await t.hub.store.sql.run('UPDATE source_state SET sync_requested_at = ? WHERE source_id = ?', [new Date().toISOString(), 'lu-lais']);
+      const sql = t.hub.store.sql;
+      const query = sql.query.bind(sql);
+      let looks = 0;
+      sql.query = ((text: string, params?: unknown[]) => {
+        if (/FROM source_state WHERE source_id/.test(text)) looks++;
+        return query(text, params);
+      }) as typeof sql.query;
+      try {
+        for (let i = 0; i < 2; i++) {
+          const before = looks;
+          runner(t.hub, 'lu-lais').wake();
+          await eventually(() => looks > before, 10_000, 'the runner to look at its row');
+        }
+      } finally {
+        delete (sql as { query?: unknown }).query;
+      }
+      assert.equal(runner(t.hub, 'lu-lais').phase, 'paused');
+      await eventually(() => sim.inFlight === 0, 10_000, 'no request open at the simulator');
+      assert.equal(sim.requests.length, requests, 'no request while paused');
       assert.equal(sim.recordsServed, stopped, 'nothing is read while paused');
       const refused = await request(t.app).post('/api/v1/sources/lu-lais/sync').set(auth).expect(409);
       assert.match(refused.body.detail, /paused/);
@@ -120,7 +143,15 @@ for (const backend of backends()) {
     });
 
     it('exports source metrics: records read, errors, last success, lag', async () => {
-      const res = await request(t.app).get('/metrics').set(auth).expect(200);
+      // The lag gauge shows what the manager last read from the store (every 5 s): wait for a reading.
+      const res = await eventually(
+        async () => {
+          const r = await request(t.app).get('/metrics').set(auth).expect(200);
+          return /hub_source_lag_seconds\{source="lu-lais"\} [\d.]+/.test(r.text) && r;
+        },
+        15_000,
+        'a lag reading in /metrics',
+      );
       assert.match(res.text, /hub_source_records_total\{source="lu-lais",entity="person"\} \d+/);
       assert.match(res.text, /hub_source_last_success_timestamp_seconds\{source="lu-lais"\} \d+/);
       assert.match(res.text, /hub_source_lag_seconds\{source="lu-lais"\} [\d.]+/);

@@ -16,6 +16,8 @@ let script: Script = { pass: async () => undefined };
 let passes = 0;
 let concurrent = 0;
 let maxConcurrent = 0;
+/** The context of each source the fake type created, in order: its index tells which worker runs a pass. */
+let contexts: SourceContext[] = [];
 
 const fakeSource: SourceType = {
   type: 'fake',
@@ -23,7 +25,7 @@ const fakeSource: SourceType = {
   optionsSchema: withScheduleOptions({ type: 'object', additionalProperties: false, properties: { entity: { type: 'string' } } }),
   defaultPollIntervalMs: 3_600_000,
   entities: (o) => [String(o.entity ?? 'person')],
-  create: (_o, ctx) => ({
+  create: (_o, ctx) => (contexts.push(ctx), {
     async sync(signal) {
       concurrent++;
       maxConcurrent = Math.max(maxConcurrent, concurrent);
@@ -54,6 +56,7 @@ for (const backend of backends()) {
       backing = new Backing(backend);
       passes = 0;
       maxConcurrent = 0;
+      contexts = [];
     });
     afterEach(async () => {
       await t?.stop();
@@ -123,17 +126,20 @@ for (const backend of backends()) {
     });
 
     it('waits at least the poll interval after a non-retryable error', async () => {
+      const starts: number[] = [];
       script = {
         pass: async (_c, _s, n) => {
+          starts.push(Date.now());
           if (n === 1) throw new ConfigError('LAIS refused the credentials');
         },
       };
       t = await backing.open(config({ pollIntervalMs: 400 }), { registry });
-      const r = runner(t.hub, 'fake-src');
-      await eventually(async () => r.lastPass?.result === 'error', 5000, 'the failed pass');
-      assert.equal(r.phase, 'backoff');
-      assert.ok(r.nextRunAt - Date.now() > 250, 'not retried before the poll interval');
       await passDone(t.hub, 'fake-src', 1);
+      const st = (await new SourceStates(t.hub.store.sql).get('fake-src'))!;
+      assert.equal(st.errorCount, 1);
+      assert.equal(st.lastErrorCode, 'HUB_ERR_CONFIG');
+      // The retry back-off would be 20 ms; after a non-retryable error the next pass waits for the poll interval.
+      assert.ok(starts[1]! - starts[0]! >= 400, `the second pass came ${starts[1]! - starts[0]!} ms after the failed one`);
     });
 
     it('refuses to start a source whose mapping set does not map what it reads', async () => {
@@ -143,10 +149,24 @@ for (const backend of backends()) {
       );
     });
 
-    it('lets one worker read a source at a time (lease)', async () => {
+    it('lets one worker read a source at a time (lease): the other waits in standby, and both read in turn', async () => {
+      const byWorker = [0, 0];
+      let sawStandby = false;
+      const workers: { second?: SourceManager } = {};
       script = {
         pass: async (ctx, signal) => {
-          await new Promise((r) => setTimeout(r, 60));
+          byWorker[contexts.indexOf(ctx)]!++;
+          // Hold the source until the other worker has looked at it and found it taken (standby), or,
+          // were there no lease, has started a pass of its own: two passes at once.
+          await eventually(
+            () => {
+              const standby = [runner(hub, 'fake-src'), workers.second?.runner('fake-src')].some((r) => r?.phase === 'standby');
+              sawStandby ||= standby;
+              return standby || concurrent > 1;
+            },
+            10_000,
+            'the other worker to look at the source',
+          );
           if (!signal.aborted) await ctx.saveCursor(String(Date.now()));
         },
       };
@@ -163,11 +183,13 @@ for (const backend of backends()) {
         maps: (set, e) => hub.mappings.has(set, e),
         controlIntervalMs: 50,
       });
+      workers.second = second;
       await second.start();
       try {
-        await eventually(async () => passes >= 8, 10_000, 'several passes by two workers');
+        await eventually(() => byWorker[0]! >= 2 && byWorker[1]! >= 2, 20_000, `two passes by each worker (so far ${byWorker.join(' and ')})`);
+        assert.equal(contexts.length, 2, 'one source per worker');
         assert.equal(maxConcurrent, 1, 'never two passes at once');
-        assert.ok((second.runner('fake-src')?.passes ?? 0) > 0 || runner(hub, 'fake-src').passes > 0);
+        assert.ok(sawStandby, 'a worker found the source taken');
       } finally {
         await second.stop();
       }

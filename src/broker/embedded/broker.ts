@@ -6,9 +6,13 @@ import { BrokerError, errorMessage } from '../../core/errors.ts';
 import type { ChangeEvent } from '../../core/types.ts';
 import { topicMatches } from '../topic.ts';
 import type { Broker, Consumer, Handler, HandlerResult, QueueStats } from '../types.ts';
+import { FileIdentity } from '../../store/sqlite/file-identity.ts';
 import { prepared } from '../../store/sqlite/statements.ts';
 
 type Row = Record<string, unknown>;
+
+/** How soon a consumer or a pending write tries the file again after an I/O error (locked, read-only, full). */
+const RETRY_IO_MS = 1000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS bindings (queue TEXT NOT NULL, pattern TEXT NOT NULL, PRIMARY KEY (queue, pattern));
@@ -40,6 +44,8 @@ export class EmbeddedBroker implements Broker {
   private readonly wake = new EventEmitter();
   private readonly consumers = new Set<{ stop: () => Promise<void> }>();
   private acks: number[] = [];
+  private ackRetry: NodeJS.Timeout | undefined;
+  private identity: FileIdentity | undefined;
 
   constructor(private readonly file: string) {
     this.wake.setMaxListeners(0);
@@ -54,6 +60,7 @@ export class EmbeddedBroker implements Broker {
     if (this.db) return;
     if (this.file !== ':memory:') mkdirSync(dirname(this.file), { recursive: true });
     const db = new Database(this.file);
+    this.identity = new FileIdentity(this.file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
@@ -69,6 +76,7 @@ export class EmbeddedBroker implements Broker {
   }
 
   async declareQueue(queue: string, patterns: string[]): Promise<void> {
+    this.checkFile();
     const db = this.conn;
     db.transaction(() => {
       prepared(db, 'DELETE FROM bindings WHERE queue = ?').run(queue);
@@ -77,8 +85,15 @@ export class EmbeddedBroker implements Broker {
     this.bindings.set(queue, [...patterns]);
   }
 
+  /** Refuses to write into a broker file that was removed or replaced on disk (it would be lost at the next start). */
+  private checkFile(everyMs?: number): void {
+    const problem = this.identity?.problem(everyMs);
+    if (problem) throw new BrokerError(`embedded broker: ${problem}`);
+  }
+
   /** Puts each message on its queues in one transaction, then wakes their consumers. */
   private insert(messages: { queues: string[]; routingKey: string; event: ChangeEvent }[]): void {
+    this.checkFile();
     const db = this.conn;
     const at = Date.now();
     const stmt = prepared(db, 'INSERT INTO items (queue, routing_key, body, available_at) VALUES (?, ?, ?, ?)');
@@ -127,7 +142,14 @@ export class EmbeddedBroker implements Broker {
         clearTimeout(timer);
         timer = undefined;
       }
-      const rows = inflight < opts.prefetch ? (claim.all(queue, Date.now(), opts.prefetch - inflight) as Row[]) : [];
+      let rows: Row[];
+      try {
+        rows = inflight < opts.prefetch ? (claim.all(queue, Date.now(), opts.prefetch - inflight) as Row[]) : [];
+      } catch {
+        // The file cannot be written now (locked by another process, read-only, disk full): look again later.
+        timer = setTimeout(pump, RETRY_IO_MS);
+        return;
+      }
       rows.sort((a, b) => Number(a.available_at) - Number(b.available_at) || Number(a.id) - Number(b.id));
       for (const row of rows) {
         inflight++;
@@ -138,7 +160,12 @@ export class EmbeddedBroker implements Broker {
         });
       }
       if (inflight < opts.prefetch) {
-        const t = (nextAt.get(queue) as Row | undefined)?.t;
+        let t: unknown;
+        try {
+          t = (nextAt.get(queue) as Row | undefined)?.t;
+        } catch {
+          t = undefined;
+        }
         const wait = t == null ? 1000 : Math.max(5, Math.min(1000, Number(t) - Date.now()));
         timer = setTimeout(pump, wait);
       }
@@ -175,12 +202,20 @@ export class EmbeddedBroker implements Broker {
     } catch (e) {
       result = { action: 'retry', delayMs: 1000, error: errorMessage(e) };
     }
-    if (!this.db) return;
-    const db = this.db;
-    if (result.action === 'ack') this.ack(Number(row.id));
-    else if (result.action === 'retry')
-      prepared(db, 'UPDATE items SET locked = 0, attempt = attempt + 1, available_at = ?, last_error = ? WHERE id = ?').run(Date.now() + result.delayMs, result.error, row.id);
-    else prepared(db, 'UPDATE items SET locked = 0, dead = 1, last_error = ? WHERE id = ?').run(result.error, row.id);
+    if (result.action === 'ack') return this.ack(Number(row.id));
+    const settled = result;
+    const write = () => {
+      const db = this.db;
+      if (!db) return;
+      try {
+        if (settled.action === 'retry') prepared(db, 'UPDATE items SET locked = 0, attempt = attempt + 1, available_at = ?, last_error = ? WHERE id = ?').run(Date.now() + settled.delayMs, settled.error, row.id);
+        else prepared(db, 'UPDATE items SET locked = 0, dead = 1, last_error = ? WHERE id = ?').run(settled.error, row.id);
+      } catch {
+        // Written when the file can be written again; until then the message stays with this process.
+        setTimeout(write, RETRY_IO_MS).unref();
+      }
+    };
+    write();
   }
 
   /**
@@ -197,7 +232,16 @@ export class EmbeddedBroker implements Broker {
     if (!ids.length || !this.db) return;
     const db = this.db;
     const del = prepared(db, 'DELETE FROM items WHERE id = ?');
-    db.transaction(() => ids.forEach((id) => del.run(id)))();
+    try {
+      db.transaction(() => ids.forEach((id) => del.run(id)))();
+    } catch {
+      // Kept for the next flush; lost with the process they mean one more delivery (at-least-once).
+      this.acks.unshift(...ids);
+      this.ackRetry ??= setTimeout(() => {
+        this.ackRetry = undefined;
+        this.flushAcks();
+      }, RETRY_IO_MS).unref();
+    }
   }
 
   async stats(queue: string): Promise<QueueStats> {
@@ -207,6 +251,7 @@ export class EmbeddedBroker implements Broker {
   }
 
   async requeueDead(queue: string): Promise<number> {
+    this.checkFile();
     const n = prepared(this.conn, 'UPDATE items SET dead = 0, attempt = 1, available_at = ?, last_error = NULL WHERE queue = ? AND dead = 1').run(Date.now(), queue).changes;
     if (n) this.wake.emit(queue);
     return n;
@@ -217,6 +262,7 @@ export class EmbeddedBroker implements Broker {
     const ids: number[] = [];
     for (const r of rows) if (await select(JSON.parse(r.body) as ChangeEvent)) ids.push(r.id);
     if (!ids.length) return 0;
+    this.checkFile();
     const db = this.conn;
     // Overwritten, not left in free pages of the file (erasure).
     db.pragma('secure_delete = ON');
@@ -229,12 +275,15 @@ export class EmbeddedBroker implements Broker {
   }
 
   async ping(): Promise<void> {
+    this.checkFile(0);
     prepared(this.conn, 'SELECT 1').get();
   }
 
   async close(): Promise<void> {
     for (const c of [...this.consumers]) await c.stop();
     this.consumers.clear();
+    clearTimeout(this.ackRetry);
+    this.ackRetry = undefined;
     this.flushAcks();
     this.db?.close();
     this.db = undefined;

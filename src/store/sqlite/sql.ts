@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { MigrationStep, SqlDb, SqlRow } from '../sql.ts';
+import { outagesAsStoreErrors } from './errors.ts';
 import { prepared } from './statements.ts';
 
 /**
@@ -10,7 +11,13 @@ export class SqliteSql implements SqlDb {
   readonly dialect = 'sqlite' as const;
   private depth = 0;
 
-  constructor(private readonly db: Database.Database) {}
+  /** `check` may refuse a call before it runs (the database file was removed: see FileIdentity). */
+  constructor(
+    private readonly db: Database.Database,
+    check: () => void = () => undefined,
+  ) {
+    outagesAsStoreErrors(this, check);
+  }
 
   private params(p: unknown[]): unknown[] {
     return p.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));

@@ -23,6 +23,8 @@ import type {
   TokenRow,
 } from '../types.ts';
 import { nextVersion } from '../commit-rules.ts';
+import { outagesAsStoreErrors } from './errors.ts';
+import { FileIdentity } from './file-identity.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { SqliteSql } from './sql.ts';
 import { prepared } from './statements.ts';
@@ -122,7 +124,19 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
-    this.sql = new SqliteSql(this.db);
+    const identity = new FileIdentity(file);
+    const check = (everyMs?: number) => {
+      const problem = identity.problem(everyMs);
+      if (problem) throw new StoreError(`sqlite: ${problem}`);
+    };
+    this.sql = new SqliteSql(this.db, check);
+    outagesAsStoreErrors(this, check);
+    // The readiness probe looks at the file every time.
+    const ping = this.ping;
+    this.ping = async () => {
+      check(0);
+      await ping();
+    };
   }
 
   async migrate(): Promise<void> {

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateXML, type XMLFileInfo } from 'xmllint-wasm';
+import { isCI } from '../../helpers/ci.ts';
 
 /**
  * XSD validation of EWP documents with libxml2 (xmllint-wasm, so `npm test` needs nothing
@@ -12,8 +13,8 @@ import { validateXML, type XMLFileInfo } from 'xmllint-wasm';
 const REPO = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const DEFAULT_DIR = resolve(REPO, '../shared/ewp');
 
-/** CI=true (any value but false/0): the XSDs must be there; a test that would skip fails instead. */
-export const IN_CI = !!process.env.CI && !['false', '0'].includes(process.env.CI.toLowerCase());
+/** Under CI (test/helpers/ci.ts) the XSDs must be there; a test that would skip fails instead. */
+export const IN_CI = isCI();
 
 export const SPECS_DIR: string | undefined = process.env.EWP_SPECS_DIR ? resolve(REPO, process.env.EWP_SPECS_DIR) : existsSync(DEFAULT_DIR) ? DEFAULT_DIR : undefined;
 
