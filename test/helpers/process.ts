@@ -21,8 +21,8 @@ export interface HubProcess {
 }
 
 /** Runs `hub <args>` as a child process (a real process that a test can kill -9). */
-export function runHub(args: string[], env: Record<string, string>): HubProcess {
-  const child = spawn(process.execPath, [HUB_BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function runHub(args: string[], env: Record<string, string>, bin: string = HUB_BIN): HubProcess {
+  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
