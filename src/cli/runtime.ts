@@ -37,6 +37,14 @@ export function runtime(envOverrides: Record<string, string> = {}): Runtime {
   return { env, logFormat, logger: createLogger(env.logLevel, logFormat === 'pretty' ? prettyStream() : undefined), schemas: new SchemaRegistry(), mappings: new MappingEngine() };
 }
 
+/**
+ * The logger of what a process announces (listening on…, the demo's banner, stopping): at info level even
+ * when LOG_LEVEL is warn or error, as these lines say where the process is; nothing when LOG_LEVEL=silent.
+ */
+export function announcer(rt: Runtime): Logger {
+  return rt.logger.level === 'silent' || rt.logger.isLevelEnabled('info') ? rt.logger : rt.logger.child({}, { level: 'info' });
+}
+
 export function loadConfig(rt: Runtime, file: string | undefined, fallback?: unknown): HubConfig {
   const opts = { schemas: rt.schemas, adapters, mappingsDir: rt.mappings.dir };
   if (file) return loadConfigFile(file, opts);

@@ -5,7 +5,7 @@ import { createApp } from '../api/app.ts';
 import { Hub, type HubRole } from '../hub.ts';
 import type { HubConfig } from '../config/types.ts';
 import { embedNodeRed, preflightNodeRed, type EmbeddedNodeRed, type NodeRedOptions } from '../nodered/embed.ts';
-import type { Runtime } from './runtime.ts';
+import { announcer, type Runtime } from './runtime.ts';
 import { startWorkerHealth } from './worker-health.ts';
 
 export interface RunningHub {
@@ -90,10 +90,10 @@ export function stopOnSignals(stop: () => Promise<void>, rt: Runtime): void {
   let n = 0;
   const onSignal = (sig: string) => {
     if (n++ > 0) process.exit(1);
-    rt.logger.info({ signal: sig, graceMs: rt.env.shutdownGraceMs }, `${sig}: stopping (requests in flight have ${rt.env.shutdownGraceMs} ms to finish)`);
+    announcer(rt).info({ signal: sig, graceMs: rt.env.shutdownGraceMs }, `${sig}: stopping (requests in flight have ${rt.env.shutdownGraceMs} ms to finish)`);
     stop().then(
       () => {
-        rt.logger.info('stopped');
+        announcer(rt).info('stopped');
         process.exit(0);
       },
       (e: unknown) => {

@@ -6,7 +6,7 @@ import { startFeeder } from '../../demo/feeder.ts';
 import { startReceiver } from '../../demo/receiver.ts';
 import type { Hub } from '../../hub.ts';
 import { SourceAdmin } from '../../sources/admin.ts';
-import { fail, loadConfig, runtime, type Runtime } from '../runtime.ts';
+import { announcer, fail, loadConfig, runtime, type Runtime } from '../runtime.ts';
 import { startHub, stopOnSignals } from '../server.ts';
 
 /** `hub demo` (what `npm start` runs): the whole hub with demo institutions, a receiver and a feed. */
@@ -30,7 +30,7 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
     const { hub, url } = running;
     for (const t of await hub.store.listTokens()) if (t.name === 'demo feeder' && !t.revokedAt) await hub.store.revokeToken(t.id);
     const feederToken = await hub.tokens.create('demo feeder', ['ingest:rtu-push']);
-    const log = rt.logger.child({ component: 'demo' });
+    const log = announcer(rt).child({ component: 'demo' });
     const feeder = opts.feed ? startFeeder(url!, feederToken.token, (line) => log.info({ webhookReceived: receiver.received }, `${line}; register webhook has received ${receiver.received} events`)) : undefined;
     const sourcesReport = setInterval(() => void reportSources(hub).then((line) => line && log.info(line)), 15_000);
     sourcesReport.unref();
