@@ -66,7 +66,7 @@ describe('README', function () {
     /** Runs a README shell block with bash: `npx hub` is this clone's bin/hub.mjs, localhost:8080 the test's port. */
     const run = (block: string) => {
       const script = block.replaceAll('npx hub ', `node ${HUB_BIN} `).replaceAll('localhost:8080', `localhost:${port}`);
-      return spawnSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: dir, encoding: 'utf8', env: { ...process.env, HUB_ADMIN_TOKEN: token, HUB_DATA_DIR: join(dir, 'data'), PORT: String(port), HUB_CONFIG: '' } });
+      return spawnSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: dir, encoding: 'utf8', env: { ...process.env, HUB_ADMIN_TOKEN: token, HUB_DATA_DIR: join(dir, 'data'), PORT: String(port), HUB_CONFIG: '', DATABASE_URL: '', AMQP_URL: '' } });
     };
     const blockWith = (text: string) => {
       const b = shellBlocks().find((x) => x.includes(text));
