@@ -1,7 +1,14 @@
 #!/usr/bin/env node
-// Entry point of the `hub` command: registers the TypeScript loader, then runs the CLI.
-import { register } from 'tsx/esm/api';
+// Entry point of the `hub` command. Built (npm run build, the Docker image): runs the compiled JavaScript
+// beside it. From a clone: registers the TypeScript loader (tsx), then runs the sources.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const compiled = new URL('../src/cli/main.js', import.meta.url);
+let main;
+if (existsSync(compiled)) ({ main } = await import(compiled.href));
+else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../src/cli/main.ts'));
+}
 await main(process.argv);

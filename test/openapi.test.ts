@@ -92,13 +92,72 @@ describe('OpenAPI document', function () {
     assert.ok(Object.keys(res.body.paths).length >= 15);
   });
 
-  it('takes its canonical schemas from schemas/ unchanged', () => {
+  it('takes its canonical schemas from schemas/, with every reference made internal', () => {
     const files = readdirSync(new URL('../schemas/', import.meta.url)).filter((f) => f.endsWith('.schema.json'));
     assert.ok(files.length >= 17);
+    // Turning the internal references back into the files' own gives the files (less $id and $schema).
+    const back = (n: unknown, self: string): unknown => {
+      if (Array.isArray(n)) return n.map((x) => back(x, self));
+      if (!n || typeof n !== 'object') return n;
+      return Object.fromEntries(
+        Object.entries(n).map(([k, v]) => {
+          if (k !== '$ref' || typeof v !== 'string') return [k, back(v, self)];
+          const m = /^#\/components\/schemas\/([A-Za-z]+)(.*)$/.exec(v)!;
+          const file = m[1]!.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
+          return [k, file === self ? `#${m[2]}` : `${file}.schema.json${m[2] ? `#${m[2]}` : ''}`];
+        }),
+      );
+    };
     for (const f of files) {
       const name = componentName(f.replace(/\.schema\.json$/, ''));
-      assert.deepEqual(doc.components.schemas[name], JSON.parse(readFileSync(new URL(`../schemas/${f}`, import.meta.url), 'utf8')), name);
+      const { $id: _id, $schema: _s, ...original } = JSON.parse(readFileSync(new URL(`../schemas/${f}`, import.meta.url), 'utf8')) as Record<string, unknown>;
+      assert.deepEqual(back(doc.components.schemas[name], f.replace(/\.schema\.json$/, '')), original, name);
     }
+  });
+
+  it('is self-contained, names every operation and refers to a schema for every body', () => {
+    const refs: string[] = [];
+    const walk = (n: unknown): void => {
+      if (Array.isArray(n)) n.forEach(walk);
+      else if (n && typeof n === 'object') {
+        for (const [k, v] of Object.entries(n)) {
+          if (k === '$ref') refs.push(String(v));
+          else walk(v);
+        }
+      }
+    };
+    walk(doc);
+    assert.ok(refs.length > 100);
+    assert.deepEqual(refs.filter((r) => !r.startsWith('#/components/schemas/')), [], 'internal $refs only');
+    assert.doesNotMatch(JSON.stringify(doc), /"\$id"/);
+    const ids: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item) as [string, { operationId?: string; requestBody?: { content: Record<string, { schema: { $ref?: string } }> }; responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> }][]) {
+        assert.match(op.operationId ?? '', /^[a-z][A-Za-z]+$/, `${method} ${path}: operationId`);
+        ids.push(op.operationId!);
+        const bodies = [...Object.entries(op.requestBody?.content ?? {}), ...Object.values(op.responses).flatMap((r) => Object.entries(r.content ?? {}))];
+        for (const [ct, media] of bodies) if (ct.endsWith('json')) assert.ok(media.schema.$ref, `${method} ${path} ${ct}: the body names no schema`);
+      }
+    }
+    assert.equal(new Set(ids).size, ids.length, 'operationIds are unique');
+    // A record envelope holds one of the canonical entities.
+    const record = (doc.components.schemas.RecordEnvelope as { properties: { record: { anyOf: { $ref: string }[] } } }).properties.record;
+    assert.ok(record.anyOf.some((r) => r.$ref === '#/components/schemas/Person'));
+  });
+
+  it('passes two independent OpenAPI validators', async () => {
+    const { Validator } = await import('@seriousme/openapi-schema-validator');
+    const result = await new Validator().validate(structuredClone(doc) as unknown as Record<string, unknown>);
+    assert.deepEqual(result, { valid: true });
+    const { default: SwaggerParser } = await import('@apidevtools/swagger-parser');
+    await SwaggerParser.validate(structuredClone(doc) as never);
+    // Both can fail: a parameter that does not say where it goes, and a dangling reference.
+    const broken = structuredClone(doc) as unknown as { paths: Record<string, Record<string, Record<string, unknown>>> };
+    broken.paths['/healthz']!.get!.parameters = [{ name: 'x', schema: { type: 'string' } }];
+    assert.equal((await new Validator().validate(structuredClone(broken) as unknown as Record<string, unknown>)).valid, false);
+    const dangling = structuredClone(doc) as unknown as { components: { schemas: Record<string, unknown> } };
+    delete dangling.components.schemas.Problem;
+    await assert.rejects(SwaggerParser.validate(dangling as never));
   });
 
   it('resolves every response schema it names', () => {
@@ -237,15 +296,20 @@ describe('OpenAPI document', function () {
     const page = await request(t.app).get('/api/docs').expect(200);
     assert.match(String(page.headers['content-type']), /^text\/html/);
     assert.match(String(page.headers['content-security-policy']), /default-src 'none'; script-src 'self'/);
-    assert.match(page.text, /<script src="docs.js"><\/script>/);
+    assert.match(page.text, /<script src="swagger-ui\/swagger-ui-bundle.js"><\/script>\n<script src="docs.js"><\/script>/);
     const js = await request(t.app).get('/api/docs.js').expect(200);
     assert.match(String(js.headers['content-type']), /javascript/);
-    assert.match(js.text, /fetch\('openapi.json'\)/);
+    assert.match(js.text, /url: 'openapi.json'/);
     for (const text of [page.text, js.text]) assert.doesNotMatch(text, /(src|href)=["']?https?:|https?:\/\/(?!json-schema\.org)/, 'no external resources');
+    const bundle = await request(t.app).get('/api/swagger-ui/swagger-ui-bundle.js').expect(200);
+    assert.match(String(bundle.headers['content-type']), /javascript/);
+    await request(t.app).get('/api/swagger-ui/swagger-ui.css').expect(200).expect('content-type', /css/);
+    await request(t.app).get('/api/swagger-ui/index.html').expect(404);
+    await request(t.app).get('/api/swagger-ui/..%2Fpackage.json').expect(404);
     await request(t.app).get('/api/docs/').expect(301).expect('location', '/api/docs');
   });
 
-  it('renders the operations and schemas in a browser, without errors', async function () {
+  it('renders every operation in a browser (Swagger UI) and lets a token holder try one', async function () {
     needBrowser(this);
     const { chromium } = await import('playwright-core');
     const server = t.app.listen(0, '127.0.0.1');
@@ -254,15 +318,29 @@ describe('OpenAPI document', function () {
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
+      const outside: string[] = [];
       page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
       page.on('pageerror', (e) => errors.push(String(e)));
+      page.on('request', (r) => void (!r.url().startsWith('http://127.0.0.1:') && !r.url().startsWith('data:') && outside.push(r.url())));
       await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/docs`);
-      await page.waitForSelector('#schemas');
+      await page.waitForSelector('.opblock');
       const operations = Object.values(doc.paths).reduce((n, item) => n + Object.keys(item).length, 0);
-      assert.equal(await page.locator('section[id^=tag-] details.op').count(), operations);
-      assert.equal(await page.locator('#schemas > details').count(), Object.keys(doc.components.schemas).length);
-      assert.match(await page.locator('#tag-feeds').innerText(), /\/api\/v1\/feeds\/\{entity\}/);
+      assert.equal(await page.locator('.opblock').count(), operations);
+      // Authorize with the admin token, then try GET /api/v1/tokens.
+      await page.locator('button.authorize').first().click();
+      await page.locator('.modal-ux input[type=text], .modal-ux input[type=password]').first().fill(auth.authorization.slice('Bearer '.length));
+      await page.locator('.modal-ux button.authorize').click();
+      await page.locator('.modal-ux button.btn-done').click();
+      const op = page.locator('#operations-tokens-listTokens');
+      await op.locator('.opblock-summary').click();
+      await op.locator('button.try-out__btn').click();
+      await op.locator('button.execute').click();
+      const status = op.locator('.live-responses-table tbody .response-col_status').first();
+      await status.waitFor();
+      assert.equal((await status.innerText()).trim(), '200');
+      assert.match(await op.locator('.live-responses-table .microlight').first().innerText(), /"items"/);
       assert.deepEqual(errors, []);
+      assert.deepEqual(outside, [], 'nothing loaded from elsewhere');
     } finally {
       await browser.close();
       server.close();

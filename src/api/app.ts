@@ -6,6 +6,7 @@ import type { Hub } from '../hub.ts';
 import { authenticate } from './context.ts';
 import { openapiRouter } from './openapi/router.ts';
 import { errorHandler } from './problem.ts';
+import { requestLogging } from './request-id.ts';
 import { feedsRouter } from './routers/feeds.ts';
 import { healthRouter } from './routers/health.ts';
 import { ingestRouter } from './routers/ingest.ts';
@@ -26,6 +27,7 @@ export function createApp(hub: Hub): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(requestLogging(hub.logger));
   app.use(healthRouter(hub));
   // The admin console (server-rendered pages, session cookie + CSRF), before the API routes.
   app.use('/admin', adminRouter(hub));

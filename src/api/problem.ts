@@ -52,7 +52,10 @@ export function problemOf(e: HubError, instance?: string, extra: Record<string, 
   };
 }
 
+/** Sends a problem document; it names the request's id (X-Request-Id) as `requestId`, to quote when asking about it. */
 export function sendProblem(res: Response, p: Problem): void {
+  const requestId = res.getHeader('X-Request-Id');
+  if (typeof requestId === 'string' && p.requestId === undefined) p = { ...p, requestId };
   if (p.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="study-data-hub"');
   if (p.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
   res.status(p.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(p));

@@ -1,43 +1,120 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { tokenCreateCommand } from './commands/admin.ts';
-import { auditExportCommand, auditVerifyCommand } from './commands/audit.ts';
-import { configCheckCommand } from './commands/config.ts';
-import { demoCommand } from './commands/demo.ts';
-import { ewpKeysCommand } from './commands/ewp.ts';
-import { flowsCheckCommand } from './commands/flows.ts';
-import { mappingTestCommand } from './commands/mapping.ts';
-import { reconcileCommand } from './commands/reconcile.ts';
-import { serveCommand } from './commands/serve.ts';
+import { envTable, examples } from './help.ts';
 
-export async function main(argv: string[]): Promise<void> {
-  const program = new Command('hub').description('Study-data hub: adapters, canonical model, durable routing.');
+/**
+ * The `hub` command. Each command's module is imported when the command runs, not before: `hub --help`
+ * and `hub --version` load commander and nothing of the hub (no store, no Node-RED, no adapters).
+ */
+type Action = (...args: never[]) => unknown;
+const run =
+  <M>(load: () => Promise<M>, pick: (m: M) => Action) =>
+  async (...args: unknown[]): Promise<void> => {
+    const fn = pick(await load()) as (...a: unknown[]) => unknown;
+    await fn(...args);
+  };
+
+const cmd = {
+  config: () => import('./commands/config.ts'),
+  demo: () => import('./commands/demo.ts'),
+  serve: () => import('./commands/serve.ts'),
+  token: () => import('./commands/token.ts'),
+  audit: () => import('./commands/audit.ts'),
+  ewp: () => import('./commands/ewp.ts'),
+  flows: () => import('./commands/flows.ts'),
+  mapping: () => import('./commands/mapping.ts'),
+  reconcile: () => import('./commands/reconcile.ts'),
+  source: () => import('./commands/source.ts'),
+};
+
+export function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('hub')
+    .description('Study-data hub: adapters, canonical model, durable routing, feeds, registers, EWP.')
+    .version(version(), '-V, --version', 'print the version')
+    .showSuggestionAfterError()
+    .addHelpText('after', `\nEnvironment (read once at start; \`hub env\` shows what is set):\n${envTable()}\n\nDocs: README.md, docs/*.md. Each command has --help with an example.\n`);
   const withConfig = (c: Command) => c.option('-c, --config <file>', 'config file (default: HUB_CONFIG)');
 
-  program.command('demo').description('run the hub with demo institutions, a webhook receiver and a demo feed (npm start)').option('--no-feed', 'do not send demo records').action(demoCommand);
-  withConfig(program.command('start').description('API and workers in one process')).action((o: { config?: string }) => serveCommand('all', o));
-  withConfig(program.command('serve').description('HTTP API only (scale out separately from workers)')).action((o: { config?: string }) => serveCommand('api', o));
-  withConfig(program.command('worker').description('outbox relay and route consumers only')).action((o: { config?: string }) => serveCommand('worker', o));
+  program
+    .command('demo')
+    .description('run the hub with demo institutions, simulated study systems, a webhook receiver and a demo feed (npm start)')
+    .option('--no-feed', 'do not send demo records')
+    .addHelpText('after', examples('HUB_ADMIN_TOKEN=change-me-to-something-long npx hub demo', 'PORT=9090 HUB_DATA_DIR=/tmp/hub npx hub demo --no-feed'))
+    .action(run(cmd.demo, (m) => m.demoCommand));
+  withConfig(program.command('start').description('API and workers in one process'))
+    .addHelpText('after', examples('npx hub start --config hub.json'))
+    .action(run(cmd.serve, (m) => (o: { config?: string }) => m.serveCommand('all', o)));
+  withConfig(program.command('serve').description('HTTP API only (scale out separately from workers)'))
+    .addHelpText('after', examples('PORT=8080 npx hub serve --config hub.json'))
+    .action(run(cmd.serve, (m) => (o: { config?: string }) => m.serveCommand('api', o)));
+  withConfig(program.command('worker').description('outbox relay, route consumers and source readers; /healthz, /readyz, /metrics on PORT'))
+    .addHelpText('after', examples('PORT=8081 npx hub worker --config hub.json'))
+    .action(run(cmd.serve, (m) => (o: { config?: string }) => m.serveCommand('worker', o)));
 
-  const config = program.command('config').description('configuration');
-  config.command('check [file]').description('validate a config file; every error with its path').action(configCheckCommand);
+  program
+    .command('env')
+    .description('the environment variables the hub reads, with what is set now (secrets masked)')
+    .addHelpText('after', examples('npx hub env'))
+    .action(() => console.log(envTable(process.env)));
+
+  const config = program.command('config').description('write, check and show a config file');
+  config
+    .command('init')
+    .description('write a starter config (the demo\u2019s, with comments) that passes `hub config check`')
+    .option('--out <file>', 'where to write it', 'hub.json')
+    .option('--force', 'overwrite an existing file')
+    .addHelpText('after', examples('npx hub config init', 'npx hub config init --out /etc/hub/hub.json'))
+    .action(run(cmd.config, (m) => m.configInitCommand));
+  config
+    .command('check [file]')
+    .description('validate a config file; every error at once, with its path (and the allowed values of an enum)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', examples('npx hub config check hub.json'))
+    .action(run(cmd.config, (m) => m.configCheckCommand));
+  config
+    .command('show [file]')
+    .description('the effective config (defaults filled in, paths resolved) and the settings from the environment, secrets masked')
+    .addHelpText('after', examples('npx hub config show hub.json'))
+    .action(run(cmd.config, (m) => m.configShowCommand));
 
   const mapping = program.command('mapping').description('mappings');
   mapping
     .command('test [path]')
-    .description('run golden tests of mappings (all, a set folder, or one .jsonata/.test.json file)')
-    .action(async (path: string | undefined) => {
-      process.exitCode = await mappingTestCommand(path);
-    });
+    .description('run golden tests of mappings (all, a set folder, or one .jsonata/.test.json file); exit 1 on a failure')
+    .addHelpText('after', examples('npx hub mapping test', 'npx hub mapping test mappings/lais'))
+    .action(run(cmd.mapping, (m) => async (path: string | undefined) => void (process.exitCode = await m.mappingTestCommand(path))));
 
   const flows = program.command('flows').description('Node-RED flows (docs/nodered.md)');
-  withConfig(flows.command('check [file]').description('check that every hub node of a flow file (default: the example flows) refers to an existing source, schema or mapping set, and that it holds no secrets; exit 1 with each problem'))
+  withConfig(
+    flows
+      .command('check [file]')
+      .description('check that every hub node of a flow file (default: the example flows) refers to an existing source, schema or mapping set, and that it holds no secrets; exit 1 with each problem'),
+  )
     .option('--json', 'print the report as JSON')
-    .action(flowsCheckCommand);
+    .addHelpText('after', examples('npx hub flows check', 'npx hub flows check flows/library-feed.json -c hub.json'))
+    .action(run(cmd.flows, (m) => m.flowsCheckCommand));
 
   withConfig(program.command('reconcile <sink>').description('compare what the hub holds with what a register sink holds (sink id or type, e.g. viis); exit 1 on differences'))
     .requiredOption('--institution <id>', 'SCHAC code of the institution')
-    .option('--json', 'print the report as JSON')
-    .action(reconcileCommand);
+    .option('--json', 'print the report as JSON (no progress)')
+    .addHelpText('after', examples('npx hub reconcile viis --institution rtu.lv --config hub.json'))
+    .action(run(cmd.reconcile, (m) => m.reconcileCommand));
+
+  const source = program.command('source').description('sources read by an adapter (docs/sources.md)');
+  withConfig(source.command('list').description('sources with their health: last successful read, cursor, records read, errors'))
+    .option('--json', 'print as JSON')
+    .addHelpText('after', examples('npx hub source list --config hub.json'))
+    .action(run(cmd.source, (m) => m.sourceListCommand));
+  withConfig(source.command('sync <id>').description('ask the running hub to read a source now and follow the pass to its end (needs a running hub or worker on the same store)'))
+    .option('--full', 'read everything again, not only the changes')
+    .option('--timeout <seconds>', 'give up waiting after this long', '600')
+    .option('--json', 'print the result as JSON (no progress)')
+    .addHelpText('after', examples('npx hub source sync lu-lais --full --config hub.json'))
+    .action(run(cmd.source, (m) => m.sourceSyncCommand));
 
   const audit = program.command('audit').description('the disclosure log (docs/privacy.md)');
   audit
@@ -45,21 +122,45 @@ export async function main(argv: string[]): Promise<void> {
     .description('check the hash chain of the disclosure log in the store, or of an exported log (--file); exit 1 when broken')
     .option('--file <export.jsonl>', 'an exported log, checked offline')
     .option('--json', 'print the report as JSON')
-    .action(auditVerifyCommand);
-  audit.command('export').description('write the disclosure log as JSON lines').option('--out <file>', 'file (default: stdout)').option('--after <seq>', 'entries after this one').action(auditExportCommand);
+    .addHelpText('after', examples('npx hub audit verify', 'npx hub audit verify --file log.jsonl'))
+    .action(run(cmd.audit, (m) => m.auditVerifyCommand));
+  audit
+    .command('export')
+    .description('write the disclosure log as JSON lines; with --out, progress on a terminal and a summary')
+    .option('--out <file>', 'file (default: stdout)')
+    .option('--after <seq>', 'entries after this one')
+    .option('--json', 'print the summary as JSON (no progress)')
+    .addHelpText('after', examples('npx hub audit export --out log.jsonl'))
+    .action(run(cmd.audit, (m) => m.auditExportCommand));
 
   const ewp = program.command('ewp').description('Erasmus Without Paper node (docs/ewp.md)');
   withConfig(ewp.command('keys').description('create the missing EWP key pairs (a client key per HEI, a server key) and print the manifest entries'))
     .option('--bits <n>', 'RSA key size for new keys (at least 2048)')
     .option('--json', 'print as JSON')
-    .action(ewpKeysCommand);
+    .addHelpText('after', examples('npx hub ewp keys --config hub.json'))
+    .action(run(cmd.ewp, (m) => m.ewpKeysCommand));
 
-  const token = program.command('token').description('API tokens');
-  token
-    .command('create')
+  const token = program.command('token').description('API tokens (stored hashed; a value is shown once)');
+  withConfig(token.command('create').description('create a token and print it once; a scope must name a source, consumer or entity the config has'))
     .requiredOption('--name <name>', 'who the token is for')
-    .requiredOption('--scope <scope...>', 'admin, metrics, ingest:<source>|ingest:*, read:<entity>|read:*')
-    .action(tokenCreateCommand);
+    .requiredOption('--scope <scope...>', 'admin, metrics, ingest:<source>|ingest:*, read:<entity>|read:*, feed:<consumer>|feed:*')
+    .addHelpText('after', examples('npx hub token create --name library --scope feed:rtu-library', 'npx hub token create --name registry --scope read:person read:study-right'))
+    .action(run(cmd.token, (m) => m.tokenCreateCommand));
+  token
+    .command('list')
+    .description('the tokens: id, name, scopes, created, revoked (never the values)')
+    .option('--json', 'print as JSON')
+    .addHelpText('after', examples('npx hub token list'))
+    .action(run(cmd.token, (m) => m.tokenListCommand));
+  token
+    .command('revoke <id>')
+    .description('revoke a token at once (its id from `hub token list`); exit 1 when there is no such active token')
+    .addHelpText('after', examples('npx hub token revoke 0199c6d2-7a1e-7c3b-9f00-5b1a2c3d4e5f'))
+    .action(run(cmd.token, (m) => m.tokenRevokeCommand));
 
-  await program.parseAsync(argv);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
 }

@@ -5,7 +5,7 @@ import { createApp } from '../api/app.ts';
 import { Hub, type HubRole } from '../hub.ts';
 import type { HubConfig } from '../config/types.ts';
 import { embedNodeRed, preflightNodeRed, type EmbeddedNodeRed, type NodeRedOptions } from '../nodered/embed.ts';
-import type { Runtime } from './runtime.ts';
+import { announcer, type Runtime } from './runtime.ts';
 import { startWorkerHealth } from './worker-health.ts';
 
 export interface RunningHub {
@@ -31,7 +31,7 @@ export async function startHub(rt: Runtime, config: HubConfig, role: HubRole, op
   await hub.start();
   const { generated } = await hub.tokens.ensureAdmin(rt.env.adminToken);
   if (generated) {
-    console.log(`\n  Admin token (shown once; keep it, or set HUB_ADMIN_TOKEN):\n    ${generated}\n`);
+    rt.logger.warn({ adminToken: generated }, `admin token generated (shown once; keep it, or set HUB_ADMIN_TOKEN):\n    ${generated}`);
   }
   let server: Server | undefined;
   let url: string | undefined;
@@ -75,22 +75,29 @@ export async function startHub(rt: Runtime, config: HubConfig, role: HubRole, op
     (stopping ??= (async () => {
       // Flows first: their subscriptions finish or go back to the queue, and the editor's websocket closes.
       await nodered?.stop();
-      if (server) await closeServer(server);
+      if (server) await closeServer(server, rt.env.shutdownGraceMs);
       await hub.stop();
     })());
   return { hub, server, url, healthUrl: healthUrl ?? url, nodered, stop };
 }
 
-/** Stops cleanly on SIGINT/SIGTERM: no new requests, in-flight deliveries finish, files closed. */
-export function stopOnSignals(stop: () => Promise<void>): void {
+/**
+ * Stops cleanly on SIGINT/SIGTERM: no new connections, requests in flight (an ingest call) finish and
+ * answer within HUB_SHUTDOWN_GRACE_MS, deliveries in flight finish, files closed; then exit 0. A second
+ * signal exits at once with 1.
+ */
+export function stopOnSignals(stop: () => Promise<void>, rt: Runtime): void {
   let n = 0;
   const onSignal = (sig: string) => {
     if (n++ > 0) process.exit(1);
-    console.log(`\nhub: ${sig}, stopping…`);
+    announcer(rt).info({ signal: sig, graceMs: rt.env.shutdownGraceMs }, `${sig}: stopping (requests in flight have ${rt.env.shutdownGraceMs} ms to finish)`);
     stop().then(
-      () => process.exit(0),
+      () => {
+        announcer(rt).info('stopped');
+        process.exit(0);
+      },
       (e: unknown) => {
-        console.error(e);
+        rt.logger.error({ err: e }, 'stopping failed');
         process.exit(1);
       },
     );
@@ -103,7 +110,7 @@ export function stopOnSignals(stop: () => Promise<void>): void {
  * Stops accepting connections, closes idle keep-alive ones at once and gives requests in flight a grace
  * period; long-lived streams (the admin console's server-sent events) are then cut, so a stop never hangs.
  */
-async function closeServer(server: Server, graceMs = 5_000): Promise<void> {
+export async function closeServer(server: Server, graceMs: number): Promise<void> {
   const closed = new Promise<void>((r) => server.close(() => r()));
   server.closeIdleConnections();
   const timer = setTimeout(() => server.closeAllConnections(), graceMs);

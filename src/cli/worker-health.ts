@@ -2,6 +2,7 @@ import express from 'express';
 import { createServer, type Server } from 'node:http';
 import { healthRouter } from '../api/routers/health.ts';
 import { errorHandler } from '../api/problem.ts';
+import { requestLogging } from '../api/request-id.ts';
 import { NotFoundError } from '../core/errors.ts';
 import type { Hub } from '../hub.ts';
 
@@ -14,6 +15,7 @@ export async function startWorkerHealth(hub: Hub, port: number, host: string): P
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(requestLogging(hub.logger));
   app.use(healthRouter(hub));
   app.use((req, _res, next) => next(new NotFoundError(`a worker answers GET /healthz, /readyz and /metrics only, not ${req.method} ${req.path}`)));
   app.use(errorHandler(hub.logger));

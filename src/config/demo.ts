@@ -45,6 +45,18 @@ export function demoConfig(webhookUrl: string, simulators: { laisUrl?: string; i
         retry: { maxAttempts: 6, initialDelayMs: 1000 },
       },
     ],
+    // The README's feed example: a library system reads persons and study rights of rtu.lv, names only (hub token create --scope feed:rtu-library).
+    consumers: [
+      {
+        id: 'rtu-library',
+        description: 'RTU Scientific Library: patron accounts',
+        entities: ['person', 'study-right'],
+        institutions: ['rtu.lv'],
+        fields: { person: ['givenNames', 'familyName', 'identifiers'], 'study-right': ['person', 'programme', 'startDate', 'statusPeriods', 'exmatriculation'] },
+        legalBasis: 'contract',
+        purpose: 'Library patron accounts for students',
+      },
+    ],
   };
   return config;
 }

@@ -15,6 +15,10 @@ export interface EnvSettings {
   /** Prefix of exchange and queue names (HUB_AMQP_PREFIX), for several hubs on one broker. */
   amqpPrefix: string | undefined;
   logLevel: string;
+  /** HUB_LOG_FORMAT: json or pretty; unset: pretty on a terminal, else json (src/cli/runtime.ts). */
+  logFormat: 'json' | 'pretty' | undefined;
+  /** HUB_SHUTDOWN_GRACE_MS: on SIGTERM, how long requests in flight may take before connections are cut. */
+  shutdownGraceMs: number;
   /** Named secrets sinks and adapters may ask for (HUB_SECRET_* and any variable a config names). */
   env: Readonly<Record<string, string | undefined>>;
 }
@@ -27,6 +31,12 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvSettings {
   if (!Number.isInteger(port) || port < 0 || port > 65535) violations.push({ path: '/env/PORT', message: `must be a port number, got '${env.PORT}'` });
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) violations.push({ path: '/env/LOG_LEVEL', message: `must be one of ${LOG_LEVELS.join(', ')}` });
+  const logFormat = env.HUB_LOG_FORMAT || undefined;
+  if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'pretty') violations.push({ path: '/env/HUB_LOG_FORMAT', message: `must be json or pretty, got '${logFormat}'` });
+  const shutdownGraceMs = Number(env.HUB_SHUTDOWN_GRACE_MS || '10000');
+  if (!Number.isInteger(shutdownGraceMs) || shutdownGraceMs < 0 || shutdownGraceMs > 3_600_000) {
+    violations.push({ path: '/env/HUB_SHUTDOWN_GRACE_MS', message: `must be milliseconds from 0 to 3600000, got '${env.HUB_SHUTDOWN_GRACE_MS}'` });
+  }
   for (const [name, scheme] of [
     ['DATABASE_URL', /^postgres(ql)?:\/\//],
     ['AMQP_URL', /^amqps?:\/\//],
@@ -49,6 +59,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvSettings {
     dbSchema: env.HUB_DB_SCHEMA || undefined,
     amqpPrefix: env.HUB_AMQP_PREFIX || undefined,
     logLevel,
+    logFormat: logFormat as 'json' | 'pretty' | undefined,
+    shutdownGraceMs,
     env: Object.freeze({ ...env }),
   });
 }

@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { PERSONAL_CODE_IN_TEXT } from '../core/personal-code.ts';
+import { requestMixin } from './request-context.ts';
 
 /** Field names whose values are personal data: redacted wherever they appear in a log object. */
 const PERSONAL_FIELDS = ['personalCode', 'personasKods', 'personas_kods', 'givenNames', 'familyName', 'vards', 'uzvards', 'name', 'birthDate', 'email', 'raw', 'record', 'canonical', 'payload'];
@@ -28,6 +29,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     {
       level,
       base: { service: 'study-data-hub' },
+      mixin: requestMixin,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       hooks: {
         logMethod(args, method) {

@@ -37,6 +37,8 @@ export interface ReconcileDeps {
   config: Pick<HubConfig, 'sinks' | 'routes' | 'institutions'>;
   sql: SqlDb;
   sink(id: string): Sink | undefined;
+  /** Told how many hub records were compared so far, of how many (for a progress bar). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** A sink named by id, or by type when exactly one sink has it (`hub reconcile viis`). */
@@ -118,7 +120,12 @@ export async function reconcile(deps: ReconcileDeps, sinkName: string, instituti
   const countsHub: Record<string, number> = {};
   const seen = new Set<string>();
   let matched = 0;
+  let done = 0;
+  const total = deps.onProgress
+    ? Number((await deps.sql.query<{ n: number }>(`SELECT COUNT(*) AS n FROM records WHERE institution = ? AND entity IN (${entities.map(() => '?').join(', ')})`, [institution, ...entities]))[0]?.n ?? 0)
+    : 0;
   for await (const rec of hubRecords(deps.sql, institution, entities)) {
+    if (deps.onProgress && ++done % 100 === 0) deps.onProgress(done, total);
     const base = { entity: rec.entity, recordId: rec.id, hubVersion: rec.version };
     let expected: { key: string; data: JsonObject };
     try {
@@ -148,6 +155,7 @@ export async function reconcile(deps: ReconcileDeps, sinkName: string, instituti
     if (diff.length) differences.push({ ...base, key: expected.key, kind: 'different', ...registerVersion, fields: diff.map((d) => d.path) });
     else matched++;
   }
+  deps.onProgress?.(done, total);
   for (const [k, h] of held) {
     if (!seen.has(k)) differences.push({ entity: h.entity, key: h.key, kind: 'not-in-hub', ...(h.recordId ? { recordId: h.recordId } : {}), ...(h.version !== undefined ? { registerVersion: h.version } : {}) });
   }

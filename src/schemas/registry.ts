@@ -24,7 +24,10 @@ export function toViolations(errors: ErrorObject[] | null | undefined): Violatio
     let path = e.instancePath;
     if (e.keyword === 'required') path = `${path}/${String((e.params as { missingProperty: string }).missingProperty)}`;
     if (e.keyword === 'additionalProperties') path = `${path}/${String((e.params as { additionalProperty: string }).additionalProperty)}`;
-    return { path, message: e.message ?? e.keyword, keyword: e.keyword };
+    let message = e.message ?? e.keyword;
+    // An enum names its allowed values (ajv's params), so the fix is in the message.
+    if (e.keyword === 'enum') message += `: ${(e.params as { allowedValues: unknown[] }).allowedValues.map((x) => JSON.stringify(x)).join(', ')}`;
+    return { path, message, keyword: e.keyword };
   });
 }
 

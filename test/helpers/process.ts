@@ -23,10 +23,11 @@ export interface HubProcess {
 
 /**
  * Runs `hub <args>` as a child process (a real process that a test can kill -9). `prefix` is a
- * command the hub runs under (e.g. unshare with a mount of its own); it must exec the rest.
+ * command the hub runs under (e.g. unshare with a mount of its own); it must exec the rest. `bin`
+ * is the hub's entry point (default bin/hub.mjs).
  */
-export function runHub(args: string[], env: Record<string, string>, opts: { prefix?: string[] } = {}): HubProcess {
-  const [cmd, ...pre] = [...(opts.prefix ?? []), process.execPath, HUB_BIN, ...args];
+export function runHub(args: string[], env: Record<string, string>, opts: { prefix?: string[]; bin?: string } = {}): HubProcess {
+  const [cmd, ...pre] = [...(opts.prefix ?? []), process.execPath, opts.bin ?? HUB_BIN, ...args];
   const child = spawn(cmd!, pre, { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));

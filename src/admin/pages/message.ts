@@ -6,6 +6,7 @@ import { href, html, seg, time, type Html } from '../html.ts';
 import { anchorOf, jsonView, markShown, type Mark } from '../json-view.ts';
 import { badge, csrfField, notice, page, type PageContext } from '../layout.ts';
 import { recordIdByKey } from '../queries.ts';
+import { rejectionHint } from './rejection-hint.ts';
 
 /** Raw payloads longer than this are shown shortened (the whole text is a download). */
 export const RAW_SHOWN = 200_000;
@@ -118,7 +119,7 @@ ${
       )}</ul>`
     : ''
 }
-<p class="hint">Fix the mapping file (or ask the source to fix the data), check it under <a href="${href(b, '/mappings/try', { message: m.id })}">Mappings → try this message</a>, then replay.</p>
+${rejectionHint(m.errorCode, b, m.id)}
 </section>`
       : '';
 

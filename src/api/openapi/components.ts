@@ -50,6 +50,14 @@ const attempt = {
 };
 
 export const API_SCHEMAS: Record<string, JsonObject> = {
+  IngestBody: {
+    description:
+      "One record or an array of records in the source's own format (its mapping set maps them). A source with the mapping set `canonical` sends canonical records: Person, StudyRight, Award… (these components, from schemas/).",
+    oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }],
+  },
+  Source: { type: 'object', required: ['id', 'health', 'paused', 'errorCount'], properties: { id: { type: 'string' }, health: { type: 'string' }, paused: { type: 'boolean' }, errorCount: { type: 'integer' }, cursor: { type: ['string', 'null'] }, lagSeconds: { type: ['number', 'null'] } } },
+  SourceList: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('Source') } } },
+  PersonRef: { type: 'object', required: ['id', 'institution', 'sourceId', 'erased'], properties: { id: { type: 'string' }, institution: { type: 'string' }, sourceId: { type: 'string' }, erased: { type: 'boolean' } } },
   Problem: {
     type: 'object',
     description: 'RFC 9457 problem details; errors[] has one JSON pointer per violation (docs/errors.md).',
@@ -63,6 +71,7 @@ export const API_SCHEMAS: Record<string, JsonObject> = {
       instance: str,
       errors: { type: 'array', items: violation },
       messageId: { type: 'string', description: 'The stored message that keeps rejected input.' },
+      requestId: { type: 'string', description: 'The id of the request (its X-Request-Id), on every log line the hub wrote for it: quote it when asking about an error.' },
     },
   },
   Health: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } },

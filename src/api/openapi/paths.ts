@@ -11,28 +11,24 @@ const query = (name: string, description: string, schema: JsonObject = { type: '
 const auth = { 401: problem('No or unknown token'), 403: problem('The token lacks the scope') };
 const secured = [{ bearer: [] }];
 const list = (items: JsonObject) => ({ type: 'object', required: ['items'], properties: { items: { type: 'array', items } } });
-const SOURCE: JsonObject = { type: 'object', required: ['id', 'health', 'paused', 'errorCount'], properties: { id: { type: 'string' }, health: { type: 'string' }, paused: { type: 'boolean' }, errorCount: { type: 'integer' }, cursor: { type: ['string', 'null'] }, lagSeconds: { type: ['number', 'null'] } } };
-const PERSON: JsonObject = { type: 'object', required: ['id', 'institution', 'sourceId', 'erased'], properties: { id: { type: 'string' }, institution: { type: 'string' }, sourceId: { type: 'string' }, erased: { type: 'boolean' } } };
 
 export const PATHS: JsonObject = {
-  '/healthz': { get: { tags: ['operations'], summary: 'Process alive', security: [], responses: { 200: json(ref('Health'), 'Alive') } } },
+  '/healthz': { get: { operationId: 'getHealth', tags: ['operations'], summary: 'Process alive', security: [], responses: { 200: json(ref('Health'), 'Alive') } } },
   '/readyz': {
-    get: { tags: ['operations'], summary: 'Store and broker reachable', security: [], responses: { 200: json(ref('Ready'), 'Ready'), 503: problem('A dependency is unreachable') } },
+    get: { operationId: 'getReadiness', tags: ['operations'], summary: 'Store and broker reachable', security: [], responses: { 200: json(ref('Ready'), 'Ready'), 503: problem('A dependency is unreachable') } },
   },
   '/metrics': {
-    get: {
-      tags: ['operations'],
+    get: { operationId: 'getMetrics', tags: ['operations'],
       summary: 'Prometheus metrics (scope metrics)',
       responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } }, ...auth },
     },
   },
   '/api/v1/ingest/{sourceId}/{entity}': {
-    post: {
-      tags: ['ingest'],
+    post: { operationId: 'ingestRecords', tags: ['ingest'],
       summary: "One record or an array in the source's own format (scope ingest:<sourceId>)",
       description: 'Whatever arrives is stored first; bad input becomes a rejected message with its reasons (problem+json with one JSON pointer per violation and the messageId).',
       parameters: [path('sourceId', 'A configured source'), path('entity', 'A canonical entity the source maps')],
-      requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }] } } } },
+      requestBody: { required: true, content: { 'application/json': { schema: ref('IngestBody') } } },
       responses: {
         202: json(ref('IngestResult'), 'Stored; one entry per record'),
         400: problem('Malformed body, wrong encoding, empty or too long array'),
@@ -44,8 +40,7 @@ export const PATHS: JsonObject = {
     },
   },
   '/api/v1/messages': {
-    get: {
-      tags: ['messages'],
+    get: { operationId: 'listMessages', tags: ['messages'],
       summary: 'Message browser, newest first (admin)',
       parameters: [
         query('status', 'Message status'),
@@ -60,60 +55,53 @@ export const PATHS: JsonObject = {
     },
   },
   '/api/v1/messages/{id}': {
-    get: {
-      tags: ['messages'],
+    get: { operationId: 'getMessage', tags: ['messages'],
       summary: 'Raw payload, canonical record, errors, history, deliveries with every attempt (admin)',
       parameters: [path('id', 'Message id')],
       responses: { 200: json(ref('MessageDetail'), 'The message'), 404: problem('No such message'), ...auth },
     },
   },
   '/api/v1/messages/{id}/replay': {
-    post: {
-      tags: ['messages'],
+    post: { operationId: 'replayMessage', tags: ['messages'],
       summary: 'Replay: a rejected message runs through the mapping again; dead deliveries are sent again (admin)',
       parameters: [path('id', 'Message id')],
       responses: { 200: json(ref('ReplayResult'), 'Replayed'), 404: problem('No such message, or nothing to replay'), ...auth },
     },
   },
   '/api/v1/messages/replay': {
-    post: {
-      tags: ['messages'],
+    post: { operationId: 'replayMessages', tags: ['messages'],
       summary: 'Replay many (admin)',
       requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['ids'], properties: { ids: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string' } } } } } } },
       responses: { 200: json(ref('BulkReplayResult'), 'One result per id'), 400: problem('Bad body'), ...auth },
     },
   },
   '/api/v1/records/{entity}/{id}': {
-    get: {
-      tags: ['records'],
+    get: { operationId: 'getRecord', tags: ['records'],
       summary: 'The current canonical record and its version (scope read:<entity>); ETag, 304',
       parameters: [path('entity', 'Entity'), path('id', 'Hub record id'), { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
       responses: { 200: json(ref('RecordEnvelope'), 'The record'), 304: { description: 'Not modified' }, 404: problem('No such record'), ...auth },
     },
   },
   '/api/v1/tokens': {
-    get: { tags: ['tokens'], summary: 'API tokens (admin)', responses: { 200: json(ref('TokenList'), 'Tokens (hashes only are stored)'), ...auth } },
-    post: {
-      tags: ['tokens'],
+    get: { operationId: 'listTokens', tags: ['tokens'], summary: 'API tokens (admin)', responses: { 200: json(ref('TokenList'), 'Tokens (hashes only are stored)'), ...auth } },
+    post: { operationId: 'createToken', tags: ['tokens'],
       summary: 'Create a token (admin); the value is shown once',
       requestBody: { required: true, content: { 'application/json': { schema: ref('TokenRequest') } } },
       responses: { 201: json(ref('TokenCreated'), 'Created'), 400: problem('Bad name or scope'), ...auth },
     },
   },
   '/api/v1/tokens/{id}': {
-    delete: { tags: ['tokens'], summary: 'Revoke a token (admin)', parameters: [path('id', 'Token id')], responses: { 204: { description: 'Revoked' }, 404: problem('No active token'), ...auth } },
+    delete: { operationId: 'revokeToken', tags: ['tokens'], summary: 'Revoke a token (admin)', parameters: [path('id', 'Token id')], responses: { 204: { description: 'Revoked' }, 404: problem('No active token'), ...auth } },
   },
   '/api/v1/feeds': {
-    get: {
-      tags: ['feeds'],
+    get: { operationId: 'listFeeds', tags: ['feeds'],
       summary: 'Which feeds the token can read',
       parameters: [query('consumer', 'A consumer id (needs feed:<consumer>)')],
       responses: { 200: json(ref('FeedIndex'), 'Consumers and entities'), 404: problem('No such consumer'), ...auth },
     },
   },
   '/api/v1/feeds/{entity}': {
-    get: {
-      tags: ['feeds'],
+    get: { operationId: 'readFeed', tags: ['feeds'],
       summary: 'Change events of an entity after a cursor, in global change sequence order',
       description:
         'Upserts, deletes and key changes, in the order of the global change sequence. Pass `next` back as `after`: paging while records are written misses nothing and repeats nothing. A token with feed:<consumer> reads as that consumer (its entities, institutions and fields; no personal codes unless the consumer is configured for them); read:<entity> or admin reads the full view. ETag / If-None-Match → 304.',
@@ -137,9 +125,8 @@ export const PATHS: JsonObject = {
     },
   },
   '/api/v1/webhooks': {
-    get: { tags: ['webhooks'], summary: 'Subscriptions the token manages', responses: { 200: json(ref('SubscriptionList'), 'Subscriptions'), ...auth } },
-    post: {
-      tags: ['webhooks'],
+    get: { operationId: 'listWebhooks', tags: ['webhooks'], summary: 'Subscriptions the token manages', responses: { 200: json(ref('SubscriptionList'), 'Subscriptions'), ...auth } },
+    post: { operationId: 'createWebhook', tags: ['webhooks'],
       summary: 'Subscribe a URL to change events (as a consumer with feed:<consumer>, or the full view as admin)',
       description:
         'Each matching change is POSTed as JSON (the change event, projected for the consumer) with x-hub-signature-256: sha256=HMAC-SHA256(secret, "<x-hub-timestamp>.<body>"), x-hub-timestamp and idempotency-key (the event id). Retried with backoff on 408, 429, 5xx and network errors; per record, a later version is never delivered before an earlier one.',
@@ -148,62 +135,56 @@ export const PATHS: JsonObject = {
     },
   },
   '/api/v1/webhooks/{id}': {
-    get: { tags: ['webhooks'], summary: 'A subscription and its delivery counts', parameters: [path('id', 'Subscription id')], responses: { 200: json(ref('Subscription'), 'The subscription'), 404: problem('No such subscription'), ...auth } },
-    delete: { tags: ['webhooks'], summary: 'End a subscription', parameters: [path('id', 'Subscription id')], responses: { 204: { description: 'Ended' }, 404: problem('No such subscription'), ...auth } },
+    get: { operationId: 'getWebhook', tags: ['webhooks'], summary: 'A subscription and its delivery counts', parameters: [path('id', 'Subscription id')], responses: { 200: json(ref('Subscription'), 'The subscription'), 404: problem('No such subscription'), ...auth } },
+    delete: { operationId: 'deleteWebhook', tags: ['webhooks'], summary: 'End a subscription', parameters: [path('id', 'Subscription id')], responses: { 204: { description: 'Ended' }, 404: problem('No such subscription'), ...auth } },
   },
   '/api/v1/webhooks/{id}/deliveries': {
-    get: {
-      tags: ['webhooks'],
+    get: { operationId: 'listWebhookDeliveries', tags: ['webhooks'],
       summary: 'Deliveries of a subscription, newest first',
       parameters: [path('id', 'Subscription id'), query('status', 'pending, retrying, sending, delivered or dead'), query('limit', '1..1000 (100)', { type: 'integer', minimum: 1, maximum: 1000 })],
       responses: { 200: json(ref('WebhookDeliveryList'), 'Deliveries'), 400: problem('Bad parameter'), 404: problem('No such subscription'), ...auth },
     },
   },
   '/api/v1/reconcile/{sink}': {
-    get: {
-      tags: ['registers'],
+    get: { operationId: 'reconcileSink', tags: ['registers'],
       summary: 'Compare what the hub holds with what a register sink holds (admin)',
       parameters: [path('sink', 'Sink id, or a sink type that only one sink has (viis)'), { ...query('institution', 'SCHAC code'), required: true }],
       responses: { 200: json(ref('ReconcileReport'), 'The differences'), 400: problem('Missing institution, or the sink cannot be reconciled'), 404: problem('No such sink or institution'), 502: problem('The register did not answer'), ...auth },
     },
   },
   '/api/v1/sources': {
-    get: { tags: ['sources'], summary: 'Sources with their health: last successful read, cursor, lag, errors (admin)', responses: { 200: json(list(SOURCE), 'Every configured source'), ...auth } },
+    get: { operationId: 'listSources', tags: ['sources'], summary: 'Sources with their health: last successful read, cursor, lag, errors (admin)', responses: { 200: json(ref('SourceList'), 'Every configured source'), ...auth } },
   },
   '/api/v1/sources/{id}': {
-    get: {
-      tags: ['sources'],
+    get: { operationId: 'getSource', tags: ['sources'],
       summary: 'One source; with probe=true the adapter is asked whether its system answers (admin)',
       parameters: [path('id', 'Source id'), query('probe', 'true or false', { enum: ['true', 'false'] })],
-      responses: { 200: json(SOURCE, 'The source'), 400: problem('Bad parameter'), 404: problem('No such source'), ...auth },
+      responses: { 200: json(ref('Source'), 'The source'), 400: problem('Bad parameter'), 404: problem('No such source'), ...auth },
     },
   },
   '/api/v1/sources/{id}/sync': {
-    post: {
-      tags: ['sources'],
+    post: { operationId: 'syncSource', tags: ['sources'],
       summary: 'Ask for a sync now; {"full": true} reads everything again, not only the changes (admin)',
       parameters: [path('id', 'Source id')],
       requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { full: { type: 'boolean' } } } } } },
-      responses: { 202: json(SOURCE, 'Sync requested'), 400: problem('Bad body'), 404: problem('No such source'), 409: problem('A push-only source (no adapter to read with)'), ...auth },
+      responses: { 202: json(ref('Source'), 'Sync requested'), 400: problem('Bad body'), 404: problem('No such source'), 409: problem('A push-only source (no adapter to read with)'), ...auth },
     },
   },
   '/api/v1/sources/{id}/pause': {
-    post: { tags: ['sources'], summary: 'Stop reading a source until resumed (admin)', parameters: [path('id', 'Source id')], responses: { 200: json(SOURCE, 'Paused'), 404: problem('No such source'), 409: problem('A push-only source'), ...auth } },
+    post: { operationId: 'pauseSource', tags: ['sources'], summary: 'Stop reading a source until resumed (admin)', parameters: [path('id', 'Source id')], responses: { 200: json(ref('Source'), 'Paused'), 404: problem('No such source'), 409: problem('A push-only source'), ...auth } },
   },
   '/api/v1/sources/{id}/resume': {
-    post: { tags: ['sources'], summary: 'Read a paused source again (admin)', parameters: [path('id', 'Source id')], responses: { 200: json(SOURCE, 'Resumed'), 404: problem('No such source'), 409: problem('A push-only source'), ...auth } },
+    post: { operationId: 'resumeSource', tags: ['sources'], summary: 'Read a paused source again (admin)', parameters: [path('id', 'Source id')], responses: { 200: json(ref('Source'), 'Resumed'), 404: problem('No such source'), 409: problem('A push-only source'), ...auth } },
   },
   '/api/v1/persons/lookup': {
-    post: {
-      tags: ['personal data'],
+    post: { operationId: 'lookupPersons', tags: ['personal data'],
       summary: 'Person records by personal code, given in the body, never in a URL (admin)',
       requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['personalCode'], properties: { personalCode: { type: 'string' } } } } } },
-      responses: { 200: json({ type: 'object', required: ['persons'], properties: { persons: { type: 'array', items: PERSON } } }, 'The person records with that code (none: an empty list)'), 400: problem('No code, or not a valid personal code (the code is not echoed)'), ...auth },
+      responses: { 200: json({ type: 'object', required: ['persons'], properties: { persons: { type: 'array', items: ref('PersonRef') } } }, 'The person records with that code (none: an empty list)'), 400: problem('No code, or not a valid personal code (the code is not echoed)'), ...auth },
     },
   },
   '/api/v1/persons/{id}/records': {
-    get: {
-      tags: ['personal data'],
+    get: { operationId: 'getPersonRecords', tags: ['personal data'],
       summary: 'Subject access: every canonical record about the person, across institutions (admin)',
       parameters: [path('id', 'Hub id of a person record')],
       responses: {
@@ -213,7 +194,7 @@ export const PATHS: JsonObject = {
             required: ['person', 'persons', 'records'],
             properties: {
               person: { type: 'string' },
-              persons: { type: 'array', items: PERSON },
+              persons: { type: 'array', items: ref('PersonRef') },
               records: { type: 'array', items: { type: 'object', required: ['id', 'entity', 'institution', 'sourceId', 'version', 'record'], properties: { id: { type: 'string' }, entity: { type: 'string' }, institution: { type: 'string' }, sourceId: { type: 'string' }, version: { type: 'integer' }, deleted: { type: 'boolean' }, updatedAt: { type: 'string' }, record: { type: 'object' } } } },
             },
           },
@@ -225,8 +206,7 @@ export const PATHS: JsonObject = {
     },
   },
   '/api/v1/persons/{id}/disclosures': {
-    get: {
-      tags: ['personal data'],
+    get: { operationId: 'getPersonDisclosures', tags: ['personal data'],
       summary: 'Subject access: every disclosure of data about the person: recipient, purpose, legal basis, fields, time (admin)',
       parameters: [path('id', 'Hub id of a person record'), query('after', 'The `next` of the previous page', { type: 'integer', minimum: 0 }), query('limit', '1..10000 (1000)', { type: 'integer', minimum: 1, maximum: 10000 })],
       responses: {
@@ -235,7 +215,7 @@ export const PATHS: JsonObject = {
             type: 'object',
             required: ['persons', 'disclosures'],
             properties: {
-              persons: { type: 'array', items: PERSON },
+              persons: { type: 'array', items: ref('PersonRef') },
               disclosures: { type: 'array', items: { type: 'object', required: ['seq', 'at', 'kind'], properties: { seq: { type: 'integer' }, at: { type: 'string' }, kind: { type: 'string' }, recipient: { type: ['string', 'null'] }, route: { type: ['string', 'null'] }, entity: { type: ['string', 'null'] }, recordId: { type: ['string', 'null'] }, recordVersion: { type: ['integer', 'null'] }, legalBasis: { type: ['string', 'null'] }, purpose: { type: ['string', 'null'] }, fields: { type: ['array', 'null'], items: { type: 'string' } } } } },
               next: { type: ['integer', 'null'] },
             },
@@ -249,8 +229,7 @@ export const PATHS: JsonObject = {
     },
   },
   '/api/v1/persons/{id}/erasure': {
-    post: {
-      tags: ['personal data'],
+    post: { operationId: 'erasePerson', tags: ['personal data'],
       summary: 'Erase the personal data of the person and the person records linked to it; study facts stay, pseudonymised (admin)',
       parameters: [path('id', 'Hub id of a person record')],
       responses: {
@@ -261,34 +240,31 @@ export const PATHS: JsonObject = {
     },
   },
   '/api/v1/audit/disclosures/verify': {
-    get: { tags: ['personal data'], summary: 'Verify the hash chain of the disclosure log (admin)', responses: { 200: json({ type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' } } }, 'The verification report'), ...auth } },
+    get: { operationId: 'verifyDisclosureLog', tags: ['personal data'], summary: 'Verify the hash chain of the disclosure log (admin)', responses: { 200: json({ type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' } } }, 'The verification report'), ...auth } },
   },
   '/api/v1/audit/disclosures/export': {
-    get: {
-      tags: ['personal data'],
+    get: { operationId: 'exportDisclosureLog', tags: ['personal data'],
       summary: 'The disclosure log as JSON lines, for offline verification (`hub audit verify --file`) (admin)',
       parameters: [query('after', 'Sequence number to start after', { type: 'integer', minimum: 0 })],
       responses: { 200: { description: 'One entry a line', content: { 'application/jsonl': { schema: { type: 'string' } } } }, 400: problem('Bad parameter'), ...auth },
     },
   },
   '/api/v1/audit/withheld': {
-    get: {
-      tags: ['personal data'],
+    get: { operationId: 'listWithheld', tags: ['personal data'],
       summary: 'Deliveries withheld for lack of consent, released or closed (admin)',
       parameters: [query('status', 'held, released, delivered, closed', { enum: ['held', 'released', 'delivered', 'closed'] }), query('limit', '1..1000 (100)', { type: 'integer', minimum: 1, maximum: 1000 })],
       responses: { 200: json(list({ type: 'object' }), 'Withheld deliveries'), 400: problem('Bad parameter'), ...auth },
     },
   },
   '/api/v1/audit/erasures': {
-    get: {
-      tags: ['personal data'],
+    get: { operationId: 'listErasures', tags: ['personal data'],
       summary: 'Erasures done (admin)',
       parameters: [query('limit', '1..1000 (100)', { type: 'integer', minimum: 1, maximum: 1000 })],
       responses: { 200: json(list({ type: 'object', required: ['id', 'at'] }), 'Erasures, newest first'), 400: problem('Bad parameter'), ...auth },
     },
   },
-  '/api/openapi.json': { get: { tags: ['documentation'], summary: 'This document', security: [], responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1') } } },
-  '/api/docs': { get: { tags: ['documentation'], summary: 'This document, readable', security: [], responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } } } },
+  '/api/openapi.json': { get: { operationId: 'getOpenApiDocument', tags: ['documentation'], summary: 'This document', security: [], responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1') } } },
+  '/api/docs': { get: { operationId: 'getApiDocs', tags: ['documentation'], summary: 'This document, readable', security: [], responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } } } },
 };
 
 export { secured };

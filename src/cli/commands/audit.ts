@@ -4,6 +4,7 @@ import { DisclosureLog, verifyExport, type VerifyReport } from '../../privacy/di
 import { PRIVACY_MIGRATIONS } from '../../privacy/migrations.ts';
 import { createStore } from '../../store/index.ts';
 import type { Store } from '../../store/types.ts';
+import { progress } from '../progress.ts';
 import { fail, runtime } from '../runtime.ts';
 
 function print(report: VerifyReport, what: string, json: boolean | undefined): void {
@@ -46,20 +47,48 @@ export async function auditVerifyCommand(opts: { file?: string; json?: boolean }
   }
 }
 
-/** `hub audit export [--out file]`: the disclosure log as JSON lines (stdout by default). */
-export async function auditExportCommand(opts: { out?: string; after?: string }): Promise<void> {
+/**
+ * `hub audit export [--out file]`: the disclosure log as JSON lines (stdout by default). With --out, a
+ * progress bar on a terminal and a summary line (entries, first and last entry, file); --json prints
+ * the summary as JSON.
+ */
+export async function auditExportCommand(opts: { out?: string; after?: string; json?: boolean }): Promise<void> {
   try {
     const after = opts.after === undefined ? 0 : Number(opts.after);
     if (!Number.isSafeInteger(after) || after < 0) throw new Error('--after must be an entry number');
-    await withLog(async (log) => {
+    const summary = await withLog(async (log, store) => {
       const file = opts.out ? createWriteStream(opts.out, { mode: 0o600 }) : undefined;
       const out = file ?? process.stdout;
-      for await (const line of log.export(after)) if (!out.write(line)) await once(out, 'drain');
+      const bar = progress('audit export', { json: opts.json || !file, unit: 'entries' });
+      const [count] = file ? await store.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM privacy_disclosure_log WHERE seq > ?', [after]) : [];
+      if (count) bar.total(Number(count.n));
+      let entries = 0;
+      let first: number | undefined;
+      let last: number | undefined;
+      try {
+        for await (const line of log.export(after)) {
+          if (!out.write(line)) await once(out, 'drain');
+          entries++;
+          if (file) {
+            const seq = (JSON.parse(line) as { seq: number }).seq;
+            first ??= seq;
+            last = seq;
+            if (entries % 500 === 0) bar.update(entries);
+          }
+        }
+        bar.update(entries);
+      } finally {
+        bar.stop();
+      }
       if (file) {
         file.end();
         await once(file, 'finish');
       }
+      return { file: opts.out ?? null, entries, firstSeq: first ?? null, lastSeq: last ?? null };
     });
+    if (!opts.out) return;
+    if (opts.json) console.log(JSON.stringify(summary));
+    else console.log(`exported ${summary.entries} entries${summary.entries ? ` (${summary.firstSeq}..${summary.lastSeq})` : ''} to ${opts.out}; check it offline with: npx hub audit verify --file ${opts.out}`);
   } catch (e) {
     fail(e);
   }

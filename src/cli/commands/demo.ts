@@ -6,15 +6,16 @@ import { startFeeder } from '../../demo/feeder.ts';
 import { startReceiver } from '../../demo/receiver.ts';
 import type { Hub } from '../../hub.ts';
 import { SourceAdmin } from '../../sources/admin.ts';
-import { fail, loadConfig, runtime } from '../runtime.ts';
+import { announcer, fail, loadConfig, runtime, type Runtime } from '../runtime.ts';
 import { startHub, stopOnSignals } from '../server.ts';
 
 /** `hub demo` (what `npm start` runs): the whole hub with demo institutions, a receiver and a feed. */
 export async function demoCommand(opts: { feed: boolean }): Promise<void> {
+  let rt: Runtime | undefined;
   try {
     const secret = process.env.HUB_DEMO_WEBHOOK_SECRET ?? randomBytes(24).toString('hex');
+    rt = runtime({ HUB_DEMO_WEBHOOK_SECRET: secret });
     const receiver = await startReceiver(secret);
-    const rt = runtime({ HUB_DEMO_WEBHOOK_SECRET: secret });
     // Simulated study systems for the demo institutions (only when no config file is given).
     const lais = rt.env.configFile ? undefined : new LaisSimulator({ students: 200, resultsPerStudent: 4, latencyMs: 40, faultRates: { 'http-503': 0.02 } });
     const laisUrl = await lais?.start(0);
@@ -29,13 +30,24 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
     const { hub, url } = running;
     for (const t of await hub.store.listTokens()) if (t.name === 'demo feeder' && !t.revokedAt) await hub.store.revokeToken(t.id);
     const feederToken = await hub.tokens.create('demo feeder', ['ingest:rtu-push']);
-    const time = () => new Date().toISOString().slice(11, 19);
-    const feeder = opts.feed
-      ? startFeeder(url!, feederToken.token, (line) => console.log(`${time()} ${line}; register webhook has received ${receiver.received} events`))
-      : undefined;
-    const sourcesReport = setInterval(() => void reportSources(hub).then((line) => line && console.log(`${time()} ${line}`)), 15_000);
+    const log = announcer(rt).child({ component: 'demo' });
+    const feeder = opts.feed ? startFeeder(url!, feederToken.token, (line) => log.info({ webhookReceived: receiver.received }, `${line}; register webhook has received ${receiver.received} events`)) : undefined;
+    const sourcesReport = setInterval(() => void reportSources(hub).then((line) => line && log.info(line)), 15_000);
     sourcesReport.unref();
-    console.log(`
+    const banner = {
+      url,
+      dataDir: rt.env.dataDir,
+      store: hub.store.kind,
+      broker: hub.broker.kind,
+      sources: config.sources.map((s) => s.id),
+      routes: config.routes.map((r) => r.id),
+      archive: hub.dataPath('out', 'archive.jsonl'),
+      webhook: receiver.url,
+      ...(laisUrl ? { laisSimulator: laisUrl } : {}),
+      ...(isisUrl ? { isisSimulator: isisUrl } : {}),
+      ...(running.nodered ? { flows: `${url}${running.nodered.adminRoot}/` } : {}),
+    };
+    log.info(banner, `
   Study-data hub demo is running at ${url}
     data dir:   ${rt.env.dataDir}   (store: ${hub.store.kind}, broker: ${hub.broker.kind})
     sources:    ${config.sources.map((s) => `${s.id} (${s.institution}, ${s.adapter ? `${s.adapter.type} adapter` : 'push'}, mapping set ${s.mappingSet})`).join(', ')}${laisUrl ? `
@@ -49,11 +61,12 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
   ${opts.feed ? 'A demo feed sends records every few seconds; watch the log lines "demo feed".' : 'Demo feed off (--no-feed).'}
 
   Send a first record yourself (the admin token was printed at first start, or is HUB_ADMIN_TOKEN):
-    curl -s -X POST ${url}/api/v1/ingest/rtu-push/person \\
+    curl -s -X POST '${url}/api/v1/ingest/rtu-push/person' \\
       -H "authorization: Bearer $HUB_ADMIN_TOKEN" -H 'content-type: application/json' \\
       -d '{"sourceId":"RTU000001","identifiers":[{"scheme":"student-number","value":"RTU000001"}],"givenNames":"Līga","familyName":"Ozoliņa"}'
-    curl -s ${url}/api/v1/messages?limit=5 -H "authorization: Bearer $HUB_ADMIN_TOKEN"
-    curl -s ${url}/api/v1/sources -H "authorization: Bearer $HUB_ADMIN_TOKEN"     # sources: health, cursor, lag
+    curl -s '${url}/api/v1/messages?limit=5' -H "authorization: Bearer $HUB_ADMIN_TOKEN"
+    curl -s '${url}/api/v1/sources' -H "authorization: Bearer $HUB_ADMIN_TOKEN"     # sources: health, cursor, lag
+  API docs: ${url}/api/docs  Admin console: ${url}/admin
   Health: ${url}/healthz  Ready: ${url}/readyz  Metrics: ${url}/metrics (token)
 `);
     stopOnSignals(async () => {
@@ -63,9 +76,9 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
       await lais?.close();
       await isis?.close();
       await receiver.close();
-    });
+    }, rt);
   } catch (e) {
-    fail(e);
+    fail(e, rt);
   }
 }
 

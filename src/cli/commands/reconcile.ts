@@ -2,6 +2,7 @@ import { adapters } from '../../../adapters/index.ts';
 import { reconcile, formatReport } from '../../reconcile/reconcile.ts';
 import { createStore } from '../../store/index.ts';
 import type { Sink } from '../../core/adapter.ts';
+import { progress } from '../progress.ts';
 import { fail, loadConfig, runtime } from '../runtime.ts';
 
 /**
@@ -26,7 +27,13 @@ export async function reconcileCommand(sinkName: string, opts: { institution: st
         }
         return sinks.get(id);
       };
-      const report = await reconcile({ config, sql: store.sql, sink }, sinkName, opts.institution);
+      const bar = progress(`reconcile ${sinkName} ${opts.institution}`, { json: opts.json });
+      let report;
+      try {
+        report = await reconcile({ config, sql: store.sql, sink, onProgress: (done, total) => (done === 0 ? undefined : (bar.total(total), bar.update(done))) }, sinkName, opts.institution);
+      } finally {
+        bar.stop();
+      }
       console.log(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
       process.exitCode = report.differences.length ? 1 : 0;
     } finally {

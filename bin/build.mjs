@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// `npm run build [-- <out dir>]`: the hub as plain JavaScript (tsc, import paths rewritten to .js) in dist/,
+// with what it reads at run time beside it (schemas, mappings, flows, pages, WSDLs, package.json), in the
+// same layout as the repository, so `node dist/bin/hub.mjs` runs without tsx (the Docker image does).
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const out = resolve(root, process.argv[2] ?? 'dist');
+rmSync(out, { recursive: true, force: true });
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', out], { stdio: 'inherit' });
+if (r.status !== 0) process.exit(r.status ?? 1);
+// Whole folders read at run time, and the files of the code folders that are not TypeScript.
+for (const dir of ['schemas', 'mappings', 'flows']) cpSync(join(root, dir), join(out, dir), { recursive: true });
+for (const dir of ['src', 'adapters']) {
+  cpSync(join(root, dir), join(out, dir), { recursive: true, filter: (src) => !src.endsWith('.ts') || src.endsWith('.d.ts') });
+}
+mkdirSync(join(out, 'bin'), { recursive: true });
+cpSync(join(root, 'bin', 'hub.mjs'), join(out, 'bin', 'hub.mjs'));
+for (const f of ['package.json', 'package-lock.json']) cpSync(join(root, f), join(out, f));
+console.log(`built ${out}: node ${join(out, 'bin', 'hub.mjs')} --help`);
