@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { serialize } from './json-walk.ts';
 
 /** UUIDv7: time-ordered, so ids sort by creation time in every store. */
 export function uuidv7(now: number = Date.now()): string {
@@ -14,12 +15,10 @@ export function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** JSON with object keys sorted, so equal values give equal text (for hashing and comparing). */
+/**
+ * JSON with object keys sorted, so equal values give equal text (for hashing and comparing).
+ * Iterative: input nested deeper than the call stack is hashed, not a crash.
+ */
 export function stableStringify(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  const keys = Object.keys(value as object)
-    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  return serialize(value, true);
 }
