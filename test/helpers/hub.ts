@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Express } from 'express';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { adapters } from '../../adapters/index.ts';
+import type { AdapterRegistry } from '../../src/core/adapter.ts';
 import { createApp } from '../../src/api/app.ts';
 import { AmqpBroker } from '../../src/broker/amqp/broker.ts';
 import type { Broker } from '../../src/broker/types.ts';
@@ -56,12 +57,13 @@ const rand = () => Math.random().toString(36).slice(2, 10);
 
 /** A hub on a temp data dir. 'real' uses PostgreSQL (fresh schema) and RabbitMQ (fresh prefix). */
 export async function makeHub(
-  opts: { config?: HubConfig; backend?: Backend; env?: Record<string, string>; role?: HubRole; dir?: string; mappings?: MappingEngine } = {},
+  opts: { config?: HubConfig; backend?: Backend; env?: Record<string, string>; role?: HubRole; dir?: string; mappings?: MappingEngine; logger?: Logger; adapters?: AdapterRegistry } = {},
 ): Promise<TestHub> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'hub-test-'));
   const env = readEnv({ HUB_DATA_DIR: dir, HUB_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: 'silent', ...opts.env });
   const mappings = opts.mappings ?? new MappingEngine();
-  const config = validateConfig(opts.config ?? baseConfig(), { schemas, adapters, mappingsDir: mappings.dir });
+  const registry = opts.adapters ?? adapters;
+  const config = validateConfig(opts.config ?? baseConfig(), { schemas, adapters: registry, mappingsDir: mappings.dir });
   let store: Store | undefined;
   let broker: Broker | undefined;
   let cleanup = async () => undefined as unknown;
@@ -88,8 +90,8 @@ export async function makeHub(
   const hub = new Hub({
     env,
     config,
-    adapters,
-    logger: pino({ level: 'silent' }),
+    adapters: registry,
+    logger: opts.logger ?? pino({ level: 'silent' }),
     schemas,
     mappings,
     role: opts.role ?? 'all',

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { errorMessage, isHubError } from '../../core/errors.ts';
+import { BadRequestError, errorMessage, isHubError } from '../../core/errors.ts';
 import type { SqlDb } from '../../store/sql.ts';
 import type { EwpNode } from '../node.ts';
+import { isEwpIdentifier } from '../params.ts';
 import { refreshIia, refreshIiaApproval, refreshMobility, refreshTor } from './fetch.ts';
 import { backoffMs, CnrTable, PollLoop } from './queue.ts';
 
@@ -52,6 +53,7 @@ export class CnrInbox {
   }
 
   async enqueue(heiId: string, partner: string, kind: InboxKind, objectId: string): Promise<void> {
+    if (!isEwpIdentifier(objectId)) throw new BadRequestError(`a notified ${kind} id must be an EWP identifier (1 to 64 printable ASCII characters), got ${objectId.length} characters`);
     const now = Date.now();
     await this.sql.run(
       `INSERT INTO ewp_cnr_inbox (id, hei_id, partner_hei_id, kind, object_id, received_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)
