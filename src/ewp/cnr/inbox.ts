@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestError, errorMessage, isHubError } from '../../core/errors.ts';
+import { scrubForLog } from '../../observability/scrub.ts';
 import type { SqlDb } from '../../store/sql.ts';
 import type { EwpNode } from '../node.ts';
 import { isEwpIdentifier } from '../params.ts';
 import { refreshIia, refreshIiaApproval, refreshMobility, refreshTor } from './fetch.ts';
-import { backoffMs, CnrTable, PollLoop } from './queue.ts';
+import { backoffMs, CnrTable, PARTNER_ERROR_LOGGED, PollLoop } from './queue.ts';
 
 export type InboxKind = 'iia' | 'iia-approval' | 'omobility' | 'la' | 'tor';
 
@@ -39,7 +40,7 @@ export class CnrInbox {
     this.table = new CnrTable(this.sql, 'ewp_cnr_inbox');
     this.loop = new PollLoop(
       () => this.drain(),
-      (e) => node.hub.logger.warn(`EWP CNR inbox: ${errorMessage(e)}`),
+      (e) => node.hub.logger.warn(`EWP CNR inbox: ${scrubForLog(errorMessage(e), undefined, PARTNER_ERROR_LOGGED)}`),
     );
   }
 
@@ -110,7 +111,7 @@ export class CnrInbox {
       const attempts = Number(row.attempts) + 1;
       const retry = isHubError(e) ? e.retryable : false;
       if (!retry || attempts >= MAX_ATTEMPTS) {
-        this.node.hub.logger.warn({ ...log, attempts }, `EWP CNR dropped: ${errorMessage(e)}`);
+        this.node.hub.logger.warn({ ...log, attempts }, `EWP CNR dropped: ${scrubForLog(errorMessage(e), undefined, PARTNER_ERROR_LOGGED)}`);
         // A newer CNR that came in meanwhile is processed at once, not after the lease.
         await this.table.done(row.id, row.generation);
         return;
