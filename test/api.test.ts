@@ -141,14 +141,17 @@ for (const backend of backends()) {
       assert.equal(m.body.errorCode, 'HUB_ERR_PAYLOAD_TOO_LARGE');
     });
 
-    it('answers an unknown source or entity with 404 and keeps the input', async () => {
+    it('answers an unknown source with 404 and stores nothing; an unknown entity of a known source keeps the input', async () => {
       const a = await ingest('nope', 'person').send(canonicalPerson(8)).expect(404);
       assert.equal(a.body.code, 'HUB_ERR_UNKNOWN_SOURCE');
-      const m = await request(t.app).get(`/api/v1/messages/${a.body.messageId}`).set(auth).expect(200);
-      assert.equal(m.body.sourceId, 'nope');
-      assert.equal(JSON.parse(m.body.raw).sourceId, 'RTU000008');
-      const b = await ingest('rtu-push', 'spaceship').send({}).expect(404);
+      assert.equal(a.body.messageId, undefined);
+      const none = await request(t.app).get('/api/v1/messages?source=nope').set(auth).expect(200);
+      assert.deepEqual(none.body.items, []);
+      const b = await ingest('rtu-push', 'spaceship').send({ sourceId: 'X8' }).expect(404);
       assert.equal(b.body.code, 'HUB_ERR_UNKNOWN_ENTITY');
+      const m = await request(t.app).get(`/api/v1/messages/${b.body.messageId}`).set(auth).expect(200);
+      assert.equal(m.body.sourceId, 'rtu-push');
+      assert.equal(JSON.parse(m.body.raw).sourceId, 'X8');
     });
 
     it('rejects a record of another institution than the source', async () => {

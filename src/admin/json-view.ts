@@ -1,3 +1,4 @@
+import { jsonText, tooDeep } from '../core/json-walk.ts';
 import { html, join, type Html } from './html.ts';
 
 /**
@@ -61,8 +62,17 @@ function scalar(v: unknown, max: number): Html {
   return html`<span class="j-null">${JSON.stringify(v) ?? 'undefined'}</span>`;
 }
 
+/** The view is recursive: a document nested deeper (a rejected raw payload) is shown as text instead. */
+export const VIEW_MAX_DEPTH = 200;
+/** Characters of such a document shown. */
+const TEXT_SHOWN = 50_000;
+
 export function jsonView(doc: unknown, marks: Mark[], o: Partial<Opts> & { prefix: string }): Html {
   const opts: Opts = { showMissing: true, maxString: 2000, label: '', ...o };
+  if (tooDeep(doc, VIEW_MAX_DEPTH)) {
+    const text = jsonText(doc);
+    return html`<p class="muted small">Nested deeper than ${VIEW_MAX_DEPTH} levels: shown as text.</p><pre class="json" tabindex="0">${text.length > TEXT_SHOWN ? `${text.slice(0, TEXT_SHOWN)}… (shortened)` : text}</pre>`;
+  }
   const byPointer = new Map<string, string[]>();
   for (const m of marks) byPointer.set(m.pointer, [...(byPointer.get(m.pointer) ?? []), m.message]);
   const missingIn = new Map<string, string[]>();

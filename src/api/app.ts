@@ -7,6 +7,7 @@ import { authenticate } from './context.ts';
 import { openapiRouter } from './openapi/router.ts';
 import { errorHandler } from './problem.ts';
 import { requestLogging } from './request-id.ts';
+import { limitJsonDepth, requireJsonBody } from './json-body.ts';
 import { feedsRouter } from './routers/feeds.ts';
 import { healthRouter } from './routers/health.ts';
 import { ingestRouter } from './routers/ingest.ts';
@@ -39,6 +40,8 @@ export function createApp(hub: Hub): Express {
   // The ingest router reads raw bytes itself (to keep bad input); the rest take JSON.
   api.use(ingestRouter(hub));
   api.use(express.json({ limit: hub.config.limits?.bodyBytes ?? 5 * 1024 * 1024, type: ['application/json', 'application/*+json'] }));
+  api.use(limitJsonDepth(hub));
+  api.use(['/tokens', '/messages', '/persons', '/sources'], requireJsonBody());
   api.use(messagesRouter(hub));
   api.use(recordsRouter(hub));
   api.use(tokensRouter(hub));

@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { BadRequestError, ForbiddenError, UnauthorizedError } from '../core/errors.ts';
+import { BadRequestError, ForbiddenError, UnauthorizedError, type Violation } from '../core/errors.ts';
 import { sha256Hex, uuidv7 } from '../core/ids.ts';
 import type { Store } from '../store/types.ts';
 
@@ -14,6 +14,10 @@ export interface Principal {
 }
 
 const SCOPE = /^(admin|metrics|ingest:(\*|[a-z0-9][a-z0-9_-]*)|read:(\*|[a-z0-9][a-z0-9-]*)|feed:(\*|[a-z0-9][a-z0-9_-]*))$/;
+/** A token's name, its scopes and each scope, at most (the names of the config's ids are at most 63 characters). */
+export const MAX_NAME = 100;
+const MAX_SCOPES = 50;
+const MAX_SCOPE = 80;
 const ENV_ADMIN_NAME = 'admin (HUB_ADMIN_TOKEN)';
 const GENERATED_ADMIN_NAME = 'admin (generated at first start)';
 
@@ -53,11 +57,16 @@ export class TokenService {
   }
 
   async create(name: string, scopes: string[]): Promise<{ id: string; token: string }> {
-    const bad = scopes.filter((s) => !SCOPE.test(s));
-    if (!name || scopes.length === 0 || bad.length) {
-      throw new BadRequestError('a token needs a name and at least one valid scope', {
-        violations: bad.map((s) => ({ path: `/scopes/${scopes.indexOf(s)}`, message: `'${s}' is not a scope (admin, metrics, ingest:<source>, read:<entity>, feed:<consumer>)` })),
-      });
+    const violations: Violation[] = [];
+    if (name.length > MAX_NAME || /\p{Cc}/u.test(name)) violations.push({ path: '/name', message: `at most ${MAX_NAME} characters, no control characters` });
+    if (scopes.length > MAX_SCOPES) violations.push({ path: '/scopes', message: `at most ${MAX_SCOPES} scopes` });
+    scopes.forEach((s, i) => {
+      if (s.length > MAX_SCOPE || !SCOPE.test(s)) {
+        violations.push({ path: `/scopes/${i}`, message: `'${s.slice(0, MAX_SCOPE)}${s.length > MAX_SCOPE ? '…' : ''}' is not a scope (admin, metrics, ingest:<source>, read:<entity>, feed:<consumer>; at most ${MAX_SCOPE} characters)` });
+      }
+    });
+    if (!name || scopes.length === 0 || violations.length) {
+      throw new BadRequestError('a token needs a name (1 to 100 characters) and 1 to 50 valid scopes', { violations });
     }
     const token = newTokenValue();
     const id = uuidv7();

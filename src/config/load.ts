@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { AdapterRegistry } from '../core/adapter.ts';
 import { ConfigError, type Violation } from '../core/errors.ts';
+import { DEFAULT_MAX_DEPTH } from '../core/json-walk.ts';
 import type { SchemaRegistry } from '../schemas/registry.ts';
 import { toViolations } from '../schemas/registry.ts';
 import type { HubConfig, RetryPolicy } from './types.ts';
@@ -10,7 +11,7 @@ import { checkConsumers } from '../feeds/consumers.ts';
 import { checkPrivacyConfig } from '../privacy/config.ts';
 
 export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ maxAttempts: 8, initialDelayMs: 1000, multiplier: 2, maxDelayMs: 600_000 });
-export const DEFAULT_LIMITS = Object.freeze({ bodyBytes: 5 * 1024 * 1024, recordsPerRequest: 5000 });
+export const DEFAULT_LIMITS = Object.freeze({ bodyBytes: 5 * 1024 * 1024, recordsPerRequest: 5000, maxDepth: DEFAULT_MAX_DEPTH });
 
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object' && !Object.isFrozen(o)) {

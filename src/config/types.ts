@@ -79,7 +79,7 @@ export interface HubConfig {
   routes: RouteConfig[];
   consumers?: ConsumerConfig[];
   privacy?: PrivacyConfig;
-  limits?: { bodyBytes?: number; recordsPerRequest?: number };
+  limits?: { bodyBytes?: number; recordsPerRequest?: number; maxDepth?: number };
   /** Erasmus Without Paper node settings (src/ewp/, docs/ewp.md). */
   ewp?: EwpConfig;
 }

@@ -44,6 +44,7 @@ export class ConfigError extends define('HUB_ERR_CONFIG', 500, false) {}
 export class BadRequestError extends define('HUB_ERR_BAD_REQUEST', 400, false) {}
 export class MalformedInputError extends define('HUB_ERR_MALFORMED_INPUT', 400, false) {}
 export class EncodingError extends define('HUB_ERR_ENCODING', 400, false) {}
+export class NestingTooDeepError extends define('HUB_ERR_NESTING_TOO_DEEP', 400, false) {}
 export class UnsupportedMediaTypeError extends define('HUB_ERR_UNSUPPORTED_MEDIA_TYPE', 415, false) {}
 export class PayloadTooLargeError extends define('HUB_ERR_PAYLOAD_TOO_LARGE', 413, false) {}
 export class UnauthorizedError extends define('HUB_ERR_UNAUTHORIZED', 401, false) {}

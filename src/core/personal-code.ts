@@ -60,5 +60,10 @@ export function makeOldPersonalCode(birth: Date, serial: number): string | undef
   return `${first10.slice(0, 6)}-${first10.slice(6)}${z}`;
 }
 
-/** Pattern that finds personal codes inside free text (for log redaction). */
-export const PERSONAL_CODE_IN_TEXT = /\b\d{6}-?\d{5}\b/g;
+/**
+ * Pattern that finds personal codes inside free text (for log redaction): 11 digits, old form or the
+ * new `32…` form, written together (`01010110006`), with a hyphen or dash (`010101-10006`, spaces
+ * around it allowed) or with spaces (`010101 10006`, also no-break and thin spaces) after the sixth;
+ * not part of a longer run of digits, whatever comes before or after (`code:01010110006`).
+ */
+export const PERSONAL_CODE_IN_TEXT = /(?<!\d)\d{6}(?:\s{0,3}[-\u2010-\u2015\u2212]\s{0,3}|\s{1,3})?\d{5}(?!\d)/g;

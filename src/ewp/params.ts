@@ -1,5 +1,12 @@
 import { EwpError } from './errors.ts';
 
+/** An EWP identifier (common-types.xsd AsciiPrintableIdentifier): 1 to 64 printable ASCII characters. */
+const EWP_IDENTIFIER = /^[\x21-\x7e]{1,64}$/;
+
+export function isEwpIdentifier(v: string): boolean {
+  return EWP_IDENTIFIER.test(v);
+}
+
 const XS_DATETIME = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/;
 
 /**
@@ -49,6 +56,20 @@ export class Params {
     return [...new Set(v)];
   }
 
+  /** A required EWP identifier (an IIA or mobility id a partner notifies): 400 when it is not one. */
+  identifier(name: string): string {
+    const v = this.required(name);
+    checkIdentifier(name, v);
+    return v;
+  }
+
+  /** A required repeatable list of EWP identifiers, at most `max` values. */
+  identifiers(name: string, max: number): string[] {
+    const v = this.ids(name, max);
+    for (const id of v) checkIdentifier(name, id);
+    return v;
+  }
+
   /** `modified_since` as xs:dateTime (a plain date or another format is a 400). */
   modifiedSince(): number | undefined {
     const v = this.one('modified_since');
@@ -67,4 +88,9 @@ export class Params {
     }
     return v;
   }
+}
+
+/** The message says how long the value was, never the value (a partner's 100 KB id stays out of answers and logs). */
+function checkIdentifier(name: string, v: string): void {
+  if (!isEwpIdentifier(v)) throw new EwpError(400, `parameter ${name} must be an EWP identifier: 1 to 64 printable ASCII characters without spaces (got ${v.length} characters)`);
 }

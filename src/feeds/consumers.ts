@@ -1,5 +1,6 @@
 import type { ConsumerConfig, HubConfig } from '../config/types.ts';
 import { ConfigError, type Violation } from '../core/errors.ts';
+import { copyJson } from '../core/json-walk.ts';
 import type { ChangeEvent, JsonObject } from '../core/types.ts';
 import { consumerPolicy, type DisclosurePolicy } from '../privacy/config.ts';
 
@@ -35,16 +36,13 @@ export const FULL_VIEW: ConsumerView = {
   policy: undefined,
 };
 
+/** Identifiers of schemes the consumer may not see dropped, at any depth (iteratively). */
 function filterIdentifiers(v: unknown, allowed: (scheme: string) => boolean): unknown {
-  if (Array.isArray(v)) return v.map((x) => filterIdentifiers(x, allowed));
-  if (v === null || typeof v !== 'object') return v;
-  const out: JsonObject = {};
-  for (const [k, x] of Object.entries(v)) {
-    if (k === 'identifiers' && Array.isArray(x)) {
-      out[k] = x.filter((i: unknown) => !(i && typeof i === 'object' && typeof (i as { scheme?: unknown }).scheme === 'string') || allowed((i as { scheme: string }).scheme));
-    } else out[k] = filterIdentifiers(x, allowed);
-  }
-  return out;
+  return copyJson(v, (x, key) =>
+    key === 'identifiers' && Array.isArray(x)
+      ? x.filter((i: unknown) => !(i && typeof i === 'object' && typeof (i as { scheme?: unknown }).scheme === 'string') || allowed((i as { scheme: string }).scheme))
+      : x,
+  );
 }
 
 /** Projects a canonical record: the listed fields (plus the identity fields), identifiers by scheme. */

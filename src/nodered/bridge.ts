@@ -1,6 +1,7 @@
 import type { Consumer } from '../broker/types.ts';
 import type { HubConfig } from '../config/types.ts';
 import { BadRequestError, ConflictError, SchemaValidationError, UnknownEntityError, type Violation } from '../core/errors.ts';
+import { assertDepth, DEFAULT_MAX_DEPTH, tooDeep } from '../core/json-walk.ts';
 import type { JsonObject } from '../core/types.ts';
 import type { Hub } from '../hub.ts';
 import type { MappingEngine } from '../mapping/engine.ts';
@@ -74,6 +75,9 @@ export function catalogOf(config: HubConfig, schemas: SchemaRegistry, mappings: 
 export function createBridge(hub: Hub): BridgeHandle {
   const subs = new FlowSubscriptions(hub.store, hub.broker, hub.metrics, hub.logger.child({ component: 'nodered' }), hub.privacy);
   const dead = new DeadLetterWatches(hub.store.sql, hub.logger.child({ component: 'nodered' }));
+  // Values from flows are checked against limits.maxDepth before a mapping or a schema walks them;
+  // `ingest` is checked by the pipeline, per record.
+  const maxDepth = hub.config.limits?.maxDepth ?? DEFAULT_MAX_DEPTH;
   const entityKnown = (entity: string) => {
     if (!hub.schemas.entities().includes(entity)) throw new UnknownEntityError(`unknown entity '${entity}'`, { extra: { knownEntities: hub.schemas.entities() } });
   };
@@ -105,6 +109,7 @@ export function createBridge(hub: Hub): BridgeHandle {
         throw new UnknownEntityError(`no mapping ${set}/${entity}.jsonata (mapping set '${set}' maps: ${hub.mappings.entities(set).join(', ') || 'nothing'})`);
       }
       if (!bindings.institution) throw new BadRequestError('hub map: no institution for $institution (set it on the node, or send msg.hub.institution or a record with institution)');
+      assertDepth(input, maxDepth, 'hub map: the input');
       const out = (await hub.mappings.map(set, entity, input, { institution: bindings.institution, source: bindings.source ?? '' })) as JsonObject[];
       // As the pipeline does: an inbound mapping's canonical record belongs to the bound institution.
       if (hub.mappings.setInfo(set).direction === 'inbound') for (const r of out) r.institution ??= bindings.institution;
@@ -113,6 +118,8 @@ export function createBridge(hub: Hub): BridgeHandle {
 
     validate(entity, record) {
       entityKnown(entity);
+      const deep = tooDeep(record, maxDepth);
+      if (deep) return [{ path: deep.pointer, message: `nested deeper than limits.maxDepth (${maxDepth} levels of objects and arrays)`, keyword: 'maxDepth' }];
       return hub.schemas.validate(entity, record);
     },
 

@@ -1,6 +1,7 @@
 import iconv from 'iconv-lite';
 import { locateJsonError } from './json-locate.ts';
 import { EncodingError, MalformedInputError, UnsupportedMediaTypeError } from '../core/errors.ts';
+import { assertDepth, DEFAULT_MAX_DEPTH } from '../core/json-walk.ts';
 
 export interface DecodedBody {
   text: string;
@@ -47,20 +48,28 @@ export function decodeText(body: Buffer, contentType: string | undefined): strin
   return iconv.decode(body, charset);
 }
 
-/** Parses a JSON request body; the error says where the JSON breaks. */
-export function decodeJson(body: Buffer, contentType: string | undefined): DecodedBody {
+/**
+ * Parses a JSON request body; the error says where the JSON breaks. A document nested deeper than
+ * `maxDepth` is refused right after parsing (JSON.parse itself is not recursive), before any
+ * recursive walk sees it.
+ */
+export function decodeJson(body: Buffer, contentType: string | undefined, opts: { maxDepth?: number; records?: boolean } = {}): DecodedBody {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (!/^application\/([a-z0-9.+-]+\+)?json$/.test(type)) {
     throw new UnsupportedMediaTypeError(`content type must be application/json, got '${contentType ?? 'none'}'`);
   }
   const text = decodeText(body, contentType);
   if (text.trim() === '') throw new MalformedInputError('body is empty');
+  let value: unknown;
   try {
-    return { text, value: JSON.parse(text) };
+    value = JSON.parse(text);
   } catch {
     const offset = locateJsonError(text);
     const where = lineColumn(text, Math.max(0, offset));
     const near = JSON.stringify(text.slice(Math.max(0, offset - 10), offset + 10));
     throw new MalformedInputError(`body is not valid JSON: unexpected input at line ${where.line}, column ${where.column} (near ${near})`, { extra: where });
   }
+  // With `records`, the limit is per record: an array of records is one level more.
+  assertDepth(value, opts.maxDepth ?? DEFAULT_MAX_DEPTH, 'the body', opts.records && Array.isArray(value) ? 1 : 0);
+  return { text, value };
 }

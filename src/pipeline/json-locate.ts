@@ -1,6 +1,7 @@
 /**
  * Finds the character offset where a JSON text stops being valid (for error messages that say
  * where, on Node versions whose JSON.parse does not). Returns -1 when the text is valid.
+ * Iterative (a stack of the open containers), so deeply nested input cannot exhaust the call stack.
  */
 export function locateJsonError(text: string): number {
   let i = 0;
@@ -37,38 +38,28 @@ export function locateJsonError(text: string): number {
     if (!m || m[0] === '' || m[0] === '-') fail();
     i += m![0].length;
   };
+  /** An object member's key and colon (the value follows). */
+  const key = () => {
+    ws();
+    if (text[i] !== '"') fail();
+    string();
+    ws();
+    if (text[i] !== ':') fail();
+    i++;
+  };
+  // The containers open at i, innermost last.
+  const open: ('{' | '[')[] = [];
+  /** Reads one value; a container is only opened (its first member's key read, for an object). */
   const value = (): void => {
     ws();
     const c = text[i];
-    if (c === '{') {
+    if (c === '{' || c === '[') {
       i++;
       ws();
-      if (text[i] === '}') return void i++;
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail();
-        string();
-        ws();
-        if (text[i] !== ':') fail();
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') return void i++;
-        else fail();
-      }
-    }
-    if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') return void i++;
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') return void i++;
-        else fail();
-      }
+      if (text[i] === (c === '{' ? '}' : ']')) return void i++;
+      open.push(c);
+      if (c === '{') key();
+      return;
     }
     if (c === '"') return string();
     if (c === 't') return literal('true');
@@ -79,6 +70,27 @@ export function locateJsonError(text: string): number {
   };
   try {
     value();
+    while (open.length) {
+      const depth = open.length;
+      // A value was just opened: read its first member.
+      value();
+      // After a complete value: separators and closers, until the next member's value.
+      while (open.length && open.length <= depth) {
+        ws();
+        const top = open[open.length - 1]!;
+        if (text[i] === ',') {
+          i++;
+          if (top === '{') key();
+          break;
+        }
+        if (text[i] === (top === '{' ? '}' : ']')) {
+          i++;
+          open.pop();
+          continue;
+        }
+        fail();
+      }
+    }
     ws();
     return i < text.length ? i : -1;
   } catch (at) {

@@ -12,6 +12,7 @@ import {
   UnknownSourceError,
 } from '../core/errors.ts';
 import { sha256Hex, stableStringify, uuidv7 } from '../core/ids.ts';
+import { assertDepth, DEFAULT_MAX_DEPTH, jsonText } from '../core/json-walk.ts';
 import type { CanonicalRecord, JsonObject, MessageStatus } from '../core/types.ts';
 import type { MappingEngine } from '../mapping/engine.ts';
 import { transform } from '../mapping/transform.ts';
@@ -57,9 +58,12 @@ export interface PipelineDeps {
  */
 export class Pipeline {
   private readonly sources: Map<string, SourceConfig>;
+  /** limits.maxDepth: a record nested deeper is rejected before anything walks it. */
+  private readonly maxDepth: number;
 
   constructor(private readonly d: PipelineDeps) {
     this.sources = new Map(d.config.sources.map((s) => [s.id, s]));
+    this.maxDepth = d.config.limits?.maxDepth ?? DEFAULT_MAX_DEPTH;
   }
 
   source(sourceId: string): SourceConfig {
@@ -143,7 +147,16 @@ export class Pipeline {
 
   /** Maps and validates one record: the message to store and what to do with it. */
   private async prepare(source: SourceConfig, entity: string, payload: unknown, contentType: string | null): Promise<IngestItem> {
-    const raw = JSON.stringify(payload);
+    // Both serializations survive any depth (a too-deep record is kept with its raw text, then
+    // rejected); only a cycle, possible in a value built by a flow, has no JSON text at all.
+    let raw: string | null = null;
+    let idempotencyKey: string | null = null;
+    try {
+      raw = jsonText(payload);
+      idempotencyKey = sha256Hex(`${source.id}\n${entity}\n${stableStringify(payload)}`);
+    } catch (e) {
+      if (!(e instanceof TypeError)) throw e;
+    }
     const message: NewMessage = {
       id: uuidv7(),
       sourceId: source.id,
@@ -151,8 +164,8 @@ export class Pipeline {
       institution: source.institution,
       contentType,
       raw,
-      rawSize: Buffer.byteLength(raw),
-      idempotencyKey: sha256Hex(`${source.id}\n${entity}\n${stableStringify(payload)}`),
+      rawSize: raw === null ? 0 : Buffer.byteLength(raw),
+      idempotencyKey,
       status: 'received',
     };
     return { message, outcome: await this.outcomeOf(source, entity, payload, message.id) };
@@ -163,6 +176,7 @@ export class Pipeline {
     let canonical: JsonObject | null = null;
     let businessKey: string | null = null;
     try {
+      assertDepth(payload, this.maxDepth, `the ${entity} record`);
       const t = await transform(this.d.mappings, this.d.schemas, source.mappingSet, entity, payload, { institution: source.institution, source: source.id });
       canonical = t.record;
       businessKey = typeof canonical.sourceId === 'string' ? canonical.sourceId : null;

@@ -1,3 +1,4 @@
+import { copyJson } from '../core/json-walk.ts';
 import type { ChangeEvent, JsonObject } from '../core/types.ts';
 import type { SqlDb } from '../store/sql.ts';
 import { GLOBAL_SCHEMES, identifiersOf, PERSONAL_CODE_SCHEME, refOf, SUBJECTS, type PersonRecord } from './personal.ts';
@@ -65,18 +66,13 @@ export function scrubText(s: string, needles: readonly string[]): string {
   return out;
 }
 
-/** Strings scrubbed, identifiers of the person dropped, at any depth. */
+/** Strings scrubbed, identifiers of the person dropped, at any depth (iteratively: stored JSON of any depth). */
 export function scrubDeep(v: unknown, terms: ErasureTerms): unknown {
-  if (typeof v === 'string') return scrubText(v, terms.scoped);
-  if (Array.isArray(v)) return v.map((x) => scrubDeep(x, terms));
-  if (v === null || typeof v !== 'object') return v;
-  const out: JsonObject = {};
-  for (const [k, x] of Object.entries(v)) {
-    if (k === 'identifiers' && Array.isArray(x)) {
-      out[k] = x.filter((i: unknown) => !(i && typeof i === 'object' && terms.identifierValues.has(String((i as { value?: unknown }).value)))).map((i) => scrubDeep(i, terms));
-    } else out[k] = scrubDeep(x, terms);
-  }
-  return out;
+  return copyJson(v, (x, key) => {
+    if (typeof x === 'string') return scrubText(x, terms.scoped);
+    if (key === 'identifiers' && Array.isArray(x)) return x.filter((i: unknown) => !(i && typeof i === 'object' && terms.identifierValues.has(String((i as { value?: unknown }).value))));
+    return x;
+  });
 }
 
 /** What is left of a person record: its identity in the hub and a pseudonymous source id. */

@@ -4,11 +4,17 @@ import type { ResolvedRoute } from '../config/types.ts';
 import type { Sink } from '../core/adapter.ts';
 import { errorMessage, isHubError } from '../core/errors.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
+import { clip, scrubForLog } from '../observability/scrub.ts';
 import type { DeliveryGate } from '../privacy/gate.ts';
 import type { Store } from '../store/types.ts';
 import { AttemptBatcher } from './attempt-batcher.ts';
 import { retryDelay } from './backoff.ts';
 import { routePatterns } from './match.ts';
+
+/** A sink's error text kept on a delivery attempt (and the broker's dead letter), at most. */
+export const STORED_ERROR_CHARS = 4000;
+/** A sink's error text in a log line, at most. */
+export const LOGGED_ERROR_CHARS = 500;
 
 /**
  * Delivers each route's queue to its sink: one attempt per broker delivery, the outcome recorded
@@ -77,14 +83,16 @@ export class Router {
       return { action: 'ack' };
     } catch (err) {
       const durationMs = performance.now() - started;
-      const message = errorMessage(err);
+      // The sink's own words are kept on the attempt for admins (cut to a bounded length); the log
+      // gets them without the person's codes and names (the receiver may quote the record).
+      const message = clip(errorMessage(err), STORED_ERROR_CHARS);
       const retryable = isHubError(err) ? err.retryable : true;
       const last = attempt >= route.retry.maxAttempts;
       if (!retryable || last) {
         const why = retryable ? `gave up after ${attempt} attempts: ${message}` : `rejected: ${message}`;
         await this.attempts.finish({ eventId: e.eventId, routeId: route.id, attempt, outcome: 'dead', status: 'dead', error: why, detail: null, durationMs });
         this.metrics.deliveries.inc({ route: route.id, outcome: 'dead' });
-        this.logger.warn({ route: route.id, eventId: e.eventId, messageId: e.messageId, attempt }, `delivery dead-lettered: ${why}`);
+        this.logger.warn({ route: route.id, eventId: e.eventId, messageId: e.messageId, attempt }, `delivery dead-lettered: ${scrubForLog(why, e.record, LOGGED_ERROR_CHARS)}`);
         return { action: 'dead', error: why };
       }
       const delayMs = retryDelay(route.retry, attempt);

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Express } from 'express';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { adapters } from '../../adapters/index.ts';
+import type { AdapterRegistry } from '../../src/core/adapter.ts';
 import { createApp } from '../../src/api/app.ts';
 import { AmqpBroker, type AmqpBrokerOptions } from '../../src/broker/amqp/broker.ts';
 import type { Broker } from '../../src/broker/types.ts';
@@ -74,6 +75,8 @@ export async function makeHub(
     role?: HubRole;
     dir?: string;
     mappings?: MappingEngine;
+    logger?: Logger;
+    adapters?: AdapterRegistry;
     /** 'real' only: where the hub's broker connects (a TcpProxy in front of AMQP_URL), and its options. */
     amqp?: { url: string; options?: Omit<AmqpBrokerOptions, 'prefix'> };
   } = {},
@@ -81,7 +84,8 @@ export async function makeHub(
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'hub-test-'));
   const env = readEnv({ HUB_DATA_DIR: dir, HUB_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: 'silent', ...opts.env });
   const mappings = opts.mappings ?? new MappingEngine();
-  const config = validateConfig(opts.config ?? baseConfig(), { schemas, adapters, mappingsDir: mappings.dir });
+  const registry = opts.adapters ?? adapters;
+  const config = validateConfig(opts.config ?? baseConfig(), { schemas, adapters: registry, mappingsDir: mappings.dir });
   let store: Store | undefined;
   let broker: Broker | undefined;
   let cleanup = async () => undefined as unknown;
@@ -108,8 +112,8 @@ export async function makeHub(
   const hub = new Hub({
     env,
     config,
-    adapters,
-    logger: pino({ level: 'silent' }),
+    adapters: registry,
+    logger: opts.logger ?? pino({ level: 'silent' }),
     schemas,
     mappings,
     role: opts.role ?? 'all',

@@ -153,7 +153,7 @@ export const API_SCHEMAS: Record<string, JsonObject> = {
   TokenRequest: {
     type: 'object',
     required: ['name', 'scopes'],
-    properties: { name: { type: 'string', minLength: 1 }, scopes: { type: 'array', minItems: 1, items: { type: 'string', description: 'admin, metrics, ingest:<source>|ingest:*, read:<entity>|read:*, feed:<consumer>|feed:*' } } },
+    properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, scopes: { type: 'array', minItems: 1, maxItems: 50, items: { type: 'string', maxLength: 80, description: 'admin, metrics, ingest:<source>|ingest:*, read:<entity>|read:*, feed:<consumer>|feed:*' } } },
   },
   TokenCreated: { type: 'object', required: ['id', 'token', 'name', 'scopes'], properties: { id: str, token: { type: 'string', description: 'Shown once.' }, name: str, scopes: { type: 'array', items: str }, note: str } },
   FeedIndex: {

@@ -26,14 +26,16 @@ export const PATHS: JsonObject = {
   '/api/v1/ingest/{sourceId}/{entity}': {
     post: { operationId: 'ingestRecords', tags: ['ingest'],
       summary: "One record or an array in the source's own format (scope ingest:<sourceId>)",
-      description: 'Whatever arrives is stored first; bad input becomes a rejected message with its reasons (problem+json with one JSON pointer per violation and the messageId).',
+      description:
+        "Whatever arrives for a configured source is stored first; bad input becomes a rejected message with its reasons (problem+json with one JSON pointer per violation and the messageId). A path whose source id or entity is not of the configuration's shape (400) or names no configured source (404) is refused before the body is read, and nothing is stored.",
       parameters: [path('sourceId', 'A configured source'), path('entity', 'A canonical entity the source maps')],
       requestBody: { required: true, content: { 'application/json': { schema: ref('IngestBody') } } },
       responses: {
         202: json(ref('IngestResult'), 'Stored; one entry per record'),
-        400: problem('Malformed body, wrong encoding, empty or too long array'),
-        404: problem('Unknown source or entity'),
+        400: problem('Malformed body, wrong encoding, nested deeper than limits.maxDepth (HUB_ERR_NESTING_TOO_DEEP), empty or too long array; or a malformed path (nothing stored)'),
+        404: problem('Unknown source (nothing stored) or entity (the input is kept)'),
         413: problem('Body over the limit'),
+        415: problem('Not JSON, or an unknown charset (the input is kept)'),
         422: problem('Some records were rejected (mapping or schema); the others were accepted'),
         ...auth,
       },
@@ -71,8 +73,8 @@ export const PATHS: JsonObject = {
   '/api/v1/messages/replay': {
     post: { operationId: 'replayMessages', tags: ['messages'],
       summary: 'Replay many (admin)',
-      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['ids'], properties: { ids: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string' } } } } } } },
-      responses: { 200: json(ref('BulkReplayResult'), 'One result per id'), 400: problem('Bad body'), ...auth },
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['ids'], properties: { ids: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', maxLength: 64 } } } } } } },
+      responses: { 200: json(ref('BulkReplayResult'), 'One result per id'), 400: problem('Bad body'), 415: problem('The body is not JSON'), ...auth },
     },
   },
   '/api/v1/records/{entity}/{id}': {
@@ -87,7 +89,7 @@ export const PATHS: JsonObject = {
     post: { operationId: 'createToken', tags: ['tokens'],
       summary: 'Create a token (admin); the value is shown once',
       requestBody: { required: true, content: { 'application/json': { schema: ref('TokenRequest') } } },
-      responses: { 201: json(ref('TokenCreated'), 'Created'), 400: problem('Bad name or scope'), ...auth },
+      responses: { 201: json(ref('TokenCreated'), 'Created'), 400: problem('Bad name or scope (errors[] say which)'), 415: problem('The body is not JSON'), ...auth },
     },
   },
   '/api/v1/tokens/{id}': {
@@ -167,7 +169,7 @@ export const PATHS: JsonObject = {
       summary: 'Ask for a sync now; {"full": true} reads everything again, not only the changes (admin)',
       parameters: [path('id', 'Source id')],
       requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { full: { type: 'boolean' } } } } } },
-      responses: { 202: json(ref('Source'), 'Sync requested'), 400: problem('Bad body'), 404: problem('No such source'), 409: problem('A push-only source (no adapter to read with)'), ...auth },
+      responses: { 202: json(ref('Source'), 'Sync requested'), 400: problem('Bad body'), 404: problem('No such source'), 409: problem('A push-only source (no adapter to read with)'), 415: problem('A body that is not JSON'), ...auth },
     },
   },
   '/api/v1/sources/{id}/pause': {
@@ -180,7 +182,7 @@ export const PATHS: JsonObject = {
     post: { operationId: 'lookupPersons', tags: ['personal data'],
       summary: 'Person records by personal code, given in the body, never in a URL (admin)',
       requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['personalCode'], properties: { personalCode: { type: 'string' } } } } } },
-      responses: { 200: json({ type: 'object', required: ['persons'], properties: { persons: { type: 'array', items: ref('PersonRef') } } }, 'The person records with that code (none: an empty list)'), 400: problem('No code, or not a valid personal code (the code is not echoed)'), ...auth },
+      responses: { 200: json({ type: 'object', required: ['persons'], properties: { persons: { type: 'array', items: ref('PersonRef') } } }, 'The person records with that code (none: an empty list)'), 400: problem('No code, or not a valid personal code (the code is not echoed)'), 415: problem('The body is not JSON'), ...auth },
     },
   },
   '/api/v1/persons/{id}/records': {

@@ -1,9 +1,34 @@
-import express, { type ErrorRequestHandler, type Router } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
 import { BadRequestError, isHubError, SchemaValidationError, type HubError, type Violation } from '../../core/errors.ts';
+import { DEFAULT_MAX_DEPTH } from '../../core/json-walk.ts';
 import type { Hub } from '../../hub.ts';
 import { decodeJson } from '../../pipeline/decode.ts';
 import { asyncHandler, param, scope } from '../context.ts';
 import { fromBodyParserError, problemOf, sendProblem } from '../problem.ts';
+
+/** A source id or entity name in an ingest path: the config's id shape (schemas/config.schema.json#/$defs/name). */
+const PATH_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/**
+ * The ingest path names a source of the config: a malformed name is a 400, an unknown source a 404,
+ * and nothing is stored for either (raw input is kept for known sources only, so a caller cannot
+ * make the hub store messages under ids it invents). Runs before the body is read.
+ */
+function knownSource(hub: Hub): RequestHandler {
+  return (req, _res, next) => {
+    const violations: Violation[] = [];
+    for (const name of ['sourceId', 'entity']) {
+      if (!PATH_NAME.test(param(req, name))) violations.push({ path: `/path/${name}`, message: 'must be 1 to 63 characters a-z, 0-9, _ and -, starting with a letter or digit' });
+    }
+    try {
+      if (violations.length) throw new BadRequestError(`the ingest path must be /ingest/{sourceId}/{entity} with ids of the configuration's shape`, { violations });
+      hub.pipeline.source(param(req, 'sourceId'));
+      next();
+    } catch (e) {
+      next(e);
+    }
+  };
+}
 
 /**
  * POST /api/v1/ingest/{sourceId}/{entity}: one record or an array, in the source's own format.
@@ -14,6 +39,7 @@ export function ingestRouter(hub: Hub): Router {
   const limits = hub.config.limits ?? {};
   const bodyLimit = limits.bodyBytes ?? 5 * 1024 * 1024;
   const maxRecords = limits.recordsPerRequest ?? 5000;
+  const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
 
   const keepRejected = async (sourceId: string, entity: string, raw: Buffer | null, contentType: string | null, e: HubError) => {
     const m = await hub.pipeline.rejectRaw(sourceId, entity, raw, contentType, e);
@@ -24,6 +50,7 @@ export function ingestRouter(hub: Hub): Router {
   r.post(
     path,
     scope((req) => `ingest:${param(req, 'sourceId')}`),
+    knownSource(hub),
     express.raw({ type: () => true, limit: bodyLimit }),
     asyncHandler(async (req, res) => {
       const sourceId = param(req, 'sourceId');
@@ -34,7 +61,7 @@ export function ingestRouter(hub: Hub): Router {
       let isArray = false;
       try {
         hub.pipeline.checkTarget(sourceId, entity);
-        const { value } = decodeJson(raw, contentType ?? undefined);
+        const { value } = decodeJson(raw, contentType ?? undefined, { maxDepth, records: true });
         isArray = Array.isArray(value);
         records = isArray ? (value as unknown[]) : [value];
         if (records.length === 0) throw new BadRequestError('the array is empty: send at least one record');

@@ -96,8 +96,8 @@ export function messagesRouter(hub: Hub): Router {
     '/messages/replay',
     asyncHandler(async (req, res) => {
       const ids = (req.body as { ids?: unknown } | undefined)?.ids;
-      if (!Array.isArray(ids) || ids.length === 0 || ids.length > 1000 || ids.some((x) => typeof x !== 'string')) {
-        throw new BadRequestError('body must be {"ids": [message ids]} with 1 to 1000 ids', { violations: [{ path: '/ids', message: 'array of 1..1000 strings' }] });
+      if (!Array.isArray(ids) || ids.length === 0 || ids.length > 1000 || ids.some((x) => typeof x !== 'string' || x.length > 64)) {
+        throw new BadRequestError('body must be {"ids": [message ids]} with 1 to 1000 ids', { violations: [{ path: '/ids', message: 'array of 1..1000 message ids (strings of at most 64 characters)' }] });
       }
       const results = [];
       for (const id of ids as string[]) {

@@ -30,6 +30,8 @@ export interface CallResult {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** Characters of a partner's error text kept (developer-message or body of a non-200 answer). */
+const PARTNER_TEXT_CHARS = 300;
 
 /**
  * Signed calls to partners' EWP APIs, found through the registry catalogue: HTTP Signature
@@ -76,7 +78,8 @@ export class EwpClient {
       root = undefined;
     }
     if (res.status !== 200) {
-      const msg = root && root.local === 'error-response' ? childText(root, 'developer-message') : res.body.toString('utf8').slice(0, 300);
+      // A partner's text, bounded: it ends up on queue rows and in log lines.
+      const msg = (root && root.local === 'error-response' ? childText(root, 'developer-message') : res.body.toString('utf8'))?.slice(0, PARTNER_TEXT_CHARS);
       const detail = `${c.to} ${m.name} answered HTTP ${res.status}${msg ? `: ${msg}` : ''}`;
       if (res.status >= 500 || res.status === 408 || res.status === 429) throw new TransportError(detail);
       throw new SinkRejectedError(detail, { extra: { status: res.status } });

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { errorMessage, isHubError } from '../../core/errors.ts';
+import { BadRequestError, errorMessage, isHubError } from '../../core/errors.ts';
+import { scrubForLog } from '../../observability/scrub.ts';
 import type { SqlDb } from '../../store/sql.ts';
 import type { EwpNode } from '../node.ts';
+import { isEwpIdentifier } from '../params.ts';
 import { refreshIia, refreshIiaApproval, refreshMobility, refreshTor } from './fetch.ts';
-import { backoffMs, CnrTable, PollLoop } from './queue.ts';
+import { backoffMs, CnrTable, PARTNER_ERROR_LOGGED, PollLoop } from './queue.ts';
 
 export type InboxKind = 'iia' | 'iia-approval' | 'omobility' | 'la' | 'tor';
 
@@ -38,7 +40,7 @@ export class CnrInbox {
     this.table = new CnrTable(this.sql, 'ewp_cnr_inbox');
     this.loop = new PollLoop(
       () => this.drain(),
-      (e) => node.hub.logger.warn(`EWP CNR inbox: ${errorMessage(e)}`),
+      (e) => node.hub.logger.warn(`EWP CNR inbox: ${scrubForLog(errorMessage(e), undefined, PARTNER_ERROR_LOGGED)}`),
     );
   }
 
@@ -52,6 +54,7 @@ export class CnrInbox {
   }
 
   async enqueue(heiId: string, partner: string, kind: InboxKind, objectId: string): Promise<void> {
+    if (!isEwpIdentifier(objectId)) throw new BadRequestError(`a notified ${kind} id must be an EWP identifier (1 to 64 printable ASCII characters), got ${objectId.length} characters`);
     const now = Date.now();
     await this.sql.run(
       `INSERT INTO ewp_cnr_inbox (id, hei_id, partner_hei_id, kind, object_id, received_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -108,7 +111,7 @@ export class CnrInbox {
       const attempts = Number(row.attempts) + 1;
       const retry = isHubError(e) ? e.retryable : false;
       if (!retry || attempts >= MAX_ATTEMPTS) {
-        this.node.hub.logger.warn({ ...log, attempts }, `EWP CNR dropped: ${errorMessage(e)}`);
+        this.node.hub.logger.warn({ ...log, attempts }, `EWP CNR dropped: ${scrubForLog(errorMessage(e), undefined, PARTNER_ERROR_LOGGED)}`);
         // A newer CNR that came in meanwhile is processed at once, not after the lease.
         await this.table.done(row.id, row.generation);
         return;

@@ -4,6 +4,9 @@ import type { SqlDb } from '../../store/sql.ts';
 /** How long a worker holds a claimed row before another process may take it. */
 export const LEASE_MS = 120_000;
 
+/** A partner's error text in a log line, at most (personal codes scrubbed); the row keeps 500 characters. */
+export const PARTNER_ERROR_LOGGED = 500;
+
 /** Exponential backoff with ±10 % jitter: base·2^(attempt−1), at most max. */
 export function backoffMs(attempts: number, baseMs: number, maxMs: number): number {
   return Math.round(Math.min(maxMs, baseMs * 2 ** (attempts - 1)) * (0.9 + Math.random() * 0.2));

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage, isHubError } from '../../core/errors.ts';
+import { scrubForLog } from '../../observability/scrub.ts';
 import type { SqlDb } from '../../store/sql.ts';
 import type { EwpNode } from '../node.ts';
 import type { ApiName } from '../xml/ns.ts';
-import { backoffMs, CnrTable, PollLoop } from './queue.ts';
+import { backoffMs, CnrTable, PARTNER_ERROR_LOGGED, PollLoop } from './queue.ts';
 
 /** The CNR APIs the hub sends, with the request parameter naming the objects and whether it repeats. */
 export const CNR_APIS = {
@@ -58,7 +59,7 @@ export class CnrSender {
     this.table = new CnrTable(this.sql, 'ewp_cnr_outbox');
     this.loop = new PollLoop(
       () => this.flush(),
-      (e) => node.hub.logger.warn(`EWP CNR sender: ${errorMessage(e)}`),
+      (e) => node.hub.logger.warn(`EWP CNR sender: ${scrubForLog(errorMessage(e), undefined, PARTNER_ERROR_LOGGED)}`),
     );
   }
 
@@ -140,7 +141,7 @@ export class CnrSender {
       const log = { api: r.api, from: r.from_hei, to: r.to_hei, objectId: r.object_id, attempts };
       if (!retry || now - Number(r.first_at) > EXPIRE_MS) {
         this.node.metrics.cnrSent.inc({ api: r.api, outcome: retry ? 'expired' : 'rejected' });
-        this.node.hub.logger.warn(log, `EWP CNR given up: ${errorMessage(e)}`);
+        this.node.hub.logger.warn(log, `EWP CNR given up: ${scrubForLog(errorMessage(e), undefined, PARTNER_ERROR_LOGGED)}`);
         // Changed again meanwhile: that newer change is still to be announced.
         await this.table.done(r.id, r.generation);
         continue;

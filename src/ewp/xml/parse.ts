@@ -21,7 +21,14 @@ export interface XElem {
   parent?: XElem;
 }
 
+/**
+ * Deepest element nesting read (EWP documents nest about 15 levels). The parser refuses deeper
+ * documents, so the recursive walks below (build, text, descendants) stay shallow.
+ */
+export const XML_MAX_DEPTH = 100;
+
 const parser = new XMLParser({
+  maxNestedTags: XML_MAX_DEPTH,
   preserveOrder: true,
   ignoreAttributes: false,
   attributeNamePrefix: '',
@@ -86,7 +93,13 @@ export function parseXml(text: string): XElem {
   if (/<!DOCTYPE/i.test(text)) throw new MalformedInputError('XML with a DOCTYPE is not accepted');
   const ok = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (ok !== true) throw new MalformedInputError(`malformed XML at line ${ok.err.line}: ${ok.err.msg}`);
-  const nodes = parser.parse(text) as Raw[];
+  let nodes: Raw[];
+  try {
+    nodes = parser.parse(text) as Raw[];
+  } catch (e) {
+    // fast-xml-parser's own refusals (e.g. nesting deeper than XML_MAX_DEPTH) are plain Errors.
+    throw new MalformedInputError(`unreadable XML: ${(e as Error).message} (at most ${XML_MAX_DEPTH} nested elements)`);
+  }
   const roots = nodes.filter((n) => !('#text' in n));
   if (roots.length !== 1) throw new MalformedInputError(`an XML document has one root element, found ${roots.length}`);
   return build(roots[0]!, new Map(), undefined);
