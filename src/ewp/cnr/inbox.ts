@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage, isHubError } from '../../core/errors.ts';
 import type { SqlDb } from '../../store/sql.ts';
-import type { EwpNode } from '../node.ts';
+import type { EwpServices } from '../services.ts';
 import { refreshIia, refreshIiaApproval, refreshMobility, refreshTor } from './fetch.ts';
 import { backoffMs, CnrTable, PollLoop } from './queue.ts';
-
-export type InboxKind = 'iia' | 'iia-approval' | 'omobility' | 'la' | 'tor';
+import type { InboxKind } from './types.ts';
 
 interface Row {
   id: string;
@@ -33,12 +32,12 @@ export class CnrInbox {
   private readonly table: CnrTable;
   private readonly loop: PollLoop;
 
-  constructor(private readonly node: EwpNode) {
-    this.sql = node.hub.store.sql;
+  constructor(private readonly node: EwpServices) {
+    this.sql = node.deps.sql;
     this.table = new CnrTable(this.sql, 'ewp_cnr_inbox');
     this.loop = new PollLoop(
       () => this.drain(),
-      (e) => node.hub.logger.warn(`EWP CNR inbox: ${errorMessage(e)}`),
+      (e) => node.logger.warn(`EWP CNR inbox: ${errorMessage(e)}`),
     );
   }
 
@@ -108,7 +107,7 @@ export class CnrInbox {
       const attempts = Number(row.attempts) + 1;
       const retry = isHubError(e) ? e.retryable : false;
       if (!retry || attempts >= MAX_ATTEMPTS) {
-        this.node.hub.logger.warn({ ...log, attempts }, `EWP CNR dropped: ${errorMessage(e)}`);
+        this.node.logger.warn({ ...log, attempts }, `EWP CNR dropped: ${errorMessage(e)}`);
         // A newer CNR that came in meanwhile is processed at once, not after the lease.
         await this.table.done(row.id, row.generation);
         return;
