@@ -3,10 +3,9 @@ import { join } from 'node:path';
 import type { AdapterRegistry } from '../core/adapter.ts';
 import { ConfigError, type Violation } from '../core/errors.ts';
 import type { SchemaRegistry } from '../schemas/registry.ts';
-import { toViolations } from '../schemas/registry.ts';
+import { configChecks, type ConfigCheck } from './checks.ts';
+import { checkAdapterOptions } from './options.ts';
 import type { HubConfig, RetryPolicy } from './types.ts';
-import { checkConsumers } from '../feeds/consumers.ts';
-import { checkPrivacyConfig } from '../privacy/config.ts';
 
 export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ maxAttempts: 8, initialDelayMs: 1000, multiplier: 2, maxDelayMs: 600_000 });
 export const DEFAULT_LIMITS = Object.freeze({ bodyBytes: 5 * 1024 * 1024, recordsPerRequest: 5000 });
@@ -30,12 +29,14 @@ export interface LoadOptions {
   schemas: SchemaRegistry;
   adapters: AdapterRegistry;
   mappingsDir: string;
+  /** The features' checks (default: those registered, src/config/checks.ts). */
+  checks?: readonly ConfigCheck[];
 }
 
 /**
- * Validates a configuration object: the config schema first, then the references between its parts
- * and each sink's and adapter's own options schema. Every violation is reported with its path; the
- * result has defaults filled in and is deep-frozen.
+ * Validates a configuration object: the config schema first, then the references between its parts,
+ * each sink's and adapter's own options schema and the features' checks. Every violation is reported
+ * with its path; the result has defaults filled in and is deep-frozen.
  */
 export function validateConfig(raw: unknown, opts: LoadOptions): HubConfig {
   const violations = opts.schemas.validate('config', raw);
@@ -61,14 +62,14 @@ export function validateConfig(raw: unknown, opts: LoadOptions): HubConfig {
     if (s.adapter) {
       const t = opts.adapters.sources.find((a) => a.type === s.adapter?.type);
       if (!t) v.push({ path: `/sources/${i}/adapter/type`, message: `unknown source adapter '${s.adapter.type}' (known: ${opts.adapters.sources.map((a) => a.type).join(', ') || 'none'})` });
-      else v.push(...checkOptions(opts.schemas, t.optionsSchema, s.adapter.options ?? {}, `/sources/${i}/adapter/options`));
+      else v.push(...checkAdapterOptions(t.optionsSchema, (s.adapter.options ??= {}), `/sources/${i}/adapter/options`));
     }
     s.system ??= s.id;
   });
   cfg.sinks.forEach((s, i) => {
     const t = opts.adapters.sinks.find((a) => a.type === s.type);
     if (!t) v.push({ path: `/sinks/${i}/type`, message: `unknown sink type '${s.type}' (known: ${opts.adapters.sinks.map((a) => a.type).join(', ')})` });
-    else v.push(...checkOptions(opts.schemas, t.optionsSchema, s.options ?? {}, `/sinks/${i}/options`));
+    else v.push(...checkAdapterOptions(t.optionsSchema, (s.options ??= {}), `/sinks/${i}/options`));
   });
   cfg.routes.forEach((r, i) => {
     if (!sinks.has(r.sink)) v.push({ path: `/routes/${i}/sink`, message: `unknown sink '${r.sink}'` });
@@ -81,17 +82,10 @@ export function validateConfig(raw: unknown, opts: LoadOptions): HubConfig {
     r.retry = { ...DEFAULT_RETRY, ...r.retry };
     r.concurrency ??= 4;
   });
-  v.push(...checkConsumers(cfg, opts.schemas.entities()));
-  v.push(...checkPrivacyConfig(cfg, opts.schemas));
+  for (const c of opts.checks ?? configChecks()) v.push(...c.check(cfg, opts.schemas));
   if (v.length) throw new ConfigError('configuration is inconsistent', { violations: v });
   cfg.limits = { ...DEFAULT_LIMITS, ...cfg.limits };
   return deepFreeze(cfg);
-}
-
-function checkOptions(schemas: SchemaRegistry, schema: object, value: unknown, prefix: string): Violation[] {
-  const fn = schemas.ajv.compile(schema);
-  if (fn(value)) return [];
-  return toViolations(fn.errors).map((x) => ({ ...x, path: prefix + x.path }));
 }
 
 export function loadConfigFile(path: string, opts: LoadOptions): HubConfig {

@@ -1,3 +1,4 @@
+import { registerConfigCheck } from '../config/checks.ts';
 import type { ConsumerConfig, HubConfig } from '../config/types.ts';
 import { ConfigError, type Violation } from '../core/errors.ts';
 import type { ChangeEvent, JsonObject } from '../core/types.ts';
@@ -116,3 +117,5 @@ export class Consumers {
     return [...this.views.keys()];
   }
 }
+
+registerConfigCheck({ name: 'consumers', check: (cfg, schemas) => checkConsumers(cfg, schemas.entities()) });

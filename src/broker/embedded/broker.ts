@@ -6,7 +6,7 @@ import { BrokerError, errorMessage } from '../../core/errors.ts';
 import type { ChangeEvent } from '../../core/types.ts';
 import { topicMatches } from '../topic.ts';
 import type { Broker, Consumer, Handler, HandlerResult, QueueStats } from '../types.ts';
-import { prepared } from '../../store/sqlite/statements.ts';
+import { prepared } from '../../sqlite/statements.ts';
 
 type Row = Record<string, unknown>;
 

@@ -25,7 +25,7 @@ import type {
 import { nextVersion } from '../commit-rules.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { SqliteSql } from './sql.ts';
-import { prepared } from './statements.ts';
+import { prepared } from '../../sqlite/statements.ts';
 
 type Row = Record<string, unknown>;
 const now = () => new Date().toISOString();
