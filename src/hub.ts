@@ -8,7 +8,7 @@ import type { HubConfig, ResolvedRoute } from './config/types.ts';
 import type { AdapterContext, AdapterRegistry, Sink } from './core/adapter.ts';
 import { ConfigError, NotFoundError } from './core/errors.ts';
 import { Consumers } from './feeds/consumers.ts';
-import { MappingEngine } from './mapping/engine.ts';
+import { compileText, MappingEngine } from './mapping/engine.ts';
 import { HubMetrics } from './observability/metrics.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import { OutboxRelay } from './pipeline/relay.ts';
@@ -87,6 +87,8 @@ export class Hub {
       logger: this.logger.child({ component: scope }),
       dataDir: this.env.dataDir,
       secret: (name) => this.env.env[name],
+      mappingsDir: this.mappings.dir,
+      compileMapping: compileText,
     };
   }
 
@@ -128,7 +130,18 @@ export class Hub {
       privacy: this.privacy,
     });
     await this.webhooks.migrate();
-    this.ewp = await EwpNode.start(this);
+    this.ewp = await EwpNode.start({
+      config: this.config,
+      dataDir: this.env.dataDir,
+      logger: this.logger,
+      sql: this.store.sql,
+      ajv: this.schemas.ajv,
+      metrics: this.metrics.registry,
+      privacy: this.privacy,
+      ingest: (sourceId, entity, records) => this.pipeline.ingest(sourceId, entity, records, 'application/json'),
+      sink: (id) => this.sink(id),
+      workers: this.role !== 'api',
+    });
     await this.router.declare();
     if (this.role !== 'api') {
       this.relay.start();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as errors from '../src/core/errors.ts';
 import { birthDateOf, isValidPersonalCode, makeOldPersonalCode } from '../src/core/personal-code.ts';
 import { topicMatches } from '../src/broker/topic.ts';
@@ -63,14 +63,36 @@ describe('core', () => {
     ]);
   });
 
-  it('documents every error code in docs/errors.md', () => {
+  it('documents every error code in docs/errors.md, and documents no other', () => {
     const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
-    const codes = (Object.values(errors) as unknown[])
-      .filter((v) => typeof v === 'function' && (v as { prototype: unknown }).prototype instanceof errors.HubError)
-      .map((C) => new (C as new (m: string) => errors.HubError)('x'));
-    assert.ok(codes.length >= 20);
-    for (const e of codes) {
-      assert.match(doc, new RegExp(`\\| \`${e.code}\` \\| ${e.status} \\| ${e.retryable ? 'yes' : 'no'} \\|`), `${e.code} (${e.status}) is not documented`);
+    const classes = (Object.entries(errors) as [string, unknown][]).filter(([, v]) => typeof v === 'function' && (v as { prototype: unknown }).prototype instanceof errors.HubError);
+    const codes = classes.map(([name, C]) => ({ name, e: new (C as new (m: string) => errors.HubError)('x') }));
+    assert.ok(codes.length >= 26);
+    for (const { name, e } of codes) {
+      assert.ok(e instanceof errors.HubError && e.name === name, name);
+      assert.match(doc, new RegExp(`\\| \`${e.code}\` \\| ${e.status} \\| ${e.retryable ? 'yes' : 'no'} \\| ${name} \\|`), `${name} ${e.code} (${e.status}) is not documented`);
     }
+    assert.equal(new Set(codes.map(({ e }) => e.code)).size, codes.length, 'two classes share a code');
+    const documented = [...doc.matchAll(/^\| `(HUB_ERR_[A-Z_]+)` \|/gm)].map((m) => m[1]);
+    assert.deepEqual(documented.toSorted(), codes.map(({ e }) => e.code).toSorted(), 'docs/errors.md lists a code no class has');
+  });
+
+  it('raises coded HubErrors only: no module but src/core/errors.ts defines an error class', () => {
+    const found: string[] = [];
+    const walk = (dir: URL): void => {
+      for (const d of readdirSync(dir, { withFileTypes: true })) {
+        if (d.isDirectory()) walk(new URL(`${d.name}/`, dir));
+        else if (/\.(ts|js|mjs)$/.test(d.name)) {
+          const file = new URL(d.name, dir);
+          const text = readFileSync(file, 'utf8');
+          for (const m of text.matchAll(/class\s+(\w+)\s+extends\s+(\w*Error)\b/g)) {
+            if (file.pathname.endsWith('/src/core/errors.ts') || m[2] !== 'Error') continue;
+            found.push(`${file.pathname}: ${m[1]}`);
+          }
+        }
+      }
+    };
+    for (const root of ['../src/', '../adapters/', '../flows/']) walk(new URL(root, import.meta.url));
+    assert.deepEqual(found, []);
   });
 });

@@ -22,7 +22,7 @@ function rejection(fn: () => unknown): string {
     fn();
   } catch (e) {
     assert.ok(e instanceof MappingReject, `not a MappingReject: ${String(e)}`);
-    assert.equal(e.code, 'D3137');
+    assert.equal(e.jsonataCode, 'D3137');
     return e.message;
   }
   assert.fail('accepted');

@@ -8,28 +8,28 @@ import { CsvSource, type FileRule } from './source.ts';
 
 const schema = JSON.parse(readFileSync(new URL('./config.schema.json', import.meta.url), 'utf8')) as JsonObject;
 
-interface Options {
+/** The options of config.schema.json, defaults filled in. */
+export type CsvOptions = {
   dir: string;
   processedDir?: string;
   quarantineDir?: string;
   files: FileRule[];
-  encoding?: CsvEncoding;
-  delimiter?: Delimiter;
-  mode?: 'per-row' | 'all-or-nothing';
-  settleMs?: number;
-  maxFileBytes?: number;
-  watch?: boolean;
-}
+  encoding: CsvEncoding;
+  delimiter: Delimiter;
+  mode: 'per-row' | 'all-or-nothing';
+  settleMs: number;
+  maxFileBytes: number;
+  watch: boolean;
+};
 
 /** CSV: a watched drop folder of exports (UTF-8 or Windows-1257); see README.md. */
-export const csvSource: SourceType = {
+export const csvSource: SourceType<CsvOptions> = {
   type: 'csv',
   description: 'Reads CSV files dropped into a folder (UTF-8 or Windows-1257), once each; bad files go to quarantine with a report.',
   optionsSchema: withScheduleOptions(schema),
   defaultPollIntervalMs: 10_000,
-  entities: (options: JsonObject) => [...new Set((options as unknown as Options).files.map((f) => f.entity))],
-  create(options: JsonObject, ctx: SourceContext) {
-    const o = options as unknown as Options;
+  entities: (o) => [...new Set(o.files.map((f) => f.entity))],
+  create(o: CsvOptions, ctx: SourceContext) {
     o.files.forEach((f, i) => {
       try {
         new RegExp(f.pattern, 'i');
@@ -45,12 +45,12 @@ export const csvSource: SourceType = {
         processedDir: o.processedDir ? abs(o.processedDir) : join(dir, 'processed'),
         quarantineDir: o.quarantineDir ? abs(o.quarantineDir) : join(dir, 'quarantine'),
         files: o.files,
-        encoding: o.encoding ?? 'auto',
-        delimiter: o.delimiter ?? 'auto',
-        mode: o.mode ?? 'per-row',
-        settleMs: o.settleMs ?? 1000,
-        maxFileBytes: o.maxFileBytes ?? 50 * 1024 * 1024,
-        watch: o.watch ?? true,
+        encoding: o.encoding,
+        delimiter: o.delimiter,
+        mode: o.mode,
+        settleMs: o.settleMs,
+        maxFileBytes: o.maxFileBytes,
+        watch: o.watch,
       },
       ctx,
     );

@@ -1,6 +1,6 @@
 import type { AdapterContext, DeliveryContext, DeliveryReceipt, Sink, SinkType } from '../../src/core/adapter.ts';
 import { SinkError } from '../../src/core/errors.ts';
-import type { ChangeEvent, JsonObject } from '../../src/core/types.ts';
+import type { ChangeEvent } from '../../src/core/types.ts';
 
 /** The hub's EWP node side this sink drives (attached by the node at start; see src/ewp/node.ts). */
 export interface EwpOutboundPort {
@@ -32,7 +32,10 @@ export class EwpCnrSink implements Sink {
   }
 }
 
-export const ewpCnrSink: SinkType = {
+/** The sink's options, default filled in. */
+export type EwpCnrOptions = { batchWindowMs: number };
+
+export const ewpCnrSink: SinkType<EwpCnrOptions> = {
   type: 'ewp-cnr',
   description: 'EWP partners: change notifications (CNRs, batched and retried by the EWP node) and the IIA / LA approvals a local change implies (adapters/ewp/README.md).',
   optionsSchema: {
@@ -48,7 +51,7 @@ export const ewpCnrSink: SinkType = {
       },
     },
   },
-  create(options: JsonObject, _ctx: AdapterContext): Sink {
-    return new EwpCnrSink(typeof options.batchWindowMs === 'number' ? options.batchWindowMs : DEFAULT_BATCH_WINDOW_MS);
+  create(o: EwpCnrOptions, _ctx: AdapterContext): Sink {
+    return new EwpCnrSink(o.batchWindowMs);
   },
 };

@@ -2,12 +2,12 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { AdapterContext, Sink, SinkType } from '../../src/core/adapter.ts';
 import { SinkError } from '../../src/core/errors.ts';
-import type { ChangeEvent, JsonObject } from '../../src/core/types.ts';
+import type { ChangeEvent } from '../../src/core/types.ts';
 
-export interface FileSinkOptions {
+export type FileSinkOptions = {
   /** File to append to; relative paths are under the data dir. */
   path: string;
-}
+};
 
 /** Appends each change event as one JSON line. The event id makes re-appends detectable downstream. */
 export class FileSink implements Sink {
@@ -26,7 +26,7 @@ export class FileSink implements Sink {
   }
 }
 
-export const fileSink: SinkType = {
+export const fileSink: SinkType<FileSinkOptions> = {
   type: 'file',
   description: 'Appends change events as JSON lines to a file.',
   optionsSchema: {
@@ -35,8 +35,7 @@ export const fileSink: SinkType = {
     required: ['path'],
     properties: { path: { type: 'string', minLength: 1, description: 'File path; relative to the data dir.' } },
   },
-  create(options: JsonObject, ctx: AdapterContext): Sink {
-    const p = String(options.path);
-    return new FileSink(isAbsolute(p) ? p : join(ctx.dataDir, p));
+  create(o: FileSinkOptions, ctx: AdapterContext): Sink {
+    return new FileSink(isAbsolute(o.path) ? o.path : join(ctx.dataDir, o.path));
   },
 };

@@ -1,10 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { BasicAuthSecurity, createClientAsync, type Client } from 'soap';
-import { ConfigError, TransportError, type HubError } from '../../src/core/errors.ts';
+import { ConfigError, MalformedPageError, TransportError, type HubError } from '../../src/core/errors.ts';
 import type { JsonObject } from '../../src/core/types.ts';
-import { MalformedPageError } from '../lais/client.ts';
-
-export { MalformedPageError };
+import { networkReason, SoapClient, soapText as text, type SoapErrorShape } from '../_shared/soap-client.ts';
 
 export const BUNDLED_WSDL = fileURLToPath(new URL('./isis.wsdl', import.meta.url));
 
@@ -35,26 +32,12 @@ export interface IsisClientOptions {
   basicAuth?: { username: string; password: string };
 }
 
-interface SoapErrorShape {
-  message?: string;
-  code?: string;
-  body?: unknown;
-  root?: { Envelope?: { Body?: { Fault?: Record<string, unknown> } } };
-  response?: { status?: number };
-}
-
-function text(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && '$value' in v) return String((v as { $value: unknown }).$value);
-  return v === undefined || v === null ? undefined : JSON.stringify(v);
-}
-
 /**
  * What the soap package threw, as a hub error: a soap:Server fault, an HTTP error, a timeout or a
  * refused connection is a TransportError (retried); a soap:Client fault or HTTP 401/403 a ConfigError;
  * an answer that is not XML a MalformedPageError (kept, then retried).
  */
-export function classifySoapError(e: unknown, operation: string, host: string): HubError | MalformedPageError {
+export function classifySoapError(e: unknown, operation: string, host: string): HubError {
   const err = (e ?? {}) as SoapErrorShape;
   const where = `ISIS ${operation} at ${host}`;
   const fault = err.root?.Envelope?.Body?.Fault;
@@ -68,8 +51,7 @@ export function classifySoapError(e: unknown, operation: string, host: string): 
   if (status === 401 || status === 403) return new ConfigError(`${where}: HTTP ${status}: ISIS refused the credentials`, { cause: e });
   if (status !== undefined && status !== 200) return new TransportError(`${where}: HTTP ${status}`, { cause: e });
   if (typeof err.body === 'string') return new MalformedPageError(`${where}: the answer is not a SOAP message (${err.message ?? 'unreadable'}; ${err.body.length} bytes)`, err.body);
-  const why = err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT' ? 'no answer in time' : (err.code ?? err.message ?? String(e));
-  return new TransportError(`${where}: ${why}`, { cause: e });
+  return new TransportError(`${where}: ${networkReason(e)}`, { cause: e });
 }
 
 /** A parsed SOAP value as plain JSON: no attribute bags, repeated elements as lists. */
@@ -87,46 +69,30 @@ function plain(v: unknown, key?: string): unknown {
   return key === 'ChangeNo' ? Number(v) : v;
 }
 
-type SoapMethod = (args: unknown, options?: Record<string, unknown>) => Promise<[unknown, ...unknown[]]>;
-
 /** A SOAP client of the (modelled) ISIS interface, created once from the WSDL on disk. */
-export class IsisClient {
-  private client: Promise<Client> | undefined;
-  private readonly host: string;
+export class IsisClient extends SoapClient {
+  protected readonly system = 'ISIS';
 
-  constructor(private readonly o: IsisClientOptions) {
-    this.host = new URL(o.endpoint).host;
+  constructor(o: IsisClientOptions) {
+    super({ ...o, wsdlPath: o.wsdlPath ?? BUNDLED_WSDL });
   }
 
-  private async soap(): Promise<Client> {
-    this.client ??= createClientAsync(this.o.wsdlPath ?? BUNDLED_WSDL, {}, this.o.endpoint).then((c) => {
-      if (this.o.basicAuth) c.setSecurity(new BasicAuthSecurity(this.o.basicAuth.username, this.o.basicAuth.password));
-      return c;
-    });
-    try {
-      return await this.client;
-    } catch (e) {
-      this.client = undefined;
-      throw new ConfigError(`ISIS: cannot read the WSDL: ${(e as Error).message}`, { cause: e });
-    }
+  protected setupError(message: string, cause?: unknown): HubError {
+    return new ConfigError(message, cause === undefined ? {} : { cause });
   }
 
-  private async call(operation: string, args: unknown): Promise<JsonObject> {
-    const c = await this.soap();
-    const method = (c as unknown as Record<string, SoapMethod | undefined>)[`${operation}Async`];
-    if (!method) throw new ConfigError(`ISIS: the WSDL has no operation ${operation}`);
-    try {
-      const [result] = await method.call(c, args, { timeout: this.o.timeoutMs });
-      return (plain(result ?? {}) ?? {}) as JsonObject;
-    } catch (e) {
-      throw classifySoapError(e, operation, this.host);
-    }
+  protected callError(e: unknown, operation: string): HubError {
+    return classifySoapError(e, operation, this.host);
+  }
+
+  private async listCall(operation: string, args: unknown): Promise<JsonObject> {
+    return (plain((await this.call(operation, args)) ?? {}) ?? {}) as JsonObject;
   }
 
   /** Records of one list with ChangeNo above `after`, at most `max`, in ChangeNo order. */
   async list(list: IsisList, after: number, max: number): Promise<IsisPage> {
     const l = ISIS_LISTS.find((x) => x.name === list)!;
-    const out = await this.call(l.operation, { AfterChangeNo: after, MaxRecords: max });
+    const out = await this.listCall(l.operation, { AfterChangeNo: after, MaxRecords: max });
     const raw = out[l.element];
     const records = (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) as JsonObject[];
     const count = Number(out.Count);

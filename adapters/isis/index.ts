@@ -7,27 +7,27 @@ import { IsisSource } from './source.ts';
 
 const schema = JSON.parse(readFileSync(new URL('./config.schema.json', import.meta.url), 'utf8')) as JsonObject;
 
-interface Options {
+/** The options of config.schema.json, defaults filled in. */
+export type IsisOptions = {
   endpoint: string;
   wsdlPath?: string;
-  timeoutMs?: number;
-  pageSize?: number;
+  timeoutMs: number;
+  pageSize: number;
   lists?: IsisList[];
   usernameEnv?: string;
   passwordEnv?: string;
-}
+};
 
-const listsOf = (o: Options): IsisList[] => o.lists ?? ISIS_LISTS.map((l) => l.name);
+const listsOf = (o: IsisOptions): IsisList[] => o.lists ?? ISIS_LISTS.map((l) => l.name);
 
 /** ISIS: a SOAP service described by a WSDL, read by change number (modelled; see README.md). */
-export const isisSource: SourceType = {
+export const isisSource: SourceType<IsisOptions> = {
   type: 'isis',
   description: 'Reads an ISIS SOAP service (WSDL in adapters/isis): students, programmes, courses, study rights and results changed after a change number.',
   optionsSchema: withScheduleOptions(schema),
   defaultPollIntervalMs: 60_000,
-  entities: (options: JsonObject) => listsOf(options as unknown as Options).map((n) => ISIS_LISTS.find((l) => l.name === n)!.entity),
-  create(options: JsonObject, ctx: SourceContext) {
-    const o = options as unknown as Options;
+  entities: (o) => listsOf(o).map((n) => ISIS_LISTS.find((l) => l.name === n)!.entity),
+  create(o: IsisOptions, ctx: SourceContext) {
     let basicAuth: { username: string; password: string } | undefined;
     if (o.usernameEnv && o.passwordEnv) {
       const username = ctx.secret(o.usernameEnv);
@@ -38,8 +38,8 @@ export const isisSource: SourceType = {
     return new IsisSource(
       {
         endpoint: o.endpoint,
-        timeoutMs: o.timeoutMs ?? 30_000,
-        pageSize: o.pageSize ?? 500,
+        timeoutMs: o.timeoutMs,
+        pageSize: o.pageSize,
         lists: listsOf(o),
         ...(o.wsdlPath ? { wsdlPath: o.wsdlPath } : {}),
         ...(basicAuth ? { basicAuth } : {}),

@@ -1,5 +1,5 @@
 import { lvDate } from '../../src/demo/generator.ts';
-import type { CourseDef, ProgrammeDef, ResultPlan, StudentPlan } from '../lais/simulator-data.ts';
+import type { CourseDef, ProgrammeDef, ResultPlan, StudentPlan } from '../_sim/simulator-data.ts';
 
 /**
  * The simulators' generated plans rendered as ISIS records (isis.wsdl): English element names, codes

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { listen } from 'soap';
-import { COURSES, PROGRAMMES, resultPlan, rigaTime, studentPlan, type StudentPlan } from '../lais/simulator-data.ts';
-import { SimTable } from '../lais/simulator-table.ts';
+import { COURSES, PROGRAMMES, resultPlan, rigaTime, studentPlan, type StudentPlan } from '../_sim/simulator-data.ts';
+import { SimTable } from '../_sim/simulator-table.ts';
 import { BUNDLED_WSDL, ISIS_LISTS, type IsisList } from './client.ts';
 import { isisCourse, isisProgramme, isisResult, isisStudent, isisStudyRight, type IsisRecord } from './simulator-records.ts';
 

@@ -1,7 +1,7 @@
 import type { Source, SourceContext } from '../../src/core/adapter.ts';
-import { MalformedInputError, TransportError } from '../../src/core/errors.ts';
+import { MalformedInputError, MalformedPageError, TransportError } from '../../src/core/errors.ts';
 import { sha256Hex } from '../../src/core/ids.ts';
-import { ISIS_LISTS, IsisClient, MalformedPageError, type IsisClientOptions, type IsisList } from './client.ts';
+import { ISIS_LISTS, IsisClient, type IsisClientOptions, type IsisList } from './client.ts';
 
 export interface IsisSourceOptions extends IsisClientOptions {
   pageSize: number;

@@ -1,4 +1,4 @@
-import { ConfigError, TransportError } from '../../src/core/errors.ts';
+import { ConfigError, MalformedPageError, TransportError } from '../../src/core/errors.ts';
 
 /** The LAIS REST resources (modelled) and the canonical entity each one holds, in reading order. */
 export const LAIS_RESOURCES = [
@@ -18,17 +18,6 @@ export interface LaisPage {
   next: string | null;
   /** The server's time of this listing (`lidz`): the next pass asks for changes from here on. */
   asOf: string;
-}
-
-/** LAIS answered 200 with a body that is not a page (cut off, not JSON, wrong shape). */
-export class MalformedPageError extends Error {
-  constructor(
-    message: string,
-    readonly body: string,
-  ) {
-    super(message);
-    this.name = 'MalformedPageError';
-  }
 }
 
 export interface LaisClientOptions {

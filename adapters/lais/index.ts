@@ -7,26 +7,26 @@ import { LaisSource } from './source.ts';
 
 const schema = JSON.parse(readFileSync(new URL('./config.schema.json', import.meta.url), 'utf8')) as JsonObject;
 
-interface Options {
+/** The options of config.schema.json, defaults filled in. */
+export type LaisOptions = {
   baseUrl: string;
   tokenEnv?: string;
-  timeoutMs?: number;
-  pageSize?: number;
+  timeoutMs: number;
+  pageSize: number;
   resources?: LaisResource[];
   since?: string;
-}
+};
 
-const resourcesOf = (o: Options): LaisResource[] => o.resources ?? LAIS_RESOURCES.map((r) => r.path);
+const resourcesOf = (o: LaisOptions): LaisResource[] => o.resources ?? LAIS_RESOURCES.map((r) => r.path);
 
 /** LAIS: REST/JSON polled with a changed-since cursor and keyset paging (modelled; see README.md). */
-export const laisSource: SourceType = {
+export const laisSource: SourceType<LaisOptions> = {
   type: 'lais',
   description: 'Polls a LAIS REST/JSON interface: changed-since listings of students, study rights, programmes, courses, results and diplomas.',
   optionsSchema: withScheduleOptions(schema),
   defaultPollIntervalMs: 60_000,
-  entities: (options: JsonObject) => resourcesOf(options as unknown as Options).map((p) => LAIS_RESOURCES.find((r) => r.path === p)!.entity),
-  create(options: JsonObject, ctx: SourceContext) {
-    const o = options as unknown as Options;
+  entities: (o) => resourcesOf(o).map((p) => LAIS_RESOURCES.find((r) => r.path === p)!.entity),
+  create(o: LaisOptions, ctx: SourceContext) {
     let token: string | undefined;
     if (o.tokenEnv) {
       token = ctx.secret(o.tokenEnv);
@@ -35,8 +35,8 @@ export const laisSource: SourceType = {
     return new LaisSource(
       {
         baseUrl: o.baseUrl,
-        timeoutMs: o.timeoutMs ?? 30_000,
-        pageSize: o.pageSize ?? 500,
+        timeoutMs: o.timeoutMs,
+        pageSize: o.pageSize,
         resources: resourcesOf(o),
         ...(token ? { token } : {}),
         ...(o.since ? { since: o.since } : {}),

@@ -1,5 +1,5 @@
 import { lvDate } from '../../src/demo/generator.ts';
-import { rigaTime, type CourseDef, type ProgrammeDef, type ResultPlan, type StudentPlan } from './simulator-data.ts';
+import { rigaTime, type CourseDef, type ProgrammeDef, type ResultPlan, type StudentPlan } from '../_sim/simulator-data.ts';
 
 /**
  * Generated plans rendered in the LAIS native format, exactly as mappings/lais/README.md describes it

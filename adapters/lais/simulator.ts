@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LAIS_RESOURCES, type LaisResource } from './client.ts';
-import { COURSES, PROGRAMMES, resultPlan, rigaTime, studentPlan, type StudentPlan } from './simulator-data.ts';
+import { COURSES, PROGRAMMES, resultPlan, rigaTime, studentPlan, type StudentPlan } from '../_sim/simulator-data.ts';
 import { laisCourse, laisDiploma, laisProgramme, laisResult, laisStudent, laisStudyRight, type LaisRecord } from './simulator-records.ts';
-import { SimTable } from './simulator-table.ts';
+import { SimTable } from '../_sim/simulator-table.ts';
 
 export type LaisFault = 'http-500' | 'http-503' | 'timeout' | 'malformed' | 'drop';
 

@@ -1,7 +1,7 @@
 import type { Source, SourceContext } from '../../src/core/adapter.ts';
-import { isHubError, MalformedInputError, TransportError } from '../../src/core/errors.ts';
+import { isHubError, MalformedInputError, MalformedPageError, TransportError } from '../../src/core/errors.ts';
 import { sha256Hex } from '../../src/core/ids.ts';
-import { LAIS_RESOURCES, LaisClient, MalformedPageError, type LaisResource } from './client.ts';
+import { LAIS_RESOURCES, LaisClient, type LaisResource } from './client.ts';
 
 export interface LaisSourceOptions {
   baseUrl: string;

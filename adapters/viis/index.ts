@@ -7,7 +7,6 @@ import { RequestMapper } from './mapping.ts';
 import { ViisSink } from './sink.ts';
 
 export { ViisSink } from './sink.ts';
-export { ViisSimulator } from './simulator.ts';
 
 const DEFAULT_RETRY_CODES = ['VIIS-201', 'VIIS-301', 'VIIS-302'];
 
@@ -42,40 +41,48 @@ export const viisOptionsSchema: JsonObject = {
   dependentRequired: { usernameEnv: ['passwordEnv'], passwordEnv: ['usernameEnv'] },
 };
 
-function stringMap(v: unknown): Record<string, string> {
-  return v && typeof v === 'object' ? (v as Record<string, string>) : {};
-}
+/** The options of viisOptionsSchema, defaults filled in. */
+export type ViisOptions = {
+  endpoint: string;
+  wsdl?: string;
+  mappingSet: string;
+  system: string;
+  timeoutMs: number;
+  institutionCodes?: Record<string, string>;
+  programmeCodes?: Record<string, Record<string, string>>;
+  retryCodes: string[];
+  usernameEnv?: string;
+  passwordEnv?: string;
+};
 
-export const viisSink: SinkType = {
+export const viisSink: SinkType<ViisOptions> = {
   type: 'viis',
   description: 'Delivers persons, study rights and awards to the VIIS student and graduate register over SOAP (modelled WSDL); business rejections are dead-lettered with the register code and reason.',
   optionsSchema: viisOptionsSchema,
-  create(options: JsonObject, ctx: AdapterContext): Sink {
+  create(o: ViisOptions, ctx: AdapterContext): Sink {
     let basicAuth: { username: string; password: string } | undefined;
-    if (typeof options.usernameEnv === 'string' && typeof options.passwordEnv === 'string') {
-      const username = ctx.secret(options.usernameEnv);
-      const password = ctx.secret(options.passwordEnv);
+    if (o.usernameEnv && o.passwordEnv) {
+      const username = ctx.secret(o.usernameEnv);
+      const password = ctx.secret(o.passwordEnv);
       if (!username || !password) {
-        throw new ConfigError(`viis sink: environment variables ${options.usernameEnv} and ${options.passwordEnv} must be set`, {
+        throw new ConfigError(`viis sink: environment variables ${o.usernameEnv} and ${o.passwordEnv} must be set`, {
           violations: [{ path: '/options/usernameEnv', message: 'credentials are not set in the environment' }],
         });
       }
       basicAuth = { username, password };
     }
-    const wsdl = typeof options.wsdl === 'string' ? (isAbsolute(options.wsdl) ? options.wsdl : resolve(options.wsdl)) : undefined;
+    const wsdl = o.wsdl ? (isAbsolute(o.wsdl) ? o.wsdl : resolve(o.wsdl)) : undefined;
     const client = new ViisClient({
-      endpoint: String(options.endpoint),
-      timeoutMs: typeof options.timeoutMs === 'number' ? options.timeoutMs : 30_000,
+      endpoint: o.endpoint,
+      timeoutMs: o.timeoutMs,
       ...(wsdl ? { wsdlPath: wsdl } : {}),
       ...(basicAuth ? { basicAuth } : {}),
     });
-    const programmeCodes: Record<string, Record<string, string>> = {};
-    for (const [inst, table] of Object.entries(stringMap(options.programmeCodes))) programmeCodes[inst] = stringMap(table);
-    return new ViisSink(client, new RequestMapper(typeof options.mappingSet === 'string' ? options.mappingSet : 'viis'), {
-      system: typeof options.system === 'string' ? options.system : 'study-hub',
-      institutionCodes: stringMap(options.institutionCodes),
-      programmeCodes,
-      retryCodes: Array.isArray(options.retryCodes) ? options.retryCodes.map(String) : DEFAULT_RETRY_CODES,
+    return new ViisSink(client, new RequestMapper(ctx, o.mappingSet), {
+      system: o.system,
+      institutionCodes: o.institutionCodes ?? {},
+      programmeCodes: o.programmeCodes ?? {},
+      retryCodes: o.retryCodes,
     });
   },
 };

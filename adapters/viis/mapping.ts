@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AdapterContext, CompiledMapping } from '../../src/core/adapter.ts';
 import { SinkRejectedError } from '../../src/core/errors.ts';
 import type { JsonObject } from '../../src/core/types.ts';
-import { compileText, MAPPINGS_DIR } from '../../src/mapping/engine.ts';
 import type { ViisEntity, ViisRecord } from './records.ts';
 
-type Expression = ReturnType<typeof compileText>;
+/** What the mapper uses of the adapter context: the folder of mapping sets and the mapping compiler. */
+export type MappingAccess = Pick<AdapterContext, 'mappingsDir' | 'compileMapping'>;
 
 export interface RequestBindings {
   institution: string;
@@ -19,24 +20,27 @@ export interface RequestBindings {
  * will not help, fixing the record or the mapping will.
  */
 export class RequestMapper {
-  private readonly cache = new Map<string, Expression>();
+  private readonly cache = new Map<string, CompiledMapping>();
+  readonly dir: string;
 
   constructor(
+    private readonly mappings: MappingAccess,
     readonly set: string = 'viis',
-    readonly dir: string = MAPPINGS_DIR,
-  ) {}
+  ) {
+    this.dir = mappings.mappingsDir;
+  }
 
   file(entity: ViisEntity): string {
     return join(this.dir, this.set, `${entity}.jsonata`);
   }
 
-  private compile(entity: ViisEntity): Expression {
+  private compile(entity: ViisEntity): CompiledMapping {
     let e = this.cache.get(entity);
     if (!e) {
       const f = this.file(entity);
       if (!existsSync(f)) throw new SinkRejectedError(`VIIS: no mapping ${this.set}/${entity}.jsonata`);
       try {
-        e = compileText(readFileSync(f, 'utf8'), `${this.set}/${entity}`);
+        e = this.mappings.compileMapping(readFileSync(f, 'utf8'), `${this.set}/${entity}`);
       } catch (err) {
         throw new SinkRejectedError((err as Error).message, { cause: err });
       }

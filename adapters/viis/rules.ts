@@ -1,3 +1,4 @@
+import { RegisterRejectedError } from '../../src/core/errors.ts';
 import type { SubmitterRef, ViisRecord } from './records.ts';
 
 /**
@@ -24,14 +25,8 @@ import type { SubmitterRef, ViisRecord } from './records.ts';
  * | VIIS-401 | nothing to withdraw |
  * | VIIS-402 | a person with study rights cannot be withdrawn |
  */
-export class RegisterRejection extends Error {
-  constructor(
-    readonly code: string,
-    reason: string,
-    readonly field?: string,
-  ) {
-    super(reason);
-  }
+export function registerRejection(registerCode: string, reason: string, field?: string): RegisterRejectedError {
+  return new RegisterRejectedError(reason, { registerCode, reason, field });
 }
 
 interface Stored {
@@ -51,13 +46,13 @@ type Obj = Record<string, unknown>;
 const key = (institution: string, localId: string) => `${institution}\u0000${localId}`;
 
 function obj(v: unknown, field: string): Obj {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new RegisterRejection('VIIS-001', `${field} is required`, field);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw registerRejection('VIIS-001', `${field} is required`, field);
   return v as Obj;
 }
 
 function str(o: Obj, name: string, at: string): string {
   const v = o[name];
-  if (typeof v !== 'string' || v.trim() === '') throw new RegisterRejection('VIIS-001', `${at}/${name} is required`, `${at}/${name}`);
+  if (typeof v !== 'string' || v.trim() === '') throw registerRejection('VIIS-001', `${at}/${name} is required`, `${at}/${name}`);
   return v;
 }
 
@@ -65,7 +60,7 @@ function submitterRef(o: Obj, at: string): SubmitterRef {
   const r = obj(o.submitterRef, `${at}/submitterRef`);
   const version = Number(r.version);
   if (typeof r.recordId !== 'string' || !Number.isInteger(version) || version < 1) {
-    throw new RegisterRejection('VIIS-001', `${at}/submitterRef needs recordId and a positive version`, `${at}/submitterRef`);
+    throw registerRejection('VIIS-001', `${at}/submitterRef needs recordId and a positive version`, `${at}/submitterRef`);
   }
   return { recordId: r.recordId, version };
 }
@@ -82,17 +77,17 @@ export function checkPerson(s: RegisterState, institution: string, input: unknow
   const code = typeof p.personalCode === 'string' ? p.personalCode : undefined;
   const doc = p.foreignDocument as Obj | undefined;
   if (!code && !(doc && typeof doc.number === 'string' && typeof doc.country === 'string')) {
-    throw new RegisterRejection('VIIS-101', 'the person has neither a personal code nor a foreign identity document with its country', 'person/personalCode');
+    throw registerRejection('VIIS-101', 'the person has neither a personal code nor a foreign identity document with its country', 'person/personalCode');
   }
-  if (code && !validCode(code)) throw new RegisterRejection('VIIS-102', 'the personal code is not valid', 'person/personalCode');
+  if (code && !validCode(code)) throw registerRejection('VIIS-102', 'the personal code is not valid', 'person/personalCode');
   const held = s.persons.get(key(institution, rec.localId))?.record;
   if (held && code && held.personalCode !== undefined && held.personalCode !== code) {
-    throw new RegisterRejection('VIIS-103', 'the personal code of a registered person cannot change by an update; use the identity correction procedure', 'person/personalCode');
+    throw registerRejection('VIIS-103', 'the personal code of a registered person cannot change by an update; use the identity correction procedure', 'person/personalCode');
   }
   if (code) {
     for (const v of s.persons.values()) {
       if (v.institution === institution && v.record.localId !== rec.localId && v.record.personalCode === code) {
-        throw new RegisterRejection('VIIS-104', `the personal code is already registered for person ${v.record.localId} of this institution`, 'person/personalCode');
+        throw registerRejection('VIIS-104', `the personal code is already registered for person ${v.record.localId} of this institution`, 'person/personalCode');
       }
     }
   }
@@ -110,29 +105,29 @@ export function checkStudyRight(s: RegisterState, institution: string, input: un
   str(r, 'studyForm', 'studyRight');
   str(r, 'funding', 'studyRight');
   const periods = (obj(r.periods, 'studyRight/periods').period ?? []) as Obj[];
-  if (!Array.isArray(periods) || periods.length === 0) throw new RegisterRejection('VIIS-001', 'studyRight/periods needs at least one period', 'studyRight/periods');
+  if (!Array.isArray(periods) || periods.length === 0) throw registerRejection('VIIS-001', 'studyRight/periods needs at least one period', 'studyRight/periods');
   if (!s.persons.has(key(institution, person))) {
-    throw new RegisterRejection('VIIS-201', `the register holds no person ${person} of this institution: register the person first`, 'studyRight/personLocalId');
+    throw registerRejection('VIIS-201', `the register holds no person ${person} of this institution: register the person first`, 'studyRight/personLocalId');
   }
-  if (!s.programmes.has(programme)) throw new RegisterRejection('VIIS-202', `programme code ${programme} is not in the register of accredited programmes`, 'studyRight/programmeCode');
+  if (!s.programmes.has(programme)) throw registerRejection('VIIS-202', `programme code ${programme} is not in the register of accredited programmes`, 'studyRight/programmeCode');
   const sorted = periods.map((p, i) => ({ i, status: str(p, 'status', `studyRight/periods/${i}`), start: str(p, 'start', `studyRight/periods/${i}`), end: p.end as string | undefined }));
   for (const p of sorted) {
-    if (p.end !== undefined && p.end < p.start) throw new RegisterRejection('VIIS-204', `status period ${p.i + 1} ends (${p.end}) before it starts (${p.start})`, `studyRight/periods/${p.i}`);
+    if (p.end !== undefined && p.end < p.start) throw registerRejection('VIIS-204', `status period ${p.i + 1} ends (${p.end}) before it starts (${p.start})`, `studyRight/periods/${p.i}`);
   }
   sorted.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   for (let i = 1; i < sorted.length; i++) {
     const a = sorted[i - 1]!;
     const b = sorted[i]!;
     if (a.end === undefined || a.end >= b.start) {
-      throw new RegisterRejection('VIIS-203', `status periods overlap: ${a.status} from ${a.start}${a.end ? ` to ${a.end}` : ' (open)'} and ${b.status} from ${b.start}`, `studyRight/periods/${b.i}`);
+      throw registerRejection('VIIS-203', `status periods overlap: ${a.status} from ${a.start}${a.end ? ` to ${a.end}` : ' (open)'} and ${b.status} from ${b.start}`, `studyRight/periods/${b.i}`);
     }
   }
   if (sorted.some((p) => p.status === 'EKSM' || p.status === 'ABSOLV') && (r.exmatriculation === undefined || r.exmatriculation === null)) {
-    throw new RegisterRejection('VIIS-205', 'an ended study right needs its exmatriculation (date, reason, order number)', 'studyRight/exmatriculation');
+    throw registerRejection('VIIS-205', 'an ended study right needs its exmatriculation (date, reason, order number)', 'studyRight/exmatriculation');
   }
   const held = s.studyRights.get(key(institution, rec.localId))?.record;
   if (held && held.personLocalId !== person) {
-    throw new RegisterRejection('VIIS-206', `study right ${rec.localId} is registered for another person`, 'studyRight/personLocalId');
+    throw registerRejection('VIIS-206', `study right ${rec.localId} is registered for another person`, 'studyRight/personLocalId');
   }
   return rec;
 }
@@ -146,14 +141,14 @@ export function checkAward(s: RegisterState, institution: string, input: unknown
   const diploma = str(a, 'diplomaNumber', 'award');
   str(a, 'title', 'award');
   str(a, 'awardedAt', 'award');
-  if (!s.persons.has(key(institution, person))) throw new RegisterRejection('VIIS-301', `the register holds no person ${person} of this institution`, 'award/personLocalId');
+  if (!s.persons.has(key(institution, person))) throw registerRejection('VIIS-301', `the register holds no person ${person} of this institution`, 'award/personLocalId');
   const sr = s.studyRights.get(key(institution, right))?.record;
-  if (!sr) throw new RegisterRejection('VIIS-302', `the register holds no study right ${right} of this institution`, 'award/studyRightLocalId');
-  if (sr.personLocalId !== person) throw new RegisterRejection('VIIS-304', `study right ${right} belongs to another person`, 'award/studyRightLocalId');
-  if (!s.programmes.has(programme)) throw new RegisterRejection('VIIS-202', `programme code ${programme} is not in the register of accredited programmes`, 'award/programmeCode');
+  if (!sr) throw registerRejection('VIIS-302', `the register holds no study right ${right} of this institution`, 'award/studyRightLocalId');
+  if (sr.personLocalId !== person) throw registerRejection('VIIS-304', `study right ${right} belongs to another person`, 'award/studyRightLocalId');
+  if (!s.programmes.has(programme)) throw registerRejection('VIIS-202', `programme code ${programme} is not in the register of accredited programmes`, 'award/programmeCode');
   for (const v of s.awards.values()) {
     if (v.institution === institution && v.record.localId !== rec.localId && v.record.diplomaNumber === diploma) {
-      throw new RegisterRejection('VIIS-303', `diploma number ${diploma} is registered for another diploma`, 'award/diplomaNumber');
+      throw registerRejection('VIIS-303', `diploma number ${diploma} is registered for another diploma`, 'award/diplomaNumber');
     }
   }
   return rec;

@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { listen } from 'soap';
+import { RegisterRejectedError } from '../../src/core/errors.ts';
 import { isValidPersonalCode } from '../../src/core/personal-code.ts';
 import { BUNDLED_WSDL } from './client.ts';
 import { entityOfKind, normalize, VIIS_NAMESPACE, type Holdings, type Receipt, type Submitter, type SubmitterRef, type ViisRecord } from './records.ts';
-import { checkAward, checkPerson, checkStudyRight, RegisterRejection, type RegisterState } from './rules.ts';
+import { checkAward, checkPerson, checkStudyRight, registerRejection, type RegisterState } from './rules.ts';
 
 export type TransportFault = 'http-503' | 'drop' | 'server-fault';
 
@@ -189,7 +190,7 @@ export class ViisSimulator implements RegisterState {
 
   private submitter(args: Record<string, unknown>): Submitter {
     const s = (args.submitter ?? {}) as Partial<Submitter>;
-    if (!s.institution || !s.system || !s.submissionId) throw new RegisterRejection('VIIS-001', 'the submitter (institution, system, submissionId) is incomplete', 'submitter');
+    if (!s.institution || !s.system || !s.submissionId) throw registerRejection('VIIS-001', 'the submitter (institution, system, submissionId) is incomplete', 'submitter');
     return { institution: String(s.institution), system: String(s.system), submissionId: String(s.submissionId) };
   }
 
@@ -212,9 +213,9 @@ export class ViisSimulator implements RegisterState {
       this.log.push({ operation, institution: sub.institution, submissionId: sub.submissionId, outcome });
       return { receipt: r };
     } catch (e) {
-      if (!(e instanceof RegisterRejection)) throw e;
-      this.log.push({ operation, institution: sub?.institution ?? '', submissionId: sub?.submissionId, outcome: 'rejected', code: e.code });
-      throw fault(e.code, e.message, e.field);
+      if (!(e instanceof RegisterRejectedError)) throw e;
+      this.log.push({ operation, institution: sub?.institution ?? '', submissionId: sub?.submissionId, outcome: 'rejected', code: e.registerCode });
+      throw fault(e.registerCode, e.reason, e.field);
     }
   }
 
@@ -241,14 +242,14 @@ export class ViisSimulator implements RegisterState {
       WithdrawRecord: (a: unknown) =>
         this.submit('WithdrawRecord', a, (s, args) => {
           const entity = entityOfKind(String(args.kind ?? ''));
-          if (!entity) throw new RegisterRejection('VIIS-001', `unknown record kind '${String(args.kind)}'`, 'kind');
+          if (!entity) throw registerRejection('VIIS-001', `unknown record kind '${String(args.kind)}'`, 'kind');
           const m = entity === 'person' ? this.persons : entity === 'study-right' ? this.studyRights : this.awards;
           const hit = [...m.entries()].find(([, v]) => v.institution === s.institution && v.record.submitterRef?.recordId === args.recordId);
-          if (!hit) throw new RegisterRejection('VIIS-401', 'the register holds no such record of this institution', 'recordId');
+          if (!hit) throw registerRejection('VIIS-401', 'the register holds no such record of this institution', 'recordId');
           if (entity === 'person') {
             const localId = hit[1].record.localId;
             if ([...this.studyRights.values()].some((v) => v.institution === s.institution && v.record.personLocalId === localId)) {
-              throw new RegisterRejection('VIIS-402', 'the person has study rights: withdraw them first', 'recordId');
+              throw registerRejection('VIIS-402', 'the person has study rights: withdraw them first', 'recordId');
             }
           }
           m.delete(hit[0]);

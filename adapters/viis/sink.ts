@@ -1,8 +1,7 @@
-import type { DeliveryContext, DeliveryReceipt, Sink } from '../../src/core/adapter.ts';
-import { SinkError, SinkRejectedError } from '../../src/core/errors.ts';
+import type { DeliveryContext, DeliveryReceipt, HeldRecord, ReconcilableSink, ReconcileView } from '../../src/core/adapter.ts';
+import { RegisterRejectedError, SinkError, SinkRejectedError } from '../../src/core/errors.ts';
 import type { CanonicalRecord, ChangeEvent, JsonObject } from '../../src/core/types.ts';
-import type { HeldRecord, ReconcilableSink, ReconcileView } from '../../src/reconcile/types.ts';
-import { ViisBusinessFault, type ViisClient } from './client.ts';
+import type { ViisClient } from './client.ts';
 import type { RequestMapper } from './mapping.ts';
 import { content, isViisEntity, KINDS, type Holdings, type Receipt, type ViisEntity, type ViisRecord } from './records.ts';
 
@@ -39,7 +38,7 @@ function describe(r: Receipt): string {
  * SinkErrors, retried with the route's backoff. The submission id is the event id, so a resent
  * submission gets the register's first receipt.
  */
-export class ViisSink implements Sink, ReconcilableSink {
+export class ViisSink implements ReconcilableSink {
   readonly reconcile: ReconcileView;
 
   constructor(
@@ -75,7 +74,7 @@ export class ViisSink implements Sink, ReconcilableSink {
         try {
           return { detail: describe(await this.client.withdraw(submitter, kind.kind, event.recordId)) };
         } catch (e) {
-          if (e instanceof ViisBusinessFault && e.code === 'VIIS-401') return { detail: 'VIIS held nothing to withdraw (VIIS-401)' };
+          if (e instanceof RegisterRejectedError && e.registerCode === 'VIIS-401') return { detail: 'VIIS held nothing to withdraw (VIIS-401)' };
           throw e;
         }
       }
@@ -84,9 +83,9 @@ export class ViisSink implements Sink, ReconcilableSink {
       rec.submitterRef = { recordId: event.recordId, version: event.version };
       return { detail: describe(await this.client.register(kind.operation, submitter, kind.element, rec)) };
     } catch (e) {
-      if (!(e instanceof ViisBusinessFault)) throw e;
-      const extra = { registerCode: e.code, registerReason: e.reason, ...(e.field ? { registerField: e.field } : {}) };
-      if (this.o.retryCodes.includes(e.code)) {
+      if (!(e instanceof RegisterRejectedError)) throw e;
+      const extra = { registerCode: e.registerCode, registerReason: e.reason, ...(e.field ? { registerField: e.field } : {}) };
+      if (this.o.retryCodes.includes(e.registerCode)) {
         throw new SinkError(`${e.message}; the referenced record may not have reached the register yet: retrying`, { extra });
       }
       throw new SinkRejectedError(`${e.message}`, { extra });

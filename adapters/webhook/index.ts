@@ -1,15 +1,9 @@
-import { createHmac } from 'node:crypto';
 import type { AdapterContext, DeliveryContext, DeliveryReceipt, Sink, SinkType } from '../../src/core/adapter.ts';
 import { ConfigError, SinkError, SinkRejectedError } from '../../src/core/errors.ts';
 import type { ChangeEvent, JsonObject } from '../../src/core/types.ts';
+import { signPayload, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/core/webhook-signature.ts';
 
-export const SIGNATURE_HEADER = 'x-hub-signature-256';
-export const TIMESTAMP_HEADER = 'x-hub-timestamp';
-
-/** HMAC-SHA256 over `<timestamp>.<body>`, hex: what a receiver recomputes to trust a delivery. */
-export function signPayload(secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
+export { signPayload, SIGNATURE_HEADER, TIMESTAMP_HEADER };
 
 export interface WebhookOptions {
   url: string;

@@ -5,10 +5,9 @@ import type { AdapterRegistry } from '../core/adapter.ts';
 import { ConfigError, type Violation } from '../core/errors.ts';
 import { DEFAULT_MAX_DEPTH } from '../core/json-walk.ts';
 import type { SchemaRegistry } from '../schemas/registry.ts';
-import { toViolations } from '../schemas/registry.ts';
+import { configChecks, type ConfigCheck } from './checks.ts';
+import { checkAdapterOptions } from './options.ts';
 import type { HubConfig, RetryPolicy } from './types.ts';
-import { checkConsumers } from '../feeds/consumers.ts';
-import { checkPrivacyConfig } from '../privacy/config.ts';
 
 export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ maxAttempts: 8, initialDelayMs: 1000, multiplier: 2, maxDelayMs: 600_000 });
 export const DEFAULT_LIMITS = Object.freeze({ bodyBytes: 5 * 1024 * 1024, recordsPerRequest: 5000, maxDepth: DEFAULT_MAX_DEPTH });
@@ -32,6 +31,8 @@ export interface LoadOptions {
   schemas: SchemaRegistry;
   adapters: AdapterRegistry;
   mappingsDir: string;
+  /** The features' checks (default: those registered, src/config/checks.ts). */
+  checks?: readonly ConfigCheck[];
 }
 
 /**
@@ -79,14 +80,14 @@ export function validateConfig(raw: unknown, opts: LoadOptions): HubConfig {
     if (s.adapter && typeof s.adapter === 'object') {
       const t = opts.adapters.sources.find((a) => a.type === s.adapter?.type);
       if (!t) v.push({ path: `/sources/${i}/adapter/type`, message: `unknown source adapter '${s.adapter.type}' (known: ${opts.adapters.sources.map((a) => a.type).join(', ') || 'none'})` });
-      else v.push(...checkOptions(opts.schemas, t.optionsSchema, s.adapter.options ?? {}, `/sources/${i}/adapter/options`));
+      else v.push(...checkAdapterOptions(t.optionsSchema, (s.adapter.options ??= {}), `/sources/${i}/adapter/options`));
     }
     s.system ??= s.id;
   });
   each<HubConfig['sinks'][number]>(cfg.sinks, (s, i) => {
     const t = opts.adapters.sinks.find((a) => a.type === s.type);
     if (!t) v.push({ path: `/sinks/${i}/type`, message: `unknown sink type '${s.type}' (known: ${opts.adapters.sinks.map((a) => a.type).join(', ')})` });
-    else v.push(...checkOptions(opts.schemas, t.optionsSchema, s.options ?? {}, `/sinks/${i}/options`));
+    else v.push(...checkAdapterOptions(t.optionsSchema, (s.options ??= {}), `/sinks/${i}/options`));
   });
   each<HubConfig['routes'][number]>(cfg.routes, (r, i) => {
     if (typeof r.sink === 'string' && !sinks.has(r.sink)) v.push({ path: `/routes/${i}/sink`, message: `unknown sink '${r.sink}' (known: ${[...sinks].join(', ') || 'none'})` });
@@ -99,23 +100,12 @@ export function validateConfig(raw: unknown, opts: LoadOptions): HubConfig {
     r.retry = { ...DEFAULT_RETRY, ...r.retry };
     r.concurrency ??= 4;
   });
-  if (!malformed || (Array.isArray(cfg.institutions) && (cfg.consumers === undefined || Array.isArray(cfg.consumers)))) {
-    v.push(...guarded(() => checkConsumers(cfg, opts.schemas.entities())));
-  }
-  if (!malformed || (Array.isArray(cfg.routes) && (cfg.consumers === undefined || Array.isArray(cfg.consumers)))) {
-    v.push(...guarded(() => checkPrivacyConfig(cfg, opts.schemas)));
-  }
+  for (const c of opts.checks ?? configChecks()) v.push(...guarded(() => c.check(cfg, opts.schemas)));
   if (v.length) {
     throw new ConfigError(malformed ? 'configuration does not match schemas/config.schema.json' : 'configuration is inconsistent', { violations: v });
   }
   cfg.limits = { ...DEFAULT_LIMITS, ...cfg.limits };
   return deepFreeze(cfg);
-}
-
-function checkOptions(schemas: SchemaRegistry, schema: object, value: unknown, prefix: string): Violation[] {
-  const fn = schemas.ajv.compile(schema);
-  if (fn(value)) return [];
-  return toViolations(fn.errors).map((x) => ({ ...x, path: prefix + x.path }));
 }
 
 export function loadConfigFile(path: string, opts: LoadOptions): HubConfig {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { HubError } from './errors.ts';
-import type { ChangeEvent, JsonObject, MessageStatus } from './types.ts';
+import type { CanonicalRecord, ChangeEvent, JsonObject, MessageStatus } from './types.ts';
 
 /**
  * The small contracts adapters implement. Reconnects, back-off, acks, retries and metrics live in
@@ -12,6 +12,22 @@ export interface AdapterContext {
   dataDir: string;
   /** Reads a secret from the environment by the name the config gave. */
   secret(name: string): string | undefined;
+  /** The folder of mapping sets (mappings/): where an adapter finds a mapping set its options name. */
+  mappingsDir: string;
+  /**
+   * Compiles the text of a mapping (JSONata) that the adapter runs itself, e.g. a sink's mapping of
+   * canonical records to its receiver's format; throws a HubError naming `name` when it does not compile.
+   */
+  compileMapping(text: string, name: string): CompiledMapping;
+}
+
+/** A compiled mapping an adapter runs (AdapterContext.compileMapping). */
+export interface CompiledMapping {
+  /**
+   * Evaluates the mapping on one input with these bindings (`$name` in the mapping). A rejection
+   * (`$error()`) or a failure rejects with the mapping language's error (its message, a `code`).
+   */
+  evaluate(input: unknown, bindings: Readonly<Record<string, unknown>>): Promise<unknown>;
 }
 
 export interface DeliveryContext {
@@ -32,14 +48,46 @@ export interface Sink {
   deliver(event: ChangeEvent, ctx: DeliveryContext): Promise<DeliveryReceipt | void>;
   health?(): Promise<void>;
   close?(): Promise<void>;
+  /** Offered by a sink that can be asked what its receiver holds (a register): reconciliation (src/reconcile/). */
+  readonly reconcile?: ReconcileView;
 }
 
-export interface SinkType {
+/** A record as the receiver holds it: its key there, the hub's reference if it kept one, its content. */
+export interface HeldRecord {
+  entity: string;
+  key: string;
+  recordId?: string;
+  version?: number;
+  data: JsonObject;
+}
+
+/**
+ * What a sink offers when it can be reconciled (a register that can be asked what it holds): the
+ * entities it keeps, how a hub record looks there (the same mapping its deliveries use), and what it
+ * holds for an institution.
+ */
+export interface ReconcileView {
+  readonly entities: readonly string[];
+  /** The receiver's key and content for a hub record; throws when the record cannot be expressed. */
+  expected(record: CanonicalRecord): Promise<{ key: string; data: JsonObject }>;
+  holdings(institution: string): Promise<HeldRecord[]>;
+}
+
+export interface ReconcilableSink extends Sink {
+  readonly reconcile: ReconcileView;
+}
+
+/**
+ * A kind of sink, generic over its options `O`: what its options schema describes once its defaults
+ * are filled in (src/config/options.ts does that when the config is loaded; the adapter states none).
+ */
+export interface SinkType<O extends object = JsonObject> {
   type: string;
   description: string;
-  /** JSON Schema (2020-12) of the sink's options in the config file. */
+  /** JSON Schema (2020-12) of the sink's options in the config file, with the defaults. */
   optionsSchema: JsonObject;
-  create(options: JsonObject, ctx: AdapterContext): Sink;
+  /** Builds a sink from options that passed the options schema, defaults filled in. */
+  create(options: O, ctx: AdapterContext): Sink;
 }
 
 /** A record read from a source system in its own format, ready for the source's mapping set. */
@@ -107,16 +155,18 @@ export interface Source {
   close(): Promise<void>;
 }
 
-export interface SourceType {
+/** A kind of source, generic over its options `O` (checked, defaults filled in; as for SinkType). */
+export interface SourceType<O extends object = JsonObject> {
   type: string;
   description: string;
-  /** JSON Schema (2020-12) of the adapter's options, including the core's schedule options. */
+  /** JSON Schema (2020-12) of the adapter's options, including the core's schedule options, with the defaults. */
   optionsSchema: JsonObject;
   /** Poll interval when the options do not set one. */
   defaultPollIntervalMs: number;
   /** Entities the source will emit with these options (checked against its mapping set at start). */
-  entities(options: JsonObject): string[];
-  create(options: JsonObject, ctx: SourceContext): Source;
+  entities(options: O): string[];
+  /** Builds a source from options that passed the options schema, defaults filled in. */
+  create(options: O, ctx: SourceContext): Source;
 }
 
 /** Options every source adapter accepts; the core reads them (src/sources/). */

@@ -62,6 +62,83 @@ export class StoreError extends define('HUB_ERR_STORE', 503, true) {}
 export class BrokerError extends define('HUB_ERR_BROKER', 503, true) {}
 export class InternalError extends define('HUB_ERR_INTERNAL', 500, false) {}
 
+/** A source answered 200 with a body that is not a page (cut off, not JSON or XML, wrong shape); kept, then asked for again. */
+export class MalformedPageError extends define('HUB_ERR_MALFORMED_PAGE', 502, true) {
+  /** The body as received (kept as a rejected message). */
+  readonly body: string;
+  constructor(message: string, body = '', opts: HubErrorOptions = {}) {
+    super(message, opts);
+    this.body = body;
+  }
+}
+
+/** What a register said when it refused a submission on a business rule. */
+export interface RegisterFault {
+  /** The register's own code, e.g. VIIS-201. */
+  registerCode: string;
+  reason: string;
+  field?: string | undefined;
+}
+
+/** A register refused a submission on a business rule (a SOAP fault with the register's code); sinks turn it into SinkRejectedError or, for codes that heal, SinkError. */
+export class RegisterRejectedError extends define('HUB_ERR_REGISTER_REJECTED', 502, false) {
+  readonly registerCode: string;
+  readonly reason: string;
+  readonly field: string | undefined;
+  constructor(message: string, fault: RegisterFault = { registerCode: '', reason: message }, opts: HubErrorOptions = {}) {
+    super(message, opts);
+    this.registerCode = fault.registerCode;
+    this.reason = fault.reason;
+    this.field = fault.field;
+  }
+}
+
+/** A native mapping function refused a value; the mapping engine reports it like JSONata's `$error()` (code D3137), inside a HUB_ERR_MAPPING. */
+export class MappingRejectError extends define('HUB_ERR_MAPPING_REJECT', 422, false) {
+  /** The code of JSONata's `$error()`, which this rejection stands for. */
+  readonly jsonataCode = 'D3137';
+}
+
+/** Why a confirmed publish to RabbitMQ failed. */
+export type PublishFailure = 'nack' | 'unroutable' | 'closed';
+
+/** RabbitMQ refused a confirmed publish (nack), no queue took it, or the channel closed first. */
+export class BrokerPublishError extends define('HUB_ERR_BROKER_PUBLISH', 503, true) {
+  readonly reason: PublishFailure;
+  constructor(message: string, reason: PublishFailure = 'closed', opts: HubErrorOptions = {}) {
+    super(message, opts);
+    this.reason = reason;
+  }
+}
+
+/**
+ * An EWP request that cannot be answered: the status the EWP specification names for the case (400 by
+ * default; 409, 415, 500) and a developer message, rendered as `<error-response>` on EWP paths.
+ */
+export class EwpRequestError extends HubError {
+  readonly code = 'HUB_ERR_EWP_REQUEST';
+  readonly retryable = false;
+  readonly status: number;
+  /** A message for the partner's end user, when there is one. */
+  readonly userMessage: string | undefined;
+  constructor(message: string, opts: HubErrorOptions & { status?: number; userMessage?: string } = {}) {
+    super(message, opts);
+    this.status = opts.status ?? 400;
+    this.userMessage = opts.userMessage;
+  }
+}
+
+/** An EWP request refused by the HTTP Signature check, with the status the EWP httpsig spec prescribes (401 by default; 400, 403). */
+export class EwpAuthError extends HubError {
+  readonly code = 'HUB_ERR_EWP_AUTH';
+  readonly retryable = false;
+  readonly status: 400 | 401 | 403;
+  constructor(message: string, opts: HubErrorOptions & { status?: 400 | 401 | 403 } = {}) {
+    super(message, opts);
+    this.status = opts.status ?? 401;
+  }
+}
+
 export function isHubError(e: unknown): e is HubError {
   return e instanceof HubError;
 }

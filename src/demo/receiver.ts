@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { signPayload, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../adapters/webhook/index.ts';
+import { signPayload, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../core/webhook-signature.ts';
 
 export interface Receiver {
   server: Server;

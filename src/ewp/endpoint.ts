@@ -1,6 +1,5 @@
-import type { Hub } from '../hub.ts';
 import type { Rec } from './data.ts';
-import type { EwpNode } from './node.ts';
+import type { EwpServices } from './services.ts';
 import type { Params } from './params.ts';
 import type { Caller } from './security/verify.ts';
 import type { EwpHei } from './settings.ts';
@@ -8,8 +7,7 @@ import type { XmlElement } from './xml/build.ts';
 
 /** What an EWP endpoint handler gets: the served HEI, the verified caller and the parameters. */
 export interface EwpContext {
-  hub: Hub;
-  node: EwpNode;
+  node: EwpServices;
   hei: EwpHei;
   caller: Caller;
   params: Params;

@@ -1,5 +1,5 @@
 import { arr, identifier, type Rec } from './data.ts';
-import type { EwpNode } from './node.ts';
+import type { EwpServices } from './services.ts';
 import { ADMIN_PROVIDER, type EwpHei } from './settings.ts';
 import { el, type Child, type XmlElement } from './xml/build.ts';
 import { MANIFEST_ENTRY, NS, type ApiName } from './xml/ns.ts';
@@ -112,7 +112,7 @@ export function heiIdentity(hei: EwpHei, org: Rec | undefined): { names: { lang?
 }
 
 /** The Discovery v6 manifest of one HEI's host: its APIs, the HEI, its client key and the server key. */
-export async function buildManifest(node: EwpNode, hei: EwpHei): Promise<XmlElement> {
+export async function buildManifest(node: EwpServices, hei: EwpHei): Promise<XmlElement> {
   const org = await node.institutionRecord(hei);
   const { names, otherIds } = heiIdentity(hei, org);
   const max = node.settings.maxIds;

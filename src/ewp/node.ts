@@ -1,16 +1,18 @@
+import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import { ConfigError } from '../core/errors.ts';
 import type { JsonObject } from '../core/types.ts';
-import type { Hub } from '../hub.ts';
-import { loadFactsheet, type Factsheet } from './apis/factsheet.ts';
 import { EwpClient } from './client/http.ts';
 import { CnrInbox } from './cnr/inbox.ts';
 import { Outbound } from './cnr/outbound.ts';
 import { CnrSender } from './cnr/sender.ts';
 import { RecordReader, identifier, type Rec } from './data.ts';
+import type { EwpDeps } from './deps.ts';
+import { loadFactsheet, type Factsheet } from './factsheet-file.ts';
 import { RegistryClient } from './registry/client.ts';
 import { KeyStore, type EwpKey } from './security/keys.ts';
 import { ReplayCache } from './security/replay.ts';
+import type { EwpServices } from './services.ts';
 import { resolveEwpSettings, type EwpHei, type EwpSettings } from './settings.ts';
 
 /** What a duck-typed `ewp-cnr` sink accepts (adapters/ewp/): the node's outbound side. */
@@ -22,8 +24,10 @@ export interface EwpAttachable {
  * The hub as the EWP node of the HEIs in the config's `ewp` section: keys, registry client,
  * replay cache, signed client, the CNR inbox (fetch what partners announce, ingest it) and the
  * outbound side the `ewp-cnr` sink drives (CNRs, LA and IIA approvals for local changes).
+ * It takes what it uses of the hub as `EwpDeps`; its parts see it as `EwpServices`.
  */
-export class EwpNode {
+export class EwpNode implements EwpServices {
+  readonly logger: Logger;
   readonly keys: KeyStore;
   readonly registry: RegistryClient;
   readonly replay: ReplayCache;
@@ -37,22 +41,23 @@ export class EwpNode {
   readonly factsheets = new Map<string, Factsheet>();
 
   private constructor(
-    readonly hub: Hub,
+    readonly deps: EwpDeps,
     readonly settings: EwpSettings,
   ) {
-    for (const h of settings.heis.values()) if (h.factsheetFile) this.factsheets.set(h.id, loadFactsheet(h.factsheetFile, hub.schemas.ajv));
+    this.logger = deps.logger;
+    for (const h of settings.heis.values()) if (h.factsheetFile) this.factsheets.set(h.id, loadFactsheet(h.factsheetFile, deps.ajv));
     this.keys = new KeyStore(settings.keysDir);
     const created: string[] = [];
     for (const id of settings.heis.keys()) if (this.keys.clientKey(id).created) created.push(`client-${id}`);
     const server = this.keys.serverKey();
     if (server.created) created.push('server');
     this.serverKey = server.key;
-    if (created.length) hub.logger.warn({ keys: created, dir: settings.keysDir }, 'generated new EWP keys; publish the manifests (hub ewp keys) so the registry lists them');
-    this.registry = new RegistryClient({ url: settings.registryUrl, cacheDir: settings.cacheDir, logger: hub.logger.child({ component: 'ewp-registry' }) });
-    this.replay = new ReplayCache(hub.store.sql, settings.clockSkewMs);
-    this.reader = new RecordReader(hub.store.sql);
-    this.client = new EwpClient({ registry: this.registry, keyOf: (h) => this.clientKey(h), skewMs: settings.clockSkewMs, logger: hub.logger.child({ component: 'ewp-client' }) });
-    const reg = hub.metrics.registry;
+    if (created.length) deps.logger.warn({ keys: created, dir: settings.keysDir }, 'generated new EWP keys; publish the manifests (hub ewp keys) so the registry lists them');
+    this.registry = new RegistryClient({ url: settings.registryUrl, cacheDir: settings.cacheDir, logger: deps.logger.child({ component: 'ewp-registry' }) });
+    this.replay = new ReplayCache(deps.sql, settings.clockSkewMs);
+    this.reader = new RecordReader(deps.sql);
+    this.client = new EwpClient({ registry: this.registry, keyOf: (h) => this.clientKey(h), skewMs: settings.clockSkewMs, logger: deps.logger.child({ component: 'ewp-client' }) });
+    const reg = deps.metrics;
     this.metrics = {
       authFailures: new Counter({ name: 'hub_ewp_auth_failures_total', help: 'EWP requests refused by the HTTP Signature check, by status', labelNames: ['status'], registers: [reg] }),
       cnrSent: new Counter({ name: 'hub_ewp_cnr_sent_total', help: 'CNRs sent to partners, by API and outcome', labelNames: ['api', 'outcome'], registers: [reg] }),
@@ -64,19 +69,19 @@ export class EwpNode {
   }
 
   /** Builds the node when the config has an `ewp` section; migrates its tables; starts the inbox worker (not in API-only processes). */
-  static async start(hub: Hub): Promise<EwpNode | undefined> {
-    const settings = resolveEwpSettings(hub.config, hub.env.dataDir);
+  static async start(deps: EwpDeps): Promise<EwpNode | undefined> {
+    const settings = resolveEwpSettings(deps.config, deps.dataDir);
     if (!settings) return undefined;
-    const node = new EwpNode(hub, settings);
-    await ReplayCache.migrate(hub.store.sql);
-    await CnrInbox.migrate(hub.store.sql);
-    await CnrSender.migrate(hub.store.sql);
-    for (const s of hub.config.sinks.filter((x) => x.type === 'ewp-cnr')) {
-      const sink = hub.sink(s.id) as Partial<EwpAttachable> | undefined;
+    const node = new EwpNode(deps, settings);
+    await ReplayCache.migrate(deps.sql);
+    await CnrInbox.migrate(deps.sql);
+    await CnrSender.migrate(deps.sql);
+    for (const s of deps.config.sinks.filter((x) => x.type === 'ewp-cnr')) {
+      const sink = deps.sink(s.id) as Partial<EwpAttachable> | undefined;
       if (!sink?.attachEwp) throw new ConfigError(`sink ${s.id} of type ewp-cnr cannot be attached to the EWP node`);
       sink.attachEwp(node.outbound);
     }
-    if (hub.role !== 'api') {
+    if (deps.workers) {
       node.inbox.start();
       node.sender.start();
     }
@@ -116,9 +121,9 @@ export class EwpNode {
    */
   async ingest(hei: EwpHei, entity: string, records: JsonObject[]): Promise<{ committed: number; rejected: string[] }> {
     if (!records.length) return { committed: 0, rejected: [] };
-    const results = await this.hub.pipeline.ingest(hei.source.id, entity, records, 'application/json');
+    const results = await this.deps.ingest(hei.source.id, entity, records);
     const rejected = results.filter((r) => r.status === 'rejected').map((r) => r.messageId);
-    if (rejected.length) this.hub.logger.warn({ hei: hei.id, entity, messages: rejected, first: results.find((r) => r.error)?.error?.detail }, 'EWP data from a partner was rejected by the pipeline');
+    if (rejected.length) this.logger.warn({ hei: hei.id, entity, messages: rejected, first: results.find((r) => r.error)?.error?.detail }, 'EWP data from a partner was rejected by the pipeline');
     return { committed: results.length - rejected.length, rejected };
   }
 }

@@ -1,4 +1,4 @@
-import { EwpError } from './errors.ts';
+import { EwpRequestError } from '../core/errors.ts';
 
 /** An EWP identifier (common-types.xsd AsciiPrintableIdentifier): 1 to 64 printable ASCII characters. */
 const EWP_IDENTIFIER = /^[\x21-\x7e]{1,64}$/;
@@ -26,7 +26,7 @@ export class Params {
     if (q >= 0) add(target.slice(q + 1));
     if (method === 'POST' && body.length > 0) {
       const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-      if (type !== 'application/x-www-form-urlencoded') throw new EwpError(415, `parameters must be sent as application/x-www-form-urlencoded, not '${type || 'no content type'}'`);
+      if (type !== 'application/x-www-form-urlencoded') throw new EwpRequestError(`parameters must be sent as application/x-www-form-urlencoded, not '${type || 'no content type'}'`, { status: 415 });
       add(body.toString('utf8'));
     }
     return new Params(map);
@@ -38,21 +38,21 @@ export class Params {
 
   one(name: string): string | undefined {
     const v = this.list(name);
-    if (v.length > 1) throw new EwpError(400, `parameter ${name} must not be repeated`);
+    if (v.length > 1) throw new EwpRequestError(`parameter ${name} must not be repeated`);
     return v[0];
   }
 
   required(name: string): string {
     const v = this.one(name);
-    if (v === undefined || v === '') throw new EwpError(400, `parameter ${name} is required`);
+    if (v === undefined || v === '') throw new EwpRequestError(`parameter ${name} is required`);
     return v;
   }
 
   /** A required repeatable id list, at most `max` values. */
   ids(name: string, max: number): string[] {
     const v = this.list(name);
-    if (v.length === 0) throw new EwpError(400, `parameter ${name} is required`);
-    if (v.length > max) throw new EwpError(400, `at most ${max} ${name} values per request (got ${v.length})`);
+    if (v.length === 0) throw new EwpRequestError(`parameter ${name} is required`);
+    if (v.length > max) throw new EwpRequestError(`at most ${max} ${name} values per request (got ${v.length})`);
     return [...new Set(v)];
   }
 
@@ -75,7 +75,7 @@ export class Params {
     const v = this.one('modified_since');
     if (v === undefined) return undefined;
     const t = Date.parse(v);
-    if (!XS_DATETIME.test(v) || !Number.isFinite(t)) throw new EwpError(400, `modified_since must be an xs:dateTime, e.g. 2024-05-01T12:00:00+03:00; got '${v}'`);
+    if (!XS_DATETIME.test(v) || !Number.isFinite(t)) throw new EwpRequestError(`modified_since must be an xs:dateTime, e.g. 2024-05-01T12:00:00+03:00; got '${v}'`);
     return t;
   }
 
@@ -84,7 +84,7 @@ export class Params {
     const v = this.list(name);
     for (const y of v) {
       const m = /^(\d{4})\/(\d{4})$/.exec(y);
-      if (!m || (Number(m[2]) !== Number(m[1]) + 1 && m[2] !== m[1])) throw new EwpError(400, `${name} must look like 2024/2025; got '${y}'`);
+      if (!m || (Number(m[2]) !== Number(m[1]) + 1 && m[2] !== m[1])) throw new EwpRequestError(`${name} must look like 2024/2025; got '${y}'`);
     }
     return v;
   }
@@ -92,5 +92,5 @@ export class Params {
 
 /** The message says how long the value was, never the value (a partner's 100 KB id stays out of answers and logs). */
 function checkIdentifier(name: string, v: string): void {
-  if (!isEwpIdentifier(v)) throw new EwpError(400, `parameter ${name} must be an EWP identifier: 1 to 64 printable ASCII characters without spaces (got ${v.length} characters)`);
+  if (!isEwpIdentifier(v)) throw new EwpRequestError(`parameter ${name} must be an EWP identifier: 1 to 64 printable ASCII characters without spaces (got ${v.length} characters)`);
 }

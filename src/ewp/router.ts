@@ -1,20 +1,20 @@
 import express, { type Request, type Response, type Router } from 'express';
-import type { Hub } from '../hub.ts';
+import { EwpAuthError, EwpRequestError } from '../core/errors.ts';
 import { logServedRecords } from '../privacy/ewp-disclosure.ts';
 import { ENDPOINTS } from './apis/index.ts';
 import type { Disclosed, EwpContext } from './endpoint.ts';
-import { errorResponse, EwpError, statusOf } from './errors.ts';
+import { errorResponse, statusOf } from './errors.ts';
 import { buildManifest } from './manifest.ts';
-import type { EwpNode } from './node.ts';
 import { Params } from './params.ts';
+import type { EwpServices } from './services.ts';
 import { signResponse } from './security/response.ts';
-import { AuthFailure, verifyRequest, type Caller } from './security/verify.ts';
+import { verifyRequest, type Caller } from './security/verify.ts';
 import { toXml, type XmlElement } from './xml/build.ts';
 
 const XML_TYPE = 'application/xml; charset=utf-8';
 const BODY_LIMIT = 1024 * 1024;
 
-function send(node: EwpNode, res: Response, status: number, doc: XmlElement, caller?: Caller): void {
+function send(node: EwpServices, res: Response, status: number, doc: XmlElement, caller?: Caller): void {
   const body = Buffer.from(toXml(doc), 'utf8');
   res.status(status).setHeader('content-type', XML_TYPE);
   if (caller?.acceptsSignature) {
@@ -23,7 +23,7 @@ function send(node: EwpNode, res: Response, status: number, doc: XmlElement, cal
   res.end(body);
 }
 
-function sendError(node: EwpNode, res: Response, status: number, message: string, caller?: Caller, userMessage?: string): void {
+function sendError(node: EwpServices, res: Response, status: number, message: string, caller?: Caller, userMessage?: string): void {
   if (status === 401) {
     res.setHeader('www-authenticate', 'Signature realm="EWP",headers="(request-target) host date digest x-request-id"');
     res.setHeader('want-digest', 'SHA-256');
@@ -31,17 +31,22 @@ function sendError(node: EwpNode, res: Response, status: number, message: string
   send(node, res, status, errorResponse(message, userMessage), caller);
 }
 
+/** Where the router finds the EWP node: read on each request (the hub builds the node when it starts). */
+export interface EwpHost {
+  readonly ewp: EwpServices | undefined;
+}
+
 /**
  * The EWP endpoints of every represented HEI, under /ewp/{heiId}/ (one host per HEI, as
  * Discovery v6 requires). The manifest is public; everything else needs a valid HTTP Signature.
  * Responses are XML (errors too: `<error-response>`), signed when the client asks for it.
  */
-export function ewpRouter(hub: Hub): Router {
+export function ewpRouter(host: EwpHost): Router {
   const router = express.Router();
   router.use(express.raw({ type: () => true, limit: BODY_LIMIT }));
 
-  const nodeOr404 = (req: Request, res: Response): EwpNode | undefined => {
-    const node = hub.ewp;
+  const nodeOr404 = (req: Request, res: Response): EwpServices | undefined => {
+    const node = host.ewp;
     if (!node) {
       res.status(404).type('text/plain').send('EWP is not configured on this hub');
       return undefined;
@@ -65,11 +70,11 @@ export function ewpRouter(hub: Hub): Router {
   router.all('/:heiId/*', (req, res) => {
     const node = nodeOr404(req, res);
     if (!node) return;
-    void handle(hub, node, req, res);
+    void handle(node, req, res);
   });
   // Body-parser failures (too large, aborted) answered the EWP way.
   router.use((err: unknown, _req: Request, res: Response, next: (e?: unknown) => void) => {
-    const node = hub.ewp;
+    const node = host.ewp;
     if (!node || res.headersSent) return next(err);
     const status = (err as { status?: number }).status ?? 500;
     sendError(node, res, status, status === 413 ? `request body over ${BODY_LIMIT} bytes` : `cannot read the request: ${(err as Error).message}`);
@@ -80,17 +85,17 @@ export function ewpRouter(hub: Hub): Router {
 /** Legal basis and purpose of what EWP hands to partners: the Erasmus+ mobility agreements between the HEIs. */
 export const EWP_DISCLOSURE = { legalBasis: 'contract', purpose: 'Erasmus+ mobility: inter-institutional and learning agreements with the partner HEI (EWP)' } as const;
 
-async function logDisclosures(hub: Hub, path: string, disclosed: Disclosed[]): Promise<void> {
+async function logDisclosures(node: EwpServices, path: string, disclosed: Disclosed[]): Promise<void> {
   const byRecipient = new Map<string, Disclosed[]>();
   for (const d of disclosed) byRecipient.set(d.recipient, [...(byRecipient.get(d.recipient) ?? []), d]);
   for (const [recipient, list] of byRecipient) {
     const seen = new Set<string>();
     const records = list.filter((d) => !seen.has(d.record.id) && seen.add(d.record.id)).map((d) => ({ ...d.record, fields: d.fields }));
-    await logServedRecords(hub.privacy, { recipient, route: `ewp:${path}`, ...EWP_DISCLOSURE, records });
+    await logServedRecords(node.deps.privacy, { recipient, route: `ewp:${path}`, ...EWP_DISCLOSURE, records });
   }
 }
 
-async function handle(hub: Hub, node: EwpNode, req: Request, res: Response): Promise<void> {
+async function handle(node: EwpServices, req: Request, res: Response): Promise<void> {
   const heiId = String(req.params.heiId);
   const path = String((req.params as Record<string, string>)[0] ?? '');
   const hei = node.settings.heis.get(heiId);
@@ -112,20 +117,20 @@ async function handle(hub: Hub, node: EwpNode, req: Request, res: Response): Pro
       { expectedHost: hei.host, catalogue: () => node.registry.catalogue(), replay: node.replay, skewMs: node.settings.clockSkewMs },
     );
     const contentType = req.headers['content-type'];
-    const ctx: EwpContext = { hub, node, hei, caller, body, contentType, disclosed: [], params: endpoint.xmlBody ? Params.parse('GET', req.originalUrl, Buffer.alloc(0), undefined) : Params.parse(req.method, req.originalUrl, body, contentType) };
+    const ctx: EwpContext = { node, hei, caller, body, contentType, disclosed: [], params: endpoint.xmlBody ? Params.parse('GET', req.originalUrl, Buffer.alloc(0), undefined) : Params.parse(req.method, req.originalUrl, body, contentType) };
     const doc = await endpoint.handle(ctx);
     // Personal data leaves only once the disclosure log holds it (a failure to log is a 500).
-    await logDisclosures(hub, path, ctx.disclosed);
+    await logDisclosures(node, path, ctx.disclosed);
     send(node, res, 200, doc, caller);
   } catch (e) {
-    if (e instanceof AuthFailure) {
+    if (e instanceof EwpAuthError) {
       node.metrics.authFailures.inc({ status: String(e.status) });
       sendError(node, res, e.status, e.message);
       return;
     }
     const s = statusOf(e);
-    if (s.unexpected) hub.logger.error({ err: e, hei: heiId, endpoint: path }, 'EWP endpoint failed');
+    if (s.unexpected) node.logger.error({ err: e, hei: heiId, endpoint: path }, 'EWP endpoint failed');
     if (res.headersSent) return;
-    sendError(node, res, s.status, s.message, caller, e instanceof EwpError ? e.userMessage : undefined);
+    sendError(node, res, s.status, s.message, caller, e instanceof EwpRequestError ? e.userMessage : undefined);
   }
 }

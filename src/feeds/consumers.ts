@@ -1,3 +1,4 @@
+import { registerConfigCheck } from '../config/checks.ts';
 import type { ConsumerConfig, HubConfig } from '../config/types.ts';
 import { ConfigError, type Violation } from '../core/errors.ts';
 import { copyJson } from '../core/json-walk.ts';
@@ -114,3 +115,5 @@ export class Consumers {
     return [...this.views.keys()];
   }
 }
+
+registerConfigCheck({ name: 'consumers', check: (cfg, schemas) => checkConsumers(cfg, schemas.entities()) });

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsonata from 'jsonata';
-import { MappingError } from '../core/errors.ts';
+import { MappingError, MappingRejectError } from '../core/errors.ts';
 import { MAPPING_FUNCTIONS } from './functions.ts';
 
 export const MAPPINGS_DIR = fileURLToPath(new URL('../../mappings/', import.meta.url));
@@ -110,8 +110,9 @@ export async function evaluate(expr: Expression, input: unknown, bindings: Mappi
     out = await expr.evaluate(input, { ...MAPPING_FUNCTIONS, institution: bindings.institution, source: bindings.source });
   } catch (e) {
     const err = e as { message?: string; code?: string };
-    const detail = err.code === 'D3137' ? String(err.message) : `${err.message ?? String(e)}${err.code ? ` [${err.code}]` : ''}`;
-    throw new MappingError(`mapping ${name} rejected the record: ${detail}`, { extra: { jsonataCode: err.code } });
+    const code = e instanceof MappingRejectError ? e.jsonataCode : err.code;
+    const detail = code === 'D3137' ? String(err.message) : `${err.message ?? String(e)}${code ? ` [${code}]` : ''}`;
+    throw new MappingError(`mapping ${name} rejected the record: ${detail}`, { extra: { jsonataCode: code } });
   }
   const list = Array.isArray(out) ? out : [out];
   if (list.length === 0 || list.some((x) => x === null || typeof x !== 'object' || Array.isArray(x))) {

@@ -8,18 +8,17 @@
  * behaviour is its own function, so that moving a mapping onto them changes nothing it accepts or
  * rejects. A function a mapping still defines itself shadows the native one of the same name.
  *
- * A native rejects a record the way `$error("...")` does: it throws an error with JSONata's code
- * D3137, which evaluate() reports as the plain message.
+ * A native rejects a record the way `$error("...")` does: it throws a MappingRejectError, which
+ * evaluate() reports like JSONata's D3137, as the plain message.
  */
 
+import { MappingRejectError } from '../core/errors.ts';
+
 /** A record refused by a native function; JSONata passes it through like an `$error()`. */
-export class MappingReject extends Error {
-  /** The code of JSONata's `$error()`. */
-  readonly code = 'D3137';
-}
+export { MappingRejectError as MappingReject };
 
 const reject = (message: string): never => {
-  throw new MappingReject(message);
+  throw new MappingRejectError(message);
 };
 
 /** JSONata's `$trim` at both ends: only space, tab, CR and LF (not JavaScript's wider set). */

@@ -1,3 +1,4 @@
+import { registerConfigCheck } from '../config/checks.ts';
 import type { ConsumerConfig, HubConfig, LegalBasis, RouteConfig } from '../config/types.ts';
 import type { Violation } from '../core/errors.ts';
 import type { SchemaRegistry } from '../schemas/registry.ts';
@@ -94,3 +95,5 @@ export function checkPrivacyConfig(cfg: Pick<HubConfig, 'routes' | 'privacy' | '
   }
   return v;
 }
+
+registerConfigCheck({ name: 'privacy', check: checkPrivacyConfig });

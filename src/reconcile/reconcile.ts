@@ -1,10 +1,10 @@
 import type { HubConfig } from '../config/types.ts';
-import type { Sink } from '../core/adapter.ts';
+import type { HeldRecord, ReconcilableSink, Sink } from '../core/adapter.ts';
 import { BadRequestError, errorMessage, NotFoundError } from '../core/errors.ts';
 import type { CanonicalRecord, JsonObject } from '../core/types.ts';
 import { jsonDiff } from '../mapping/diff.ts';
 import type { SqlDb } from '../store/sql.ts';
-import { isReconcilable, type HeldRecord, type ReconcilableSink } from './types.ts';
+import { isReconcilable } from './types.ts';
 
 export type DifferenceKind = 'missing-in-register' | 'not-in-hub' | 'deleted-in-hub' | 'different' | 'unmappable' | 'duplicate-key';
 

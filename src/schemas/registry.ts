@@ -31,6 +31,14 @@ export function toViolations(errors: ErrorObject[] | null | undefined): Violatio
   });
 }
 
+/** An ajv for JSON Schema 2020-12 with the hub's formats; `useDefaults` fills in `default` values while validating. */
+export function createAjv(options: { useDefaults?: boolean } = {}): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, ...(options.useDefaults ? { useDefaults: true } : {}) });
+  addFormats(ajv);
+  registerKeywords(ajv);
+  return ajv;
+}
+
 /**
  * All JSON Schemas of schemas/, compiled once. Entity schemas are those whose file does not start
  * with an underscore-free helper name listed in NON_ENTITY.
@@ -43,9 +51,7 @@ export class SchemaRegistry {
   static NON_ENTITY = new Set(['common', 'change-event', 'config']);
 
   constructor(dir: string = SCHEMAS_DIR) {
-    this.ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-    addFormats(this.ajv);
-    registerKeywords(this.ajv);
+    this.ajv = createAjv();
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.schema.json')).sort()) {
       const schema = JSON.parse(readFileSync(join(dir, file), 'utf8')) as LoadedSchema['schema'];
       const name = file.replace(/\.schema\.json$/, '');

@@ -27,7 +27,7 @@ describe('EWP change notifications: the persistent sender and the inbox, against
   /** An error answer of the partner's own server: signed with its server key. */
   const partnerAnswers = (status: number) => ({ kind: 'status' as const, status, signedWith: vu.hub.ewp!.serverKey });
   const sent = async () => (await node.sender.pending()).length === 0;
-  const metric = async () => node.hub.metrics.registry.getSingleMetricAsString('hub_ewp_cnr_sent_total');
+  const metric = async () => node.deps.metrics.getSingleMetricAsString('hub_ewp_cnr_sent_total');
 
   before(async () => {
     registry = await new TestRegistry().start();

@@ -7,7 +7,8 @@ import { digestMatches, sha256Digest } from '../../src/ewp/security/digest.ts';
 import { parseSignatureParams, rsaSign, rsaVerify, signingString } from '../../src/ewp/security/httpsig.ts';
 import { keyIdOf, publicKeyFromBase64 } from '../../src/ewp/security/keys.ts';
 import { ReplayCache } from '../../src/ewp/security/replay.ts';
-import { AuthFailure, verifyRequest } from '../../src/ewp/security/verify.ts';
+import { EwpAuthError } from '../../src/core/errors.ts';
+import { verifyRequest } from '../../src/ewp/security/verify.ts';
 import { parseXml } from '../../src/ewp/xml/parse.ts';
 import { SqliteStore } from '../../src/store/sqlite/store.ts';
 import { CAVAGE_PRIVATE_KEY, CAVAGE_PUBLIC_KEY, CAVAGE_REQUEST, CAVAGE_VECTORS } from './fixtures/cavage-vectors.ts';
@@ -76,7 +77,7 @@ describe('HTTP Signatures: the test values of draft-cavage-http-signatures (Appe
           },
           { expectedHost: 'example.com', catalogue: async () => catalogue, replay: new ReplayCache(store.sql, 300_000), skewMs: 300_000, now: Date.parse(CAVAGE_REQUEST.headers.date!) },
         ),
-        (e: unknown) => e instanceof AuthFailure && e.status === 401 && /missing: x-request-id/.test(e.message),
+        (e: unknown) => e instanceof EwpAuthError && e.status === 401 && /missing: x-request-id/.test(e.message),
       );
     } finally {
       await store.close();

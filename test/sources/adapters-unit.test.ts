@@ -3,13 +3,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { classifySoapError, IsisClient } from '../../adapters/isis/client.ts';
 import { IsisSimulator } from '../../adapters/isis/simulator.ts';
-import { LaisClient, MalformedPageError, parsePage } from '../../adapters/lais/client.ts';
+import { LaisClient, parsePage } from '../../adapters/lais/client.ts';
 import { laisSource } from '../../adapters/lais/index.ts';
-import { rigaTime, studentPlan } from '../../adapters/lais/simulator-data.ts';
+import { rigaTime, studentPlan } from '../../adapters/_sim/simulator-data.ts';
 import { LaisSimulator } from '../../adapters/lais/simulator.ts';
 import { adapters } from '../../adapters/index.ts';
 import { validateConfig } from '../../src/config/load.ts';
-import { ConfigError, TransportError } from '../../src/core/errors.ts';
+import { adapterOptions } from '../../src/config/options.ts';
+import { ConfigError, MalformedPageError, TransportError } from '../../src/core/errors.ts';
 import { MappingEngine } from '../../src/mapping/engine.ts';
 import { schemas } from '../helpers/hub.ts';
 import { isValidPersonalCode } from '../../src/core/personal-code.ts';
@@ -86,14 +87,14 @@ describe('LAIS client and simulator (unit)', function () {
     const ctx = new FakeContext('/tmp');
     ctx.cursor = JSON.stringify({ v: 1, r: { studenti: { token: 'stale-token' } } });
     process.env.LAIS_UNIT_TOKEN = 'lais-secret-token';
-    const s = laisSource.create({ baseUrl: sim.url, tokenEnv: 'LAIS_UNIT_TOKEN', pageSize: 15, resources: ['studenti'] }, ctx);
+    const s = laisSource.create(adapterOptions(laisSource, { baseUrl: sim.url, tokenEnv: 'LAIS_UNIT_TOKEN', pageSize: 15, resources: ['studenti'] }), ctx);
     await s.sync(new AbortController().signal);
     assert.equal(ctx.take().length, 40);
   });
 
   it('refuses to start without the token variable it is told to read', () => {
     delete process.env.LAIS_UNIT_MISSING;
-    assert.throws(() => laisSource.create({ baseUrl: sim.url, tokenEnv: 'LAIS_UNIT_MISSING' }, new FakeContext('/tmp')), ConfigError);
+    assert.throws(() => laisSource.create(adapterOptions(laisSource, { baseUrl: sim.url, tokenEnv: 'LAIS_UNIT_MISSING' }), new FakeContext('/tmp')), ConfigError);
   });
 
   it('writes mainits in Riga time with the summer or winter offset', () => {

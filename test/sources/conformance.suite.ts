@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import pino from 'pino';
+import { adapterOptions } from '../../src/config/options.ts';
 import type { EmitOutcome, RawRecord, Source, SourceContext, SourceType } from '../../src/core/adapter.ts';
 import { isHubError, type HubError } from '../../src/core/errors.ts';
 import { stableStringify } from '../../src/core/ids.ts';
 import type { JsonObject } from '../../src/core/types.ts';
-import { MappingEngine } from '../../src/mapping/engine.ts';
+import { compileText, MappingEngine, MAPPINGS_DIR } from '../../src/mapping/engine.ts';
 import { schemas } from '../helpers/hub.ts';
 
 /**
@@ -37,6 +38,8 @@ export class FakeContext implements SourceContext {
   readonly dataDir: string;
   readonly sourceId = 'conformance';
   readonly institution = 'lu.lv';
+  readonly mappingsDir = MAPPINGS_DIR;
+  readonly compileMapping = compileText;
   emitted: RawRecord[] = [];
   rejected: { entity: string; error: HubError }[] = [];
   cursor: string | undefined;
@@ -106,7 +109,7 @@ export function sourceConformance(name: string, makeHarness: () => SourceHarness
     this.timeout(30_000);
     let h: SourceHarness;
     let options: JsonObject;
-    const open = (ctx: FakeContext) => h.type.create(options, ctx);
+    const open = (ctx: FakeContext) => h.type.create(adapterOptions(h.type, options), ctx);
     beforeEach(async () => {
       await h?.reset?.();
     });

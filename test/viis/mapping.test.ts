@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { RequestMapper } from '../../adapters/viis/mapping.ts';
 import type { ViisEntity } from '../../adapters/viis/records.ts';
 import { SinkRejectedError } from '../../src/core/errors.ts';
-import { MappingEngine } from '../../src/mapping/engine.ts';
+import { compileText, MappingEngine, MAPPINGS_DIR } from '../../src/mapping/engine.ts';
 import { runGolden } from '../../src/mapping/golden.ts';
 import { schemas } from '../helpers/hub.ts';
 import { award, person, personalCode, PROGRAMME, studyRight } from './fixtures.ts';
 
-const mapper = new RequestMapper();
+const mapper = new RequestMapper({ mappingsDir: MAPPINGS_DIR, compileMapping: compileText });
 const bind = { institution: 'rtu.lv', programmeCodes: {} };
 const canon = (r: Record<string, unknown>) => ({ institution: 'rtu.lv', ...r });
 

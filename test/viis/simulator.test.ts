@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { ViisBusinessFault, ViisClient } from '../../adapters/viis/client.ts';
+import { ViisClient } from '../../adapters/viis/client.ts';
 import { RequestMapper } from '../../adapters/viis/mapping.ts';
 import type { ViisEntity, ViisRecord } from '../../adapters/viis/records.ts';
 import { ViisSimulator } from '../../adapters/viis/simulator.ts';
-import { SinkError } from '../../src/core/errors.ts';
+import { RegisterRejectedError, SinkError } from '../../src/core/errors.ts';
+import { compileText, MAPPINGS_DIR } from '../../src/mapping/engine.ts';
 import { award, person, PROGRAMME, studyRight } from './fixtures.ts';
 
-const mapper = new RequestMapper();
+const mapper = new RequestMapper({ mappingsDir: MAPPINGS_DIR, compileMapping: compileText });
 let seq = 0;
 const submitter = () => ({ institution: 'rtu.lv', system: 'test', submissionId: `sub-${++seq}` });
 
@@ -16,11 +17,11 @@ async function req(entity: ViisEntity, canonical: Record<string, unknown>, versi
   return r;
 }
 
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<ViisBusinessFault> {
+async function rejectsWith(p: Promise<unknown>, code: string): Promise<RegisterRejectedError> {
   let got: unknown;
   await p.catch((e: unknown) => (got = e));
-  assert.ok(got instanceof ViisBusinessFault, `expected a business fault ${code}, got ${String(got)}`);
-  assert.equal(got.code, code, got.message);
+  assert.ok(got instanceof RegisterRejectedError, `expected a business fault ${code}, got ${String(got)}`);
+  assert.equal(got.registerCode, code, got.message);
   return got;
 }
 

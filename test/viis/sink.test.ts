@@ -3,13 +3,15 @@ import pino from 'pino';
 import request from 'supertest';
 import { viisSink } from '../../adapters/viis/index.ts';
 import { ViisSimulator } from '../../adapters/viis/simulator.ts';
+import { adapterOptions } from '../../src/config/options.ts';
 import type { Sink } from '../../src/core/adapter.ts';
 import { SinkError, SinkRejectedError } from '../../src/core/errors.ts';
 import type { ChangeEvent } from '../../src/core/types.ts';
+import { compileText, MAPPINGS_DIR } from '../../src/mapping/engine.ts';
 import { auth, backends, baseConfig, eventually, makeHub, type TestHub } from '../helpers/hub.ts';
 import { award, person, PROGRAMME, studyRight } from './fixtures.ts';
 
-const ctx = { logger: pino({ level: 'silent' }), dataDir: '/tmp', secret: () => undefined };
+const ctx = { logger: pino({ level: 'silent' }), dataDir: '/tmp', secret: () => undefined, mappingsDir: MAPPINGS_DIR, compileMapping: compileText };
 
 function event(entity: string, record: Record<string, unknown>, over: Partial<ChangeEvent> = {}): ChangeEvent {
   return {
@@ -35,7 +37,7 @@ describe('VIIS sink (unit, against the simulator)', () => {
   let sink: Sink;
   before(async () => {
     sim = new ViisSimulator({ programmes: [PROGRAMME] });
-    sink = viisSink.create({ endpoint: await sim.start(), timeoutMs: 2000, retryCodes: ['VIIS-201'] }, ctx);
+    sink = viisSink.create(adapterOptions(viisSink, { endpoint: await sim.start(), timeoutMs: 2000, retryCodes: ['VIIS-201'] }), ctx);
   });
   after(async () => {
     await sim.close();

@@ -1,9 +1,9 @@
 import amqp, { type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
 import { randomUUID } from 'node:crypto';
-import { BrokerError, errorMessage } from '../../core/errors.ts';
+import { BrokerError, BrokerPublishError, errorMessage } from '../../core/errors.ts';
 import type { ChangeEvent } from '../../core/types.ts';
 import { EXCHANGE, type Broker, type Consumer, type Handler, type QueueStats } from '../types.ts';
-import { PublishFailed, sendConfirmed } from './confirm.ts';
+import { sendConfirmed } from './confirm.ts';
 import { AmqpConsumer, attemptOf, H, routingKeyOf, type ConsumerHost } from './consumer.ts';
 import { declareQueueTopology, queueNames, type QueueNames } from './topology.ts';
 
@@ -225,7 +225,7 @@ export class AmqpBroker implements Broker, ConsumerHost {
         ]);
         return;
       } catch (e) {
-        if (e instanceof PublishFailed && e.reason === 'closed' && Date.now() < deadline && this.state !== 'closed') {
+        if (e instanceof BrokerPublishError && e.reason === 'closed' && Date.now() < deadline && this.state !== 'closed') {
           await sleep(20);
           continue;
         }

@@ -1,15 +1,5 @@
 import amqp, { type ConfirmChannel, type Message, type Options } from 'amqplib';
-
-/** Why a confirmed publish failed: the broker refused it, nothing could take it, or the channel went away. */
-export class PublishFailed extends Error {
-  constructor(
-    readonly reason: 'nack' | 'unroutable' | 'closed',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'PublishFailed';
-  }
-}
+import { BrokerPublishError } from '../../core/errors.ts';
 
 interface ChannelState {
   open: boolean;
@@ -35,32 +25,32 @@ function stateOf(ch: ConfirmChannel): ChannelState {
 }
 
 /**
- * Publishes and resolves when the broker confirmed (ack); rejects with PublishFailed on a nack, on a
+ * Publishes and resolves when the broker confirmed (ack); rejects with BrokerPublishError on a nack, on a
  * mandatory message that no queue took (basic.return comes before its ack), or when the channel
  * closes first. A mandatory publish needs a messageId.
  */
 export function sendConfirmed(ch: ConfirmChannel, exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
   const state = stateOf(ch);
   return new Promise<void>((resolve, reject) => {
-    if (!state.open) return reject(new PublishFailed('closed', 'channel closed'));
+    if (!state.open) return reject(new BrokerPublishError('channel closed', 'closed'));
     const id = options.messageId;
     try {
       ch.publish(exchange, routingKey, content, options, (err: unknown) => {
         const returned = id !== undefined && state.returned.delete(id);
-        if (!err && returned) reject(new PublishFailed('unroutable', `no queue took the message (exchange '${exchange}', routing key '${routingKey}')`));
+        if (!err && returned) reject(new BrokerPublishError(`no queue took the message (exchange '${exchange}', routing key '${routingKey}')`, 'unroutable'));
         else if (!err) resolve();
         // amqplib fails pending confirms from its own 'close' listener, which runs before ours:
         // look at the channel state once the close event is through.
         else
           queueMicrotask(() =>
-            reject(state.open ? new PublishFailed('nack', 'RabbitMQ refused the message (nack)') : new PublishFailed('closed', 'channel closed before RabbitMQ confirmed the message')),
+            reject(state.open ? new BrokerPublishError('RabbitMQ refused the message (nack)', 'nack') : new BrokerPublishError('channel closed before RabbitMQ confirmed the message', 'closed')),
           );
       });
     } catch (e) {
       // amqplib throws IllegalOperationError on a closed or closing channel; anything else (e.g.
       // headers too large) is the caller's.
       const closed = !state.open || e instanceof amqp.IllegalOperationError;
-      reject(closed ? new PublishFailed('closed', e instanceof Error ? e.message : String(e)) : e);
+      reject(closed ? new BrokerPublishError(e instanceof Error ? e.message : String(e), 'closed') : e);
     }
   });
 }

@@ -6,8 +6,8 @@ import { BrokerError, errorMessage } from '../../core/errors.ts';
 import type { ChangeEvent } from '../../core/types.ts';
 import { topicMatches } from '../topic.ts';
 import type { Broker, Consumer, Handler, HandlerResult, QueueStats } from '../types.ts';
-import { FileIdentity } from '../../store/sqlite/file-identity.ts';
-import { prepared } from '../../store/sqlite/statements.ts';
+import { FileIdentity } from '../../sqlite/file-identity.ts';
+import { prepared } from '../../sqlite/statements.ts';
 
 type Row = Record<string, unknown>;
 

@@ -1,4 +1,5 @@
 import { adapters } from '../../../adapters/index.ts';
+import { compileText } from '../../mapping/engine.ts';
 import { reconcile, formatReport } from '../../reconcile/reconcile.ts';
 import { createStore } from '../../store/index.ts';
 import type { Sink } from '../../core/adapter.ts';
@@ -23,7 +24,7 @@ export async function reconcileCommand(sinkName: string, opts: { institution: st
           const conf = config.sinks.find((s) => s.id === id);
           const type = conf && adapters.sinks.find((t) => t.type === conf.type);
           if (!conf || !type) return undefined;
-          sinks.set(id, type.create(conf.options ?? {}, { logger: rt.logger.child({ component: `sink:${id}` }), dataDir: rt.env.dataDir, secret: (n) => rt.env.env[n] }));
+          sinks.set(id, type.create(conf.options ?? {}, { logger: rt.logger.child({ component: `sink:${id}` }), dataDir: rt.env.dataDir, secret: (n) => rt.env.env[n], mappingsDir: rt.mappings.dir, compileMapping: compileText }));
         }
         return sinks.get(id);
       };

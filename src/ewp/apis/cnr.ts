@@ -1,6 +1,6 @@
-import type { InboxKind } from '../cnr/inbox.ts';
+import type { InboxKind } from '../cnr/types.ts';
 import type { Endpoint, EwpContext } from '../endpoint.ts';
-import { EwpError } from '../errors.ts';
+import { EwpRequestError } from '../../core/errors.ts';
 import { el, type XmlElement } from '../xml/build.ts';
 import { NS } from '../xml/ns.ts';
 
@@ -31,7 +31,7 @@ export const cnrEndpoints: Endpoint[] = [
   receiver('omobility-cnr', 'omobility-cnr', 'omobility-cnr-response', NS.omobilityCnr, 'omobility', (ctx) => ({ partners: ctx.caller.heis, ids: ctx.params.identifiers('omobility_id', max(ctx)) })),
   receiver('omobility-la-cnr', 'omobility-la-cnr', 'omobility-la-cnr-response', NS.laCnr, 'la', (ctx) => {
     const sending = ctx.params.required('sending_hei_id');
-    if (!ctx.caller.heis.includes(sending)) throw new EwpError(400, `sending_hei_id ${sending} is not covered by the caller's key`);
+    if (!ctx.caller.heis.includes(sending)) throw new EwpRequestError(`sending_hei_id ${sending} is not covered by the caller's key`);
     return { partners: [sending], ids: ctx.params.identifiers('omobility_id', max(ctx)) };
   }),
   // ToR CNR 2: `omobility_id` only; the receiving HEI is the caller (its key's HEIs).

@@ -1,6 +1,6 @@
 import { arr, num, obj, str, type Rec } from '../data.ts';
 import type { Endpoint, EwpContext } from '../endpoint.ts';
-import { EwpError } from '../errors.ts';
+import { EwpRequestError } from '../../core/errors.ts';
 import { el, opt, type XmlElement } from '../xml/build.ts';
 import { NS } from '../xml/ns.ts';
 import { ounitId } from './institutions.ts';
@@ -20,7 +20,7 @@ export function ectsOf(credits: unknown): number | undefined {
 
 function dateParam(ctx: EwpContext, name: string): string | undefined {
   const v = ctx.params.one(name);
-  if (v !== undefined && !DATE.test(v)) throw new EwpError(400, `${name} must be an xs:date (YYYY-MM-DD)`);
+  if (v !== undefined && !DATE.test(v)) throw new EwpRequestError(`${name} must be an xs:date (YYYY-MM-DD)`);
   return v;
 }
 
@@ -70,10 +70,10 @@ async function instances(ctx: EwpContext, course: Rec, before: string | undefine
 /** Courses API 0.7: course records by los_id (`CR/<id>`) xor los_code, with their offerings as instances. */
 async function courses(ctx: EwpContext): Promise<XmlElement> {
   const hei = ctx.params.required('hei_id');
-  if (hei !== ctx.hei.id) throw new EwpError(400, `hei_id ${hei} is not covered by this host`);
+  if (hei !== ctx.hei.id) throw new EwpRequestError(`hei_id ${hei} is not covered by this host`);
   const byId = ctx.params.list('los_id');
   const byCode = ctx.params.list('los_code');
-  if ((byId.length > 0) === (byCode.length > 0)) throw new EwpError(400, 'give either los_id or los_code (not both, not neither)');
+  if ((byId.length > 0) === (byCode.length > 0)) throw new EwpRequestError('give either los_id or los_code (not both, not neither)');
   const wanted = byId.length ? ctx.params.ids('los_id', ctx.node.settings.maxIds) : ctx.params.ids('los_code', ctx.node.settings.maxIds);
   const before = dateParam(ctx, 'lois_before');
   const after = dateParam(ctx, 'lois_after');
@@ -106,7 +106,7 @@ async function courses(ctx: EwpContext): Promise<XmlElement> {
 /** Simple Course Replication 1: every los-id of the HEI (changed since modified_since). */
 async function replication(ctx: EwpContext): Promise<XmlElement> {
   const hei = ctx.params.required('hei_id');
-  if (hei !== ctx.hei.id) throw new EwpError(400, `hei_id ${hei} is not covered by this host`);
+  if (hei !== ctx.hei.id) throw new EwpRequestError(`hei_id ${hei} is not covered by this host`);
   const since = ctx.params.modifiedSince();
   const all = await ctx.node.own('course', ctx.hei);
   return el(

@@ -1,6 +1,6 @@
 import { arr, obj, str, type Rec } from '../data.ts';
 import { disclose, type Endpoint, type EwpContext } from '../endpoint.ts';
-import type { EwpNode } from '../node.ts';
+import type { EwpServices } from '../services.ts';
 import type { EwpHei } from '../settings.ts';
 import { el, type XmlElement } from '../xml/build.ts';
 import { NS } from '../xml/ns.ts';
@@ -56,7 +56,7 @@ async function index(ctx: EwpContext): Promise<XmlElement> {
 }
 
 /** Approval state of an own IIA: our approval of the partner's copy, and the partner's of ours (current hash). */
-export async function approvalState(node: EwpNode, hei: EwpHei, own: Rec): Promise<{ local: boolean; partner: boolean }> {
+export async function approvalState(node: EwpServices, hei: EwpHei, own: Rec): Promise<{ local: boolean; partner: boolean }> {
   const partner = partnersOf(own, hei.id)[0];
   const partnerIiaId = str(arr(own.data.partners).find((p) => p.heiId === partner)?.iiaId);
   const current = iiaElement(hei.id, own.data)?.hash;

@@ -1,6 +1,6 @@
 import { arr, identifier, isEwpId, str, type Rec } from '../data.ts';
 import type { Endpoint, EwpContext } from '../endpoint.ts';
-import { EwpError } from '../errors.ts';
+import { EwpRequestError } from '../../core/errors.ts';
 import { heiIdentity } from '../manifest.ts';
 import { el, opt, type XmlElement } from '../xml/build.ts';
 import { NS } from '../xml/ns.ts';
@@ -53,10 +53,10 @@ async function institutions(ctx: EwpContext): Promise<XmlElement> {
 /** Organizational Units API 2: by ounit_id xor ounit_code, for the served HEI only (another hei_id is a 400). */
 async function ounits(ctx: EwpContext): Promise<XmlElement> {
   const hei = ctx.params.required('hei_id');
-  if (hei !== ctx.hei.id) throw new EwpError(400, `hei_id ${hei} is not covered by this host`);
+  if (hei !== ctx.hei.id) throw new EwpRequestError(`hei_id ${hei} is not covered by this host`);
   const byId = ctx.params.list('ounit_id');
   const byCode = ctx.params.list('ounit_code');
-  if ((byId.length > 0) === (byCode.length > 0)) throw new EwpError(400, 'give either ounit_id or ounit_code (not both, not neither)');
+  if ((byId.length > 0) === (byCode.length > 0)) throw new EwpRequestError('give either ounit_id or ounit_code (not both, not neither)');
   const wanted = byId.length ? ctx.params.ids('ounit_id', ctx.node.settings.maxIds) : ctx.params.ids('ounit_code', ctx.node.settings.maxIds);
   const all = await units(ctx);
   const code = (u: Rec) => str(u.data.abbreviation) ?? ounitId(u)!;

@@ -1,6 +1,6 @@
 import { num, obj, str, type Rec } from '../data.ts';
 import { disclose, type Endpoint, type EwpContext } from '../endpoint.ts';
-import { EwpError } from '../errors.ts';
+import { EwpRequestError } from '../../core/errors.ts';
 import { el, opt, type XmlElement } from '../xml/build.ts';
 import { NS } from '../xml/ns.ts';
 import { child, childText, elements, type XElem } from '../xml/parse.ts';
@@ -26,7 +26,7 @@ export async function laRecords(ctx: EwpContext, omobilityId: string): Promise<R
 
 function sendingHei(ctx: EwpContext): void {
   const s = ctx.params.required('sending_hei_id');
-  if (s !== ctx.hei.id) throw new EwpError(400, `sending_hei_id ${s} is not covered by this host`);
+  if (s !== ctx.hei.id) throw new EwpRequestError(`sending_hei_id ${s} is not covered by this host`);
 }
 
 /** One `<la>`, or undefined when the data the XSD requires is missing (logged without personal data). */
@@ -40,7 +40,7 @@ async function la(ctx: EwpContext, m: Rec): Promise<XmlElement | undefined> {
   const sendingContact = await contactFor(ctx.node, ctx.hei, m, ctx.hei.id, obj(lastSig?.sending));
   const receivingContact = await contactFor(ctx.node, ctx.hei, m, String(m.data.receivingInstitution), obj(lastSig?.receiving));
   if (!lists.length || !lang || !str(lang.cefrLevel) || num(m.data.eqfLevel) === undefined || !str(m.data.subjectArea) || !sendingContact || !receivingContact) {
-    if (versions.length) ctx.hub.logger.warn({ hei: ctx.hei.id, omobilityId: id }, 'a learning agreement lacks data Outgoing Mobility LAs 1 requires (a signed version, language skill with CEFR level, EQF level, subject area, contacts of both HEIs); not served');
+    if (versions.length) ctx.node.logger.warn({ hei: ctx.hei.id, omobilityId: id }, 'a learning agreement lacks data Outgoing Mobility LAs 1 requires (a signed version, language skill with CEFR level, EQF level, subject area, contacts of both HEIs); not served');
     return undefined;
   }
   const inst = (name: string, hei: unknown, ounit: unknown, c: { given: string; family: string; email: string }) =>
@@ -96,7 +96,7 @@ async function index(ctx: EwpContext): Promise<XmlElement> {
   sendingHei(ctx);
   const receiving = ctx.params.list('receiving_hei_id');
   const year = ctx.params.academicYears('receiving_academic_year_id');
-  if (year.length > 1) throw new EwpError(400, 'parameter receiving_academic_year_id must not be repeated');
+  if (year.length > 1) throw new EwpRequestError('parameter receiving_academic_year_id must not be repeated');
   const since = ctx.params.modifiedSince();
   const out = new Set<string>();
   for (const m of await visible(ctx)) {
@@ -114,9 +114,9 @@ function signatureOf(x: XElem | undefined): Record<string, string> | undefined {
   if (!x) return undefined;
   const t = (n: string) => childText(x, n, NS.lasGet);
   const timestamp = t('timestamp');
-  if (!timestamp || !Number.isFinite(Date.parse(timestamp))) throw new EwpError(400, 'the signature needs a timestamp (xs:dateTime)');
+  if (!timestamp || !Number.isFinite(Date.parse(timestamp))) throw new EwpRequestError('the signature needs a timestamp (xs:dateTime)');
   const name = t('signer-name');
-  if (!name) throw new EwpError(400, 'the signature needs a signer-name');
+  if (!name) throw new EwpRequestError('the signature needs a signer-name');
   return { name, timestamp, ...(t('signer-position') ? { position: t('signer-position')! } : {}), ...(t('signer-email') ? { email: t('signer-email')! } : {}) };
 }
 
@@ -128,22 +128,22 @@ function signatureOf(x: XElem | undefined): Record<string, string> | undefined {
  */
 async function update(ctx: EwpContext): Promise<XmlElement> {
   const root = xmlBody(ctx);
-  if (root.local !== 'omobility-las-update-request' || root.ns !== NS.lasUpdateReq) throw new EwpError(400, 'expected <omobility-las-update-request> of Outgoing Mobility LAs 1');
+  if (root.local !== 'omobility-las-update-request' || root.ns !== NS.lasUpdateReq) throw new EwpRequestError('expected <omobility-las-update-request> of Outgoing Mobility LAs 1');
   const sending = childText(root, 'sending-hei-id');
-  if (sending !== ctx.hei.id) throw new EwpError(400, `sending-hei-id ${sending ?? '(none)'} is not covered by this host`);
+  if (sending !== ctx.hei.id) throw new EwpRequestError(`sending-hei-id ${sending ?? '(none)'} is not covered by this host`);
   const action = elements(root).find((c) => c.local === 'approve-proposal-v1' || c.local === 'comment-proposal-v1');
-  if (!action) throw new EwpError(400, 'the request holds neither approve-proposal-v1 nor comment-proposal-v1');
+  if (!action) throw new EwpRequestError('the request holds neither approve-proposal-v1 nor comment-proposal-v1');
   const id = childText(action, 'omobility-id');
   const proposalId = childText(action, 'changes-proposal-id');
   const receivingSig = signatureOf(child(action, 'signature'));
-  if (!id || !proposalId || !receivingSig) throw new EwpError(400, 'omobility-id, changes-proposal-id and signature are required');
+  if (!id || !proposalId || !receivingSig) throw new EwpRequestError('omobility-id, changes-proposal-id and signature are required');
   const m = (await visible(ctx, id))[0];
-  if (!m) throw new EwpError(400, `no outgoing mobility ${id} that the caller receives`);
+  if (!m) throw new EwpRequestError(`no outgoing mobility ${id} that the caller receives`);
   const { proposal } = laLists(laVersions(await laRecords(ctx, id)));
-  if (!proposal || proposal.changesId !== proposalId) throw new EwpError(409, `changes proposal ${proposalId} is not the current proposal of mobility ${id}`);
+  if (!proposal || proposal.changesId !== proposalId) throw new EwpRequestError(`changes proposal ${proposalId} is not the current proposal of mobility ${id}`, { status: 409 });
   const approve = action.local === 'approve-proposal-v1';
   const comment = childText(action, 'comment');
-  if (!approve && !comment) throw new EwpError(400, 'comment-proposal-v1 needs a comment');
+  if (!approve && !comment) throw new EwpRequestError('comment-proposal-v1 needs a comment');
   await storeDecision(ctx, m, proposal, approve ? 'approved' : 'rejected', receivingSig, comment);
   return el('omobility-las-update-response', { xmlns: NS.lasUpdateRes, 'xmlns:ewp': NS.ewp }, el('ewp:success-user-message', {}, approve ? 'The learning agreement is approved.' : 'Your comment is recorded; the sending institution will propose again.'));
 }
@@ -158,7 +158,7 @@ async function storeDecision(ctx: EwpContext, m: Rec, v: LaVersion, status: stri
     ...(comment ? { rejectionComment: comment } : {}),
   };
   const { rejected } = await ctx.node.ingest(ctx.hei, LA, [record]);
-  if (rejected.length) throw new EwpError(500, 'the decision could not be stored; the hub kept it as a rejected message');
+  if (rejected.length) throw new EwpRequestError('the decision could not be stored; the hub kept it as a rejected message', { status: 500 });
 }
 
 export const laEndpoints: Endpoint[] = [

@@ -1,6 +1,6 @@
 import type { JsonObject } from '../../core/types.ts';
 import { arr, identifier, obj, str, type Rec } from '../data.ts';
-import type { EwpNode } from '../node.ts';
+import type { EwpServices } from '../services.ts';
 import type { EwpHei } from '../settings.ts';
 
 /** ISO/IEC 5218 codes EWP uses for the canonical gender. */
@@ -8,7 +8,7 @@ export const GENDER_CODE: Record<string, string> = { 'not-known': '0', male: '1'
 export const GENDER_OF_CODE: Record<string, string> = { '0': 'not-known', '1': 'male', '2': 'female', '9': 'not-applicable' };
 
 /** The mobility's person record (the student), resolved from its reference. */
-export function personOf(node: EwpNode, mobility: Rec): Promise<Rec | undefined> {
+export function personOf(node: EwpServices, mobility: Rec): Promise<Rec | undefined> {
   return node.reader.resolve(mobility, 'person', mobility.data.person);
 }
 
@@ -21,7 +21,7 @@ export function esiOf(person: Rec | undefined): string | undefined {
  * A reference that stays valid when copied into another source system: the hub id of the
  * target when the hub holds it, the original reference otherwise.
  */
-export async function portableRef(node: EwpNode, from: Rec, entity: string, ref: unknown): Promise<JsonObject> {
+export async function portableRef(node: EwpServices, from: Rec, entity: string, ref: unknown): Promise<JsonObject> {
   const target = await node.reader.resolve(from, entity, ref);
   return target ? { id: target.id } : { ...(obj(ref) ?? {}) };
 }
@@ -33,13 +33,13 @@ export function asInput(data: JsonObject, sourceId: string): JsonObject {
 }
 
 /** Own mobility records of a HEI with this omobility id (outgoing: the HEI sends; incoming: it receives). */
-export async function mobilitiesById(node: EwpNode, hei: EwpHei, omobilityId: string, role: 'sending' | 'receiving'): Promise<Rec[]> {
+export async function mobilitiesById(node: EwpServices, hei: EwpHei, omobilityId: string, role: 'sending' | 'receiving'): Promise<Rec[]> {
   const all = await node.own('mobility-period', hei, ['omobilityId', omobilityId]);
   return all.filter((m) => (role === 'sending' ? m.data.sendingInstitution === hei.id : m.data.receivingInstitution === hei.id));
 }
 
 /** Contact (name split into given and family names) of a HEI for a mobility: the IIA partner contact, else a signer. */
-export async function contactFor(node: EwpNode, hei: EwpHei, mobility: Rec, partnerHei: string, fallback: JsonObject | undefined): Promise<{ given: string; family: string; email: string } | undefined> {
+export async function contactFor(node: EwpServices, hei: EwpHei, mobility: Rec, partnerHei: string, fallback: JsonObject | undefined): Promise<{ given: string; family: string; email: string } | undefined> {
   let c: JsonObject | undefined;
   const iiaId = str(mobility.data.iiaId);
   if (iiaId) {

@@ -2,8 +2,8 @@ import { sha256Hex } from '../../core/ids.ts';
 import type { JsonObject } from '../../core/types.ts';
 import { num, str, type Rec } from '../data.ts';
 import { disclose, type Endpoint, type EwpContext } from '../endpoint.ts';
-import { EwpError } from '../errors.ts';
-import type { EwpNode } from '../node.ts';
+import { EwpRequestError } from '../../core/errors.ts';
+import type { EwpServices } from '../services.ts';
 import type { EwpHei } from '../settings.ts';
 import { el, fragment, opt, type XmlElement } from '../xml/build.ts';
 import { NS } from '../xml/ns.ts';
@@ -36,7 +36,7 @@ export function nomination(m: Rec): XmlElement | undefined {
 export const proposalIdOf = (m: Rec) => (nomination(m)?.attrs['proposal-id'] as string | undefined) ?? undefined;
 
 /** Status of a mobility: a receiving HEI's decision on the current proposal wins over the source's status. */
-async function statusOf(node: EwpNode, hei: EwpHei, m: Rec): Promise<string> {
+async function statusOf(node: EwpServices, hei: EwpHei, m: Rec): Promise<string> {
   const pid = proposalIdOf(m);
   const decisions = await node.copies('mobility-period', hei, ['omobilityId', String(m.data.omobilityId)]);
   const d = decisions.filter((x) => x.sourceId === `omobility-decision/${String(m.data.omobilityId)}` && proposalIdOf(x) === pid).pop();
@@ -55,7 +55,7 @@ async function studentMobility(ctx: EwpContext, m: Rec): Promise<XmlElement | un
   const pd = p?.data;
   const esi = esiOf(p);
   if (!nom || !pd || !esi || !str(pd.birthDate) || !str(pd.citizenship) || !str(pd.email)) {
-    ctx.hub.logger.warn({ hei: ctx.hei.id, omobilityId: m.data.omobilityId }, 'a mobility lacks data Outgoing Mobilities 3 requires (nomination fields or the student\'s esi, birth date, citizenship, e-mail); not served');
+    ctx.node.logger.warn({ hei: ctx.hei.id, omobilityId: m.data.omobilityId }, 'a mobility lacks data Outgoing Mobilities 3 requires (nomination fields or the student\'s esi, birth date, citizenship, e-mail); not served');
     return undefined;
   }
   const partner = String(m.data.receivingInstitution);
@@ -108,11 +108,11 @@ async function index(ctx: EwpContext): Promise<XmlElement> {
 /** Reads an XML request body of an update endpoint (415 for another content type, 400 for bad XML). */
 export function xmlBody(ctx: EwpContext) {
   const type = (ctx.contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/xml' && type !== 'text/xml') throw new EwpError(415, `the update request must be XML (application/xml), not '${type || 'no content type'}'`);
+  if (type !== 'application/xml' && type !== 'text/xml') throw new EwpRequestError(`the update request must be XML (application/xml), not '${type || 'no content type'}'`, { status: 415 });
   try {
     return parseXml(ctx.body.toString('utf8'));
   } catch (e) {
-    throw new EwpError(400, `the update request is not well-formed XML: ${(e as Error).message}`);
+    throw new EwpRequestError(`the update request is not well-formed XML: ${(e as Error).message}`);
   }
 }
 
@@ -123,20 +123,20 @@ export function xmlBody(ctx: EwpContext) {
  */
 async function update(ctx: EwpContext): Promise<XmlElement> {
   const root = xmlBody(ctx);
-  if (root.local !== 'omobilities-update-request' || root.ns !== NS.omobilitiesUpdateReq) throw new EwpError(400, 'expected <omobilities-update-request> of Outgoing Mobilities 3');
+  if (root.local !== 'omobilities-update-request' || root.ns !== NS.omobilitiesUpdateReq) throw new EwpRequestError('expected <omobilities-update-request> of Outgoing Mobilities 3');
   const action = root.children.find((c) => typeof c !== 'string' && (c.local === 'approve-proposal-v1' || c.local === 'reject-proposal-v1'));
-  if (!action || typeof action === 'string') throw new EwpError(400, 'the request holds neither approve-proposal-v1 nor reject-proposal-v1');
+  if (!action || typeof action === 'string') throw new EwpRequestError('the request holds neither approve-proposal-v1 nor reject-proposal-v1');
   const id = childText(action, 'omobility-id');
   const proposal = childText(action, 'proposal-id');
-  if (!id || !proposal) throw new EwpError(400, 'omobility-id and proposal-id are required');
+  if (!id || !proposal) throw new EwpRequestError('omobility-id and proposal-id are required');
   const m = (await visible(ctx, id))[0];
-  if (!m) throw new EwpError(400, `no outgoing mobility ${id} that the caller receives`);
-  if (proposalIdOf(m) !== proposal) throw new EwpError(409, `proposal ${proposal} is not the current proposal of mobility ${id}`);
+  if (!m) throw new EwpRequestError(`no outgoing mobility ${id} that the caller receives`);
+  if (proposalIdOf(m) !== proposal) throw new EwpRequestError(`proposal ${proposal} is not the current proposal of mobility ${id}`, { status: 409 });
   const status = action.local === 'approve-proposal-v1' ? 'approved' : 'rejected';
   const record: JsonObject = { ...asInput(m.data, `omobility-decision/${id}`), status, person: await portableRef(ctx.node, m, 'person', m.data.person) };
   if (record.studyRight) record.studyRight = await portableRef(ctx.node, m, 'study-right', m.data.studyRight);
   const { rejected } = await ctx.node.ingest(ctx.hei, 'mobility-period', [record]);
-  if (rejected.length) throw new EwpError(500, 'the decision could not be stored; the hub kept it as a rejected message');
+  if (rejected.length) throw new EwpRequestError('the decision could not be stored; the hub kept it as a rejected message', { status: 500 });
   return el('omobilities-update-response', { xmlns: NS.omobilitiesUpdateRes });
 }
 

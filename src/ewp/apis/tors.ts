@@ -1,6 +1,6 @@
 import { identifier, localized, str, type Rec } from '../data.ts';
 import { disclose, type Endpoint, type EwpContext } from '../endpoint.ts';
-import type { EwpNode } from '../node.ts';
+import type { EwpServices } from '../services.ts';
 import type { EwpHei } from '../settings.ts';
 import { el, type XmlElement } from '../xml/build.ts';
 import { NS } from '../xml/ns.ts';
@@ -20,7 +20,7 @@ export interface TorResult {
 }
 
 /** The attainments of an incoming mobility: the student's results at the HEI within the mobility period. */
-export async function torItems(node: EwpNode, hei: EwpHei, m: Rec): Promise<{ person: Rec | undefined; items: TorResult[] }> {
+export async function torItems(node: EwpServices, hei: EwpHei, m: Rec): Promise<{ person: Rec | undefined; items: TorResult[] }> {
   const person = await personOf(node, m);
   if (!person) return { person, items: [] };
   const start = String(m.data.start);
@@ -151,7 +151,7 @@ async function tor(ctx: EwpContext, t: TorContext, m: Rec): Promise<XmlElement |
   const { person, items: results } = await torItems(ctx.node, ctx.hei, m);
   if (!person || !results.length) return undefined;
   if (!identifier(person.data, 'esi') || !str(person.data.birthDate)) {
-    ctx.hub.logger.warn({ hei: ctx.hei.id, omobilityId: m.data.omobilityId }, "a transcript lacks what Incoming Mobility ToRs 3 requires (the student's esi and birth date); not served");
+    ctx.node.logger.warn({ hei: ctx.hei.id, omobilityId: m.data.omobilityId }, "a transcript lacks what Incoming Mobility ToRs 3 requires (the student's esi and birth date); not served");
     return undefined;
   }
   const items = await enrich(t, m, results);

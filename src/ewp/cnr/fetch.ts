@@ -7,7 +7,7 @@ import { iiaCopyId, iiaFromXml } from '../client/parse-iia.ts';
 import { mobilityFromXml } from '../client/parse-mobility.ts';
 import { arr, str } from '../data.ts';
 import { iiaHashes } from '../iia-hash.ts';
-import type { EwpNode } from '../node.ts';
+import type { EwpServices } from '../services.ts';
 import type { EwpHei } from '../settings.ts';
 import { NS } from '../xml/ns.ts';
 import { childText, children, type XElem } from '../xml/parse.ts';
@@ -22,12 +22,12 @@ function expectRoot(root: XElem, local: string, ns: string, what: string): void 
 }
 
 /** Stores a partner's IIA copy, keeping the approvals already recorded on it (and adding one). */
-export async function storeIiaCopy(node: EwpNode, hei: EwpHei, partner: string, iia: XElem, hash: string, approval?: JsonObject): Promise<JsonObject | undefined> {
+export async function storeIiaCopy(node: EwpServices, hei: EwpHei, partner: string, iia: XElem, hash: string, approval?: JsonObject): Promise<JsonObject | undefined> {
   const copy = iiaFromXml(iia);
   if (!copy) return undefined;
   const owner = String(arr(copy.partners)[0]?.heiId);
   if (owner !== partner) {
-    node.hub.logger.warn({ hei: hei.id, partner, owner }, 'a partner served an IIA whose first partner is another HEI; ignored');
+    node.logger.warn({ hei: hei.id, partner, owner }, 'a partner served an IIA whose first partner is another HEI; ignored');
     return undefined;
   }
   const sourceId = iiaCopyId(partner, String(copy.iiaId));
@@ -39,27 +39,27 @@ export async function storeIiaCopy(node: EwpNode, hei: EwpHei, partner: string, 
   }
   const record = { ...copy, sourceId, ...(approvals.length ? { approvals } : {}) };
   await node.ingest(hei, 'inter-institutional-agreement', [record]);
-  node.hub.logger.debug({ hei: hei.id, partner, iiaId: copy.iiaId, hash }, 'stored a partner IIA');
+  node.logger.debug({ hei: hei.id, partner, iiaId: copy.iiaId, hash }, 'stored a partner IIA');
   return record;
 }
 
 /** Fetches a partner's IIAs (IIAs 7 get), checks each served hash against the XSLT's, returns them. */
-export async function fetchPartnerIias(node: EwpNode, hei: EwpHei, partner: string, iiaIds: string[]): Promise<{ iia: XElem; hash: string; validForApproval: boolean; hashOk: boolean }[]> {
+export async function fetchPartnerIias(node: EwpServices, hei: EwpHei, partner: string, iiaIds: string[]): Promise<{ iia: XElem; hash: string; validForApproval: boolean; hashOk: boolean }[]> {
   const { root } = await node.client.call({ from: hei.id, to: partner, api: 'iias', urlElement: 'get-url', params: iiaIds.map((id) => ['iia_id', id]) });
   expectRoot(root, 'iias-get-response', NS.iiasGet, `${partner} iias get`);
   const hashes = iiaHashes(root);
   return children(root, 'iia').map((iia, i) => {
     const h = hashes[i]!;
     const served = childText(iia, 'iia-hash');
-    if (served !== h.hash) node.hub.logger.warn({ hei: hei.id, partner, iiaId: h.iiaId }, 'the iia-hash a partner serves is not the hash of its IIA (XSLT v7)');
+    if (served !== h.hash) node.logger.warn({ hei: hei.id, partner, iiaId: h.iiaId }, 'the iia-hash a partner serves is not the hash of its IIA (XSLT v7)');
     return { iia, hash: h.hash, validForApproval: h.validForApproval, hashOk: served === h.hash };
   });
 }
 
 /** iia CNR: the partner's IIA changed; store its copy. */
-export async function refreshIia(node: EwpNode, hei: EwpHei, partner: string, partnerIiaId: string): Promise<void> {
+export async function refreshIia(node: EwpServices, hei: EwpHei, partner: string, partnerIiaId: string): Promise<void> {
   const got = await fetchPartnerIias(node, hei, partner, [partnerIiaId]);
-  if (!got.length) node.hub.logger.info({ hei: hei.id, partner, iiaId: partnerIiaId }, 'the partner does not serve the IIA it announced (deleted or hidden); the copy is left as it was');
+  if (!got.length) node.logger.info({ hei: hei.id, partner, iiaId: partnerIiaId }, 'the partner does not serve the IIA it announced (deleted or hidden); the copy is left as it was');
   for (const g of got) await storeIiaCopy(node, hei, partner, g.iia, g.hash);
 }
 
@@ -67,11 +67,11 @@ export async function refreshIia(node: EwpNode, hei: EwpHei, partner: string, pa
  * iia-approval CNR: the partner approved our IIA. Asks its Approval API for the hash it
  * approved and records it on our copy of the partner's (mapped) IIA, as approvals[{heiId: partner}].
  */
-export async function refreshIiaApproval(node: EwpNode, hei: EwpHei, partner: string, ownIiaId: string): Promise<void> {
+export async function refreshIiaApproval(node: EwpServices, hei: EwpHei, partner: string, ownIiaId: string): Promise<void> {
   const own = (await node.own('inter-institutional-agreement', hei, ['iiaId', ownIiaId]))[0];
   const partnerIiaId = own ? str(arr(own.data.partners).find((p) => p.heiId === partner)?.iiaId) : undefined;
   if (!own || !partnerIiaId) {
-    node.hub.logger.info({ hei: hei.id, partner, iiaId: ownIiaId }, 'an approval CNR for an IIA we do not hold mapped to the partner; ignored');
+    node.logger.info({ hei: hei.id, partner, iiaId: ownIiaId }, 'an approval CNR for an IIA we do not hold mapped to the partner; ignored');
     return;
   }
   const { root } = await node.client.call({ from: hei.id, to: partner, api: 'iiasApproval', urlElement: 'url', params: [['iia_id', ownIiaId]] });
@@ -80,13 +80,13 @@ export async function refreshIiaApproval(node: EwpNode, hei: EwpHei, partner: st
   const approvedHash = approval ? childText(approval, 'iia-hash') : undefined;
   if (!approvedHash) return;
   const current = iiaElement(hei.id, own.data)?.hash;
-  if (approvedHash !== current) node.hub.logger.warn({ hei: hei.id, partner, iiaId: ownIiaId }, 'the partner approved another version of our IIA than the current one');
+  if (approvedHash !== current) node.logger.warn({ hei: hei.id, partner, iiaId: ownIiaId }, 'the partner approved another version of our IIA than the current one');
   const got = await fetchPartnerIias(node, hei, partner, [partnerIiaId]);
   for (const g of got) await storeIiaCopy(node, hei, partner, g.iia, g.hash, { heiId: partner, approvedAt: new Date().toISOString(), iiaHash: approvedHash });
 }
 
 /** omobility or LA CNR: the sending partner's mobility or its LA changed; store person, mobility and LA versions. */
-export async function refreshMobility(node: EwpNode, hei: EwpHei, partner: string, omobilityId: string): Promise<void> {
+export async function refreshMobility(node: EwpServices, hei: EwpHei, partner: string, omobilityId: string): Promise<void> {
   const las = await node.client.call({ from: hei.id, to: partner, api: 'omobilityLas', urlElement: 'get-url', params: [['sending_hei_id', partner], ['omobility_id', omobilityId]] });
   expectRoot(las.root, 'omobility-las-get-response', NS.lasGet, `${partner} omobility-las get`);
   const la = children(las.root, 'la').find((x) => childText(x, 'omobility-id') === omobilityId);
@@ -99,7 +99,7 @@ export async function refreshMobility(node: EwpNode, hei: EwpHei, partner: strin
     // A partner without Outgoing Mobilities 3 still has the LA; go on with it.
   }
   if (!la) {
-    node.hub.logger.info({ hei: hei.id, partner, omobilityId }, 'the partner serves no learning agreement for the mobility it announced; nothing stored');
+    node.logger.info({ hei: hei.id, partner, omobilityId }, 'the partner serves no learning agreement for the mobility it announced; nothing stored');
     return;
   }
   const copy = mobilityFromXml(la, nomination);
@@ -110,10 +110,10 @@ export async function refreshMobility(node: EwpNode, hei: EwpHei, partner: strin
 }
 
 /** ToR CNR: the receiving partner's transcript for our outgoing mobility changed; store the results. */
-export async function refreshTor(node: EwpNode, hei: EwpHei, partner: string, omobilityId: string): Promise<void> {
+export async function refreshTor(node: EwpServices, hei: EwpHei, partner: string, omobilityId: string): Promise<void> {
   const m = (await mobilitiesById(node, hei, omobilityId, 'sending')).find((x) => x.data.receivingInstitution === partner);
   if (!m) {
-    node.hub.logger.info({ hei: hei.id, partner, omobilityId }, 'a ToR CNR for a mobility we do not send to that partner; ignored');
+    node.logger.info({ hei: hei.id, partner, omobilityId }, 'a ToR CNR for a mobility we do not send to that partner; ignored');
     return;
   }
   const { root } = await node.client.call({ from: hei.id, to: partner, api: 'imobilityTors', urlElement: 'get-url', params: [['omobility_id', omobilityId]] });

@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { BadRequestError, errorMessage, isHubError } from '../../core/errors.ts';
 import { scrubForLog } from '../../observability/scrub.ts';
 import type { SqlDb } from '../../store/sql.ts';
-import type { EwpNode } from '../node.ts';
-import { isEwpIdentifier } from '../params.ts';
+import type { EwpServices } from '../services.ts';
 import { refreshIia, refreshIiaApproval, refreshMobility, refreshTor } from './fetch.ts';
+import { isEwpIdentifier } from '../params.ts';
 import { backoffMs, CnrTable, PARTNER_ERROR_LOGGED, PollLoop } from './queue.ts';
-
-export type InboxKind = 'iia' | 'iia-approval' | 'omobility' | 'la' | 'tor';
+import type { InboxKind } from './types.ts';
 
 interface Row {
   id: string;
@@ -35,12 +34,12 @@ export class CnrInbox {
   private readonly table: CnrTable;
   private readonly loop: PollLoop;
 
-  constructor(private readonly node: EwpNode) {
-    this.sql = node.hub.store.sql;
+  constructor(private readonly node: EwpServices) {
+    this.sql = node.deps.sql;
     this.table = new CnrTable(this.sql, 'ewp_cnr_inbox');
     this.loop = new PollLoop(
       () => this.drain(),
-      (e) => node.hub.logger.warn(`EWP CNR inbox: ${scrubForLog(errorMessage(e), undefined, PARTNER_ERROR_LOGGED)}`),
+      (e) => node.logger.warn(`EWP CNR inbox: ${scrubForLog(errorMessage(e), undefined, PARTNER_ERROR_LOGGED)}`),
     );
   }
 
@@ -111,7 +110,7 @@ export class CnrInbox {
       const attempts = Number(row.attempts) + 1;
       const retry = isHubError(e) ? e.retryable : false;
       if (!retry || attempts >= MAX_ATTEMPTS) {
-        this.node.hub.logger.warn({ ...log, attempts }, `EWP CNR dropped: ${scrubForLog(errorMessage(e), undefined, PARTNER_ERROR_LOGGED)}`);
+        this.node.logger.warn({ ...log, attempts }, `EWP CNR dropped: ${scrubForLog(errorMessage(e), undefined, PARTNER_ERROR_LOGGED)}`);
         // A newer CNR that came in meanwhile is processed at once, not after the lease.
         await this.table.done(row.id, row.generation);
         return;

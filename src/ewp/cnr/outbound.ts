@@ -2,13 +2,13 @@ import { SinkError, SinkRejectedError } from '../../core/errors.ts';
 import type { ChangeEvent, JsonObject } from '../../core/types.ts';
 import { torItems } from '../apis/tors.ts';
 import { arr, obj, str, type Rec } from '../data.ts';
-import type { EwpNode } from '../node.ts';
+import type { EwpServices } from '../services.ts';
 import type { EwpHei } from '../settings.ts';
 import { el, toXml, type XmlElement } from '../xml/build.ts';
 import { NS } from '../xml/ns.ts';
 import { childText, children } from '../xml/parse.ts';
 import { fetchPartnerIias, storeIiaCopy } from './fetch.ts';
-import type { CnrTarget } from './sender.ts';
+import type { CnrTarget } from './types.ts';
 
 /** What a local change means for partners: CNRs to queue, and calls to make now. */
 export type OutboundAction =
@@ -40,14 +40,14 @@ export function laUpdateRequest(a: Extract<OutboundAction, { kind: 'la-update' }
  * - a mobility the HEI sends: an omobility CNR; a result of an incoming student: a ToR CNR.
  */
 export class Outbound {
-  constructor(private readonly node: EwpNode) {}
+  constructor(private readonly node: EwpServices) {}
 
   private hei(event: ChangeEvent): EwpHei | undefined {
     return this.node.settings.heis.get(event.institution);
   }
 
   private isCopy(hei: EwpHei, event: ChangeEvent): boolean {
-    const src = this.node.hub.config.sources.find((s) => s.id === event.source);
+    const src = this.node.deps.config.sources.find((s) => s.id === event.source);
     return (src?.system ?? src?.id) === hei.sourceSystem;
   }
 

@@ -2,28 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { errorMessage, isHubError } from '../../core/errors.ts';
 import { scrubForLog } from '../../observability/scrub.ts';
 import type { SqlDb } from '../../store/sql.ts';
-import type { EwpNode } from '../node.ts';
-import type { ApiName } from '../xml/ns.ts';
+import type { EwpServices } from '../services.ts';
 import { backoffMs, CnrTable, PARTNER_ERROR_LOGGED, PollLoop } from './queue.ts';
-
-/** The CNR APIs the hub sends, with the request parameter naming the objects and whether it repeats. */
-export const CNR_APIS = {
-  iiaCnr: { param: 'iia_id', repeatable: false },
-  iiaApprovalCnr: { param: 'iia_id', repeatable: false },
-  omobilityCnr: { param: 'omobility_id', repeatable: true },
-  omobilityLaCnr: { param: 'omobility_id', repeatable: true },
-  imobilityTorCnr: { param: 'omobility_id', repeatable: true },
-} as const satisfies Partial<Record<ApiName, { param: string; repeatable: boolean }>>;
-export type CnrApi = keyof typeof CNR_APIS;
-
-export interface CnrTarget {
-  api: CnrApi;
-  from: string;
-  to: string;
-  objectId: string;
-  /** Extra fixed parameters (omobility-la-cnr: sending_hei_id). */
-  extra?: [string, string][];
-}
+import { CNR_APIS, type CnrApi, type CnrTarget } from './types.ts';
 
 interface Row {
   id: string;
@@ -54,12 +35,12 @@ export class CnrSender {
   private readonly table: CnrTable;
   private readonly loop: PollLoop;
 
-  constructor(private readonly node: EwpNode) {
-    this.sql = node.hub.store.sql;
+  constructor(private readonly node: EwpServices) {
+    this.sql = node.deps.sql;
     this.table = new CnrTable(this.sql, 'ewp_cnr_outbox');
     this.loop = new PollLoop(
       () => this.flush(),
-      (e) => node.hub.logger.warn(`EWP CNR sender: ${scrubForLog(errorMessage(e), undefined, PARTNER_ERROR_LOGGED)}`),
+      (e) => node.logger.warn(`EWP CNR sender: ${scrubForLog(errorMessage(e), undefined, PARTNER_ERROR_LOGGED)}`),
     );
   }
 
@@ -141,7 +122,7 @@ export class CnrSender {
       const log = { api: r.api, from: r.from_hei, to: r.to_hei, objectId: r.object_id, attempts };
       if (!retry || now - Number(r.first_at) > EXPIRE_MS) {
         this.node.metrics.cnrSent.inc({ api: r.api, outcome: retry ? 'expired' : 'rejected' });
-        this.node.hub.logger.warn(log, `EWP CNR given up: ${scrubForLog(errorMessage(e), undefined, PARTNER_ERROR_LOGGED)}`);
+        this.node.logger.warn(log, `EWP CNR given up: ${scrubForLog(errorMessage(e), undefined, PARTNER_ERROR_LOGGED)}`);
         // Changed again meanwhile: that newer change is still to be announced.
         await this.table.done(r.id, r.generation);
         continue;

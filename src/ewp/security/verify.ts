@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { EwpAuthError } from '../../core/errors.ts';
 import type { Catalogue } from '../registry/catalogue.ts';
 import { digestMatches } from './digest.ts';
 import { CANONICAL_UUID, parseSignatureParams, REQUIRED_REQUEST_HEADERS, rsaVerify, signingString } from './httpsig.ts';
@@ -15,16 +16,6 @@ export interface Caller {
   signedHeaders: ReadonlySet<string>;
   /** The client asked for a signed response in a header it signed. */
   acceptsSignature: boolean;
-}
-
-/** Why a request is refused, with the status the EWP httpsig spec prescribes for the case. */
-export class AuthFailure extends Error {
-  constructor(
-    readonly status: 400 | 401 | 403,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface VerifyInput {
@@ -57,41 +48,41 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
  */
 export async function verifyRequest(req: VerifyInput, o: VerifyOptions): Promise<Caller> {
   const auth = header(req.headers, 'authorization');
-  if (!auth || !/^signature\s+/i.test(auth)) throw new AuthFailure(401, 'this endpoint requires HTTP Signature client authentication (Authorization: Signature ...)');
+  if (!auth || !/^signature\s+/i.test(auth)) throw new EwpAuthError('this endpoint requires HTTP Signature client authentication (Authorization: Signature ...)');
   const p = parseSignatureParams(auth.replace(/^signature\s+/i, ''));
-  if (!p) throw new AuthFailure(401, 'the Authorization header is not a well-formed Signature (keyId, algorithm, headers, signature)');
-  if (p.algorithm !== 'rsa-sha256') throw new AuthFailure(401, `algorithm must be rsa-sha256, got '${p.algorithm ?? '(none)'}'`);
+  if (!p) throw new EwpAuthError('the Authorization header is not a well-formed Signature (keyId, algorithm, headers, signature)');
+  if (p.algorithm !== 'rsa-sha256') throw new EwpAuthError(`algorithm must be rsa-sha256, got '${p.algorithm ?? '(none)'}'`);
   const listed = new Set(p.headers);
   const missingRequired = REQUIRED_REQUEST_HEADERS.filter((h) => !listed.has(h));
   if (missingRequired.length || (!listed.has('date') && !listed.has('original-date'))) {
-    throw new AuthFailure(401, `the signature must cover (request-target), host, date or original-date, digest and x-request-id; missing: ${[...missingRequired, ...(listed.has('date') || listed.has('original-date') ? [] : ['date'])].join(', ')}`);
+    throw new EwpAuthError(`the signature must cover (request-target), host, date or original-date, digest and x-request-id; missing: ${[...missingRequired, ...(listed.has('date') || listed.has('original-date') ? [] : ['date'])].join(', ')}`);
   }
-  for (const h of p.headers) if (h !== '(request-target)' && header(req.headers, h) === undefined) throw new AuthFailure(400, `the signed header '${h}' is missing from the request`);
+  for (const h of p.headers) if (h !== '(request-target)' && header(req.headers, h) === undefined) throw new EwpAuthError(`the signed header '${h}' is missing from the request`, { status: 400 });
   const host = header(req.headers, 'host');
-  if (host?.toLowerCase() !== o.expectedHost.toLowerCase()) throw new AuthFailure(400, `Host '${host ?? ''}' is not this endpoint's host '${o.expectedHost}'`);
-  if (!/^[0-9a-f]{64}$/.test(p.keyId)) throw new AuthFailure(400, 'keyId must be the lower-case hex SHA-256 fingerprint of the client key');
+  if (host?.toLowerCase() !== o.expectedHost.toLowerCase()) throw new EwpAuthError(`Host '${host ?? ''}' is not this endpoint's host '${o.expectedHost}'`, { status: 400 });
+  if (!/^[0-9a-f]{64}$/.test(p.keyId)) throw new EwpAuthError('keyId must be the lower-case hex SHA-256 fingerprint of the client key', { status: 400 });
   const catalogue = await o.catalogue();
   const keyB64 = catalogue.keyBySha(p.keyId);
-  if (!keyB64 || !catalogue.isClientKey(p.keyId)) throw new AuthFailure(403, `keyId ${p.keyId} is not a client key in the EWP registry`);
+  if (!keyB64 || !catalogue.isClientKey(p.keyId)) throw new EwpAuthError(`keyId ${p.keyId} is not a client key in the EWP registry`, { status: 403 });
   const now = o.now ?? Date.now();
   for (const h of ['date', 'original-date']) {
     if (!listed.has(h)) continue;
     const t = Date.parse(header(req.headers, h)!);
-    if (!Number.isFinite(t)) throw new AuthFailure(400, `the ${h} header is not an HTTP date`);
-    if (Math.abs(now - t) > o.skewMs) throw new AuthFailure(400, `the ${h} header is ${Math.round(Math.abs(now - t) / 1000)} s off the server clock (allowed: ${o.skewMs / 1000} s)`);
+    if (!Number.isFinite(t)) throw new EwpAuthError(`the ${h} header is not an HTTP date`, { status: 400 });
+    if (Math.abs(now - t) > o.skewMs) throw new EwpAuthError(`the ${h} header is ${Math.round(Math.abs(now - t) / 1000)} s off the server clock (allowed: ${o.skewMs / 1000} s)`, { status: 400 });
   }
   const requestId = header(req.headers, 'x-request-id')!;
-  if (!CANONICAL_UUID.test(requestId)) throw new AuthFailure(400, 'X-Request-Id must be a UUID in canonical lower-case form');
+  if (!CANONICAL_UUID.test(requestId)) throw new EwpAuthError('X-Request-Id must be a UUID in canonical lower-case form', { status: 400 });
   const { text } = signingString(p.headers, (h) => header(req.headers, h), `${req.method.toLowerCase()} ${req.target}`);
   let key;
   try {
     key = publicKeyFromBase64(keyB64);
   } catch {
-    throw new AuthFailure(403, `the registry's key ${p.keyId} cannot be read`);
+    throw new EwpAuthError(`the registry's key ${p.keyId} cannot be read`, { status: 403 });
   }
-  if (!rsaVerify(text, p.signature, key)) throw new AuthFailure(400, 'the request signature does not verify with the key named by keyId');
-  if (!digestMatches(header(req.headers, 'digest'), req.body)) throw new AuthFailure(400, 'the Digest header does not match the SHA-256 of the request body');
-  if (!(await o.replay.firstUse(requestId, now))) throw new AuthFailure(400, `X-Request-Id ${requestId} was used before (replayed request)`);
+  if (!rsaVerify(text, p.signature, key)) throw new EwpAuthError('the request signature does not verify with the key named by keyId', { status: 400 });
+  if (!digestMatches(header(req.headers, 'digest'), req.body)) throw new EwpAuthError('the Digest header does not match the SHA-256 of the request body', { status: 400 });
+  if (!(await o.replay.firstUse(requestId, now))) throw new EwpAuthError(`X-Request-Id ${requestId} was used before (replayed request)`, { status: 400 });
   const acceptsSignature = listed.has('accept-signature') && /(^|[\s,])rsa-sha256($|[\s,])/i.test(header(req.headers, 'accept-signature') ?? '');
   return { keyId: p.keyId, heis: catalogue.heisCoveredByClientKey(p.keyId), requestId, signature: p.signature, signedHeaders: listed, acceptsSignature };
 }

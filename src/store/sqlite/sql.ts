@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { MigrationStep, SqlDb, SqlRow } from '../sql.ts';
 import { outagesAsStoreErrors } from './errors.ts';
-import { prepared } from './statements.ts';
+import { prepared } from '../../sqlite/statements.ts';
 
 /**
  * SqlDb on better-sqlite3. Statements run synchronously, so a transaction whose body awaits only

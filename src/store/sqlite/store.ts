@@ -24,10 +24,10 @@ import type {
 } from '../types.ts';
 import { nextVersion } from '../commit-rules.ts';
 import { outagesAsStoreErrors } from './errors.ts';
-import { FileIdentity } from './file-identity.ts';
+import { FileIdentity } from '../../sqlite/file-identity.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { SqliteSql } from './sql.ts';
-import { prepared } from './statements.ts';
+import { prepared } from '../../sqlite/statements.ts';
 
 type Row = Record<string, unknown>;
 const now = () => new Date().toISOString();

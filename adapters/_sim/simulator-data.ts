@@ -1,8 +1,8 @@
 import { person, Rng, type GeneratedPerson } from '../../src/demo/generator.ts';
 
 /**
- * Generated study data for the simulators (LAIS here; the ISIS simulator renders the same plans in its
- * own format). Everything is derived from (seed, index), so a student, their study right, results and
+ * Generated study data shared by the simulators: the LAIS and ISIS simulators render the same plans,
+ * each in its own format. Everything is derived from (seed, index), so a student, their study right, results and
  * diploma can be made on demand without keeping 100,000 students in memory.
  */
 
