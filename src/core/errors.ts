@@ -60,6 +60,8 @@ export class TransportError extends define('HUB_ERR_TRANSPORT', 503, true) {}
 export class StoreError extends define('HUB_ERR_STORE', 503, true) {}
 export class BrokerError extends define('HUB_ERR_BROKER', 503, true) {}
 export class InternalError extends define('HUB_ERR_INTERNAL', 500, false) {}
+export class NotReadyError extends define('HUB_ERR_NOT_READY', 503, true) {}
+export class TooManyRequestsError extends define('HUB_ERR_TOO_MANY_REQUESTS', 429, true) {}
 
 export function isHubError(e: unknown): e is HubError {
   return e instanceof HubError;
