@@ -17,7 +17,7 @@ const PERSON: JsonObject = { type: 'object', required: ['id', 'institution', 'so
 export const PATHS: JsonObject = {
   '/healthz': { get: { tags: ['operations'], summary: 'Process alive', security: [], responses: { 200: json(ref('Health'), 'Alive') } } },
   '/readyz': {
-    get: { tags: ['operations'], summary: 'Store and broker reachable', security: [], responses: { 200: json(ref('Ready'), 'Ready'), 503: problem('A dependency is unreachable') } },
+    get: { tags: ['operations'], summary: 'Every part ready: store, broker, sources, EWP node, editor', security: [], responses: { 200: json(ref('Ready'), 'Ready'), 503: problem('A part is unreachable or not started yet (Retry-After)') } },
   },
   '/metrics': {
     get: {
