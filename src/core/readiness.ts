@@ -37,12 +37,7 @@ export class Readiness {
     };
   }
 
-  /** One part's state: `undefined` when it is ready or not part of this process. */
-  async reason(part: string): Promise<string | undefined> {
-    const check = this.parts.get(part);
-    return check ? await safely(check) : undefined;
-  }
-
+  /** Every part's state, asked one after the other (a store ping each time /readyz is asked). */
   async report(): Promise<ReadinessReport> {
     const checks: Record<string, string> = {};
     for (const [part, check] of this.parts) checks[part] = (await safely(check)) ?? 'ok';
