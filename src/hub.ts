@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { SignInLimiter } from './auth/sign-in-limiter.ts';
 import { TokenService } from './auth/tokens.ts';
 import { createBroker } from './broker/index.ts';
 import { routeQueue, type Broker } from './broker/types.ts';
@@ -7,6 +8,7 @@ import type { EnvSettings } from './config/env.ts';
 import type { HubConfig, ResolvedRoute } from './config/types.ts';
 import type { AdapterContext, AdapterRegistry, Sink } from './core/adapter.ts';
 import { ConfigError, NotFoundError } from './core/errors.ts';
+import { Readiness } from './core/readiness.ts';
 import { Consumers } from './feeds/consumers.ts';
 import { compileText, MappingEngine } from './mapping/engine.ts';
 import { HubMetrics } from './observability/metrics.ts';
@@ -66,6 +68,10 @@ export class Hub {
   ewp: EwpNode | undefined;
   /** Sources read by adapters (roles all and worker; undefined in an API-only process). */
   sources: SourceManager | undefined;
+  /** What /readyz reports: store, broker, sources, EWP node, and parts that start later (the editor). */
+  readonly readiness = new Readiness();
+  /** Failed sign-ins per client address and user, for every sign-in form of this process. */
+  readonly signIns = new SignInLimiter();
   private sinks = new Map<string, Sink>();
   private started = false;
   private metricsTimer: NodeJS.Timeout | undefined;
@@ -80,6 +86,11 @@ export class Hub {
     this.metrics = new HubMetrics(opts.processMetrics ?? false);
     this.routes = opts.config.routes as ResolvedRoute[];
     this.consumers = new Consumers(opts.config, this.schemas.entities());
+    const reachable = (ping: () => Promise<void>) => () => (this.started ? ping().then(() => undefined, () => 'unreachable') : 'not started');
+    this.readiness.set('store', reachable(() => this.store.ping()));
+    this.readiness.set('broker', reachable(() => this.broker.ping()));
+    if (this.role !== 'api' && opts.config.sources.some((s) => s.adapter)) this.readiness.set('sources', () => (this.started && this.sources ? undefined : 'not started'));
+    if (opts.config.ewp) this.readiness.set('ewp', () => (this.started && this.ewp ? undefined : 'not started'));
   }
 
   adapterContext(scope: string): AdapterContext {

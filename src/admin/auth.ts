@@ -1,13 +1,12 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { isHubError } from '../core/errors.ts';
+import { isHubError, TooManyRequestsError } from '../core/errors.ts';
 import type { Hub } from '../hub.ts';
 import type { PageContext } from './layout.ts';
 import { renderLogin } from './pages/login.ts';
 import { cookie, LOGIN_CSRF_COOKIE, newSecret, readCookies, sameSecret, SESSION_COOKIE, type AdminSession, type AdminSessions } from './session.ts';
 
-/** Failed sign-ins allowed per client address in a window, before 429. */
-const MAX_FAILURES = 20;
-const FAILURE_WINDOW_MS = 5 * 60_000;
+/** The user name the console's sign-in counts failures under (its form asks for a token only). */
+const CONSOLE_USER = 'admin';
 
 export function sessionOf(res: Response): AdminSession {
   return res.locals.adminSession as AdminSession;
@@ -33,7 +32,6 @@ function nextPath(req: Request, v: unknown): string {
  */
 export function authRoutes(hub: Hub, sessions: AdminSessions): { router: Router; guard: Router } {
   const router = express.Router();
-  const failures = new Map<string, { n: number; until: number }>();
 
   const showLogin = (req: Request, res: Response, status: number, next: string, error?: string) => {
     // The sign-in form has no session yet: its CSRF token is a double-submit cookie.
@@ -51,10 +49,13 @@ export function authRoutes(hub: Hub, sessions: AdminSessions): { router: Router;
       if (!sameSecret(readCookies(req.headers.cookie)[LOGIN_CSRF_COOKIE], typeof body._csrf === 'string' ? body._csrf : undefined)) {
         return showLogin(req, res, 403, target, 'The sign-in form expired or was not sent from this console. Please try again.');
       }
-      const ip = req.socket.remoteAddress ?? '?';
-      const f = failures.get(ip);
-      if (f && f.until > Date.now() && f.n >= MAX_FAILURES) {
-        res.setHeader('Retry-After', String(Math.ceil((f.until - Date.now()) / 1000)));
+      // Per client address (req.ip: HUB_TRUST_PROXY) and user, shared with the editor's sign-in.
+      const ip = req.ip ?? '?';
+      try {
+        hub.signIns.check(ip, CONSOLE_USER);
+      } catch (e) {
+        if (!(e instanceof TooManyRequestsError)) throw e;
+        res.setHeader('Retry-After', String(e.extra.retryAfterSeconds));
         return showLogin(req, res, 429, target, 'Too many failed sign-ins from this address. Wait a few minutes.');
       }
       const token = typeof body.token === 'string' ? body.token.trim() : '';
@@ -65,12 +66,10 @@ export function authRoutes(hub: Hub, sessions: AdminSessions): { router: Router;
         if (!isHubError(e) || e.status !== 401) throw e;
       }
       if (!principal || !principal.scopes.includes('admin')) {
-        if (failures.size > 10_000) failures.clear();
-        const cur = f && f.until > Date.now() ? f : { n: 0, until: Date.now() + FAILURE_WINDOW_MS };
-        failures.set(ip, { n: cur.n + 1, until: cur.until });
+        hub.signIns.failed(ip, CONSOLE_USER);
         return showLogin(req, res, 401, target, principal ? 'This token has no admin scope.' : 'Unknown or revoked token.');
       }
-      failures.delete(ip);
+      hub.signIns.succeeded(ip, CONSOLE_USER);
       const { id } = await sessions.create(principal.tokenId, principal.name);
       res.append('Set-Cookie', cookie(SESSION_COOKIE, id, { path: cookiePath(req), secure: req.secure }));
       res.append('Set-Cookie', cookie(LOGIN_CSRF_COOKIE, '', { path: cookiePath(req), secure: req.secure, maxAgeS: 0 }));

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
+import { CONSOLE_CSP, securityHeaders } from '../api/security-headers.ts';
 import { isHubError, NotFoundError } from '../core/errors.ts';
 import { personalCodeForm } from '../core/personal-code.ts';
 import type { Hub } from '../hub.ts';
@@ -28,16 +29,6 @@ export interface AdminOptions {
   liveIntervalMs?: number;
   liveStreamMs?: number;
 }
-
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-const headers: RequestHandler = (_req, res, next) => {
-  res.setHeader('Content-Security-Policy', CSP);
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Referrer-Policy', 'same-origin');
-  next();
-};
 
 const wrap =
   (fn: (req: Request, res: Response) => Promise<void>): RequestHandler =>
@@ -74,7 +65,7 @@ export function adminRouter(hub: Hub, o: AdminOptions = {}): Router {
     res.send(body.value);
   };
 
-  r.use(headers);
+  r.use(securityHeaders(CONSOLE_CSP));
   r.use('/static', express.static(STATIC_DIR, { index: false, maxAge: '1h', fallthrough: false }));
   r.use(express.urlencoded({ extended: false, limit: '2mb', parameterLimit: 2000 }));
   const auth = authRoutes(hub, sessions);

@@ -6,7 +6,7 @@ import type { MigrationStep, SqlDb } from '../store/sql.ts';
  * Server-side sessions of the admin console, in a table of their own (module `admin`). The cookie
  * holds a random id; the table keeps only its SHA-256, so a copy of the database opens no session.
  * Each session has its own CSRF token (synchronizer token) and ends after an idle time, at an
- * absolute age, at logout, or when its API token is revoked.
+ * absolute age, at logout, or when its API token is revoked or loses the admin scope.
  */
 export const ADMIN_MIGRATIONS: readonly MigrationStep[] = [
   {
@@ -132,8 +132,10 @@ export class AdminSessions {
     if (!row) return undefined;
     const now = Date.now();
     const seen = Date.parse(row.last_seen_at);
-    const [token] = await this.sql().query<{ revoked_at: unknown }>('SELECT revoked_at FROM tokens WHERE id = ?', [row.token_id]);
-    if (now - seen > this.times.idleMs || now - Date.parse(row.created_at) > this.times.maxAgeMs || !token || token.revoked_at !== null) {
+    const [token] = await this.sql().query<{ revoked_at: unknown; scopes: unknown }>('SELECT revoked_at, scopes FROM tokens WHERE id = ?', [row.token_id]);
+    // The token must still be live and still have the admin scope.
+    const scopes = typeof token?.scopes === 'string' ? (JSON.parse(token.scopes) as string[]) : (token?.scopes as string[] | undefined);
+    if (now - seen > this.times.idleMs || now - Date.parse(row.created_at) > this.times.maxAgeMs || !token || token.revoked_at !== null || !scopes?.includes('admin')) {
       await this.sql().run('DELETE FROM admin_sessions WHERE id_hash = ?', [idHash]);
       return undefined;
     }

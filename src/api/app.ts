@@ -27,7 +27,9 @@ import { webhooksRouter } from './routers/webhooks.ts';
 export function createApp(hub: Hub): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Client address, https and host from X-Forwarded-* only from the proxies HUB_TRUST_PROXY names (default: none).
+  const trust = hub.env.trustProxy;
+  app.set('trust proxy', typeof trust === 'object' ? [...trust] : trust);
   app.use(requestLogging(hub.logger));
   app.use(healthRouter(hub));
   // The admin console (server-rendered pages, session cookie + CSRF), before the API routes.

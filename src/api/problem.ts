@@ -28,6 +28,7 @@ const TITLES: Record<number, string> = {
   413: 'Payload too large',
   415: 'Unsupported media type',
   422: 'Unprocessable content',
+  429: 'Too many requests',
   500: 'Internal error',
   502: 'Bad gateway',
   503: 'Service unavailable',
@@ -57,7 +58,9 @@ export function sendProblem(res: Response, p: Problem): void {
   const requestId = res.getHeader('X-Request-Id');
   if (typeof requestId === 'string' && p.requestId === undefined) p = { ...p, requestId };
   if (p.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="study-data-hub"');
-  if (p.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+  // An error that knows when to ask again says so (extra.retryAfterSeconds); any 503 says RETRY_AFTER_SECONDS.
+  if (typeof p.retryAfterSeconds === 'number') res.setHeader('Retry-After', String(p.retryAfterSeconds));
+  else if (p.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
   res.status(p.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(p));
 }
 

@@ -42,8 +42,32 @@ export function requireScope(p: Principal | undefined, scope: string): Principal
   return p;
 }
 
+/** How long a session's check of its token (revoked? scope removed?) may be reused. */
+export const TOKEN_CHECK_CACHE_MS = 2000;
+
 export class TokenService {
+  private readonly checked = new Map<string, { p: Principal | undefined; at: number }>();
+
   constructor(private readonly store: Store) {}
+
+  /**
+   * The principal of a token by its id while the token is not revoked and has the scope: what a
+   * session made from a token asks on each use. The answer is reused for TOKEN_CHECK_CACHE_MS at most,
+   * so a revocation, a rotation (a changed HUB_ADMIN_TOKEN revokes the old one) or a removed scope
+   * ends the session within seconds.
+   */
+  async live(tokenId: string, scope: string): Promise<Principal | undefined> {
+    const now = Date.now();
+    let hit = this.checked.get(tokenId);
+    if (!hit || now - hit.at >= TOKEN_CHECK_CACHE_MS) {
+      const [row] = await this.store.sql.query<{ id: string; name: string; scopes: unknown; revoked_at: unknown }>('SELECT id, name, scopes, revoked_at FROM tokens WHERE id = ?', [tokenId]);
+      const scopes = typeof row?.scopes === 'string' ? (JSON.parse(row.scopes) as string[]) : (row?.scopes as string[] | undefined);
+      hit = { p: row && row.revoked_at === null && scopes ? { tokenId: row.id, name: row.name, scopes } : undefined, at: now };
+      if (this.checked.size > 10_000) this.checked.clear();
+      this.checked.set(tokenId, hit);
+    }
+    return hit.p && hasScope(hit.p, scope) ? hit.p : undefined;
+  }
 
   async authenticate(header: string | undefined): Promise<Principal | undefined> {
     if (!header) return undefined;

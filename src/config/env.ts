@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { ConfigError, type Violation } from '../core/errors.ts';
 
@@ -19,8 +20,38 @@ export interface EnvSettings {
   logFormat: 'json' | 'pretty' | undefined;
   /** HUB_SHUTDOWN_GRACE_MS: on SIGTERM, how long requests in flight may take before connections are cut. */
   shutdownGraceMs: number;
+  /**
+   * Which proxies in front of the hub to believe about the client (X-Forwarded-For, -Proto, -Host):
+   * express's `trust proxy` (HUB_TRUST_PROXY: `false` by default, `true`, a hop count, or addresses/CIDRs).
+   */
+  trustProxy: TrustProxy;
   /** Named secrets sinks and adapters may ask for (HUB_SECRET_* and any variable a config names). */
   env: Readonly<Record<string, string | undefined>>;
+}
+
+/** express's `trust proxy` values the hub accepts. */
+export type TrustProxy = boolean | number | readonly string[];
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** HUB_TRUST_PROXY: `false`/`true`, a hop count, or a comma-separated list of addresses, CIDRs and express's names. */
+export function parseTrustProxy(v: string | undefined): TrustProxy | Violation {
+  const raw = (v ?? '').trim();
+  if (raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const list = raw.split(',').map((x) => x.trim());
+  const bad = list.filter((x) => !PROXY_NAMES.includes(x) && !isAddressOrCidr(x));
+  if (bad.length) return { path: '/env/HUB_TRUST_PROXY', message: `must be false, true, a hop count, or addresses/CIDRs (${PROXY_NAMES.join(', ')}); not '${bad.join("', '")}'` };
+  return Object.freeze(list);
+}
+
+function isAddressOrCidr(x: string): boolean {
+  const [addr = '', bits, ...rest] = x.split('/');
+  const kind = isIP(addr);
+  if (!kind || rest.length) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (kind === 4 ? 32 : 128);
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -47,6 +78,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvSettings {
   if (env.HUB_ADMIN_TOKEN !== undefined && env.HUB_ADMIN_TOKEN.length > 0 && env.HUB_ADMIN_TOKEN.length < 16) {
     violations.push({ path: '/env/HUB_ADMIN_TOKEN', message: 'must be at least 16 characters' });
   }
+  const trustProxy = parseTrustProxy(env.HUB_TRUST_PROXY);
+  if (typeof trustProxy === 'object' && 'path' in trustProxy) violations.push(trustProxy);
   if (violations.length) throw new ConfigError('invalid environment', { violations });
   return Object.freeze({
     dataDir: resolve(env.HUB_DATA_DIR ?? 'data'),
@@ -61,6 +94,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvSettings {
     logLevel,
     logFormat: logFormat as 'json' | 'pretty' | undefined,
     shutdownGraceMs,
+    trustProxy: trustProxy as TrustProxy,
     env: Object.freeze({ ...env }),
   });
 }

@@ -61,6 +61,8 @@ export class TransportError extends define('HUB_ERR_TRANSPORT', 503, true) {}
 export class StoreError extends define('HUB_ERR_STORE', 503, true) {}
 export class BrokerError extends define('HUB_ERR_BROKER', 503, true) {}
 export class InternalError extends define('HUB_ERR_INTERNAL', 500, false) {}
+export class NotReadyError extends define('HUB_ERR_NOT_READY', 503, true) {}
+export class TooManyRequestsError extends define('HUB_ERR_TOO_MANY_REQUESTS', 429, true) {}
 
 /** A source answered 200 with a body that is not a page (cut off, not JSON or XML, wrong shape); kept, then asked for again. */
 export class MalformedPageError extends define('HUB_ERR_MALFORMED_PAGE', 502, true) {

@@ -5,10 +5,13 @@ import express, { type Express, type RequestHandler } from 'express';
 import { authenticate, scope } from '../api/context.ts';
 import { errorHandler } from '../api/problem.ts';
 import type { Hub } from '../hub.ts';
-import { editorAuth } from './auth.ts';
+import { editorAccess, editorAuth, signInRouter } from './auth.ts';
 import { createBridge } from './bridge.ts';
+import { endConnectionsOfEndedSessions, type RuntimeComms } from './comms.ts';
 import { seedExamples } from './examples.ts';
+import { editorHeaders, sameOriginOnly, whenReady } from './guard.ts';
 import { credentialSecret } from './secret.ts';
+import { EditorSessions } from './sessions.ts';
 import { ADMIN_ROOT, defaultFlowFile, NODE_ROOT, nodeRedSettings } from './settings.ts';
 
 export interface NodeRedOptions {
@@ -43,7 +46,11 @@ interface NodeRedModule {
   stop(): Promise<void>;
   httpAdmin: RequestHandler;
   httpNode: RequestHandler;
+  runtime: { comms: RuntimeComms };
 }
+
+/** How often the editor's open websockets are checked against their sessions. */
+const COMMS_CHECK_MS = 2000;
 
 let embedded = false;
 
@@ -74,36 +81,52 @@ export async function embedNodeRed(hub: Hub, server: Server, app: Express, opts:
   }
   const logger = hub.logger.child({ component: 'nodered' });
   const handle = createBridge(hub);
+  const sessions = new EditorSessions(() => hub.store.sql, hub.tokens, opts.sessionExpirySeconds ?? 8 * 3600);
+  await sessions.ready();
+  const access = editorAccess(hub.tokens, sessions);
   const settings = nodeRedSettings({
     dataDir,
     userDir,
     flowFile,
     credentialSecret: secret,
-    adminAuth: editorAuth(hub.tokens, opts.sessionExpirySeconds ?? 8 * 3600),
+    adminAuth: editorAuth(access),
     bridge: handle.bridge,
     logger,
   });
+  // Until RED.start() has loaded the nodes and flows, /readyz says so and the editor answers 503.
+  const state = hub.readiness.state('editor', 'starting');
   // Loaded only when enabled: requiring node-red has process-wide effects (dns result order, its singletons).
   const RED = createRequire(import.meta.url)('node-red') as NodeRedModule;
   embedded = true;
   RED.init(server, settings);
-  app.use(ADMIN_ROOT, RED.httpAdmin);
+  // In front of Node-RED's editor app: headers, same origin only, 503 until ready, the hub's own sign-in.
+  const front = express.Router();
+  front.use(editorHeaders, sameOriginOnly, whenReady('editor', state.reason));
+  front.use(signInRouter({ sessions, tokens: hub.tokens, access, limiter: hub.signIns, logger }));
+  front.use(errorHandler(hub.logger));
+  app.use(ADMIN_ROOT, front, RED.httpAdmin);
   const http = express.Router();
-  http.use(authenticate(hub), scope(FLOWS_HTTP_SCOPE), RED.httpNode);
+  http.use(whenReady('flows', state.reason), authenticate(hub), scope(FLOWS_HTTP_SCOPE), RED.httpNode);
   http.use(errorHandler(hub.logger));
   app.use(NODE_ROOT, http);
 
   let started = false;
+  let comms: { stop(): void } | undefined;
   return {
     adminRoot: ADMIN_ROOT,
     nodeRoot: NODE_ROOT,
     flowFile,
     notes,
     start: async () => {
+      // The editor's websockets end with their sessions too (followed from before the first can open).
+      comms = endConnectionsOfEndedSessions(RED.runtime.comms, async (token) => (await access(token)) !== undefined, COMMS_CHECK_MS);
       await RED.start();
       started = true;
+      state.set(undefined);
     },
     stop: async () => {
+      state.set('stopping');
+      comms?.stop();
       if (started) await RED.stop();
       started = false;
       await handle.stop();

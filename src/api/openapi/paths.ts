@@ -15,7 +15,7 @@ const list = (items: JsonObject) => ({ type: 'object', required: ['items'], prop
 export const PATHS: JsonObject = {
   '/healthz': { get: { operationId: 'getHealth', tags: ['operations'], summary: 'Process alive', security: [], responses: { 200: json(ref('Health'), 'Alive') } } },
   '/readyz': {
-    get: { operationId: 'getReadiness', tags: ['operations'], summary: 'Store and broker reachable', security: [], responses: { 200: json(ref('Ready'), 'Ready'), 503: problem('A dependency is unreachable') } },
+    get: { operationId: 'getReadiness', tags: ['operations'], summary: 'Every part ready: store, broker, sources, EWP node, editor', security: [], responses: { 200: json(ref('Ready'), 'Ready'), 503: problem('A part is unreachable or not started yet (Retry-After)') } },
   },
   '/metrics': {
     get: { operationId: 'getMetrics', tags: ['operations'],
