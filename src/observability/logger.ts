@@ -34,6 +34,9 @@ function cut(v: unknown, depth: number): unknown {
   if (v instanceof Error) return { type: v.name, message: clip(v.message, MAX_LOG_STRING), code: (v as { code?: string }).code };
   if (v === null || typeof v !== 'object') return v;
   if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return cut((v as { toJSON(): unknown }).toJSON(), depth);
+  // Instances of other classes (pino-http's req and res) are left to their serializers; the line cap still holds.
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) return v;
   if (depth >= FIELD_DEPTH) return '[object]';
   if (Array.isArray(v)) return v.slice(0, FIELD_BREADTH).map((x) => cut(x, depth + 1));
   const out: Record<string, unknown> = {};
