@@ -7,7 +7,7 @@ import { routeQueue, type Broker } from './broker/types.ts';
 import type { EnvSettings } from './config/env.ts';
 import type { HubConfig, ResolvedRoute } from './config/types.ts';
 import type { AdapterContext, AdapterRegistry, Sink } from './core/adapter.ts';
-import { ConfigError, NotFoundError } from './core/errors.ts';
+import { ConfigError, isHubError, NotFoundError } from './core/errors.ts';
 import { Readiness } from './core/readiness.ts';
 import { Consumers } from './feeds/consumers.ts';
 import { compileText, MappingEngine } from './mapping/engine.ts';
@@ -86,7 +86,11 @@ export class Hub {
     this.metrics = new HubMetrics(opts.processMetrics ?? false);
     this.routes = opts.config.routes as ResolvedRoute[];
     this.consumers = new Consumers(opts.config, this.schemas.entities());
-    const reachable = (ping: () => Promise<void>) => () => (this.started ? ping().then(() => undefined, () => 'unreachable') : 'not started');
+    const reachable = (ping: () => Promise<void>) => () => (this.started ? ping().then(
+          () => undefined,
+          // An outage the operator must act on (a data file removed) says so; anything else is 'unreachable'.
+          (e: unknown) => (isHubError(e) && typeof e.extra.readiness === 'string' ? e.extra.readiness : 'unreachable'),
+        ) : 'not started');
     this.readiness.set('store', reachable(() => this.store.ping()));
     this.readiness.set('broker', reachable(() => this.broker.ping()));
     if (this.role !== 'api' && opts.config.sources.some((s) => s.adapter)) this.readiness.set('sources', () => (this.started && this.sources ? undefined : 'not started'));

@@ -88,7 +88,7 @@ export class EmbeddedBroker implements Broker {
   /** Refuses to write into a broker file that was removed or replaced on disk (it would be lost at the next start). */
   private checkFile(everyMs?: number): void {
     const problem = this.identity?.problem(everyMs);
-    if (problem) throw new BrokerError(`embedded broker: ${problem}`);
+    if (problem) throw new BrokerError(`embedded broker: ${problem}`, { extra: { readiness: problem } });
   }
 
   /** Puts each message on its queues in one transaction, then wakes their consumers. */

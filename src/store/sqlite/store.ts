@@ -127,7 +127,7 @@ export class SqliteStore implements Store {
     const identity = new FileIdentity(file);
     const check = (everyMs?: number) => {
       const problem = identity.problem(everyMs);
-      if (problem) throw new StoreError(`sqlite: ${problem}`);
+      if (problem) throw new StoreError(`sqlite: ${problem}`, { extra: { readiness: problem } });
     };
     this.sql = new SqliteSql(this.db, check);
     outagesAsStoreErrors(this, check);
