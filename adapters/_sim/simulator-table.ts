@@ -5,6 +5,8 @@
  * key range is keyset paging, as a real system's changed-since query: a record that changes while a
  * client pages leaves its old place and shows up again after the key the client has reached.
  */
+import { NotFoundError } from '../../src/core/errors.ts';
+
 export interface TableSpec<T> {
   /** Number of base records (indexes 0..size-1). */
   size: number;
@@ -53,7 +55,7 @@ export class SimTable<T> {
   /** Changes record i (the change gets `key`, which must be above every key so far). */
   change(i: number, key: number, fn: (r: T) => T): T {
     const cur = this.get(i);
-    if (cur === undefined) throw new Error(`no record ${i}`);
+    if (cur === undefined) throw new NotFoundError(`no record ${i}`);
     const next = this.spec.stamp(fn(structuredClone(cur)), key);
     this.put(i, key, next);
     return next;

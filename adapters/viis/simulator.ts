@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { listen } from 'soap';
-import { RegisterRejectedError } from '../../src/core/errors.ts';
+import { NotFoundError, RegisterRejectedError } from '../../src/core/errors.ts';
 import { isValidPersonalCode } from '../../src/core/personal-code.ts';
 import { BUNDLED_WSDL } from './client.ts';
 import { entityOfKind, normalize, VIIS_NAMESPACE, type Holdings, type Receipt, type Submitter, type SubmitterRef, type ViisRecord } from './records.ts';
@@ -147,7 +147,7 @@ export class ViisSimulator implements RegisterState {
     const m = kind === 'person' ? this.persons : kind === 'studyRight' ? this.studyRights : this.awards;
     const k = key(institution, localId);
     const s = m.get(k);
-    if (!s) throw new Error(`simulator holds no ${kind} ${localId}`);
+    if (!s) throw new NotFoundError(`simulator holds no ${kind} ${localId}`);
     const next = change(structuredClone(s.record));
     if (next) m.set(k, { ...s, record: next });
     else m.delete(k);

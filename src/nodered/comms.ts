@@ -5,6 +5,8 @@
  * seconds each one's token is checked again: a connection whose session has ended is told
  * `{"auth":"fail"}` (the editor then asks to sign in) and closed.
  */
+import { InternalError } from '../core/errors.ts';
+
 /** Where the editor's user object (adminAuth.tokens) keeps the bearer value it was made from; not serialised. */
 export const SIGNED_IN_WITH: unique symbol = Symbol('signed in with');
 
@@ -24,7 +26,7 @@ export interface RuntimeComms {
 export function endConnectionsOfEndedSessions(comms: RuntimeComms, live: (token: string) => Promise<boolean>, everyMs: number): { stop(): void } {
   const add = comms.addConnection;
   const remove = comms.removeConnection;
-  if (typeof add !== 'function' || typeof remove !== 'function') throw new Error('Node-RED runtime comms API without addConnection/removeConnection: cannot follow editor connections');
+  if (typeof add !== 'function' || typeof remove !== 'function') throw new InternalError('Node-RED runtime comms API without addConnection/removeConnection: cannot follow editor connections');
   const open = new Set<CommsConnection>();
   comms.addConnection = (opts) => {
     open.add(opts.client);

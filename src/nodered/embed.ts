@@ -13,6 +13,7 @@ import { editorHeaders, sameOriginOnly, whenReady } from './guard.ts';
 import { credentialSecret } from './secret.ts';
 import { EditorSessions } from './sessions.ts';
 import { ADMIN_ROOT, defaultFlowFile, NODE_ROOT, nodeRedSettings } from './settings.ts';
+import { InternalError } from '../core/errors.ts';
 
 export interface NodeRedOptions {
   /** Demo only: without HUB_NODERED_SECRET, generate a credentials key into the data dir. */
@@ -66,7 +67,7 @@ export function preflightNodeRed(env: Readonly<Record<string, string | undefined
  * Node-RED is a per-process singleton: once per process (RED.start after RED.stop does not work).
  */
 export async function embedNodeRed(hub: Hub, server: Server, app: Express, opts: NodeRedOptions): Promise<EmbeddedNodeRed> {
-  if (embedded) throw new Error('Node-RED is embedded once per process (its runtime cannot start again after a stop)');
+  if (embedded) throw new InternalError('Node-RED is embedded once per process (its runtime cannot start again after a stop)');
   const env = hub.env.env;
   const dataDir = hub.env.dataDir;
   const userDir = join(dataDir, 'nodered');

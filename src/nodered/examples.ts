@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../core/errors.ts';
 
 /** flows/ of the repository: the example flows (one tab each) and the hub's nodes. */
 export const FLOWS_DIR = fileURLToPath(new URL('../../flows/', import.meta.url));
@@ -18,7 +19,7 @@ export function exampleFlowFiles(dir: string = FLOWS_DIR): string[] {
 
 export function readFlowFile(file: string): Record<string, unknown>[] {
   const flow = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-  if (!Array.isArray(flow)) throw new Error(`${file}: a flow file is a JSON array of nodes`);
+  if (!Array.isArray(flow)) throw new ConfigError(`${file}: a flow file is a JSON array of nodes`);
   return flow as Record<string, unknown>[];
 }
 

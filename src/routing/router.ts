@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { routeQueue, type Broker, type BrokerDelivery, type Consumer, type HandlerResult } from '../broker/types.ts';
 import type { ResolvedRoute } from '../config/types.ts';
 import type { Sink } from '../core/adapter.ts';
-import { errorMessage, isHubError } from '../core/errors.ts';
+import { ConfigError, errorMessage, isHubError } from '../core/errors.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
 import { clip, scrubForLog } from '../observability/scrub.ts';
 import type { DeliveryGate } from '../privacy/gate.ts';
@@ -46,7 +46,7 @@ export class Router {
   async start(): Promise<void> {
     for (const r of this.routes) {
       const sink = this.sinks.get(r.sink);
-      if (!sink) throw new Error(`route ${r.id}: sink ${r.sink} was not created`);
+      if (!sink) throw new ConfigError(`route ${r.id}: sink ${r.sink} was not created`);
       this.consumers.push(await this.broker.consume(routeQueue(r.id), (d) => this.deliver(r, sink, d), { prefetch: r.concurrency }));
     }
   }

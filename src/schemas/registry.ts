@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import type { Violation } from '../core/errors.ts';
+import { InternalError, type Violation } from '../core/errors.ts';
 import { registerKeywords } from './keywords.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -81,9 +81,9 @@ export class SchemaRegistry {
     let fn = this.compiled.get(name);
     if (!fn) {
       const s = this.byName.get(name);
-      if (!s) throw new Error(`no schema named ${name}`);
+      if (!s) throw new InternalError(`no schema named ${name}`);
       fn = this.ajv.getSchema(s.id);
-      if (!fn) throw new Error(`schema ${s.id} did not compile`);
+      if (!fn) throw new InternalError(`schema ${s.id} did not compile`);
       this.compiled.set(name, fn);
     }
     return fn;

@@ -2,6 +2,7 @@ import type { JsonObject } from '../../core/types.ts';
 import type { SchemaRegistry } from '../../schemas/registry.ts';
 import { API_SCHEMAS, ref } from './components.ts';
 import { PATHS, secured } from './paths.ts';
+import { InternalError } from '../../core/errors.ts';
 
 /** Component name of a schema file: study-right → StudyRight, change-event → ChangeEvent. */
 export function componentName(file: string): string {
@@ -37,7 +38,7 @@ function internalRef(r: string, inSchema: string): string {
   if (r.startsWith('#')) return `#/components/schemas/${inSchema}${r.slice(1)}`;
   const [file, fragment = ''] = (r.startsWith(SCHEMA_BASE) ? r.slice(SCHEMA_BASE.length) : r).split('#');
   const m = /^([a-z0-9-]+)\.schema\.json$/.exec(file ?? '');
-  if (!m) throw new Error(`schema ${inSchema}: cannot make $ref '${r}' internal`);
+  if (!m) throw new InternalError(`schema ${inSchema}: cannot make $ref '${r}' internal`);
   return `#/components/schemas/${componentName(m[1]!)}${fragment}`;
 }
 
@@ -59,7 +60,7 @@ function nameBodies(paths: JsonObject, schemas: Record<string, JsonObject>): voi
       for (const [content, name] of bodies) {
         for (const [ct, media] of Object.entries(content ?? {})) {
           if (!ct.endsWith('json') || !media.schema || media.schema.$ref) continue;
-          if (schemas[name]) throw new Error(`component ${name} exists`);
+          if (schemas[name]) throw new InternalError(`component ${name} exists`);
           schemas[name] = media.schema;
           media.schema = ref(name);
         }

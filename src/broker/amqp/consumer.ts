@@ -1,5 +1,5 @@
 import type { Channel, ChannelModel, ConsumeMessage, MessagePropertyHeaders } from 'amqplib';
-import { errorMessage } from '../../core/errors.ts';
+import { errorMessage, MalformedInputError } from '../../core/errors.ts';
 import type { ChangeEvent } from '../../core/types.ts';
 import type { Consumer, Handler, HandlerResult } from '../types.ts';
 import type { QueueNames } from './topology.ts';
@@ -154,9 +154,9 @@ export class AmqpConsumer implements Consumer {
     let event: ChangeEvent;
     try {
       const value: unknown = JSON.parse(msg.content.toString('utf8'));
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MalformedInputError('not a JSON object');
       const e = value as Partial<ChangeEvent>;
-      if (typeof e.eventId !== 'string' || typeof e.entity !== 'string' || typeof e.institution !== 'string') throw new Error('eventId, entity or institution missing');
+      if (typeof e.eventId !== 'string' || typeof e.entity !== 'string' || typeof e.institution !== 'string') throw new MalformedInputError('eventId, entity or institution missing');
       event = value as ChangeEvent;
     } catch (e) {
       // Poison: never handed to the handler, never looped.

@@ -6,6 +6,7 @@ import { createStore } from '../../store/index.ts';
 import type { Store } from '../../store/types.ts';
 import { progress } from '../progress.ts';
 import { fail, runtime } from '../runtime.ts';
+import { BadRequestError } from '../../core/errors.ts';
 
 function print(report: VerifyReport, what: string, json: boolean | undefined): void {
   if (json) {
@@ -55,7 +56,7 @@ export async function auditVerifyCommand(opts: { file?: string; json?: boolean }
 export async function auditExportCommand(opts: { out?: string; after?: string; json?: boolean }): Promise<void> {
   try {
     const after = opts.after === undefined ? 0 : Number(opts.after);
-    if (!Number.isSafeInteger(after) || after < 0) throw new Error('--after must be an entry number');
+    if (!Number.isSafeInteger(after) || after < 0) throw new BadRequestError('--after must be an entry number');
     const summary = await withLog(async (log, store) => {
       const file = opts.out ? createWriteStream(opts.out, { mode: 0o600 }) : undefined;
       const out = file ?? process.stdout;

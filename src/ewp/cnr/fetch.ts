@@ -1,5 +1,5 @@
 import type { JsonObject } from '../../core/types.ts';
-import { isHubError } from '../../core/errors.ts';
+import { isHubError, MalformedInputError } from '../../core/errors.ts';
 import { iiaElement } from '../apis/iia-xml.ts';
 import { mobilitiesById, portableRef } from '../apis/mobility.ts';
 import { attainmentsFromTor } from '../client/parse-tor.ts';
@@ -18,7 +18,7 @@ import { childText, children, type XElem } from '../xml/parse.ts';
  */
 
 function expectRoot(root: XElem, local: string, ns: string, what: string): void {
-  if (root.local !== local || root.ns !== ns) throw new Error(`${what}: expected <${local}> in ${ns}, got <${root.local}> in ${root.ns}`);
+  if (root.local !== local || root.ns !== ns) throw new MalformedInputError(`${what}: expected <${local}> in ${ns}, got <${root.local}> in ${root.ns}`);
 }
 
 /** Stores a partner's IIA copy, keeping the approvals already recorded on it (and adding one). */

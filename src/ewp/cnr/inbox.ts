@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, errorMessage, isHubError } from '../../core/errors.ts';
+import { BadRequestError, ConfigError, errorMessage, isHubError } from '../../core/errors.ts';
 import { scrubForLog } from '../../observability/scrub.ts';
 import type { SqlDb } from '../../store/sql.ts';
 import type { EwpServices } from '../services.ts';
@@ -102,7 +102,7 @@ export class CnrInbox {
     const hei = this.node.settings.heis.get(row.hei_id);
     const log = { hei: row.hei_id, partner: row.partner_hei_id, kind: row.kind, objectId: row.object_id };
     try {
-      if (!hei) throw new Error(`${row.hei_id} is no longer an EWP HEI of this hub`);
+      if (!hei) throw new ConfigError(`${row.hei_id} is no longer an EWP HEI of this hub`);
       const fn = { iia: refreshIia, 'iia-approval': refreshIiaApproval, omobility: refreshMobility, la: refreshMobility, tor: refreshTor }[row.kind];
       await fn(this.node, hei, row.partner_hei_id, row.object_id);
       await this.table.done(row.id, row.generation);

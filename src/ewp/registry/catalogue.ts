@@ -1,5 +1,6 @@
 import { NS } from '../xml/ns.ts';
 import { attr, child, children, elements, text, type XElem } from '../xml/parse.ts';
+import { MalformedInputError } from '../../core/errors.ts';
 
 /** One `<host>` of the registry catalogue. */
 export interface CatalogueHost {
@@ -38,7 +39,7 @@ export class Catalogue {
 
   constructor(root: XElem) {
     const r = NS.registry;
-    if (root.local !== 'catalogue' || root.ns !== r) throw new Error(`not a registry catalogue: <${root.local}> in ${root.ns || 'no namespace'}`);
+    if (root.local !== 'catalogue' || root.ns !== r) throw new MalformedInputError(`not a registry catalogue: <${root.local}> in ${root.ns || 'no namespace'}`);
     for (const h of children(root, 'host', r)) {
       const keys = (name: string) => {
         const c = child(h, name, r);

@@ -110,7 +110,7 @@ export class RegistryClient {
         }
         return;
       }
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      if (!res.ok) throw new TransportError(`HTTP ${res.status}`);
       const xml = await res.text();
       const catalogue = new Catalogue(parseXml(xml));
       this.current = catalogue;
