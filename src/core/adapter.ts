@@ -169,11 +169,14 @@ export interface SourceType<O extends object = JsonObject> {
   create(options: O, ctx: SourceContext): Source;
 }
 
-/** Options every source adapter accepts; the core reads them (src/sources/). */
+/**
+ * Options every source adapter accepts, as the core reads them (src/sources/) once the options schema
+ * has filled in its defaults: only `pollIntervalMs` may be absent (then the type's own default applies).
+ */
 export interface SourceScheduleOptions {
   pollIntervalMs?: number;
-  batchSize?: number;
-  retry?: { initialDelayMs?: number; maxDelayMs?: number; multiplier?: number };
+  batchSize: number;
+  retry: { initialDelayMs: number; maxDelayMs: number; multiplier: number };
 }
 
 const SCHEDULE_PROPERTIES: JsonObject = {
@@ -182,6 +185,7 @@ const SCHEDULE_PROPERTIES: JsonObject = {
   retry: {
     type: 'object',
     additionalProperties: false,
+    default: {},
     description: 'Back-off after a failed pass: initialDelayMs × multiplier^(n-1), capped at maxDelayMs, ±10 % jitter.',
     properties: {
       initialDelayMs: { type: 'integer', minimum: 10, default: 1000 },

@@ -27,17 +27,13 @@ export interface SourceManagerDeps {
   leaseTtlMs?: number;
 }
 
+/** A source's schedule from its options, as checked at load (the options schema filled in the defaults). */
 export function scheduleOf(options: JsonObject, type: SourceType): Schedule {
-  const o = options as SourceScheduleOptions;
+  const o = options as unknown as SourceScheduleOptions;
   return {
     pollIntervalMs: o.pollIntervalMs ?? type.defaultPollIntervalMs,
-    batchSize: o.batchSize ?? 500,
-    retry: {
-      initialDelayMs: o.retry?.initialDelayMs ?? 1000,
-      maxDelayMs: o.retry?.maxDelayMs ?? 300_000,
-      multiplier: o.retry?.multiplier ?? 2,
-      maxAttempts: Number.MAX_SAFE_INTEGER,
-    },
+    batchSize: o.batchSize,
+    retry: { ...o.retry, maxAttempts: Number.MAX_SAFE_INTEGER },
   };
 }
 

@@ -16,8 +16,23 @@ import { schemas } from '../helpers/hub.ts';
 import { isValidPersonalCode } from '../../src/core/personal-code.ts';
 import { FakeContext } from './conformance.suite.ts';
 import { sourceConfig } from './helpers.ts';
+import { scheduleOf } from '../../src/sources/manager.ts';
 
 describe('source adapter options in the configuration', () => {
+  it('fills in the schedule defaults once, at load: the scheduler states none of its own', () => {
+    const config = validateConfig(
+      sourceConfig([
+        { id: 'a', institution: 'lu.lv', mappingSet: 'lais', adapter: { type: 'lais', options: { baseUrl: 'http://127.0.0.1:1' } } },
+        { id: 'b', institution: 'lu.lv', mappingSet: 'lais', adapter: { type: 'lais', options: { baseUrl: 'http://127.0.0.1:1', batchSize: 7, retry: { multiplier: 3 } } } },
+      ]),
+      { schemas, adapters, mappingsDir: new MappingEngine().dir },
+    );
+    const [a, b] = config.sources.map((s) => scheduleOf(s.adapter!.options!, laisSource));
+    assert.deepEqual(a, { pollIntervalMs: laisSource.defaultPollIntervalMs, batchSize: 500, retry: { initialDelayMs: 1000, maxDelayMs: 300_000, multiplier: 2, maxAttempts: Number.MAX_SAFE_INTEGER } });
+    assert.deepEqual(b?.retry, { initialDelayMs: 1000, maxDelayMs: 300_000, multiplier: 3, maxAttempts: Number.MAX_SAFE_INTEGER });
+    assert.equal(b?.batchSize, 7);
+  });
+
   it('reports every wrong option with its path, for each adapter', () => {
     const config = sourceConfig([
       { id: 'a', institution: 'lu.lv', mappingSet: 'lais', adapter: { type: 'lais', options: { pageSize: 5000, tokenEnv: 'lower-case' } } },
