@@ -8,8 +8,8 @@ import { countingReceiver, isolatedDeployment, people, realBackends } from './se
 /** The route's concurrency in isolatedDeployment: the prefetch, so the most one worker holds unacknowledged. */
 const PREFETCH = 16;
 /** Enough that two workers are busy for a while before the kill and the restarted one has work after it. */
-const RECORDS = 4000;
-const BATCH = 500;
+const RECORDS = 2000;
+const BATCH = 250;
 /** The batch after which a worker is killed (once more than a batch is at the sink). */
 const KILL_AFTER = 3;
 
