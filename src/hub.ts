@@ -6,7 +6,8 @@ import { createBroker } from './broker/index.ts';
 import { routeQueue, type Broker } from './broker/types.ts';
 import type { EnvSettings } from './config/env.ts';
 import type { HubConfig, ResolvedRoute } from './config/types.ts';
-import type { AdapterContext, AdapterRegistry, Sink } from './core/adapter.ts';
+import type { AdapterContext, AdapterRegistry, OutboundContext, Sink } from './core/adapter.ts';
+import { TargetPolicy, type Resolver } from './core/net/target-policy.ts';
 import { ConfigError, isHubError, NotFoundError } from './core/errors.ts';
 import { Readiness } from './core/readiness.ts';
 import { Consumers } from './feeds/consumers.ts';
@@ -38,6 +39,8 @@ export interface HubOptions {
   broker?: Broker;
   /** Collect process metrics (CPU, memory) too. */
   processMetrics?: boolean;
+  /** How outbound targets' names are resolved (src/core/net); tests inject one, the system resolver otherwise. */
+  resolve?: Resolver;
 }
 
 /**
@@ -55,6 +58,8 @@ export class Hub {
   readonly role: HubRole;
   /** Feed and webhook consumers of the config (entities, institutions, fields). */
   readonly consumers: Consumers;
+  /** Where outbound HTTP to targets of API input (and beyond a config sink's own host) may go. */
+  readonly targets: TargetPolicy;
   store!: Store;
   broker!: Broker;
   pipeline!: Pipeline;
@@ -86,6 +91,7 @@ export class Hub {
     this.metrics = new HubMetrics(opts.processMetrics ?? false);
     this.routes = opts.config.routes as ResolvedRoute[];
     this.consumers = new Consumers(opts.config, this.schemas.entities());
+    this.targets = new TargetPolicy(opts.config.webhooks?.allowTargets ?? [], opts.resolve);
     const reachable = (ping: () => Promise<void>) => () => (this.started ? ping().then(
           () => undefined,
           // An outage the operator must act on (a data file removed) says so; anything else is 'unreachable'.
@@ -97,13 +103,18 @@ export class Hub {
     if (opts.config.ewp) this.readiness.set('ewp', () => (this.started && this.ewp ? undefined : 'not started'));
   }
 
-  adapterContext(scope: string): AdapterContext {
+  /**
+   * What an adapter is handed. `origin` says where its targets come from: the config (an admin wrote
+   * them) or the API (webhook subscriptions), which decides what its outbound HTTP may reach.
+   */
+  adapterContext(scope: string, origin: OutboundContext['origin'] = 'config'): AdapterContext {
     return {
       logger: this.logger.child({ component: scope }),
       dataDir: this.env.dataDir,
       secret: (name) => this.env.env[name],
       mappingsDir: this.mappings.dir,
       compileMapping: compileText,
+      outbound: { origin, policy: this.targets },
     };
   }
 
@@ -140,8 +151,11 @@ export class Hub {
       schemas: this.schemas,
       consumers: this.consumers,
       sinkType: this.opts.adapters.sinks.find((t) => t.type === 'webhook'),
-      context: this.adapterContext('webhooks'),
+      context: this.adapterContext('webhooks', 'api'),
       logger: this.logger.child({ component: 'webhooks' }),
+      ...(this.config.webhooks?.maxSubscriptionsPerConsumer ? { maxSubscriptionsPerConsumer: this.config.webhooks.maxSubscriptionsPerConsumer } : {}),
+      ...(this.config.webhooks?.replayWindow !== undefined ? { replayWindow: this.config.webhooks.replayWindow } : {}),
+      fullReplay: new Set((this.config.consumers ?? []).filter((c) => c.allowFullReplay).map((c) => c.id)),
       privacy: this.privacy,
     });
     await this.webhooks.migrate();

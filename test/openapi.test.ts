@@ -71,6 +71,7 @@ describe('OpenAPI document', function () {
           { id: 'viis', sink: 'viis', match: { entities: ['person'], institutions: ['rtu.lv'] }, legalBasis: 'legal-obligation', purpose: 'register', retry: { maxAttempts: 3, initialDelayMs: 20 } },
         ],
         consumers: [{ id: 'library', entities: ['person'], fields: { person: ['givenNames', 'familyName'] }, legalBasis: 'contract', purpose: 'library' }],
+        webhooks: { allowTargets: ['127.0.0.1'] },
       }),
     });
     const res = await request(t.app).get('/api/openapi.json').expect(200);

@@ -1,5 +1,8 @@
-import type { AdapterContext, DeliveryContext, DeliveryReceipt, Sink, SinkType } from '../../src/core/adapter.ts';
-import { ConfigError, SinkError, SinkRejectedError } from '../../src/core/errors.ts';
+import { STATUS_CODES } from 'node:http';
+import type { AdapterContext, DeliveryContext, DeliveryReceipt, OutboundContext, Sink, SinkType } from '../../src/core/adapter.ts';
+import { ConfigError, errorMessage, SinkError, SinkRejectedError, TargetRefusedError } from '../../src/core/errors.ts';
+import { guardedRequest, type GuardedResponse } from '../../src/core/net/guarded-request.ts';
+import type { TargetPolicy } from '../../src/core/net/target-policy.ts';
 import type { ChangeEvent, JsonObject } from '../../src/core/types.ts';
 import { signPayload, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/core/webhook-signature.ts';
 
@@ -9,40 +12,56 @@ export interface WebhookOptions {
   url: string;
   secret: string;
   timeoutMs: number;
+  /** Where the sink may connect to, and whether it came from the config (docs/security.md). */
+  outbound: OutboundContext;
 }
 
 /**
  * POSTs each change event as JSON with an HMAC-SHA256 signature. 2xx = delivered; 408, 429, 5xx,
- * timeouts and network errors are retried; any other status is a rejection (dead-letter).
+ * timeouts and network errors are retried; any other status is a rejection (dead-letter), a 3xx too:
+ * redirects are not followed. The connection goes only where the outbound policy allows, to the
+ * address that was checked (src/core/net). A target that came through the API never has its answer's
+ * body shown (its status and the hub's words only); a config sink's error keeps the start of it.
  */
 export class WebhookSink implements Sink {
-  constructor(private readonly o: WebhookOptions) {}
+  private readonly policy: TargetPolicy;
+
+  constructor(private readonly o: WebhookOptions) {
+    this.policy = o.outbound.origin === 'config' ? o.outbound.policy.trusting(o.url) : o.outbound.policy;
+  }
 
   async deliver(event: ChangeEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
     const body = JSON.stringify(event);
     const timestamp = String(Math.floor(Date.now() / 1000));
-    let res: Response;
+    const host = new URL(this.o.url).host;
+    let res: GuardedResponse;
     try {
-      res = await fetch(this.o.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [SIGNATURE_HEADER]: signPayload(this.o.secret, timestamp, body),
-          [TIMESTAMP_HEADER]: timestamp,
-          'idempotency-key': ctx.idempotencyKey,
-          'x-hub-attempt': String(ctx.attempt),
+      res = await guardedRequest(
+        this.o.url,
+        {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            [SIGNATURE_HEADER]: signPayload(this.o.secret, timestamp, body),
+            [TIMESTAMP_HEADER]: timestamp,
+            'idempotency-key': ctx.idempotencyKey,
+            'x-hub-attempt': String(ctx.attempt),
+          },
+          body,
+          timeoutMs: this.o.timeoutMs,
+          maxResponseBytes: 500,
         },
-        body,
-        signal: AbortSignal.timeout(this.o.timeoutMs),
-      });
+        this.policy,
+      );
     } catch (e) {
-      const err = e as Error;
-      const why = err.name === 'TimeoutError' ? `no answer within ${this.o.timeoutMs} ms` : err.message;
-      throw new SinkError(`webhook ${new URL(this.o.url).host}: ${why}`, { cause: e });
+      if (e instanceof TargetRefusedError) throw e;
+      throw new SinkError(`webhook ${host}: ${errorMessage(e)}`, { cause: e });
     }
-    const text = (await res.text().catch(() => '')).slice(0, 500);
-    if (res.ok) return { detail: `HTTP ${res.status}` };
-    const msg = `webhook ${new URL(this.o.url).host} answered HTTP ${res.status}${text ? `: ${text}` : ''}`;
+    if (res.status >= 200 && res.status < 300) return { detail: `HTTP ${res.status}` };
+    const reason = STATUS_CODES[res.status] ?? 'unknown status';
+    const text = this.o.outbound.origin === 'config' ? res.body.toString('utf8').trim() : '';
+    const redirect = res.status >= 300 && res.status < 400 ? ' (redirects are not followed)' : '';
+    const msg = `webhook ${host} answered HTTP ${res.status} ${reason}${redirect}${text ? `: ${text}` : ''}`;
     if (res.status === 408 || res.status === 429 || res.status >= 500) throw new SinkError(msg);
     throw new SinkRejectedError(msg);
   }
@@ -65,6 +84,6 @@ export const webhookSink: SinkType = {
     const secretEnv = String(options.secretEnv);
     const secret = ctx.secret(secretEnv);
     if (!secret) throw new ConfigError(`webhook sink: environment variable ${secretEnv} is not set`, { violations: [{ path: '/options/secretEnv', message: `${secretEnv} is not set` }] });
-    return new WebhookSink({ url: String(options.url), secret, timeoutMs: typeof options.timeoutMs === 'number' ? options.timeoutMs : 10_000 });
+    return new WebhookSink({ url: String(options.url), secret, timeoutMs: typeof options.timeoutMs === 'number' ? options.timeoutMs : 10_000, outbound: ctx.outbound });
   },
 };

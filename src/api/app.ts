@@ -43,7 +43,7 @@ export function createApp(hub: Hub): Express {
   api.use(ingestRouter(hub));
   api.use(express.json({ limit: hub.config.limits?.bodyBytes ?? 5 * 1024 * 1024, type: ['application/json', 'application/*+json'] }));
   api.use(limitJsonDepth(hub));
-  api.use(['/tokens', '/messages', '/persons', '/sources'], requireJsonBody());
+  api.use(['/tokens', '/messages', '/persons', '/sources', '/webhooks'], requireJsonBody());
   api.use(messagesRouter(hub));
   api.use(recordsRouter(hub));
   api.use(tokensRouter(hub));

@@ -70,6 +70,18 @@ export interface ConsumerConfig {
   purpose: string;
   /** Who receives the data, as consent records name it; default: the consumer id (docs/privacy.md). */
   recipient?: string;
+  /** Whether its webhook subscriptions may start at the beginning of the change sequence (default false). */
+  allowFullReplay?: boolean;
+}
+
+/** Webhook subscriptions and the targets they may reach (docs/security.md). */
+export interface WebhooksConfig {
+  /** Non-public ranges, addresses and host names webhook targets may reach (default none). */
+  allowTargets?: string[];
+  /** Active subscriptions per consumer (default 10). */
+  maxSubscriptionsPerConsumer?: number;
+  /** How many changes back a consumer without allowFullReplay may start a subscription (default 100,000). */
+  replayWindow?: number;
 }
 
 export interface HubConfig {
@@ -78,6 +90,7 @@ export interface HubConfig {
   sinks: SinkConfig[];
   routes: RouteConfig[];
   consumers?: ConsumerConfig[];
+  webhooks?: WebhooksConfig;
   privacy?: PrivacyConfig;
   limits?: { bodyBytes?: number; recordsPerRequest?: number; maxDepth?: number };
   /** Erasmus Without Paper node settings (src/ewp/, docs/ewp.md). */

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { TargetPolicy } from './net/target-policy.ts';
 import type { HubError } from './errors.ts';
 import type { CanonicalRecord, ChangeEvent, JsonObject, MessageStatus } from './types.ts';
 
@@ -19,6 +20,19 @@ export interface AdapterContext {
    * canonical records to its receiver's format; throws a HubError naming `name` when it does not compile.
    */
   compileMapping(text: string, name: string): CompiledMapping;
+  /** Where the adapter's outbound HTTP may connect to (src/core/net, docs/security.md). */
+  outbound: OutboundContext;
+}
+
+/**
+ * The outbound policy of an adapter: for a sink the config names (`origin: 'config'`) its own host is
+ * allowed, as an admin wrote it; for a target that came through the API (`origin: 'api'`, webhook
+ * subscriptions) only public addresses and `webhooks.allowTargets`. The response body of an API target
+ * is never shown to whoever created it.
+ */
+export interface OutboundContext {
+  origin: 'config' | 'api';
+  policy: TargetPolicy;
 }
 
 /** A compiled mapping an adapter runs (AdapterContext.compileMapping). */

@@ -63,6 +63,8 @@ export class BrokerError extends define('HUB_ERR_BROKER', 503, true) {}
 export class InternalError extends define('HUB_ERR_INTERNAL', 500, false) {}
 export class NotReadyError extends define('HUB_ERR_NOT_READY', 503, true) {}
 export class TooManyRequestsError extends define('HUB_ERR_TOO_MANY_REQUESTS', 429, true) {}
+/** An outbound target the hub may not connect to (a non-public address not in `webhooks.allowTargets`, credentials in the URL). */
+export class TargetRefusedError extends define('HUB_ERR_TARGET_REFUSED', 400, false) {}
 
 /** A source answered 200 with a body that is not a page (cut off, not JSON or XML, wrong shape); kept, then asked for again. */
 export class MalformedPageError extends define('HUB_ERR_MALFORMED_PAGE', 502, true) {

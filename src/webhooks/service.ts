@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { Principal } from '../auth/tokens.ts';
 import { hasScope, requireScope } from '../auth/tokens.ts';
 import type { AdapterContext, SinkType } from '../core/adapter.ts';
-import { BadRequestError, ForbiddenError, NotFoundError, type Violation } from '../core/errors.ts';
+import { BadRequestError, ConflictError, ForbiddenError, isHubError, NotFoundError, TargetRefusedError, type Violation } from '../core/errors.ts';
+import { checkTargetUrl, resolveTarget } from '../core/net/guarded-request.ts';
 import { uuidv7 } from '../core/ids.ts';
 import type { ChangeOp } from '../core/types.ts';
 import type { Consumers } from '../feeds/consumers.ts';
@@ -12,9 +13,11 @@ import { DEFAULT_RETRY } from '../config/load.ts';
 import type { SchemaRegistry } from '../schemas/registry.ts';
 import { toViolations } from '../schemas/registry.ts';
 import type { SqlDb } from '../store/sql.ts';
+import { DEFAULT_MAX_SUBSCRIPTIONS } from './config.ts';
 import { WebhookDispatcher, type WebhookPrivacy } from './dispatcher.ts';
 import { SUBSCRIPTION_REQUEST_SCHEMA } from './schema.ts';
 import {
+  activeSubscriptions,
   deactivateSubscription,
   deliveryCounts,
   getSubscription,
@@ -33,7 +36,14 @@ export interface WebhooksOptions {
   consumers: Consumers;
   /** The webhook sink type (adapters/webhook): signing and POSTing are reused from it. */
   sinkType: SinkType | undefined;
+  /** The context of the webhook sinks; its outbound policy (origin `api`) checks targets at creation too. */
   context: AdapterContext;
+  /** Active subscriptions per consumer (default 10). */
+  maxSubscriptionsPerConsumer?: number;
+  /** Consumers whose subscriptions may start at the beginning (`from: "start"`, or a cursor further back than the replay window). */
+  fullReplay?: ReadonlySet<string>;
+  /** How many changes back other consumers may start (default REPLAY_WINDOW). */
+  replayWindow?: number;
   logger: Logger;
   pollMs?: number;
   /** Consent and erasure check, disclosure log (src/privacy). */
@@ -50,6 +60,9 @@ interface SubscriptionRequest {
   from?: string;
   retry?: Partial<Subscription['retry']>;
 }
+
+/** How far back a consumer without `allowFullReplay` may start a subscription by default (changes before the newest). */
+export const REPLAY_WINDOW = 100_000;
 
 /** The subscription as the API shows it: no secret. */
 export function publicView(s: Subscription) {
@@ -129,12 +142,23 @@ export class Webhooks {
       if (!known.includes(e)) v.push({ path: `/entities/${i}`, message: `unknown entity '${e}'` });
     });
     if (v.length) throw new BadRequestError('the subscription request is not valid', { violations: v });
+    await this.checkTarget(req.url);
+    if (owner !== '*') {
+      const max = this.o.maxSubscriptionsPerConsumer ?? DEFAULT_MAX_SUBSCRIPTIONS;
+      if ((await activeSubscriptions(this.o.sql, owner)) >= max) {
+        throw new ConflictError(`consumer '${owner}' already has ${max} active subscriptions (webhooks.maxSubscriptionsPerConsumer): delete one first`);
+      }
+    }
+    const [r] = await this.o.sql.query<{ m: number | string | null }>('SELECT MAX(seq) AS m FROM changes');
+    const newest = Number(r?.m ?? 0);
     const from = req.from ?? 'now';
-    let cursor = 0;
-    if (from === 'now') {
-      const [r] = await this.o.sql.query<{ m: number | string | null }>('SELECT MAX(seq) AS m FROM changes');
-      cursor = Number(r?.m ?? 0);
-    } else if (from !== 'start') cursor = Number(from);
+    const cursor = from === 'now' ? newest : from === 'start' ? 0 : Number(from);
+    const window = this.o.replayWindow ?? REPLAY_WINDOW;
+    if (owner !== '*' && !this.o.fullReplay?.has(owner) && newest - cursor > window) {
+      throw new ForbiddenError(`consumer '${owner}' may not start a subscription more than ${window} changes back (consumers[].allowFullReplay is not set)`, {
+        violations: [{ path: '/from', message: `'now' or a cursor at most ${window} changes back` }],
+      });
+    }
     const s: Subscription = {
       id: uuidv7(),
       owner,
@@ -152,6 +176,20 @@ export class Webhooks {
     await insertSubscription(this.o.sql, s);
     this.wake();
     return s;
+  }
+
+  /**
+   * The target must be http(s), carry no credentials, and be or resolve only to addresses the outbound
+   * policy allows (public, or in webhooks.allowTargets); it is checked again at each delivery, on the
+   * address connected to.
+   */
+  private async checkTarget(target: string): Promise<void> {
+    try {
+      await resolveTarget(checkTargetUrl(target), this.o.context.outbound.policy);
+    } catch (e) {
+      if (!isHubError(e)) throw e;
+      throw new TargetRefusedError(`the webhook target is not allowed: ${e.message}`, { violations: [{ path: '/url', message: e.message }] });
+    }
   }
 
   async list(p: Principal): Promise<Subscription[]> {

@@ -160,3 +160,9 @@ export async function listDeliveries(sql: SqlDb, id: string, status: WebhookDeli
   args.push(limit);
   return (await sql.query(`SELECT * FROM webhook_deliveries WHERE ${where} ORDER BY seq DESC LIMIT ?`, args)).map(toDelivery);
 }
+
+/** How many active subscriptions a consumer holds. */
+export async function activeSubscriptions(sql: SqlDb, owner: string): Promise<number> {
+  const [r] = await sql.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM webhook_subscriptions WHERE owner = ? AND active = 1', [owner]);
+  return Number(r?.n ?? 0);
+}

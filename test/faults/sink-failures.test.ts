@@ -149,8 +149,8 @@ for (const backend of backends()) {
           ['retry', 'retry', 'retry', 'delivered'],
         );
         assert.match(attempts[0]!.error ?? '', /no answer within 500 ms/);
-        assert.match(attempts[1]!.error ?? '', /answered HTTP 408: status 408 from the test sink/);
-        assert.match(attempts[2]!.error ?? '', /answered HTTP 429: status 429 from the test sink/);
+        assert.match(attempts[1]!.error ?? '', /answered HTTP 408 Request Timeout: status 408 from the test sink/);
+        assert.match(attempts[2]!.error ?? '', /answered HTTP 429 Too Many Requests: status 429 from the test sink/);
         assert.equal(sink.requests.get(d.eventId), 4);
         assert.equal(sink.successes.get(d.eventId), 1);
       } finally {

@@ -12,6 +12,7 @@ import { readEnv } from '../../src/config/env.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import type { HubConfig } from '../../src/config/types.ts';
 import { Hub, type HubRole } from '../../src/hub.ts';
+import type { Resolver } from '../../src/core/net/target-policy.ts';
 import { MappingEngine } from '../../src/mapping/engine.ts';
 import { SchemaRegistry } from '../../src/schemas/registry.ts';
 // Imported here, not with import(): under mocha a dynamic import loads a second copy of the modules
@@ -79,6 +80,8 @@ export async function makeHub(
     adapters?: AdapterRegistry;
     /** 'real' only: where the hub's broker connects (a TcpProxy in front of AMQP_URL), and its options. */
     amqp?: { url: string; options?: Omit<AmqpBrokerOptions, 'prefix'> };
+    /** How outbound target names resolve (tests answer with any address, and nothing is looked up). */
+    resolve?: Resolver;
   } = {},
 ): Promise<TestHub> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'hub-test-'));
@@ -119,6 +122,7 @@ export async function makeHub(
     role: opts.role ?? 'all',
     ...(store ? { store } : {}),
     ...(broker ? { broker } : {}),
+    ...(opts.resolve ? { resolve: opts.resolve } : {}),
   });
   await hub.start();
   await hub.tokens.ensureAdmin(ADMIN_TOKEN);

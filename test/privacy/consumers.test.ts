@@ -11,6 +11,7 @@ const config = () =>
   privacyConfig({
     routes: [],
     sinks: [],
+    webhooks: { allowTargets: ['127.0.0.1'] },
     consumers: [
       {
         id: 'cv',

@@ -7,6 +7,7 @@ import { stableStringify } from '../../src/core/ids.ts';
 import type { JsonObject } from '../../src/core/types.ts';
 import { compileText, MappingEngine, MAPPINGS_DIR } from '../../src/mapping/engine.ts';
 import { schemas } from '../helpers/hub.ts';
+import { TargetPolicy } from '../../src/core/net/target-policy.ts';
 
 /**
  * What the conformance suite needs to drive one source adapter against its external system
@@ -40,6 +41,7 @@ export class FakeContext implements SourceContext {
   readonly institution = 'lu.lv';
   readonly mappingsDir = MAPPINGS_DIR;
   readonly compileMapping = compileText;
+  readonly outbound = { origin: 'config' as const, policy: new TargetPolicy() };
   emitted: RawRecord[] = [];
   rejected: { entity: string; error: HubError }[] = [];
   cursor: string | undefined;

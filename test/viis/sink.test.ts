@@ -8,10 +8,11 @@ import type { Sink } from '../../src/core/adapter.ts';
 import { SinkError, SinkRejectedError } from '../../src/core/errors.ts';
 import type { ChangeEvent } from '../../src/core/types.ts';
 import { compileText, MAPPINGS_DIR } from '../../src/mapping/engine.ts';
+import { TargetPolicy } from '../../src/core/net/target-policy.ts';
 import { auth, backends, baseConfig, eventually, makeHub, type TestHub } from '../helpers/hub.ts';
 import { award, person, PROGRAMME, studyRight } from './fixtures.ts';
 
-const ctx = { logger: pino({ level: 'silent' }), dataDir: '/tmp', secret: () => undefined, mappingsDir: MAPPINGS_DIR, compileMapping: compileText };
+const ctx = { logger: pino({ level: 'silent' }), dataDir: '/tmp', secret: () => undefined, mappingsDir: MAPPINGS_DIR, compileMapping: compileText, outbound: { origin: 'config' as const, policy: new TargetPolicy() } };
 
 function event(entity: string, record: Record<string, unknown>, over: Partial<ChangeEvent> = {}): ChangeEvent {
   return {

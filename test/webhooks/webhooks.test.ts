@@ -11,6 +11,8 @@ const config = (): HubConfig =>
     sources: [...baseConfig().sources, { id: 'lu-push', institution: 'lu.lv', mappingSet: 'canonical' }],
     sinks: [],
     routes: [],
+    // the test's receivers listen on loopback: named here, as a deployment names its internal receivers
+    webhooks: { allowTargets: ['127.0.0.1'] },
     consumers: [
       { id: 'library', entities: ['person'], institutions: ['rtu.lv'], fields: { person: ['givenNames', 'familyName', 'identifiers'] }, legalBasis: 'contract', purpose: 'Library accounts' },
     ],

@@ -1,4 +1,5 @@
 import { adapters } from '../../../adapters/index.ts';
+import { TargetPolicy } from '../../core/net/target-policy.ts';
 import { compileText } from '../../mapping/engine.ts';
 import { reconcile, formatReport } from '../../reconcile/reconcile.ts';
 import { createStore } from '../../store/index.ts';
@@ -17,6 +18,7 @@ export async function reconcileCommand(sinkName: string, opts: { institution: st
     const config = loadConfig(rt, opts.config ?? rt.env.configFile);
     const store = await createStore(rt.env);
     const sinks = new Map<string, Sink>();
+    const targets = new TargetPolicy(config.webhooks?.allowTargets ?? []);
     try {
       await store.migrate();
       const sink = (id: string) => {
@@ -24,7 +26,7 @@ export async function reconcileCommand(sinkName: string, opts: { institution: st
           const conf = config.sinks.find((s) => s.id === id);
           const type = conf && adapters.sinks.find((t) => t.type === conf.type);
           if (!conf || !type) return undefined;
-          sinks.set(id, type.create(conf.options ?? {}, { logger: rt.logger.child({ component: `sink:${id}` }), dataDir: rt.env.dataDir, secret: (n) => rt.env.env[n], mappingsDir: rt.mappings.dir, compileMapping: compileText }));
+          sinks.set(id, type.create(conf.options ?? {}, { logger: rt.logger.child({ component: `sink:${id}` }), dataDir: rt.env.dataDir, secret: (n) => rt.env.env[n], mappingsDir: rt.mappings.dir, compileMapping: compileText, outbound: { origin: 'config', policy: targets } }));
         }
         return sinks.get(id);
       };
