@@ -152,6 +152,7 @@ export class Hub {
       consumers: this.consumers,
       sinkType: this.opts.adapters.sinks.find((t) => t.type === 'webhook'),
       context: this.adapterContext('webhooks', 'api'),
+      metrics: this.metrics,
       logger: this.logger.child({ component: 'webhooks' }),
       ...(this.config.webhooks?.maxSubscriptionsPerConsumer ? { maxSubscriptionsPerConsumer: this.config.webhooks.maxSubscriptionsPerConsumer } : {}),
       ...(this.config.webhooks?.replayWindow !== undefined ? { replayWindow: this.config.webhooks.replayWindow } : {}),

@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import { routeQueue, type Broker, type BrokerDelivery, type Consumer, type HandlerResult } from '../broker/types.ts';
 import type { LegalBasis, RouteConfig } from '../config/types.ts';
-import { BadRequestError, errorMessage, isHubError } from '../core/errors.ts';
+import { DEFAULT_RETRY } from '../config/load.ts';
+import { BadRequestError } from '../core/errors.ts';
 import type { ChangeEvent } from '../core/types.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
 import type { DeliveryGate } from '../privacy/gate.ts';
-import { retryDelay } from '../routing/backoff.ts';
+import { AttemptBatcher } from '../routing/attempt-batcher.ts';
+import { brokerAction, DeliveryEngine, type Subscriber } from '../routing/delivery-engine.ts';
 import type { Store } from '../store/types.ts';
 
 /** What a `hub subscribe` node asks for (flows/nodes/hub-subscribe.js). */
@@ -70,14 +72,19 @@ export function checkSpec(spec: SubscriptionSpec): void {
  */
 export class FlowSubscriptions {
   private readonly consumers = new Set<Consumer>();
+  private readonly attempts: AttemptBatcher;
+  private readonly engine: DeliveryEngine;
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly broker: Broker,
     private readonly metrics: HubMetrics,
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly gate: DeliveryGate | undefined,
-  ) {}
+  ) {
+    this.attempts = new AttemptBatcher(store);
+    this.engine = new DeliveryEngine(logger, metrics);
+  }
 
   async subscribe(spec: SubscriptionSpec, handler: FlowHandler): Promise<Consumer> {
     checkSpec(spec);
@@ -109,50 +116,25 @@ export class FlowSubscriptions {
 
   private async deliver(route: RouteConfig, spec: SubscriptionSpec, handler: FlowHandler, d: BrokerDelivery): Promise<HandlerResult> {
     const e = d.event;
-    const claim = await this.store.beginAttempt(e.eventId, route.id);
+    const claim = await this.attempts.begin(e.eventId, route.id);
     if (!claim.proceed) {
       this.metrics.deliveries.inc({ route: route.id, outcome: 'duplicate' });
       return { action: 'ack' };
     }
-    const attempt = claim.attempt;
-    const started = performance.now();
-    const finish = (outcome: 'delivered' | 'retry' | 'dead' | 'withheld', error: string | null, detail: string | null) =>
-      this.store.finishAttempt({
-        eventId: e.eventId,
-        routeId: route.id,
-        attempt,
-        outcome,
-        status: outcome === 'retry' ? 'retrying' : outcome,
-        error,
-        detail,
-        durationMs: performance.now() - started,
-      });
-    try {
-      const decision = this.gate ? await this.gate.beforeDelivery(route, e) : { action: 'deliver' as const, event: e };
-      if (decision.action === 'withhold') {
-        await finish('withheld', decision.reason, null);
-        this.metrics.deliveries.inc({ route: route.id, outcome: 'withheld' });
-        return { action: 'ack' };
-      }
-      await handler(decision.event, { routeId: route.id, attempt, maxAttempts: spec.maxAttempts });
-      await this.gate?.afterDelivery(route, e);
-      await finish('delivered', null, 'the flow finished');
-      this.metrics.deliveries.inc({ route: route.id, outcome: 'delivered' });
-      return { action: 'ack' };
-    } catch (err) {
-      const message = errorMessage(err);
-      const retryable = isHubError(err) ? err.retryable : (err as { retryable?: unknown })?.retryable !== false;
-      if (!retryable || attempt >= spec.maxAttempts) {
-        const why = retryable ? `gave up after ${attempt} attempts: ${message}` : `rejected: ${message}`;
-        await finish('dead', why, null);
-        this.metrics.deliveries.inc({ route: route.id, outcome: 'dead' });
-        this.logger.warn({ route: route.id, eventId: e.eventId, messageId: e.messageId, attempt }, `flow delivery dead-lettered: ${why}`);
-        return { action: 'dead', error: why };
-      }
-      const delayMs = retryDelay({ maxAttempts: spec.maxAttempts, initialDelayMs: spec.initialDelayMs, multiplier: 2, maxDelayMs: 300_000 }, attempt);
-      await finish('retry', message, `next attempt in ${delayMs} ms`);
-      this.metrics.deliveries.inc({ route: route.id, outcome: 'retry' });
-      return { action: 'retry', delayMs, error: message };
-    }
+    const gate = this.gate;
+    const subscriber: Subscriber = {
+      id: route.id,
+      metricLabel: route.id,
+      retry: { ...DEFAULT_RETRY, maxAttempts: spec.maxAttempts, initialDelayMs: spec.initialDelayMs },
+      ...(gate ? { gate: { before: (ev) => gate.beforeDelivery(route, ev), after: (ev) => gate.afterDelivery(route, ev) } } : {}),
+      deliver: async (ev, ctx) => {
+        await handler(ev, { routeId: route.id, attempt: ctx.attempt, maxAttempts: spec.maxAttempts });
+        return { detail: 'the flow finished' };
+      },
+    };
+    const r = await this.engine.attempt(subscriber, e, claim.attempt, (a) =>
+      this.attempts.finish({ eventId: e.eventId, routeId: route.id, attempt: claim.attempt, outcome: a.outcome, status: a.outcome === 'retry' ? 'retrying' : a.outcome, error: a.error, detail: a.detail, durationMs: a.durationMs }),
+    );
+    return brokerAction(r);
   }
 }

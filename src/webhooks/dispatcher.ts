@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import type { AdapterContext, Sink, SinkType } from '../core/adapter.ts';
-import { errorMessage, isHubError } from '../core/errors.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { ChangeEvent } from '../core/types.ts';
 import { FULL_VIEW, type Consumers, type ConsumerView } from '../feeds/consumers.ts';
-import { retryDelay } from '../routing/backoff.ts';
+import type { HubMetrics } from '../observability/metrics.ts';
+import { DeliveryEngine, type Subscriber } from '../routing/delivery-engine.ts';
 import { fullViewPolicy, type DisclosurePolicy } from '../privacy/config.ts';
 import type { Screened } from '../privacy/service.ts';
 import type { SqlDb } from '../store/sql.ts';
@@ -22,6 +23,7 @@ export interface DispatcherOptions {
   timeoutMs?: number;
   /** Personal data (src/privacy): the consent and erasure check before, the disclosure log after a delivery. */
   privacy?: WebhookPrivacy;
+  metrics?: HubMetrics;
 }
 
 /** What the dispatcher needs of `Privacy`. */
@@ -71,8 +73,11 @@ export class WebhookDispatcher {
   private again = false;
   private readonly sinks = new Map<string, { url: string; sink: Sink }>();
   private inFlight = 0;
+  private readonly engine: DeliveryEngine;
 
-  constructor(private readonly o: DispatcherOptions) {}
+  constructor(private readonly o: DispatcherOptions) {
+    this.engine = new DeliveryEngine(o.logger, o.metrics);
+  }
 
   start(): void {
     this.stopped = false;
@@ -241,30 +246,28 @@ export class WebhookDispatcher {
       const stored = (typeof c.event === 'string' ? JSON.parse(c.event) : c.event) as ChangeEvent;
       const policy = subscriptionPolicy(s, view);
       const privacy = this.o.privacy;
-      if (privacy) {
-        // Checked at delivery time: a withdrawal or an erasure stops the deliveries already fanned out.
-        const reason = (await privacy.screen(policy, [stored])).held.get(stored.eventId);
-        if (reason !== undefined) {
-          await this.finish(d, 'withheld', { error: reason });
-          return;
-        }
-      }
-      const event = view.project(stored);
-      try {
-        const receipt = await this.sinkFor(s).deliver(event, { attempt: d.attempts, routeId: `webhook:${s.id}`, idempotencyKey: event.eventId });
-        // Logged before the delivery counts as done; if that fails the delivery is retried (same idempotency key).
-        await privacy?.disclosed(policy, [stored]);
-        await this.finish(d, 'delivered', { detail: receipt?.detail ?? null });
-      } catch (e) {
-        const message = errorMessage(e);
-        const retryable = isHubError(e) ? e.retryable : true;
-        if (!retryable || d.attempts >= s.retry.maxAttempts) {
-          await this.finish(d, 'dead', { error: retryable ? `gave up after ${d.attempts} attempts: ${message}` : `rejected: ${message}` });
-        } else {
-          const delay = retryDelay(s.retry, d.attempts);
-          await this.finish(d, 'pending', { error: message, detail: `next attempt in ${delay} ms`, nextAt: new Date(Date.now() + delay).toISOString() });
-        }
-      }
+      const sink = this.sinkFor(s);
+      const subscriber: Subscriber = {
+        id: `webhook:${s.id}`,
+        metricLabel: 'webhook',
+        retry: s.retry,
+        gate: {
+          // Checked at delivery time: a withdrawal or an erasure stops the deliveries already fanned out.
+          before: async (ev) => {
+            const reason = privacy ? (await privacy.screen(policy, [ev])).held.get(ev.eventId) : undefined;
+            return reason !== undefined ? { action: 'withhold', reason } : { action: 'deliver', event: view.project(ev) };
+          },
+          after: async (ev) => {
+            await privacy?.disclosed(policy, [ev]);
+          },
+        },
+        deliver: (ev, ctx) => sink.deliver(ev, ctx),
+      };
+      await this.engine.attempt(subscriber, stored, d.attempts, (r) =>
+        r.outcome === 'retry'
+          ? this.finish(d, 'pending', { error: r.error, detail: r.detail, nextAt: new Date(Date.now() + (r.delayMs ?? 0)).toISOString() })
+          : this.finish(d, r.outcome, { error: r.error, detail: r.detail }),
+      );
     } finally {
       this.inFlight--;
     }

@@ -10,6 +10,7 @@ import { uuidv7 } from '../core/ids.ts';
 import type { ChangeOp } from '../core/types.ts';
 import type { Consumers } from '../feeds/consumers.ts';
 import { DEFAULT_RETRY } from '../config/load.ts';
+import type { HubMetrics } from '../observability/metrics.ts';
 import type { SchemaRegistry } from '../schemas/registry.ts';
 import { toViolations } from '../schemas/registry.ts';
 import type { SqlDb } from '../store/sql.ts';
@@ -48,6 +49,7 @@ export interface WebhooksOptions {
   pollMs?: number;
   /** Consent and erasure check, disclosure log (src/privacy). */
   privacy?: WebhookPrivacy;
+  metrics?: HubMetrics;
 }
 
 interface SubscriptionRequest {
@@ -92,7 +94,7 @@ export class Webhooks {
   constructor(private readonly o: WebhooksOptions) {
     this.validate = o.schemas.ajv.compile(SUBSCRIPTION_REQUEST_SCHEMA);
     this.dispatcher = o.sinkType
-      ? new WebhookDispatcher({ sql: o.sql, consumers: o.consumers, sinkType: o.sinkType, context: o.context, logger: o.logger, ...(o.pollMs ? { pollMs: o.pollMs } : {}), ...(o.privacy ? { privacy: o.privacy } : {}) })
+      ? new WebhookDispatcher({ sql: o.sql, consumers: o.consumers, sinkType: o.sinkType, context: o.context, logger: o.logger, ...(o.pollMs ? { pollMs: o.pollMs } : {}), ...(o.privacy ? { privacy: o.privacy } : {}), ...(o.metrics ? { metrics: o.metrics } : {}) })
       : undefined;
   }
 

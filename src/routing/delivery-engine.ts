@@ -1,0 +1,100 @@
+import type { Logger } from 'pino';
+import type { HandlerResult } from '../broker/types.ts';
+import type { RetryPolicy } from '../config/types.ts';
+import type { DeliveryContext, DeliveryReceipt } from '../core/adapter.ts';
+import { errorMessage, isHubError } from '../core/errors.ts';
+import type { ChangeEvent } from '../core/types.ts';
+import type { HubMetrics } from '../observability/metrics.ts';
+import { clip, scrubForLog } from '../observability/scrub.ts';
+import type { GateDecision } from '../privacy/gate.ts';
+import { retryDelay } from './backoff.ts';
+
+/** A subscriber's error text kept on a delivery attempt (and the broker's dead letter), at most. */
+export const STORED_ERROR_CHARS = 4000;
+/** A subscriber's error text in a log line, at most. */
+export const LOGGED_ERROR_CHARS = 500;
+
+/**
+ * Whoever receives change events: a route of the config (its sink), a Node-RED flow subscription,
+ * an API webhook subscription. The engine runs one attempt for any of them the same way.
+ */
+export interface Subscriber {
+  /** The id the attempts are recorded under: the route id, `flow.<name>`, `webhook:<id>`. */
+  id: string;
+  /** The metric label (route id; `webhook` for all API subscriptions, whose ids are unbounded). */
+  metricLabel: string;
+  retry: RetryPolicy;
+  /** The personal-data check before (consent, erasure, projection) and the disclosure log after; none: as is. */
+  gate?: SubscriberGate;
+  /** Hands the event over; resolves when the receiver has it. A HubError's `retryable` (or an error's own `retryable: false`) says whether to try again. */
+  deliver(event: ChangeEvent, ctx: DeliveryContext): Promise<DeliveryReceipt | void>;
+}
+
+export interface SubscriberGate {
+  before(event: ChangeEvent): Promise<GateDecision>;
+  after(event: ChangeEvent): Promise<void>;
+}
+
+/** How one attempt ended. `delayMs` is set for `retry`. */
+export interface AttemptResult {
+  outcome: 'delivered' | 'withheld' | 'retry' | 'dead';
+  error: string | null;
+  detail: string | null;
+  durationMs: number;
+  delayMs?: number;
+}
+
+/**
+ * The delivery protocol, once for every kind of subscriber: gate → deliver → delivered, or retry with
+ * the subscriber's backoff, or dead (not retryable, or the last attempt) → record. The claim before it
+ * (a broker delivery and the store's attempt claim, or a claimed webhook row) and where the result is
+ * recorded are the caller's; `record` is awaited before the result is returned, so a result that was
+ * not recorded is never acted on.
+ */
+export class DeliveryEngine {
+  constructor(
+    private readonly logger: Logger,
+    private readonly metrics?: HubMetrics,
+  ) {}
+
+  async attempt(s: Subscriber, e: ChangeEvent, attempt: number, record: (r: AttemptResult) => Promise<void>): Promise<AttemptResult> {
+    const started = performance.now();
+    const done = async (r: Omit<AttemptResult, 'durationMs'>): Promise<AttemptResult> => {
+      const result = { ...r, durationMs: performance.now() - started };
+      await record(result);
+      this.metrics?.deliveries.inc({ route: s.metricLabel, outcome: r.outcome });
+      return result;
+    };
+    try {
+      const decision = s.gate ? await s.gate.before(e) : { action: 'deliver' as const, event: e };
+      // Withheld is not retried blindly: a consent that arrives in the hold window releases it (src/privacy/).
+      if (decision.action === 'withhold') return await done({ outcome: 'withheld', error: decision.reason, detail: null });
+      const receipt = await s.deliver(decision.event, { attempt, routeId: s.id, idempotencyKey: e.eventId });
+      // Logged before the delivery counts as done; if that fails the delivery is retried (same idempotency key).
+      await s.gate?.after(e);
+      const result = await done({ outcome: 'delivered', error: null, detail: receipt?.detail ?? null });
+      this.metrics?.deliveryLatency.observe({ route: s.metricLabel }, Math.max(0, Date.now() - Date.parse(e.occurredAt)) / 1000);
+      return result;
+    } catch (err) {
+      // The receiver's own words are kept on the attempt for admins (cut to a bounded length); the log
+      // gets them without the person's codes and names (the receiver may quote the record).
+      const message = clip(errorMessage(err), STORED_ERROR_CHARS);
+      const retryable = isHubError(err) ? err.retryable : (err as { retryable?: unknown } | null)?.retryable !== false;
+      if (!retryable || attempt >= s.retry.maxAttempts) {
+        const why = retryable ? `gave up after ${attempt} attempts: ${message}` : `rejected: ${message}`;
+        const result = await done({ outcome: 'dead', error: why, detail: null });
+        this.logger.warn({ route: s.id, eventId: e.eventId, messageId: e.messageId, attempt }, `delivery dead-lettered: ${scrubForLog(why, e.record, LOGGED_ERROR_CHARS)}`);
+        return result;
+      }
+      const delayMs = retryDelay(s.retry, attempt);
+      return await done({ outcome: 'retry', error: message, detail: `next attempt in ${delayMs} ms`, delayMs });
+    }
+  }
+}
+
+/** What the broker does with a delivery after the attempt: ack, retry after the delay, or dead-letter. */
+export function brokerAction(r: AttemptResult): HandlerResult {
+  if (r.outcome === 'retry') return { action: 'retry', delayMs: r.delayMs ?? 0, error: r.error ?? '' };
+  if (r.outcome === 'dead') return { action: 'dead', error: r.error ?? '' };
+  return { action: 'ack' };
+}
