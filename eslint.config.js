@@ -14,6 +14,17 @@ export default tseslint.config(
     },
   },
   {
+    // Every error the hub raises is a coded HubError (src/core/errors.ts, docs/errors.md).
+    files: ['src/**/*.ts', 'adapters/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "ThrowStatement > NewExpression[callee.name='Error']", message: 'throw a coded HubError (src/core/errors.ts), not a plain Error' },
+        { selector: "ThrowStatement > NewExpression[callee.name='TypeError']", message: 'throw a coded HubError (src/core/errors.ts), not a plain TypeError' },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js', '**/*.cjs'],
     languageOptions: {
       globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly' },

@@ -3,7 +3,7 @@ import type { AdapterContext, DeliveryContext, DeliveryReceipt, OutboundContext,
 import { ConfigError, errorMessage, SinkError, SinkRejectedError, TargetRefusedError } from '../../src/core/errors.ts';
 import { guardedRequest, type GuardedResponse } from '../../src/core/net/guarded-request.ts';
 import type { TargetPolicy } from '../../src/core/net/target-policy.ts';
-import type { ChangeEvent, JsonObject } from '../../src/core/types.ts';
+import type { ChangeEvent } from '../../src/core/types.ts';
 import { signPayload, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/core/webhook-signature.ts';
 
 export { signPayload, SIGNATURE_HEADER, TIMESTAMP_HEADER };
@@ -67,7 +67,15 @@ export class WebhookSink implements Sink {
   }
 }
 
-export const webhookSink: SinkType = {
+/** The options of a `webhook` sink in the config (its options schema, defaults filled in). */
+export type WebhookSinkOptions = {
+  url: string;
+  /** Environment variable holding the HMAC secret. */
+  secretEnv: string;
+  timeoutMs: number;
+};
+
+export const webhookSink: SinkType<WebhookSinkOptions> = {
   type: 'webhook',
   description: 'POSTs change events as JSON, signed with HMAC-SHA256 (header x-hub-signature-256 over "<x-hub-timestamp>.<body>").',
   optionsSchema: {
@@ -80,10 +88,9 @@ export const webhookSink: SinkType = {
       timeoutMs: { type: 'integer', minimum: 100, maximum: 120000, default: 10000 },
     },
   },
-  create(options: JsonObject, ctx: AdapterContext): Sink {
-    const secretEnv = String(options.secretEnv);
-    const secret = ctx.secret(secretEnv);
-    if (!secret) throw new ConfigError(`webhook sink: environment variable ${secretEnv} is not set`, { violations: [{ path: '/options/secretEnv', message: `${secretEnv} is not set` }] });
-    return new WebhookSink({ url: String(options.url), secret, timeoutMs: typeof options.timeoutMs === 'number' ? options.timeoutMs : 10_000, outbound: ctx.outbound });
+  create(o: WebhookSinkOptions, ctx: AdapterContext): Sink {
+    const secret = ctx.secret(o.secretEnv);
+    if (!secret) throw new ConfigError(`webhook sink: environment variable ${o.secretEnv} is not set`, { violations: [{ path: '/options/secretEnv', message: `${o.secretEnv} is not set` }] });
+    return new WebhookSink({ url: o.url, secret, timeoutMs: o.timeoutMs, outbound: ctx.outbound });
   },
 };

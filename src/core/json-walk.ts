@@ -1,4 +1,4 @@
-import { NestingTooDeepError } from './errors.ts';
+import { InternalError, NestingTooDeepError } from './errors.ts';
 
 /**
  * Walks of untrusted JSON values without recursion: a value nested 20,000 levels deep (120 KB of
@@ -101,7 +101,7 @@ export function serialize(value: unknown, sorted: boolean): string {
       out.push(JSON.stringify(v) ?? 'null');
       continue;
     }
-    if (open.has(v)) throw new TypeError('Converting circular structure to JSON');
+    if (open.has(v)) throw new InternalError('Converting circular structure to JSON');
     open.add(v);
     tasks.push({ exit: v });
     if (Array.isArray(v)) {

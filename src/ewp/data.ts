@@ -1,3 +1,4 @@
+import { InternalError } from '../core/errors.ts';
 import type { JsonObject } from '../core/types.ts';
 import type { SqlDb } from '../store/sql.ts';
 
@@ -61,7 +62,7 @@ export class RecordReader {
 
   /** A JSON field (dotted path, e.g. `person.sourceId`) as SQL text for either dialect. */
   private jsonField(path: string): string {
-    if (!/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/.test(path)) throw new Error(`bad field path ${path}`);
+    if (!/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/.test(path)) throw new InternalError(`bad field path ${path}`);
     const parts = path.split('.');
     if (this.sql.dialect === 'sqlite') return `json_extract(data, '$.${path}')`;
     const last = parts.pop()!;

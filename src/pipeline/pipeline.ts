@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import type { HubConfig, ResolvedRoute, SourceConfig } from '../config/types.ts';
-import { routeMatches } from '../routing/match.ts';
+import type { HubConfig, SourceConfig } from '../config/types.ts';
 import type {
   HubError} from '../core/errors.ts';
 import {
@@ -201,7 +200,6 @@ export class Pipeline {
       data: canonical,
       op: 'upsert',
       schemaVersion: SCHEMA_VERSION,
-      routeIds: this.d.config.routes.filter((r) => routeMatches(r as ResolvedRoute, { entity, op: 'upsert', institution: source.institution })).map((r) => r.id),
     };
   }
 

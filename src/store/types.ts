@@ -76,8 +76,6 @@ export interface CommitInput {
   data: JsonObject;
   op: ChangeOp;
   schemaVersion: string;
-  /** Routes whose match takes this change: a pending delivery row each, in the same transaction. */
-  routeIds?: string[];
 }
 
 export type CommitOutcome = 'created' | 'updated' | 'unchanged' | 'stale';
@@ -180,7 +178,10 @@ export interface Store {
 
   /** Unpublished events in sequence order. */
   pendingOutbox(limit: number): Promise<ChangeEvent[]>;
-  /** Marks events published and creates a pending delivery per matched route, in one transaction. */
+  /**
+   * Marks events published and creates a pending delivery per matched route, in one transaction: the
+   * one place pending deliveries are written (the relay matches the routes, once, on the real event).
+   */
   markPublished(items: { eventId: string; messageId: string | null; routeIds: string[] }[]): Promise<void>;
   getEvent(eventId: string): Promise<ChangeEvent | undefined>;
 

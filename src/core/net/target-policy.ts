@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { ConfigError } from '../errors.ts';
 
 /** Resolves a host name to its addresses (all of them); injected in tests, `dns.lookup` otherwise. */
 export type Resolver = (hostname: string) => Promise<string[]>;
@@ -54,7 +55,7 @@ export class TargetPolicy {
   ) {
     this.allowed = allowTargets.map((e) => {
       const a = parseAllowEntry(e);
-      if (!a) throw new TypeError(`not a range, an address or a host name: '${e}'`);
+      if (!a) throw new ConfigError(`not a range, an address or a host name: '${e}'`);
       return a;
     });
   }

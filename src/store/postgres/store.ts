@@ -328,14 +328,6 @@ export class PostgresStore implements Store {
     // A record changed twice in one batch takes its last number.
     const lastSeq = new Map(events.map((e) => [e.recordId, e.seq]));
     await c.query('UPDATE records SET seq = u.seq FROM unnest($1::text[], $2::bigint[]) AS u(id, seq) WHERE records.id = u.id', [[...lastSeq.keys()], [...lastSeq.values()]]);
-    const routed = steps.flatMap((s, i) => (s.input.routeIds ?? []).map((routeId) => ({ eventId: events[i]!.eventId, routeId, messageId: s.input.messageId })));
-    if (routed.length) {
-      await c.query(
-        `INSERT INTO deliveries (event_id, route_id, message_id, status, updated_at)
-         SELECT e, r, m, 'pending', $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(e, r, m) ON CONFLICT DO NOTHING`,
-        [routed.map((d) => d.eventId), routed.map((d) => d.routeId), routed.map((d) => d.messageId), now()],
-      );
-    }
     await this.histories(c, results.map((r) => ({ id: r.event!.messageId!, status: 'committed', detail: `record ${r.record.id} version ${r.record.version}, change ${r.event!.seq}` })));
     return results;
   }

@@ -342,8 +342,6 @@ export class SqliteStore implements Store {
       prepared(this.db, 'INSERT INTO records (id, entity, institution, source_system, source_id, version, seq, deleted, data, source_updated_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
         .run(id, input.entity, input.institution, input.sourceSystem, input.sourceId, version, seq, deleted ? 1 : 0, dataText, input.sourceUpdatedAt, t);
     }
-    const pending = prepared(this.db, 'INSERT OR IGNORE INTO deliveries (event_id, route_id, message_id, status, updated_at) VALUES (?, ?, ?, ?, ?)');
-    for (const r of input.routeIds ?? []) pending.run(eventId, r, input.messageId, 'pending', t);
     prepared(this.db, 'INSERT INTO record_versions (record_id, version, data, message_id, at) VALUES (?, ?, ?, ?, ?)').run(id, version, dataText, input.messageId, t);
     prepared(this.db, 'UPDATE messages SET status = ?, record_id = ?, record_version = ?, event_id = ?, updated_at = ? WHERE id = ?')
       .run('committed', id, version, eventId, t, input.messageId);
