@@ -1,49 +1,13 @@
-import { InternalError } from '../core/errors.ts';
-import type { JsonObject } from '../core/types.ts';
+import type { CanonicalRecord, JsonObject } from '../core/types.ts';
+import { RecordReader } from '../store/records.ts';
 import type { SqlDb } from '../store/sql.ts';
 
-/** A canonical record as the EWP views read it from the `records` table. */
-export interface Rec {
-  id: string;
-  entity: string;
-  institution: string;
-  sourceSystem: string;
-  sourceId: string;
-  version: number;
-  seq: number;
-  updatedAt: number;
-  data: JsonObject;
-}
+/** A canonical record as the EWP views read it: the one record type (src/core/types.ts). */
+export type Rec = CanonicalRecord;
 
-interface Row {
-  id: string;
-  entity: string;
-  institution: string;
-  source_system: string;
-  source_id: string;
-  version: number | string;
-  seq: number | string;
-  updated_at: string | Date;
-  data: string | JsonObject;
-}
-
-/** The JSON column: text on SQLite, parsed jsonb on PostgreSQL. */
-export function jsonOf(v: string | JsonObject): JsonObject {
-  return typeof v === 'string' ? (JSON.parse(v) as JsonObject) : v;
-}
-
-function toRec(r: Row): Rec {
-  return {
-    id: r.id,
-    entity: r.entity,
-    institution: r.institution,
-    sourceSystem: r.source_system,
-    sourceId: r.source_id,
-    version: Number(r.version),
-    seq: Number(r.seq),
-    updatedAt: r.updated_at instanceof Date ? r.updated_at.getTime() : Date.parse(r.updated_at),
-    data: jsonOf(r.data),
-  };
+/** Whether a record changed after `since` (ms since the epoch; the EWP `modified_since` parameter). */
+export function modifiedAfter(r: Rec, since: number): boolean {
+  return Date.parse(r.updatedAt) > since;
 }
 
 export interface RecordFilter {
@@ -56,48 +20,27 @@ export interface RecordFilter {
   sourceId?: string;
 }
 
-/** Read access to canonical records for the EWP endpoints (the same SQL on SQLite and PostgreSQL). */
-export class RecordReader {
-  constructor(private readonly sql: SqlDb) {}
+/** The records the EWP endpoints read, through the store's record reader (no SQL here). */
+export class EwpRecords {
+  private readonly reader: RecordReader;
 
-  /** A JSON field (dotted path, e.g. `person.sourceId`) as SQL text for either dialect. */
-  private jsonField(path: string): string {
-    if (!/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/.test(path)) throw new InternalError(`bad field path ${path}`);
-    const parts = path.split('.');
-    if (this.sql.dialect === 'sqlite') return `json_extract(data, '$.${path}')`;
-    const last = parts.pop()!;
-    return `(data${parts.map((p) => `->'${p}'`).join('')}->>'${last}')`;
+  constructor(sql: SqlDb) {
+    this.reader = new RecordReader(sql);
   }
 
-  async list(entity: string, institution: string, f: RecordFilter = {}): Promise<Rec[]> {
-    const where = ['entity = ?', 'institution = ?', 'NOT deleted'];
-    const params: unknown[] = [entity, institution];
-    if (f.system !== undefined) {
-      where.push('source_system = ?');
-      params.push(f.system);
-    }
-    if (f.notSystem !== undefined) {
-      where.push('source_system <> ?');
-      params.push(f.notSystem);
-    }
-    if (f.sourceId !== undefined) {
-      where.push('source_id = ?');
-      params.push(f.sourceId);
-    }
-    if (f.field) {
-      where.push(`${this.jsonField(f.field[0])} = ?`);
-      params.push(f.field[1]);
-    }
-    const rows = await this.sql.query<Row & Record<string, unknown>>(
-      `SELECT id, entity, institution, source_system, source_id, version, seq, updated_at, data FROM records WHERE ${where.join(' AND ')} ORDER BY seq`,
-      params,
-    );
-    return rows.map(toRec);
+  list(entity: string, institution: string, f: RecordFilter = {}): Promise<Rec[]> {
+    return this.reader.find({
+      entity,
+      institution,
+      ...(f.system !== undefined ? { system: f.system } : {}),
+      ...(f.notSystem !== undefined ? { notSystem: f.notSystem } : {}),
+      ...(f.sourceId !== undefined ? { sourceId: f.sourceId } : {}),
+      ...(f.field ? { where: [{ field: f.field[0], equals: f.field[1] }] } : {}),
+    });
   }
 
-  async byId(id: string): Promise<Rec | undefined> {
-    const rows = await this.sql.query<Row & Record<string, unknown>>('SELECT id, entity, institution, source_system, source_id, version, seq, updated_at, data FROM records WHERE id = ? AND NOT deleted', [id]);
-    return rows[0] ? toRec(rows[0]) : undefined;
+  byId(id: string): Promise<Rec | undefined> {
+    return this.reader.byId(id);
   }
 
   /**
@@ -114,8 +57,7 @@ export class RecordReader {
       return hits[0];
     }
     for (const idf of r.identifiers ?? []) {
-      const all = await this.list(entity, institution);
-      const hit = all.find((x) => ((x.data.identifiers ?? []) as { scheme: string; value: string }[]).some((i) => i.scheme === idf.scheme && i.value === idf.value));
+      const [hit] = await this.reader.find({ entity, institution, where: [{ identifiersAt: 'identifiers', has: { scheme: idf.scheme, value: idf.value } }], limit: 1 });
       if (hit) return hit;
     }
     return undefined;

@@ -6,7 +6,7 @@ import { EwpClient } from './client/http.ts';
 import { CnrInbox } from './cnr/inbox.ts';
 import { Outbound } from './cnr/outbound.ts';
 import { CnrSender } from './cnr/sender.ts';
-import { RecordReader, identifier, type Rec } from './data.ts';
+import { EwpRecords, identifier, type Rec } from './data.ts';
 import type { EwpDeps } from './deps.ts';
 import { loadFactsheet, type Factsheet } from './factsheet-file.ts';
 import { RegistryClient } from './registry/client.ts';
@@ -31,7 +31,7 @@ export class EwpNode implements EwpServices {
   readonly keys: KeyStore;
   readonly registry: RegistryClient;
   readonly replay: ReplayCache;
-  readonly reader: RecordReader;
+  readonly reader: EwpRecords;
   readonly client: EwpClient;
   readonly inbox: CnrInbox;
   readonly outbound: Outbound;
@@ -55,7 +55,7 @@ export class EwpNode implements EwpServices {
     if (created.length) deps.logger.warn({ keys: created, dir: settings.keysDir }, 'generated new EWP keys; publish the manifests (hub ewp keys) so the registry lists them');
     this.registry = new RegistryClient({ url: settings.registryUrl, cacheDir: settings.cacheDir, logger: deps.logger.child({ component: 'ewp-registry' }) });
     this.replay = new ReplayCache(deps.sql, settings.clockSkewMs);
-    this.reader = new RecordReader(deps.sql);
+    this.reader = new EwpRecords(deps.sql);
     this.client = new EwpClient({ registry: this.registry, keyOf: (h) => this.clientKey(h), skewMs: settings.clockSkewMs, logger: deps.logger.child({ component: 'ewp-client' }) });
     const reg = deps.metrics;
     this.metrics = {

@@ -3,7 +3,7 @@ import type { Counter } from 'prom-client';
 import type { JsonObject } from '../core/types.ts';
 import type { EwpClient } from './client/http.ts';
 import type { CnrTarget, InboxKind } from './cnr/types.ts';
-import type { Rec, RecordReader } from './data.ts';
+import type { Rec, EwpRecords } from './data.ts';
 import type { EwpDeps } from './deps.ts';
 import type { Factsheet } from './factsheet-file.ts';
 import type { RegistryClient } from './registry/client.ts';
@@ -20,7 +20,7 @@ export interface EwpServices {
   readonly deps: EwpDeps;
   readonly logger: Logger;
   readonly settings: EwpSettings;
-  readonly reader: RecordReader;
+  readonly reader: EwpRecords;
   readonly registry: RegistryClient;
   readonly client: EwpClient;
   readonly replay: ReplayCache;

@@ -1,7 +1,6 @@
-import type { JsonObject } from '../core/types.ts';
 import type { SqlDb } from '../store/sql.ts';
-import { jsonText, parseJson } from './json-sql.ts';
-import { refWhere, type SubjectSet } from './personal.ts';
+import { RecordReader } from '../store/records.ts';
+import { refTargetOf, type SubjectSet } from './personal.ts';
 
 export interface ConsentDecision {
   active: boolean;
@@ -32,18 +31,24 @@ function decidedAt(c: ConsentData): number {
  * a withdrawal after a grant stops deliveries, a new grant after a withdrawal resumes them.
  */
 export class Consents {
-  constructor(private readonly sql: SqlDb) {}
+  private readonly records: RecordReader;
+
+  constructor(sql: SqlDb) {
+    this.records = new RecordReader(sql);
+  }
 
   async decide(route: { purpose: string; recipient: string }, entity: string, subject: SubjectSet, now: number = Date.now()): Promise<ConsentDecision> {
-    const d = this.sql.dialect;
-    const w = refWhere(d, { ids: subject.persons.map((p) => p.id), keys: subject.keys, identifiers: subject.identifiers }, 'person');
-    const rows = await this.sql.query(
-      `SELECT id, data FROM records WHERE entity = 'consent' AND NOT deleted AND ${jsonText(d, 'data', ['purpose'])} = ? AND ${jsonText(d, 'data', ['recipient'])} = ? AND ${w.sql}`,
-      [route.purpose, route.recipient, ...w.params],
-    );
+    const rows = await this.records.find({
+      entity: 'consent',
+      where: [
+        { field: 'purpose', equals: route.purpose },
+        { field: 'recipient', equals: route.recipient },
+        { refAt: 'person', to: refTargetOf({ ids: subject.persons.map((p) => p.id), keys: subject.keys, identifiers: subject.identifiers }) },
+      ],
+    });
     const what = `purpose '${route.purpose}', recipient '${route.recipient}'`;
     const consents = rows
-      .map((r) => ({ id: String(r.id), data: parseJson<JsonObject>(r.data) as ConsentData }))
+      .map((r) => ({ id: r.id, data: r.data as ConsentData }))
       .filter((c) => !Array.isArray(c.data.scope) || c.data.scope.includes(entity))
       .sort((a, b) => decidedAt(b.data) - decidedAt(a.data));
     const latest = consents[0];

@@ -1,6 +1,6 @@
 import { sha256Hex, stableStringify } from '../core/ids.ts';
 import type { SqlDb, SqlRow } from '../store/sql.ts';
-import { marks } from './json-sql.ts';
+import { marks } from '../store/json-sql.ts';
 
 /**
  * The disclosure log: one entry per delivery of a record that holds personal data (and one per

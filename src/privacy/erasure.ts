@@ -3,7 +3,7 @@ import { uuidv7 } from '../core/ids.ts';
 import type { ChangeEvent, JsonObject } from '../core/types.ts';
 import type { SqlDb } from '../store/sql.ts';
 import type { DisclosureLog } from './disclosure-log.ts';
-import { jsonParam, marks, parseJson } from './json-sql.ts';
+import { jsonParam, marks, parseJson } from '../store/json-sql.ts';
 import { LOG_TABLES } from './migrations.ts';
 import type { Persons, RecordRow } from './personal.ts';
 import type { Pseudonyms } from './pseudonym.ts';

@@ -1,6 +1,6 @@
-import type { JsonObject } from '../core/types.ts';
-import type { Dialect, SqlDb } from '../store/sql.ts';
-import { hasIdentifier, jsonText, marks, parseJson } from './json-sql.ts';
+import type { CanonicalRecord, JsonObject } from '../core/types.ts';
+import { RecordReader, type RefTarget } from '../store/records.ts';
+import type { SqlDb } from '../store/sql.ts';
 
 /**
  * Which records hold personal data and whom they are about. A person record is about itself (its
@@ -80,91 +80,37 @@ export function refOf(data: JsonObject, field: string): Ref | undefined {
   return r && typeof r === 'object' && !Array.isArray(r) ? (r as Ref) : undefined;
 }
 
-function toPerson(r: Record<string, unknown>): PersonRecord {
-  return { id: String(r.id), institution: String(r.institution), sourceId: String(r.source_id), data: parseJson<JsonObject>(r.data) };
-}
-
-/** Target of references: ids, (institution, sourceId) keys and identifiers. */
-export interface RefTarget {
-  ids: readonly string[];
-  keys: readonly { institution: string; sourceId: string }[];
-  identifiers: readonly (Identifier & { institution: string })[];
-}
-
-/**
- * A condition on `records` rows: the reference in data.<field> points at the target (by id, by source
- * id in the referenced institution, or by one of its identifiers).
- */
-export function refWhere(d: Dialect, t: RefTarget, field: string): { sql: string; params: unknown[] } {
-  const or: string[] = [];
-  const params: unknown[] = [];
-  const inst = `COALESCE(${jsonText(d, 'data', [field, 'institution'])}, institution)`;
-  if (t.ids.length) {
-    or.push(`${jsonText(d, 'data', [field, 'id'])} IN (${marks(t.ids.length)})`);
-    params.push(...t.ids);
-  }
-  for (const k of t.keys) {
-    or.push(`(${jsonText(d, 'data', [field, 'sourceId'])} = ? AND ${inst} = ?)`);
-    params.push(k.sourceId, k.institution);
-  }
-  for (const i of t.identifiers) {
-    const c = hasIdentifier(d, 'data', [field, 'identifiers'], i.scheme, i.value);
-    if (GLOBAL_SCHEMES.includes(i.scheme)) or.push(c.sql);
-    else or.push(`(${c.sql} AND ${inst} = ?)`);
-    params.push(...c.params);
-    if (!GLOBAL_SCHEMES.includes(i.scheme)) params.push(i.institution);
-  }
-  return { sql: or.length ? `(${or.join(' OR ')})` : '(1 = 0)', params };
-}
-
-export interface RecordRow {
-  id: string;
-  entity: string;
-  institution: string;
-  sourceId: string;
-  version: number;
-  deleted: boolean;
-  updatedAt: string;
-  data: JsonObject;
-}
-
-const RECORD_COLUMNS = 'id, entity, institution, source_id, version, deleted, updated_at, data';
-
-function toRecordRow(r: Record<string, unknown>): RecordRow {
+/** The target of references to a subject set, for the store's record reader (global schemes need no institution). */
+export function refTargetOf(t: { ids: readonly string[]; keys: readonly { institution: string; sourceId: string }[]; identifiers: readonly (Identifier & { institution: string })[] }): RefTarget {
   return {
-    id: String(r.id),
-    entity: String(r.entity),
-    institution: String(r.institution),
-    sourceId: String(r.source_id),
-    version: Number(r.version),
-    deleted: Boolean(r.deleted),
-    updatedAt: r.updated_at instanceof Date ? r.updated_at.toISOString() : String(r.updated_at),
-    data: parseJson<JsonObject>(r.data),
+    ids: t.ids,
+    keys: t.keys,
+    identifiers: t.identifiers.map((i) => (GLOBAL_SCHEMES.includes(i.scheme) ? { scheme: i.scheme, value: i.value } : i)),
   };
 }
 
-/** Finds persons and the records about them in the `records` table. */
-export class Persons {
-  constructor(private readonly sql: SqlDb) {}
+/** A canonical record as the personal-data views read it: the one record type (src/core/types.ts). */
+export type RecordRow = CanonicalRecord;
 
-  private get d(): Dialect {
-    return this.sql.dialect;
+/**
+ * Finds persons and the records about them, through the store's record reader. Deleted records count
+ * too: a person's data is theirs to see and to erase until it is gone.
+ */
+export class Persons {
+  private readonly records: RecordReader;
+
+  constructor(sql: SqlDb) {
+    this.records = new RecordReader(sql);
   }
 
   async byId(id: string): Promise<PersonRecord | undefined> {
-    const [r] = await this.sql.query("SELECT id, institution, source_id, data FROM records WHERE entity = 'person' AND id = ?", [id]);
-    return r ? toPerson(r) : undefined;
+    return this.records.byId(id, { entity: 'person', withDeleted: true });
   }
 
   /** Person records holding an identifier (a global one anywhere, a local one in `institution`). */
   async byIdentifier(i: Identifier, institution: string | undefined): Promise<PersonRecord[]> {
-    const c = hasIdentifier(this.d, 'data', ['identifiers'], i.scheme, i.value);
     const local = !GLOBAL_SCHEMES.includes(i.scheme) && institution !== undefined;
-    const rows = await this.sql.query(`SELECT id, institution, source_id, data FROM records WHERE entity = 'person' AND ${c.sql}${local ? ' AND institution = ?' : ''}`, [
-      ...c.params,
-      ...(local ? [institution] : []),
-    ]);
-    return rows.map(toPerson);
+    return this.records.find({ entity: 'person', withDeleted: true, where: [{ identifiersAt: 'identifiers', has: { scheme: i.scheme, value: i.value, ...(local ? { institution } : {}) } }] });
   }
 
   /** The person records a reference points at (owner: the referencing record's institution). */
@@ -174,10 +120,7 @@ export class Persons {
       return p ? [p] : [];
     }
     const institution = ref.institution ?? owner;
-    if (ref.sourceId) {
-      const rows = await this.sql.query("SELECT id, institution, source_id, data FROM records WHERE entity = 'person' AND institution = ? AND source_id = ?", [institution, ref.sourceId]);
-      return rows.map(toPerson);
-    }
+    if (ref.sourceId) return this.records.find({ entity: 'person', institution, sourceId: ref.sourceId, withDeleted: true });
     for (const i of ref.identifiers ?? []) {
       const found = await this.byIdentifier(i, institution);
       if (found.length) return found;
@@ -241,34 +184,29 @@ export class Persons {
 
   /** A record of an entity by a reference to it (id, or source id in its institution). */
   async resolveRecord(entity: string, ref: Ref, owner: string): Promise<RecordRow | undefined> {
-    const [r] = ref.id
-      ? await this.sql.query(`SELECT ${RECORD_COLUMNS} FROM records WHERE entity = ? AND id = ?`, [entity, ref.id])
-      : ref.sourceId
-        ? await this.sql.query(`SELECT ${RECORD_COLUMNS} FROM records WHERE entity = ? AND institution = ? AND source_id = ?`, [entity, ref.institution ?? owner, ref.sourceId])
-        : [];
-    return r ? toRecordRow(r) : undefined;
+    if (ref.id) return this.records.byId(ref.id, { entity, withDeleted: true });
+    if (!ref.sourceId) return undefined;
+    return (await this.records.find({ entity, institution: ref.institution ?? owner, sourceId: ref.sourceId, withDeleted: true, limit: 1 }))[0];
   }
 
   /** Every canonical record about the person: the person records, records that refer to them, and those about such records. */
   async recordsAbout(set: SubjectSet): Promise<RecordRow[]> {
     const out = new Map<string, RecordRow>();
     if (set.persons.length) {
-      const ids = set.persons.map((p) => p.id);
-      for (const r of await this.sql.query(`SELECT ${RECORD_COLUMNS} FROM records WHERE entity = 'person' AND id IN (${marks(ids.length)})`, ids)) out.set(String(r.id), toRecordRow(r));
+      for (const r of await this.records.find({ entity: 'person', ids: set.persons.map((p) => p.id), withDeleted: true })) out.set(r.id, r);
     }
     const byRef = Object.entries(SUBJECTS).filter(([, s]) => s.kind === 'ref');
     for (const field of new Set(byRef.map(([, s]) => (s as { field: string }).field))) {
       const entities = byRef.filter(([, s]) => (s as { field: string }).field === field).map(([e]) => e);
-      const w = refWhere(this.d, { ids: set.persons.map((p) => p.id), keys: set.keys, identifiers: set.identifiers }, field);
-      const rows = await this.sql.query(`SELECT ${RECORD_COLUMNS} FROM records WHERE entity IN (${marks(entities.length)}) AND ${w.sql}`, [...entities, ...w.params]);
-      for (const r of rows) out.set(String(r.id), toRecordRow(r));
+      const to = refTargetOf({ ids: set.persons.map((p) => p.id), keys: set.keys, identifiers: set.identifiers });
+      for (const r of await this.records.find({ entity: entities, withDeleted: true, where: [{ refAt: field, to }] })) out.set(r.id, r);
     }
     for (const [entity, s] of Object.entries(SUBJECTS)) {
       if (s.kind !== 'via') continue;
       const targets = [...out.values()].filter((r) => r.entity === s.entity);
       if (!targets.length) continue;
-      const w = refWhere(this.d, { ids: targets.map((t) => t.id), keys: targets.map((t) => ({ institution: t.institution, sourceId: t.sourceId })), identifiers: [] }, s.field);
-      for (const r of await this.sql.query(`SELECT ${RECORD_COLUMNS} FROM records WHERE entity = ? AND ${w.sql}`, [entity, ...w.params])) out.set(String(r.id), toRecordRow(r));
+      const to = { ids: targets.map((t) => t.id), keys: targets.map((t) => ({ institution: t.institution, sourceId: t.sourceId })), identifiers: [] };
+      for (const r of await this.records.find({ entity, withDeleted: true, where: [{ refAt: s.field, to }] })) out.set(r.id, r);
     }
     return [...out.values()].sort((a, b) => a.entity.localeCompare(b.entity) || a.id.localeCompare(b.id));
   }

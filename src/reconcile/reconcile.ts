@@ -1,9 +1,11 @@
 import type { HubConfig } from '../config/types.ts';
 import type { HeldRecord, ReconcilableSink, Sink } from '../core/adapter.ts';
 import { BadRequestError, errorMessage, NotFoundError } from '../core/errors.ts';
-import type { CanonicalRecord, JsonObject } from '../core/types.ts';
+import type { JsonObject } from '../core/types.ts';
 import { jsonDiff } from '../mapping/diff.ts';
 import type { SqlDb } from '../store/sql.ts';
+import { lastDeliveryOf } from '../store/deliveries.ts';
+import { RecordReader } from '../store/records.ts';
 import { isReconcilable } from './types.ts';
 
 export type DifferenceKind = 'missing-in-register' | 'not-in-hub' | 'deleted-in-hub' | 'different' | 'unmappable' | 'duplicate-key';
@@ -57,42 +59,6 @@ export function resolveSink(deps: ReconcileDeps, name: string): { id: string; si
 
 const PAGE = 1000;
 
-function toRecord(r: Record<string, unknown>): CanonicalRecord {
-  return {
-    id: String(r.id),
-    entity: String(r.entity),
-    institution: String(r.institution),
-    sourceSystem: String(r.source_system),
-    sourceId: String(r.source_id),
-    version: Number(r.version),
-    seq: Number(r.seq),
-    deleted: r.deleted === true || Number(r.deleted) === 1,
-    sourceUpdatedAt: (r.source_updated_at as string | null) ?? null,
-    updatedAt: String(r.updated_at),
-    data: (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as JsonObject,
-  };
-}
-
-async function* hubRecords(sql: SqlDb, institution: string, entities: string[]): AsyncGenerator<CanonicalRecord> {
-  let after = '';
-  const marks = entities.map(() => '?').join(', ');
-  for (;;) {
-    const rows = await sql.query(`SELECT * FROM records WHERE institution = ? AND entity IN (${marks}) AND id > ? ORDER BY id LIMIT ?`, [institution, ...entities, after, PAGE]);
-    for (const r of rows) yield toRecord(r);
-    if (rows.length < PAGE) return;
-    after = String(rows[rows.length - 1]!.id);
-  }
-}
-
-async function lastDelivery(sql: SqlDb, recordId: string, routes: string[]): Promise<Difference['lastDelivery']> {
-  if (routes.length === 0) return undefined;
-  const [r] = await sql.query<{ route_id: string; status: string; last_error: string | null }>(
-    `SELECT d.route_id, d.status, d.last_error FROM changes c JOIN deliveries d ON d.event_id = c.event_id
-     WHERE c.record_id = ? AND d.route_id IN (${routes.map(() => '?').join(', ')}) ORDER BY c.seq DESC LIMIT 1`,
-    [recordId, ...routes],
-  );
-  return r ? { routeId: r.route_id, status: r.status, error: r.last_error ?? null } : undefined;
-}
 
 /**
  * Compares what the hub holds for an institution (the records table, entities the sink keeps and its
@@ -121,10 +87,9 @@ export async function reconcile(deps: ReconcileDeps, sinkName: string, instituti
   const seen = new Set<string>();
   let matched = 0;
   let done = 0;
-  const total = deps.onProgress
-    ? Number((await deps.sql.query<{ n: number }>(`SELECT COUNT(*) AS n FROM records WHERE institution = ? AND entity IN (${entities.map(() => '?').join(', ')})`, [institution, ...entities]))[0]?.n ?? 0)
-    : 0;
-  for await (const rec of hubRecords(deps.sql, institution, entities)) {
+  const records = new RecordReader(deps.sql);
+  const total = deps.onProgress ? await records.count({ entity: entities, institution, withDeleted: true }) : 0;
+  for await (const rec of records.walk({ entity: entities, institution, withDeleted: true }, PAGE)) {
     if (deps.onProgress && ++done % 100 === 0) deps.onProgress(done, total);
     const base = { entity: rec.entity, recordId: rec.id, hubVersion: rec.version };
     let expected: { key: string; data: JsonObject };
@@ -161,7 +126,7 @@ export async function reconcile(deps: ReconcileDeps, sinkName: string, instituti
   }
   for (const d of differences) {
     if (d.recordId && d.kind !== 'not-in-hub') {
-      const ld = await lastDelivery(deps.sql, d.recordId, routeIds);
+      const ld = await lastDeliveryOf(deps.sql, d.recordId, routeIds);
       if (ld) d.lastDelivery = ld;
     }
   }

@@ -1,4 +1,4 @@
-import { arr, num, obj, str, type Rec } from '../data.ts';
+import { arr, num, obj, str, modifiedAfter, type Rec } from '../data.ts';
 import type { Endpoint, EwpContext } from '../endpoint.ts';
 import { EwpRequestError } from '../../core/errors.ts';
 import { el, opt, type XmlElement } from '../xml/build.ts';
@@ -112,7 +112,7 @@ async function replication(ctx: EwpContext): Promise<XmlElement> {
   return el(
     'course-replication-response',
     { xmlns: NS.courseReplication },
-    all.filter((c) => since === undefined || c.updatedAt > since).map((c) => el('los-id', {}, losIdOf(c))),
+    all.filter((c) => since === undefined || modifiedAfter(c, since)).map((c) => el('los-id', {}, losIdOf(c))),
   );
 }
 

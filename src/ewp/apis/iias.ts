@@ -1,4 +1,4 @@
-import { arr, obj, str, type Rec } from '../data.ts';
+import { arr, obj, str, modifiedAfter, type Rec } from '../data.ts';
 import { disclose, type Endpoint, type EwpContext } from '../endpoint.ts';
 import type { EwpServices } from '../services.ts';
 import type { EwpHei } from '../settings.ts';
@@ -50,7 +50,7 @@ async function index(ctx: EwpContext): Promise<XmlElement> {
   const years = ctx.params.academicYears('receiving_academic_year_id');
   const since = ctx.params.modifiedSince();
   const hits = (await visibleIias(ctx)).filter(
-    (r) => (since === undefined || r.updatedAt > since) && (years.length === 0 || years.some((y) => coversYear(r, y))) && iiaElement(ctx.hei.id, r.data) !== undefined,
+    (r) => (since === undefined || modifiedAfter(r, since)) && (years.length === 0 || years.some((y) => coversYear(r, y))) && iiaElement(ctx.hei.id, r.data) !== undefined,
   );
   return el('iias-index-response', { xmlns: NS.iiasIndex }, [...new Set(hits.map((r) => String(r.data.iiaId)))].map((id) => el('iia-id', {}, id)));
 }

@@ -1,4 +1,4 @@
-import { num, obj, str, type Rec } from '../data.ts';
+import { num, obj, str, modifiedAfter, type Rec } from '../data.ts';
 import { disclose, type Endpoint, type EwpContext } from '../endpoint.ts';
 import { EwpRequestError } from '../../core/errors.ts';
 import { el, opt, type XmlElement } from '../xml/build.ts';
@@ -104,7 +104,7 @@ async function index(ctx: EwpContext): Promise<XmlElement> {
     if (year.length && m.data.receivingAcademicYear !== year[0]) continue;
     const recs = await laRecords(ctx, String(m.data.omobilityId));
     if (!recs.length) continue;
-    if (since !== undefined && !recs.some((r) => r.updatedAt > since) && !(m.updatedAt > since)) continue;
+    if (since !== undefined && !recs.some((r) => modifiedAfter(r, since)) && !modifiedAfter(m, since)) continue;
     out.add(String(m.data.omobilityId));
   }
   return el('omobility-las-index-response', { xmlns: NS.lasIndex }, [...out].map((id) => el('omobility-id', {}, id)));

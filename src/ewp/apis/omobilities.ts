@@ -1,6 +1,6 @@
 import { sha256Hex } from '../../core/ids.ts';
 import type { JsonObject } from '../../core/types.ts';
-import { num, str, type Rec } from '../data.ts';
+import { num, str, modifiedAfter, type Rec } from '../data.ts';
 import { disclose, type Endpoint, type EwpContext } from '../endpoint.ts';
 import { EwpRequestError } from '../../core/errors.ts';
 import type { EwpServices } from '../services.ts';
@@ -101,7 +101,7 @@ async function get(ctx: EwpContext): Promise<XmlElement> {
 async function index(ctx: EwpContext): Promise<XmlElement> {
   const years = ctx.params.academicYears('receiving_academic_year_id');
   const since = ctx.params.modifiedSince();
-  const hits = (await visible(ctx)).filter((m) => (since === undefined || m.updatedAt > since) && (years.length === 0 || years.includes(String(m.data.receivingAcademicYear))) && nomination(m));
+  const hits = (await visible(ctx)).filter((m) => (since === undefined || modifiedAfter(m, since)) && (years.length === 0 || years.includes(String(m.data.receivingAcademicYear))) && nomination(m));
   return el('omobilities-index-response', { xmlns: NS.omobilitiesIndex }, [...new Set(hits.map((m) => String(m.data.omobilityId)))].map((id) => el('omobility-id', {}, id)));
 }
 

@@ -1,4 +1,4 @@
-import { identifier, localized, str, type Rec } from '../data.ts';
+import { identifier, localized, str, modifiedAfter, type Rec } from '../data.ts';
 import { disclose, type Endpoint, type EwpContext } from '../endpoint.ts';
 import type { EwpServices } from '../services.ts';
 import type { EwpHei } from '../settings.ts';
@@ -204,7 +204,7 @@ async function index(ctx: EwpContext): Promise<XmlElement> {
   for (const m of await visible(ctx)) {
     const { person, items } = await torItems(ctx.node, ctx.hei, m);
     if (!items.length || !person || !identifier(person.data, 'esi') || !str(person.data.birthDate)) continue;
-    if (since !== undefined && !items.some((i) => i.attainment.updatedAt > since) && !(m.updatedAt > since)) continue;
+    if (since !== undefined && !items.some((i) => modifiedAfter(i.attainment, since)) && !modifiedAfter(m, since)) continue;
     out.add(String(m.data.omobilityId));
   }
   return el('imobility-tors-index-response', { xmlns: NS.torsIndex }, [...out].map((id) => el('omobility-id', {}, id)));

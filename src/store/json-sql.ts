@@ -1,4 +1,4 @@
-import type { Dialect } from '../store/sql.ts';
+import type { Dialect } from './sql.ts';
 
 /**
  * JSON access in SQL for the two dialects. Canonical record data is TEXT JSON on SQLite and jsonb on
