@@ -12,9 +12,6 @@ import { fileURLToPath } from 'node:url';
 const NOT_YET_MOVED = new Set([
   'src/admin/queries.ts',
   'src/feeds/feed.ts',
-  'src/nodered/dead-letters.ts',
-  'src/privacy/erasure.ts',
-  'src/privacy/retention.ts',
   'src/webhooks/dispatcher.ts',
   'src/webhooks/service.ts',
 ]);

@@ -1,20 +1,11 @@
 import type { Logger } from 'pino';
 import { BadRequestError, errorMessage } from '../core/errors.ts';
-import type { SqlDb, SqlRow } from '../store/sql.ts';
+import { deadDeliveriesAfter, type DeadDelivery } from '../store/deliveries.ts';
+import type { SqlDb } from '../store/sql.ts';
 import { NAME } from './subscriptions.ts';
 
 /** A delivery that went dead (a register rejected the record, or the last retry failed). No personal data. */
-export interface DeadDelivery {
-  eventId: string;
-  messageId: string | null;
-  routeId: string;
-  attempts: number;
-  error: string | null;
-  deadAt: string;
-  entity: string | null;
-  institution: string | null;
-  recordId: string | null;
-}
+export type { DeadDelivery };
 
 export interface DeadWatchSpec {
   name: string;
@@ -118,29 +109,11 @@ export class DeadLetterWatches {
   private async next(spec: DeadWatchSpec): Promise<DeadDelivery[]> {
     const [c] = await this.sql.query('SELECT after_at, after_event, after_route FROM nodered_dead_cursors WHERE name = ?', [spec.name]);
     if (!c) return [];
-    const at = iso(c.after_at);
-    const routes = spec.routes.length ? ` AND d.route_id IN (${spec.routes.map(() => '?').join(', ')})` : '';
-    const rows = await this.sql.query<SqlRow>(
-      `SELECT d.event_id, d.route_id, d.message_id, d.attempts, d.last_error, d.updated_at, c.entity, c.institution, c.record_id
-         FROM deliveries d LEFT JOIN changes c ON c.event_id = d.event_id
-        WHERE d.status = 'dead'
-          AND (d.updated_at > ? OR (d.updated_at = ? AND (d.event_id > ? OR (d.event_id = ? AND d.route_id > ?))))
-          AND d.updated_at <= ?${routes}
-        ORDER BY d.updated_at, d.event_id, d.route_id
-        LIMIT ${BATCH}`,
-      [at, at, c.after_event, c.after_event, c.after_route, new Date(Date.now() - SETTLE_MS).toISOString(), ...spec.routes],
-    );
-    return rows.map((r) => ({
-      eventId: String(r.event_id),
-      messageId: r.message_id == null ? null : String(r.message_id),
-      routeId: String(r.route_id),
-      attempts: Number(r.attempts),
-      error: r.last_error == null ? null : String(r.last_error),
-      deadAt: iso(r.updated_at),
-      entity: r.entity == null ? null : String(r.entity),
-      institution: r.institution == null ? null : String(r.institution),
-      recordId: r.record_id == null ? null : String(r.record_id),
-    }));
+    return deadDeliveriesAfter(this.sql, { at: iso(c.after_at), eventId: String(c.after_event), routeId: String(c.after_route) }, {
+      settledBefore: new Date(Date.now() - SETTLE_MS).toISOString(),
+      routes: spec.routes,
+      limit: BATCH,
+    });
   }
 
   /** Hands one item to the flow until it finishes or the attempts are used up; false when stopped first. */

@@ -1,9 +1,9 @@
 import { ConflictError, NotFoundError } from '../core/errors.ts';
 import { uuidv7 } from '../core/ids.ts';
-import type { ChangeEvent, JsonObject } from '../core/types.ts';
 import type { SqlDb } from '../store/sql.ts';
 import type { DisclosureLog } from './disclosure-log.ts';
-import { jsonParam, marks, parseJson } from '../store/json-sql.ts';
+import { marks } from '../store/json-sql.ts';
+import { messagesNaming, rewriteChanges, rewriteMessageTexts, rewriteRecord, rewriteRecordVersions, scrubMessage } from '../store/rewrite.ts';
 import { LOG_TABLES } from './migrations.ts';
 import type { Persons, RecordRow } from './personal.ts';
 import type { Pseudonyms } from './pseudonym.ts';
@@ -157,79 +157,42 @@ export class Erasure {
   }
 
   private async eraseRecords(tx: SqlDb, records: RecordRow[], terms: ErasureTerms, id: string, at: string, counts: Record<string, number>): Promise<void> {
-    const entityOf = new Map(records.map((r) => [r.id, r]));
+    const byId = new Map(records.map((r) => [r.id, r]));
     for (const r of records) {
       const data = erasedRecord(r.entity, r.data, r.institution, terms);
       const person = r.entity === 'person';
-      const res = await tx.run('UPDATE records SET data = ?, source_id = ?, deleted = ? WHERE id = ?', [jsonParam(data), person ? String(data.sourceId) : r.sourceId, person ? true : r.deleted, r.id]);
-      add(counts, 'records', res.changes);
+      add(counts, 'records', await rewriteRecord(tx, { id: r.id, data, sourceId: person ? String(data.sourceId) : r.sourceId, deleted: person ? true : r.deleted }));
       await tx.run(
         'INSERT INTO privacy_erased_records (record_id, erasure_id, erased_at) VALUES (?, ?, ?) ON CONFLICT (record_id) DO UPDATE SET erasure_id = excluded.erasure_id, erased_at = excluded.erased_at',
         [r.id, id, at],
       );
     }
-    for (const ids of chunks(records.map((r) => r.id))) {
-      for (const v of await tx.query(`SELECT record_id, version, data FROM record_versions WHERE record_id IN (${marks(ids.length)})`, ids)) {
-        const rec = entityOf.get(String(v.record_id))!;
-        const data = erasedRecord(rec.entity, parseJson<JsonObject>(v.data), rec.institution, terms);
-        add(counts, 'record_versions', (await tx.run('UPDATE record_versions SET data = ? WHERE record_id = ? AND version = ?', [jsonParam(data), v.record_id, v.version])).changes);
-      }
-      for (const c of await tx.query(`SELECT seq, event FROM changes WHERE record_id IN (${marks(ids.length)})`, ids)) {
-        const event = erasedEvent(parseJson<ChangeEvent>(c.event), terms);
-        add(counts, 'changes', (await tx.run('UPDATE changes SET event = ? WHERE seq = ?', [jsonParam(event), c.seq])).changes);
-      }
-    }
+    const ids = records.map((r) => r.id);
+    add(counts, 'record_versions', await rewriteRecordVersions(tx, ids, (recordId, data) => {
+      const rec = byId.get(recordId)!;
+      return erasedRecord(rec.entity, data, rec.institution, terms);
+    }));
+    add(counts, 'changes', await rewriteChanges(tx, ids, (e) => erasedEvent(e, terms)));
   }
 
   /** Messages of the records, rejected messages of the person records, and any raw payload naming the person. */
   private async eraseMessages(tx: SqlDb, records: RecordRow[], persons: { institution: string; sourceId: string }[], terms: ErasureTerms, counts: Record<string, number>): Promise<string[]> {
-    const found = new Map<string, Record<string, unknown>>();
-    const cols = 'id, entity, institution, business_key, error_detail, errors';
-    for (const ids of chunks(records.map((r) => r.id))) {
-      for (const m of await tx.query(`SELECT ${cols} FROM messages WHERE record_id IN (${marks(ids.length)})`, ids)) found.set(String(m.id), m);
-    }
-    for (const p of persons) {
-      for (const m of await tx.query(`SELECT ${cols} FROM messages WHERE entity = 'person' AND institution = ? AND business_key = ?`, [p.institution, p.sourceId])) found.set(String(m.id), m);
-    }
-    const contains = tx.dialect === 'postgres' ? 'strpos(raw, ?) > 0' : 'instr(raw, ?) > 0';
-    for (const n of terms.global) {
-      for (const m of await tx.query(`SELECT ${cols} FROM messages WHERE raw IS NOT NULL AND ${contains}`, [n])) found.set(String(m.id), m);
-    }
+    const found = await messagesNaming(tx, { recordIds: records.map((r) => r.id), personKeys: persons, rawContains: terms.global });
     const pseudoByKey = terms.pseudoByKey;
-    for (const m of found.values()) {
-      const key = `${String(m.institution)}\u0000${String(m.business_key)}`;
-      const businessKey = m.entity === 'person' && pseudoByKey.has(key) ? pseudoByKey.get(key)! : (m.business_key as string | null);
-      const errors = scrubDeep(parseJson<unknown>(m.errors ?? '[]'), terms);
-      const detail = m.error_detail == null ? null : scrubText(String(m.error_detail), terms.scoped);
-      const res = await tx.run('UPDATE messages SET raw = NULL, canonical = NULL, idempotency_key = NULL, business_key = ?, error_detail = ?, errors = ? WHERE id = ?', [
-        businessKey,
-        detail,
-        jsonParam(errors),
-        m.id,
-      ]);
-      add(counts, 'messages', res.changes);
+    for (const m of found) {
+      const key = `${m.institution}\u0000${String(m.businessKey)}`;
+      const businessKey = m.entity === 'person' && pseudoByKey.has(key) ? pseudoByKey.get(key)! : m.businessKey;
+      const errors = scrubDeep(m.errors, terms);
+      const errorDetail = m.errorDetail === null ? null : scrubText(m.errorDetail, terms.scoped);
+      add(counts, 'messages', await scrubMessage(tx, m.id, { businessKey, errorDetail, errors }));
     }
-    return [...found.keys()];
+    return found.map((m) => m.id);
   }
 
   /** Texts kept per message (history details, delivery errors, receipts), scrubbed of the person's terms. */
   private async scrubDeliveries(tx: SqlDb, messageIds: string[], terms: ErasureTerms, counts: Record<string, number>): Promise<void> {
-    for (const ids of chunks(messageIds)) {
-      for (const [table, column] of [
-        ['message_history', 'detail'],
-        ['deliveries', 'last_error'],
-        ['delivery_attempts', 'error'],
-        ['delivery_attempts', 'detail'],
-      ] as const) {
-        const rows = await tx.query(`SELECT DISTINCT ${column} AS v FROM ${table} WHERE message_id IN (${marks(ids.length)}) AND ${column} IS NOT NULL`, ids);
-        for (const r of rows) {
-          const old = String(r.v);
-          const next = scrubText(old, terms.scoped);
-          if (next === old) continue;
-          add(counts, table, (await tx.run(`UPDATE ${table} SET ${column} = ? WHERE message_id IN (${marks(ids.length)}) AND ${column} = ?`, [next, ...ids, old])).changes);
-        }
-      }
-    }
+    const changed = await rewriteMessageTexts(tx, messageIds, (text) => scrubText(text, terms.scoped));
+    for (const [table, n] of Object.entries(changed)) add(counts, table, n);
   }
 
   private async closeWithheld(tx: SqlDb, recordIds: string[], at: string): Promise<number> {

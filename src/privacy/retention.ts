@@ -1,3 +1,4 @@
+import { reducePayloads } from '../store/rewrite.ts';
 import type { SqlDb } from '../store/sql.ts';
 import { DEFAULT_RETENTION_DAYS } from './config.ts';
 
@@ -37,19 +38,7 @@ export class Retention {
       const cutoff = new Date(now - days * DAY_MS).toISOString();
       const detail = `raw payload removed after the retention time of ${days} days`;
       for (;;) {
-        const n = await this.sql.transaction(async (tx) => {
-          const ids = (
-            await tx.query(
-              `SELECT id FROM messages WHERE entity = ? AND created_at < ? AND (raw IS NOT NULL OR canonical IS NOT NULL) AND status NOT IN (${IN_FLIGHT.map(() => '?').join(', ')}) ORDER BY id LIMIT ?`,
-              [entity, cutoff, ...IN_FLIGHT, BATCH],
-            )
-          ).map((r) => String(r.id));
-          if (!ids.length) return 0;
-          const list = ids.map(() => '?').join(', ');
-          const time = tx.dialect === 'postgres' ? '?::timestamptz' : '?';
-          await tx.run(`INSERT INTO message_history (message_id, at, status, detail) SELECT id, ${time}, status, ? FROM messages WHERE id IN (${list})`, [at, detail, ...ids]);
-          return (await tx.run(`UPDATE messages SET raw = NULL, canonical = NULL, updated_at = ? WHERE id IN (${list})`, [at, ...ids])).changes;
-        });
+        const n = await this.sql.transaction((tx) => reducePayloads(tx, { entity, cutoff, inFlight: IN_FLIGHT, limit: BATCH, at, detail }));
         if (n) out[entity] = (out[entity] ?? 0) + n;
         if (n < BATCH) break;
       }
