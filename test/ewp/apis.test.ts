@@ -166,7 +166,10 @@ for (const backend of backends()) {
       const req = (pid: string) =>
         `<omobilities-update-request xmlns="${NS.omobilitiesUpdateReq}"><approve-proposal-v1><omobility-id>${OMOBILITY}</omobility-id><proposal-id>${pid}</proposal-id></approve-proposal-v1></omobilities-update-request>`;
       await assertValid(XSD.omobilitiesUpdateRequest, req(proposal));
-      assert.equal((await call('omobilities/update', [], { xml: req('stale') })).status, 409);
+      const stale = await call('omobilities/update', [], { xml: req('stale') });
+      assert.equal(stale.status, 409);
+      assert.match(stale.body, /<user-message xml:lang="en">The nomination was changed in the meantime/);
+      await assertValid(XSD.error, stale.body);
       const ok = await call('omobilities/update', [], { xml: req(proposal) });
       assert.equal(ok.status, 200, ok.body);
       await assertValid(XSD.omobilitiesUpdate, ok.body);
@@ -193,7 +196,9 @@ for (const backend of backends()) {
       for (const approve of [true, false]) {
         await assertValid(XSD.lasUpdateRequest, toXml(laUpdateRequest({ kind: 'la-update', from: VU, to: LU, omobilityId: OMOBILITY, changesId: `${OMOBILITY}-v1`, approve, signature: sig, comment: approve ? undefined : 'Course ISI-2041 is full.' })));
       }
-      assert.equal((await call('omobility-las/update', [], { xml: update('stale') })).status, 409);
+      const stale = await call('omobility-las/update', [], { xml: update('stale') });
+      assert.equal(stale.status, 409);
+      assert.match(stale.body, /<user-message xml:lang="en">The learning agreement was changed in the meantime/);
       assert.equal((await call('omobility-las/update', [], { xml: update(`${OMOBILITY}-v1`), key: otherKey })).status, 400, 'only the receiving HEI may approve');
       const ok = await call('omobility-las/update', [], { xml: update(`${OMOBILITY}-v1`) });
       assert.equal(ok.status, 200, ok.body);

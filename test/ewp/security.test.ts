@@ -165,7 +165,7 @@ describe('EWP security: manifest, HTTP Signatures, Echo', function () {
     assert.match(res.body, /Host/);
   });
 
-  it('ignores unsigned headers: a skewed unsigned Original-Date and an unsigned Accept-Signature change nothing', async () => {
+  it('ignores a skewed unsigned Original-Date, and signs when asked in an Accept-Signature its signature does not cover', async () => {
     const res = await echo({
       tamper: (h) => {
         h['original-date'] = new Date(Date.now() - 60 * 60_000).toUTCString();
@@ -173,7 +173,18 @@ describe('EWP security: manifest, HTTP Signatures, Echo', function () {
       },
     });
     assert.equal(res.status, 200, res.body);
-    assert.equal(res.headers.signature, undefined, 'an unsigned Accept-Signature is not honoured');
+    const catalogue = new Catalogue(parseXml(registry.catalogue));
+    const host = catalogue.hosts.find((h) => h.heis.includes(LU))!;
+    assert.equal(responseSignatureProblem((n) => res.headers[n] as string | undefined, res.bodyBytes, res, { catalogue, host, skewMs: 300_000 }), undefined, 'signed, and the signature checks out');
+  });
+
+  it('signs an error response to an authenticated caller who asks', async () => {
+    const res = await ewpCall({ url: `${PUBLIC}/iias/get`, connect: hub.url, key: vuKey, method: 'GET', params: [['hei_id', LU]], acceptSignature: true });
+    assert.ok(res.status >= 400 && res.status < 500, `${res.status} ${res.body}`);
+    assert.match(res.body, /<error-response/);
+    const catalogue = new Catalogue(parseXml(registry.catalogue));
+    const host = catalogue.hosts.find((h) => h.heis.includes(LU))!;
+    assert.equal(responseSignatureProblem((n) => res.headers[n] as string | undefined, res.bodyBytes, res, { catalogue, host, skewMs: 300_000 }), undefined);
   });
 
   it('accepts Original-Date signed instead of Date, extra signed headers and another header order', async () => {

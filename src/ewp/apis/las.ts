@@ -140,7 +140,10 @@ async function update(ctx: EwpContext): Promise<XmlElement> {
   const m = (await visible(ctx, id))[0];
   if (!m) throw new EwpRequestError(`no outgoing mobility ${id} that the caller receives`);
   const { proposal } = laLists(laVersions(await laRecords(ctx, id)));
-  if (!proposal || proposal.changesId !== proposalId) throw new EwpRequestError(`changes proposal ${proposalId} is not the current proposal of mobility ${id}`, { status: 409 });
+  if (!proposal || proposal.changesId !== proposalId) throw new EwpRequestError(`changes proposal ${proposalId} is not the current proposal of mobility ${id}`, {
+      status: 409,
+      userMessage: 'The learning agreement was changed in the meantime. Reload it and review the latest proposal.',
+    });
   const approve = action.local === 'approve-proposal-v1';
   const comment = childText(action, 'comment');
   if (!approve && !comment) throw new EwpRequestError('comment-proposal-v1 needs a comment');

@@ -131,7 +131,10 @@ async function update(ctx: EwpContext): Promise<XmlElement> {
   if (!id || !proposal) throw new EwpRequestError('omobility-id and proposal-id are required');
   const m = (await visible(ctx, id))[0];
   if (!m) throw new EwpRequestError(`no outgoing mobility ${id} that the caller receives`);
-  if (proposalIdOf(m) !== proposal) throw new EwpRequestError(`proposal ${proposal} is not the current proposal of mobility ${id}`, { status: 409 });
+  if (proposalIdOf(m) !== proposal) throw new EwpRequestError(`proposal ${proposal} is not the current proposal of mobility ${id}`, {
+      status: 409,
+      userMessage: 'The nomination was changed in the meantime. Reload it and review the latest version.',
+    });
   const status = action.local === 'approve-proposal-v1' ? 'approved' : 'rejected';
   const record: JsonObject = { ...asInput(m.data, `omobility-decision/${id}`), status, person: await portableRef(ctx.node, m, 'person', m.data.person) };
   if (record.studyRight) record.studyRight = await portableRef(ctx.node, m, 'study-right', m.data.studyRight);

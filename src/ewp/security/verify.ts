@@ -83,6 +83,8 @@ export async function verifyRequest(req: VerifyInput, o: VerifyOptions): Promise
   if (!rsaVerify(text, p.signature, key)) throw new EwpAuthError('the request signature does not verify with the key named by keyId', { status: 400 });
   if (!digestMatches(header(req.headers, 'digest'), req.body)) throw new EwpAuthError('the Digest header does not match the SHA-256 of the request body', { status: 400 });
   if (!(await o.replay.firstUse(requestId, now))) throw new EwpAuthError(`X-Request-Id ${requestId} was used before (replayed request)`, { status: 400 });
-  const acceptsSignature = listed.has('accept-signature') && /(^|[\s,])rsa-sha256($|[\s,])/i.test(header(req.headers, 'accept-signature') ?? '');
+  // Signing is a MUST when asked (srvauth-httpsig) and harmless when the client's own signature does not
+  // cover Accept-Signature: a tampered header can only add a signature, never take one away.
+  const acceptsSignature = /(^|[\s,])rsa-sha256($|[\s,])/i.test(header(req.headers, 'accept-signature') ?? '');
   return { keyId: p.keyId, heis: catalogue.heisCoveredByClientKey(p.keyId), requestId, signature: p.signature, signedHeaders: listed, acceptsSignature };
 }
