@@ -1,5 +1,6 @@
 import { isAbsolute, join } from 'node:path';
 import type { HubConfig, InstitutionConfig, SourceConfig } from '../config/types.ts';
+import { registerConfigCheck } from '../config/checks.ts';
 import { ConfigError, type Violation } from '../core/errors.ts';
 
 export const DEFAULT_REGISTRY_URL = 'https://dev-registry.erasmuswithoutpaper.eu/catalogue-v1.xml';
@@ -27,6 +28,46 @@ export interface EwpSettings {
   maxIds: number;
   heis: Map<string, EwpHei>;
 }
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * URLs the node publishes and calls: a HEI's `baseUrl` is https (http only on a loopback host, for
+ * development) and ends with the path the hub serves for that HEI (`/ewp/{heiId}`; a reverse proxy may
+ * put it under any host), so the manifest never names an endpoint that is not served, nor another
+ * HEI's; `registryUrl` is https, loopback excepted.
+ */
+export function checkEwpUrls(config: HubConfig): Violation[] {
+  const e = config.ewp;
+  if (!e) return [];
+  const v: Violation[] = [];
+  const secure = (u: URL) => u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.test(u.hostname));
+  e.heis.forEach((h, i) => {
+    let url: URL;
+    try {
+      url = new URL(h.baseUrl);
+    } catch {
+      return; // reported as 'not a URL' by resolveEwpSettings
+    }
+    const path = `/ewp/${h.id}`;
+    if (!secure(url)) v.push({ path: `/ewp/heis/${i}/baseUrl`, message: `must be https (http only on a loopback host for development), not ${url.protocol}//${url.host}` });
+    if (url.search || url.hash) v.push({ path: `/ewp/heis/${i}/baseUrl`, message: 'must not carry a query or a fragment' });
+    if (!url.pathname.replace(/\/+$/, '').endsWith(path)) {
+      const other = e.heis.find((x) => x.id !== h.id && url.pathname.replace(/\/+$/, '').endsWith(`/ewp/${x.id}`));
+      v.push({ path: `/ewp/heis/${i}/baseUrl`, message: other ? `ends with the path of another HEI (${other.id}); the hub serves ${h.id} under ${path}` : `must end with ${path}, the path the hub serves this HEI under (a reverse proxy may map any host to it)` });
+    }
+  });
+  if (e.registryUrl !== undefined) {
+    try {
+      if (!secure(new URL(e.registryUrl))) v.push({ path: '/ewp/registryUrl', message: 'must be https (http only on a loopback host)' });
+    } catch {
+      v.push({ path: '/ewp/registryUrl', message: 'not a URL' });
+    }
+  }
+  return v;
+}
+
+registerConfigCheck({ name: 'ewp', check: (cfg) => checkEwpUrls(cfg) });
 
 /** Reads and checks the `ewp` section against the rest of the configuration (every problem with its path). */
 export function resolveEwpSettings(config: HubConfig, dataDir: string): EwpSettings | undefined {
@@ -67,6 +108,7 @@ export function resolveEwpSettings(config: HubConfig, dataDir: string): EwpSetti
       });
     }
   });
+  v.push(...checkEwpUrls(config));
   if (v.length) throw new ConfigError('the ewp section does not fit the rest of the configuration', { violations: v });
   const keysDir = e.keysDir ?? 'ewp-keys';
   return {
