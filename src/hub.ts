@@ -83,6 +83,8 @@ export class Hub {
     this.role = opts.role ?? 'all';
     this.schemas = opts.schemas ?? new SchemaRegistry();
     this.mappings = opts.mappings ?? new MappingEngine();
+    const limits = opts.config.limits ?? {};
+    this.mappings.setLimits({ ...(limits.mappingTimeoutMs ? { timeoutMs: limits.mappingTimeoutMs } : {}), ...(limits.mappingMaxDepth ? { maxDepth: limits.mappingMaxDepth } : {}) });
     this.metrics = new HubMetrics(opts.processMetrics ?? false);
     this.routes = opts.config.routes as ResolvedRoute[];
     this.consumers = new Consumers(opts.config, this.schemas.entities());
@@ -103,7 +105,8 @@ export class Hub {
       dataDir: this.env.dataDir,
       secret: (name) => this.env.env[name],
       mappingsDir: this.mappings.dir,
-      compileMapping: compileText,
+      // A sink's mapping runs on live data too: under the same guard as the sources' mappings.
+      compileMapping: (text, name) => compileText(text, name, this.mappings.limits),
     };
   }
 

@@ -216,7 +216,8 @@ export function adminRouter(hub: Hub, o: AdminOptions = {}): Router {
       if (!hub.config.institutions.some((i) => i.id === t.institution)) problems.push('Choose an institution.');
       if (!t.record.trim()) problems.push('Paste a record.');
       const outcome = problems.length ? undefined : await tryMapping(hub, t);
-      send(res, renderTry(pageContext(req, res), hub, t, outcome, problems), problems.length ? 400 : 200);
+      if (outcome?.kind === 'mapping' && outcome.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
+      send(res, renderTry(pageContext(req, res), hub, t, outcome, problems), problems.length ? 400 : outcome?.kind === 'mapping' ? outcome.status : 200);
     }),
   );
 
