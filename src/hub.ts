@@ -11,6 +11,7 @@ import { ConfigError, isHubError, NotFoundError } from './core/errors.ts';
 import { Readiness } from './core/readiness.ts';
 import { Consumers } from './feeds/consumers.ts';
 import { compileText, MappingEngine } from './mapping/engine.ts';
+import { Gate } from './core/gate.ts';
 import { HubMetrics } from './observability/metrics.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import { OutboxRelay } from './pipeline/relay.ts';
@@ -50,6 +51,8 @@ export class Hub {
   readonly logger: Logger;
   readonly schemas: SchemaRegistry;
   readonly mappings: MappingEngine;
+  /** The cap on heavy admin reads (message lists and searches of the API and the console): src/api/heavy-reads.ts. */
+  readonly heavyReads: Gate;
   readonly metrics: HubMetrics;
   readonly routes: readonly ResolvedRoute[];
   readonly role: HubRole;
@@ -84,6 +87,7 @@ export class Hub {
     this.schemas = opts.schemas ?? new SchemaRegistry();
     this.mappings = opts.mappings ?? new MappingEngine();
     const limits = opts.config.limits ?? {};
+    this.heavyReads = new Gate('heavy admin reads', { concurrent: limits.adminReads ?? 8, queue: limits.adminReadQueue ?? 16, retryAfterSeconds: 2 });
     this.mappings.setLimits({ ...(limits.mappingTimeoutMs ? { timeoutMs: limits.mappingTimeoutMs } : {}), ...(limits.mappingMaxDepth ? { maxDepth: limits.mappingMaxDepth } : {}) });
     this.metrics = new HubMetrics(opts.processMetrics ?? false);
     this.routes = opts.config.routes as ResolvedRoute[];

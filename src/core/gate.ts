@@ -33,12 +33,23 @@ export class Gate {
 
   /** Runs `fn` when there is room; throws BusyError when the queue is full. */
   async run<T>(fn: () => Promise<T>): Promise<T> {
-    await this.enter();
+    const release = await this.acquire();
     try {
       return await fn();
     } finally {
-      this.leave();
+      release();
     }
+  }
+
+  /** Waits for a turn (BusyError when the queue is full); the returned function ends it (once). */
+  async acquire(): Promise<() => void> {
+    await this.enter();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.leave();
+    };
   }
 
   private async enter(): Promise<void> {
