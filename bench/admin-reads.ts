@@ -14,18 +14,20 @@ import { bySize, type BenchOptions, type Scenario } from './lib/scenario.ts';
 
 const READERS = 500;
 const PROBE_EVERY_MS = 50;
+/** Enough that probes never queue in the prober for a free connection (20/s, answered within 3 s). */
+const PROBE_SOCKETS = 64;
 /** Pages an admin asks for: the newest 500, one institution, one status. */
 const READ_PATHS = ['/api/v1/messages?limit=500', '/api/v1/messages?institution=lu.lv&limit=200', '/api/v1/messages?status=delivered&limit=100', '/api/v1/messages?source=rtu-lais&limit=50'];
 
 /**
- * GET /healthz every `everyMs` (open loop) over a few keep-alive connections, each latency counted from
+ * GET /healthz every `everyMs` (open loop) over keep-alive connections opened beforehand, each latency counted from
  * the moment the probe was due: a probe held up by a busy event loop counts the whole wait. From the
  * hub's process, not another one: on 2 cores with the hub and 500 readers busy, a prober process of its
  * own measures mostly its own wait for a CPU; and a connection opened during the flood is read by node
  * only when the flood ends (a bare node:http server does the same), so the connections are opened first.
  */
 class HealthProber {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: PROBE_SOCKETS });
   private readonly ms: number[] = [];
   private running = false;
 
@@ -43,7 +45,7 @@ class HealthProber {
 
   /** Opens the connections. */
   async warm(): Promise<void> {
-    await Promise.all([0, 1, 2, 3].map(() => this.once()));
+    await Promise.all(Array.from({ length: PROBE_SOCKETS }, () => this.once()));
   }
 
   async run(everyMs: number): Promise<void> {
