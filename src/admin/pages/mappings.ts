@@ -63,8 +63,9 @@ export function renderMappings(ctx: PageContext, hub: Hub): Html {
 }
 
 export async function goldenReport(hub: Hub, set: string | undefined): Promise<GoldenReport> {
-  // A fresh engine reads the files as they are now, and leaves the running pipeline's cache alone.
-  const engine = new MappingEngine(hub.mappings.dir);
+  // A fresh engine reads the files as they are now, and leaves the running pipeline's cache alone;
+  // under the live guard (limits.mappingTimeoutMs, mappingMaxDepth): the files are the ones live data meets.
+  const engine = new MappingEngine(hub.mappings.dir, hub.mappings.limits);
   return runGolden(hub.schemas, engine, set ? join(engine.dir, set) : undefined);
 }
 
