@@ -1,3 +1,4 @@
+import { adminReadsScenario } from './admin-reads.ts';
 import { apiScenario } from './api.ts';
 import { countryScenario } from './country.ts';
 import { laisSyncScenario } from './lais-sync.ts';
@@ -8,7 +9,7 @@ import { mappingScenario } from './mapping.ts';
 import { pipelineScenario } from './pipeline.ts';
 import { scaleoutScenario } from './scaleout.ts';
 
-export const SCENARIOS: readonly Scenario[] = [pipelineScenario, countryScenario, mappingScenario, apiScenario, scaleoutScenario, laisSyncScenario];
+export const SCENARIOS: readonly Scenario[] = [pipelineScenario, countryScenario, mappingScenario, apiScenario, scaleoutScenario, laisSyncScenario, adminReadsScenario];
 
 const USAGE = `usage: npm run bench -- [scenario...] [--quick | --dry] [--out <dir>] [--full-size]
   scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)

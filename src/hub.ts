@@ -12,6 +12,7 @@ import { ConfigError, isHubError, NotFoundError } from './core/errors.ts';
 import { Readiness } from './core/readiness.ts';
 import { Consumers } from './feeds/consumers.ts';
 import { compileText, MappingEngine } from './mapping/engine.ts';
+import { Gate } from './core/gate.ts';
 import { HubMetrics } from './observability/metrics.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import { OutboxRelay } from './pipeline/relay.ts';
@@ -53,6 +54,8 @@ export class Hub {
   readonly logger: Logger;
   readonly schemas: SchemaRegistry;
   readonly mappings: MappingEngine;
+  /** The cap on heavy admin reads (message lists and searches of the API and the console): src/api/heavy-reads.ts. */
+  readonly heavyReads: Gate;
   readonly metrics: HubMetrics;
   readonly routes: readonly ResolvedRoute[];
   readonly role: HubRole;
@@ -88,6 +91,9 @@ export class Hub {
     this.role = opts.role ?? 'all';
     this.schemas = opts.schemas ?? new SchemaRegistry();
     this.mappings = opts.mappings ?? new MappingEngine();
+    const limits = opts.config.limits ?? {};
+    this.heavyReads = new Gate('heavy admin reads', { concurrent: limits.adminReads ?? 8, queue: limits.adminReadQueue ?? 16, retryAfterSeconds: 2 });
+    this.mappings.setLimits({ ...(limits.mappingTimeoutMs ? { timeoutMs: limits.mappingTimeoutMs } : {}), ...(limits.mappingMaxDepth ? { maxDepth: limits.mappingMaxDepth } : {}) });
     this.metrics = new HubMetrics(opts.processMetrics ?? false);
     this.routes = opts.config.routes as ResolvedRoute[];
     this.consumers = new Consumers(opts.config, this.schemas.entities());
@@ -113,7 +119,8 @@ export class Hub {
       dataDir: this.env.dataDir,
       secret: (name) => this.env.env[name],
       mappingsDir: this.mappings.dir,
-      compileMapping: compileText,
+      // A sink's mapping runs on live data too: under the same guard as the sources' mappings.
+      compileMapping: (text, name) => compileText(text, name, this.mappings.limits),
       outbound: { origin, policy: this.targets },
     };
   }

@@ -41,6 +41,6 @@ describe('bench harness (bin/bench.mjs)', function () {
     const r = bench(['no-such-scenario', '--dry', '--out', out]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /unknown scenario 'no-such-scenario'/);
-    assert.match(r.stderr, /scenarios: pipeline, country, mapping, api, scaleout, lais-sync/);
+    assert.match(r.stderr, /scenarios: pipeline, country, mapping, api, scaleout, lais-sync, admin-reads/);
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import { POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations.ts';
 import { PostgresStore } from '../src/store/postgres/store.ts';
 import { SqliteStore } from '../src/store/sqlite/store.ts';
 import { storeConformance } from './conformance/store.suite.ts';
@@ -49,7 +50,7 @@ if (databaseUrl) {
         const rows = (await stores[0]!.pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).rows;
         assert.deepEqual(
           rows.map((r) => r.version),
-          [1],
+          POSTGRES_MIGRATIONS.map((_, i) => i + 1),
         );
       } finally {
         await Promise.all(stores.map((s) => s.close()));

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { CONSOLE_CSP, securityHeaders } from '../api/security-headers.ts';
+import { heavyRead } from '../api/heavy-reads.ts';
 import { isHubError, NotFoundError } from '../core/errors.ts';
 import { personalCodeForm } from '../core/personal-code.ts';
 import type { Hub } from '../hub.ts';
@@ -90,6 +91,7 @@ export function adminRouter(hub: Hub, o: AdminOptions = {}): Router {
 
   r.get(
     '/messages',
+    heavyRead(hub.heavyReads),
     wrap(async (req, res) => {
       const { filter, query, problems } = parseFilter(req.query as Record<string, unknown>);
       const rows = problems.length ? [] : await searchMessages(hub.store.sql, query);
@@ -99,6 +101,7 @@ export function adminRouter(hub: Hub, o: AdminOptions = {}): Router {
 
   r.post(
     '/messages/find',
+    heavyRead(hub.heavyReads),
     wrap(async (req, res) => {
       const body = req.body as Record<string, unknown>;
       const key = one(body.key).trim();
@@ -169,6 +172,7 @@ export function adminRouter(hub: Hub, o: AdminOptions = {}): Router {
 
   r.get(
     '/dead',
+    heavyRead(hub.heavyReads),
     wrap(async (req, res) => {
       const { filter, query, problems } = parseDeadFilter(req.query as Record<string, unknown>);
       const rows = problems.length ? [] : await deadDeliveries(hub.store.sql, query);
@@ -216,7 +220,8 @@ export function adminRouter(hub: Hub, o: AdminOptions = {}): Router {
       if (!hub.config.institutions.some((i) => i.id === t.institution)) problems.push('Choose an institution.');
       if (!t.record.trim()) problems.push('Paste a record.');
       const outcome = problems.length ? undefined : await tryMapping(hub, t);
-      send(res, renderTry(pageContext(req, res), hub, t, outcome, problems), problems.length ? 400 : 200);
+      if (outcome?.kind === 'mapping' && outcome.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
+      send(res, renderTry(pageContext(req, res), hub, t, outcome, problems), problems.length ? 400 : outcome?.kind === 'mapping' ? outcome.status : 200);
     }),
   );
 
@@ -239,9 +244,10 @@ export function adminRouter(hub: Hub, o: AdminOptions = {}): Router {
   r.use((req, _res, next) => next(new NotFoundError(`There is no page ${req.originalUrl.split('?')[0] ?? ''}.`)));
   const errors: ErrorRequestHandler = (err: unknown, req, res, _next) => {
     const status = isHubError(err) ? err.status : typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 500;
-    if (status >= 500) hub.logger.error({ err, method: req.method, path: req.path }, 'admin console error');
+    if (status >= 500 && !(isHubError(err) && err.retryable)) hub.logger.error({ err, method: req.method, path: req.path }, 'admin console error');
     if (res.headersSent) return void res.end();
-    const text = status >= 500 ? 'Something went wrong; the hub logged the details.' : isHubError(err) ? err.message : status === 413 ? 'The form is too large.' : 'The request could not be read.';
+    if (isHubError(err) && typeof err.extra.retryAfterSeconds === 'number') res.setHeader('Retry-After', String(err.extra.retryAfterSeconds));
+    const text = status >= 500 && !(isHubError(err) && err.code === 'HUB_ERR_BUSY') ? 'Something went wrong; the hub logged the details.' : isHubError(err) ? err.message : status === 413 ? 'The form is too large.' : 'The request could not be read.';
     const ctx = pageContext(req, res);
     if (!ctx.user) return void res.status(status).type('text/plain').send(text);
     send(res, page(ctx, { title: status === 404 ? 'Not found' : 'Error' }, html`${notice('error', text)}<p><a href="${ctx.base}/">Dashboard</a></p>`), status);

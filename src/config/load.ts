@@ -10,7 +10,19 @@ import { checkAdapterOptions } from './options.ts';
 import type { HubConfig, RetryPolicy } from './types.ts';
 
 export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ maxAttempts: 8, initialDelayMs: 1000, multiplier: 2, maxDelayMs: 600_000 });
-export const DEFAULT_LIMITS = Object.freeze({ bodyBytes: 5 * 1024 * 1024, recordsPerRequest: 5000, maxDepth: DEFAULT_MAX_DEPTH });
+export const DEFAULT_LIMITS = Object.freeze({
+  bodyBytes: 5 * 1024 * 1024,
+  recordsPerRequest: 5000,
+  maxDepth: DEFAULT_MAX_DEPTH,
+  // The mapping guard (src/mapping/engine.ts) and the mapping tester's sandbox (src/mapping/sandbox.ts).
+  mappingTimeoutMs: 1000,
+  mappingMaxDepth: 500,
+  tryTimeoutMs: 2000,
+  tryMemoryMb: 64,
+  // Heavy admin reads (src/api/heavy-reads.ts).
+  adminReads: 8,
+  adminReadQueue: 16,
+});
 
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object' && !Object.isFrozen(o)) {

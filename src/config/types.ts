@@ -84,6 +84,23 @@ export interface WebhooksConfig {
   replayWindow?: number;
 }
 
+/** schemas/config.schema.json#/properties/limits; validateConfig fills in the defaults. */
+export interface LimitsConfig {
+  bodyBytes?: number;
+  recordsPerRequest?: number;
+  maxDepth?: number;
+  /** One evaluation of a mapping on live data (ms, default 1000). */
+  mappingTimeoutMs?: number;
+  /** Evaluation depth of a mapping (default 500). */
+  mappingMaxDepth?: number;
+  /** A mapping tried out in the admin console: time (ms, default 2000) and heap (MB, default 64). */
+  tryTimeoutMs?: number;
+  tryMemoryMb?: number;
+  /** Heavy admin reads at once (default 8) and waiting (default 16). */
+  adminReads?: number;
+  adminReadQueue?: number;
+}
+
 export interface HubConfig {
   institutions: InstitutionConfig[];
   sources: SourceConfig[];
@@ -92,7 +109,7 @@ export interface HubConfig {
   consumers?: ConsumerConfig[];
   webhooks?: WebhooksConfig;
   privacy?: PrivacyConfig;
-  limits?: { bodyBytes?: number; recordsPerRequest?: number; maxDepth?: number };
+  limits?: LimitsConfig;
   /** Erasmus Without Paper node settings (src/ewp/, docs/ewp.md). */
   ewp?: EwpConfig;
 }

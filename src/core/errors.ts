@@ -55,6 +55,10 @@ export class UnknownEntityError extends define('HUB_ERR_UNKNOWN_ENTITY', 404, fa
 export class ConflictError extends define('HUB_ERR_CONFLICT', 409, false) {}
 export class SchemaValidationError extends define('HUB_ERR_SCHEMA_VALIDATION', 422, false) {}
 export class MappingError extends define('HUB_ERR_MAPPING', 422, false) {}
+/** A mapping ran past a limit (time, evaluation depth, memory, result size); `limit` names which, `value` its setting. */
+export class MappingLimitError extends define('HUB_ERR_MAPPING_LIMIT', 422, false) {}
+/** Too many heavy admin reads at once; `Retry-After` says when to ask again. */
+export class BusyError extends define('HUB_ERR_BUSY', 503, true) {}
 export class SinkError extends define('HUB_ERR_SINK', 502, true) {}
 export class SinkRejectedError extends define('HUB_ERR_SINK_REJECTED', 502, false) {}
 export class TransportError extends define('HUB_ERR_TRANSPORT', 503, true) {}

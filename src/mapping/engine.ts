@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsonata from 'jsonata';
-import { MappingError, MappingRejectError } from '../core/errors.ts';
+import { MappingError, MappingLimitError, MappingRejectError } from '../core/errors.ts';
 import { MAPPING_FUNCTIONS } from './functions.ts';
 
 export const MAPPINGS_DIR = fileURLToPath(new URL('../../mappings/', import.meta.url));
@@ -22,14 +22,42 @@ export interface MappingBindings {
 }
 
 /**
+ * The guard of every mapping evaluation (config `limits.mappingTimeoutMs`, `limits.mappingMaxDepth`):
+ * JSONata checks both at every step of an evaluation and stops it with D1012 (time) or D1011 (depth),
+ * which evaluate() reports as HUB_ERR_MAPPING_LIMIT. The deepest evaluation of the shipped mapping
+ * sets' golden tests is 41 steps.
+ */
+export interface MappingLimits {
+  timeoutMs: number;
+  maxDepth: number;
+}
+export const DEFAULT_MAPPING_LIMITS: Readonly<MappingLimits> = Object.freeze({ timeoutMs: 1000, maxDepth: 500 });
+
+/**
  * Runs mappings/<set>/<entity>.jsonata. Each file is compiled once and cached until reload().
  * An expression rejects a record with $error("…") or through a native function of functions.ts
  * (bound for every expression); a result that is not an object (or an array of objects) is rejected too.
  */
 export class MappingEngine {
   private readonly cache = new Map<string, Expression>();
+  private guard: MappingLimits;
 
-  constructor(readonly dir: string = MAPPINGS_DIR) {}
+  constructor(
+    readonly dir: string = MAPPINGS_DIR,
+    limits: Partial<MappingLimits> = {},
+  ) {
+    this.guard = { ...DEFAULT_MAPPING_LIMITS, ...limits };
+  }
+
+  get limits(): Readonly<MappingLimits> {
+    return this.guard;
+  }
+
+  /** Sets the guard of later evaluations (the hub's config limits); compiled expressions are compiled again. */
+  setLimits(limits: Partial<MappingLimits>): void {
+    this.guard = { ...this.guard, ...limits };
+    this.cache.clear();
+  }
 
   sets(): string[] {
     if (!existsSync(this.dir)) return [];
@@ -79,7 +107,7 @@ export class MappingEngine {
     let expr = this.cache.get(key);
     if (!expr) {
       if (!this.has(set, entity)) throw new MappingError(`no mapping ${key}.jsonata`);
-      expr = compileText(readFileSync(this.file(set, entity), 'utf8'), key);
+      expr = compileText(readFileSync(this.file(set, entity), 'utf8'), key, this.guard);
       this.cache.set(key, expr);
     }
     return expr;
@@ -91,33 +119,76 @@ export class MappingEngine {
   }
 }
 
-export function compileText(text: string, name: string): Expression {
+/** Compiles a mapping with the guard of `limits` (time and depth of each evaluation). */
+export function compileText(text: string, name: string, limits: Readonly<MappingLimits> = DEFAULT_MAPPING_LIMITS): Expression {
   try {
-    return jsonata(text);
+    return jsonata(text, { timeout: limits.timeoutMs, stack: limits.maxDepth });
   } catch (e) {
-    const err = e as { message?: string; position?: number };
-    throw new MappingError(`mapping ${name} does not compile: ${err.message ?? String(e)}${err.position === undefined ? '' : ` (at character ${err.position})`}`);
+    throw compileFailure(e, name);
   }
 }
 
-/**
- * Evaluates a compiled mapping on one record with $institution, $source and the native functions
- * (functions.ts) bound; a rejection ($error or a native's) becomes a MappingError with its plain message.
- */
-export async function evaluate(expr: Expression, input: unknown, bindings: MappingBindings, name: string): Promise<Record<string, unknown>[]> {
-  let out: unknown;
-  try {
-    out = await expr.evaluate(input, { ...MAPPING_FUNCTIONS, institution: bindings.institution, source: bindings.source });
-  } catch (e) {
-    const err = e as { message?: string; code?: string };
-    const code = e instanceof MappingRejectError ? e.jsonataCode : err.code;
-    const detail = code === 'D3137' ? String(err.message) : `${err.message ?? String(e)}${code ? ` [${code}]` : ''}`;
-    throw new MappingError(`mapping ${name} rejected the record: ${detail}`, { extra: { jsonataCode: code } });
+/** The error of a mapping that does not compile (JSONata's message and position). */
+export function compileFailure(e: unknown, name: string): MappingError {
+  const err = e as { message?: string; position?: number };
+  return new MappingError(`mapping ${name} does not compile: ${err.message ?? String(e)}${err.position === undefined ? '' : ` (at character ${err.position})`}`);
+}
+
+/** What an evaluation threw, as plain data (it crosses to the main thread from the tester's worker). */
+export interface EvaluationFailure {
+  message?: string;
+  /** JSONata's code (D3137 for `$error()` and the native functions' rejections). */
+  code?: string;
+  /** The limit a JSONata guardrail stopped at (D1011: depth, D1012: milliseconds). */
+  value?: unknown;
+}
+
+export function failureOf(e: unknown): EvaluationFailure {
+  const err = e as { message?: string; code?: string; value?: unknown };
+  const code = e instanceof MappingRejectError ? e.jsonataCode : err.code;
+  return { message: err.message ?? String(e), ...(code ? { code } : {}), ...(err.value === undefined ? {} : { value: err.value }) };
+}
+
+/** The coded error of a failed evaluation: a limit (HUB_ERR_MAPPING_LIMIT) or a rejection (HUB_ERR_MAPPING). */
+export function evaluationError(f: EvaluationFailure, name: string): MappingError | MappingLimitError {
+  if (f.code === 'D1012') {
+    return new MappingLimitError(`mapping ${name} ran longer than ${String(f.value)} ms and was stopped`, { extra: { limit: 'time', value: f.value, jsonataCode: f.code } });
   }
+  if (f.code === 'D1011') {
+    return new MappingLimitError(`mapping ${name} went deeper than ${String(f.value)} evaluation steps (a recursion that does not end?) and was stopped`, {
+      extra: { limit: 'depth', value: f.value, jsonataCode: f.code },
+    });
+  }
+  const detail = f.code === 'D3137' ? String(f.message) : `${f.message}${f.code ? ` [${f.code}]` : ''}`;
+  return new MappingError(`mapping ${name} rejected the record: ${detail}`, { extra: { jsonataCode: f.code } });
+}
+
+/** The records of an evaluation's result; a result that is not an object (or objects) is a MappingError. */
+export function recordsOf(out: unknown, name: string): Record<string, unknown>[] {
   const list = Array.isArray(out) ? out : [out];
   if (list.length === 0 || list.some((x) => x === null || typeof x !== 'object' || Array.isArray(x))) {
     throw new MappingError(`mapping ${name} did not produce an object (got ${out === undefined ? 'nothing' : JSON.stringify(out).slice(0, 80)})`);
   }
   // JSONata returns its own array/sequence objects; a JSON round trip gives plain data.
   return JSON.parse(JSON.stringify(list)) as Record<string, unknown>[];
+}
+
+/**
+ * Evaluates a compiled mapping on one record with $institution, $source and the native functions
+ * (functions.ts) bound; a rejection ($error or a native's) becomes a MappingError with its plain message,
+ * a stop by the guard (compileText's limits) a MappingLimitError.
+ */
+export async function evaluate(expr: Expression, input: unknown, bindings: MappingBindings, name: string): Promise<Record<string, unknown>[]> {
+  let out: unknown;
+  try {
+    out = await expr.evaluate(input, mappingBindings(bindings));
+  } catch (e) {
+    throw evaluationError(failureOf(e), name);
+  }
+  return recordsOf(out, name);
+}
+
+/** The bindings of an evaluation: $institution, $source and the native functions. */
+export function mappingBindings(bindings: MappingBindings): Record<string, unknown> {
+  return { ...MAPPING_FUNCTIONS, institution: bindings.institution, source: bindings.source };
 }

@@ -62,7 +62,13 @@ export interface MessageFilter {
   /** Messages with an id lower than this (for paging back in time). */
   before?: string;
   limit: number;
+  /** Leave out raw, canonical and errors (null, null, []): a list shows only the summary. */
+  summaryOnly?: boolean;
 }
+
+/** The columns of a message without its payloads (MessageFilter.summaryOnly). */
+export const MESSAGE_SUMMARY_COLUMNS =
+  'id, source_id, entity, institution, status, content_type, raw_size, error_code, error_detail, record_id, record_version, event_id, business_key, created_at, updated_at';
 
 export interface CommitInput {
   messageId: string;

@@ -234,6 +234,11 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
         const createdAt = all.find((m) => m.id === ids[0])!.createdAt;
         assert.equal((await store.listMessages({ limit: 10, since: createdAt })).length, 6);
         assert.equal((await store.listMessages({ limit: 10, since: new Date(Date.now() + 60_000).toISOString() })).length, 0);
+        // A summary leaves the payloads out and says the rest as the full row does.
+        const [full] = await store.listMessages({ limit: 1 });
+        const [summary] = await store.listMessages({ limit: 1, summaryOnly: true });
+        assert.equal(full!.raw, '{"id":"s1"}');
+        assert.deepEqual(summary, { ...full!, raw: null, canonical: null, errors: [] });
       });
 
       it('countMessagesByStatus counts every status', async () => {

@@ -1,24 +1,34 @@
 import { join, relative, resolve } from 'node:path';
-import { errorMessage, isHubError, type Violation } from '../../core/errors.ts';
+import { readFileSync } from 'node:fs';
+import { errorMessage, isHubError, MappingError, type Violation } from '../../core/errors.ts';
 import type { JsonObject } from '../../core/types.ts';
 import type { Hub } from '../../hub.ts';
-import { compileText, MappingEngine } from '../../mapping/engine.ts';
+import { MappingEngine, type MappingBindings } from '../../mapping/engine.ts';
+import { evaluateSandboxed, type SandboxLimits } from '../../mapping/sandbox.ts';
 import { runGolden, type GoldenReport } from '../../mapping/golden.ts';
 import { transform } from '../../mapping/transform.ts';
 import { href, html, type Html } from '../html.ts';
 import { jsonView } from '../json-view.ts';
 import { csrfField, notice, page, type PageContext } from '../layout.ts';
 
-/** An engine that runs one given expression instead of the file (to try a fix before saving it). */
-class OverrideEngine extends MappingEngine {
+/**
+ * The engine of the mapping tester: the given expression, or the file as it is on disk, evaluated in
+ * the sandbox (a child process with a time and memory limit, src/mapping/sandbox.ts), never on the
+ * hub's event loop: what an admin tries out cannot freeze the hub.
+ */
+class SandboxEngine extends MappingEngine {
   constructor(
     dir: string,
     private readonly expression: string,
+    private readonly sandbox: SandboxLimits,
   ) {
     super(dir);
   }
-  override compile(set: string, entity: string) {
-    return compileText(this.expression, `${set}/${entity} (edited)`);
+  override async map(set: string, entity: string, input: unknown, bindings: MappingBindings): Promise<Record<string, unknown>[]> {
+    const edited = this.expression.trim() !== '';
+    if (!edited && !this.has(set, entity)) throw new MappingError(`no mapping ${set}/${entity}.jsonata`);
+    const text = edited ? this.expression : readFileSync(this.file(set, entity), 'utf8');
+    return evaluateSandboxed(text, `${set}/${entity}${edited ? ' (edited)' : ''}`, input, bindings, this.sandbox);
   }
 }
 
@@ -53,8 +63,9 @@ export function renderMappings(ctx: PageContext, hub: Hub): Html {
 }
 
 export async function goldenReport(hub: Hub, set: string | undefined): Promise<GoldenReport> {
-  // A fresh engine reads the files as they are now, and leaves the running pipeline's cache alone.
-  const engine = new MappingEngine(hub.mappings.dir);
+  // A fresh engine reads the files as they are now, and leaves the running pipeline's cache alone;
+  // under the live guard (limits.mappingTimeoutMs, mappingMaxDepth): the files are the ones live data meets.
+  const engine = new MappingEngine(hub.mappings.dir, hub.mappings.limits);
   return runGolden(hub.schemas, engine, set ? join(engine.dir, set) : undefined);
 }
 
@@ -106,7 +117,7 @@ export interface TryInput {
 export type TryOutcome =
   | { kind: 'ok'; record: JsonObject; violations: Violation[] }
   | { kind: 'input'; error: string }
-  | { kind: 'mapping'; code: string; error: string; violations: Violation[] };
+  | { kind: 'mapping'; code: string; error: string; violations: Violation[]; status: number; retryAfterSeconds?: number };
 
 export async function tryMapping(hub: Hub, t: TryInput): Promise<TryOutcome> {
   let input: unknown;
@@ -115,12 +126,18 @@ export async function tryMapping(hub: Hub, t: TryInput): Promise<TryOutcome> {
   } catch (e) {
     return { kind: 'input', error: `the record is not valid JSON: ${errorMessage(e)}` };
   }
-  const engine = t.expression.trim() ? new OverrideEngine(hub.mappings.dir, t.expression) : new MappingEngine(hub.mappings.dir);
+  const l = hub.config.limits ?? {};
+  const limits: SandboxLimits = { timeoutMs: l.tryTimeoutMs ?? 2000, memoryMb: l.tryMemoryMb ?? 64, maxDepth: hub.mappings.limits.maxDepth };
+  const engine = new SandboxEngine(hub.mappings.dir, t.expression, limits);
   try {
     const { record, violations } = await transform(engine, hub.schemas, t.set, t.entity, input, { institution: t.institution, source: t.source });
     return { kind: 'ok', record, violations };
   } catch (e) {
-    return { kind: 'mapping', code: isHubError(e) ? e.code : 'HUB_ERR_INTERNAL', error: errorMessage(e), violations: isHubError(e) ? e.violations : [] };
+    if (!isHubError(e)) return { kind: 'mapping', code: 'HUB_ERR_INTERNAL', error: errorMessage(e), violations: [], status: 500 };
+    // A mapping that rejects the record is an answer (200); a limit is the request's fault (422); busy is 503.
+    const status = e.code === 'HUB_ERR_MAPPING_LIMIT' || e.code === 'HUB_ERR_BUSY' || e.status >= 500 ? e.status : 200;
+    const retry = e.extra.retryAfterSeconds;
+    return { kind: 'mapping', code: e.code, error: e.message, violations: e.violations, status, ...(typeof retry === 'number' ? { retryAfterSeconds: retry } : {}) };
   }
 }
 

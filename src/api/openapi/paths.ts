@@ -51,9 +51,14 @@ export const PATHS: JsonObject = {
         query('institution', 'SCHAC code'),
         query('since', 'ISO 8601 time'),
         query('before', 'The `next` of the previous page'),
-        query('limit', '1..1000 (50)', { type: 'integer', minimum: 1, maximum: 1000 }),
+        query('limit', '1..1000 (50); a page holds at most 500 (then `next` pages on)', { type: 'integer', minimum: 1, maximum: 1000 }),
       ],
-      responses: { 200: json(ref('MessageList'), 'A page of messages'), 400: problem('Bad parameter'), ...auth },
+      responses: {
+        200: json(ref('MessageList'), 'A page of messages (summaries: no raw or canonical payload)'),
+        400: problem('Bad parameter'),
+        503: problem('Too many heavy admin reads at once (HUB_ERR_BUSY, limits.adminReads and adminReadQueue); Retry-After says when to ask again'),
+        ...auth,
+      },
     },
   },
   '/api/v1/messages/{id}': {

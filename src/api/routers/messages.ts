@@ -4,6 +4,10 @@ import { MESSAGE_STATUSES, type MessageStatus } from '../../core/types.ts';
 import type { Hub } from '../../hub.ts';
 import type { MessageFilter, StoredMessage } from '../../store/types.ts';
 import { asyncHandler, param, scope } from '../context.ts';
+import { heavyRead } from '../heavy-reads.ts';
+
+/** The most messages one page gives (a larger `limit`, up to 1000, is served as this many, with `next`). */
+export const MAX_PAGE = 500;
 
 function summary(m: StoredMessage) {
   return {
@@ -35,6 +39,7 @@ export function messagesRouter(hub: Hub): Router {
 
   r.get(
     '/messages',
+    heavyRead(hub.heavyReads),
     asyncHandler(async (req, res) => {
       const q = req.query;
       const status = one(q.status, 'status');
@@ -46,7 +51,7 @@ export function messagesRouter(hub: Hub): Router {
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new BadRequestError('limit must be an integer from 1 to 1000', { violations: [{ path: '/query/limit', message: 'must be 1..1000' }] });
       const since = one(q.since, 'since');
       if (since !== undefined && Number.isNaN(Date.parse(since))) throw new BadRequestError('since must be an ISO 8601 time', { violations: [{ path: '/query/since', message: 'not a date-time' }] });
-      const filter: MessageFilter = { limit };
+      const filter: MessageFilter = { limit: Math.min(limit, MAX_PAGE), summaryOnly: true };
       const set = <K extends keyof MessageFilter>(k: K, v: MessageFilter[K] | undefined) => {
         if (v !== undefined) filter[k] = v;
       };
@@ -58,7 +63,7 @@ export function messagesRouter(hub: Hub): Router {
       set('before', one(q.before, 'before'));
       const items = await hub.store.listMessages(filter);
       const last = items[items.length - 1];
-      res.json({ items: items.map(summary), next: items.length === limit && last ? last.id : null });
+      res.json({ items: items.map(summary), next: items.length === filter.limit && last ? last.id : null });
     }),
   );
 

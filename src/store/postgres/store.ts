@@ -19,6 +19,7 @@ import type {
   StoredMessage,
   TokenRow,
 } from '../types.ts';
+import { MESSAGE_SUMMARY_COLUMNS } from '../types.ts';
 import { ingestBatchWith, writeRecords, type BatchHost, type HistoryRow, type Unnumbered } from './ingest-batch.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { toAttempt, toDelivery, toHistory, toMessage, toRecord, toToken, type Row } from './rows.ts';
@@ -256,7 +257,7 @@ export class PostgresStore implements Store {
     if (f.since) cond('created_at >= ?::timestamptz', f.since);
     if (f.before) cond('id < ?', f.before);
     args.push(f.limit);
-    const sql = `SELECT * FROM messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${args.length}`;
+    const sql = `SELECT ${f.summaryOnly ? MESSAGE_SUMMARY_COLUMNS : '*'} FROM messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${args.length}`;
     return (await this.query(sql, args)).map(toMessage);
   }
 

@@ -22,6 +22,7 @@ import type {
   StoredMessage,
   TokenRow,
 } from '../types.ts';
+import { MESSAGE_SUMMARY_COLUMNS } from '../types.ts';
 import { nextVersion } from '../commit-rules.ts';
 import { outagesAsStoreErrors } from './errors.ts';
 import { FileIdentity } from '../../sqlite/file-identity.ts';
@@ -259,7 +260,7 @@ export class SqliteStore implements Store {
       where.push('id < ?');
       args.push(f.before);
     }
-    const sql = `SELECT * FROM messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    const sql = `SELECT ${f.summaryOnly ? MESSAGE_SUMMARY_COLUMNS : '*'} FROM messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     return (prepared(this.db, sql).all(...args, f.limit) as Row[]).map(toMessage);
   }
 
