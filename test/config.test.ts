@@ -88,4 +88,23 @@ describe('configuration', () => {
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /config OK/);
   });
+
+  it('`hub config check` runs every feature\'s own checks: consumers, webhooks, EWP', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-cfg-'));
+    const file = join(dir, 'features.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...baseConfig(),
+        consumers: [{ id: 'stats', entities: ['no-such-entity'], legalBasis: 'public-task', purpose: 'statistics' }],
+        webhooks: { allowTargets: ['10.1.2.0/99'] },
+        ewp: { adminEmail: 'ewp@hub.example', heis: [{ id: 'lu.lv', baseUrl: 'http://ewp.lu.lv/somewhere', source: 'rtu-push' }] },
+      }),
+    );
+    const r = spawnSync(process.execPath, [HUB_BIN, 'config', 'check', file], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /\/consumers\/0\/entities\/0/);
+    assert.match(r.stderr, /\/webhooks\/allowTargets\/0: '10\.1\.2\.0\/99' is not a CIDR range/);
+    assert.match(r.stderr, /\/ewp\/heis\/0\/baseUrl: must be https/);
+  });
 });

@@ -10,6 +10,7 @@ import { ConfigError, isHubError } from '../core/errors.ts';
 import { MappingEngine } from '../mapping/engine.ts';
 import { createLogger } from '../observability/logger.ts';
 import { SchemaRegistry } from '../schemas/registry.ts';
+import './feature-checks.ts';
 
 export interface Runtime {
   env: EnvSettings;
