@@ -158,6 +158,11 @@ for (const backend of backends()) {
       await assertValid(XSD.omobilitiesGet, res.body);
       assert.match(res.body, /<global-id>urn:schac:personalUniqueCode:int:esi:lu.lv:ab19001<\/global-id>/);
       assert.match(res.body, /<status>pending<\/status>/);
+      // The term: the sending HEI's academic year holds the mobility (its autumn semester ends before it does).
+      assert.match(res.body, /<receiving-hei><hei-id>vu\.lt<\/hei-id><\/receiving-hei><sending-academic-term-ewp-id>2025\/2026-1\/1<\/sending-academic-term-ewp-id>/);
+      // The agreement's field of education, and the nominee's own: their programme's (through the study right).
+      assert.match(res.body, /<agreement-isced-f-code>0613<\/agreement-isced-f-code>/);
+      assert.match(res.body, /<nominee-isced-f-code>0612<\/nominee-isced-f-code>/);
       assert.equal(children(parseXml((await call('omobilities/get', [['omobility_id', OMOBILITY]], { key: otherKey })).body), 'student-mobility').length, 0);
       const idx = await call('omobilities/index', [['receiving_academic_year_id', '2025/2026']]);
       await assertValid(XSD.omobilitiesIndex, idx.body);

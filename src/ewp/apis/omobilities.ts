@@ -12,34 +12,89 @@ import { asInput, esiOf, GENDER_CODE, mobilitiesById, personOf, portableRef } fr
 
 const STATUS: Record<string, string> = { nominated: 'pending', approved: 'approved', rejected: 'rejected', cancelled: 'cancelled', live: 'approved', recognized: 'approved' };
 
-/** The nomination of a mobility (what the receiving HEI approves); undefined when a required field is missing. */
-export function nomination(m: Rec): XmlElement | undefined {
+/** What a nomination states beyond the mobility record: its academic term, the nominee's field of education. */
+export interface NominationFacts {
+  /** The EWP id of the sending HEI's academic term the mobility lies inside (e.g. 2025/2026-1/2), if any. */
+  termId: string | undefined;
+  /** ISCED-F of the student's programme (through the mobility's study right), if known. */
+  nomineeIsced: string | undefined;
+}
+
+const NO_FACTS: NominationFacts = { termId: undefined, nomineeIsced: undefined };
+
+/** How many terms of a kind make an academic year: the NumberOfTerms of an EWP academic term id. */
+const TERMS_PER_YEAR: Record<string, number> = { 'academic-year': 1, semester: 2, trimester: 3, quarter: 4 };
+const day = (v: unknown) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v) ? v.slice(0, 10) : undefined);
+
+/**
+ * The EWP id of the narrowest standard term (academic year, semester, trimester, quarter) of the sending
+ * HEI that holds the whole mobility: `<year>-<number>/<terms a year>`, the number counted among the
+ * year's terms of that kind by start date. Undefined when no standard term holds it.
+ */
+export function termIdFor(m: Rec, terms: readonly Rec[]): string | undefined {
+  const start = day(m.data.start);
+  const end = day(m.data.end);
+  if (!start || !end) return undefined;
+  const standard = terms.filter((t) => TERMS_PER_YEAR[String(t.data.termType)] !== undefined && str(t.data.academicYear) && day(t.data.start) && day(t.data.end));
+  const holding = standard
+    .filter((t) => day(t.data.start)! <= start && end <= day(t.data.end)!)
+    .sort((a, b) => TERMS_PER_YEAR[String(b.data.termType)]! - TERMS_PER_YEAR[String(a.data.termType)]!);
+  for (const t of holding) {
+    const total = TERMS_PER_YEAR[String(t.data.termType)]!;
+    const siblings = standard.filter((x) => x.data.termType === t.data.termType && x.data.academicYear === t.data.academicYear).sort((a, b) => day(a.data.start)!.localeCompare(day(b.data.start)!));
+    const n = siblings.findIndex((x) => x.id === t.id) + 1;
+    if (n >= 1 && n <= total && siblings.length <= total) return `${String(t.data.academicYear)}-${n}/${total}`;
+  }
+  return undefined;
+}
+
+/** Looks up what the nomination states beyond the mobility record (the sending HEI's terms, the study right's programme). */
+export async function nominationFacts(node: EwpServices, m: Rec): Promise<NominationFacts> {
+  const sending = str(m.data.sendingInstitution);
+  const terms = sending ? await node.reader.list('academic-term', sending) : [];
+  const right = m.data.studyRight ? await node.reader.resolve(m, 'study-right', m.data.studyRight) : undefined;
+  const programme = right?.data.programme ? await node.reader.resolve(right, 'programme', right.data.programme) : undefined;
+  const isced = str(programme?.data.iscedF);
+  return { termId: termIdFor(m, terms), nomineeIsced: isced && /^[0-9]{4}$/.test(isced) ? isced : undefined };
+}
+
+/**
+ * The nomination of a mobility (what the receiving HEI approves); undefined when a required field is
+ * missing. The term is the sending HEI's academic term that holds the mobility, or
+ * `non-standard-mobility-period` when none does; the nominee's ISCED-F is their programme's, and only
+ * when that is unknown the agreement's (the XSD requires one).
+ */
+export function nomination(m: Rec, facts: NominationFacts): XmlElement | undefined {
   const d = m.data;
   if (d.mobilityType !== 'student-studies' || !str(d.activityAttributes) || !str(d.subjectArea) || num(d.eqfLevel) === undefined) return undefined;
   const hei = (name: string, id: unknown, ounit: unknown, iia: unknown) => el(name, {}, el('hei-id', {}, String(id)), opt('ounit-id', str(ounit)), opt('iia-id', str(iia)));
   const body = [
     hei('sending-hei', d.sendingInstitution, d.sendingOunitId, d.iiaId),
     hei('receiving-hei', d.receivingInstitution, d.receivingOunitId, undefined),
-    el('non-standard-mobility-period', {}),
+    facts.termId ? el('sending-academic-term-ewp-id', {}, facts.termId) : el('non-standard-mobility-period', {}),
     el('receiving-academic-year-id', {}, String(d.receivingAcademicYear)),
     el('activity-type', {}, 'student-studies'),
     el('activity-attributes', {}, String(d.activityAttributes)),
     el('agreement-isced-f-code', {}, String(d.subjectArea)),
     el('eqf-level-studied-at-departure', {}, num(d.eqfLevel)!),
-    el('nominee-isced-f-code', {}, String(d.subjectArea)),
+    el('nominee-isced-f-code', {}, facts.nomineeIsced ?? String(d.subjectArea)),
     opt('comment', str(d.iscedClarification)),
   ];
   const proposalId = sha256Hex(fragment(el('nomination', {}, body)));
   return el('nomination', { 'proposal-id': proposalId }, body);
 }
 
-export const proposalIdOf = (m: Rec) => (nomination(m)?.attrs['proposal-id'] as string | undefined) ?? undefined;
+/** The current proposal id of a mobility's nomination. */
+export async function proposalIdOf(node: EwpServices, m: Rec): Promise<string | undefined> {
+  return (nomination(m, await nominationFacts(node, m))?.attrs['proposal-id'] as string | undefined) ?? undefined;
+}
 
 /** Status of a mobility: a receiving HEI's decision on the current proposal wins over the source's status. */
 async function statusOf(node: EwpServices, hei: EwpHei, m: Rec): Promise<string> {
-  const pid = proposalIdOf(m);
-  const decisions = await node.copies('mobility-period', hei, ['omobilityId', String(m.data.omobilityId)]);
-  const d = decisions.filter((x) => x.sourceId === `omobility-decision/${String(m.data.omobilityId)}` && proposalIdOf(x) === pid).pop();
+  const pid = await proposalIdOf(node, m);
+  const decisions = (await node.copies('mobility-period', hei, ['omobilityId', String(m.data.omobilityId)])).filter((x) => x.sourceId === `omobility-decision/${String(m.data.omobilityId)}`);
+  let d: Rec | undefined;
+  for (const x of decisions) if ((await proposalIdOf(node, x)) === pid) d = x;
   if (d && (m.data.status === 'nominated' || m.data.status === d.data.status)) return STATUS[String(d.data.status)] ?? 'pending';
   return STATUS[String(m.data.status)] ?? 'pending';
 }
@@ -50,7 +105,7 @@ const MOBILITY_FIELDS = ['omobilityId', 'sendingInstitution', 'sendingOunitId', 
 
 /** One student-mobility (Outgoing Mobilities 3), or undefined when the record lacks what the XSD requires. */
 async function studentMobility(ctx: EwpContext, m: Rec): Promise<XmlElement | undefined> {
-  const nom = nomination(m);
+  const nom = nomination(m, await nominationFacts(ctx.node, m));
   const p = await personOf(ctx.node, m);
   const pd = p?.data;
   const esi = esiOf(p);
@@ -101,7 +156,8 @@ async function get(ctx: EwpContext): Promise<XmlElement> {
 async function index(ctx: EwpContext): Promise<XmlElement> {
   const years = ctx.params.academicYears('receiving_academic_year_id');
   const since = ctx.params.modifiedSince();
-  const hits = (await visible(ctx)).filter((m) => (since === undefined || modifiedAfter(m, since)) && (years.length === 0 || years.includes(String(m.data.receivingAcademicYear))) && nomination(m));
+  // Whether a mobility has a nomination does not depend on the looked-up facts (term, nominee's field).
+  const hits = (await visible(ctx)).filter((m) => (since === undefined || modifiedAfter(m, since)) && (years.length === 0 || years.includes(String(m.data.receivingAcademicYear))) && nomination(m, NO_FACTS));
   return el('omobilities-index-response', { xmlns: NS.omobilitiesIndex }, [...new Set(hits.map((m) => String(m.data.omobilityId)))].map((id) => el('omobility-id', {}, id)));
 }
 
@@ -131,7 +187,7 @@ async function update(ctx: EwpContext): Promise<XmlElement> {
   if (!id || !proposal) throw new EwpRequestError('omobility-id and proposal-id are required');
   const m = (await visible(ctx, id))[0];
   if (!m) throw new EwpRequestError(`no outgoing mobility ${id} that the caller receives`);
-  if (proposalIdOf(m) !== proposal) throw new EwpRequestError(`proposal ${proposal} is not the current proposal of mobility ${id}`, {
+  if ((await proposalIdOf(ctx.node, m)) !== proposal) throw new EwpRequestError(`proposal ${proposal} is not the current proposal of mobility ${id}`, {
       status: 409,
       userMessage: 'The nomination was changed in the meantime. Reload it and review the latest version.',
     });

@@ -119,7 +119,37 @@ export const luRecords = {
       country: 'LV',
     },
   ],
-  'academic-term': [{ sourceId: 'T-2025R', identifiers: [], code: '2025/2026-R', name: [{ lang: 'en', text: 'Autumn semester 2025/2026' }], academicYear: '2025/2026', start: '2025-09-01', end: '2026-01-25' }],
+  'academic-term': [
+    { sourceId: 'T-2025R', identifiers: [], code: '2025/2026-R', name: [{ lang: 'en', text: 'Autumn semester 2025/2026' }], termType: 'semester', academicYear: '2025/2026', start: '2025-09-01', end: '2026-01-25' },
+    { sourceId: 'T-2026P', identifiers: [], code: '2025/2026-P', name: [{ lang: 'en', text: 'Spring semester 2025/2026' }], termType: 'semester', academicYear: '2025/2026', start: '2026-02-02', end: '2026-06-30' },
+    { sourceId: 'T-2025', identifiers: [], code: '2025/2026', name: [{ lang: 'en', text: 'Academic year 2025/2026' }], termType: 'academic-year', academicYear: '2025/2026', start: '2025-09-01', end: '2026-06-30' },
+  ],
+  programme: [
+    {
+      sourceId: 'PRG-43481',
+      identifiers: [{ scheme: 'lik', value: '43481001' }],
+      name: [{ lang: 'lv', text: 'Datorzinātnes' }, { lang: 'en', text: 'Computer Science' }],
+      likCode: '43481001',
+      iscedF: '0612',
+      eqfLevel: 6,
+      programmeType: 'academic-bachelor',
+      credits: { value: 180, scheme: 'ECTS' },
+      studyForm: 'full-time',
+      validFrom: '2022-10-11',
+    },
+  ],
+  'study-right': [
+    {
+      sourceId: 'SR-2023-0101',
+      identifiers: [{ scheme: 'matriculation-order', value: '1-6/2023/101' }],
+      person: { sourceId: 'P-100231' },
+      programme: { sourceId: 'PRG-43481' },
+      matriculation: { orderNumber: '1-6/2023/101', date: '2023-08-28' },
+      statusPeriods: [{ status: 'active', start: '2023-09-01' }],
+      funding: 'state-budget',
+      studyForm: 'full-time',
+    },
+  ],
   course: [
     {
       sourceId: 'C-DatZ1234',
@@ -155,6 +185,7 @@ export const luRecords = {
       sourceId: 'MOB-42',
       identifiers: [{ scheme: 'omobility-id', value: OMOBILITY }],
       person: { sourceId: 'P-100231' },
+      studyRight: { sourceId: 'SR-2023-0101' },
       omobilityId: OMOBILITY,
       sendingInstitution: LU,
       sendingOunitId: 'EZTF',
