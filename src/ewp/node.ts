@@ -4,6 +4,7 @@ import { ConfigError } from '../core/errors.ts';
 import type { JsonObject } from '../core/types.ts';
 import { EwpClient } from './client/http.ts';
 import { CnrInbox } from './cnr/inbox.ts';
+import { PartnerFailures, type FailingPartner } from './cnr/partner-failures.ts';
 import { Outbound } from './cnr/outbound.ts';
 import { CnrSender } from './cnr/sender.ts';
 import { EwpRecords, identifier, type Rec } from './data.ts';
@@ -37,7 +38,8 @@ export class EwpNode implements EwpServices {
   readonly outbound: Outbound;
   readonly sender: CnrSender;
   readonly serverKey: EwpKey;
-  readonly metrics: { authFailures: Counter; cnrSent: Counter; cnrReceived: Counter };
+  readonly metrics: { authFailures: Counter; cnrSent: Counter; cnrReceived: Counter; partnerFailures: Counter };
+  readonly partnerFailures: PartnerFailures;
   readonly factsheets = new Map<string, Factsheet>();
 
   private constructor(
@@ -62,10 +64,17 @@ export class EwpNode implements EwpServices {
       authFailures: new Counter({ name: 'hub_ewp_auth_failures_total', help: 'EWP requests refused by the HTTP Signature check, by status', labelNames: ['status'], registers: [reg] }),
       cnrSent: new Counter({ name: 'hub_ewp_cnr_sent_total', help: 'CNRs sent to partners, by API and outcome', labelNames: ['api', 'outcome'], registers: [reg] }),
       cnrReceived: new Counter({ name: 'hub_ewp_cnr_received_total', help: 'CNRs received from partners, by API', labelNames: ['api'], registers: [reg] }),
+      partnerFailures: new Counter({ name: 'hub_ewp_partner_failures_total', help: 'Failed calls to EWP partners (fetching what they announced, sending CNRs), by partner, direction and error code', labelNames: ['partner', 'direction', 'code'], registers: [reg] }),
     };
+    this.partnerFailures = new PartnerFailures(deps.logger, this.metrics.partnerFailures);
     this.inbox = new CnrInbox(this);
     this.sender = new CnrSender(this);
     this.outbound = new Outbound(this);
+  }
+
+  /** Partners whose calls fail now, both ways (admin dashboard). */
+  async failingPartners(): Promise<FailingPartner[]> {
+    return [...(await this.inbox.failing()), ...(await this.sender.failing())];
   }
 
   /** Builds the node when the config has an `ewp` section; migrates its tables; starts the inbox worker (not in API-only processes). */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
+import type { PartnerFailures } from './cnr/partner-failures.ts';
 import type { JsonObject } from '../core/types.ts';
 import type { EwpClient } from './client/http.ts';
 import type { CnrTarget, InboxKind } from './cnr/types.ts';
@@ -25,7 +26,9 @@ export interface EwpServices {
   readonly client: EwpClient;
   readonly replay: ReplayCache;
   readonly serverKey: EwpKey;
-  readonly metrics: { readonly authFailures: Counter; readonly cnrSent: Counter; readonly cnrReceived: Counter };
+  readonly metrics: { readonly authFailures: Counter; readonly cnrSent: Counter; readonly cnrReceived: Counter; readonly partnerFailures: Counter };
+  /** Failed calls to partners: counted, logged once per partner and reason (cnr/partner-failures.ts). */
+  readonly partnerFailures: PartnerFailures;
   readonly factsheets: ReadonlyMap<string, Factsheet>;
   /** Received CNRs: the object is fetched again from the partner in the background. */
   readonly inbox: { enqueue(heiId: string, partner: string, kind: InboxKind, objectId: string): Promise<void> };

@@ -111,8 +111,14 @@ describe('EWP change notifications: the persistent sender and the inbox, against
     assert.match(await nextFailure(), /the response signature does not verify/);
     front.mode = { kind: 'tamper-body' };
     assert.match(await nextFailure(), /the response Digest does not match its body/);
+    // Visible while it fails: the dashboard's list of failing partners and the failure counter.
+    const failing = await node.failingPartners();
+    assert.deepEqual(failing.map((f) => [f.partner, f.direction, f.waiting]), [[VU, 'send', 1]]);
+    assert.match(failing[0]!.lastError, /Digest/);
+    assert.match(await node.deps.metrics.getSingleMetricAsString('hub_ewp_partner_failures_total'), new RegExp(`hub_ewp_partner_failures_total\\{partner="${VU.replace('.', '\\.')}",direction="send",code="[A-Z_]+"\\} [1-9]`));
     front.mode = { kind: 'forward' };
     await eventually(sent, 10_000, 'the CNR sent once the partner is well');
+    assert.deepEqual(await node.failingPartners(), [], 'nothing fails once the partner is well');
     const attempts = cnrs('omobility-la-cnr');
     assert.deepEqual(
       attempts.map((r) => r.mode),

@@ -1,5 +1,6 @@
 import { routeQueue } from '../../broker/types.ts';
 import { errorMessage } from '../../core/errors.ts';
+import type { FailingPartner } from '../../ewp/cnr/partner-failures.ts';
 import type { Hub } from '../../hub.ts';
 import type { AdapterHealth, HealthView } from '../health.ts';
 import { href, html, seg, time, type Html } from '../html.ts';
@@ -44,6 +45,8 @@ export interface DashboardModel {
   perMinute: { messages: string; delivered: string };
   sources: SourceLine[];
   routes: RouteLine[];
+  /** EWP partners whose calls fail now (fetching what they announced, or sending them CNRs); undefined without EWP. */
+  ewpPartners?: FailingPartner[];
 }
 
 function sum(c: Counts, key: string, statuses: readonly string[] | null): number {
@@ -94,6 +97,7 @@ export async function dashboardModel(hub: Hub, health: AdapterHealth): Promise<D
     perMinute: { messages: (a.recent.messages / 5).toFixed(1), delivered: (a.recent.delivered / 5).toFixed(1) },
     sources,
     routes,
+    ...(hub.ewp ? { ewpPartners: await hub.ewp.failingPartners() } : {}),
   };
 }
 
@@ -192,6 +196,7 @@ ${m.routes.map(
 </tbody></table></div>
 </section>
 
+${m.ewpPartners ? renderEwpPartners(m.ewpPartners) : ''}
 <section aria-labelledby="h-tools">
 <h2 id="h-tools">Tools</h2>
 <ul class="links">
@@ -202,4 +207,30 @@ ${m.routes.map(
 </ul>
 </section>`,
   );
+}
+
+/** EWP partners whose calls fail now: who, which way, how many notifications wait, why, when next. */
+function renderEwpPartners(list: readonly FailingPartner[]): Html {
+  return html`
+<section aria-labelledby="h-ewp">
+<h2 id="h-ewp">EWP partners</h2>
+${
+  list.length === 0
+    ? html`<p class="hint">Every EWP partner answered the last calls.</p>`
+    : html`<p class="hint">Partners whose calls fail now; each is tried again with growing back-off (metric <code>hub_ewp_partner_failures_total</code>).</p>
+<div class="scroll"><table>
+<thead><tr><th scope="col">Partner</th><th scope="col">Calls</th><th scope="col">Waiting</th><th scope="col">Last error</th><th scope="col">Next attempt</th></tr></thead>
+<tbody>
+${list.map(
+  (p) => html`<tr>
+  <th scope="row">${p.partner}</th>
+  <td>${p.direction === 'fetch' ? 'fetching what it announced' : 'announcing our changes to it'}</td>
+  <td class="num">${String(p.waiting)}</td>
+  <td class="err">${p.lastError}</td>
+  <td>${p.nextAttemptAt ? time(p.nextAttemptAt) : '–'}</td>
+</tr>`,
+)}
+</tbody></table></div>`
+}
+</section>`;
 }

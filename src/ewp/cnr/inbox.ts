@@ -6,6 +6,7 @@ import type { EwpServices } from '../services.ts';
 import { refreshIia, refreshIiaApproval, refreshMobility, refreshTor } from './fetch.ts';
 import { isEwpIdentifier } from '../params.ts';
 import { backoffMs, CnrTable, PARTNER_ERROR_LOGGED, PollLoop } from './queue.ts';
+import { failingPartners, type FailingPartner } from './partner-failures.ts';
 import type { InboxKind } from './types.ts';
 
 interface Row {
@@ -69,6 +70,14 @@ export class CnrInbox {
     return rows.map((r) => ({ kind: r.kind, objectId: r.object_id, attempts: Number(r.attempts), lastError: r.last_error }));
   }
 
+  /** Partners whose announced objects cannot be fetched now (admin dashboard). */
+  async failing(): Promise<FailingPartner[]> {
+    const rows = await this.sql.query<{ partner_hei_id: string; last_error: string | null; next_at: number | string }>(
+      'SELECT partner_hei_id, last_error, next_at FROM ewp_cnr_inbox WHERE last_error IS NOT NULL ORDER BY next_at LIMIT 1000',
+    );
+    return failingPartners('fetch', rows.map((r) => ({ partner: r.partner_hei_id, lastError: r.last_error, dueAt: r.next_at })));
+  }
+
   start(pollMs = 1000): void {
     this.loop.start(pollMs);
   }
@@ -105,17 +114,21 @@ export class CnrInbox {
       if (!hei) throw new ConfigError(`${row.hei_id} is no longer an EWP HEI of this hub`);
       const fn = { iia: refreshIia, 'iia-approval': refreshIiaApproval, omobility: refreshMobility, la: refreshMobility, tor: refreshTor }[row.kind];
       await fn(this.node, hei, row.partner_hei_id, row.object_id);
+      this.node.partnerFailures.succeeded('fetch', row.partner_hei_id);
       await this.table.done(row.id, row.generation);
     } catch (e) {
       const attempts = Number(row.attempts) + 1;
       const retry = isHubError(e) ? e.retryable : false;
       if (!retry || attempts >= MAX_ATTEMPTS) {
+        this.node.partnerFailures.failed('fetch', row.partner_hei_id, e, undefined, { ...log, attempts });
         this.node.logger.warn({ ...log, attempts }, `EWP CNR dropped: ${scrubForLog(errorMessage(e), undefined, PARTNER_ERROR_LOGGED)}`);
         // A newer CNR that came in meanwhile is processed at once, not after the lease.
         await this.table.done(row.id, row.generation);
         return;
       }
-      await this.table.retryAt(row.id, attempts, Date.now() + backoffMs(attempts, BACKOFF_BASE_MS, BACKOFF_MAX_MS), e, 'next_at');
+      const next = Date.now() + backoffMs(attempts, BACKOFF_BASE_MS, BACKOFF_MAX_MS);
+      this.node.partnerFailures.failed('fetch', row.partner_hei_id, e, next, { ...log, attempts });
+      await this.table.retryAt(row.id, attempts, next, e, 'next_at');
     }
   }
 }

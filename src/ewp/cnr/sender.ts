@@ -5,6 +5,7 @@ import type { SqlDb } from '../../store/sql.ts';
 import type { EwpServices } from '../services.ts';
 import { backoffMs, CnrTable, PARTNER_ERROR_LOGGED, PollLoop } from './queue.ts';
 import { CNR_APIS, type CnrApi, type CnrTarget } from './types.ts';
+import { failingPartners, type FailingPartner } from './partner-failures.ts';
 
 interface Row {
   id: string;
@@ -70,6 +71,12 @@ export class CnrSender {
     return rows.map((r) => ({ api: r.api, to: r.to_hei, objectId: r.object_id, attempts: Number(r.attempts), lastError: r.last_error }));
   }
 
+  /** Partners our notifications cannot reach now (admin dashboard). */
+  async failing(): Promise<FailingPartner[]> {
+    const rows = await this.sql.query<{ to_hei: string; last_error: string | null; due_at: number | string }>('SELECT to_hei, last_error, due_at FROM ewp_cnr_outbox WHERE last_error IS NOT NULL ORDER BY due_at LIMIT 1000');
+    return failingPartners('send', rows.map((r) => ({ partner: r.to_hei, lastError: r.last_error, dueAt: r.due_at })));
+  }
+
   start(pollMs = 1000): void {
     this.loop.start(pollMs);
   }
@@ -107,6 +114,7 @@ export class CnrSender {
       try {
         await this.node.client.call({ from: first.from_hei, to: first.to_hei, api: first.api, urlElement: 'url', params });
         this.node.metrics.cnrSent.inc({ api: first.api, outcome: 'sent' }, chunk.length);
+        this.node.partnerFailures.succeeded('send', first.to_hei);
         for (const r of chunk) await this.table.done(r.id, r.generation);
       } catch (e) {
         await this.failed(chunk, e);
@@ -120,7 +128,10 @@ export class CnrSender {
     for (const r of chunk) {
       const attempts = Number(r.attempts) + 1;
       const log = { api: r.api, from: r.from_hei, to: r.to_hei, objectId: r.object_id, attempts };
-      if (!retry || now - Number(r.first_at) > EXPIRE_MS) {
+      const next = now + backoffMs(attempts, BACKOFF_BASE_MS, BACKOFF_MAX_MS);
+      const givenUp = !retry || now - Number(r.first_at) > EXPIRE_MS;
+      this.node.partnerFailures.failed('send', r.to_hei, e, givenUp ? undefined : next, log);
+      if (givenUp) {
         this.node.metrics.cnrSent.inc({ api: r.api, outcome: retry ? 'expired' : 'rejected' });
         this.node.logger.warn(log, `EWP CNR given up: ${scrubForLog(errorMessage(e), undefined, PARTNER_ERROR_LOGGED)}`);
         // Changed again meanwhile: that newer change is still to be announced.
@@ -128,7 +139,7 @@ export class CnrSender {
         continue;
       }
       this.node.metrics.cnrSent.inc({ api: r.api, outcome: 'retry' });
-      await this.table.retryAt(r.id, attempts, now + backoffMs(attempts, BACKOFF_BASE_MS, BACKOFF_MAX_MS), e, 'due_at');
+      await this.table.retryAt(r.id, attempts, next, e, 'due_at');
     }
   }
 }
