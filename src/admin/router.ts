@@ -16,7 +16,7 @@ import { goldenReport, inboundSets, renderGolden, renderMappings, renderTry, try
 import { liveMessageValues, loadMessage, renderMessage } from './pages/message.ts';
 import { PAGE_SIZE, parseFilter, renderKeyResults, renderMessages } from './pages/messages.ts';
 import { formIds, planReplays, renderConfirm, renderResults, runReplays } from './pages/replay.ts';
-import { deadDeliveries, messagesByPersonalCode, searchMessages, UUID } from './queries.ts';
+import { deadDeliveries, messagesByPersonalCode, searchMessages, UUID } from '../store/console-queries.ts';
 import { AdminSessions } from './session.ts';
 
 const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BadRequestError } from '../core/errors.ts';
 import type { ChangeEvent } from '../core/types.ts';
+import { changesAfter } from '../store/changes.ts';
 import type { SqlDb } from '../store/sql.ts';
 import type { ConsumerView } from './consumers.ts';
 
@@ -48,10 +49,6 @@ export function parseLimit(v: unknown): number {
   return n;
 }
 
-function parseEvent(v: unknown): ChangeEvent {
-  return (typeof v === 'string' ? JSON.parse(v) : v) as ChangeEvent;
-}
-
 /**
  * Reads one page of the change feed: the entity's events after the cursor in the order of the global
  * change sequence, filtered to the view's institutions, screened (consent, erasure) and projected for
@@ -63,19 +60,10 @@ function parseEvent(v: unknown): ChangeEvent {
  * visible, no event with a lower number can appear later.
  */
 export async function readFeed(sql: SqlDb, q: FeedQuery): Promise<FeedPage> {
-  const args: unknown[] = [q.entity, q.after];
-  let where = 'entity = ? AND seq > ?';
-  const insts = q.view.institutions;
-  if (insts) {
-    where += ` AND institution IN (${insts.map(() => '?').join(', ')})`;
-    args.push(...insts);
-  }
-  args.push(q.limit + 1);
-  const rows = await sql.query<{ seq: number | string; event: unknown }>(`SELECT seq, event FROM changes WHERE ${where} ORDER BY seq LIMIT ?`, args);
-  const hasMore = rows.length > q.limit;
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
-  const events = page.map((r) => parseEvent(r.event));
+  const read = await changesAfter(sql, { after: q.after, limit: q.limit + 1, entities: [q.entity], ...(q.view.institutions ? { institutions: q.view.institutions } : {}) });
+  const hasMore = read.length > q.limit;
+  const events = read.slice(0, q.limit);
+  const last = events[events.length - 1];
   const disclosed = q.screen ? await q.screen(events) : events;
   return {
     items: disclosed.map((e) => q.view.project(e)),

@@ -7,6 +7,7 @@ import type { HubMetrics } from '../observability/metrics.ts';
 import { DeliveryEngine, type Subscriber } from '../routing/delivery-engine.ts';
 import { fullViewPolicy, type DisclosurePolicy } from '../privacy/config.ts';
 import type { Screened } from '../privacy/service.ts';
+import { changeAt, changesAfter } from '../store/changes.ts';
 import type { SqlDb } from '../store/sql.ts';
 import { toDelivery, toSubscription, type Subscription, type WebhookDelivery } from './store.ts';
 
@@ -152,22 +153,14 @@ export class WebhookDispatcher {
   private async fanOut(s: Subscription): Promise<number> {
     const view = this.view(s);
     if (!view) return 0; // the consumer was removed from the configuration: nothing is sent
-    const args: unknown[] = [s.cursor];
-    let where = 'seq > ?';
-    if (s.entities.length) {
-      where += ` AND entity IN (${s.entities.map(() => '?').join(', ')})`;
-      args.push(...s.entities);
-    }
-    args.push(FAN_OUT_BATCH);
-    const rows = await this.o.sql.query<{ seq: number | string; event: unknown }>(`SELECT seq, event FROM changes WHERE ${where} ORDER BY seq LIMIT ?`, args);
-    if (rows.length === 0) return 0;
-    const last = Number(rows[rows.length - 1]!.seq);
+    const events = await changesAfter(this.o.sql, { after: s.cursor, limit: FAN_OUT_BATCH, ...(s.entities.length ? { entities: s.entities } : {}) });
+    if (events.length === 0) return 0;
+    const last = Number(events[events.length - 1]!.seq);
     const t = now();
     await this.o.sql.transaction(async (tx) => {
       const moved = await tx.run('UPDATE webhook_subscriptions SET last_seq = ? WHERE id = ? AND last_seq = ? AND active = 1', [last, s.id, s.cursor]);
       if (moved.changes !== 1) return; // another worker fanned out this range
-      for (const r of rows) {
-        const e = (typeof r.event === 'string' ? JSON.parse(r.event) : r.event) as ChangeEvent;
+      for (const e of events) {
         if (!this.matches(s, view, e)) continue;
         await tx.run(
           `INSERT INTO webhook_deliveries (subscription_id, seq, event_id, record_id, status, attempts, next_at, updated_at)
@@ -177,7 +170,7 @@ export class WebhookDispatcher {
       }
     });
     s.cursor = last;
-    return rows.length;
+    return events.length;
   }
 
   /** Claims and delivers the due rows whose record has nothing earlier outstanding; returns how many. */
@@ -238,12 +231,11 @@ export class WebhookDispatcher {
         subs.set(s.id, s);
       }
       const view = this.view(s);
-      const [c] = await this.o.sql.query<{ event: unknown }>('SELECT event FROM changes WHERE seq = ?', [d.seq]);
-      if (!view || !c) {
+      const stored = await changeAt(this.o.sql, d.seq);
+      if (!view || !stored) {
         await this.finish(d, 'dead', { error: !view ? `consumer '${s.owner}' is no longer configured` : `change ${d.seq} is gone` });
         return;
       }
-      const stored = (typeof c.event === 'string' ? JSON.parse(c.event) : c.event) as ChangeEvent;
       const policy = subscriptionPolicy(s, view);
       const privacy = this.o.privacy;
       const sink = this.sinkFor(s);

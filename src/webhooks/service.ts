@@ -13,6 +13,7 @@ import { DEFAULT_RETRY } from '../config/load.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
 import type { SchemaRegistry } from '../schemas/registry.ts';
 import { toViolations } from '../schemas/registry.ts';
+import { newestSeq } from '../store/changes.ts';
 import type { SqlDb } from '../store/sql.ts';
 import { DEFAULT_MAX_SUBSCRIPTIONS } from './config.ts';
 import { WebhookDispatcher, type WebhookPrivacy } from './dispatcher.ts';
@@ -151,8 +152,7 @@ export class Webhooks {
         throw new ConflictError(`consumer '${owner}' already has ${max} active subscriptions (webhooks.maxSubscriptionsPerConsumer): delete one first`);
       }
     }
-    const [r] = await this.o.sql.query<{ m: number | string | null }>('SELECT MAX(seq) AS m FROM changes');
-    const newest = Number(r?.m ?? 0);
+    const newest = await newestSeq(this.o.sql);
     const from = req.from ?? 'now';
     const cursor = from === 'now' ? newest : from === 'start' ? 0 : Number(from);
     const window = this.o.replayWindow ?? REPLAY_WINDOW;

@@ -5,7 +5,7 @@ import type { Hub } from '../../hub.ts';
 import type { AdapterHealth, HealthView } from '../health.ts';
 import { href, html, seg, time, type Html } from '../html.ts';
 import { page, type PageContext } from '../layout.ts';
-import { activity, lastRouteError, lastSourceError, type Counts, type LastError } from '../queries.ts';
+import { activity, lastRouteError, lastSourceError, type Counts, type LastError } from '../../store/console-queries.ts';
 
 /** Message statuses of a source, grouped into the dashboard's columns. */
 const SOURCE_GROUPS = {

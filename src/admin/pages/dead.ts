@@ -1,7 +1,7 @@
 import type { Hub } from '../../hub.ts';
 import { href, html, seg, time, type Html } from '../html.ts';
 import { badge, csrfField, notice, page, type PageContext } from '../layout.ts';
-import { UUID, type DeadQuery, type DeadRow } from '../queries.ts';
+import { UUID, type DeadQuery, type DeadRow } from '../../store/console-queries.ts';
 import { PAGE_SIZE } from './messages.ts';
 
 export interface DeadFilter {

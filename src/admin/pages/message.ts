@@ -5,7 +5,7 @@ import type { AttemptRow, DeliveryRow, MessageHistoryRow, StoredMessage } from '
 import { href, html, seg, time, type Html } from '../html.ts';
 import { anchorOf, jsonView, markShown, type Mark } from '../json-view.ts';
 import { badge, csrfField, notice, page, type PageContext } from '../layout.ts';
-import { recordIdByKey } from '../queries.ts';
+import { recordIdByKey } from '../../store/console-queries.ts';
 import { rejectionHint } from './rejection-hint.ts';
 
 /** Raw payloads longer than this are shown shortened (the whole text is a download). */

@@ -3,7 +3,7 @@ import { MESSAGE_STATUSES, type MessageStatus } from '../../core/types.ts';
 import type { Hub } from '../../hub.ts';
 import { href, html, seg, time, type Html } from '../html.ts';
 import { badge, csrfField, notice, page, type PageContext } from '../layout.ts';
-import { UUID, type MessageQuery, type MessageRow } from '../queries.ts';
+import { UUID, type MessageQuery, type MessageRow } from '../../store/console-queries.ts';
 
 export const PAGE_SIZE = 50;
 

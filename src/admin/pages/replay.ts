@@ -3,7 +3,7 @@ import type { Hub } from '../../hub.ts';
 import type { StoredMessage } from '../../store/types.ts';
 import { html, seg, type Html } from '../html.ts';
 import { badge, csrfField, notice, page, type PageContext } from '../layout.ts';
-import { UUID } from '../queries.ts';
+import { UUID } from '../../store/console-queries.ts';
 import { replayPlan } from './message.ts';
 
 /** Most messages one confirmation replays. */

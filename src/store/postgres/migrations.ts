@@ -125,7 +125,7 @@ export const POSTGRES_MIGRATIONS: string[] = [
   CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
   `,
   // 2: indexes of the admin reads (issue 14, item 9): messages by source, entity or institution alone,
-  // newest first; dead and withheld deliveries newest first (src/admin/queries.ts).
+  // newest first; dead and withheld deliveries newest first (src/store/console-queries.ts).
   `
   CREATE INDEX messages_source_id ON messages (source_id, id);
   CREATE INDEX messages_entity ON messages (entity, id);

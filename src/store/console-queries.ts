@@ -1,8 +1,8 @@
 import type { MessageStatus } from '../core/types.ts';
-import type { SqlDb } from '../store/sql.ts';
+import type { SqlDb } from './sql.ts';
 
 /**
- * The console's reads that the Store interface does not offer, written once for SQLite and
+ * The admin console's reads of the core tables (message search, dead letters, activity counts), written once for SQLite and
  * PostgreSQL through store.sql. Message and event ids are UUIDv7 (time-ordered), so time windows
  * are id ranges on the primary keys and need no index of their own.
  */
