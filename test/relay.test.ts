@@ -9,6 +9,7 @@ import type { Broker } from '../src/broker/types.ts';
 import type { ChangeEvent } from '../src/core/types.ts';
 import { HubMetrics } from '../src/observability/metrics.ts';
 import { OutboxRelay } from '../src/pipeline/relay.ts';
+import { LEASE_TTL_MS, RelayLease } from '../src/pipeline/relay-lease.ts';
 import { PostgresStore } from '../src/store/postgres/store.ts';
 import { suiteNeeds } from './helpers/ci.ts';
 
@@ -33,6 +34,22 @@ describe('outbox relay among several workers (PostgreSQL)', function () {
     await c.connect();
     await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await c.end();
+  });
+
+  it('a lease not renewed for its time to live passes to another worker, and only then', async () => {
+    store = new PostgresStore(databaseUrl, { schema, poolSize: 4 });
+    await store.migrate();
+    const a = new RelayLease(store.sql);
+    const b = new RelayLease(store.sql);
+    const t0 = Date.now();
+    assert.equal(await a.acquire(t0), true);
+    assert.equal(await b.acquire(t0 + LEASE_TTL_MS - 100), false, 'still held');
+    assert.equal(await a.acquire(t0 + LEASE_TTL_MS - 50), true, 'renewed by its holder');
+    assert.equal(await b.acquire(t0 + 2 * LEASE_TTL_MS - 100), false, 'the renewal counts from when it was made');
+    assert.equal(await b.acquire(t0 + 2 * LEASE_TTL_MS), true, 'taken over once it ran out (the holder stopped renewing: killed)');
+    assert.equal(await a.acquire(t0 + 2 * LEASE_TTL_MS + 10), false);
+    await store.sql.run('DELETE FROM relay_lease');
+    await store.close();
   });
 
   it('a relay whose lease was taken over in the middle of a batch stops publishing it; the new holder publishes the rest once', async () => {

@@ -8,10 +8,14 @@ const MIGRATIONS = [
   },
 ];
 
+/** How long a relay lease lasts unless renewed; the holder renews it on every poll (500 ms) and before every publishing window. */
+export const LEASE_TTL_MS = 1500;
+
 /**
  * One active outbox relay among many worker processes: a lease row that the holder renews and
- * another worker takes over once it has expired (e.g. after the holder was killed). Several relays
- * publishing at once would publish each change several times.
+ * another worker takes over once it has expired (e.g. after the holder was killed: the others poll
+ * every 500 ms, so publishing resumes within about 2 s). Several relays publishing at once would
+ * publish each change several times (consumers drop the repeats by event id, but it costs).
  */
 export class RelayLease {
   readonly holder = randomUUID();
@@ -19,7 +23,7 @@ export class RelayLease {
 
   constructor(
     private readonly sql: SqlDb,
-    private readonly ttlMs = 10_000,
+    private readonly ttlMs = LEASE_TTL_MS,
     private readonly name = 'outbox',
   ) {}
 
