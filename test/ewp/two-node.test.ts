@@ -83,6 +83,21 @@ for (const backend of backends()) {
       assert.deepEqual(await approvalState(luNode, luHei(), luOwn), { local: false, partner: true });
     });
 
+    it('a nomination sent by lu.lv before any learning agreement is kept at vu.lt as an incoming mobility with its status', async () => {
+      const [base] = luRecords['mobility-period'] as Record<string, unknown>[];
+      const id = 'om-nomination-only';
+      await seed(lu.hub, 'local', { 'mobility-period': [{ ...base, sourceId: 'MOB-NOM', omobilityId: id, identifiers: [{ scheme: 'omobility-id', value: id }] }] });
+      const incoming = await eventually(() => copy(vuNode, VU, 'mobility-period', `omobility/${LU}/${id}`), WAIT, 'vu.lt storing the nomination');
+      assert.equal(incoming.data.status, 'nominated');
+      assert.equal(incoming.data.sendingInstitution, LU);
+      assert.equal(incoming.data.receivingInstitution, VU);
+      assert.equal(incoming.data.receivingAcademicYear, '2025/2026');
+      assert.equal(incoming.data.activityAttributes, 'long-term');
+      assert.equal(incoming.data.start, undefined, 'a nomination names no dates; the LA brings them');
+      const student = await eventually(() => vuNode.reader.resolve(incoming, 'person', incoming.data.person), WAIT, 'the nominated student');
+      assert.equal(student.data.familyName, 'Bērziņš');
+    });
+
     it('a learning agreement proposed at lu.lv reaches vu.lt, is approved there and the approval comes back', async () => {
       await seed(lu.hub, 'local', { 'mobility-period': luRecords['mobility-period'], 'learning-agreement': [laDraft()] });
       const proposal = await eventually(() => copy(vuNode, VU, 'learning-agreement', `la/${LU}/${OMOBILITY}/proposal/${OMOBILITY}-v1`), WAIT, 'vu.lt storing the LA proposal');

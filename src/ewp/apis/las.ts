@@ -39,8 +39,8 @@ async function la(ctx: EwpContext, m: Rec): Promise<XmlElement | undefined> {
   const lastSig = obj(versions[versions.length - 1]?.record.data.signatures);
   const sendingContact = await contactFor(ctx.node, ctx.hei, m, ctx.hei.id, obj(lastSig?.sending));
   const receivingContact = await contactFor(ctx.node, ctx.hei, m, String(m.data.receivingInstitution), obj(lastSig?.receiving));
-  if (!lists.length || !lang || !str(lang.cefrLevel) || num(m.data.eqfLevel) === undefined || !str(m.data.subjectArea) || !sendingContact || !receivingContact) {
-    if (versions.length) ctx.node.logger.warn({ hei: ctx.hei.id, omobilityId: id }, 'a learning agreement lacks data Outgoing Mobility LAs 1 requires (a signed version, language skill with CEFR level, EQF level, subject area, contacts of both HEIs); not served');
+  if (!lists.length || !lang || !str(lang.cefrLevel) || num(m.data.eqfLevel) === undefined || !str(m.data.subjectArea) || !str(m.data.start) || !str(m.data.end) || !sendingContact || !receivingContact) {
+    if (versions.length) ctx.node.logger.warn({ hei: ctx.hei.id, omobilityId: id }, 'a learning agreement lacks data Outgoing Mobility LAs 1 requires (a signed version, the mobility\'s dates, language skill with CEFR level, EQF level, subject area, contacts of both HEIs); not served');
     return undefined;
   }
   const inst = (name: string, hei: unknown, ounit: unknown, c: { given: string; family: string; email: string }) =>

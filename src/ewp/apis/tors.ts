@@ -22,7 +22,8 @@ export interface TorResult {
 /** The attainments of an incoming mobility: the student's results at the HEI within the mobility period. */
 export async function torItems(node: EwpServices, hei: EwpHei, m: Rec): Promise<{ person: Rec | undefined; items: TorResult[] }> {
   const person = await personOf(node, m);
-  if (!person) return { person, items: [] };
+  // A mobility known only from its nomination has no dates yet: no results can be placed in it.
+  if (!person || !str(m.data.start) || !str(m.data.end)) return { person, items: [] };
   const start = String(m.data.start);
   const until = new Date(Date.parse(String(m.data.end)) + TOR_GRACE_DAYS * 86_400_000).toISOString().slice(0, 10);
   // Candidates by the person reference (by hub id, or by source id in the person's own system).

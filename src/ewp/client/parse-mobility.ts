@@ -167,3 +167,43 @@ export function mobilityFromXml(la: XElem, nomination: XElem | undefined): Mobil
   version('changes-proposal', proposal, proposal ? (attr(proposal, 'id') ?? 'proposal') : '', false);
   return { person, mobility, las };
 }
+
+/**
+ * A partner's nomination (Outgoing Mobilities 3) before there is any learning agreement: the student and
+ * the mobility as canonical copies at the receiving HEI, with the nomination's status (pending →
+ * nominated). A nomination names no dates: the copy has none until the LA brings them.
+ */
+export function mobilityFromNomination(studentMobility: XElem): MobilityCopy | undefined {
+  const ns = NS.omobilitiesGet;
+  const id = childText(studentMobility, 'omobility-id', ns);
+  const nom = child(studentMobility, 'nomination', ns);
+  if (!id || !nom) return undefined;
+  const sending = child(nom, 'sending-hei', ns);
+  const receiving = child(nom, 'receiving-hei', ns);
+  const sendingHei = sending ? childText(sending, 'hei-id', ns) : undefined;
+  const receivingHei = receiving ? childText(receiving, 'hei-id', ns) : undefined;
+  const year = childText(nom, 'receiving-academic-year-id', ns);
+  if (!sendingHei || !receivingHei || !year) return undefined;
+  const s = student(child(studentMobility, 'student', ns), ns);
+  const personSourceId = s.globalId ? copyIds.person(sendingHei, s.globalId) : undefined;
+  const eqf = childText(nom, 'eqf-level-studied-at-departure', ns);
+  const mobility = compact({
+    sourceId: copyIds.mobility(sendingHei, id),
+    identifiers: [{ scheme: 'omobility-id', value: id }],
+    person: personSourceId ? { sourceId: personSourceId } : undefined,
+    omobilityId: id,
+    sendingInstitution: sendingHei,
+    sendingOunitId: childText(sending!, 'ounit-id', ns),
+    receivingInstitution: receivingHei,
+    receivingOunitId: childText(receiving!, 'ounit-id', ns),
+    iiaId: childText(sending!, 'iia-id', ns),
+    status: STATUS_OF[childText(studentMobility, 'status', ns) ?? ''] ?? 'nominated',
+    mobilityType: 'student-studies',
+    activityAttributes: childText(nom, 'activity-attributes', ns),
+    subjectArea: childText(nom, 'agreement-isced-f-code', ns),
+    iscedClarification: childText(nom, 'comment', ns),
+    eqfLevel: eqf ? Number(eqf) : undefined,
+    receivingAcademicYear: year,
+  });
+  return { person: personSourceId ? compact({ ...s.person, sourceId: personSourceId }) : undefined, mobility, las: [] };
+}

@@ -4,7 +4,7 @@ import { iiaElement } from '../apis/iia-xml.ts';
 import { mobilitiesById, portableRef } from '../apis/mobility.ts';
 import { attainmentsFromTor } from '../client/parse-tor.ts';
 import { iiaCopyId, iiaFromXml } from '../client/parse-iia.ts';
-import { mobilityFromXml } from '../client/parse-mobility.ts';
+import { mobilityFromNomination, mobilityFromXml } from '../client/parse-mobility.ts';
 import { arr, str } from '../data.ts';
 import { iiaHashes } from '../iia-hash.ts';
 import type { EwpServices } from '../services.ts';
@@ -98,11 +98,12 @@ export async function refreshMobility(node: EwpServices, hei: EwpHei, partner: s
     if (!isHubError(e) || e.retryable) throw e;
     // A partner without Outgoing Mobilities 3 still has the LA; go on with it.
   }
-  if (!la) {
-    node.logger.info({ hei: hei.id, partner, omobilityId }, 'the partner serves no learning agreement for the mobility it announced; nothing stored');
+  if (!la && !nomination) {
+    node.logger.info({ hei: hei.id, partner, omobilityId }, 'the partner serves neither a nomination nor a learning agreement for the mobility it announced; nothing stored');
     return;
   }
-  const copy = mobilityFromXml(la, nomination);
+  // A nomination comes before its learning agreement: kept as an incoming mobility with its status.
+  const copy = la ? mobilityFromXml(la, nomination) : mobilityFromNomination(nomination!);
   if (!copy) return;
   if (copy.person) await node.ingest(hei, 'person', [copy.person]);
   await node.ingest(hei, 'mobility-period', [copy.mobility]);
