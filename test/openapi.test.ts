@@ -198,6 +198,11 @@ describe('OpenAPI document', function () {
     check('post', '/api/v1/messages/{id}/replay', 200, await a.post(`/api/v1/messages/${bad.body.messages[0].messageId}/replay`).set(auth));
     check('post', '/api/v1/messages/{id}/replay', 404, await a.post(`/api/v1/messages/${messageId}/replay`).set(auth));
     check('post', '/api/v1/messages/replay', 200, await a.post('/api/v1/messages/replay').set(auth).send({ ids: [messageId, 'nope'] }));
+    // This hub has no EWP section (test/ewp/two-node.test.ts decides real nominations).
+    check('get', '/api/v1/ewp/{heiId}/incoming-mobilities', 404, await a.get('/api/v1/ewp/lu.lv/incoming-mobilities').set(auth));
+    check('get', '/api/v1/ewp/{heiId}/incoming-mobilities/{omobilityId}', 404, await a.get('/api/v1/ewp/lu.lv/incoming-mobilities/om-1').set(auth));
+    check('post', '/api/v1/ewp/{heiId}/incoming-mobilities/{omobilityId}/approve', 404, await a.post('/api/v1/ewp/lu.lv/incoming-mobilities/om-1/approve').set(auth).send({}));
+    check('post', '/api/v1/ewp/{heiId}/incoming-mobilities/{omobilityId}/reject', 404, await a.post('/api/v1/ewp/lu.lv/incoming-mobilities/om-1/reject').set(auth).send({ comment: 'no' }));
     check('post', '/api/v1/messages/replay', 400, await a.post('/api/v1/messages/replay').set(auth).send({ ids: [] }));
 
     const rec = check('get', '/api/v1/records/{entity}/{id}', 200, await a.get(`/api/v1/records/person/${recordId}`).set(auth));

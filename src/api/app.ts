@@ -19,6 +19,7 @@ import { recordsRouter } from './routers/records.ts';
 import { sourcesRouter } from './routers/sources.ts';
 import { tokensRouter } from './routers/tokens.ts';
 import { webhooksRouter } from './routers/webhooks.ts';
+import { ewpIncomingRouter } from './routers/ewp-incoming.ts';
 
 /**
  * The hub's HTTP app. No listen() here: the CLI listens, tests use supertest.
@@ -43,13 +44,14 @@ export function createApp(hub: Hub): Express {
   api.use(ingestRouter(hub));
   api.use(express.json({ limit: hub.config.limits?.bodyBytes ?? 5 * 1024 * 1024, type: ['application/json', 'application/*+json'] }));
   api.use(limitJsonDepth(hub));
-  api.use(['/tokens', '/messages', '/persons', '/sources', '/webhooks'], requireJsonBody());
+  api.use(['/tokens', '/messages', '/persons', '/sources', '/webhooks', '/ewp'], requireJsonBody());
   api.use(messagesRouter(hub));
   api.use(recordsRouter(hub));
   api.use(tokensRouter(hub));
   api.use(feedsRouter(hub));
   api.use(webhooksRouter(hub));
   api.use(reconcileRouter(hub));
+  api.use(ewpIncomingRouter(hub));
   api.use(sourcesRouter(hub));
   api.use(personsRouter(hub));
   api.use(auditRouter(hub));

@@ -96,6 +96,23 @@ for (const backend of backends()) {
       assert.equal(incoming.data.start, undefined, 'a nomination names no dates; the LA brings them');
       const student = await eventually(() => vuNode.reader.resolve(incoming, 'person', incoming.data.person), WAIT, 'the nominated student');
       assert.equal(student.data.familyName, 'Bērziņš');
+
+      // vu.lt's admin decides through the API; lu.lv sees the decision on its nomination.
+      const api = `/api/v1/ewp/${VU}/incoming-mobilities`;
+      const listed = await request(vu.app).get(api).set(auth).expect(200);
+      assert.ok(listed.body.items.some((m: { omobilityId: string; status: string }) => m.omobilityId === id && m.status === 'nominated'));
+      const noComment = await request(vu.app).post(`${api}/${id}/reject`).set(auth).send({}).expect(400);
+      assert.equal(noComment.body.errors[0].pointer, '/comment');
+      await request(vu.app).post(`${api}/unknown-om/approve`).set(auth).send({}).expect(404);
+      const approved = await request(vu.app).post(`${api}/${id}/approve`).set(auth).send({ comment: 'Welcome to Vilnius.' }).expect(200);
+      assert.equal(approved.body.status, 'approved', 'the status lu.lv now shows');
+      const atLu = await eventually(async () => {
+        const r = await request(lu.app).get(`/api/v1/ewp/${LU}/incoming-mobilities`).set(auth).expect(200);
+        return r.body.items as unknown[];
+      });
+      assert.deepEqual(atLu, [], 'lu.lv sends it: nothing incoming there');
+      const decision = await eventually(() => copy(luNode, LU, 'mobility-period', `omobility-decision/${id}`), WAIT, 'lu.lv storing vu.lt’s approval');
+      assert.equal(decision.data.status, 'approved');
     });
 
     it('a learning agreement proposed at lu.lv reaches vu.lt, is approved there and the approval comes back', async () => {

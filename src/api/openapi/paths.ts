@@ -11,6 +11,21 @@ const query = (name: string, description: string, schema: JsonObject = { type: '
 const auth = { 401: problem('No or unknown token'), 403: problem('The token lacks the scope') };
 const secured = [{ bearer: [] }];
 const list = (items: JsonObject) => ({ type: 'object', required: ['items'], properties: { items: { type: 'array', items } } });
+const INCOMING: JsonObject = {
+  type: 'object',
+  required: ['omobilityId', 'status', 'sendingInstitution', 'receivingInstitution', 'receivingAcademicYear', 'recordId', 'version'],
+  properties: {
+    omobilityId: { type: 'string' },
+    status: { enum: ['nominated', 'approved', 'rejected', 'cancelled', 'live', 'recognized'] },
+    sendingInstitution: { type: 'string' },
+    receivingInstitution: { type: 'string' },
+    receivingAcademicYear: { type: 'string' },
+    start: { type: 'string', format: 'date' },
+    end: { type: 'string', format: 'date' },
+    recordId: { type: 'string' },
+    version: { type: 'integer' },
+  },
+};
 
 export const PATHS: JsonObject = {
   '/healthz': { get: { operationId: 'getHealth', tags: ['operations'], summary: 'Process alive', security: [], responses: { 200: json(ref('Health'), 'Alive') } } },
@@ -159,6 +174,42 @@ export const PATHS: JsonObject = {
       responses: { 200: json(ref('ReconcileReport'), 'The differences'), 400: problem('Missing institution, or the sink cannot be reconciled'), 404: problem('No such sink or institution'), 502: problem('The register did not answer'), ...auth },
     },
   },
+  '/api/v1/ewp/{heiId}/incoming-mobilities': {
+    get: { operationId: 'listIncomingMobilities', tags: ['ewp'],
+      summary: 'Nominations partners sent to this HEI, with their status (admin)',
+      parameters: [path('heiId', 'An EWP HEI of this hub')],
+      responses: { 200: json(list(INCOMING), 'Incoming mobilities'), 404: problem('EWP not configured, or no such HEI'), ...auth },
+    },
+  },
+  '/api/v1/ewp/{heiId}/incoming-mobilities/{omobilityId}': {
+    get: { operationId: 'getIncomingMobility', tags: ['ewp'],
+      summary: 'One nomination a partner sent to this HEI (admin)',
+      parameters: [path('heiId', 'An EWP HEI of this hub'), path('omobilityId', 'The sending HEI’s omobility id')],
+      responses: { 200: json(INCOMING, 'The incoming mobility'), 404: problem('EWP not configured, no such HEI or mobility'), ...auth },
+    },
+  },
+  ...Object.fromEntries(
+    (['approve', 'reject'] as const).map((d) => [
+      `/api/v1/ewp/{heiId}/incoming-mobilities/{omobilityId}/${d}`,
+      {
+        post: { operationId: `${d}Nomination`, tags: ['ewp'],
+          summary: d === 'approve' ? 'Approve the current nomination: sent to the sending HEI with Outgoing Mobilities 3 update (admin)' : 'Reject the current nomination, with a comment for the sending HEI (admin)',
+          parameters: [path('heiId', 'An EWP HEI of this hub'), path('omobilityId', 'The sending HEI’s omobility id')],
+          requestBody: { required: d === 'reject', content: { 'application/json': { schema: { type: 'object', additionalProperties: false, ...(d === 'reject' ? { required: ['comment'] } : {}), properties: { comment: { type: 'string', maxLength: 2000 } } } } } },
+          responses: {
+            200: json(INCOMING, 'Decided; the status the sending HEI now shows'),
+            400: problem('A rejection without a comment, or a bad body'),
+            404: problem('EWP not configured, no such HEI or mobility'),
+            409: problem('The nomination changed at the sending HEI meanwhile: reload and decide again'),
+            415: problem('The body is not JSON'),
+            502: problem('The sending HEI refused the decision'),
+            503: problem('The sending HEI could not be reached (try again)'),
+            ...auth,
+          },
+        },
+      },
+    ]),
+  ),
   '/api/v1/sources': {
     get: { operationId: 'listSources', tags: ['sources'], summary: 'Sources with their health: last successful read, cursor, lag, errors (admin)', responses: { 200: json(ref('SourceList'), 'Every configured source'), ...auth } },
   },
