@@ -261,6 +261,9 @@ describe('OpenAPI document', function () {
     check('post', '/api/v1/persons/lookup', 403, await a.post('/api/v1/persons/lookup').set(lib).send({}));
     check('get', '/api/v1/persons/{id}/records', 200, await a.get(`/api/v1/persons/${recordId}/records`).set(auth));
     check('get', '/api/v1/persons/{id}/records', 404, await a.get('/api/v1/persons/00000000-0000-7000-8000-000000000000/records').set(auth));
+    check('get', '/api/v1/persons/{id}/elmo', 200, await a.get(`/api/v1/persons/${recordId}/elmo`).set(auth));
+    check('get', '/api/v1/persons/{id}/elmo', 400, await a.get(`/api/v1/persons/${recordId}/elmo?institution=nowhere.lv`).set(auth));
+    check('get', '/api/v1/persons/{id}/elmo', 404, await a.get('/api/v1/persons/00000000-0000-7000-8000-000000000000/elmo').set(auth));
     const disclosed = check('get', '/api/v1/persons/{id}/disclosures', 200, await a.get(`/api/v1/persons/${recordId}/disclosures`).set(auth));
     assert.ok(disclosed.body.disclosures.length > 0);
     check('get', '/api/v1/persons/{id}/disclosures', 400, await a.get(`/api/v1/persons/${recordId}/disclosures?limit=0`).set(auth));

@@ -241,6 +241,18 @@ export const PATHS: JsonObject = {
       responses: { 200: json({ type: 'object', required: ['persons'], properties: { persons: { type: 'array', items: ref('PersonRef') } } }, 'The person records with that code (none: an empty list)'), 400: problem('No code, or not a valid personal code (the code is not echoed)'), 415: problem('The body is not JSON'), ...auth },
     },
   },
+  '/api/v1/persons/{id}/elmo': {
+    get: { operationId: 'getPersonElmo', tags: ['personal data'],
+      summary: "The person's record across institutions as ELMO 1.7 (the EMREX transcript format): one report per institution; logged as a disclosure (admin)",
+      parameters: [path('id', 'Hub id of a person record'), query('institution', 'One institution’s report only (SCHAC code)')],
+      responses: {
+        200: { description: 'ELMO 1.7 XML', content: { 'application/xml': { schema: { type: 'string' } } } },
+        400: problem('Not a configured institution'),
+        404: problem('No such person'),
+        ...auth,
+      },
+    },
+  },
   '/api/v1/persons/{id}/records': {
     get: { operationId: 'getPersonRecords', tags: ['personal data'],
       summary: 'Subject access: every canonical record about the person, across institutions (admin)',

@@ -1,7 +1,13 @@
 import express, { type Request, type Router } from 'express';
 import { BadRequestError } from '../../core/errors.ts';
 import { isValidPersonalCode } from '../../core/personal-code.ts';
+import type { CanonicalRecord } from '../../core/types.ts';
+import { buildElmo } from '../../emrex/elmo.ts';
+import { learnerRecord } from '../../emrex/learner-record.ts';
+import { toXml } from '../../ewp/xml/build.ts';
 import type { Hub } from '../../hub.ts';
+import { logServedRecords } from '../../privacy/ewp-disclosure.ts';
+import { RecordReader } from '../../store/records.ts';
 import { asyncHandler, param, scope } from '../context.ts';
 
 /** An integer query parameter in [min, max], or the default. */
@@ -57,6 +63,34 @@ export function personsRouter(hub: Hub): Router {
           record: x.data,
         })),
       });
+    }),
+  );
+
+  r.get(
+    '/persons/:id/elmo',
+    asyncHandler(async (req, res) => {
+      const institution = req.query.institution;
+      if (institution !== undefined && (typeof institution !== 'string' || !hub.config.institutions.some((i) => i.id === institution))) {
+        throw new BadRequestError('institution must be one of the configuration\'s institutions', { violations: [{ path: '/query/institution', message: 'a configured institution (SCHAC code)' }] });
+      }
+      const reader = new RecordReader(hub.store.sql);
+      const record = await learnerRecord({ persons: hub.privacy.persons, reader }, param(req, 'id'), institution);
+      const organisations = new Map<string, CanonicalRecord>();
+      for (const i of record.institutions) {
+        const [o] = await reader.find({ entity: 'organisation', institution: i.institution, where: [{ field: 'type', equals: 'institution' }], limit: 1 });
+        if (o) organisations.set(i.institution, o);
+      }
+      const xml = toXml(buildElmo(record, { institutions: hub.config.institutions, organisations }));
+      // The transcript is a disclosure of every record in it, to whoever asked (admin token).
+      const who = req.principal ? `${req.principal.name} (token ${req.principal.tokenId})` : 'unknown';
+      await logServedRecords(hub.privacy, {
+        recipient: `admin:${who}`,
+        route: 'api:persons/elmo',
+        legalBasis: 'legal-obligation',
+        purpose: 'transcript of the learner\'s record (ELMO), asked for by an administrator',
+        records: record.records.map((r) => ({ ...r, fields: Object.keys(r.data) })),
+      });
+      res.type('application/xml').send(xml);
     }),
   );
 

@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { validateAgainst, requireSpecs } from '../ewp/helpers/xsd.ts';
+import { PERSONAL_CODE, seed } from '../ewp/helpers/data.ts';
+import { personalCode } from '../viis/fixtures.ts';
+import { parseXml, children, childText, type XElem } from '../../src/ewp/xml/parse.ts';
+import { auth, backends, baseConfig, makeHub, type TestHub } from '../helpers/hub.ts';
+
+/**
+ * A learner's consolidated record as ELMO 1.7 (issue 19, item 1): one report per institution that holds
+ * results or awards of the person (linked across institutions by personal code), valid against the
+ * official ELMO 1.7 XSD, and every transcript a disclosure in the log.
+ */
+const CODE = PERSONAL_CODE;
+const person = (sourceId: string, extra: Record<string, unknown> = {}) => ({
+  sourceId,
+  identifiers: [
+    { scheme: 'lv-personas-kods', value: CODE },
+    { scheme: 'student-number', value: sourceId },
+  ],
+  givenNames: 'Anna',
+  familyName: 'Liepiņa',
+  birthDate: '2001-01-01',
+  gender: 'female',
+  citizenship: 'LV',
+  ...extra,
+});
+const course = (sourceId: string, code: string, lv: string, en: string) => ({
+  sourceId,
+  identifiers: [{ scheme: 'local-code', value: code }],
+  code,
+  name: [
+    { lang: 'lv', text: lv },
+    { lang: 'en', text: en },
+  ],
+  credits: { value: 6, scheme: 'ECTS' },
+  iscedF: '0613',
+  language: 'lv',
+  validFrom: '2020-09-01',
+});
+const result = (sourceId: string, person: string, courseId: string, grade: string, date: string) => ({
+  sourceId,
+  identifiers: [],
+  person: { sourceId: person },
+  course: { sourceId: courseId },
+  grade: { value: grade, scheme: 'LV_10' },
+  credits: { value: 6, scheme: 'ECTS' },
+  date,
+  type: 'exam',
+});
+
+for (const backend of backends()) {
+  describe(`ELMO 1.7 of a learner's record (${backend})`, function () {
+    this.timeout(60_000);
+    let t: TestHub;
+    let personId = '';
+
+    before(async () => {
+      t = await makeHub({
+        backend,
+        config: baseConfig({
+          sources: [
+            { id: 'rtu-push', institution: 'rtu.lv', mappingSet: 'canonical' },
+            { id: 'lu-push', institution: 'lu.lv', mappingSet: 'canonical' },
+          ],
+          sinks: [],
+          routes: [],
+        }),
+      });
+      await seed(t.hub, 'lu-push', {
+        person: [person('LU-1')],
+        course: [course('C-1', 'DatZ1234', 'Programmēšanas pamati', 'Foundations of Programming')],
+        attainment: [result('A-1', 'LU-1', 'C-1', '9', '2024-01-20'), result('A-2', 'LU-1', 'C-1', '3', '2023-06-10')],
+      });
+      await seed(t.hub, 'rtu-push', {
+        person: [person('RTU-7')],
+        course: [course('C-9', 'DIP101', 'Datu struktūras', 'Data Structures')],
+        attainment: [result('A-9', 'RTU-7', 'C-9', '10', '2025-01-15')],
+        // Another person's result: never in Anna's record.
+        ...{ 'study-right': [] },
+      });
+      await seed(t.hub, 'rtu-push', { person: [person('RTU-8', { identifiers: [{ scheme: 'lv-personas-kods', value: personalCode(8) }], givenNames: 'Jānis' })], attainment: [result('A-10', 'RTU-8', 'C-9', '8', '2025-01-15')] });
+      const [p] = await t.hub.store.sql.query<{ id: string }>("SELECT id FROM records WHERE entity = 'person' AND source_id = 'LU-1'");
+      personId = p!.id;
+    });
+    after(async () => t?.stop());
+
+    const elmo = async (query = '') => {
+      const res = await request(t.app).get(`/api/v1/persons/${personId}/elmo${query}`).set(auth).expect(200);
+      assert.match(String(res.headers['content-type']), /application\/xml/);
+      return res.text;
+    };
+
+    it('holds one report per institution, each result with its date, grade, status and credits; valid against the ELMO 1.7 XSD', async function () {
+      const xml = await elmo();
+      const dir = requireSpecs(this);
+      const v = await validateAgainst(dir, 'elmo-schemas/schema.xsd', xml);
+      assert.deepEqual(v.errors, [], 'valid ELMO 1.7');
+      const root = parseXml(xml);
+      const learner = children(root, 'learner')[0]!;
+      assert.equal(childText(learner, 'givenNames'), 'Anna');
+      assert.equal(childText(learner, 'bday'), '2001-01-01');
+      const reports = children(root, 'report');
+      assert.deepEqual(reports.map((r) => childText(children(r, 'issuer')[0]!, 'identifier')), ['lu.lv', 'rtu.lv']);
+      const grades = (r: XElem) =>
+        children(r, 'learningOpportunitySpecification').map((l) => {
+          const i = children(children(l, 'specifies')[0]!, 'learningOpportunityInstance')[0]!;
+          return [childText(l, 'title'), childText(i, 'date'), childText(i, 'resultLabel'), childText(i, 'status')];
+        });
+      assert.deepEqual(grades(reports[0]!), [
+        ['Programmēšanas pamati', '2023-06-10', '3', 'failed'],
+        ['Programmēšanas pamati', '2024-01-20', '9', 'passed'],
+      ]);
+      assert.deepEqual(grades(reports[1]!), [['Datu struktūras', '2025-01-15', '10', 'passed']], 'the other person’s result is not there');
+      assert.match(xml, /<gradingScheme localId="LV_10"><description xml:lang="en">Latvian 10-point scale/);
+    });
+
+    it('gives one institution’s report on request, and refuses an unknown institution', async () => {
+      const xml = await elmo('?institution=rtu.lv');
+      assert.deepEqual(children(parseXml(xml), 'report').length, 1);
+      await request(t.app).get(`/api/v1/persons/${personId}/elmo?institution=nowhere.lv`).set(auth).expect(400);
+      await request(t.app).get('/api/v1/persons/00000000-0000-7000-8000-000000000000/elmo').set(auth).expect(404);
+    });
+
+    it('logs each transcript as a disclosure of every record in it', async () => {
+      const list = async () => (await request(t.app).get(`/api/v1/persons/${personId}/disclosures`).set(auth).expect(200)).body.disclosures as { seq: number; route: string; recipient: string }[];
+      const seen = new Set((await list()).map((e) => e.seq));
+      await elmo();
+      const added = (await list()).filter((e) => !seen.has(e.seq) && e.route === 'api:persons/elmo');
+      assert.ok(added.length >= 4, `person records and results logged (${added.length})`);
+      assert.ok(added.every((e) => e.recipient.startsWith('admin:')));
+    });
+  });
+}
