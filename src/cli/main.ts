@@ -21,6 +21,7 @@ const cmd = {
   token: () => import('./commands/token.ts'),
   audit: () => import('./commands/audit.ts'),
   ewp: () => import('./commands/ewp.ts'),
+  emrex: () => import('./commands/emrex.ts'),
   flows: () => import('./commands/flows.ts'),
   mapping: () => import('./commands/mapping.ts'),
   reconcile: () => import('./commands/reconcile.ts'),
@@ -140,6 +141,12 @@ export function buildProgram(): Command {
     .addHelpText('after', examples('npx hub ewp keys --config hub.json'))
     .action(run(cmd.ewp, (m) => m.ewpKeysCommand));
 
+  const emrex = program.command('emrex').description('EMREX and learner records (docs/emrex.md)');
+  withConfig(emrex.command('keys').description('the seal key and certificate of ELMO documents: make development ones where there are none, print the certificate'))
+    .option('--json', 'print as JSON')
+    .addHelpText('after', examples('npx hub emrex keys --config hub.json'))
+    .action(run(cmd.emrex, (m) => m.emrexKeysCommand));
+
   const token = program.command('token').description('API tokens (stored hashed; a value is shown once)');
   withConfig(token.command('create').description('create a token and print it once; a scope must name a source, consumer or entity the config has'))
     .requiredOption('--name <name>', 'who the token is for')
@@ -162,5 +169,10 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // Output piped into a reader that stops early (`hub token list | head -1`) ends the command quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   await buildProgram().parseAsync(argv);
 }

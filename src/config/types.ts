@@ -112,6 +112,8 @@ export interface HubConfig {
   limits?: LimitsConfig;
   /** Erasmus Without Paper node settings (src/ewp/, docs/ewp.md). */
   ewp?: EwpConfig;
+  /** EMREX: where the seal key and certificate of ELMO documents are (src/emrex/, docs/emrex.md). */
+  emrex?: { keysDir?: string };
 }
 
 /** EWP: the represented HEIs' hosts, keys and registry (schemas/config.schema.json#/properties/ewp). */

@@ -1,4 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readSealKey } from '../../src/emrex/keys.ts';
+import { sealKeysDir } from '../../src/emrex/seal-key.ts';
+import { isCI } from '../helpers/ci.ts';
 import request from 'supertest';
 import { validateAgainst, requireSpecs } from '../ewp/helpers/xsd.ts';
 import { PERSONAL_CODE, seed } from '../ewp/helpers/data.ts';
@@ -12,6 +20,8 @@ import { auth, backends, baseConfig, makeHub, type TestHub } from '../helpers/hu
  * official ELMO 1.7 XSD, and every transcript a disclosure in the log.
  */
 const CODE = PERSONAL_CODE;
+const JAVA_VERIFIER = fileURLToPath(new URL('./java/VerifyXmlDsig.java', import.meta.url));
+const javaAvailable = () => spawnSync('java', ['-version'], { encoding: 'utf8' }).status === 0;
 const person = (sourceId: string, extra: Record<string, unknown> = {}) => ({
   sourceId,
   identifiers: [
@@ -113,6 +123,35 @@ for (const backend of backends()) {
       ]);
       assert.deepEqual(grades(reports[1]!), [['Datu struktūras', '2025-01-15', '10', 'passed']], 'the other person’s result is not there');
       assert.match(xml, /<gradingScheme localId="LV_10"><description xml:lang="en">Latvian 10-point scale/);
+    });
+
+    it('is sealed with an enveloped XML-DSig signature that an independent implementation (the JDK) verifies; a changed grade breaks it', async function () {
+      const xml = await elmo();
+      const key = readSealKey(sealKeysDir(t.config, t.dir));
+      assert.ok(key, 'a development seal key was made in the data dir');
+      assert.match(xml, /<ds:Signature xmlns:ds="http:\/\/www\.w3\.org\/2000\/09\/xmldsig#">[\s\S]*<ds:X509Certificate>[\s\S]*<\/ds:Signature><\/elmo>$/);
+      const dir = mkdtempSync(join(tmpdir(), 'elmo-'));
+      try {
+        const java = (doc: string) => {
+          writeFileSync(join(dir, 'doc.xml'), doc);
+          writeFileSync(join(dir, 'cert.pem'), key.certificatePem);
+          const r = spawnSync('java', [JAVA_VERIFIER, join(dir, 'doc.xml'), join(dir, 'cert.pem')], { encoding: 'utf8' });
+          if (r.error) throw r.error;
+          assert.equal(r.status, 0, r.stderr);
+          return r.stdout.trim();
+        };
+        if (!javaAvailable()) {
+          if (isCI()) throw new Error('java (JDK 11+) is needed to verify ELMO seals independently');
+          console.log('      skipped: no java on this machine to verify the seal independently');
+          this.skip();
+        }
+        assert.equal(java(xml), 'VALID');
+        assert.match(java(xml.replace('<resultLabel>9</resultLabel>', '<resultLabel>10</resultLabel>')), /^INVALID/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const v = await validateAgainst(requireSpecs(this), 'elmo-schemas/schema.xsd', xml);
+      assert.deepEqual(v.errors, [], 'the sealed document is valid ELMO 1.7 too');
     });
 
     it('gives one institution’s report on request, and refuses an unknown institution', async () => {
