@@ -92,6 +92,8 @@ export interface ElmoOptions {
   institutions: readonly InstitutionConfig[];
   /** The organisation record of each institution (name in lv and en, website), when the hub holds it. */
   organisations?: ReadonlyMap<string, CanonicalRecord>;
+  /** The PDF transcript in each language (src/emrex/pdf.ts), attached as the EMREX transcript. */
+  transcripts?: readonly { lang: string; pdf: Buffer }[];
   now?: Date;
 }
 
@@ -99,7 +101,8 @@ export interface ElmoOptions {
  * A learner's record as ELMO 1.7 (the EMREX transcript format): the learner (names, birth date,
  * citizenship, national identifier and ESI), and one report per issuing institution with its results
  * as courses (date, passed or failed, grade with its scheme, credits) and its awards as degree
- * programmes. The document is not signed here (src/emrex/sign.ts seals it).
+ * programmes; the PDF transcripts, when given, as the EMREX transcript attachment. The document is not
+ * signed here (src/emrex/sign.ts seals it).
  */
 export function buildElmo(record: LearnerRecord, o: ElmoOptions): XmlElement {
   const p = record.person.data;
@@ -129,5 +132,16 @@ export function buildElmo(record: LearnerRecord, o: ElmoOptions): XmlElement {
         gradingSchemes(i.results),
       ),
     );
-  return el('elmo', { xmlns: ELMO_NS }, el('generatedDate', {}, now), learner, reports);
+  // The EMREX transcript spans every institution: it sits outside the reports.
+  const attachment = o.transcripts?.length
+    ? el(
+        'attachment',
+        {},
+        el('title', { 'xml:lang': 'lv' }, 'Sekmju izraksts'),
+        el('title', { 'xml:lang': 'en' }, 'Transcript of records'),
+        el('type', {}, 'EMREX transcript'),
+        o.transcripts.map((t) => el('content', { 'xml:lang': t.lang }, `data:application/pdf;base64,${t.pdf.toString('base64')}`)),
+      )
+    : undefined;
+  return el('elmo', { xmlns: ELMO_NS }, el('generatedDate', {}, now), learner, reports, attachment);
 }

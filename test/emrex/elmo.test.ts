@@ -11,7 +11,7 @@ import request from 'supertest';
 import { validateAgainst, requireSpecs } from '../ewp/helpers/xsd.ts';
 import { PERSONAL_CODE, seed } from '../ewp/helpers/data.ts';
 import { personalCode } from '../viis/fixtures.ts';
-import { parseXml, children, childText, type XElem } from '../../src/ewp/xml/parse.ts';
+import { attr, parseXml, children, childText, text, type XElem } from '../../src/ewp/xml/parse.ts';
 import { auth, backends, baseConfig, makeHub, type TestHub } from '../helpers/hub.ts';
 
 /**
@@ -123,6 +123,17 @@ for (const backend of backends()) {
       ]);
       assert.deepEqual(grades(reports[1]!), [['Datu struktūras', '2025-01-15', '10', 'passed']], 'the other person’s result is not there');
       assert.match(xml, /<gradingScheme localId="LV_10"><description xml:lang="en">Latvian 10-point scale/);
+      // The EMREX transcript: a PDF in Latvian and in English, outside the reports, with a font that has every Latvian letter.
+      const [attachment] = children(root, 'attachment');
+      assert.ok(attachment, 'an attachment at the top level');
+      assert.equal(childText(attachment, 'type'), 'EMREX transcript');
+      const pdfs = children(attachment, 'content').map((c) => ({ lang: attr(c, 'lang', 'http://www.w3.org/XML/1998/namespace'), pdf: Buffer.from(text(c).replace(/^data:application\/pdf;base64,/, ''), 'base64') }));
+      assert.deepEqual(pdfs.map((p) => p.lang), ['lv', 'en']);
+      for (const { pdf } of pdfs) {
+        assert.equal(pdf.subarray(0, 5).toString('latin1'), '%PDF-');
+        assert.match(pdf.subarray(-8).toString('latin1'), /%%EOF/);
+        assert.match(pdf.toString('latin1'), /\/BaseFont \/[A-Z]{6}\+DejaVuSans/);
+      }
     });
 
     it('is sealed with an enveloped XML-DSig signature that an independent implementation (the JDK) verifies; a changed grade breaks it', async function () {

@@ -5,6 +5,7 @@ import type { CanonicalRecord } from '../../core/types.ts';
 import { buildElmo } from '../../emrex/elmo.ts';
 import { learnerRecord } from '../../emrex/learner-record.ts';
 import { sealElmo } from '../../emrex/sign.ts';
+import { transcriptPdf } from '../../emrex/pdf.ts';
 import { sealKey } from '../../emrex/seal-key.ts';
 import { toXml } from '../../ewp/xml/build.ts';
 import type { Hub } from '../../hub.ts';
@@ -82,7 +83,9 @@ export function personsRouter(hub: Hub): Router {
         const [o] = await reader.find({ entity: 'organisation', institution: i.institution, where: [{ field: 'type', equals: 'institution' }], limit: 1 });
         if (o) organisations.set(i.institution, o);
       }
-      const xml = sealElmo(toXml(buildElmo(record, { institutions: hub.config.institutions, organisations })), await sealKey(hub));
+      const now = new Date();
+      const transcripts = await Promise.all((['lv', 'en'] as const).map(async (lang) => ({ lang, pdf: await transcriptPdf(record, { institutions: hub.config.institutions, lang, now }) })));
+      const xml = sealElmo(toXml(buildElmo(record, { institutions: hub.config.institutions, organisations, transcripts, now })), await sealKey(hub));
       // The transcript is a disclosure of every record in it, to whoever asked (admin token).
       const who = req.principal ? `${req.principal.name} (token ${req.principal.tokenId})` : 'unknown';
       await logServedRecords(hub.privacy, {
