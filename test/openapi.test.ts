@@ -264,6 +264,10 @@ describe('OpenAPI document', function () {
     check('get', '/api/v1/persons/{id}/elmo', 200, await a.get(`/api/v1/persons/${recordId}/elmo`).set(auth));
     check('get', '/api/v1/persons/{id}/elmo', 400, await a.get(`/api/v1/persons/${recordId}/elmo?institution=nowhere.lv`).set(auth));
     check('get', '/api/v1/persons/{id}/elmo', 404, await a.get('/api/v1/persons/00000000-0000-7000-8000-000000000000/elmo').set(auth));
+    const elmoXml = (await a.get(`/api/v1/persons/${recordId}/elmo`).set(auth)).text;
+    check('post', '/api/v1/elmo/verify', 200, await a.post('/api/v1/elmo/verify').set(auth).set('content-type', 'application/xml').send(elmoXml));
+    check('post', '/api/v1/elmo/verify', 415, await a.post('/api/v1/elmo/verify').set(auth).send({ elmo: true }));
+    check('post', '/api/v1/elmo/verify', 401, await a.post('/api/v1/elmo/verify').set('content-type', 'application/xml').send(elmoXml));
     const disclosed = check('get', '/api/v1/persons/{id}/disclosures', 200, await a.get(`/api/v1/persons/${recordId}/disclosures`).set(auth));
     assert.ok(disclosed.body.disclosures.length > 0);
     check('get', '/api/v1/persons/{id}/disclosures', 400, await a.get(`/api/v1/persons/${recordId}/disclosures?limit=0`).set(auth));

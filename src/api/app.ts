@@ -20,6 +20,7 @@ import { sourcesRouter } from './routers/sources.ts';
 import { tokensRouter } from './routers/tokens.ts';
 import { webhooksRouter } from './routers/webhooks.ts';
 import { ewpIncomingRouter } from './routers/ewp-incoming.ts';
+import { elmoRouter } from './routers/elmo.ts';
 
 /**
  * The hub's HTTP app. No listen() here: the CLI listens, tests use supertest.
@@ -52,6 +53,7 @@ export function createApp(hub: Hub): Express {
   api.use(webhooksRouter(hub));
   api.use(reconcileRouter(hub));
   api.use(ewpIncomingRouter(hub));
+  api.use(elmoRouter(hub));
   api.use(sourcesRouter(hub));
   api.use(personsRouter(hub));
   api.use(auditRouter(hub));

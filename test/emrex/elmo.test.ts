@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readSealKey } from '../../src/emrex/keys.ts';
+import { createDevSealKey, readSealKey } from '../../src/emrex/keys.ts';
+import { sealElmo } from '../../src/emrex/sign.ts';
 import { sealKeysDir } from '../../src/emrex/seal-key.ts';
 import { isCI } from '../helpers/ci.ts';
 import request from 'supertest';
@@ -163,6 +164,32 @@ for (const backend of backends()) {
       }
       const v = await validateAgainst(requireSpecs(this), 'elmo-schemas/schema.xsd', xml);
       assert.deepEqual(v.errors, [], 'the sealed document is valid ELMO 1.7 too');
+    });
+
+    it('verifies a received document: every check with its reason, for a good, a changed, a foreign and a hostile one', async () => {
+      const xml = await elmo();
+      const verify = (body: string, type = 'application/xml') => request(t.app).post('/api/v1/elmo/verify').set(auth).set('content-type', type).send(body);
+      const good = (await verify(xml).expect(200)).body as { valid: boolean; checks: { name: string; passed: boolean; reason: string }[]; learner: { familyName: string }; reports: { issuer: string; results: number }[] };
+      assert.equal(good.valid, true, JSON.stringify(good.checks));
+      assert.deepEqual(good.checks.map((c) => c.name), ['well-formed', 'elmo', 'signature', 'certificate', 'attachments']);
+      assert.equal(good.learner.familyName, 'Liepiņa');
+      assert.deepEqual(good.reports, [{ issuer: 'lu.lv', results: 2 }, { issuer: 'rtu.lv', results: 1 }]);
+      const failed = async (body: string) => ((await verify(body).expect(200)).body.checks as { name: string; passed: boolean; reason: string }[]).filter((c) => !c.passed);
+      assert.deepEqual((await failed(xml.replace('<resultLabel>9</resultLabel>', '<resultLabel>10</resultLabel>'))).map((c) => c.name), ['signature']);
+      assert.deepEqual((await failed(`<!DOCTYPE elmo [<!ENTITY x "y">]>${xml.replace(/^<\?xml[^>]*>/, '')}`)).map((c) => c.name), ['well-formed']);
+      assert.deepEqual((await failed('<elmo><unclosed></elmo>')).map((c) => c.name), ['well-formed']);
+      const dir = mkdtempSync(join(tmpdir(), 'foreign-seal-'));
+      try {
+        const foreign = await createDevSealKey(dir, 'CN=Some other contact point, C=NO');
+        const resealed = sealElmo(xml.replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, ''), foreign);
+        const f = await failed(resealed);
+        assert.deepEqual(f.map((c) => c.name), ['certificate'], 'a good signature by a certificate this hub does not trust');
+        assert.match(f[0]!.reason, /not one this hub trusts/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      await verify('{"elmo": true}', 'application/json').expect(415);
+      await request(t.app).post('/api/v1/elmo/verify').set('content-type', 'application/xml').send(xml).expect(401);
     });
 
     it('gives one institution’s report on request, and refuses an unknown institution', async () => {

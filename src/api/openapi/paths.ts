@@ -253,6 +253,31 @@ export const PATHS: JsonObject = {
       },
     },
   },
+  '/api/v1/elmo/verify': {
+    post: { operationId: 'verifyElmo', tags: ['personal data'],
+      summary: 'Check an ELMO document someone received: well-formed, one signature over the whole document, a trusted and current certificate, PDF attachments; and what it says (any valid token)',
+      requestBody: { required: true, content: { 'application/xml': { schema: { type: 'string' } } } },
+      responses: {
+        200: json(
+          {
+            type: 'object',
+            required: ['valid', 'checks'],
+            properties: {
+              valid: { type: 'boolean' },
+              checks: { type: 'array', items: { type: 'object', required: ['name', 'passed', 'reason'], properties: { name: { type: 'string' }, passed: { type: 'boolean' }, reason: { type: 'string' } } } },
+              learner: { type: 'object' },
+              reports: { type: 'array', items: { type: 'object' } },
+              certificate: { type: 'object' },
+            },
+          },
+          'The verdict, every check with its reason',
+        ),
+        413: problem('Body over the limit'),
+        415: problem('Not XML'),
+        ...auth,
+      },
+    },
+  },
   '/api/v1/persons/{id}/records': {
     get: { operationId: 'getPersonRecords', tags: ['personal data'],
       summary: 'Subject access: every canonical record about the person, across institutions (admin)',

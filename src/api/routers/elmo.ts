@@ -1,0 +1,27 @@
+import express, { type Router } from 'express';
+import { UnauthorizedError, UnsupportedMediaTypeError } from '../../core/errors.ts';
+import { readSealKey } from '../../emrex/keys.ts';
+import { sealKeysDir } from '../../emrex/seal-key.ts';
+import { verifyElmo } from '../../emrex/verify.ts';
+import type { Hub } from '../../hub.ts';
+import { asyncHandler } from '../context.ts';
+
+/**
+ * `POST /api/v1/elmo/verify` (any valid token): the checks of an ELMO document someone received
+ * (well-formed, no DOCTYPE, one signature over the whole document, a trusted and current certificate,
+ * PDF attachments) and what it says of the learner; 200 with the verdict whatever it is.
+ */
+export function elmoRouter(hub: Hub): Router {
+  const r = express.Router();
+  r.post(
+    '/elmo/verify',
+    express.text({ type: ['application/xml', 'text/xml'], limit: hub.config.limits?.bodyBytes ?? 5 * 1024 * 1024 }),
+    asyncHandler(async (req, res) => {
+      if (!req.principal) throw new UnauthorizedError('credentials required: send Authorization: Bearer <token>');
+      if (typeof req.body !== 'string') throw new UnsupportedMediaTypeError(`send the ELMO document as application/xml, not '${req.headers['content-type'] ?? 'no content type'}'`);
+      const own = readSealKey(sealKeysDir(hub.config, hub.env.dataDir));
+      res.json(verifyElmo(req.body, own ? [own.certificatePem] : []));
+    }),
+  );
+  return r;
+}
