@@ -133,8 +133,7 @@ export const adminReadsScenario: Scenario = {
       const uncapped = await phase({ adminReads: 256, adminReadQueue: 10_000 }, true);
       const capped = await phase({}, true);
 
-      const ms = (name: string, value: number, base?: { name: string; value: number }) =>
-        report.add({ name, value, unit: 'ms', ...(base ? { baseline: { ...base, unit: 'ms' } } : {}) });
+      const ms = (name: string, value: number, base?: { name: string; value: number }) => report.add({ name, value, unit: 'ms', ...(base ? { baseline: { ...base, unit: 'ms' } } : {}) });
       ms('health p50, idle', idle.health.p50);
       ms('health p99, idle', idle.health.p99);
       ms('health p50, 500 readers, capped (8 + 16)', capped.health.p50, { name: 'uncapped', value: uncapped.health.p50 });
@@ -148,12 +147,21 @@ export const adminReadsScenario: Scenario = {
       ] as const) {
         const r = p.reads!;
         const served = r.requests ? (r.rps * (r.requests - r.non2xx)) / r.requests : 0;
-        report.add({ name: `admin reads served (200), ${name}`, value: served, unit: 'req/s', detail: { requests: r.requests, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts, p50: r.p50, p99: r.p99, handledPerSecond: r.rps } });
+        report.add({
+          name: `admin reads served (200), ${name}`,
+          value: served,
+          unit: 'req/s',
+          detail: { requests: r.requests, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts, p50: r.p50, p99: r.p99, handledPerSecond: r.rps },
+        });
         report.add({ name: `admin reads refused (503), ${name}`, value: r.requests ? (100 * r.non2xx) / r.requests : 0, unit: '%' });
         report.add({ name: `admin read p99 (answered or refused), ${name}`, value: r.p99, unit: 'ms' });
       }
-      report.note(`health: GET /healthz every ${PROBE_EVERY_MS} ms (open loop, latency from when each was due) over keep-alive connections from the hub's process (${capped.health.probes} probes capped, ${uncapped.health.probes} uncapped); the reads come from another process (500 connections, closed loop: a refused reader asks again at once, it does not honour Retry-After)`);
-      report.note('a connection opened while the 500 readers run is accepted by the kernel but read by node only when the flood ends (seen with a bare node:http server too): a probe that opens a new connection each time waits for the flood, whatever the cap');
+      report.note(
+        `health: GET /healthz every ${PROBE_EVERY_MS} ms (open loop, latency from when each was due) over keep-alive connections from the hub's process (${capped.health.probes} probes capped, ${uncapped.health.probes} uncapped); the reads come from another process (500 connections, closed loop: a refused reader asks again at once, it does not honour Retry-After)`,
+      );
+      report.note(
+        'a connection opened while the 500 readers run is accepted by the kernel but read by node only when the flood ends (seen with a bare node:http server too): a probe that opens a new connection each time waits for the flood, whatever the cap',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

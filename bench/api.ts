@@ -64,7 +64,7 @@ export const apiScenario: Scenario = {
 
       // Feed pages: walk the person feed once to collect real cursors.
       const cursors: string[] = ['0'];
-      for (let after = '0'; ; ) {
+      for (let after = '0'; ;) {
         const res = await fetch(`${hubUrl}/api/v1/feeds/person?after=${after}&limit=100`, { headers });
         if (!res.ok) throw new Error(`feed page: HTTP ${res.status} ${await res.text()}`);
         const page = (await res.json()) as { next: string; hasMore: boolean };
@@ -142,7 +142,13 @@ export const apiScenario: Scenario = {
           target: { text: `p99 < ${P99_TARGET_MS} ms at ${FIXED_RATE} requests/s`, met: med(fixed, 'p99') < P99_TARGET_MS && bad === 0 },
           detail: { p50: med(fixed, 'p50'), p90: med(fixed, 'p90'), max: med(fixed, 'max'), rps: med(fixed, 'rps') },
         });
-        report.add({ name: `${c.name} @ ${FIXED_RATE}/s: p50`, value: med(fixed, 'p50'), unit: 'ms', runs: fixed.map((r) => r.p50), baseline: { name: baseline.name, value: med(baseFixed, 'p50'), unit: 'ms' } });
+        report.add({
+          name: `${c.name} @ ${FIXED_RATE}/s: p50`,
+          value: med(fixed, 'p50'),
+          unit: 'ms',
+          runs: fixed.map((r) => r.p50),
+          baseline: { name: baseline.name, value: med(baseFixed, 'p50'), unit: 'ms' },
+        });
         report.add({
           name: `${c.name} @ max: requests/s`,
           value: med(max, 'rps'),

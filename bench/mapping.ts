@@ -41,8 +41,7 @@ async function measure(reps: number, sample: readonly Obj[], fn: (r: Obj) => unk
 
 /** The JSONata mapping and the hand-written one must give the same records, or the comparison means nothing. */
 function checkAgreement(engine: MappingEngine, persons: Obj[], attainments: Obj[]): Promise<void> {
-  const golden = (entity: string) =>
-    (JSON.parse(readFileSync(engine.file('lais', entity).replace(/\.jsonata$/, '.test.json'), 'utf8')) as { cases: { input: Obj; expected: Obj }[] }).cases;
+  const golden = (entity: string) => (JSON.parse(readFileSync(engine.file('lais', entity).replace(/\.jsonata$/, '.test.json'), 'utf8')) as { cases: { input: Obj; expected: Obj }[] }).cases;
   return (async () => {
     for (const c of golden('person')) deepStrictEqual({ institution: INSTITUTION, ...handPerson(c.input, INSTITUTION) }, c.expected);
     for (const c of golden('attainment')) deepStrictEqual({ institution: INSTITUTION, ...handAttainment(c.input) }, c.expected);
@@ -103,9 +102,7 @@ export const mappingScenario: Scenario = {
       report.add({ name: `${entity}: ajv validation`, value: ajv.value, unit: 'µs/record', runs: ajv.runs });
       report.add({ name: `${entity}: JSON text + idempotency key`, value: json.value, unit: 'µs/record', runs: json.runs });
       const share = engineMap.value / (engineMap.value + ajv.value + json.value);
-      report.note(
-        `${entity}: JSONata is ${Math.round(share * 100)} % of the CPU of map + validate + JSON per record, ${(engineMap.value / ts.value).toFixed(0)}× the hand-written mapping`,
-      );
+      report.note(`${entity}: JSONata is ${Math.round(share * 100)} % of the CPU of map + validate + JSON per record, ${(engineMap.value / ts.value).toFixed(0)}× the hand-written mapping`);
     }
     // What the native helpers save: the shipped mapping against the same mapping with its helpers in JSONata.
     const withHelpers = compileText(readFileSync(new URL(`../${HELPERS_IN_JSONATA}`, import.meta.url), 'utf8'), HELPERS_IN_JSONATA);

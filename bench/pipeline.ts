@@ -143,7 +143,9 @@ export const pipelineScenario: Scenario = {
       unit: 'records/s',
       baseline: { name: `raw PostgreSQL, one INSERT per transaction, ${CLIENTS} clients`, value: median(txs), unit: 'transactions/s' },
     });
-    report.note('the hub runs one PostgreSQL transaction per ingest chunk of up to 100 records (ingestBatch), one per batch of delivery claims (beginAttempts), of outcomes (finishAttempts) and of disclosure-log entries (batches grow with the deliveries in flight, up to the route’s concurrency), and one per relay batch (markPublished), each waiting for its WAL to be flushed');
+    report.note(
+      'the hub runs one PostgreSQL transaction per ingest chunk of up to 100 records (ingestBatch), one per batch of delivery claims (beginAttempts), of outcomes (finishAttempts) and of disclosure-log entries (batches grow with the deliveries in flight, up to the route’s concurrency), and one per relay batch (markPublished), each waiting for its WAL to be flushed',
+    );
     if (o.mode === 'full') {
       const nagle = await amqpBaseline(real.amqpUrl, payloads(batches).slice(0, 150), { window: 1, prefetch, noDelay: false });
       report.add({ name: 'raw amqplib, one confirm at a time, Nagle on', value: nagle.perSecond, unit: 'records/s' });

@@ -129,7 +129,9 @@ export const scaleoutScenario: Scenario = {
     }
     const cpu = counts.map((k) => `${k}: ${median(results.get(k)!.map((r) => r.cpuMsPerRecord)).toFixed(2)} ms`);
     report.note(`CPU time of the worker processes together, per record delivered (workers: ms): ${cpu.join(', ')}`);
-    report.note(`${records} records per run (students, study rights, assessments), ingested first by an API-only hub; workers on a ${report.result().machine.cores}-core machine shared with PostgreSQL and RabbitMQ`);
+    report.note(
+      `${records} records per run (students, study rights, assessments), ingested first by an API-only hub; workers on a ${report.result().machine.cores}-core machine shared with PostgreSQL and RabbitMQ`,
+    );
     return report;
   },
 };

@@ -98,13 +98,22 @@ export class Hub {
     this.routes = opts.config.routes as ResolvedRoute[];
     this.consumers = new Consumers(opts.config, this.schemas.entities());
     this.targets = new TargetPolicy(opts.config.webhooks?.allowTargets ?? [], opts.resolve);
-    const reachable = (ping: () => Promise<void>) => () => (this.started ? ping().then(
-          () => undefined,
-          // An outage the operator must act on (a data file removed) says so; anything else is 'unreachable'.
-          (e: unknown) => (isHubError(e) && typeof e.extra.readiness === 'string' ? e.extra.readiness : 'unreachable'),
-        ) : 'not started');
-    this.readiness.set('store', reachable(() => this.store.ping()));
-    this.readiness.set('broker', reachable(() => this.broker.ping()));
+    const reachable = (ping: () => Promise<void>) => () =>
+      this.started
+        ? ping().then(
+            () => undefined,
+            // An outage the operator must act on (a data file removed) says so; anything else is 'unreachable'.
+            (e: unknown) => (isHubError(e) && typeof e.extra.readiness === 'string' ? e.extra.readiness : 'unreachable'),
+          )
+        : 'not started';
+    this.readiness.set(
+      'store',
+      reachable(() => this.store.ping()),
+    );
+    this.readiness.set(
+      'broker',
+      reachable(() => this.broker.ping()),
+    );
     if (this.role !== 'api' && opts.config.sources.some((s) => s.adapter)) this.readiness.set('sources', () => (this.started && this.sources ? undefined : 'not started'));
     if (opts.config.ewp) this.readiness.set('ewp', () => (this.started && this.ewp ? undefined : 'not started'));
   }
@@ -137,7 +146,14 @@ export class Hub {
       if (!type) throw new ConfigError(`unknown sink type ${s.type}`);
       this.sinks.set(s.id, type.create(s.options ?? {}, this.adapterContext(`sink:${s.id}`)));
     }
-    this.privacy = await Privacy.create({ store: this.store, broker: this.broker, config: this.config, env: this.env, logger: this.logger.child({ component: 'privacy' }), entities: this.schemas.entities() });
+    this.privacy = await Privacy.create({
+      store: this.store,
+      broker: this.broker,
+      config: this.config,
+      env: this.env,
+      logger: this.logger.child({ component: 'privacy' }),
+      entities: this.schemas.entities(),
+    });
     this.router = new Router(this.routes, this.sinks, this.store, this.broker, this.metrics, this.logger, this.privacy);
     this.relay = new OutboxRelay(this.store, this.broker, this.routes, this.metrics, this.logger);
     this.pipeline = new Pipeline({

@@ -18,7 +18,11 @@ describe('admin console: the hint of a rejected message matches its cause', () =
     const invalid = await a.post('/api/v1/ingest/rtu-push/person').set(auth).send({ sourceId: 'X1', givenNames: 'A' }).expect(422);
     const agent = request.agent(t.app);
     const form = await agent.get('/admin/login').expect(200);
-    await agent.post('/admin/login').type('form').send({ token: ADMIN_TOKEN, _csrf: hidden(form.text, '_csrf'), next: '/admin/' }).expect(303);
+    await agent
+      .post('/admin/login')
+      .type('form')
+      .send({ token: ADMIN_TOKEN, _csrf: hidden(form.text, '_csrf'), next: '/admin/' })
+      .expect(303);
     const page = async (id: string) => (await agent.get(`/admin/messages/${id}`).expect(200)).text;
 
     const ct = await page(wrongType.body.messageId as string);

@@ -18,7 +18,13 @@ for (const backend of backends()) {
     const ingest = (source: string, entity: string) => request(t.app).post(`/api/v1/ingest/${source}/${entity}`).set(auth);
     const archived = () => {
       const f = join(t.dir, 'out', 'all.jsonl');
-      return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { recordId: string; version: number; entity: string }) : [];
+      return existsSync(f)
+        ? readFileSync(f, 'utf8')
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as { recordId: string; version: number; entity: string })
+        : [];
     };
 
     it('ingests a canonical record: 202, committed as version 1, delivered to the sink', async () => {
@@ -35,10 +41,14 @@ for (const backend of backends()) {
       assert.equal(rec.body.record.id, m.recordId);
       const etag = rec.headers.etag as string;
       await request(t.app).get(`/api/v1/records/person/${m.recordId}`).set(auth).set('if-none-match', etag).expect(304);
-      const detail = await eventually(async () => {
-        const r = await request(t.app).get(`/api/v1/messages/${m.messageId}`).set(auth).expect(200);
-        return r.body.status === 'delivered' ? r.body : undefined;
-      }, 10_000, 'message status delivered');
+      const detail = await eventually(
+        async () => {
+          const r = await request(t.app).get(`/api/v1/messages/${m.messageId}`).set(auth).expect(200);
+          return r.body.status === 'delivered' ? r.body : undefined;
+        },
+        10_000,
+        'message status delivered',
+      );
       const steps = detail.history.map((h: { status: string }) => h.status);
       // 'published' may come after 'delivered' is recorded when the consumer is faster than the relay's bookkeeping.
       assert.deepEqual(steps.slice(0, 3), ['received', 'validated', 'committed'], steps.join(','));
@@ -54,14 +64,20 @@ for (const backend of backends()) {
       const b = await ingest('rtu-push', 'person').send(p).expect(202);
       assert.equal(b.body.messages[0].duplicate, true);
       assert.equal(b.body.messages[0].messageId, a.body.messages[0].messageId);
-      const c = await ingest('rtu-push', 'person').send({ ...p, email: 'liga@example.lv' }).expect(202);
+      const c = await ingest('rtu-push', 'person')
+        .send({ ...p, email: 'liga@example.lv' })
+        .expect(202);
       assert.equal(c.body.messages[0].version, 2);
       assert.equal(c.body.messages[0].recordId, a.body.messages[0].recordId);
       // Same content in another field order is the same record: a duplicate, not a new version.
-      const d = await ingest('rtu-push', 'person').send({ email: 'liga@example.lv', ...p }).expect(202);
+      const d = await ingest('rtu-push', 'person')
+        .send({ email: 'liga@example.lv', ...p })
+        .expect(202);
       assert.equal(d.body.messages[0].duplicate, true);
       // A new source timestamp is a change of the record.
-      const e = await ingest('rtu-push', 'person').send({ ...p, email: 'liga@example.lv', sourceUpdatedAt: '2026-01-01T00:00:00Z' }).expect(202);
+      const e = await ingest('rtu-push', 'person')
+        .send({ ...p, email: 'liga@example.lv', sourceUpdatedAt: '2026-01-01T00:00:00Z' })
+        .expect(202);
       assert.equal(e.body.messages[0].status, 'committed');
       assert.equal(e.body.messages[0].version, 3);
       const rec = await request(t.app).get(`/api/v1/records/person/${a.body.messages[0].recordId}`).set(auth).expect(200);
@@ -71,7 +87,9 @@ for (const backend of backends()) {
     it('records an update older than the stored version as stale and keeps the stored one', async () => {
       const p = canonicalPerson(3, { sourceUpdatedAt: '2026-05-01T10:00:00Z' });
       const a = await ingest('rtu-push', 'person').send(p).expect(202);
-      const old = await ingest('rtu-push', 'person').send({ ...p, familyName: 'Vecā', sourceUpdatedAt: '2026-04-01T10:00:00Z' }).expect(202);
+      const old = await ingest('rtu-push', 'person')
+        .send({ ...p, familyName: 'Vecā', sourceUpdatedAt: '2026-04-01T10:00:00Z' })
+        .expect(202);
       assert.equal(old.body.messages[0].status, 'stale');
       const rec = await request(t.app).get(`/api/v1/records/person/${a.body.messages[0].recordId}`).set(auth).expect(200);
       assert.equal(rec.body.record.familyName, 'Ozoliņa');
@@ -124,10 +142,18 @@ for (const backend of backends()) {
 
     it('answers invalid UTF-8 with 400 and the byte offset; decodes a declared windows-1257 body', async () => {
       const latin = iconv.encode(JSON.stringify(canonicalPerson(7, { familyName: 'Šmite' })), 'windows-1257');
-      const bad = await ingest('rtu-push', 'person').set('content-type', 'application/json').serialize((x: unknown) => x as string).send(latin as unknown as string).expect(400);
+      const bad = await ingest('rtu-push', 'person')
+        .set('content-type', 'application/json')
+        .serialize((x: unknown) => x as string)
+        .send(latin as unknown as string)
+        .expect(400);
       assert.equal(bad.body.code, 'HUB_ERR_ENCODING');
       assert.equal(typeof bad.body.byteOffset, 'number');
-      const ok = await ingest('rtu-push', 'person').set('content-type', 'application/json; charset=windows-1257').serialize((x: unknown) => x as string).send(latin as unknown as string).expect(202);
+      const ok = await ingest('rtu-push', 'person')
+        .set('content-type', 'application/json; charset=windows-1257')
+        .serialize((x: unknown) => x as string)
+        .send(latin as unknown as string)
+        .expect(202);
       const rec = await request(t.app).get(`/api/v1/records/person/${ok.body.messages[0].recordId}`).set(auth).expect(200);
       assert.equal(rec.body.record.familyName, 'Šmite');
     });
@@ -155,7 +181,9 @@ for (const backend of backends()) {
     });
 
     it('rejects a record of another institution than the source', async () => {
-      const res = await ingest('rtu-push', 'person').send(canonicalPerson(9, { institution: 'lu.lv' })).expect(403);
+      const res = await ingest('rtu-push', 'person')
+        .send(canonicalPerson(9, { institution: 'lu.lv' }))
+        .expect(403);
       assert.equal(res.body.errors[0].pointer, '/institution');
     });
 

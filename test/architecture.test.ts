@@ -24,11 +24,17 @@ describe('architecture: one owner of the core tables', () => {
     .filter((f) => !f.startsWith('src/store/') && CORE.test(readFileSync(join(root, f), 'utf8')));
 
   it('no SQL over the core tables outside src/store/, but in the files still being moved', () => {
-    assert.deepEqual(offenders.filter((f) => !NOT_YET_MOVED.has(f)), []);
+    assert.deepEqual(
+      offenders.filter((f) => !NOT_YET_MOVED.has(f)),
+      [],
+    );
   });
 
   it('the list of files still being moved names only files that still need it', () => {
-    assert.deepEqual([...NOT_YET_MOVED].filter((f) => !offenders.includes(f)), []);
+    assert.deepEqual(
+      [...NOT_YET_MOVED].filter((f) => !offenders.includes(f)),
+      [],
+    );
   });
 
   it('would catch a feature that reads the records table itself', () => {

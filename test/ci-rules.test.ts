@@ -8,7 +8,12 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 
 /** Files of the repository (outside node_modules) a mocha spec glob matches. */
 function matching(glob: string): string[] {
-  const re = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\//g, '(.*/)?').replace(/\*/g, '[^/]*')}$`);
+  const re = new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*\*\//g, '(.*/)?')
+      .replace(/\*/g, '[^/]*')}$`,
+  );
   const top = glob.split('/')[0]!;
   return readdirSync(`${REPO}${top}`, { recursive: true })
     .map((f) => `${top}/${String(f)}`)

@@ -39,7 +39,10 @@ describe('configuration', () => {
   it('lists every schema error with its path', () => {
     const v = violations({ institutions: [{ id: 'LU', name: '' }], sources: [], sinks: [], routes: [{ id: 'r' }], extra: 1 });
     for (const p of ['/institutions/0/id', '/institutions/0/name', '/routes/0/sink', '/routes/0/match', '/routes/0/legalBasis', '/extra']) {
-      assert.ok(v.some((x) => x.startsWith(`${p}:`)), `${p} missing in\n${v.join('\n')}`);
+      assert.ok(
+        v.some((x) => x.startsWith(`${p}:`)),
+        `${p} missing in\n${v.join('\n')}`,
+      );
     }
   });
 
@@ -52,7 +55,7 @@ describe('configuration', () => {
       routes: [...cfg.routes, { id: 'r2', sink: 'nowhere', match: { entities: ['spaceship'], institutions: ['vu.lt'] }, legalBasis: 'consent', purpose: 'p' }],
     });
     for (const p of [
-      '/sources: id \'x\' is used more than once',
+      "/sources: id 'x' is used more than once",
       '/sources/2/institution',
       '/sources/2/mappingSet',
       '/sinks/1/options/secretEnv',
@@ -62,7 +65,10 @@ describe('configuration', () => {
       '/routes/1/match/entities/0',
       '/routes/1/match/institutions/0',
     ]) {
-      assert.ok(v.some((x) => x.startsWith(p)), `${p} missing in\n${v.join('\n')}`);
+      assert.ok(
+        v.some((x) => x.startsWith(p)),
+        `${p} missing in\n${v.join('\n')}`,
+      );
     }
   });
 
@@ -70,10 +76,13 @@ describe('configuration', () => {
     const env = readEnv({ PORT: '9000', HUB_DATA_DIR: '/tmp/x' });
     assert.equal(env.port, 9000);
     assert.ok(Object.isFrozen(env));
-    assert.throws(() => readEnv({ PORT: 'eighty', DATABASE_URL: 'mysql://x', HUB_ADMIN_TOKEN: 'short' }), (e: ConfigError) => {
-      const paths = e.violations.map((v) => v.path);
-      return ['/env/PORT', '/env/DATABASE_URL', '/env/HUB_ADMIN_TOKEN'].every((p) => paths.includes(p));
-    });
+    assert.throws(
+      () => readEnv({ PORT: 'eighty', DATABASE_URL: 'mysql://x', HUB_ADMIN_TOKEN: 'short' }),
+      (e: ConfigError) => {
+        const paths = e.violations.map((v) => v.path);
+        return ['/env/PORT', '/env/DATABASE_URL', '/env/HUB_ADMIN_TOKEN'].every((p) => paths.includes(p));
+      },
+    );
   });
 
   it('`hub config check` prints each error with its path and exits 1', () => {
@@ -89,7 +98,7 @@ describe('configuration', () => {
     assert.match(ok.stdout, /config OK/);
   });
 
-  it('`hub config check` runs every feature\'s own checks: consumers, webhooks, EWP', () => {
+  it("`hub config check` runs every feature's own checks: consumers, webhooks, EWP", () => {
     const dir = mkdtempSync(join(tmpdir(), 'hub-cfg-'));
     const file = join(dir, 'features.json');
     writeFileSync(

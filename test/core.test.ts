@@ -34,11 +34,26 @@ describe('core', () => {
 
   it('backs off exponentially with a cap and bounded jitter', () => {
     const p = { maxAttempts: 10, initialDelayMs: 1000, multiplier: 2, maxDelayMs: 5000 };
-    assert.equal(retryDelay(p, 1, () => 0.5), 1000);
-    assert.equal(retryDelay(p, 3, () => 0.5), 4000);
-    assert.equal(retryDelay(p, 8, () => 0.5), 5000);
-    assert.equal(retryDelay(p, 1, () => 0), 900);
-    assert.equal(retryDelay(p, 1, () => 1), 1100);
+    assert.equal(
+      retryDelay(p, 1, () => 0.5),
+      1000,
+    );
+    assert.equal(
+      retryDelay(p, 3, () => 0.5),
+      4000,
+    );
+    assert.equal(
+      retryDelay(p, 8, () => 0.5),
+      5000,
+    );
+    assert.equal(
+      retryDelay(p, 1, () => 0),
+      900,
+    );
+    assert.equal(
+      retryDelay(p, 1, () => 1),
+      1100,
+    );
   });
 
   it('locates the first JSON syntax error', () => {

@@ -67,22 +67,33 @@ for (const backend of backends()) {
     it('retries a 503 with backoff, then delivers; every attempt is recorded', async () => {
       rx.state.answers.push(503, 503);
       const m = await send(2);
-      const detail = await eventually(async () => {
-        const d = await message(m.messageId);
-        return d.status === 'delivered' ? d : undefined;
-      }, 10_000, 'delivery after retries');
+      const detail = await eventually(
+        async () => {
+          const d = await message(m.messageId);
+          return d.status === 'delivered' ? d : undefined;
+        },
+        10_000,
+        'delivery after retries',
+      );
       const attempts = detail.deliveries[0].attempts;
-      assert.deepEqual(attempts.map((a: { outcome: string }) => a.outcome), ['retry', 'retry', 'delivered']);
+      assert.deepEqual(
+        attempts.map((a: { outcome: string }) => a.outcome),
+        ['retry', 'retry', 'delivered'],
+      );
       assert.match(attempts[0].error, /HTTP 503/);
     });
 
     it('dead-letters a 400 at once (no blind retry), and a replay after the fix delivers it', async () => {
       rx.state.answers.push(400);
       const m = await send(3);
-      const dead = await eventually(async () => {
-        const d = await message(m.messageId);
-        return d.status === 'dead' ? d : undefined;
-      }, 10_000, 'dead letter');
+      const dead = await eventually(
+        async () => {
+          const d = await message(m.messageId);
+          return d.status === 'dead' ? d : undefined;
+        },
+        10_000,
+        'dead letter',
+      );
       assert.equal(dead.deliveries[0].attempts.length, 1);
       assert.match(dead.deliveries[0].lastError, /rejected: .*HTTP 400/);
       const list = await request(t.app).get('/api/v1/messages?status=dead').set(auth).expect(200);
@@ -95,10 +106,14 @@ for (const backend of backends()) {
     it('dead-letters after the last retry', async () => {
       rx.state.answers.push(500, 500, 500);
       const m = await send(4);
-      const dead = await eventually(async () => {
-        const d = await message(m.messageId);
-        return d.status === 'dead' ? d : undefined;
-      }, 10_000, 'dead letter after retries');
+      const dead = await eventually(
+        async () => {
+          const d = await message(m.messageId);
+          return d.status === 'dead' ? d : undefined;
+        },
+        10_000,
+        'dead letter after retries',
+      );
       assert.equal(dead.deliveries[0].attempts.length, 3);
       assert.match(dead.deliveries[0].lastError, /gave up after 3 attempts/);
     });

@@ -11,7 +11,14 @@ import { freePort, runHub } from './helpers/process.ts';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (f: string) => readFileSync(join(root, f), 'utf8');
 
-type Compose = { 'x-hub': { env_file: string | string[]; environment: Record<string, string>; volumes: (string | { type: string; source: string; target: string; read_only?: boolean; bind?: { create_host_path?: boolean } })[] }; services: Record<string, { command?: string[] }> };
+type Compose = {
+  'x-hub': {
+    env_file: string | string[];
+    environment: Record<string, string>;
+    volumes: (string | { type: string; source: string; target: string; read_only?: boolean; bind?: { create_host_path?: boolean } })[];
+  };
+  services: Record<string, { command?: string[] }>;
+};
 
 describe('docker: image and compose', function () {
   this.timeout(180_000);
@@ -67,7 +74,11 @@ describe('docker: image and compose', function () {
       assert.equal(check.status, 0, check.stderr);
       // The whole hub: API, admin console, API docs (their files come along), then a clean stop.
       const port = await freePort();
-      const p = runHub(['start', '--config', join(work, 'hub.json')], { HUB_DATA_DIR: join(work, 'data'), PORT: String(port), HUB_DEMO_WEBHOOK_SECRET: 'x'.repeat(24), LOG_LEVEL: 'info', HUB_CONFIG: '', DATABASE_URL: '', AMQP_URL: '', HUB_LOG_FORMAT: '' }, { bin });
+      const p = runHub(
+        ['start', '--config', join(work, 'hub.json')],
+        { HUB_DATA_DIR: join(work, 'data'), PORT: String(port), HUB_DEMO_WEBHOOK_SECRET: 'x'.repeat(24), LOG_LEVEL: 'info', HUB_CONFIG: '', DATABASE_URL: '', AMQP_URL: '', HUB_LOG_FORMAT: '' },
+        { bin },
+      );
       try {
         await p.waitFor(/listening on/);
         for (const path of ['/healthz', '/api/docs', '/api/swagger-ui/swagger-ui-bundle.js', '/api/openapi.json', '/admin/login']) {

@@ -75,8 +75,15 @@ describe('durability of the embedded mode: kill -9 loses nothing', function () {
         'every delivery finished',
       );
       assert.equal(rx.rejectedSignatures, 0);
-      assert.deepEqual([...accepted].filter((id) => !seen.has(id)), []);
-      assert.deepEqual([...seen.values()].filter((n) => n !== 1), [], 'a record arrived more than once');
+      assert.deepEqual(
+        [...accepted].filter((id) => !seen.has(id)),
+        [],
+      );
+      assert.deepEqual(
+        [...seen.values()].filter((n) => n !== 1),
+        [],
+        'a record arrived more than once',
+      );
     } finally {
       await hub.kill('SIGTERM');
       await rx.close();

@@ -11,10 +11,14 @@ import { auth, backends, canonicalPerson, makeHub, schemas, type TestHub } from 
 /** Mapping sets that fail each in their own way, with what the hub must say about each. */
 const FAULTY: Record<string, { what: string; mapping: string; error: RegExp }> = {
   'no-compile': { what: 'a file that does not compile', mapping: '{ "givenNames": givenNames', error: /^mapping no-compile\/person does not compile: .*\(at character \d+\)/ },
-  'throws': { what: 'an expression that throws at run time', mapping: '$merge([$, { "age": $number("twenty") }])', error: /^mapping throws\/person rejected the record: Unable to cast value to a number: "twenty" \[D3030\]/ },
-  'scalar': { what: 'a result that is not an object', mapping: '"a string, not a record"', error: /^mapping scalar\/person did not produce an object \(got "a string, not a record"\)/ },
-  'nothing': { what: 'no result at all', mapping: 'noSuchField', error: /^mapping nothing\/person did not produce an object \(got nothing\)/ },
-  'several': { what: 'several records for one', mapping: '[$, $]', error: /^mapping several\/person produced 2 records; one record in gives one record out/ },
+  throws: {
+    what: 'an expression that throws at run time',
+    mapping: '$merge([$, { "age": $number("twenty") }])',
+    error: /^mapping throws\/person rejected the record: Unable to cast value to a number: "twenty" \[D3030\]/,
+  },
+  scalar: { what: 'a result that is not an object', mapping: '"a string, not a record"', error: /^mapping scalar\/person did not produce an object \(got "a string, not a record"\)/ },
+  nothing: { what: 'no result at all', mapping: 'noSuchField', error: /^mapping nothing\/person did not produce an object \(got nothing\)/ },
+  several: { what: 'several records for one', mapping: '[$, $]', error: /^mapping several\/person produced 2 records; one record in gives one record out/ },
 };
 
 describe('mappings that fail: the error names the mapping and what went wrong', () => {

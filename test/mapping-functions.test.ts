@@ -51,27 +51,54 @@ describe('mapping functions (src/mapping/functions.ts)', function () {
     it('know leap years: 29.02 in 2024 and 2000, not in 2023 or 1900', () => {
       assert.equal(dateDMY('29.02.2024', 'f'), '2024-02-29');
       assert.equal(dateDMY('29.02.2000', 'f'), '2000-02-29');
-      assert.equal(rejection(() => dateDMY('29.02.2023', 'f')), "f: '29.02.2023' is not a valid date dd.mm.yyyy");
-      assert.equal(rejection(() => dateDMY('29.02.1900', 'f')), "f: '29.02.1900' is not a valid date dd.mm.yyyy");
+      assert.equal(
+        rejection(() => dateDMY('29.02.2023', 'f')),
+        "f: '29.02.2023' is not a valid date dd.mm.yyyy",
+      );
+      assert.equal(
+        rejection(() => dateDMY('29.02.1900', 'f')),
+        "f: '29.02.1900' is not a valid date dd.mm.yyyy",
+      );
     });
 
     it('reject days that do not exist and other formats, naming field and value', () => {
       for (const v of ['31.04.2024', '00.01.2024', '01.13.2024', '01.00.2024', '2024-01-31', '1.2.2024', ' 01.02.2024'])
-        assert.equal(rejection(() => dateDMY(v, 'datums')), `datums: '${v}' is not a valid date dd.mm.yyyy`);
-      assert.equal(rejection(() => dateDMY(20240131, 'datums')), "datums: '20240131' is not a valid date dd.mm.yyyy");
-      assert.equal(rejection(() => dateDMY(undefined, 'datums')), "datums: '' is not a valid date dd.mm.yyyy");
+        assert.equal(
+          rejection(() => dateDMY(v, 'datums')),
+          `datums: '${v}' is not a valid date dd.mm.yyyy`,
+        );
+      assert.equal(
+        rejection(() => dateDMY(20240131, 'datums')),
+        "datums: '20240131' is not a valid date dd.mm.yyyy",
+      );
+      assert.equal(
+        rejection(() => dateDMY(undefined, 'datums')),
+        "datums: '' is not a valid date dd.mm.yyyy",
+      );
     });
 
     it('…Private leaves the value out of the message', () => {
-      assert.equal(rejection(() => dateDMYPrivate('31.02.1999', 'dzimsanas_datums')), 'dzimsanas_datums: not a valid date dd.mm.yyyy');
-      assert.equal(rejection(() => trimmedDateDMYPrivate('31.02.1999', 'BirthDate')), 'BirthDate: not a valid date dd.mm.yyyy');
+      assert.equal(
+        rejection(() => dateDMYPrivate('31.02.1999', 'dzimsanas_datums')),
+        'dzimsanas_datums: not a valid date dd.mm.yyyy',
+      );
+      assert.equal(
+        rejection(() => trimmedDateDMYPrivate('31.02.1999', 'BirthDate')),
+        'BirthDate: not a valid date dd.mm.yyyy',
+      );
     });
 
     it('trimmed… drop blanks around the date first and quote the value as sent', () => {
       assert.equal(trimmedDateDMY(' 01.02.2024\t', 'f'), '2024-02-01');
       assert.equal(trimmedDateDMYPrivate('\n29.02.2024 ', 'f'), '2024-02-29');
-      assert.equal(rejection(() => trimmedDateDMY(' 30.02.2024 ', 'datums')), "datums: ' 30.02.2024 ' is not a valid date dd.mm.yyyy");
-      assert.equal(rejection(() => trimmedDateDMYPrivate(42, 'f')), 'f: not a valid date dd.mm.yyyy');
+      assert.equal(
+        rejection(() => trimmedDateDMY(' 30.02.2024 ', 'datums')),
+        "datums: ' 30.02.2024 ' is not a valid date dd.mm.yyyy",
+      );
+      assert.equal(
+        rejection(() => trimmedDateDMYPrivate(42, 'f')),
+        'f: not a valid date dd.mm.yyyy',
+      );
     });
   });
 
@@ -86,9 +113,18 @@ describe('mapping functions (src/mapping/functions.ts)', function () {
 
     it('rejects anything else naming field and value', () => {
       for (const v of ['divi', '-1', '1e3', '1,5,0', '1 000', ''])
-        assert.equal(rejection(() => num(v, 'kp')), `kp: '${v}' is not a number`);
-      assert.equal(rejection(() => num(null, 'kp')), "kp: 'null' is not a number");
-      assert.equal(rejection(() => num(undefined, 'kp')), "kp: '' is not a number");
+        assert.equal(
+          rejection(() => num(v, 'kp')),
+          `kp: '${v}' is not a number`,
+        );
+      assert.equal(
+        rejection(() => num(null, 'kp')),
+        "kp: 'null' is not a number",
+      );
+      assert.equal(
+        rejection(() => num(undefined, 'kp')),
+        "kp: '' is not a number",
+      );
     });
   });
 
@@ -105,14 +141,29 @@ describe('mapping functions (src/mapping/functions.ts)', function () {
         rejection(() => code(forms, 'vakara', 'studiju_forma')),
         "studiju_forma: unknown value 'vakara' (known: pilna laika, nepilna laika)",
       );
-      assert.equal(rejection(() => trimmedCode({ VB: 'state-budget', M: 'tuition' }, 'X ', 'Funding')), "Funding: unknown code 'X ' (known: VB, M)");
-      assert.equal(rejection(() => trimmedCode({ VB: 'state-budget' }, undefined, 'Funding')), "Funding: unknown code '' (known: VB)");
+      assert.equal(
+        rejection(() => trimmedCode({ VB: 'state-budget', M: 'tuition' }, 'X ', 'Funding')),
+        "Funding: unknown code 'X ' (known: VB, M)",
+      );
+      assert.equal(
+        rejection(() => trimmedCode({ VB: 'state-budget' }, undefined, 'Funding')),
+        "Funding: unknown code '' (known: VB)",
+      );
     });
 
     it('$code takes the value exactly as written, and never an inherited property', () => {
-      assert.match(rejection(() => code(forms, ' pilna laika', 'f')), /unknown value ' pilna laika'/);
-      assert.match(rejection(() => code(forms, 'constructor', 'f')), /unknown value 'constructor'/);
-      assert.match(rejection(() => code({ '1': 'x' }, 1, 'f')), /unknown value '1'/);
+      assert.match(
+        rejection(() => code(forms, ' pilna laika', 'f')),
+        /unknown value ' pilna laika'/,
+      );
+      assert.match(
+        rejection(() => code(forms, 'constructor', 'f')),
+        /unknown value 'constructor'/,
+      );
+      assert.match(
+        rejection(() => code({ '1': 'x' }, 1, 'f')),
+        /unknown value '1'/,
+      );
     });
   });
 
@@ -127,16 +178,28 @@ describe('mapping functions (src/mapping/functions.ts)', function () {
 
     it('$lvGrade rejects anything else naming the value', () => {
       for (const v of ['11', 'A', '9,5', 'i', '0'])
-        assert.equal(rejection(() => lvGrade(v, 'atzime')), `atzime: '${v}' is neither a grade of the Latvian 10-point scale (1..10) nor ieskaitīts / neieskaitīts`);
-      assert.match(rejection(() => lvGrade(9.5, 'atzime')), /^atzime: '9.5' is neither/);
-      assert.match(rejection(() => lvGrade(undefined, 'atzime')), /^atzime: '' is neither/);
+        assert.equal(
+          rejection(() => lvGrade(v, 'atzime')),
+          `atzime: '${v}' is neither a grade of the Latvian 10-point scale (1..10) nor ieskaitīts / neieskaitīts`,
+        );
+      assert.match(
+        rejection(() => lvGrade(9.5, 'atzime')),
+        /^atzime: '9.5' is neither/,
+      );
+      assert.match(
+        rejection(() => lvGrade(undefined, 'atzime')),
+        /^atzime: '' is neither/,
+      );
     });
 
     it('$lvGradeShort also takes i / n', () => {
       assert.equal(lvGradeShort('I', 'atzime').value, 'passed');
       assert.equal(lvGradeShort('n', 'atzime').value, 'failed');
       assert.equal(lvGradeShort('8', 'atzime').label, 'ļoti labi');
-      assert.match(rejection(() => lvGradeShort('x', 'atzime')), /^atzime: 'x' is neither a grade/);
+      assert.match(
+        rejection(() => lvGradeShort('x', 'atzime')),
+        /^atzime: 'x' is neither a grade/,
+      );
     });
 
     it('$isisGrade: 1..10, I and NI (upper case only)', () => {
@@ -144,8 +207,14 @@ describe('mapping functions (src/mapping/functions.ts)', function () {
       assert.deepEqual(isisGrade(6, 'Grade'), { value: '6', scheme: 'LV_10', label: 'gandrīz labi' });
       assert.equal(isisGrade('I', 'Grade').value, 'passed');
       assert.equal(isisGrade('NI', 'Grade').value, 'failed');
-      assert.equal(rejection(() => isisGrade(' ni ', 'Grade')), "Grade: 'ni' is neither 1..10 nor I / NI");
-      assert.equal(rejection(() => isisGrade('11', 'Grade')), "Grade: '11' is neither 1..10 nor I / NI");
+      assert.equal(
+        rejection(() => isisGrade(' ni ', 'Grade')),
+        "Grade: 'ni' is neither 1..10 nor I / NI",
+      );
+      assert.equal(
+        rejection(() => isisGrade('11', 'Grade')),
+        "Grade: '11' is neither 1..10 nor I / NI",
+      );
     });
   });
 
@@ -154,9 +223,7 @@ describe('mapping functions (src/mapping/functions.ts)', function () {
 
     it('can be called from JSONata', async () => {
       const expr = compileText('{ "d": $dateDMY(d, "d"), "n": $num(n, "n"), "g": $lvGrade(g, "g").label, "at": $institution }', 'test/natives');
-      assert.deepEqual(await evaluate(expr, { d: '29.02.2024', n: '1,5', g: 9 }, bindings, 'test/natives'), [
-        { d: '2024-02-29', n: 1.5, g: 'teicami', at: 'lu.lv' },
-      ]);
+      assert.deepEqual(await evaluate(expr, { d: '29.02.2024', n: '1,5', g: 9 }, bindings, 'test/natives'), [{ d: '2024-02-29', n: 1.5, g: 'teicami', at: 'lu.lv' }]);
     });
 
     it('reject with the plain message, as $error() does', async () => {

@@ -46,16 +46,11 @@ function plannedCases(set: string, entity: string): { kind: CaseResult['kind']; 
   } catch {
     return [{ kind: 'case', name: '(file)' }];
   }
-  return [
-    ...(golden.cases ?? []).map((c) => ({ kind: 'case' as const, name: c.name })),
-    ...(golden.rejects ?? []).map((r) => ({ kind: 'reject' as const, name: r.name })),
-  ];
+  return [...(golden.cases ?? []).map((c) => ({ kind: 'case' as const, name: c.name })), ...(golden.rejects ?? []).map((r) => ({ kind: 'reject' as const, name: r.name }))];
 }
 
 function explain(r: CaseResult): string {
-  return [`${r.file}: ${r.kind === 'reject' ? 'rejects: ' : ''}${r.name}`, `  ${r.problem ?? ''}`, r.diff?.length ? formatDiff(r.diff) : '']
-    .filter(Boolean)
-    .join('\n');
+  return [`${r.file}: ${r.kind === 'reject' ? 'rejects: ' : ''}${r.name}`, `  ${r.problem ?? ''}`, r.diff?.length ? formatDiff(r.diff) : ''].filter(Boolean).join('\n');
 }
 
 describe('mappings: golden tests', function () {

@@ -129,11 +129,18 @@ describe('OpenAPI document', function () {
     };
     walk(doc);
     assert.ok(refs.length > 100);
-    assert.deepEqual(refs.filter((r) => !r.startsWith('#/components/schemas/')), [], 'internal $refs only');
+    assert.deepEqual(
+      refs.filter((r) => !r.startsWith('#/components/schemas/')),
+      [],
+      'internal $refs only',
+    );
     assert.doesNotMatch(JSON.stringify(doc), /"\$id"/);
     const ids: string[] = [];
     for (const [path, item] of Object.entries(doc.paths)) {
-      for (const [method, op] of Object.entries(item) as [string, { operationId?: string; requestBody?: { content: Record<string, { schema: { $ref?: string } }> }; responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> }][]) {
+      for (const [method, op] of Object.entries(item) as [
+        string,
+        { operationId?: string; requestBody?: { content: Record<string, { schema: { $ref?: string } }> }; responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> },
+      ][]) {
         assert.match(op.operationId ?? '', /^[a-z][A-Za-z]+$/, `${method} ${path}: operationId`);
         ids.push(op.operationId!);
         const bodies = [...Object.entries(op.requestBody?.content ?? {}), ...Object.values(op.responses).flatMap((r) => Object.entries(r.content ?? {}))];
@@ -167,7 +174,10 @@ describe('OpenAPI document', function () {
         for (const [status, r] of Object.entries(op.responses)) {
           for (const ct of Object.keys(r.content ?? {})) {
             if (!ct.endsWith('json')) continue;
-            assert.doesNotThrow(() => ajv.compile({ $ref: `openapi.json#/paths/${path.replace(/\//g, '~1')}/${method}/responses/${status}/content/${ct.replace(/\//g, '~1')}/schema` }), `${method} ${path} ${status}`);
+            assert.doesNotThrow(
+              () => ajv.compile({ $ref: `openapi.json#/paths/${path.replace(/\//g, '~1')}/${method}/responses/${status}/content/${ct.replace(/\//g, '~1')}/schema` }),
+              `${method} ${path} ${status}`,
+            );
           }
         }
       }
@@ -181,7 +191,15 @@ describe('OpenAPI document', function () {
     check('get', '/metrics', 200, await a.get('/metrics').set(auth));
     check('get', '/metrics', 401, await a.get('/metrics'));
 
-    const ok = check('post', '/api/v1/ingest/{sourceId}/{entity}', 202, await a.post('/api/v1/ingest/rtu-push/person').set(auth).send([person(1), person(2)]));
+    const ok = check(
+      'post',
+      '/api/v1/ingest/{sourceId}/{entity}',
+      202,
+      await a
+        .post('/api/v1/ingest/rtu-push/person')
+        .set(auth)
+        .send([person(1), person(2)]),
+    );
     const bad = check('post', '/api/v1/ingest/{sourceId}/{entity}', 422, await a.post('/api/v1/ingest/rtu-push/person').set(auth).send({ sourceId: 'X' }));
     check('post', '/api/v1/ingest/{sourceId}/{entity}', 404, await a.post('/api/v1/ingest/nowhere/person').set(auth).send({}));
     check('post', '/api/v1/ingest/{sourceId}/{entity}', 400, await a.post('/api/v1/ingest/rtu-push/person').set(auth).type('json').send('{"oops":'));
@@ -197,7 +215,15 @@ describe('OpenAPI document', function () {
     check('get', '/api/v1/messages/{id}', 404, await a.get('/api/v1/messages/nope').set(auth));
     check('post', '/api/v1/messages/{id}/replay', 200, await a.post(`/api/v1/messages/${bad.body.messages[0].messageId}/replay`).set(auth));
     check('post', '/api/v1/messages/{id}/replay', 404, await a.post(`/api/v1/messages/${messageId}/replay`).set(auth));
-    check('post', '/api/v1/messages/replay', 200, await a.post('/api/v1/messages/replay').set(auth).send({ ids: [messageId, 'nope'] }));
+    check(
+      'post',
+      '/api/v1/messages/replay',
+      200,
+      await a
+        .post('/api/v1/messages/replay')
+        .set(auth)
+        .send({ ids: [messageId, 'nope'] }),
+    );
     // This hub has no EWP section (test/ewp/two-node.test.ts decides real nominations).
     check('get', '/api/v1/ewp/{heiId}/incoming-mobilities', 404, await a.get('/api/v1/ewp/lu.lv/incoming-mobilities').set(auth));
     check('get', '/api/v1/ewp/{heiId}/incoming-mobilities/{omobilityId}', 404, await a.get('/api/v1/ewp/lu.lv/incoming-mobilities/om-1').set(auth));
@@ -206,25 +232,65 @@ describe('OpenAPI document', function () {
     check('post', '/api/v1/messages/replay', 400, await a.post('/api/v1/messages/replay').set(auth).send({ ids: [] }));
 
     const rec = check('get', '/api/v1/records/{entity}/{id}', 200, await a.get(`/api/v1/records/person/${recordId}`).set(auth));
-    check('get', '/api/v1/records/{entity}/{id}', 304, await a.get(`/api/v1/records/person/${recordId}`).set(auth).set('if-none-match', rec.headers.etag as string));
+    check(
+      'get',
+      '/api/v1/records/{entity}/{id}',
+      304,
+      await a
+        .get(`/api/v1/records/person/${recordId}`)
+        .set(auth)
+        .set('if-none-match', rec.headers.etag as string),
+    );
     check('get', '/api/v1/records/{entity}/{id}', 404, await a.get('/api/v1/records/person/nope').set(auth));
 
     check('get', '/api/v1/tokens', 200, await a.get('/api/v1/tokens').set(auth));
-    const tok = check('post', '/api/v1/tokens', 201, await a.post('/api/v1/tokens').set(auth).send({ name: 'lib', scopes: ['feed:library'] }));
-    check('post', '/api/v1/tokens', 400, await a.post('/api/v1/tokens').set(auth).send({ name: 'x', scopes: ['root'] }));
+    const tok = check(
+      'post',
+      '/api/v1/tokens',
+      201,
+      await a
+        .post('/api/v1/tokens')
+        .set(auth)
+        .send({ name: 'lib', scopes: ['feed:library'] }),
+    );
+    check(
+      'post',
+      '/api/v1/tokens',
+      400,
+      await a
+        .post('/api/v1/tokens')
+        .set(auth)
+        .send({ name: 'x', scopes: ['root'] }),
+    );
     const lib = { authorization: `Bearer ${tok.body.token as string}` };
     check('get', '/api/v1/tokens', 403, await a.get('/api/v1/tokens').set(lib));
 
     check('get', '/api/v1/feeds', 200, await a.get('/api/v1/feeds').set(lib));
     check('get', '/api/v1/feeds', 404, await a.get('/api/v1/feeds?consumer=nobody').set(auth));
     const page = check('get', '/api/v1/feeds/{entity}', 200, await a.get('/api/v1/feeds/person').set(lib));
-    check('get', '/api/v1/feeds/{entity}', 304, await a.get('/api/v1/feeds/person').set(lib).set('if-none-match', page.headers.etag as string));
+    check(
+      'get',
+      '/api/v1/feeds/{entity}',
+      304,
+      await a
+        .get('/api/v1/feeds/person')
+        .set(lib)
+        .set('if-none-match', page.headers.etag as string),
+    );
     check('get', '/api/v1/feeds/{entity}', 200, await a.get('/api/v1/feeds/person').set(auth));
     check('get', '/api/v1/feeds/{entity}', 400, await a.get('/api/v1/feeds/person?after=x').set(auth));
     check('get', '/api/v1/feeds/{entity}', 403, await a.get('/api/v1/feeds/award').set(lib));
     check('get', '/api/v1/feeds/{entity}', 404, await a.get('/api/v1/feeds/nothing').set(auth));
 
-    const sub = check('post', '/api/v1/webhooks', 201, await a.post('/api/v1/webhooks').set(lib).send({ url: 'http://127.0.0.1:9/hook', consumer: 'library', retry: { maxAttempts: 1, initialDelayMs: 10 } }));
+    const sub = check(
+      'post',
+      '/api/v1/webhooks',
+      201,
+      await a
+        .post('/api/v1/webhooks')
+        .set(lib)
+        .send({ url: 'http://127.0.0.1:9/hook', consumer: 'library', retry: { maxAttempts: 1, initialDelayMs: 10 } }),
+    );
     check('post', '/api/v1/webhooks', 400, await a.post('/api/v1/webhooks').set(auth).send({ url: 'nope' }));
     check('post', '/api/v1/webhooks', 404, await a.post('/api/v1/webhooks').set(auth).send({ url: 'http://127.0.0.1:9/hook', consumer: 'nobody' }));
     check('get', '/api/v1/webhooks', 200, await a.get('/api/v1/webhooks').set(lib));
@@ -255,7 +321,15 @@ describe('OpenAPI document', function () {
     check('post', '/api/v1/sources/{id}/resume', 409, await a.post('/api/v1/sources/rtu-push/resume').set(auth));
 
     // Personal data: subject access, the disclosure log, erasure (last: it changes the person).
-    const found = check('post', '/api/v1/persons/lookup', 200, await a.post('/api/v1/persons/lookup').set(auth).send({ personalCode: personalCode(1) }));
+    const found = check(
+      'post',
+      '/api/v1/persons/lookup',
+      200,
+      await a
+        .post('/api/v1/persons/lookup')
+        .set(auth)
+        .send({ personalCode: personalCode(1) }),
+    );
     assert.equal(found.body.persons.length, 1);
     check('post', '/api/v1/persons/lookup', 400, await a.post('/api/v1/persons/lookup').set(auth).send({}));
     check('post', '/api/v1/persons/lookup', 403, await a.post('/api/v1/persons/lookup').set(lib).send({}));

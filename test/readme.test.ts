@@ -66,7 +66,11 @@ describe('README', function () {
     /** Runs a README shell block with bash: `npx hub` is this clone's bin/hub.mjs, localhost:8080 the test's port. */
     const run = (block: string) => {
       const script = block.replaceAll('npx hub ', `node ${HUB_BIN} `).replaceAll('localhost:8080', `localhost:${port}`);
-      return spawnSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: dir, encoding: 'utf8', env: { ...process.env, HUB_ADMIN_TOKEN: token, HUB_DATA_DIR: join(dir, 'data'), PORT: String(port), HUB_CONFIG: '', DATABASE_URL: '', AMQP_URL: '' } });
+      return spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, HUB_ADMIN_TOKEN: token, HUB_DATA_DIR: join(dir, 'data'), PORT: String(port), HUB_CONFIG: '', DATABASE_URL: '', AMQP_URL: '' },
+      });
     };
     const blockWith = (text: string) => {
       const b = shellBlocks().find((x) => x.includes(text));
@@ -82,7 +86,16 @@ describe('README', function () {
       dir = mkdtempSync(join(tmpdir(), 'hub-readme-'));
       port = await freePort();
       // The demo without the Node-RED editor (its own tests cover it), and without the demo feed: the README's records only.
-      hub = runHub(['demo', '--no-feed'], { HUB_DATA_DIR: join(dir, 'data'), PORT: String(port), HUB_ADMIN_TOKEN: token, HUB_NODERED: 'off', HUB_CONFIG: '', LOG_LEVEL: 'info', DATABASE_URL: '', AMQP_URL: '' });
+      hub = runHub(['demo', '--no-feed'], {
+        HUB_DATA_DIR: join(dir, 'data'),
+        PORT: String(port),
+        HUB_ADMIN_TOKEN: token,
+        HUB_NODERED: 'off',
+        HUB_CONFIG: '',
+        LOG_LEVEL: 'info',
+        DATABASE_URL: '',
+        AMQP_URL: '',
+      });
       await hub.waitFor('Study-data hub demo is running', 60_000);
     });
     after(async () => {

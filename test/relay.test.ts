@@ -59,8 +59,29 @@ describe('outbox relay among several workers (PostgreSQL)', function () {
     await broker.connect();
     await broker.declareQueue('route.all', ['#']);
     for (let i = 0; i < 150; i++) {
-      const { message } = await store.insertMessage({ id: `m-${String(i).padStart(4, '0')}`, sourceId: 's', entity: 'person', institution: 'lu.lv', contentType: null, raw: '{}', rawSize: 2, idempotencyKey: null, status: 'received' });
-      await store.commit({ messageId: message.id, entity: 'person', institution: 'lu.lv', sourceSystem: 'lais', sourceId: `p${i}`, source: 's', sourceUpdatedAt: null, data: { i }, op: 'upsert', schemaVersion: '1' });
+      const { message } = await store.insertMessage({
+        id: `m-${String(i).padStart(4, '0')}`,
+        sourceId: 's',
+        entity: 'person',
+        institution: 'lu.lv',
+        contentType: null,
+        raw: '{}',
+        rawSize: 2,
+        idempotencyKey: null,
+        status: 'received',
+      });
+      await store.commit({
+        messageId: message.id,
+        entity: 'person',
+        institution: 'lu.lv',
+        sourceSystem: 'lais',
+        sourceId: `p${i}`,
+        source: 's',
+        sourceUpdatedAt: null,
+        data: { i },
+        op: 'upsert',
+        schemaVersion: '1',
+      });
     }
     const published: string[] = [];
     const logger = pino({ level: 'silent' });

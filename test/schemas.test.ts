@@ -43,7 +43,10 @@ function example(entity: string, index = 0): Json {
 
 /** Sets (or, for undefined, removes) the value at a JSON pointer. */
 function setAt(root: Json, pointer: string, value: unknown): void {
-  const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   const last = parts.pop();
   assert.ok(last !== undefined, `bad pointer ${pointer}`);
   let node: unknown = root;

@@ -30,7 +30,11 @@ describe('security', () => {
   });
 
   it('gives a token only its scopes: ingest into one source, read one entity', async () => {
-    const created = await request(t.app).post('/api/v1/tokens').set(auth).send({ name: 'rtu system', scopes: ['ingest:rtu-push', 'read:person'] }).expect(201);
+    const created = await request(t.app)
+      .post('/api/v1/tokens')
+      .set(auth)
+      .send({ name: 'rtu system', scopes: ['ingest:rtu-push', 'read:person'] })
+      .expect(201);
     const tok = { authorization: `Bearer ${created.body.token}` };
     const ok = await request(t.app).post('/api/v1/ingest/rtu-push/person').set(tok).send(canonicalPerson(100)).expect(202);
     const denied = await request(t.app).post('/api/v1/ingest/lu-lais/person').set(tok).send({}).expect(403);
@@ -43,11 +47,19 @@ describe('security', () => {
   });
 
   it('never shows a token again after it was created, and refuses an unknown scope', async () => {
-    const created = await request(t.app).post('/api/v1/tokens').set(auth).send({ name: 'x', scopes: ['read:*'] }).expect(201);
+    const created = await request(t.app)
+      .post('/api/v1/tokens')
+      .set(auth)
+      .send({ name: 'x', scopes: ['read:*'] })
+      .expect(201);
     const list = await request(t.app).get('/api/v1/tokens').set(auth).expect(200);
     assert.ok(list.body.items.some((i: { id: string }) => i.id === created.body.id));
     assert.ok(!JSON.stringify(list.body).includes(created.body.token));
-    const bad = await request(t.app).post('/api/v1/tokens').set(auth).send({ name: 'x', scopes: ['root'] }).expect(400);
+    const bad = await request(t.app)
+      .post('/api/v1/tokens')
+      .set(auth)
+      .send({ name: 'x', scopes: ['root'] })
+      .expect(400);
     assert.equal(bad.body.errors[0].pointer, '/scopes/0');
   });
 
@@ -68,7 +80,10 @@ describe('security', () => {
       },
     });
     const log = createLogger('info', sink as unknown as Parameters<typeof createLogger>[1]);
-    log.info({ person: { givenNames: 'Ānis', familyName: 'Bērziņš', personalCode: '170599-11230' }, identifiers: [{ scheme: 'lv-personas-kods', value: '170599-11230' }] }, 'got 17059911230 and 170599-11230');
+    log.info(
+      { person: { givenNames: 'Ānis', familyName: 'Bērziņš', personalCode: '170599-11230' }, identifiers: [{ scheme: 'lv-personas-kods', value: '170599-11230' }] },
+      'got 17059911230 and 170599-11230',
+    );
     log.warn({ detail: 'code 170599-11230 failed' }, 'x');
     const out = lines.join('');
     assert.ok(!out.includes('170599-11230') && !out.includes('17059911230'), out);
@@ -104,7 +119,11 @@ for (const backend of backends()) {
     });
 
     it('stores tokens hashed, never in clear: the row holds the salted SHA-256 of the token, which still signs in', async () => {
-      const created = await request(t.app).post('/api/v1/tokens').set(auth).send({ name: 'hashed', scopes: ['read:*'] }).expect(201);
+      const created = await request(t.app)
+        .post('/api/v1/tokens')
+        .set(auth)
+        .send({ name: 'hashed', scopes: ['read:*'] })
+        .expect(201);
       const token = created.body.token as string;
       assert.match(token, /^shub_[A-Za-z0-9_-]{32}$/);
       const rows = await t.hub.store.sql.query('SELECT * FROM tokens WHERE id = ?', [created.body.id]);

@@ -73,7 +73,18 @@ if (databaseUrl) {
           Array.from({ length: 60 }, async (_, i) => {
             const id = `${Date.now().toString(36)}-${i}-${rand()}`;
             await store.insertMessage({ id, sourceId: 's', entity: 'person', institution: 'lu.lv', contentType: null, raw: null, rawSize: 0, idempotencyKey: null, status: 'received' });
-            await store.commit({ messageId: id, entity: 'person', institution: 'lu.lv', sourceSystem: 's', sourceId: `p${i}`, source: 's', sourceUpdatedAt: null, data: { i }, op: 'upsert', schemaVersion: '1' });
+            await store.commit({
+              messageId: id,
+              entity: 'person',
+              institution: 'lu.lv',
+              sourceSystem: 's',
+              sourceId: `p${i}`,
+              source: 's',
+              sourceUpdatedAt: null,
+              data: { i },
+              op: 'upsert',
+              schemaVersion: '1',
+            });
           }),
         );
         done = true;

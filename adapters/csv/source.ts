@@ -99,7 +99,10 @@ export class CsvSource implements Source {
   async sync(signal: AbortSignal): Promise<void> {
     await this.checkDir();
     const scanAt = new Date().toISOString();
-    const names = (await readdir(this.o.dir, { withFileTypes: true })).filter((d) => d.isFile() && !IGNORED.test(d.name)).map((d) => d.name).sort();
+    const names = (await readdir(this.o.dir, { withFileTypes: true }))
+      .filter((d) => d.isFile() && !IGNORED.test(d.name))
+      .map((d) => d.name)
+      .sort();
     let settling = false;
     for (const name of names) {
       if (signal.aborted) return;
@@ -117,8 +120,22 @@ export class CsvSource implements Source {
   }
 
   private async file(name: string, path: string, size: number): Promise<void> {
-    const base: FileReport = { file: name, sha256: '', readAt: new Date().toISOString(), entity: null, encoding: null, delimiter: null, mode: this.o.mode, rows: 0, accepted: 0, rejected: 0, outcome: 'processed', errors: [] };
-    if (size > this.o.maxFileBytes) return this.finish(path, { ...base, outcome: 'quarantined', fileError: { code: 'HUB_ERR_PAYLOAD_TOO_LARGE', message: `${size} bytes, over maxFileBytes ${this.o.maxFileBytes}` } });
+    const base: FileReport = {
+      file: name,
+      sha256: '',
+      readAt: new Date().toISOString(),
+      entity: null,
+      encoding: null,
+      delimiter: null,
+      mode: this.o.mode,
+      rows: 0,
+      accepted: 0,
+      rejected: 0,
+      outcome: 'processed',
+      errors: [],
+    };
+    if (size > this.o.maxFileBytes)
+      return this.finish(path, { ...base, outcome: 'quarantined', fileError: { code: 'HUB_ERR_PAYLOAD_TOO_LARGE', message: `${size} bytes, over maxFileBytes ${this.o.maxFileBytes}` } });
     const bytes = await readFile(path);
     const sha = sha256Hex(bytes);
     const report: FileReport = { ...base, sha256: sha };
@@ -153,11 +170,16 @@ export class CsvSource implements Source {
     const bad: { line: number; fields: string[]; error: HubError }[] = [];
     for (const r of parsed.rows) {
       if (r.fields.length !== parsed.header.length) {
-        bad.push({ line: r.line, fields: r.fields, error: new MalformedInputError(`line ${r.line}: ${r.fields.length} fields, the header has ${parsed.header.length}`, { extra: { file: name, line: r.line } }) });
+        bad.push({
+          line: r.line,
+          fields: r.fields,
+          error: new MalformedInputError(`line ${r.line}: ${r.fields.length} fields, the header has ${parsed.header.length}`, { extra: { file: name, line: r.line } }),
+        });
       } else good.push({ line: r.line, row: Object.fromEntries(parsed.header.map((h, i) => [h, r.fields[i]!])) });
     }
     report.rows = good.length + bad.length;
-    if (parsed.error) report.errors.push({ line: (parsed.error.extra.line as number | undefined) ?? null, code: parsed.error.code, message: `${parsed.error.message}; the rest of the file was not read` });
+    if (parsed.error)
+      report.errors.push({ line: (parsed.error.extra.line as number | undefined) ?? null, code: parsed.error.code, message: `${parsed.error.message}; the rest of the file was not read` });
     if (this.o.mode === 'all-or-nothing' && (bad.length || parsed.error)) {
       for (const b of bad) report.errors.push({ line: b.line, code: b.error.code, message: b.error.message });
       report.rejected = bad.length;

@@ -99,8 +99,10 @@ export class IsisClient extends SoapClient {
     const lastChangeNo = Number(out.LastChangeNo);
     const more = out.More === true || out.More === 'true';
     const body = JSON.stringify(out);
-    if (!Number.isInteger(count) || count !== records.length) throw new MalformedPageError(`ISIS ${l.operation}: the answer says Count ${String(out.Count)} but holds ${records.length} records (cut off?)`, body);
-    if (!Number.isInteger(lastChangeNo) || lastChangeNo < after) throw new MalformedPageError(`ISIS ${l.operation}: LastChangeNo ${String(out.LastChangeNo)} is not a change number after ${after}`, body);
+    if (!Number.isInteger(count) || count !== records.length)
+      throw new MalformedPageError(`ISIS ${l.operation}: the answer says Count ${String(out.Count)} but holds ${records.length} records (cut off?)`, body);
+    if (!Number.isInteger(lastChangeNo) || lastChangeNo < after)
+      throw new MalformedPageError(`ISIS ${l.operation}: LastChangeNo ${String(out.LastChangeNo)} is not a change number after ${after}`, body);
     if (records.some((r) => !Number.isInteger(r.ChangeNo) || (r.ChangeNo as number) <= after || (r.ChangeNo as number) > lastChangeNo)) {
       throw new MalformedPageError(`ISIS ${l.operation}: a record's ChangeNo is outside ${after}..${lastChangeNo}`, body);
     }

@@ -178,7 +178,10 @@ export class IsisSimulator {
     const s = this.plan(student);
     const t = this.tables.results;
     const slot = this.resultsPerStudent + (t.size - this.students * this.resultsPerStudent);
-    const i = t.add(++this.changeNo, () => ({ ...isisResult(s, slot, resultPlan(this.seed, s, slot, this.resultsPerStudent), 0, ''), Date: `${this.today.slice(8, 10)}.${this.today.slice(5, 7)}.${this.today.slice(0, 4)}` }));
+    const i = t.add(++this.changeNo, () => ({
+      ...isisResult(s, slot, resultPlan(this.seed, s, slot, this.resultsPerStudent), 0, ''),
+      Date: `${this.today.slice(8, 10)}.${this.today.slice(5, 7)}.${this.today.slice(0, 4)}`,
+    }));
     return t.get(i)!;
   }
 
@@ -202,7 +205,10 @@ export class IsisSimulator {
     if (req.method !== 'POST' || !/Get/.test(String(req.headers.soapaction ?? ''))) return true;
     const f = this.nextFault();
     if (!f) return true;
-    const op = String(req.headers.soapaction ?? '').replace(/"/g, '').split(':').pop();
+    const op = String(req.headers.soapaction ?? '')
+      .replace(/"/g, '')
+      .split(':')
+      .pop();
     this.requests.push({ list: ISIS_LISTS.find((l) => l.operation === op)?.name ?? 'students', after: -1, records: 0, fault: f });
     if (f === 'http-503') res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('service unavailable');
     else if (f === 'soap-fault') res.writeHead(500, { 'content-type': 'text/xml; charset=utf-8' }).end(SERVER_FAULT);

@@ -122,7 +122,11 @@ export class LaisSimulator {
         const s = this.plan(Math.floor(j / k));
         return laisResult(s, j % k, resultPlan(this.seed, s, j % k, k), key);
       }),
-      diplomi: table(n, (i, key) => laisDiploma(this.plan(i), key), (i) => this.plan(i).outcome === 'graduated'),
+      diplomi: table(
+        n,
+        (i, key) => laisDiploma(this.plan(i), key),
+        (i) => this.plan(i).outcome === 'graduated',
+      ),
     };
   }
 

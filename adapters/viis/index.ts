@@ -19,7 +19,12 @@ export const viisOptionsSchema: JsonObject = {
   properties: {
     endpoint: { type: 'string', pattern: '^https?://', description: 'SOAP endpoint of the register (in production, the VISS / API Pārvaldnieks address).' },
     wsdl: { type: 'string', minLength: 1, description: 'WSDL file to use instead of the bundled model (adapters/viis/viis.wsdl); relative to the working directory.' },
-    mappingSet: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', default: 'viis', description: 'Folder under mappings/ with person, study-right and award .jsonata (canonical → register record).' },
+    mappingSet: {
+      type: 'string',
+      pattern: '^[a-z0-9][a-z0-9_-]{0,62}$',
+      default: 'viis',
+      description: 'Folder under mappings/ with person, study-right and award .jsonata (canonical → register record).',
+    },
     system: { type: 'string', minLength: 1, maxLength: 100, default: 'study-hub', description: 'Name of the submitting system, sent with every submission.' },
     timeoutMs: { type: 'integer', minimum: 100, maximum: 300000, default: 30000, description: 'A submission without an answer after this long is a transport failure (retried).' },
     institutionCodes: { ...codeMap, description: "SCHAC code → the institution's code in the register (default: the SCHAC code)." },
@@ -33,7 +38,8 @@ export const viisOptionsSchema: JsonObject = {
       items: { type: 'string', pattern: '^VIIS-[0-9]{3}$' },
       uniqueItems: true,
       default: DEFAULT_RETRY_CODES,
-      description: 'Register rejection codes retried with backoff instead of dead-lettered: those that mean a referenced record has not arrived yet (default VIIS-201, VIIS-301, VIIS-302). [] dead-letters every rejection at once.',
+      description:
+        'Register rejection codes retried with backoff instead of dead-lettered: those that mean a referenced record has not arrived yet (default VIIS-201, VIIS-301, VIIS-302). [] dead-letters every rejection at once.',
     },
     usernameEnv: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$', description: 'Environment variable with the HTTP Basic user name (with passwordEnv).' },
     passwordEnv: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$', description: 'Environment variable with the HTTP Basic password.' },
@@ -57,7 +63,8 @@ export type ViisOptions = {
 
 export const viisSink: SinkType<ViisOptions> = {
   type: 'viis',
-  description: 'Delivers persons, study rights and awards to the VIIS student and graduate register over SOAP (modelled WSDL); business rejections are dead-lettered with the register code and reason.',
+  description:
+    'Delivers persons, study rights and awards to the VIIS student and graduate register over SOAP (modelled WSDL); business rejections are dead-lettered with the register code and reason.',
   optionsSchema: viisOptionsSchema,
   create(o: ViisOptions, ctx: AdapterContext): Sink {
     let basicAuth: { username: string; password: string } | undefined;

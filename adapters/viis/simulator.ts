@@ -236,8 +236,7 @@ export class ViisSimulator implements RegisterState {
           const rec = checkPerson(this, s.institution, args.person, isValidPersonalCode);
           return this.store(this.persons, s.institution, rec);
         }),
-      RegisterStudyRight: (a: unknown) =>
-        this.submit('RegisterStudyRight', a, (s, args) => this.store(this.studyRights, s.institution, checkStudyRight(this, s.institution, args.studyRight))),
+      RegisterStudyRight: (a: unknown) => this.submit('RegisterStudyRight', a, (s, args) => this.store(this.studyRights, s.institution, checkStudyRight(this, s.institution, args.studyRight))),
       RegisterAward: (a: unknown) => this.submit('RegisterAward', a, (s, args) => this.store(this.awards, s.institution, checkAward(this, s.institution, args.award))),
       WithdrawRecord: (a: unknown) =>
         this.submit('WithdrawRecord', a, (s, args) => {

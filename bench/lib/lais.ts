@@ -36,9 +36,7 @@ export function laisAttainment(rng: Rng, studentNumber: string, k: number) {
     kp: rng.pick(CREDITS),
     datums: lvDate(d),
     veids,
-    ...(veids === 'atzīts'
-      ? { atzisana: { iestade: rng.pick(PARTNERS), kursa_nosaukums: 'Datu struktūras', lemums: { nr: `A-${k}`, datums: lvDate(d) } } }
-      : {}),
+    ...(veids === 'atzīts' ? { atzisana: { iestade: rng.pick(PARTNERS), kursa_nosaukums: 'Datu struktūras', lemums: { nr: `A-${k}`, datums: lvDate(d) } } } : {}),
     mainits: CHANGED_AT,
   };
 }

@@ -67,7 +67,10 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
   const share = (us: number) => Math.round((us / total) * 1000) / 10;
   return {
     totalMs: Math.round(total / 1000),
-    byArea: [...byArea.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([area, us]) => ({ area, ms: Math.round(us / 1000), share: share(us) })),
+    byArea: [...byArea.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([area, us]) => ({ area, ms: Math.round(us / 1000), share: share(us) })),
     top: [...byFn.entries()]
       .sort((a, b) => b[1].us - a[1].us)
       .slice(0, top)

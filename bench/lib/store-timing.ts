@@ -41,8 +41,5 @@ export function timeStore(store: Store): () => StoreTimes {
             }
           };
   }
-  return () =>
-    Object.fromEntries(
-      [...acc.entries()].map(([k, v]) => [k, { calls: v.calls, msPerCall: round(Number(v.ns) / 1e6 / v.calls, 3), totalMs: round(Number(v.ns) / 1e6) }]),
-    );
+  return () => Object.fromEntries([...acc.entries()].map(([k, v]) => [k, { calls: v.calls, msPerCall: round(Number(v.ns) / 1e6 / v.calls, 3), totalMs: round(Number(v.ns) / 1e6) }]));
 }

@@ -21,7 +21,10 @@ module.exports = function (RED) {
     const httpErrors = config.httpErrors !== false;
     const maxAttempts = int(config.attempts, 5);
     const initialDelayMs = Math.max(0, int(config.delay, 1000));
-    const list = (v) => String(v || '').split(/[\s,]+/).filter(Boolean);
+    const list = (v) =>
+      String(v || '')
+        .split(/[\s,]+/)
+        .filter(Boolean);
     let handle = null;
     let stopped = false;
     let finished = 0;
@@ -67,7 +70,17 @@ module.exports = function (RED) {
               hand({
                 topic: `${event.entity}.${event.op}.${event.institution}`,
                 payload: event,
-                hub: { eventId: event.eventId, entity: event.entity, op: event.op, institution: event.institution, recordId: event.recordId, version: event.version, subscription: name, attempt: info.attempt, maxAttempts: info.maxAttempts },
+                hub: {
+                  eventId: event.eventId,
+                  entity: event.entity,
+                  op: event.op,
+                  institution: event.institution,
+                  recordId: event.recordId,
+                  version: event.version,
+                  subscription: name,
+                  attempt: info.attempt,
+                  maxAttempts: info.maxAttempts,
+                },
                 headers: { 'Idempotency-Key': event.eventId },
               }),
           )

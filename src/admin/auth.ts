@@ -37,7 +37,10 @@ export function authRoutes(hub: Hub, sessions: AdminSessions): { router: Router;
     // The sign-in form has no session yet: its CSRF token is a double-submit cookie.
     const csrf = newSecret();
     res.append('Set-Cookie', cookie(LOGIN_CSRF_COOKIE, csrf, { path: cookiePath(req), secure: req.secure, maxAgeS: 3600 }));
-    res.status(status).type('html').send(renderLogin({ base: req.baseUrl }, { csrf, next, ...(error ? { error } : {}) }).value);
+    res
+      .status(status)
+      .type('html')
+      .send(renderLogin({ base: req.baseUrl }, { csrf, next, ...(error ? { error } : {}) }).value);
   };
 
   router.get('/login', (req, res) => showLogin(req, res, 200, nextPath(req, req.query.next)));

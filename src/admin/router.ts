@@ -156,7 +156,17 @@ export function adminRouter(hub: Hub, o: AdminOptions = {}): Router {
       const { ids, problem } = formIds((req.body as Record<string, unknown>).ids);
       const ctx = pageContext(req, res);
       const back = backTo(req);
-      if (problem) return send(res, page(ctx, { title: 'Replay' }, html`${notice('error', problem)}<p><a href="${back}">Back</a></p>`), 400);
+      if (problem)
+        return send(
+          res,
+          page(
+            ctx,
+            { title: 'Replay' },
+            html`${notice('error', problem)}
+              <p><a href="${back}">Back</a></p>`,
+          ),
+          400,
+        );
       send(res, renderConfirm(ctx, await planReplays(hub, ids), back));
     }),
   );
@@ -235,7 +245,8 @@ export function adminRouter(hub: Hub, o: AdminOptions = {}): Router {
         page(
           { ...pageContext(req, res), section: 'metrics' },
           { title: 'Metrics' },
-          html`<p class="hint">What <code>/metrics</code> gives Prometheus (that endpoint needs a token with the <code>metrics</code> scope).</p><pre class="json" tabindex="0">${text}</pre>`,
+          html`<p class="hint">What <code>/metrics</code> gives Prometheus (that endpoint needs a token with the <code>metrics</code> scope).</p>
+            <pre class="json" tabindex="0">${text}</pre>`,
         ),
       );
     }),
@@ -247,10 +258,26 @@ export function adminRouter(hub: Hub, o: AdminOptions = {}): Router {
     if (status >= 500 && !(isHubError(err) && err.retryable)) hub.logger.error({ err, method: req.method, path: req.path }, 'admin console error');
     if (res.headersSent) return void res.end();
     if (isHubError(err) && typeof err.extra.retryAfterSeconds === 'number') res.setHeader('Retry-After', String(err.extra.retryAfterSeconds));
-    const text = status >= 500 && !(isHubError(err) && err.code === 'HUB_ERR_BUSY') ? 'Something went wrong; the hub logged the details.' : isHubError(err) ? err.message : status === 413 ? 'The form is too large.' : 'The request could not be read.';
+    const text =
+      status >= 500 && !(isHubError(err) && err.code === 'HUB_ERR_BUSY')
+        ? 'Something went wrong; the hub logged the details.'
+        : isHubError(err)
+          ? err.message
+          : status === 413
+            ? 'The form is too large.'
+            : 'The request could not be read.';
     const ctx = pageContext(req, res);
     if (!ctx.user) return void res.status(status).type('text/plain').send(text);
-    send(res, page(ctx, { title: status === 404 ? 'Not found' : 'Error' }, html`${notice('error', text)}<p><a href="${ctx.base}/">Dashboard</a></p>`), status);
+    send(
+      res,
+      page(
+        ctx,
+        { title: status === 404 ? 'Not found' : 'Error' },
+        html`${notice('error', text)}
+          <p><a href="${ctx.base}/">Dashboard</a></p>`,
+      ),
+      status,
+    );
   };
   r.use(errors);
   return r;

@@ -106,14 +106,7 @@ export class AdminSessions {
       new Date(Date.now() - this.times.idleMs).toISOString(),
       new Date(Date.now() - this.times.maxAgeMs).toISOString(),
     ]);
-    await this.sql().run('INSERT INTO admin_sessions (id_hash, token_id, name, csrf, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)', [
-      session.idHash,
-      tokenId,
-      name,
-      session.csrf,
-      now,
-      now,
-    ]);
+    await this.sql().run('INSERT INTO admin_sessions (id_hash, token_id, name, csrf, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)', [session.idHash, tokenId, name, session.csrf, now, now]);
     return { id, session };
   }
 

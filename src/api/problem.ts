@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import type { HubError} from '../core/errors.ts';
+import type { HubError } from '../core/errors.ts';
 import { InternalError, isHubError, MalformedInputError, PayloadTooLargeError, type Violation } from '../core/errors.ts';
 
 export const PROBLEM_TYPE_BASE = 'https://docs.studyhub.lv/problems/';
@@ -41,7 +41,12 @@ export function violationsToErrors(v: Violation[], prefix = ''): { pointer: stri
 /** RFC 9457 problem document of a hub error. */
 export function problemOf(e: HubError, instance?: string, extra: Record<string, unknown> = {}): Problem {
   return {
-    type: PROBLEM_TYPE_BASE + e.code.toLowerCase().replace(/^hub_err_/, '').replace(/_/g, '-'),
+    type:
+      PROBLEM_TYPE_BASE +
+      e.code
+        .toLowerCase()
+        .replace(/^hub_err_/, '')
+        .replace(/_/g, '-'),
     title: TITLES[e.status] ?? 'Error',
     status: e.status,
     detail: e.message,

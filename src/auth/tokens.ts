@@ -86,7 +86,10 @@ export class TokenService {
     if (scopes.length > MAX_SCOPES) violations.push({ path: '/scopes', message: `at most ${MAX_SCOPES} scopes` });
     scopes.forEach((s, i) => {
       if (s.length > MAX_SCOPE || !SCOPE.test(s)) {
-        violations.push({ path: `/scopes/${i}`, message: `'${s.slice(0, MAX_SCOPE)}${s.length > MAX_SCOPE ? '…' : ''}' is not a scope (admin, metrics, ingest:<source>, read:<entity>, feed:<consumer>; at most ${MAX_SCOPE} characters)` });
+        violations.push({
+          path: `/scopes/${i}`,
+          message: `'${s.slice(0, MAX_SCOPE)}${s.length > MAX_SCOPE ? '…' : ''}' is not a scope (admin, metrics, ingest:<source>, read:<entity>, feed:<consumer>; at most ${MAX_SCOPE} characters)`,
+        });
       }
     });
     if (!name || scopes.length === 0 || violations.length) {

@@ -18,10 +18,7 @@ export interface BrokerDelivery {
   redelivered: boolean;
 }
 
-export type HandlerResult =
-  | { action: 'ack' }
-  | { action: 'retry'; delayMs: number; error: string }
-  | { action: 'dead'; error: string };
+export type HandlerResult = { action: 'ack' } | { action: 'retry'; delayMs: number; error: string } | { action: 'dead'; error: string };
 
 export type Handler = (d: BrokerDelivery) => Promise<HandlerResult>;
 

@@ -39,7 +39,16 @@ export function progress(label: string, opts: { json?: boolean | undefined; unit
     update(done, payload) {
       if (!bar) start(0);
       if (!known && done > bar!.getTotal()) bar!.setTotal(done);
-      bar!.update(done, payload ? { note: ` | ${Object.entries(payload).map(([k, v]) => `${k} ${v}`).join(', ')}` } : undefined);
+      bar!.update(
+        done,
+        payload
+          ? {
+              note: ` | ${Object.entries(payload)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', ')}`,
+            }
+          : undefined,
+      );
     },
     stop() {
       bar?.stop();

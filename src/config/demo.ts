@@ -27,7 +27,15 @@ export function demoConfig(webhookUrl: string, simulators: { laisUrl?: string; i
       { id: 'rtu-legacy', institution: 'rtu.lv', system: 'rtu-legacy', mappingSet: 'csv-legacy' },
       // With the ISIS simulator running, rsu.lv's ISIS (SOAP) is read by the isis source adapter.
       ...(simulators.isisUrl
-        ? [{ id: 'rsu-isis', institution: 'rsu.lv', system: 'isis', mappingSet: 'isis', adapter: { type: 'isis', options: { endpoint: simulators.isisUrl, pollIntervalMs: 20_000, timeoutMs: 10_000 } } }]
+        ? [
+            {
+              id: 'rsu-isis',
+              institution: 'rsu.lv',
+              system: 'isis',
+              mappingSet: 'isis',
+              adapter: { type: 'isis', options: { endpoint: simulators.isisUrl, pollIntervalMs: 20_000, timeoutMs: 10_000 } },
+            },
+          ]
         : []),
     ],
     sinks: [

@@ -77,7 +77,8 @@ export function validateConfig(raw: unknown, opts: LoadOptions): HubConfig {
     }
   };
   if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) throw new ConfigError('configuration does not match schemas/config.schema.json', { violations: v });
-  const ids = (list: unknown) => (Array.isArray(list) ? list : []).map((x: unknown) => (x && typeof x === 'object' ? (x as { id?: unknown }).id : undefined)).filter((id): id is string => typeof id === 'string');
+  const ids = (list: unknown) =>
+    (Array.isArray(list) ? list : []).map((x: unknown) => (x && typeof x === 'object' ? (x as { id?: unknown }).id : undefined)).filter((id): id is string => typeof id === 'string');
   const institutions = new Set(ids(cfg.institutions));
   const sinks = new Set(ids(cfg.sinks));
   for (const name of ['institutions', 'sources', 'sinks', 'routes'] as const) {
@@ -85,8 +86,13 @@ export function validateConfig(raw: unknown, opts: LoadOptions): HubConfig {
   }
   each<HubConfig['sources'][number]>(cfg.sources, (s, i) => {
     if (typeof s.institution === 'string' && !institutions.has(s.institution)) v.push({ path: `/sources/${i}/institution`, message: `unknown institution '${s.institution}'` });
-    if (typeof s.mappingSet === 'string' && !existsSync(join(opts.mappingsDir, s.mappingSet))) v.push({ path: `/sources/${i}/mappingSet`, message: `no mapping set '${s.mappingSet}' under mappings/` });
-    else if (typeof s.mappingSet === 'string' && existsSync(join(opts.mappingsDir, s.mappingSet, 'set.json')) && /"outbound"/.test(readFileSync(join(opts.mappingsDir, s.mappingSet, 'set.json'), 'utf8'))) {
+    if (typeof s.mappingSet === 'string' && !existsSync(join(opts.mappingsDir, s.mappingSet)))
+      v.push({ path: `/sources/${i}/mappingSet`, message: `no mapping set '${s.mappingSet}' under mappings/` });
+    else if (
+      typeof s.mappingSet === 'string' &&
+      existsSync(join(opts.mappingsDir, s.mappingSet, 'set.json')) &&
+      /"outbound"/.test(readFileSync(join(opts.mappingsDir, s.mappingSet, 'set.json'), 'utf8'))
+    ) {
       v.push({ path: `/sources/${i}/mappingSet`, message: `mapping set '${s.mappingSet}' maps canonical records to a sink's format; a source needs an inbound set` });
     }
     if (s.adapter && typeof s.adapter === 'object') {

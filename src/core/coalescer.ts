@@ -46,4 +46,3 @@ export class Coalescer<I, O> {
     this.busy = false;
   }
 }
-

@@ -22,20 +22,7 @@ export interface ChangeEvent {
 }
 
 /** Lifecycle of an ingest message (architecture: received → … → delivered | rejected). */
-export const MESSAGE_STATUSES = [
-  'received',
-  'mapped',
-  'validated',
-  'committed',
-  'unchanged',
-  'stale',
-  'published',
-  'delivered',
-  'retrying',
-  'dead',
-  'withheld',
-  'rejected',
-] as const;
+export const MESSAGE_STATUSES = ['received', 'mapped', 'validated', 'committed', 'unchanged', 'stale', 'published', 'delivered', 'retrying', 'dead', 'withheld', 'rejected'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'retrying', 'dead', 'withheld'] as const;

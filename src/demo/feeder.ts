@@ -65,7 +65,11 @@ export function startFeeder(baseUrl: string, token: string, report: (line: strin
   const tick = async () => {
     const changedAt = new Date().toISOString();
     const rtu = [0, 1].map(() => person(rng, ++n, 'RTU'));
-    const c = await post('rtu-push', 'person', rtu.map((p) => canonicalPerson(p, 'rtu.lv', changedAt)));
+    const c = await post(
+      'rtu-push',
+      'person',
+      rtu.map((p) => canonicalPerson(p, 'rtu.lv', changedAt)),
+    );
     report(`demo feed: rtu.lv persons HTTP ${c.status} [${c.statuses.join(', ')}]`);
   };
   let stopped = false;

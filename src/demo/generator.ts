@@ -54,7 +54,11 @@ export interface GeneratedPerson {
   email: string;
 }
 
-const fold = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+const fold = (s: string) =>
+  s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase();
 
 export function person(rng: Rng, n: number, prefix: string): GeneratedPerson {
   const gender = rng.next() < 0.55 ? 'female' : 'male';

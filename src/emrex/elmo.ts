@@ -125,7 +125,11 @@ export function buildElmo(record: LearnerRecord, o: ElmoOptions): XmlElement {
       el(
         'report',
         {},
-        issuer(i.institution, o.institutions.find((x) => x.id === i.institution), o.organisations?.get(i.institution)),
+        issuer(
+          i.institution,
+          o.institutions.find((x) => x.id === i.institution),
+          o.organisations?.get(i.institution),
+        ),
         i.awards.map(awardLos),
         i.results.map(resultLos),
         el('issueDate', {}, now),

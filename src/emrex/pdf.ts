@@ -13,8 +13,32 @@ const FONT_DIR = join(dirname(createRequire(import.meta.url).resolve('dejavu-fon
 type Words = Record<'title' | 'learner' | 'born' | 'awards' | 'results' | 'course' | 'date' | 'grade' | 'credits' | 'generated' | 'sealed', string>;
 
 const WORDS: Record<TranscriptLanguage, Words> = {
-  lv: { title: 'Sekmju izraksts', learner: 'Izglītojamais', born: 'dzimis', awards: 'Piešķirtie grādi un kvalifikācijas', results: 'Studiju rezultāti', course: 'Kurss', date: 'Datums', grade: 'Vērtējums', credits: 'KP (ECTS)', generated: 'Sagatavots', sealed: 'Dokuments ir elektroniski apzīmogots (XML-DSig ELMO datnē).' },
-  en: { title: 'Transcript of records', learner: 'Learner', born: 'born', awards: 'Degrees and qualifications awarded', results: 'Study results', course: 'Course', date: 'Date', grade: 'Grade', credits: 'ECTS', generated: 'Generated', sealed: 'The document is sealed electronically (XML-DSig in the ELMO file).' },
+  lv: {
+    title: 'Sekmju izraksts',
+    learner: 'Izglītojamais',
+    born: 'dzimis',
+    awards: 'Piešķirtie grādi un kvalifikācijas',
+    results: 'Studiju rezultāti',
+    course: 'Kurss',
+    date: 'Datums',
+    grade: 'Vērtējums',
+    credits: 'KP (ECTS)',
+    generated: 'Sagatavots',
+    sealed: 'Dokuments ir elektroniski apzīmogots (XML-DSig ELMO datnē).',
+  },
+  en: {
+    title: 'Transcript of records',
+    learner: 'Learner',
+    born: 'born',
+    awards: 'Degrees and qualifications awarded',
+    results: 'Study results',
+    course: 'Course',
+    date: 'Date',
+    grade: 'Grade',
+    credits: 'ECTS',
+    generated: 'Generated',
+    sealed: 'The document is sealed electronically (XML-DSig in the ELMO file).',
+  },
 };
 
 function pick(v: unknown, lang: TranscriptLanguage, fallback: string): string {
@@ -43,7 +67,11 @@ export function transcriptPdf(record: LearnerRecord, o: { institutions: readonly
   doc.registerFont('bold', join(FONT_DIR, 'DejaVuSans-Bold.ttf'));
   const p = record.person.data;
   doc.font('bold').fontSize(18).text(w.title);
-  doc.moveDown(0.5).font('regular').fontSize(11).text(`${w.learner}: ${str(p.givenNames)} ${str(p.familyName)}${p.birthDate ? `, ${w.born} ${str(p.birthDate)}` : ''}`);
+  doc
+    .moveDown(0.5)
+    .font('regular')
+    .fontSize(11)
+    .text(`${w.learner}: ${str(p.givenNames)} ${str(p.familyName)}${p.birthDate ? `, ${w.born} ${str(p.birthDate)}` : ''}`);
   for (const i of record.institutions) {
     const name = o.institutions.find((x) => x.id === i.institution)?.name ?? i.institution;
     doc.moveDown(1).font('bold').fontSize(13).text(`${name} (${i.institution})`);
@@ -60,7 +88,11 @@ export function transcriptPdf(record: LearnerRecord, o: { institutions: readonly
       }
     }
   }
-  doc.moveDown(1.5).font('regular').fontSize(8).text(`${w.generated} ${o.now.toISOString().slice(0, 10)}. ${w.sealed}`);
+  doc
+    .moveDown(1.5)
+    .font('regular')
+    .fontSize(8)
+    .text(`${w.generated} ${o.now.toISOString().slice(0, 10)}. ${w.sealed}`);
   doc.end();
   return done;
 }

@@ -19,6 +19,6 @@ export async function sealKey(hub: { config: HubConfig; env: { dataDir: string }
   const have = readSealKey(dir);
   if (have) return have;
   const made = await createDevSealKey(dir);
-  if (made.created) hub.logger.warn({ dir }, 'made a development EMREX seal key and self-signed certificate; put the institution\'s own in this folder for production (hub emrex keys)');
+  if (made.created) hub.logger.warn({ dir }, "made a development EMREX seal key and self-signed certificate; put the institution's own in this folder for production (hub emrex keys)");
   return made;
 }

@@ -53,7 +53,9 @@ export function verifyElmo(xml: string, trusted: readonly string[], now = new Da
   const verdict: Verdict = {
     valid: false,
     checks,
-    ...(learner ? { learner: { givenNames: text(child(learner, 'givenNames')).trim(), familyName: text(child(learner, 'familyName')).trim(), birthDate: text(child(learner, 'bday')).trim() || null } } : {}),
+    ...(learner
+      ? { learner: { givenNames: text(child(learner, 'givenNames')).trim(), familyName: text(child(learner, 'familyName')).trim(), birthDate: text(child(learner, 'bday')).trim() || null } }
+      : {}),
     reports: children(root, 'report').map((r) => {
       const issuer = child(r, 'issuer');
       const schac = issuer ? children(issuer, 'identifier').find((i) => attr(i, 'type') === 'schac') : undefined;
@@ -65,7 +67,10 @@ export function verifyElmo(xml: string, trusted: readonly string[], now = new Da
   if (sigElems.length !== 1 || sigTexts.length !== 1) return { ...verdict, ...fail('signature', `${sigElems.length} XML-DSig signatures; exactly one is expected`) };
   const certB64 = descendants(sigElems[0]!).find((e) => e.local === 'X509Certificate' && e.ns === DSIG);
   if (!certB64) return { ...verdict, ...fail('signature', 'the signature carries no X.509 certificate') };
-  const certPem = `-----BEGIN CERTIFICATE-----\n${text(certB64).replace(/\s+/g, '').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+  const certPem = `-----BEGIN CERTIFICATE-----\n${text(certB64)
+    .replace(/\s+/g, '')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);
@@ -93,7 +98,11 @@ export function verifyElmo(xml: string, trusted: readonly string[], now = new Da
   checks.push({
     name: 'certificate',
     passed: known && current,
-    reason: !known ? `certificate ${cert.fingerprint256} is not one this hub trusts` : current ? `a trusted certificate (${verdict.certificate.subject}), valid until ${verdict.certificate.validTo}` : `the certificate is not valid now (${cert.validFrom} – ${cert.validTo})`,
+    reason: !known
+      ? `certificate ${cert.fingerprint256} is not one this hub trusts`
+      : current
+        ? `a trusted certificate (${verdict.certificate.subject}), valid until ${verdict.certificate.validTo}`
+        : `the certificate is not valid now (${cert.validFrom} – ${cert.validTo})`,
   });
   const contents = descendants(root)
     .filter((e) => e.local === 'attachment' && e.ns === ELMO_NS)
@@ -102,7 +111,11 @@ export function verifyElmo(xml: string, trusted: readonly string[], now = new Da
     const m = /^data:application\/pdf;base64,([A-Za-z0-9+/=\s]+)$/.exec(text(c).trim());
     return !m || Buffer.from(m[1]!, 'base64').subarray(0, 5).toString('latin1') !== '%PDF-';
   });
-  checks.push({ name: 'attachments', passed: notPdf.length === 0, reason: notPdf.length ? `${notPdf.length} of ${contents.length} attachments are not PDF data` : `${contents.length} PDF attachments` });
+  checks.push({
+    name: 'attachments',
+    passed: notPdf.length === 0,
+    reason: notPdf.length ? `${notPdf.length} of ${contents.length} attachments are not PDF data` : `${contents.length} PDF attachments`,
+  });
   verdict.valid = checks.every((c) => c.passed);
   return verdict;
 }

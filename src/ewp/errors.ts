@@ -9,12 +9,7 @@ import { NS } from './xml/ns.ts';
  */
 
 export function errorResponse(developerMessage: string, userMessage?: string): XmlElement {
-  return el(
-    'error-response',
-    { xmlns: NS.ewp },
-    el('developer-message', {}, developerMessage),
-    userMessage ? el('user-message', { 'xml:lang': 'en' }, userMessage) : undefined,
-  );
+  return el('error-response', { xmlns: NS.ewp }, el('developer-message', {}, developerMessage), userMessage ? el('user-message', { 'xml:lang': 'en' }, userMessage) : undefined);
 }
 
 /** Status and message of anything a handler threw; unexpected errors become a 500 without details. */

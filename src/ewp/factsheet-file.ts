@@ -45,7 +45,12 @@ export const FACTSHEET_SCHEMA = {
     applicationInfo: info,
     additionalRequirements: {
       type: 'array',
-      items: { type: 'object', additionalProperties: false, required: ['name', 'details'], properties: { name: { type: 'string', minLength: 1 }, details: { type: 'string', minLength: 1 }, website: { type: 'string', pattern: '^https?://' } } },
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'details'],
+        properties: { name: { type: 'string', minLength: 1 }, details: { type: 'string', minLength: 1 }, website: { type: 'string', pattern: '^https?://' } },
+      },
     },
     decisionWeeksLimit: { type: 'integer', minimum: 0 },
     torWeeksLimit: { type: 'integer', minimum: 0 },

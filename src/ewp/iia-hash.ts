@@ -55,9 +55,7 @@ function underContact(e: XElem): boolean {
 /** One result per `iia` element of the document (any namespace, any depth), in document order. */
 export function iiaHashes(doc: XElem): IiaHash[] {
   const everything = all(doc);
-  const terminated = everything
-    .filter((e) => e.local === 'cooperation-conditions')
-    .some((e) => e.attrs.some((a) => a.local === 'terminated-as-a-whole' && isTrue(a.value)));
+  const terminated = everything.filter((e) => e.local === 'cooperation-conditions').some((e) => e.attrs.some((a) => a.local === 'terminated-as-a-whole' && isTrue(a.value)));
   const invalid = everything.some((e) => isTrue(attr(e, 'not-yet-defined')) || (attr(e, 'v6-value') ?? '') !== '');
   return everything
     .filter((e) => e.local === 'iia')
@@ -68,7 +66,10 @@ export function iiaHashes(doc: XElem): IiaHash[] {
       const iiaId = firstIds.map((k) => text(k)).join(' ');
       let out = terminated ? '_@terminated-as-a-whole@_' : '';
       partners.forEach((p, i) => {
-        out += dumpElement(elements(p).find((k) => k.local === 'iia-id'), `iia-id_${i + 1}`);
+        out += dumpElement(
+          elements(p).find((k) => k.local === 'iia-id'),
+          `iia-id_${i + 1}`,
+        );
       });
       for (const cc of kids.filter((k) => k.local === 'cooperation-conditions')) {
         for (const spec of elements(cc)) {

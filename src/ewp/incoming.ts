@@ -48,7 +48,13 @@ export async function decideNomination(node: EwpServices, hei: EwpHei, omobility
   const proposalId = nomination ? attr(nomination, 'proposal-id') : undefined;
   if (!proposalId) throw new ConflictError(`${partner} serves the nomination ${omobilityId} without a proposal id: it cannot be decided on`);
   try {
-    await node.client.call({ from: hei.id, to: partner, api: 'omobilities', urlElement: 'update-url', xmlBody: toXml(nominationUpdateRequest(omobilityId, proposalId, decision, comment?.trim() || undefined)) });
+    await node.client.call({
+      from: hei.id,
+      to: partner,
+      api: 'omobilities',
+      urlElement: 'update-url',
+      xmlBody: toXml(nominationUpdateRequest(omobilityId, proposalId, decision, comment?.trim() || undefined)),
+    });
   } catch (e) {
     if (e instanceof SinkRejectedError && e.extra.status === 409) throw new ConflictError(`the nomination changed at ${partner} meanwhile: reload it and decide again (${e.message})`);
     throw e;

@@ -16,7 +16,10 @@ interface EntrySpec {
   secured: boolean;
 }
 
-const ids = (...names: string[]) => (max: number) => names.map((n): [string, string] => [n, String(max)]);
+const ids =
+  (...names: string[]) =>
+  (max: number) =>
+    names.map((n): [string, string] => [n, String(max)]);
 
 /** Every API the hub serves for a HEI, with the order of elements each manifest-entry.xsd wants. */
 export const ENTRIES: EntrySpec[] = [

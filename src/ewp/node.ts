@@ -64,7 +64,12 @@ export class EwpNode implements EwpServices {
       authFailures: new Counter({ name: 'hub_ewp_auth_failures_total', help: 'EWP requests refused by the HTTP Signature check, by status', labelNames: ['status'], registers: [reg] }),
       cnrSent: new Counter({ name: 'hub_ewp_cnr_sent_total', help: 'CNRs sent to partners, by API and outcome', labelNames: ['api', 'outcome'], registers: [reg] }),
       cnrReceived: new Counter({ name: 'hub_ewp_cnr_received_total', help: 'CNRs received from partners, by API', labelNames: ['api'], registers: [reg] }),
-      partnerFailures: new Counter({ name: 'hub_ewp_partner_failures_total', help: 'Failed calls to EWP partners (fetching what they announced, sending CNRs), by partner, direction and error code', labelNames: ['partner', 'direction', 'code'], registers: [reg] }),
+      partnerFailures: new Counter({
+        name: 'hub_ewp_partner_failures_total',
+        help: 'Failed calls to EWP partners (fetching what they announced, sending CNRs), by partner, direction and error code',
+        labelNames: ['partner', 'direction', 'code'],
+        registers: [reg],
+      }),
     };
     this.partnerFailures = new PartnerFailures(deps.logger, this.metrics.partnerFailures);
     this.inbox = new CnrInbox(this);

@@ -117,7 +117,15 @@ async function handle(node: EwpServices, req: Request, res: Response): Promise<v
       { expectedHost: hei.host, catalogue: () => node.registry.catalogue(), replay: node.replay, skewMs: node.settings.clockSkewMs },
     );
     const contentType = req.headers['content-type'];
-    const ctx: EwpContext = { node, hei, caller, body, contentType, disclosed: [], params: endpoint.xmlBody ? Params.parse('GET', req.originalUrl, Buffer.alloc(0), undefined) : Params.parse(req.method, req.originalUrl, body, contentType) };
+    const ctx: EwpContext = {
+      node,
+      hei,
+      caller,
+      body,
+      contentType,
+      disclosed: [],
+      params: endpoint.xmlBody ? Params.parse('GET', req.originalUrl, Buffer.alloc(0), undefined) : Params.parse(req.method, req.originalUrl, body, contentType),
+    };
     const doc = await endpoint.handle(ctx);
     // Personal data leaves only once the disclosure log holds it (a failure to log is a 500).
     await logDisclosures(node, path, ctx.disclosed);

@@ -54,7 +54,12 @@ export function checkEwpUrls(config: HubConfig): Violation[] {
     if (url.search || url.hash) v.push({ path: `/ewp/heis/${i}/baseUrl`, message: 'must not carry a query or a fragment' });
     if (!url.pathname.replace(/\/+$/, '').endsWith(path)) {
       const other = e.heis.find((x) => x.id !== h.id && url.pathname.replace(/\/+$/, '').endsWith(`/ewp/${x.id}`));
-      v.push({ path: `/ewp/heis/${i}/baseUrl`, message: other ? `ends with the path of another HEI (${other.id}); the hub serves ${h.id} under ${path}` : `must end with ${path}, the path the hub serves this HEI under (a reverse proxy may map any host to it)` });
+      v.push({
+        path: `/ewp/heis/${i}/baseUrl`,
+        message: other
+          ? `ends with the path of another HEI (${other.id}); the hub serves ${h.id} under ${path}`
+          : `must end with ${path}, the path the hub serves this HEI under (a reverse proxy may map any host to it)`,
+      });
     }
   });
   if (e.registryUrl !== undefined) {
@@ -84,7 +89,8 @@ export function resolveEwpSettings(config: HubConfig, dataDir: string): EwpSetti
     if (!source) v.push({ path: `/ewp/heis/${i}/source`, message: `no source '${h.source}'` });
     else {
       if (source.institution !== h.id) v.push({ path: `/ewp/heis/${i}/source`, message: `source '${h.source}' belongs to ${source.institution}, not ${h.id}` });
-      if (source.mappingSet !== 'canonical') v.push({ path: `/ewp/heis/${i}/source`, message: `source '${h.source}' must use the mapping set 'canonical' (the hub writes canonical records through it)` });
+      if (source.mappingSet !== 'canonical')
+        v.push({ path: `/ewp/heis/${i}/source`, message: `source '${h.source}' must use the mapping set 'canonical' (the hub writes canonical records through it)` });
       if (source.adapter) v.push({ path: `/ewp/heis/${i}/source`, message: `source '${h.source}' must be push-only (no adapter): the EWP node writes through it` });
     }
     let url: URL | undefined;

@@ -168,8 +168,7 @@ function gradeText(v: unknown): string | undefined {
   return typeof v === 'string' ? trim(v).toLowerCase() : undefined;
 }
 
-const notLvGrade = (field: string, v: unknown): never =>
-  reject(`${field}: '${show(v)}' is neither a grade of the Latvian 10-point scale (1..10) nor ieskaitīts / neieskaitīts`);
+const notLvGrade = (field: string, v: unknown): never => reject(`${field}: '${show(v)}' is neither a grade of the Latvian 10-point scale (1..10) nor ieskaitīts / neieskaitīts`);
 
 /**
  * A Latvian grade: 1..10 (number or string) → LV_10 with its label (10 izcili … 4 gandrīz viduvēji,

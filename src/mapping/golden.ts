@@ -45,7 +45,11 @@ export interface GoldenReport {
 
 /** Lists the mapping files a path designates: all sets, one set folder, or one mapping/test file. */
 export function mappingFilesUnder(engine: MappingEngine, path?: string): { set: string; entity: string }[] {
-  if (!path) return engine.sets().filter((set) => engine.setInfo(set).direction === 'inbound').flatMap((set) => engine.entities(set).map((entity) => ({ set, entity })));
+  if (!path)
+    return engine
+      .sets()
+      .filter((set) => engine.setInfo(set).direction === 'inbound')
+      .flatMap((set) => engine.entities(set).map((entity) => ({ set, entity })));
   const abs = resolve(path);
   if (existsSync(abs) && statSync(abs).isDirectory()) {
     const set = basename(abs);
@@ -81,7 +85,14 @@ export async function runGolden(schemas: SchemaRegistry, engine: MappingEngine, 
         const { record, violations } = await transform(engine, schemas, set, entity, c.input, bindings);
         const diff = jsonDiff(c.expected, record);
         if (violations.length) {
-          results.push({ ...base, name: c.name, kind: 'case', ok: false, problem: `output fails schemas/${entity}.schema.json: ${violations.map((v) => `${v.path || '/'} ${v.message}`).join('; ')}`, diff });
+          results.push({
+            ...base,
+            name: c.name,
+            kind: 'case',
+            ok: false,
+            problem: `output fails schemas/${entity}.schema.json: ${violations.map((v) => `${v.path || '/'} ${v.message}`).join('; ')}`,
+            diff,
+          });
         } else if (diff.length) {
           results.push({ ...base, name: c.name, kind: 'case', ok: false, problem: 'output differs from expected', diff });
         } else results.push({ ...base, name: c.name, kind: 'case', ok: true });
@@ -104,7 +115,8 @@ export async function runGolden(schemas: SchemaRegistry, engine: MappingEngine, 
       else if (got.code !== want.code) problem = `rejected with ${got.code} (${got.message}), expected ${want.code}`;
       else if (want.code === 'HUB_ERR_SCHEMA_VALIDATION' && (want.path === undefined || !want.message)) problem = 'a schema reject names the path and the message of the violation it expects';
       else if (want.path !== undefined && at.length === 0) problem = `no violation at ${want.path} (violations at: ${got.violations.map((v) => v.path).join(', ') || 'none'})`;
-      else if (want.path !== undefined && want.message && !at.some((v) => v.message.includes(want.message!))) problem = `the violation at ${want.path} says "${at.map((v) => v.message).join('; ')}", not "${want.message}"`;
+      else if (want.path !== undefined && want.message && !at.some((v) => v.message.includes(want.message!)))
+        problem = `the violation at ${want.path} says "${at.map((v) => v.message).join('; ')}", not "${want.message}"`;
       else if (want.path === undefined && want.message && !got.message.includes(want.message)) problem = `message "${got.message}" does not contain "${want.message}"`;
       results.push({ ...base, name: r.name, kind: 'reject', ok: !problem, ...(problem ? { problem } : {}) });
     }

@@ -13,8 +13,4 @@ export interface SandboxJob {
 
 /** What the worker posts: `started` before it evaluates, then one outcome. */
 export type SandboxAnswer =
-  | { kind: 'started' }
-  | { kind: 'compile'; message: string }
-  | { kind: 'failed'; failure: EvaluationFailure }
-  | { kind: 'too-large'; chars: number }
-  | { kind: 'ok'; json?: string };
+  { kind: 'started' } | { kind: 'compile'; message: string } | { kind: 'failed'; failure: EvaluationFailure } | { kind: 'too-large'; chars: number } | { kind: 'ok'; json?: string };

@@ -46,7 +46,15 @@ export async function evaluateSandboxed(
   bindings: MappingBindings,
   limits: Readonly<SandboxLimits> = DEFAULT_SANDBOX_LIMITS,
 ): Promise<Record<string, unknown>[]> {
-  const job: SandboxJob = { text, name, input, bindings: { institution: bindings.institution, source: bindings.source }, timeoutMs: limits.timeoutMs, maxDepth: limits.maxDepth, maxResultChars: MAX_RESULT_CHARS };
+  const job: SandboxJob = {
+    text,
+    name,
+    input,
+    bindings: { institution: bindings.institution, source: bindings.source },
+    timeoutMs: limits.timeoutMs,
+    maxDepth: limits.maxDepth,
+    maxResultChars: MAX_RESULT_CHARS,
+  };
   const answer = await gate.run(() => runWorker(job, limits));
   if (answer.kind === 'compile') throw new MappingError(answer.message);
   if (answer.kind === 'failed') throw evaluationError(answer.failure, name);

@@ -14,14 +14,7 @@ export interface Transformed {
  * Shared by the pipeline and the golden tests, so both judge a record the same way.
  * Throws MappingError when the mapping rejects the record; returns schema violations.
  */
-export async function transform(
-  engine: MappingEngine,
-  schemas: SchemaRegistry,
-  set: string,
-  entity: string,
-  input: unknown,
-  bindings: MappingBindings,
-): Promise<Transformed> {
+export async function transform(engine: MappingEngine, schemas: SchemaRegistry, set: string, entity: string, input: unknown, bindings: MappingBindings): Promise<Transformed> {
   const mapped = await engine.map(set, entity, input, bindings);
   if (mapped.length !== 1) throw new MappingError(`mapping ${set}/${entity} produced ${mapped.length} records; one record in gives one record out`);
   const record = mapped[0] as JsonObject;

@@ -12,7 +12,10 @@ export interface FlowProblem {
 type FlowNode = Record<string, unknown>;
 
 const s = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
-const words = (v: unknown) => s(v).split(/[\s,]+/).filter(Boolean);
+const words = (v: unknown) =>
+  s(v)
+    .split(/[\s,]+/)
+    .filter(Boolean);
 
 /** Strings that look like secrets a flow file must not hold (Node-RED keeps credentials in <flow>_cred.json). */
 const SECRET_SHAPES: readonly [RegExp, string][] = [
@@ -70,7 +73,8 @@ export function checkFlow(flow: unknown, catalog: Catalog): FlowProblem[] {
         const source = sources.get(src);
         if (!src) add('source', 'no source set');
         else if (!source) add('source', `unknown source '${src}' (configured: ${[...sources.keys()].join(', ') || 'none'})`);
-        else if (e && entities.has(e) && !source.entities.includes(e)) add('entity', `source '${src}' cannot take '${e}': its mapping set '${source.mappingSet}' maps ${source.entities.join(', ') || 'nothing'}`);
+        else if (e && entities.has(e) && !source.entities.includes(e))
+          add('entity', `source '${src}' cannot take '${e}': its mapping set '${source.mappingSet}' maps ${source.entities.join(', ') || 'nothing'}`);
         break;
       }
       case 'hub map': {

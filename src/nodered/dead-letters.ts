@@ -78,7 +78,13 @@ export class DeadLetterWatches {
           for (const item of items) {
             if (!running) break;
             if (!(await this.handOver(spec, handler, item, () => running, sleep))) break;
-            await this.sql.run('UPDATE nodered_dead_cursors SET after_at = ?, after_event = ?, after_route = ?, updated_at = ? WHERE name = ?', [item.deadAt, item.eventId, item.routeId, new Date().toISOString(), spec.name]);
+            await this.sql.run('UPDATE nodered_dead_cursors SET after_at = ?, after_event = ?, after_route = ?, updated_at = ? WHERE name = ?', [
+              item.deadAt,
+              item.eventId,
+              item.routeId,
+              new Date().toISOString(),
+              spec.name,
+            ]);
           }
           if (items.length === BATCH) continue;
         } catch (e) {
@@ -109,11 +115,15 @@ export class DeadLetterWatches {
   private async next(spec: DeadWatchSpec): Promise<DeadDelivery[]> {
     const [c] = await this.sql.query('SELECT after_at, after_event, after_route FROM nodered_dead_cursors WHERE name = ?', [spec.name]);
     if (!c) return [];
-    return deadDeliveriesAfter(this.sql, { at: iso(c.after_at), eventId: String(c.after_event), routeId: String(c.after_route) }, {
-      settledBefore: new Date(Date.now() - SETTLE_MS).toISOString(),
-      routes: spec.routes,
-      limit: BATCH,
-    });
+    return deadDeliveriesAfter(
+      this.sql,
+      { at: iso(c.after_at), eventId: String(c.after_event), routeId: String(c.after_route) },
+      {
+        settledBefore: new Date(Date.now() - SETTLE_MS).toISOString(),
+        routes: spec.routes,
+        limit: BATCH,
+      },
+    );
   }
 
   /** Hands one item to the flow until it finishes or the attempts are used up; false when stopped first. */

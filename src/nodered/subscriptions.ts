@@ -57,7 +57,11 @@ export function checkSpec(spec: SubscriptionSpec): void {
   if (!Number.isFinite(spec.initialDelayMs) || spec.initialDelayMs < 0) v.push({ path: '/initialDelayMs', message: 'must be a number ≥ 0' });
   if (!Number.isInteger(spec.concurrency) || spec.concurrency < 1 || spec.concurrency > 50) v.push({ path: '/concurrency', message: 'must be an integer 1..50' });
   if (!LEGAL_BASES.includes(spec.legalBasis)) {
-    v.push({ path: '/legalBasis', message: spec.legalBasis === 'consent' ? 'consent-based delivery needs a route (withheld deliveries wait for consents); flows take the other legal bases' : `must be one of ${LEGAL_BASES.join(', ')}` });
+    v.push({
+      path: '/legalBasis',
+      message:
+        spec.legalBasis === 'consent' ? 'consent-based delivery needs a route (withheld deliveries wait for consents); flows take the other legal bases' : `must be one of ${LEGAL_BASES.join(', ')}`,
+    });
   }
   if (!spec.purpose.trim()) v.push({ path: '/purpose', message: 'say what the flow does with the data (it goes into the disclosure log)' });
   if (v.length) throw new BadRequestError(`hub subscribe '${spec.name}': ${v.map((x) => `${x.path} ${x.message}`).join('; ')}`, { violations: v });
@@ -133,7 +137,16 @@ export class FlowSubscriptions {
       },
     };
     const r = await this.engine.attempt(subscriber, e, claim.attempt, (a) =>
-      this.attempts.finish({ eventId: e.eventId, routeId: route.id, attempt: claim.attempt, outcome: a.outcome, status: a.outcome === 'retry' ? 'retrying' : a.outcome, error: a.error, detail: a.detail, durationMs: a.durationMs }),
+      this.attempts.finish({
+        eventId: e.eventId,
+        routeId: route.id,
+        attempt: claim.attempt,
+        outcome: a.outcome,
+        status: a.outcome === 'retry' ? 'retrying' : a.outcome,
+        error: a.error,
+        detail: a.detail,
+        durationMs: a.durationMs,
+      }),
     );
     return brokerAction(r);
   }

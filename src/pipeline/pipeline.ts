@@ -1,15 +1,7 @@
 import type { Logger } from 'pino';
 import type { HubConfig, SourceConfig } from '../config/types.ts';
-import type {
-  HubError} from '../core/errors.ts';
-import {
-  BadRequestError,
-  InternalError,
-  isHubError,
-  SchemaValidationError,
-  UnknownEntityError,
-  UnknownSourceError,
-} from '../core/errors.ts';
+import type { HubError } from '../core/errors.ts';
+import { BadRequestError, InternalError, isHubError, SchemaValidationError, UnknownEntityError, UnknownSourceError } from '../core/errors.ts';
 import { sha256Hex, stableStringify, uuidv7 } from '../core/ids.ts';
 import { assertDepth, DEFAULT_MAX_DEPTH, jsonText } from '../core/json-walk.ts';
 import type { CanonicalRecord, JsonObject, MessageStatus } from '../core/types.ts';
@@ -78,7 +70,9 @@ export class Pipeline {
       throw new UnknownEntityError(`unknown entity '${entity}'`, { extra: { knownEntities: this.d.schemas.entities() } });
     }
     if (!this.d.mappings.has(s.mappingSet, entity)) {
-      throw new UnknownEntityError(`source '${sourceId}' has no mapping for entity '${entity}' (mapping set '${s.mappingSet}' maps: ${this.d.mappings.entities(s.mappingSet).join(', ') || 'nothing'})`);
+      throw new UnknownEntityError(
+        `source '${sourceId}' has no mapping for entity '${entity}' (mapping set '${s.mappingSet}' maps: ${this.d.mappings.entities(s.mappingSet).join(', ') || 'nothing'})`,
+      );
     }
     return s;
   }

@@ -221,7 +221,10 @@ export class DisclosureLog {
         const keyed = list.filter((n) => n.kind === 'disclosure' && n.eventId);
         for (let i = 0; i < keyed.length; i += 500) {
           const part = keyed.slice(i, i + 500);
-          const rows = await tx.query(`SELECT event_id, route_id FROM privacy_disclosure_log WHERE kind = 'disclosure' AND event_id IN (${marks(part.length)})`, part.map((n) => n.eventId));
+          const rows = await tx.query(
+            `SELECT event_id, route_id FROM privacy_disclosure_log WHERE kind = 'disclosure' AND event_id IN (${marks(part.length)})`,
+            part.map((n) => n.eventId),
+          );
           for (const r of rows) seen.add(key(String(r.event_id), r.route_id === null ? null : String(r.route_id)));
         }
         const [last] = await tx.query('SELECT seq, hash FROM privacy_disclosure_log ORDER BY seq DESC LIMIT 1');
@@ -293,11 +296,7 @@ export class DisclosureLog {
   /** Entries about any of the pseudonyms, in order. */
   async forPersons(pseudonyms: readonly string[], after: number, limit: number): Promise<LoggedEntry[]> {
     if (!pseudonyms.length) return [];
-    const rows = await this.sql.query(`SELECT ${COLUMNS} FROM privacy_disclosure_log WHERE person IN (${marks(pseudonyms.length)}) AND seq > ? ORDER BY seq LIMIT ?`, [
-      ...pseudonyms,
-      after,
-      limit,
-    ]);
+    const rows = await this.sql.query(`SELECT ${COLUMNS} FROM privacy_disclosure_log WHERE person IN (${marks(pseudonyms.length)}) AND seq > ? ORDER BY seq LIMIT ?`, [...pseudonyms, after, limit]);
     return rows.map(toEntry);
   }
 }

@@ -123,7 +123,15 @@ export class Erasure {
         await this.eraseRecords(tx, records, terms, id, at, counts);
         const messageIds = await this.eraseMessages(tx, records, linked, terms, counts);
         await this.scrubDeliveries(tx, messageIds, terms, counts);
-        add(counts, 'privacy_withheld', (await this.closeWithheld(tx, records.map((r) => r.id), at)));
+        add(
+          counts,
+          'privacy_withheld',
+          await this.closeWithheld(
+            tx,
+            records.map((r) => r.id),
+            at,
+          ),
+        );
         for (const [table, n] of Object.entries(await sweep(tx, terms.global, LOG_TABLES))) add(counts, table, n);
         await tx.run('INSERT INTO privacy_erasures (id, at, requested_by, subject, pseudonyms, person_records, counts) VALUES (?, ?, ?, ?, ?, ?, ?)', [
           id,
@@ -168,10 +176,14 @@ export class Erasure {
       );
     }
     const ids = records.map((r) => r.id);
-    add(counts, 'record_versions', await rewriteRecordVersions(tx, ids, (recordId, data) => {
-      const rec = byId.get(recordId)!;
-      return erasedRecord(rec.entity, data, rec.institution, terms);
-    }));
+    add(
+      counts,
+      'record_versions',
+      await rewriteRecordVersions(tx, ids, (recordId, data) => {
+        const rec = byId.get(recordId)!;
+        return erasedRecord(rec.entity, data, rec.institution, terms);
+      }),
+    );
     add(counts, 'changes', await rewriteChanges(tx, ids, (e) => erasedEvent(e, terms)));
   }
 
@@ -199,10 +211,10 @@ export class Erasure {
     let n = 0;
     for (const ids of chunks(recordIds)) {
       n += (
-        await tx.run(`UPDATE privacy_withheld SET status = 'closed', closed_reason = 'the person''s data was erased', updated_at = ? WHERE record_id IN (${marks(ids.length)}) AND status IN ('held', 'released')`, [
-          at,
-          ...ids,
-        ])
+        await tx.run(
+          `UPDATE privacy_withheld SET status = 'closed', closed_reason = 'the person''s data was erased', updated_at = ? WHERE record_id IN (${marks(ids.length)}) AND status IN ('held', 'released')`,
+          [at, ...ids],
+        )
       ).changes;
     }
     return n;

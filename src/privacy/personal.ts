@@ -131,7 +131,13 @@ export class Persons {
   /** The persons plus every person record that shares a personal code with one of them (across institutions). */
   async linked(persons: PersonRecord[]): Promise<PersonRecord[]> {
     const out = new Map(persons.map((p) => [p.id, p]));
-    const codes = new Set(persons.flatMap((p) => identifiersOf(p.data).filter((i) => i.scheme === PERSONAL_CODE_SCHEME).map((i) => i.value)));
+    const codes = new Set(
+      persons.flatMap((p) =>
+        identifiersOf(p.data)
+          .filter((i) => i.scheme === PERSONAL_CODE_SCHEME)
+          .map((i) => i.value),
+      ),
+    );
     for (const value of codes) {
       for (const p of await this.byIdentifier({ scheme: PERSONAL_CODE_SCHEME, value }, undefined)) out.set(p.id, p);
     }

@@ -127,9 +127,7 @@ export class Privacy implements DeliveryGate {
         if (!decision.active) {
           const row = await this.withheld.hold({ ...held, person: this.pseudonyms.of(subject?.primary), reason: decision.reason, holdWindowMs: p.holdWindowMs });
           const reason =
-            row.status === 'closed'
-              ? `withheld: ${decision.reason}; ${row.closedReason ?? 'the hold window is over'}`
-              : `withheld: ${decision.reason}; waiting for a consent until ${row.expiresAt}`;
+            row.status === 'closed' ? `withheld: ${decision.reason}; ${row.closedReason ?? 'the hold window is over'}` : `withheld: ${decision.reason}; waiting for a consent until ${row.expiresAt}`;
           return { action: 'withhold', reason };
         }
       }
@@ -205,7 +203,10 @@ export class Privacy implements DeliveryGate {
   async disclosed(p: DisclosurePolicy, events: readonly ChangeEvent[]): Promise<number> {
     const personal = events.filter((e) => e.record && holdsPersonalData(e.entity));
     if (!personal.length) return 0;
-    const logged = await this.log.loggedAmong(p.channel, personal.map((e) => e.eventId));
+    const logged = await this.log.loggedAmong(
+      p.channel,
+      personal.map((e) => e.eventId),
+    );
     const entries: NewEntry[] = [];
     for (const e of personal) {
       if (logged.has(e.eventId) || !e.record) continue;

@@ -59,7 +59,6 @@ export function resolveSink(deps: ReconcileDeps, name: string): { id: string; si
 
 const PAGE = 1000;
 
-
 /**
  * Compares what the hub holds for an institution (the records table, entities the sink keeps and its
  * routes carry) with what the receiver holds, record by record through the sink's own mapping. Lists
@@ -122,7 +121,8 @@ export async function reconcile(deps: ReconcileDeps, sinkName: string, instituti
   }
   deps.onProgress?.(done, total);
   for (const [k, h] of held) {
-    if (!seen.has(k)) differences.push({ entity: h.entity, key: h.key, kind: 'not-in-hub', ...(h.recordId ? { recordId: h.recordId } : {}), ...(h.version !== undefined ? { registerVersion: h.version } : {}) });
+    if (!seen.has(k))
+      differences.push({ entity: h.entity, key: h.key, kind: 'not-in-hub', ...(h.recordId ? { recordId: h.recordId } : {}), ...(h.version !== undefined ? { registerVersion: h.version } : {}) });
   }
   for (const d of differences) {
     if (d.recordId && d.kind !== 'not-in-hub') {

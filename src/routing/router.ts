@@ -73,9 +73,17 @@ export class Router {
       return { action: 'ack' };
     }
     const r = await this.engine.attempt(this.subscriber(route, sink), e, claim.attempt, (a) =>
-      this.attempts.finish({ eventId: e.eventId, routeId: route.id, attempt: claim.attempt, outcome: a.outcome, status: a.outcome === 'retry' ? 'retrying' : a.outcome, error: a.error, detail: a.detail, durationMs: a.durationMs }),
+      this.attempts.finish({
+        eventId: e.eventId,
+        routeId: route.id,
+        attempt: claim.attempt,
+        outcome: a.outcome,
+        status: a.outcome === 'retry' ? 'retrying' : a.outcome,
+        error: a.error,
+        detail: a.detail,
+        durationMs: a.durationMs,
+      }),
     );
     return brokerAction(r);
   }
 }
-

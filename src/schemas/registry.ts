@@ -52,7 +52,9 @@ export class SchemaRegistry {
 
   constructor(dir: string = SCHEMAS_DIR) {
     this.ajv = createAjv();
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.schema.json')).sort()) {
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith('.schema.json'))
+      .sort()) {
       const schema = JSON.parse(readFileSync(join(dir, file), 'utf8')) as LoadedSchema['schema'];
       const name = file.replace(/\.schema\.json$/, '');
       const id = String(schema.$id);

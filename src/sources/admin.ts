@@ -38,17 +38,7 @@ export interface SourceView {
 function view(s: SourceConfig, st: SourceState | undefined, manager: SourceManager | undefined): SourceView {
   const runner = manager?.runner(s.id);
   const adapter = s.adapter?.type ?? null;
-  const health: SourceHealth = !adapter
-    ? 'push-only'
-    : st?.paused
-      ? 'paused'
-      : !st?.lastRunAt
-        ? 'never-run'
-        : (st.consecutiveFailures ?? 0) > 0
-          ? 'failing'
-          : st.lastSuccessAt
-            ? 'ok'
-            : 'never-run';
+  const health: SourceHealth = !adapter ? 'push-only' : st?.paused ? 'paused' : !st?.lastRunAt ? 'never-run' : (st.consecutiveFailures ?? 0) > 0 ? 'failing' : st.lastSuccessAt ? 'ok' : 'never-run';
   const leaseLive = st?.leaseOwner && st.leaseUntil && st.leaseUntil > new Date().toISOString();
   return {
     id: s.id,

@@ -71,7 +71,8 @@ export class SourceManager {
       }
       const options = s.adapter.options ?? {};
       for (const entity of type.entities(options)) {
-        if (!this.d.maps(s.mappingSet, entity)) v.push({ path: `/sources/${i}/mappingSet`, message: `mapping set '${s.mappingSet}' has no mapping for '${entity}', which the ${type.type} source reads` });
+        if (!this.d.maps(s.mappingSet, entity))
+          v.push({ path: `/sources/${i}/mappingSet`, message: `mapping set '${s.mappingSet}' has no mapping for '${entity}', which the ${type.type} source reads` });
       }
       return { s, type, options };
     });
@@ -120,9 +121,7 @@ export class SourceManager {
     try {
       const states = await this.states.list();
       const now = Date.now();
-      this.lagSnapshot = states
-        .filter((s) => this.runners.has(s.sourceId))
-        .map((s) => ({ source: s.sourceId, seconds: lagSeconds(s.cursorAsOf, s.lastSuccessAt, now) }));
+      this.lagSnapshot = states.filter((s) => this.runners.has(s.sourceId)).map((s) => ({ source: s.sourceId, seconds: lagSeconds(s.cursorAsOf, s.lastSuccessAt, now) }));
     } catch {
       // keep the last snapshot
     }

@@ -22,9 +22,21 @@ export class SourceMetrics {
 
   constructor(private readonly registry: Registry) {
     const registers = [registry];
-    this.records = once(registry, 'hub_source_records_total', () => new Counter({ name: 'hub_source_records_total', help: 'Records read from a source and handed to the pipeline', labelNames: ['source', 'entity'] as const, registers }));
-    this.errors = once(registry, 'hub_source_errors_total', () => new Counter({ name: 'hub_source_errors_total', help: 'Failed source passes, by error code', labelNames: ['source', 'code'] as const, registers }));
-    this.passes = once(registry, 'hub_source_passes_total', () => new Counter({ name: 'hub_source_passes_total', help: 'Source passes, by result (ok, error, aborted)', labelNames: ['source', 'result'] as const, registers }));
+    this.records = once(
+      registry,
+      'hub_source_records_total',
+      () => new Counter({ name: 'hub_source_records_total', help: 'Records read from a source and handed to the pipeline', labelNames: ['source', 'entity'] as const, registers }),
+    );
+    this.errors = once(
+      registry,
+      'hub_source_errors_total',
+      () => new Counter({ name: 'hub_source_errors_total', help: 'Failed source passes, by error code', labelNames: ['source', 'code'] as const, registers }),
+    );
+    this.passes = once(
+      registry,
+      'hub_source_passes_total',
+      () => new Counter({ name: 'hub_source_passes_total', help: 'Source passes, by result (ok, error, aborted)', labelNames: ['source', 'result'] as const, registers }),
+    );
     this.passDuration = once(
       registry,
       'hub_source_pass_duration_seconds',

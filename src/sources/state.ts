@@ -144,13 +144,7 @@ export class SourceStates {
 
   /** Saves the cursor and adds to the records-read count, in one statement. */
   async saveCursor(id: string, cursor: string | null, asOf: string | null, recordsDelta: number): Promise<void> {
-    await this.sql.run('UPDATE source_state SET cursor = ?, cursor_as_of = ?, records_read = records_read + ?, updated_at = ? WHERE source_id = ?', [
-      cursor,
-      asOf,
-      recordsDelta,
-      now(),
-      id,
-    ]);
+    await this.sql.run('UPDATE source_state SET cursor = ?, cursor_as_of = ?, records_read = records_read + ?, updated_at = ? WHERE source_id = ?', [cursor, asOf, recordsDelta, now(), id]);
   }
 
   async addRecords(id: string, n: number): Promise<void> {
@@ -182,10 +176,12 @@ export class SourceStates {
 
   /** Asks for a pass as soon as possible; `full` reads everything again (the cursor is cleared first). */
   async requestSync(id: string, full: boolean): Promise<boolean> {
-    const r = await this.sql.run(
-      `UPDATE source_state SET sync_requested_at = ?, full_sync_requested = CASE WHEN ? = 1 THEN 1 ELSE full_sync_requested END, updated_at = ? WHERE source_id = ?`,
-      [now(), full ? 1 : 0, now(), id],
-    );
+    const r = await this.sql.run(`UPDATE source_state SET sync_requested_at = ?, full_sync_requested = CASE WHEN ? = 1 THEN 1 ELSE full_sync_requested END, updated_at = ? WHERE source_id = ?`, [
+      now(),
+      full ? 1 : 0,
+      now(),
+      id,
+    ]);
     return r.changes > 0;
   }
 
@@ -226,11 +222,6 @@ export class SourceStates {
   }
 
   async addProcessed(id: string, key: string, detail: string | null): Promise<void> {
-    await this.sql.run('INSERT INTO source_processed (source_id, item_key, detail, processed_at) VALUES (?, ?, ?, ?) ON CONFLICT (source_id, item_key) DO NOTHING', [
-      id,
-      key,
-      detail,
-      now(),
-    ]);
+    await this.sql.run('INSERT INTO source_processed (source_id, item_key, detail, processed_at) VALUES (?, ?, ?, ?) ON CONFLICT (source_id, item_key) DO NOTHING', [id, key, detail, now()]);
   }
 }

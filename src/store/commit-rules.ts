@@ -3,9 +3,7 @@ import type { CanonicalRecord, JsonObject } from '../core/types.ts';
 import type { CommitInput } from './types.ts';
 
 /** What a commit does to the record stored under its natural key (the same in every store). */
-export type NextVersion =
-  | { kind: 'stale' | 'unchanged'; detail: string }
-  | { kind: 'write'; id: string; version: number; data: JsonObject; deleted: boolean };
+export type NextVersion = { kind: 'stale' | 'unchanged'; detail: string } | { kind: 'write'; id: string; version: number; data: JsonObject; deleted: boolean };
 
 /**
  * An older source timestamp than the stored one is stale; the same content (and deleted flag) is

@@ -81,10 +81,7 @@ export async function searchMessages(sql: SqlDb, q: MessageQuery): Promise<Messa
   if (q.from) add('m.id >= ?', idAt(Date.parse(q.from)));
   if (q.to) add('m.id < ?', idAt(Date.parse(q.to)));
   if (q.before) add('m.id < ?', q.before);
-  const rows = await sql.query(
-    `SELECT ${MESSAGE_COLUMNS} FROM messages m ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.id DESC LIMIT ?`,
-    [...args, q.limit],
-  );
+  const rows = await sql.query(`SELECT ${MESSAGE_COLUMNS} FROM messages m ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.id DESC LIMIT ?`, [...args, q.limit]);
   return rows.map(toRow);
 }
 
@@ -180,12 +177,7 @@ export async function deadDeliveries(sql: SqlDb, q: DeadQuery): Promise<DeadRow[
 
 /** The record a message would update: by natural key (entity, institution, source system, source id). */
 export async function recordIdByKey(sql: SqlDb, k: { entity: string; institution: string; sourceSystem: string; sourceId: string }): Promise<string | undefined> {
-  const [row] = await sql.query('SELECT id FROM records WHERE entity = ? AND institution = ? AND source_system = ? AND source_id = ?', [
-    k.entity,
-    k.institution,
-    k.sourceSystem,
-    k.sourceId,
-  ]);
+  const [row] = await sql.query('SELECT id FROM records WHERE entity = ? AND institution = ? AND source_system = ? AND source_id = ?', [k.entity, k.institution, k.sourceSystem, k.sourceId]);
   return row ? String(row.id) : undefined;
 }
 

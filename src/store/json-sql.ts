@@ -6,7 +6,10 @@ import type { Dialect } from './sql.ts';
  */
 export function jsonText(d: Dialect, col: string, path: readonly string[]): string {
   if (d === 'sqlite') return `json_extract(${col}, '$.${path.join('.')}')`;
-  const head = path.slice(0, -1).map((k) => `->'${k}'`).join('');
+  const head = path
+    .slice(0, -1)
+    .map((k) => `->'${k}'`)
+    .join('');
   return `${col}${head}->>'${path[path.length - 1]}'`;
 }
 

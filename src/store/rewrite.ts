@@ -63,7 +63,10 @@ export interface MessageTexts {
 }
 
 /** Messages of these records, person messages by (institution, business key), and messages whose raw payload contains a term. */
-export async function messagesNaming(tx: SqlDb, q: { recordIds: readonly string[]; personKeys: readonly { institution: string; sourceId: string }[]; rawContains: readonly string[] }): Promise<MessageTexts[]> {
+export async function messagesNaming(
+  tx: SqlDb,
+  q: { recordIds: readonly string[]; personKeys: readonly { institution: string; sourceId: string }[]; rawContains: readonly string[] },
+): Promise<MessageTexts[]> {
   const found = new Map<string, Record<string, unknown>>();
   const cols = 'id, entity, institution, business_key, error_detail, errors';
   for (const ids of chunks(q.recordIds)) {
@@ -129,10 +132,12 @@ export async function rewriteMessageTexts(tx: SqlDb, messageIds: readonly string
  */
 export async function reducePayloads(tx: SqlDb, q: { entity: string; cutoff: string; inFlight: readonly string[]; limit: number; at: string; detail: string }): Promise<number> {
   const ids = (
-    await tx.query(
-      `SELECT id FROM messages WHERE entity = ? AND created_at < ? AND (raw IS NOT NULL OR canonical IS NOT NULL) AND status NOT IN (${marks(q.inFlight.length)}) ORDER BY id LIMIT ?`,
-      [q.entity, q.cutoff, ...q.inFlight, q.limit],
-    )
+    await tx.query(`SELECT id FROM messages WHERE entity = ? AND created_at < ? AND (raw IS NOT NULL OR canonical IS NOT NULL) AND status NOT IN (${marks(q.inFlight.length)}) ORDER BY id LIMIT ?`, [
+      q.entity,
+      q.cutoff,
+      ...q.inFlight,
+      q.limit,
+    ])
   ).map((r) => String(r.id));
   if (!ids.length) return 0;
   const list = marks(ids.length);

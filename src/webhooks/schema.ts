@@ -7,14 +7,27 @@ export const SUBSCRIPTION_REQUEST_SCHEMA: JsonObject = {
   additionalProperties: false,
   required: ['url'],
   properties: {
-    url: { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2000, description: 'Receiver (http or https, no user name or password in it); each change event is POSTed there as JSON, signed. It must be, and resolve only to, public addresses, or be named in the config\'s webhooks.allowTargets.' },
+    url: {
+      type: 'string',
+      format: 'uri',
+      pattern: '^https?://',
+      maxLength: 2000,
+      description:
+        "Receiver (http or https, no user name or password in it); each change event is POSTed there as JSON, signed. It must be, and resolve only to, public addresses, or be named in the config's webhooks.allowTargets.",
+    },
     consumer: {
       type: 'string',
       pattern: '^[a-z0-9][a-z0-9_-]{0,62}$',
-      description: "Consumer whose view the subscription gets (entities, institutions, fields); needs the scope feed:<consumer>. Omitted: the full view (admin only).",
+      description: 'Consumer whose view the subscription gets (entities, institutions, fields); needs the scope feed:<consumer>. Omitted: the full view (admin only).',
     },
     entities: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, uniqueItems: true, maxItems: 50, description: 'Filter: entities; omitted = all the view allows.' },
-    institutions: { type: 'array', items: { type: 'string', minLength: 3, maxLength: 100 }, uniqueItems: true, maxItems: 200, description: 'Filter: institutions (SCHAC codes); omitted = all the view allows.' },
+    institutions: {
+      type: 'array',
+      items: { type: 'string', minLength: 3, maxLength: 100 },
+      uniqueItems: true,
+      maxItems: 200,
+      description: 'Filter: institutions (SCHAC codes); omitted = all the view allows.',
+    },
     ops: { type: 'array', items: { enum: ['upsert', 'delete', 'keyChange'] }, uniqueItems: true, description: 'Filter: operations; omitted = all.' },
     secret: { type: 'string', minLength: 16, maxLength: 200, description: 'HMAC secret; omitted: the hub generates one and returns it once.' },
     from: {

@@ -95,7 +95,16 @@ export class Webhooks {
   constructor(private readonly o: WebhooksOptions) {
     this.validate = o.schemas.ajv.compile(SUBSCRIPTION_REQUEST_SCHEMA);
     this.dispatcher = o.sinkType
-      ? new WebhookDispatcher({ sql: o.sql, consumers: o.consumers, sinkType: o.sinkType, context: o.context, logger: o.logger, ...(o.pollMs ? { pollMs: o.pollMs } : {}), ...(o.privacy ? { privacy: o.privacy } : {}), ...(o.metrics ? { metrics: o.metrics } : {}) })
+      ? new WebhookDispatcher({
+          sql: o.sql,
+          consumers: o.consumers,
+          sinkType: o.sinkType,
+          context: o.context,
+          logger: o.logger,
+          ...(o.pollMs ? { pollMs: o.pollMs } : {}),
+          ...(o.privacy ? { privacy: o.privacy } : {}),
+          ...(o.metrics ? { metrics: o.metrics } : {}),
+        })
       : undefined;
   }
 

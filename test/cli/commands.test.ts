@@ -123,7 +123,10 @@ describe('hub command line', function () {
   it('one pass survives a config whose parts have the wrong shape', () => {
     const opts = { schemas, adapters, mappingsDir: new MappingEngine().dir };
     for (const raw of [{}, { institutions: 'x', sources: [1, null], sinks: [{}], routes: [{ match: 'x' }] }, [], 'text']) {
-      assert.throws(() => validateConfig(raw, opts), (e: Error & { violations?: unknown[] }) => (e.violations?.length ?? 0) > 0);
+      assert.throws(
+        () => validateConfig(raw, opts),
+        (e: Error & { violations?: unknown[] }) => (e.violations?.length ?? 0) > 0,
+      );
     }
   });
 
@@ -137,11 +140,21 @@ describe('hub command line', function () {
   });
 
   it('`hub config show` prints the effective config, where paths resolve, and masks secrets', () => {
-    const cfg = baseConfig({ sinks: [{ id: 'out', type: 'file', options: { path: 'out/all.jsonl' } }, { id: 'h', type: 'webhook', options: { url: 'https://user:hook-pw@hooks.example/in', secretEnv: 'HOOK_SECRET' } }] });
+    const cfg = baseConfig({
+      sinks: [
+        { id: 'out', type: 'file', options: { path: 'out/all.jsonl' } },
+        { id: 'h', type: 'webhook', options: { url: 'https://user:hook-pw@hooks.example/in', secretEnv: 'HOOK_SECRET' } },
+      ],
+    });
     writeFileSync(join(dir, 'hub.json'), JSON.stringify(cfg));
     const r = hub(['config', 'show', 'hub.json'], { cwd: dir, env: { HUB_DATA_DIR: join(dir, 'd'), DATABASE_URL: 'postgres://hub:db-pw@db/hub', HOOK_SECRET: 'x'.repeat(20) } });
     assert.equal(r.status, 0, r.stderr);
-    const shown = JSON.parse(r.stdout) as { paths: Record<string, string>; secrets: Record<string, string>; environment: { store: string }; config: { routes: { retry: { maxDelayMs: number } }[]; sinks: { options: { url?: string } }[] } };
+    const shown = JSON.parse(r.stdout) as {
+      paths: Record<string, string>;
+      secrets: Record<string, string>;
+      environment: { store: string };
+      config: { routes: { retry: { maxDelayMs: number } }[]; sinks: { options: { url?: string } }[] };
+    };
     assert.equal(shown.paths['/sinks/0/options/path'], join(dir, 'd', 'out', 'all.jsonl'));
     assert.equal(shown.secrets.HOOK_SECRET, 'set');
     assert.equal(shown.config.routes[0]!.retry.maxDelayMs, 600_000, 'defaults filled in');

@@ -84,7 +84,10 @@ describe('hub processes: logs, port in use, shutdown', function () {
     await p.kill('SIGTERM');
     const out = p.output();
     assert.deepEqual(notJson(out), []);
-    const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; reqId?: string; req?: { path: string }; res?: { statusCode: number } });
+    const lines = out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { msg: string; reqId?: string; req?: { path: string }; res?: { statusCode: number } });
     assert.ok(lines.some((l) => l.msg.startsWith('hub all: listening on http://localhost:')));
     const access = lines.find((l) => l.reqId === 'req-from-client-42' && l.res);
     assert.deepEqual({ path: access?.req?.path, status: access?.res?.statusCode }, { path: '/api/v1/ingest/rtu-push/person', status: 415 });
@@ -149,7 +152,10 @@ describe('hub processes: logs, port in use, shutdown', function () {
     const url = await sim.start(0);
     try {
       const cfg = baseConfig();
-      writeFileSync(configFile, JSON.stringify({ ...cfg, sources: cfg.sources.map((s) => (s.id === 'lu-lais' ? { ...s, adapter: { type: 'lais', options: { baseUrl: url, pollIntervalMs: 3_600_000 } } } : s)) }));
+      writeFileSync(
+        configFile,
+        JSON.stringify({ ...cfg, sources: cfg.sources.map((s) => (s.id === 'lu-lais' ? { ...s, adapter: { type: 'lais', options: { baseUrl: url, pollIntervalMs: 3_600_000 } } } : s)) }),
+      );
       const p = start(['start', '--config', configFile], { PORT: String(await freePort()) });
       await p.waitFor(/listening on/);
       const sync = spawn(process.execPath, [HUB_BIN, 'source', 'sync', 'lu-lais', '--full', '--json', '--config', configFile], { env: { ...process.env, ...env() } });

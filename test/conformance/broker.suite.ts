@@ -156,11 +156,7 @@ export function brokerConformance(name: string, make: () => Promise<BrokerFixtur
       for (const [q, events] of Object.entries(expected)) {
         await waitFor(`${q} to hold ${events.length}`, async () => (await broker.stats(q)).ready === events.length);
         const got = await drain(q, events.length);
-        assert.deepEqual(
-          got.map((d) => d.event.eventId).sort(),
-          events.map((e) => e.eventId).sort(),
-          `queue ${q}`,
-        );
+        assert.deepEqual(got.map((d) => d.event.eventId).sort(), events.map((e) => e.eventId).sort(), `queue ${q}`);
       }
     });
 

@@ -150,7 +150,12 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
         const { message } = await store.insertMessage(msg());
         await store.updateMessage(message.id, { status: 'mapped', canonical: { sourceId: 's1', givenNames: 'Anna' }, businessKey: 'person:s1' });
         await store.updateMessage(message.id, { institution: 'rtu.lv' });
-        await store.updateMessage(message.id, { status: 'rejected', errors: [{ path: '/givenNames', message: 'required', keyword: 'required' }], errorCode: 'HUB_ERR_SCHEMA_VALIDATION', errorDetail: 'invalid' });
+        await store.updateMessage(message.id, {
+          status: 'rejected',
+          errors: [{ path: '/givenNames', message: 'required', keyword: 'required' }],
+          errorCode: 'HUB_ERR_SCHEMA_VALIDATION',
+          errorDetail: 'invalid',
+        });
         await store.updateMessage(message.id, { status: 'received' }, 'replayed by admin');
         const m = (await store.getMessage(message.id))!;
         assert.equal(m.status, 'received');
@@ -192,9 +197,7 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
       it('listMessages filters, orders newest first and pages with before', async () => {
         const ids: string[] = [];
         for (let i = 0; i < 6; i++) {
-          const { message } = await store.insertMessage(
-            msg({ sourceId: i % 2 ? 'rtu-push' : 'lu-lais', entity: i < 3 ? 'person' : 'course', institution: i % 2 ? 'rtu.lv' : 'lu.lv' }),
-          );
+          const { message } = await store.insertMessage(msg({ sourceId: i % 2 ? 'rtu-push' : 'lu-lais', entity: i < 3 ? 'person' : 'course', institution: i % 2 ? 'rtu.lv' : 'lu.lv' }));
           ids.push(message.id);
         }
         await store.updateMessage(ids[4]!, { status: 'rejected' });
@@ -427,7 +430,14 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
         const { messageId: _unused, ...commit } = input('', localId, data, over);
         return { kind: 'commit' as const, canonical: data, businessKey: localId, commit };
       };
-      const reject = { kind: 'reject' as const, canonical: { sourceId: 'bad' }, businessKey: 'bad', errorCode: 'HUB_ERR_SCHEMA_VALIDATION', errorDetail: 'does not match', errors: [{ path: '/birthDate', message: 'must match format "date"' }] };
+      const reject = {
+        kind: 'reject' as const,
+        canonical: { sourceId: 'bad' },
+        businessKey: 'bad',
+        errorCode: 'HUB_ERR_SCHEMA_VALIDATION',
+        errorDetail: 'does not match',
+        errors: [{ path: '/birthDate', message: 'must match format "date"' }],
+      };
 
       it('stores, rejects and commits each item in order, with the history one call at a time would leave', async () => {
         const items = [
@@ -456,7 +466,10 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
         assert.equal(m1!.status, 'committed');
         assert.deepEqual(m1!.canonical, { givenNames: 'Anna' });
         assert.equal(m1!.eventId, first.commit.event!.eventId);
-        assert.deepEqual((await store.messageHistory(m1!.id)).map((h) => h.status), ['received', 'validated', 'committed']);
+        assert.deepEqual(
+          (await store.messageHistory(m1!.id)).map((h) => h.status),
+          ['received', 'validated', 'committed'],
+        );
         // Routes are matched once, by the relay: a commit writes no delivery rows (markPublished does).
         assert.deepEqual(await store.listDeliveries(m1!.id), []);
 
@@ -467,8 +480,14 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
         assert.equal(m2!.errorCode, 'HUB_ERR_SCHEMA_VALIDATION');
         assert.deepEqual(m2!.errors, reject.errors);
         assert.deepEqual(m2!.canonical, { sourceId: 'bad' });
-        assert.deepEqual((await store.messageHistory(m2!.id)).map((h) => h.status), ['received', 'rejected']);
-        assert.deepEqual((await store.pendingOutbox(10)).map((e) => e.eventId), [first.commit.event!.eventId, second.commit.event!.eventId]);
+        assert.deepEqual(
+          (await store.messageHistory(m2!.id)).map((h) => h.status),
+          ['received', 'rejected'],
+        );
+        assert.deepEqual(
+          (await store.pendingOutbox(10)).map((e) => e.eventId),
+          [first.commit.event!.eventId, second.commit.event!.eventId],
+        );
       });
 
       it('an input taken before is a duplicate; an unfinished earlier copy is finished; a rejected key is free again', async () => {
@@ -530,7 +549,10 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
         const seqs = batches.flat().map((r) => (r.duplicate ? -1 : r.commit!.event!.seq));
         assert.equal(new Set(seqs).size, 40);
         const outbox = (await store.pendingOutbox(100)).map((e) => e.seq);
-        assert.deepEqual(outbox, [...outbox].sort((x, y) => x - y));
+        assert.deepEqual(
+          outbox,
+          [...outbox].sort((x, y) => x - y),
+        );
         assert.equal(outbox.length, 41);
       });
     });
@@ -564,11 +586,23 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
         await store.finishAttempts([done(a.event.eventId, 'r1', 1, 'delivered'), done(a.event.eventId, 'r2', 1, 'retrying'), done(b.event.eventId, 'r1', 2, 'delivered')]);
         assert.equal((await store.getMessage(a.message.id))!.status, 'retrying');
         assert.equal((await store.getMessage(b.message.id))!.status, 'delivered');
-        assert.deepEqual((await store.listAttempts(a.message.id)).map((x) => [x.routeId, x.outcome]), [['r1', 'delivered'], ['r2', 'retry']]);
-        assert.deepEqual(await store.beginAttempts([{ eventId: b.event.eventId, routeId: 'r1' }, { eventId: a.event.eventId, routeId: 'r2' }]), [
-          { proceed: false, attempt: 2 },
-          { proceed: true, attempt: 2 },
-        ]);
+        assert.deepEqual(
+          (await store.listAttempts(a.message.id)).map((x) => [x.routeId, x.outcome]),
+          [
+            ['r1', 'delivered'],
+            ['r2', 'retry'],
+          ],
+        );
+        assert.deepEqual(
+          await store.beginAttempts([
+            { eventId: b.event.eventId, routeId: 'r1' },
+            { eventId: a.event.eventId, routeId: 'r2' },
+          ]),
+          [
+            { proceed: false, attempt: 2 },
+            { proceed: true, attempt: 2 },
+          ],
+        );
       });
     });
 
@@ -675,10 +709,7 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
       it('concurrent beginAttempt calls get distinct attempt numbers', async () => {
         const { event } = await published(['r1']);
         const claims = await Promise.all(Array.from({ length: 5 }, () => store.beginAttempt(event.eventId, 'r1')));
-        assert.deepEqual(
-          claims.map((c) => c.attempt).sort(),
-          [1, 2, 3, 4, 5],
-        );
+        assert.deepEqual(claims.map((c) => c.attempt).sort(), [1, 2, 3, 4, 5]);
       });
 
       it('the message is delivered only when every delivery is, and dead when one is dead', async () => {

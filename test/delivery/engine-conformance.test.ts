@@ -101,14 +101,11 @@ function flowKind(): Kind {
     async start(script, backend) {
       const t = await makeHub({ backend, config: config() });
       subs = new FlowSubscriptions(t.hub.store, t.hub.broker, t.hub.metrics, t.hub.logger, t.hub.privacy);
-      await subs.subscribe(
-        { name: 'conformance', patterns: ['person.#'], maxAttempts: MAX_ATTEMPTS, initialDelayMs: 10, concurrency: 4, legalBasis: 'public-task', purpose: 'test' },
-        async (e) => {
-          const a = script.answer(e);
-          if (a === 'retry') throw new Error('the flow failed (test)');
-          if (a === 'reject') throw Object.assign(new Error('the flow refuses it (test)'), { retryable: false });
-        },
-      );
+      await subs.subscribe({ name: 'conformance', patterns: ['person.#'], maxAttempts: MAX_ATTEMPTS, initialDelayMs: 10, concurrency: 4, legalBasis: 'public-task', purpose: 'test' }, async (e) => {
+        const a = script.answer(e);
+        if (a === 'retry') throw new Error('the flow failed (test)');
+        if (a === 'reject') throw Object.assign(new Error('the flow refuses it (test)'), { retryable: false });
+      });
       return t;
     },
     final: (t, e) => routeFinal(t, e.messageId, 'flow.conformance'),
@@ -135,11 +132,22 @@ function webhookKind(): Kind {
       await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
       const t = await makeHub({ backend, config: config({ webhooks: { allowTargets: ['127.0.0.1'] } }) });
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-      subscription = (await request(t.app).post('/api/v1/webhooks').set(auth).send({ url, entities: ['person'], retry: { maxAttempts: MAX_ATTEMPTS, initialDelayMs: 10, maxDelayMs: 50 } }).expect(201)).body.id;
+      subscription = (
+        await request(t.app)
+          .post('/api/v1/webhooks')
+          .set(auth)
+          .send({ url, entities: ['person'], retry: { maxAttempts: MAX_ATTEMPTS, initialDelayMs: 10, maxDelayMs: 50 } })
+          .expect(201)
+      ).body.id;
       return t;
     },
     async final(t, e) {
-      const items = (await request(t.app).get(`/api/v1/webhooks/${subscription}/deliveries`).set(auth).expect(200)).body.items as { eventId: string; status: string; attempts: number; lastError: string | null }[];
+      const items = (await request(t.app).get(`/api/v1/webhooks/${subscription}/deliveries`).set(auth).expect(200)).body.items as {
+        eventId: string;
+        status: string;
+        attempts: number;
+        lastError: string | null;
+      }[];
       const d = items.find((x) => x.eventId === e.eventId);
       return d && d.attempts > 0 ? { status: d.status, attempts: d.attempts, error: d.lastError } : undefined;
     },
@@ -159,10 +167,14 @@ for (const backend of backends()) {
       const script = new Script();
       const events = new Map<string, { eventId: string; messageId: string }>();
       const settled = (sourceId: string, status: string) =>
-        eventually(async () => {
-          const f = await kind.final(t, events.get(sourceId)!);
-          return f && f.status === status ? f : undefined;
-        }, 15_000, `${sourceId} ${status}`);
+        eventually(
+          async () => {
+            const f = await kind.final(t, events.get(sourceId)!);
+            return f && f.status === status ? f : undefined;
+          },
+          15_000,
+          `${sourceId} ${status}`,
+        );
 
       before(async () => {
         t = await kind.start(script, backend);

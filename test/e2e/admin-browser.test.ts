@@ -91,7 +91,7 @@ describe('admin console in a browser', function () {
   it('tries the mapping on the message record: canonical output and validation side by side', async () => {
     await page.getByRole('link', { name: 'Mappings → try this message' }).click();
     await page.waitForURL(/\/admin\/mappings\/try\?message=/);
-    assert.match(await page.getByLabel('Record (JSON, in the source\'s format)').inputValue(), /Ozoliņa/);
+    assert.match(await page.getByLabel("Record (JSON, in the source's format)").inputValue(), /Ozoliņa/);
     await page.getByRole('button', { name: 'Run the mapping' }).click();
     await page.waitForSelector('[data-try-violations]');
     assert.match((await page.locator('[data-try-violations]').textContent()) ?? '', /\/familyName/);

@@ -21,7 +21,12 @@ const hidden = (text: string, name: string) => {
 async function signIn(app: express.Express, token = ADMIN_TOKEN): Promise<{ agent: Agent; csrf: string }> {
   const agent = request.agent(app);
   const form = await agent.get('/admin/login').expect(200);
-  await agent.post('/admin/login').type('form').send({ token, _csrf: hidden(form.text, '_csrf'), next: '/admin/' }).expect(303).expect('location', '/admin/');
+  await agent
+    .post('/admin/login')
+    .type('form')
+    .send({ token, _csrf: hidden(form.text, '_csrf'), next: '/admin/' })
+    .expect(303)
+    .expect('location', '/admin/');
   const page = await agent.get('/admin/').expect(200);
   return { agent, csrf: hidden(page.text, '_csrf') };
 }
@@ -44,7 +49,17 @@ for (const backend of backends()) {
       };
       f.setPersonMapping('$');
       f.t.hub.mappings.reload();
-      ids.coded = await ingest(t, 'person', canonicalPerson(2, { identifiers: [{ scheme: 'lv-personas-kods', value: CODE }, { scheme: 'student-number', value: 'RTU000002' }] }), 202);
+      ids.coded = await ingest(
+        t,
+        'person',
+        canonicalPerson(2, {
+          identifiers: [
+            { scheme: 'lv-personas-kods', value: CODE },
+            { scheme: 'student-number', value: 'RTU000002' },
+          ],
+        }),
+        202,
+      );
       ids.xss = await ingest(t, 'person', canonicalPerson(3, { givenNames: '<script>alert(1)</script>', sourceId: '"><img src=x onerror=alert(2)>' }), 202);
       ids.course = ids.ok;
       await eventually(async () => (await t.hub.store.listDeliveries(ids.course)).some((d) => d.routeId === 'courses-hook' && d.status === 'dead'), 10_000, 'a dead delivery');
@@ -70,14 +85,30 @@ for (const backend of backends()) {
       // Each sign-in form carries a new token (double-submit cookie); a form's answer is the next form.
       const refused = await agent.post('/admin/login').type('form').send({ token: ADMIN_TOKEN, _csrf: 'wrong' }).expect(403);
       assert.ok(!(await agent.post('/admin/login').type('form').send({ token: ADMIN_TOKEN, _csrf: csrf })).headers.location, 'an old form token no longer works');
-      const bad = await agent.post('/admin/login').type('form').send({ token: 'not-a-token', _csrf: hidden(refused.text, '_csrf') }).expect(403);
-      const bad2 = await agent.post('/admin/login').type('form').send({ token: 'not-a-token', _csrf: hidden(bad.text, '_csrf') }).expect(401);
+      const bad = await agent
+        .post('/admin/login')
+        .type('form')
+        .send({ token: 'not-a-token', _csrf: hidden(refused.text, '_csrf') })
+        .expect(403);
+      const bad2 = await agent
+        .post('/admin/login')
+        .type('form')
+        .send({ token: 'not-a-token', _csrf: hidden(bad.text, '_csrf') })
+        .expect(401);
       assert.match(bad2.text, /Unknown or revoked token/);
       assert.ok(!bad2.text.includes('not-a-token'), 'the typed token is not echoed');
       const reader = await f.t.hub.tokens.create('reader', ['read:person']);
-      const noAdmin = await agent.post('/admin/login').type('form').send({ token: reader.token, _csrf: hidden(bad2.text, '_csrf') }).expect(401);
+      const noAdmin = await agent
+        .post('/admin/login')
+        .type('form')
+        .send({ token: reader.token, _csrf: hidden(bad2.text, '_csrf') })
+        .expect(401);
       assert.match(noAdmin.text, /no admin scope/);
-      const ok = await agent.post('/admin/login').type('form').send({ token: ADMIN_TOKEN, _csrf: hidden(noAdmin.text, '_csrf'), next: 'https://evil.example/' }).expect(303);
+      const ok = await agent
+        .post('/admin/login')
+        .type('form')
+        .send({ token: ADMIN_TOKEN, _csrf: hidden(noAdmin.text, '_csrf'), next: 'https://evil.example/' })
+        .expect(303);
       assert.equal(ok.headers.location, '/admin/', 'an outside next is ignored');
       const set = ([] as string[]).concat(ok.headers['set-cookie'] as unknown as string[]);
       const session = set.find((c) => c.startsWith('hub_admin_session='))!;
@@ -93,7 +124,11 @@ for (const backend of backends()) {
     it('refuses a POST without the session CSRF token, and ends the session at sign-out', async () => {
       const { agent, csrf } = await signIn(f.t.app);
       await agent.post('/admin/replay').type('form').send({ ids: ids.rejected }).expect(403);
-      await agent.post('/admin/replay').type('form').send({ ids: ids.rejected, _csrf: `${csrf}x` }).expect(403);
+      await agent
+        .post('/admin/replay')
+        .type('form')
+        .send({ ids: ids.rejected, _csrf: `${csrf}x` })
+        .expect(403);
       const confirm = await agent.post('/admin/replay').set('referer', 'https://evil.example/admin/dead').type('form').send({ ids: ids.rejected, _csrf: csrf }).expect(200);
       assert.match(confirm.text, /Confirm replay/);
       assert.match(confirm.text, /<a href="\/admin\/messages">Cancel<\/a>/, 'Cancel never leads off the console');
@@ -185,9 +220,17 @@ for (const backend of backends()) {
       const found = await agent.post('/admin/messages/find').type('form').send({ key: CODE, _csrf: csrf }).expect(200);
       assert.ok(found.text.includes(ids.coded), 'found by the hyphenated code');
       assert.ok(!found.text.includes(ids.rejected));
-      const bare = await agent.post('/admin/messages/find').type('form').send({ key: CODE.replace('-', ''), _csrf: csrf }).expect(200);
+      const bare = await agent
+        .post('/admin/messages/find')
+        .type('form')
+        .send({ key: CODE.replace('-', ''), _csrf: csrf })
+        .expect(200);
       assert.ok(bare.text.includes(ids.coded), 'found by the code without the hyphen');
-      const other = await agent.post('/admin/messages/find').type('form').send({ key: makeOldPersonalCode(new Date(Date.UTC(1988, 1, 2)), 7)!, _csrf: csrf }).expect(200);
+      const other = await agent
+        .post('/admin/messages/find')
+        .type('form')
+        .send({ key: makeOldPersonalCode(new Date(Date.UTC(1988, 1, 2)), 7)!, _csrf: csrf })
+        .expect(200);
       assert.match(other.text, /No messages match/);
       const student = await agent.post('/admin/messages/find').type('form').send({ key: 'RTU000001', _csrf: csrf }).expect(200);
       assert.ok(student.text.includes(ids.rejected), 'a student number finds the business key');
@@ -223,12 +266,24 @@ for (const backend of backends()) {
       assert.ok(dead.includes(ids.course));
       assert.match(dead, /HTTP 500/);
       assert.match((await agent.get('/admin/dead?route=archive').expect(200)).text, /No dead or withheld deliveries match/);
-      const confirm = (await agent.post('/admin/replay').type('form').send({ ids: [ids.course, ids.coded], _csrf: csrf }).expect(200)).text;
+      const confirm = (
+        await agent
+          .post('/admin/replay')
+          .type('form')
+          .send({ ids: [ids.course, ids.coded], _csrf: csrf })
+          .expect(200)
+      ).text;
       assert.match(confirm, /1 of 2 selected message\(s\) will be replayed/);
       assert.match(confirm, /delivers again to courses-hook/);
       assert.equal(f.rx.state.received, 0, 'nothing happens before the confirmation');
       f.rx.state.failing = false;
-      const done = (await agent.post('/admin/replay/confirm').type('form').send({ ids: hidden(confirm.replace(/name="_csrf"[^>]*>/, ''), 'ids'), _csrf: csrf }).expect(200)).text;
+      const done = (
+        await agent
+          .post('/admin/replay/confirm')
+          .type('form')
+          .send({ ids: hidden(confirm.replace(/name="_csrf"[^>]*>/, ''), 'ids'), _csrf: csrf })
+          .expect(200)
+      ).text;
       assert.match(done, /1 of 1 message\(s\) replayed/);
       await eventually(async () => f.rx.state.received === 1, 10_000, 'delivery to the receiver');
       await eventually(async () => (await f.t.hub.store.getMessage(ids.course))?.status === 'delivered', 10_000, 'message delivered');
@@ -243,15 +298,43 @@ for (const backend of backends()) {
       assert.ok(prefilled.includes('Ozoli'), 'the message raw payload is in the form');
       const record = JSON.stringify(canonicalPerson(9));
       const base = { set: 'canonical', entity: 'person', institution: 'rtu.lv', source: 'rtu-push', record, _csrf: csrf };
-      const ok = (await agent.post('/admin/mappings/try').type('form').send({ ...base, expression: '' }).expect(200)).text;
+      const ok = (
+        await agent
+          .post('/admin/mappings/try')
+          .type('form')
+          .send({ ...base, expression: '' })
+          .expect(200)
+      ).text;
       assert.match(ok, /data-try-valid/);
-      const bad = (await agent.post('/admin/mappings/try').type('form').send({ ...base, expression: '$ ~> | $ | {}, ["familyName"] |' }).expect(200)).text;
+      const bad = (
+        await agent
+          .post('/admin/mappings/try')
+          .type('form')
+          .send({ ...base, expression: '$ ~> | $ | {}, ["familyName"] |' })
+          .expect(200)
+      ).text;
       assert.match(bad, /data-try-violations><li><code>\/familyName<\/code>/);
-      const refused = (await agent.post('/admin/mappings/try').type('form').send({ ...base, expression: '$error("no")' }).expect(200)).text;
+      const refused = (
+        await agent
+          .post('/admin/mappings/try')
+          .type('form')
+          .send({ ...base, expression: '$error("no")' })
+          .expect(200)
+      ).text;
       assert.match(refused, /HUB_ERR_MAPPING/);
-      const notJson = (await agent.post('/admin/mappings/try').type('form').send({ ...base, record: '{', expression: '' }).expect(200)).text;
+      const notJson = (
+        await agent
+          .post('/admin/mappings/try')
+          .type('form')
+          .send({ ...base, record: '{', expression: '' })
+          .expect(200)
+      ).text;
       assert.match(notJson, /not valid JSON/);
-      await agent.post('/admin/mappings/try').type('form').send({ ...base, set: '../etc' }).expect(400);
+      await agent
+        .post('/admin/mappings/try')
+        .type('form')
+        .send({ ...base, set: '../etc' })
+        .expect(400);
     });
   });
 }

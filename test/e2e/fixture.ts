@@ -80,6 +80,10 @@ export function canonicalCourse(code: string) {
 
 /** Ingests through the API as the admin token; returns the first message id. */
 export async function ingest(t: TestHub, entity: string, body: unknown, expect: number): Promise<string> {
-  const res = await request(t.app).post(`/api/v1/ingest/rtu-push/${entity}`).set('authorization', `Bearer ${ADMIN_TOKEN}`).send(body as object).expect(expect);
+  const res = await request(t.app)
+    .post(`/api/v1/ingest/rtu-push/${entity}`)
+    .set('authorization', `Bearer ${ADMIN_TOKEN}`)
+    .send(body as object)
+    .expect(expect);
   return (res.body as { messages: { messageId: string }[] }).messages[0]!.messageId;
 }

@@ -90,7 +90,10 @@ for (const backend of backends()) {
         // Another person's result: never in Anna's record.
         ...{ 'study-right': [] },
       });
-      await seed(t.hub, 'rtu-push', { person: [person('RTU-8', { identifiers: [{ scheme: 'lv-personas-kods', value: personalCode(8) }], givenNames: 'Jānis' })], attainment: [result('A-10', 'RTU-8', 'C-9', '8', '2025-01-15')] });
+      await seed(t.hub, 'rtu-push', {
+        person: [person('RTU-8', { identifiers: [{ scheme: 'lv-personas-kods', value: personalCode(8) }], givenNames: 'Jānis' })],
+        attainment: [result('A-10', 'RTU-8', 'C-9', '8', '2025-01-15')],
+      });
       const [p] = await t.hub.store.sql.query<{ id: string }>("SELECT id FROM records WHERE entity = 'person' AND source_id = 'LU-1'");
       personId = p!.id;
     });
@@ -112,7 +115,10 @@ for (const backend of backends()) {
       assert.equal(childText(learner, 'givenNames'), 'Anna');
       assert.equal(childText(learner, 'bday'), '2001-01-01');
       const reports = children(root, 'report');
-      assert.deepEqual(reports.map((r) => childText(children(r, 'issuer')[0]!, 'identifier')), ['lu.lv', 'rtu.lv']);
+      assert.deepEqual(
+        reports.map((r) => childText(children(r, 'issuer')[0]!, 'identifier')),
+        ['lu.lv', 'rtu.lv'],
+      );
       const grades = (r: XElem) =>
         children(r, 'learningOpportunitySpecification').map((l) => {
           const i = children(children(l, 'specifies')[0]!, 'learningOpportunityInstance')[0]!;
@@ -128,8 +134,14 @@ for (const backend of backends()) {
       const [attachment] = children(root, 'attachment');
       assert.ok(attachment, 'an attachment at the top level');
       assert.equal(childText(attachment, 'type'), 'EMREX transcript');
-      const pdfs = children(attachment, 'content').map((c) => ({ lang: attr(c, 'lang', 'http://www.w3.org/XML/1998/namespace'), pdf: Buffer.from(text(c).replace(/^data:application\/pdf;base64,/, ''), 'base64') }));
-      assert.deepEqual(pdfs.map((p) => p.lang), ['lv', 'en']);
+      const pdfs = children(attachment, 'content').map((c) => ({
+        lang: attr(c, 'lang', 'http://www.w3.org/XML/1998/namespace'),
+        pdf: Buffer.from(text(c).replace(/^data:application\/pdf;base64,/, ''), 'base64'),
+      }));
+      assert.deepEqual(
+        pdfs.map((p) => p.lang),
+        ['lv', 'en'],
+      );
       for (const { pdf } of pdfs) {
         assert.equal(pdf.subarray(0, 5).toString('latin1'), '%PDF-');
         assert.match(pdf.subarray(-8).toString('latin1'), /%%EOF/);
@@ -169,21 +181,45 @@ for (const backend of backends()) {
     it('verifies a received document: every check with its reason, for a good, a changed, a foreign and a hostile one', async () => {
       const xml = await elmo();
       const verify = (body: string, type = 'application/xml') => request(t.app).post('/api/v1/elmo/verify').set(auth).set('content-type', type).send(body);
-      const good = (await verify(xml).expect(200)).body as { valid: boolean; checks: { name: string; passed: boolean; reason: string }[]; learner: { familyName: string }; reports: { issuer: string; results: number }[] };
+      const good = (await verify(xml).expect(200)).body as {
+        valid: boolean;
+        checks: { name: string; passed: boolean; reason: string }[];
+        learner: { familyName: string };
+        reports: { issuer: string; results: number }[];
+      };
       assert.equal(good.valid, true, JSON.stringify(good.checks));
-      assert.deepEqual(good.checks.map((c) => c.name), ['well-formed', 'elmo', 'signature', 'certificate', 'attachments']);
+      assert.deepEqual(
+        good.checks.map((c) => c.name),
+        ['well-formed', 'elmo', 'signature', 'certificate', 'attachments'],
+      );
       assert.equal(good.learner.familyName, 'Liepiņa');
-      assert.deepEqual(good.reports, [{ issuer: 'lu.lv', results: 2 }, { issuer: 'rtu.lv', results: 1 }]);
+      assert.deepEqual(good.reports, [
+        { issuer: 'lu.lv', results: 2 },
+        { issuer: 'rtu.lv', results: 1 },
+      ]);
       const failed = async (body: string) => ((await verify(body).expect(200)).body.checks as { name: string; passed: boolean; reason: string }[]).filter((c) => !c.passed);
-      assert.deepEqual((await failed(xml.replace('<resultLabel>9</resultLabel>', '<resultLabel>10</resultLabel>'))).map((c) => c.name), ['signature']);
-      assert.deepEqual((await failed(`<!DOCTYPE elmo [<!ENTITY x "y">]>${xml.replace(/^<\?xml[^>]*>/, '')}`)).map((c) => c.name), ['well-formed']);
-      assert.deepEqual((await failed('<elmo><unclosed></elmo>')).map((c) => c.name), ['well-formed']);
+      assert.deepEqual(
+        (await failed(xml.replace('<resultLabel>9</resultLabel>', '<resultLabel>10</resultLabel>'))).map((c) => c.name),
+        ['signature'],
+      );
+      assert.deepEqual(
+        (await failed(`<!DOCTYPE elmo [<!ENTITY x "y">]>${xml.replace(/^<\?xml[^>]*>/, '')}`)).map((c) => c.name),
+        ['well-formed'],
+      );
+      assert.deepEqual(
+        (await failed('<elmo><unclosed></elmo>')).map((c) => c.name),
+        ['well-formed'],
+      );
       const dir = mkdtempSync(join(tmpdir(), 'foreign-seal-'));
       try {
         const foreign = await createDevSealKey(dir, 'CN=Some other contact point, C=NO');
         const resealed = sealElmo(xml.replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, ''), foreign);
         const f = await failed(resealed);
-        assert.deepEqual(f.map((c) => c.name), ['certificate'], 'a good signature by a certificate this hub does not trust');
+        assert.deepEqual(
+          f.map((c) => c.name),
+          ['certificate'],
+          'a good signature by a certificate this hub does not trust',
+        );
         assert.match(f[0]!.reason, /not one this hub trusts/);
       } finally {
         rmSync(dir, { recursive: true, force: true });

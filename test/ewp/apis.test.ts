@@ -38,10 +38,13 @@ for (const backend of backends()) {
       vuKey = generateEwpKey();
       otherKey = generateEwpKey();
       const manifest = (await rawRequest(new URL(`${hub.url}/ewp/${LU}/manifest.xml`), 'GET', {}, Buffer.alloc(0))).body;
-      registry.build([manifest], [
-        { heis: [VU], clientKeys: [vuKey] },
-        { heis: ['other.example'], clientKeys: [otherKey] },
-      ]);
+      registry.build(
+        [manifest],
+        [
+          { heis: [VU], clientKeys: [vuKey] },
+          { heis: ['other.example'], clientKeys: [otherKey] },
+        ],
+      );
       // Seeded after the catalogue is complete: the seed's CNRs make the hub read (and cache) it.
       await seed(hub.hub, 'local', luRecords);
       await seed(hub.hub, 'local', { 'learning-agreement': [laDraft()] });
@@ -54,7 +57,10 @@ for (const backend of backends()) {
     });
 
     it('Institutions: the HEI with its ids, names and units; other hei_id values ignored', async () => {
-      const res = await call('institutions', [['hei_id', LU], ['hei_id', 'nobody.example']]);
+      const res = await call('institutions', [
+        ['hei_id', LU],
+        ['hei_id', 'nobody.example'],
+      ]);
       assert.equal(res.status, 200, res.body);
       await assertValid(XSD.institutions, res.body);
       const doc = parseXml(res.body);
@@ -67,15 +73,55 @@ for (const backend of backends()) {
     });
 
     it('Organizational Units: by id and by code, with the parent unit; 400 for another HEI or both selectors', async () => {
-      const res = await call('ounits', [['hei_id', LU], ['ounit_id', 'DF'], ['ounit_id', 'EZTF'], ['ounit_id', 'unknown']]);
+      const res = await call('ounits', [
+        ['hei_id', LU],
+        ['ounit_id', 'DF'],
+        ['ounit_id', 'EZTF'],
+        ['ounit_id', 'unknown'],
+      ]);
       assert.equal(res.status, 200, res.body);
       await assertValid(XSD.ounits, res.body);
       assert.match(res.body, /<ounit-id>DF<\/ounit-id><ounit-code>DF<\/ounit-code><name xml:lang="lv">Datorikas nodaļa<\/name><parent-ounit-id>EZTF<\/parent-ounit-id>/);
       assert.equal(children(parseXml(res.body), 'ounit').length, 2);
-      assert.equal((await call('ounits', [['hei_id', LU], ['ounit_code', 'EZTF']])).body.includes('<ounit-id>EZTF</ounit-id>'), true);
-      assert.equal((await call('ounits', [['hei_id', VU], ['ounit_id', 'DF']])).status, 400);
-      assert.equal((await call('ounits', [['hei_id', LU], ['ounit_id', 'DF'], ['ounit_code', 'DF']])).status, 400);
-      assert.equal((await call('ounits', [['hei_id', LU], ['hei_id', LU], ['ounit_id', 'DF']])).status, 400, 'a single-valued parameter repeated');
+      assert.equal(
+        (
+          await call('ounits', [
+            ['hei_id', LU],
+            ['ounit_code', 'EZTF'],
+          ])
+        ).body.includes('<ounit-id>EZTF</ounit-id>'),
+        true,
+      );
+      assert.equal(
+        (
+          await call('ounits', [
+            ['hei_id', VU],
+            ['ounit_id', 'DF'],
+          ])
+        ).status,
+        400,
+      );
+      assert.equal(
+        (
+          await call('ounits', [
+            ['hei_id', LU],
+            ['ounit_id', 'DF'],
+            ['ounit_code', 'DF'],
+          ])
+        ).status,
+        400,
+      );
+      assert.equal(
+        (
+          await call('ounits', [
+            ['hei_id', LU],
+            ['hei_id', LU],
+            ['ounit_id', 'DF'],
+          ])
+        ).status,
+        400,
+        'a single-valued parameter repeated',
+      );
     });
 
     it('Courses and Simple Course Replication: los-ids, the course with its offering as an instance', async () => {
@@ -84,17 +130,36 @@ for (const backend of backends()) {
       await assertValid(XSD.courseReplication, rep.body);
       const losId = childText(parseXml(rep.body), 'los-id')!;
       assert.match(losId, /^CR\//);
-      const res = await call('courses', [['hei_id', LU], ['los_id', losId]]);
+      const res = await call('courses', [
+        ['hei_id', LU],
+        ['los_id', losId],
+      ]);
       assert.equal(res.status, 200, res.body);
       await assertValid(XSD.courses, res.body);
       assert.match(res.body, /<los-code>DatZ1234<\/los-code><ounit-id>EZTF<\/ounit-id><title xml:lang="lv">Programmēšanas pamati<\/title>/);
       assert.match(res.body, /<start>2025-09-01<\/start><end>2026-01-25<\/end><trm:academic-term><trm:academic-year-id>2025\/2026/);
       assert.match(res.body, /<credit><scheme>ects<\/scheme><value>6<\/value><\/credit><languageOfInstruction>en/);
-      const byCode = await call('courses', [['hei_id', LU], ['los_code', 'DatZ1234'], ['lois_before', '2025-01-01']]);
+      const byCode = await call('courses', [
+        ['hei_id', LU],
+        ['los_code', 'DatZ1234'],
+        ['lois_before', '2025-01-01'],
+      ]);
       assert.doesNotMatch(byCode.body, /learningOpportunityInstance/, 'no instance starts before 2025');
-      const future = await call('course-replication', [['hei_id', LU], ['modified_since', '2999-01-01T00:00:00Z']]);
+      const future = await call('course-replication', [
+        ['hei_id', LU],
+        ['modified_since', '2999-01-01T00:00:00Z'],
+      ]);
       assert.equal(children(parseXml(future.body), 'los-id').length, 0);
-      assert.equal((await call('course-replication', [['hei_id', LU], ['modified_since', '2024-01-01']])).status, 400, 'a plain date is not an xs:dateTime');
+      assert.equal(
+        (
+          await call('course-replication', [
+            ['hei_id', LU],
+            ['modified_since', '2024-01-01'],
+          ])
+        ).status,
+        400,
+        'a plain date is not an xs:dateTime',
+      );
     });
 
     it('Factsheet: the configured factsheet of the HEI', async () => {
@@ -106,7 +171,10 @@ for (const backend of backends()) {
     });
 
     it('IIAs get: the partner sees the IIA with its v7 hash (recomputed equal); others see nothing', async () => {
-      const res = await call('iias/get', [['iia_id', LU_IIA], ['iia_id', 'unknown']]);
+      const res = await call('iias/get', [
+        ['iia_id', LU_IIA],
+        ['iia_id', 'unknown'],
+      ]);
       assert.equal(res.status, 200, res.body);
       await assertValid(XSD.iiasGet, res.body);
       const doc = parseXml(res.body);
@@ -122,7 +190,10 @@ for (const backend of backends()) {
       const stranger = await call('iias/get', [['iia_id', LU_IIA]], { key: otherKey });
       assert.equal(stranger.status, 200);
       assert.equal(children(parseXml(stranger.body), 'iia').length, 0, 'a HEI that is not a partner does not see the IIA');
-      const many = await call('iias/get', Array.from({ length: 11 }, (_, i): [string, string] => ['iia_id', `x${i}`]));
+      const many = await call(
+        'iias/get',
+        Array.from({ length: 11 }, (_, i): [string, string] => ['iia_id', `x${i}`]),
+      );
       assert.equal(many.status, 400, 'more than max-iia-ids (10)');
     });
 
@@ -144,8 +215,13 @@ for (const backend of backends()) {
       assert.doesNotMatch(approval.body, /<approval>/);
       // lu.lv approves vu.lt's copy: the approval is kept on that copy (written through the EWP source).
       const hash = 'ab'.repeat(32);
-      await seed(hub.hub, 'ewp-in', { 'inter-institutional-agreement': [{ ...vuIia(LU_IIA), sourceId: `iia/${VU}/${VU_IIA}`, approvals: [{ heiId: LU, approvedAt: '2025-03-10T10:00:00+02:00', iiaHash: hash }] }] });
-      const approved = await call('iias-approval', [['iia_id', VU_IIA], ['iia_id', 'unknown']]);
+      await seed(hub.hub, 'ewp-in', {
+        'inter-institutional-agreement': [{ ...vuIia(LU_IIA), sourceId: `iia/${VU}/${VU_IIA}`, approvals: [{ heiId: LU, approvedAt: '2025-03-10T10:00:00+02:00', iiaHash: hash }] }],
+      });
+      const approved = await call('iias-approval', [
+        ['iia_id', VU_IIA],
+        ['iia_id', 'unknown'],
+      ]);
       await assertValid(XSD.iiasApproval, approved.body);
       assert.match(approved.body, new RegExp(`<approval><iia-id>${VU_IIA}</iia-id><iia-hash>${hash}</iia-hash></approval>`));
       assert.doesNotMatch((await call('iias-approval', [['iia_id', VU_IIA]], { key: otherKey })).body, /<approval>/, 'only the owner of the copy learns the approval');
@@ -183,13 +259,29 @@ for (const backend of backends()) {
     });
 
     it('Outgoing Mobility LAs 1: get, index, and update (409 on a stale proposal, approval stored through the pipeline)', async () => {
-      const params: [string, string][] = [['sending_hei_id', LU], ['omobility_id', OMOBILITY]];
+      const params: [string, string][] = [
+        ['sending_hei_id', LU],
+        ['omobility_id', OMOBILITY],
+      ];
       const res = await call('omobility-las/get', params);
       assert.equal(res.status, 200, res.body);
       await assertValid(XSD.lasGet, res.body);
-      assert.match(res.body, new RegExp(`<changes-proposal id="${OMOBILITY}-v1"><components-studied><component><los-code>ISI-2041</los-code><title>Distributed Systems</title><term-id><trm:term-number>1</trm:term-number><trm:total-terms>2</trm:total-terms></term-id>`));
+      assert.match(
+        res.body,
+        new RegExp(
+          `<changes-proposal id="${OMOBILITY}-v1"><components-studied><component><los-code>ISI-2041</los-code><title>Distributed Systems</title><term-id><trm:term-number>1</trm:term-number><trm:total-terms>2</trm:total-terms></term-id>`,
+        ),
+      );
       assert.match(res.body, /<contact-person><given-names>Rūta<\/given-names><family-name>Petrauskienė<\/family-name><email>erasmus@vu.lt<\/email><\/contact-person>/);
-      assert.equal((await call('omobility-las/get', [['sending_hei_id', VU], ['omobility_id', OMOBILITY]])).status, 400);
+      assert.equal(
+        (
+          await call('omobility-las/get', [
+            ['sending_hei_id', VU],
+            ['omobility_id', OMOBILITY],
+          ])
+        ).status,
+        400,
+      );
       const idx = await call('omobility-las/index', [['sending_hei_id', LU]]);
       await assertValid(XSD.lasIndex, idx.body);
       assert.match(idx.body, new RegExp(OMOBILITY));
@@ -199,7 +291,21 @@ for (const backend of backends()) {
       // The requests the hub itself sends as the receiving HEI (approve and comment).
       const sig = { name: 'Rūta Petrauskienė', email: 'erasmus@vu.lt', position: 'Erasmus coordinator', timestamp: '2025-06-03T10:00:00+03:00' };
       for (const approve of [true, false]) {
-        await assertValid(XSD.lasUpdateRequest, toXml(laUpdateRequest({ kind: 'la-update', from: VU, to: LU, omobilityId: OMOBILITY, changesId: `${OMOBILITY}-v1`, approve, signature: sig, comment: approve ? undefined : 'Course ISI-2041 is full.' })));
+        await assertValid(
+          XSD.lasUpdateRequest,
+          toXml(
+            laUpdateRequest({
+              kind: 'la-update',
+              from: VU,
+              to: LU,
+              omobilityId: OMOBILITY,
+              changesId: `${OMOBILITY}-v1`,
+              approve,
+              signature: sig,
+              comment: approve ? undefined : 'Course ISI-2041 is full.',
+            }),
+          ),
+        );
       }
       const stale = await call('omobility-las/update', [], { xml: update('stale') });
       assert.equal(stale.status, 409);
@@ -224,7 +330,11 @@ for (const backend of backends()) {
       // What the ToRs 3 XSD annotations require on top of ELMO.
       assert.match(res.body, /<emrex:identifier type="local">ISI-2041<\/emrex:identifier><emrex:identifier type="ewp-los-id">CR\/[0-9a-f-]+<\/emrex:identifier>/);
       assert.match(res.body, /<emrex:dateOfBirth>1999-05-17<\/emrex:dateOfBirth>/);
-      assert.match(res.body, /<emrex:academicTerm><emrex:title xml:lang="en">Autumn semester 2025\/2026<\/emrex:title><emrex:start>2025-09-01<\/emrex:start><emrex:end>2026-01-25<\/emrex:end><\/emrex:academicTerm>/, 'the HEI’s term that holds the result');
+      assert.match(
+        res.body,
+        /<emrex:academicTerm><emrex:title xml:lang="en">Autumn semester 2025\/2026<\/emrex:title><emrex:start>2025-09-01<\/emrex:start><emrex:end>2026-01-25<\/emrex:end><\/emrex:academicTerm>/,
+        'the HEI’s term that holds the result',
+      );
       assert.match(res.body, /<emrex:resultDistribution><emrex:category label="A" count="0"\/><emrex:category label="B" count="1"\/>/);
       assert.match(res.body, /<emrex:credit><emrex:scheme>ects<\/emrex:scheme><emrex:value>5<\/emrex:value><\/emrex:credit>/);
       // Egracons table for the ISCED code of the course: one B and one pass among the HEI's results of that code.
@@ -246,7 +356,14 @@ for (const backend of backends()) {
         ['iia-cnr', [['iia_id', 'vu-iia-77']], XSD.iiaCnr],
         ['iia-approval-cnr', [['iia_id', LU_IIA]], XSD.iiaApprovalCnr],
         ['omobility-cnr', [['omobility_id', 'nope']], XSD.omobilityCnr],
-        ['omobility-la-cnr', [['sending_hei_id', VU], ['omobility_id', 'nope']], XSD.laCnr],
+        [
+          'omobility-la-cnr',
+          [
+            ['sending_hei_id', VU],
+            ['omobility_id', 'nope'],
+          ],
+          XSD.laCnr,
+        ],
         ['imobility-tor-cnr', [['omobility_id', OMOBILITY]], XSD.torCnr],
       ] as const) {
         const res = await call(path, params as unknown as [string, string][]);
@@ -254,7 +371,16 @@ for (const backend of backends()) {
         await assertValid(xsd, res.body);
       }
       assert.equal((await call('iia-cnr', [])).status, 400, 'a CNR without its id is a bad request');
-      assert.equal((await call('omobility-la-cnr', [['sending_hei_id', LU], ['omobility_id', 'x']])).status, 400, 'the caller does not cover that sending HEI');
+      assert.equal(
+        (
+          await call('omobility-la-cnr', [
+            ['sending_hei_id', LU],
+            ['omobility_id', 'x'],
+          ])
+        ).status,
+        400,
+        'the caller does not cover that sending HEI',
+      );
       assert.equal((await call('iia-cnr', [['iia_id', 'x']], { method: 'GET' })).status, 405);
       const metric = await hub.hub.metrics.registry.getSingleMetricAsString('hub_ewp_cnr_received_total');
       assert.match(metric, /api="imobility-tor-cnr"} 1/);
@@ -273,7 +399,8 @@ for (const backend of backends()) {
         'ewp:omobility-las/get person',
         'ewp:imobility-tors/get attainment',
         'ewp:imobility-tors/get person',
-      ]) assert.ok(kinds.has(k), `${k} logged (got: ${[...kinds].join(', ')})`);
+      ])
+        assert.ok(kinds.has(k), `${k} logged (got: ${[...kinds].join(', ')})`);
       for (const e of ewp) {
         assert.equal(e.recipient, VU, 'only vu.lt was served anything; the other HEI’s calls got empty answers');
         assert.equal(e.legalBasis, 'contract');

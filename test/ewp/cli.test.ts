@@ -12,17 +12,25 @@ describe('hub ewp keys', function () {
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'ewp-cli-'));
-    writeFileSync(join(dir, 'hub.json'), JSON.stringify(ewpConfig({ hei: 'lu.lv', name: 'LU', baseUrl: 'https://ewp.hub.example/ewp/lu.lv', registryUrl: 'https://dev-registry.erasmuswithoutpaper.eu/catalogue-v1.xml' })));
+    writeFileSync(
+      join(dir, 'hub.json'),
+      JSON.stringify(ewpConfig({ hei: 'lu.lv', name: 'LU', baseUrl: 'https://ewp.hub.example/ewp/lu.lv', registryUrl: 'https://dev-registry.erasmuswithoutpaper.eu/catalogue-v1.xml' })),
+    );
   });
 
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const run = (...args: string[]) => spawnSync(process.execPath, [HUB_BIN, 'ewp', 'keys', '-c', join(dir, 'hub.json'), ...args], { env: { ...process.env, HUB_DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'silent' }, encoding: 'utf8' });
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [HUB_BIN, 'ewp', 'keys', '-c', join(dir, 'hub.json'), ...args], { env: { ...process.env, HUB_DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'silent' }, encoding: 'utf8' });
 
   it('creates a client key per HEI and a server key once, and prints the manifest entries', () => {
     const first = run('--json');
     assert.equal(first.status, 0, first.stderr);
-    const report = JSON.parse(first.stdout) as { keysDir: string; serverKey: { keyId: string; created: boolean }; heis: { hei: string; created: boolean; manifestUrl: string; clientKey: { keyId: string; spki: string } }[] };
+    const report = JSON.parse(first.stdout) as {
+      keysDir: string;
+      serverKey: { keyId: string; created: boolean };
+      heis: { hei: string; created: boolean; manifestUrl: string; clientKey: { keyId: string; spki: string } }[];
+    };
     assert.equal(report.heis[0]!.hei, 'lu.lv');
     assert.equal(report.heis[0]!.created, true);
     assert.equal(report.heis[0]!.manifestUrl, 'https://ewp.hub.example/ewp/lu.lv/manifest.xml');

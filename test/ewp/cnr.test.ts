@@ -38,11 +38,20 @@ describe('EWP change notifications: the persistent sender and the inbox, against
     node = lu.hub.ewp!;
     const luManifest = (await rawRequest(new URL(`${lu.base}/manifest.xml`), 'GET', {}, Buffer.alloc(0))).body;
     // vu.lt declares that it takes at most 2 mobility ids per CNR.
-    const vuManifest = (await rawRequest(new URL(`${vu.url}/ewp/${VU}/manifest.xml`), 'GET', {}, Buffer.alloc(0))).body.replace(/<max-omobility-ids>\d+<\/max-omobility-ids>/g, '<max-omobility-ids>2</max-omobility-ids>');
+    const vuManifest = (await rawRequest(new URL(`${vu.url}/ewp/${VU}/manifest.xml`), 'GET', {}, Buffer.alloc(0))).body.replace(
+      /<max-omobility-ids>\d+<\/max-omobility-ids>/g,
+      '<max-omobility-ids>2</max-omobility-ids>',
+    );
     assert.match(vuManifest, new RegExp(`${front.url}/ewp/${VU}/omobility-cnr`));
     registry.build([luManifest, vuManifest]);
     // The hub's own client, with a shorter wait for an answer than its 30 s.
-    (node as { client: EwpClient }).client = new EwpClient({ registry: node.registry, keyOf: (h) => node.clientKey(h), skewMs: node.settings.clockSkewMs, logger: pino({ level: 'silent' }), timeoutMs: CLIENT_TIMEOUT_MS });
+    (node as { client: EwpClient }).client = new EwpClient({
+      registry: node.registry,
+      keyOf: (h) => node.clientKey(h),
+      skewMs: node.settings.clockSkewMs,
+      logger: pino({ level: 'silent' }),
+      timeoutMs: CLIENT_TIMEOUT_MS,
+    });
   });
 
   beforeEach(async () => {
@@ -61,10 +70,14 @@ describe('EWP change notifications: the persistent sender and the inbox, against
   /** Waits for the next failed attempt of the only queued CNR, then makes it due again (its back-off is 5 s and more). */
   let seen = 0;
   async function nextFailure(): Promise<string> {
-    const [row] = await eventually(async () => {
-      const p = await node.sender.pending();
-      return p[0] && p[0].attempts > seen ? p : undefined;
-    }, 10_000, `failed attempt ${seen + 1}`);
+    const [row] = await eventually(
+      async () => {
+        const p = await node.sender.pending();
+        return p[0] && p[0].attempts > seen ? p : undefined;
+      },
+      10_000,
+      `failed attempt ${seen + 1}`,
+    );
     seen = row!.attempts;
     await lu.hub.store.sql.run('UPDATE ewp_cnr_outbox SET due_at = 0');
     return row!.lastError!;
@@ -113,9 +126,15 @@ describe('EWP change notifications: the persistent sender and the inbox, against
     assert.match(await nextFailure(), /the response Digest does not match its body/);
     // Visible while it fails: the dashboard's list of failing partners and the failure counter.
     const failing = await node.failingPartners();
-    assert.deepEqual(failing.map((f) => [f.partner, f.direction, f.waiting]), [[VU, 'send', 1]]);
+    assert.deepEqual(
+      failing.map((f) => [f.partner, f.direction, f.waiting]),
+      [[VU, 'send', 1]],
+    );
     assert.match(failing[0]!.lastError, /Digest/);
-    assert.match(await node.deps.metrics.getSingleMetricAsString('hub_ewp_partner_failures_total'), new RegExp(`hub_ewp_partner_failures_total\\{partner="${VU.replace('.', '\\.')}",direction="send",code="[A-Z_]+"\\} [1-9]`));
+    assert.match(
+      await node.deps.metrics.getSingleMetricAsString('hub_ewp_partner_failures_total'),
+      new RegExp(`hub_ewp_partner_failures_total\\{partner="${VU.replace('.', '\\.')}",direction="send",code="[A-Z_]+"\\} [1-9]`),
+    );
     front.mode = { kind: 'forward' };
     await eventually(sent, 10_000, 'the CNR sent once the partner is well');
     assert.deepEqual(await node.failingPartners(), [], 'nothing fails once the partner is well');
@@ -146,14 +165,21 @@ describe('EWP change notifications: the persistent sender and the inbox, against
   it('inbox: a received CNR is re-fetched in the background, retried on a transport fault, dropped on a 4xx', async () => {
     front.mode = partnerAnswers(503);
     await node.inbox.enqueue(LU, VU, 'iia', 'vu-1');
-    const [row] = await eventually(async () => {
-      const p = await node.inbox.pending();
-      return p[0]?.attempts === 1 ? p : undefined;
-    }, 10_000, 'a failed re-fetch');
+    const [row] = await eventually(
+      async () => {
+        const p = await node.inbox.pending();
+        return p[0]?.attempts === 1 ? p : undefined;
+      },
+      10_000,
+      'a failed re-fetch',
+    );
     assert.match(row!.lastError!, /answered HTTP 503/);
     const [get] = front.requests;
     assert.match(get!.path, new RegExp(`/ewp/${VU}/iias`));
-    assert.deepEqual(get!.params.filter(([k]) => k === 'iia_id'), [['iia_id', 'vu-1']]);
+    assert.deepEqual(
+      get!.params.filter(([k]) => k === 'iia_id'),
+      [['iia_id', 'vu-1']],
+    );
     front.mode = partnerAnswers(403);
     await lu.hub.store.sql.run('UPDATE ewp_cnr_inbox SET next_at = 0');
     node.inbox.wake();

@@ -27,7 +27,10 @@ describe('EWP config: the URLs the node publishes and calls', () => {
   it('refuses plain http to the world, a path the hub does not serve, another HEI’s path, every problem with its path', () => {
     const v = violations('http://ewp.lu.lv/ewp/rtu.lv?x=1', 'http://registry.example/catalogue.xml');
     const at = (p: string) => v.filter((x) => x.path === p).map((x) => x.message);
-    assert.ok(at('/ewp/heis/0/baseUrl').some((m) => /must be https/.test(m)), JSON.stringify(v));
+    assert.ok(
+      at('/ewp/heis/0/baseUrl').some((m) => /must be https/.test(m)),
+      JSON.stringify(v),
+    );
     assert.ok(at('/ewp/heis/0/baseUrl').some((m) => /query or a fragment/.test(m)));
     assert.ok(at('/ewp/heis/0/baseUrl').some((m) => /must end with \/ewp\/lu\.lv/.test(m)));
     assert.deepEqual(at('/ewp/registryUrl'), ['must be https (http only on a loopback host)']);

@@ -55,7 +55,9 @@ describe('HTTP Signatures: the test values of draft-cavage-http-signatures (Appe
 
   it('the EWP verifier refuses the All Headers request as it stands: EWP also requires x-request-id to be signed (401)', async () => {
     // The registry lists the draft's key (by its SHA-256, as EWP names keys), so only the EWP profile can refuse.
-    const sha = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+    const sha = createHash('sha256')
+      .update(publicKey.export({ type: 'spki', format: 'der' }))
+      .digest('hex');
     const b64 = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
     const R = 'https://github.com/erasmus-without-paper/ewp-specs-api-registry/tree/stable-v1';
     const catalogue = new Catalogue(

@@ -56,7 +56,15 @@ describe('EWP IIA v7 hash (transform_version_7.xsl)', () => {
     const more = iiaElement(LU, luIia({ cooperationConditions: luIia().cooperationConditions.map((c) => ({ ...c, mobilitiesPerYear: 9 })) }))!;
     assert.notEqual(more.hash, base.hash);
     // The served element carries the hash the partner will compute over it.
-    const doc = parseXml(toXml(el('iias-get-response', { xmlns: 'https://github.com/erasmus-without-paper/ewp-specs-api-iias/blob/stable-v7/endpoints/get-response.xsd', 'xmlns:c': 'urn:c', 'xmlns:p': 'urn:p' }, base.element)));
+    const doc = parseXml(
+      toXml(
+        el(
+          'iias-get-response',
+          { xmlns: 'https://github.com/erasmus-without-paper/ewp-specs-api-iias/blob/stable-v7/endpoints/get-response.xsd', 'xmlns:c': 'urn:c', 'xmlns:p': 'urn:p' },
+          base.element,
+        ),
+      ),
+    );
     assert.equal(iiaHashes(doc)[0]!.hash, base.hash);
     // A three-digit ISCED code is sent padded with its v6-value: served, but not valid for approval.
     const narrow = iiaElement(LU, luIia({ cooperationConditions: [{ ...luIia().cooperationConditions[0]!, subjectAreas: [{ iscedF: '061' }] }] }))!;

@@ -19,7 +19,17 @@ describe('EWP security: manifest, HTTP Signatures, Echo', function () {
   let strangerKey: EwpKey;
   let manifest: string;
 
-  const echo = (o: Omit<Parameters<typeof ewpCall>[0], 'url' | 'key'> & { key?: EwpKey } = {}) => ewpCall({ url: `${PUBLIC}/echo`, connect: hub.url, key: vuKey, params: [['echo', 'a'], ['echo', 'b']], ...o });
+  const echo = (o: Omit<Parameters<typeof ewpCall>[0], 'url' | 'key'> & { key?: EwpKey } = {}) =>
+    ewpCall({
+      url: `${PUBLIC}/echo`,
+      connect: hub.url,
+      key: vuKey,
+      params: [
+        ['echo', 'a'],
+        ['echo', 'b'],
+      ],
+      ...o,
+    });
 
   before(async () => {
     registry = await new TestRegistry().start();
@@ -42,7 +52,8 @@ describe('EWP security: manifest, HTTP Signatures, Echo', function () {
     await assertValid(MANIFEST_IMPORTS, res.body);
     const doc = parseXml(res.body);
     assert.equal(doc.local, 'manifest');
-    for (const api of ['echo', 'iias', 'iias-approval', 'omobilities', 'omobility-las', 'imobility-tors', 'iia-cnr', 'factsheet', 'simple-course-replication']) assert.match(res.body, new RegExp(`<${api} xmlns=`));
+    for (const api of ['echo', 'iias', 'iias-approval', 'omobilities', 'omobility-las', 'imobility-tors', 'iia-cnr', 'factsheet', 'simple-course-replication'])
+      assert.match(res.body, new RegExp(`<${api} xmlns=`));
     assert.match(res.body, new RegExp(`<url>${PUBLIC}/echo</url>`));
     assert.match(res.body, /<r:hei id="lu.lv"><r:other-id type="erasmus">LV RIGA01<\/r:other-id>/);
     // The client key of the HEI and the server key, as base64 SPKI.
@@ -175,7 +186,11 @@ describe('EWP security: manifest, HTTP Signatures, Echo', function () {
     assert.equal(res.status, 200, res.body);
     const catalogue = new Catalogue(parseXml(registry.catalogue));
     const host = catalogue.hosts.find((h) => h.heis.includes(LU))!;
-    assert.equal(responseSignatureProblem((n) => res.headers[n] as string | undefined, res.bodyBytes, res, { catalogue, host, skewMs: 300_000 }), undefined, 'signed, and the signature checks out');
+    assert.equal(
+      responseSignatureProblem((n) => res.headers[n] as string | undefined, res.bodyBytes, res, { catalogue, host, skewMs: 300_000 }),
+      undefined,
+      'signed, and the signature checks out',
+    );
   });
 
   it('signs an error response to an authenticated caller who asks', async () => {
@@ -184,7 +199,10 @@ describe('EWP security: manifest, HTTP Signatures, Echo', function () {
     assert.match(res.body, /<error-response/);
     const catalogue = new Catalogue(parseXml(registry.catalogue));
     const host = catalogue.hosts.find((h) => h.heis.includes(LU))!;
-    assert.equal(responseSignatureProblem((n) => res.headers[n] as string | undefined, res.bodyBytes, res, { catalogue, host, skewMs: 300_000 }), undefined);
+    assert.equal(
+      responseSignatureProblem((n) => res.headers[n] as string | undefined, res.bodyBytes, res, { catalogue, host, skewMs: 300_000 }),
+      undefined,
+    );
   });
 
   it('accepts Original-Date signed instead of Date, extra signed headers and another header order', async () => {

@@ -59,26 +59,38 @@ for (const backend of backends()) {
 
       // 3. lu.lv maps its IIA to vu.lt's id; vu.lt re-fetches.
       await seed(lu.hub, 'local', { [IIA]: [luIia({}, VU_IIA)] });
-      await eventually(async () => {
-        const c = await copy(vuNode, VU, IIA, `iia/${LU}/${LU_IIA}`);
-        return (c?.data.partners as { iiaId?: string }[] | undefined)?.[1]?.iiaId === VU_IIA;
-      }, WAIT, 'vu.lt’s copy mapped');
+      await eventually(
+        async () => {
+          const c = await copy(vuNode, VU, IIA, `iia/${LU}/${LU_IIA}`);
+          return (c?.data.partners as { iiaId?: string }[] | undefined)?.[1]?.iiaId === VU_IIA;
+        },
+        WAIT,
+        'vu.lt’s copy mapped',
+      );
 
       // 4. vu.lt's system approves the agreement: the hub checks lu.lv's hash, records the approval, sends the approval CNR.
       await seed(vu.hub, 'local', { [IIA]: [vuIia(LU_IIA, { approvals: [{ heiId: VU, approvedAt: '2025-03-10T10:00:00+02:00' }] })] });
       const luOwn = (await luNode.own(IIA, luHei(), ['iiaId', LU_IIA]))[0]!;
       const luHash = iiaElement(LU, luOwn.data)!.hash;
-      const approved = await eventually(async () => {
-        const c = await copy(vuNode, VU, IIA, `iia/${LU}/${LU_IIA}`);
-        return (c?.data.approvals as { heiId: string; iiaHash: string }[] | undefined)?.find((a) => a.heiId === VU);
-      }, WAIT, 'vu.lt recording its approval');
+      const approved = await eventually(
+        async () => {
+          const c = await copy(vuNode, VU, IIA, `iia/${LU}/${LU_IIA}`);
+          return (c?.data.approvals as { heiId: string; iiaHash: string }[] | undefined)?.find((a) => a.heiId === VU);
+        },
+        WAIT,
+        'vu.lt recording its approval',
+      );
       assert.equal(approved.iiaHash, luHash, 'vu.lt approved the hash of lu.lv’s current IIA');
 
       // 5. lu.lv learns the approval through the Approval API after the approval CNR, and checks the hash.
-      const learned = await eventually(async () => {
-        const c = await copy(luNode, LU, IIA, `iia/${VU}/${VU_IIA}`);
-        return (c?.data.approvals as { heiId: string; iiaHash: string }[] | undefined)?.find((a) => a.heiId === VU);
-      }, WAIT, 'lu.lv recording vu.lt’s approval');
+      const learned = await eventually(
+        async () => {
+          const c = await copy(luNode, LU, IIA, `iia/${VU}/${VU_IIA}`);
+          return (c?.data.approvals as { heiId: string; iiaHash: string }[] | undefined)?.find((a) => a.heiId === VU);
+        },
+        WAIT,
+        'lu.lv recording vu.lt’s approval',
+      );
       assert.equal(learned.iiaHash, luHash);
       assert.deepEqual(await approvalState(luNode, luHei(), luOwn), { local: false, partner: true });
     });
@@ -144,10 +156,14 @@ for (const backend of backends()) {
 
     it('a ToR of the incoming student at vu.lt is announced, fetched by lu.lv and stored as results of the mobility', async () => {
       await seed(vu.hub, 'local', vuIncoming());
-      const results = await eventually(async () => {
-        const all = await luNode.copies('attainment', luHei());
-        return all.length >= 2 ? all : undefined;
-      }, WAIT, 'lu.lv storing the ToR results');
+      const results = await eventually(
+        async () => {
+          const all = await luNode.copies('attainment', luHei());
+          return all.length >= 2 ? all : undefined;
+        },
+        WAIT,
+        'lu.lv storing the ToR results',
+      );
       const b = results.find((r) => (r.data.grade as { value: string }).value === 'B')!;
       assert.equal(b.data.type, 'recognised');
       assert.deepEqual(b.data.grade, { value: 'B', scheme: 'ECTS_AF' });
@@ -163,8 +179,18 @@ for (const backend of backends()) {
       type D = { recipient: string; route: string; entity: string; recordId: string; legalBasis: string; purpose: string; fields: string[] };
       const served = (res.body.disclosures as D[]).filter((d) => d.route === 'ewp:imobility-tors/get');
       const attainments = (await vuNode.own('attainment', vuHei())).map((a) => a.id).sort();
-      assert.deepEqual(served.filter((d) => d.entity === 'attainment').map((d) => d.recordId).sort(), attainments, 'each result served in the ToR');
-      assert.ok(served.some((d) => d.entity === 'person' && d.recordId === student.id), 'the student named in the ToR');
+      assert.deepEqual(
+        served
+          .filter((d) => d.entity === 'attainment')
+          .map((d) => d.recordId)
+          .sort(),
+        attainments,
+        'each result served in the ToR',
+      );
+      assert.ok(
+        served.some((d) => d.entity === 'person' && d.recordId === student.id),
+        'the student named in the ToR',
+      );
       for (const d of served) {
         assert.equal(d.recipient, LU, 'the partner HEI that fetched the ToR');
         assert.equal(d.legalBasis, 'contract');
@@ -181,7 +207,10 @@ for (const backend of backends()) {
       registry.catalogue = good.replace(new RegExp(`sha-256="${luNode.serverKey.keyId}"`), `sha-256="${'0'.repeat(64)}"`);
       vuNode.registry.invalidate();
       try {
-        await assert.rejects(vuNode.client.call({ from: VU, to: LU, api: 'echo', urlElement: 'url' }), (e: Error) => e instanceof TransportError && /not a server key of the responding host/.test(e.message));
+        await assert.rejects(
+          vuNode.client.call({ from: VU, to: LU, api: 'echo', urlElement: 'url' }),
+          (e: Error) => e instanceof TransportError && /not a server key of the responding host/.test(e.message),
+        );
       } finally {
         registry.catalogue = good;
         vuNode.registry.invalidate();
@@ -192,7 +221,12 @@ for (const backend of backends()) {
     });
 
     it('leaves nothing waiting in the CNR queues', async () => {
-      await eventually(async () => (await luNode.sender.pending()).length === 0 && (await vuNode.sender.pending()).length === 0 && (await luNode.inbox.pending()).length === 0 && (await vuNode.inbox.pending()).length === 0, WAIT, 'empty CNR queues');
+      await eventually(
+        async () =>
+          (await luNode.sender.pending()).length === 0 && (await vuNode.sender.pending()).length === 0 && (await luNode.inbox.pending()).length === 0 && (await vuNode.inbox.pending()).length === 0,
+        WAIT,
+        'empty CNR queues',
+      );
     });
   });
 }

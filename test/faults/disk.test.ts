@@ -11,7 +11,10 @@ const TOKEN = 'disk-fault-admin-token-0123';
 
 /** Whether this machine lets the test give a process a mount of its own (root, or user namespaces). */
 function privateMounts(): boolean {
-  return spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs /mnt && umount /mnt'], { stdio: 'ignore' }).status === 0 && spawnSync('nsenter', ['--version'], { stdio: 'ignore' }).status === 0;
+  return (
+    spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs /mnt && umount /mnt'], { stdio: 'ignore' }).status === 0 &&
+    spawnSync('nsenter', ['--version'], { stdio: 'ignore' }).status === 0
+  );
 }
 
 interface DiskHub {
@@ -44,7 +47,11 @@ async function diskHub(hookUrl: string, o: { sizeKb: number; readOnly?: boolean 
   );
   const port = await freePort();
   const mount = `mkdir -p "$0" && mount -t tmpfs -o size=${o.sizeKb}k tmpfs "$0"${o.readOnly ? ' && mount -o remount,ro "$0"' : ''} && exec "$@"`;
-  const hub = runHub(['start', '--config', configFile], { DATABASE_URL: '', AMQP_URL: '', HUB_DATA_DIR: data, HUB_ADMIN_TOKEN: TOKEN, HOOK_SECRET: 'k', PORT: String(port), HOST: '127.0.0.1' }, { prefix: ['unshare', '-m', '--propagation', 'private', 'sh', '-c', mount, data] });
+  const hub = runHub(
+    ['start', '--config', configFile],
+    { DATABASE_URL: '', AMQP_URL: '', HUB_DATA_DIR: data, HUB_ADMIN_TOKEN: TOKEN, HOOK_SECRET: 'k', PORT: String(port), HOST: '127.0.0.1' },
+    { prefix: ['unshare', '-m', '--propagation', 'private', 'sh', '-c', mount, data] },
+  );
   const url = `http://127.0.0.1:${port}`;
   return {
     hub,
@@ -105,15 +112,19 @@ describe('fault: the data disk of the embedded mode (a small tmpfs of its own): 
     // Pages SQLite holds already may take a few more records; the next write that needs the disk fails.
     let accepted = 20;
     let next = 21;
-    const refused = await eventually(async () => {
-      const a = await d!.ingest(next, 20);
-      if (a.status === 202) {
-        accepted += 20;
-        next += 20;
-        return undefined;
-      }
-      return a;
-    }, 30_000, 'an ingest refused for want of space');
+    const refused = await eventually(
+      async () => {
+        const a = await d!.ingest(next, 20);
+        if (a.status === 202) {
+          accepted += 20;
+          next += 20;
+          return undefined;
+        }
+        return a;
+      },
+      30_000,
+      'an ingest refused for want of space',
+    );
     assertStoreOutage(refused, /SQLITE_FULL/);
     assert.equal(d.hub.child.exitCode, null, 'the process lives on');
     assert.equal((await fetch(`${d.url}/healthz`)).status, 200);

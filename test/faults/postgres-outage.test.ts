@@ -133,7 +133,11 @@ describe('fault: PostgreSQL unreachable (RabbitMQ + PostgreSQL, the database beh
       const q = async <T>(sql: string) => (await db.query(sql.replaceAll('$schema', d.schema))).rows as T[];
       const committed = new Set((await q<{ source_id: string }>(`SELECT source_id FROM $schema.records WHERE entity = 'person'`)).map((r) => r.source_id));
       assert.equal(accepted.size, 350);
-      assert.deepEqual([...accepted].filter((id) => !committed.has(id)), [], 'accepted but not committed');
+      assert.deepEqual(
+        [...accepted].filter((id) => !committed.has(id)),
+        [],
+        'accepted but not committed',
+      );
       const events = (await q<{ event_id: string }>(`SELECT event_id FROM $schema.changes`)).map((r) => r.event_id);
       assert.equal(events.length, committed.size);
       await eventually(async () => rx.counts.size >= events.length, 120_000, `all ${events.length} changes at the sink`);

@@ -63,7 +63,9 @@ export function isolatedDeployment(hookUrl: string, extra: Partial<HubConfig> = 
   const prefix = `f${rand()}`;
   const config = baseConfig({
     sinks: [{ id: 'hook', type: 'webhook', options: { url: hookUrl, secretEnv: 'HOOK_SECRET', timeoutMs: 3000 } }],
-    routes: [{ id: 'to-hook', sink: 'hook', match: {}, legalBasis: 'public-task', purpose: 'fault test', concurrency: 16, retry: { maxAttempts: 50, initialDelayMs: 200, multiplier: 1.5, maxDelayMs: 2000 } }],
+    routes: [
+      { id: 'to-hook', sink: 'hook', match: {}, legalBasis: 'public-task', purpose: 'fault test', concurrency: 16, retry: { maxAttempts: 50, initialDelayMs: 200, multiplier: 1.5, maxDelayMs: 2000 } },
+    ],
     ...extra,
   });
   const configFile = join(dir, 'hub.json');

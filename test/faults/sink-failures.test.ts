@@ -133,7 +133,11 @@ for (const backend of backends()) {
       });
       try {
         sink.state.answer = (nth) => (nth === 1 ? 'hang' : nth === 2 ? 408 : nth === 3 ? 429 : 204);
-        const res = await request(slow.app).post('/api/v1/ingest/rtu-push/person').set(auth).send([canonicalPerson(500)]).expect(202);
+        const res = await request(slow.app)
+          .post('/api/v1/ingest/rtu-push/person')
+          .set(auth)
+          .send([canonicalPerson(500)])
+          .expect(202);
         const id = (res.body.messages as { messageId: string }[])[0]!.messageId;
         const d = await eventually(
           async () => {
@@ -172,7 +176,11 @@ for (const backend of backends()) {
       // The broker holds them in the route's dead-letter queue; the message browser lists them.
       await eventually(async () => (await t.hub.broker.stats(routeQueue('to-hook'))).dead >= ids.length, 30_000, 'dead letters in the broker');
       const list = await request(t.app).get('/api/v1/messages?status=dead&limit=100').set(auth).expect(200);
-      for (const id of ids) assert.ok((list.body.items as { id: string }[]).some((x) => x.id === id), `${id} listed as dead`);
+      for (const id of ids)
+        assert.ok(
+          (list.body.items as { id: string }[]).some((x) => x.id === id),
+          `${id} listed as dead`,
+        );
 
       // The sink is fixed; one call replays them all.
       sink.state.answer = () => 204;

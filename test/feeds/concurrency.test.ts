@@ -38,7 +38,10 @@ for (const backend of backends()) {
       const writer = async () => {
         for (let b = batches.shift(); b; b = batches.shift()) {
           const results = await t.hub.pipeline.ingest('rtu-push', 'person', b, 'application/json');
-          assert.ok(results.every((r) => r.status === 'committed'), 'every record is committed');
+          assert.ok(
+            results.every((r) => r.status === 'committed'),
+            'every record is committed',
+          );
         }
       };
       const ingest = Promise.all(Array.from({ length: WRITERS }, writer)).finally(() => (done = true));

@@ -38,7 +38,14 @@ for (const backend of backends()) {
     let both: string;
     let reader: string;
     const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-    const token = async (scopes: string[]) => (await request(t.app).post('/api/v1/tokens').set(auth).send({ name: scopes.join(' '), scopes }).expect(201)).body.token as string;
+    const token = async (scopes: string[]) =>
+      (
+        await request(t.app)
+          .post('/api/v1/tokens')
+          .set(auth)
+          .send({ name: scopes.join(' '), scopes })
+          .expect(201)
+      ).body.token as string;
     const ingest = (source: string, entity: string, body: object) => request(t.app).post(`/api/v1/ingest/${source}/${entity}`).set(auth).send(body).expect(202);
     const feed = (path: string, headers: Record<string, string> = auth) => request(t.app).get(`/api/v1/feeds/${path}`).set(headers);
 
@@ -97,7 +104,10 @@ for (const backend of backends()) {
       const res = await feed('person', bearer(library)).expect(200);
       assert.equal(res.body.consumer, 'library');
       const items = res.body.items as ChangeEvent[];
-      assert.deepEqual(items.map((e) => e.record?.sourceId), ['P00001', 'P00002', 'P00003', 'P00001']);
+      assert.deepEqual(
+        items.map((e) => e.record?.sourceId),
+        ['P00001', 'P00002', 'P00003', 'P00001'],
+      );
       const text = JSON.stringify(items);
       for (const n of [1, 2, 3]) assert.ok(!text.includes(personalCode(n)), 'no personal code in a library feed');
       assert.ok(!text.includes('lv-personas-kods'));

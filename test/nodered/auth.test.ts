@@ -66,7 +66,15 @@ for (const backend of backends()) {
     });
 
     it('the settings never allow an anonymous user, and keep the editor and http in roots apart', () => {
-      const s = nodeRedSettings({ dataDir: '/d', userDir: '/d/nodered', flowFile: '/d/flows/flows.json', credentialSecret: 'x'.repeat(32), adminAuth: auth, bridge: {} as never, logger: pino({ level: 'silent' }) });
+      const s = nodeRedSettings({
+        dataDir: '/d',
+        userDir: '/d/nodered',
+        flowFile: '/d/flows/flows.json',
+        credentialSecret: 'x'.repeat(32),
+        adminAuth: auth,
+        bridge: {} as never,
+        logger: pino({ level: 'silent' }),
+      });
       assert.equal((s.adminAuth as { default?: unknown }).default, undefined);
       assert.equal(s.httpAdminRoot, '/flows');
       assert.equal(s.httpNodeRoot, '/flows-http');

@@ -68,7 +68,11 @@ describe('Node-RED embedded in the hub (child processes)', function () {
       const res = await fetch(base + path);
       assert.equal(res.status, 401, path);
     }
-    const created = await fetch(`${base}/api/v1/tokens`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'reader', scopes: ['read:*', 'ingest:*'] }) });
+    const created = await fetch(`${base}/api/v1/tokens`, {
+      method: 'POST',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'reader', scopes: ['read:*', 'ingest:*'] }),
+    });
     assert.equal(created.status, 201);
     const { token } = (await created.json()) as { token: string };
     assert.equal((await fetch(`${base}/flows/flows`, { headers: { authorization: `Bearer ${token}` } })).status, 401);
@@ -127,28 +131,48 @@ describe('Node-RED embedded in the hub (child processes)', function () {
     const res = await fetch(`${base}/flows/flows`, { headers: bearer });
     assert.equal(res.status, 200);
     const flows = (await res.json()) as { type: string; label?: string }[];
-    const tabs = flows.filter((n) => n.type === 'tab').map((n) => n.label).sort();
+    const tabs = flows
+      .filter((n) => n.type === 'tab')
+      .map((n) => n.label)
+      .sort();
     assert.deepEqual(tabs, ['Library patron feed', 'Nightly import: RTU legacy export', 'Notify: rejected deliveries']);
     const nodes = (await (await fetch(`${base}/flows/nodes`, { headers: { ...bearer, accept: 'application/json' } })).json()) as { types: string[]; err?: string }[];
     const types = nodes.flatMap((n) => n.types);
     for (const t of ['hub ingest', 'hub subscribe', 'hub map', 'hub validate', 'hub record']) assert.ok(types.includes(t), t);
-    assert.ok(nodes.every((n) => !n.err), JSON.stringify(nodes.filter((n) => n.err)));
+    assert.ok(
+      nodes.every((n) => !n.err),
+      JSON.stringify(nodes.filter((n) => n.err)),
+    );
     const catalog = (await (await fetch(`${base}/flows/hub-nodes/catalog`, { headers: bearer })).json()) as { sources: { id: string }[] };
-    assert.deepEqual(catalog.sources.map((s) => s.id), ['rtu-push', 'rtu-legacy']);
+    assert.deepEqual(
+      catalog.sources.map((s) => s.id),
+      ['rtu-push', 'rtu-legacy'],
+    );
   });
 
   it('the scheduled import ran: the export rows are in the hub, the bad row rejected with its reason', async () => {
-    const items = await eventually(async () => {
-      const r = (await (await fetch(`${base}/api/v1/messages?source=rtu-legacy&limit=20`, { headers: bearer })).json()) as { items: { status: string; errorDetail: string | null }[] };
-      return r.items.length === 6 && r.items;
-    }, 60_000, 'six messages of rtu-legacy');
+    const items = await eventually(
+      async () => {
+        const r = (await (await fetch(`${base}/api/v1/messages?source=rtu-legacy&limit=20`, { headers: bearer })).json()) as { items: { status: string; errorDetail: string | null }[] };
+        return r.items.length === 6 && r.items;
+      },
+      60_000,
+      'six messages of rtu-legacy',
+    );
     assert.equal(items.filter((m) => m.status === 'rejected').length, 1);
     assert.match(items.find((m) => m.status === 'rejected')!.errorDetail ?? '', /dzimsanas_datums: not a valid date/);
   });
 
   it('the library feed writes a patron when a study right changes; the dead-delivery notice is written', async () => {
-    const post = (entity: string, body: unknown) => fetch(`${base}/api/v1/ingest/rtu-push/${entity}`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const person = await post('person', { sourceId: 'RTU777001', identifiers: [{ scheme: 'student-number', value: '221RDB777' }], givenNames: 'Līga', familyName: 'Ozoliņa', email: 'liga@example.lv' });
+    const post = (entity: string, body: unknown) =>
+      fetch(`${base}/api/v1/ingest/rtu-push/${entity}`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const person = await post('person', {
+      sourceId: 'RTU777001',
+      identifiers: [{ scheme: 'student-number', value: '221RDB777' }],
+      givenNames: 'Līga',
+      familyName: 'Ozoliņa',
+      email: 'liga@example.lv',
+    });
     assert.equal(person.status, 202);
     const sr = await post('study-right', {
       sourceId: 'SR-777',
@@ -162,7 +186,15 @@ describe('Node-RED embedded in the hub (child processes)', function () {
     });
     assert.equal(sr.status, 202);
     const patrons = join(dir, 'data', 'out', 'library', 'patrons.jsonl');
-    const line = await eventually(async () => existsSync(patrons) && readFileSync(patrons, 'utf8').split('\n').find((l) => l.includes('221RDB777')), 60_000, 'the patron line');
+    const line = await eventually(
+      async () =>
+        existsSync(patrons) &&
+        readFileSync(patrons, 'utf8')
+          .split('\n')
+          .find((l) => l.includes('221RDB777')),
+      60_000,
+      'the patron line',
+    );
     assert.deepEqual(JSON.parse(line), {
       patronId: '221RDB777',
       institution: 'rtu.lv',
@@ -177,7 +209,15 @@ describe('Node-RED embedded in the hub (child processes)', function () {
     });
     // The person's delivery to the register (down, one attempt) went dead: the notification flow wrote it.
     const log = join(dir, 'data', 'out', 'notifications.log');
-    const notice = await eventually(async () => existsSync(log) && readFileSync(log, 'utf8').split('\n').find((l) => l.includes('route=register-persons')), 60_000, 'the notice');
+    const notice = await eventually(
+      async () =>
+        existsSync(log) &&
+        readFileSync(log, 'utf8')
+          .split('\n')
+          .find((l) => l.includes('route=register-persons')),
+      60_000,
+      'the notice',
+    );
     assert.match(notice, /DEAD route=register-persons entity=person institution=rtu.lv message=\S+ attempts=1 reason: /);
     assert.doesNotMatch(notice, /Ozoli|RTU777001/, 'no record data in the notice');
   });
@@ -191,8 +231,31 @@ describe('Node-RED embedded in the hub (child processes)', function () {
   it('a deploy from the editor API is written as pretty JSON without secrets; credentials encrypted with the key from the environment', async () => {
     const flows = (await (await fetch(`${base}/flows/flows`, { headers: bearer })).json()) as Record<string, unknown>[];
     const tab = { id: 'd00d000000000001', type: 'tab', label: 'Deployed in a test', disabled: false, info: '' };
-    const req = { id: 'd00d000000000002', type: 'http request', z: tab.id, name: 'with a password', method: 'GET', ret: 'txt', paytoqs: 'ignore', url: 'http://127.0.0.1:1/', tls: '', persist: false, proxy: '', authType: 'basic', senderr: false, headers: [], x: 100, y: 100, wires: [[]], credentials: { user: 'library', password: 'p4ssw0rd-in-creds' } };
-    const res = await fetch(`${base}/flows/flows`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json', 'node-red-deployment-type': 'full' }, body: JSON.stringify([...flows, tab, req]) });
+    const req = {
+      id: 'd00d000000000002',
+      type: 'http request',
+      z: tab.id,
+      name: 'with a password',
+      method: 'GET',
+      ret: 'txt',
+      paytoqs: 'ignore',
+      url: 'http://127.0.0.1:1/',
+      tls: '',
+      persist: false,
+      proxy: '',
+      authType: 'basic',
+      senderr: false,
+      headers: [],
+      x: 100,
+      y: 100,
+      wires: [[]],
+      credentials: { user: 'library', password: 'p4ssw0rd-in-creds' },
+    };
+    const res = await fetch(`${base}/flows/flows`, {
+      method: 'POST',
+      headers: { ...bearer, 'content-type': 'application/json', 'node-red-deployment-type': 'full' },
+      body: JSON.stringify([...flows, tab, req]),
+    });
     assert.equal(res.status, 204);
     const file = join(dir, 'data', 'flows', 'flows.json');
     const text = readFileSync(file, 'utf8');
@@ -220,7 +283,15 @@ describe('Node-RED embedded in the hub (child processes)', function () {
   });
 
   it('`hub start` with a config file refuses to start the editor without HUB_NODERED_SECRET', async () => {
-    const p = runHub(['start', '--config', join(dir, 'hub.json')], { HUB_DATA_DIR: join(dir, 'data2'), PORT: String(await freePort()), HUB_ADMIN_TOKEN: ADMIN_TOKEN, HUB_NODERED: 'on', HUB_TEST_WEBHOOK_SECRET: 'webhook-secret-0123456789', DATABASE_URL: '', AMQP_URL: '' });
+    const p = runHub(['start', '--config', join(dir, 'hub.json')], {
+      HUB_DATA_DIR: join(dir, 'data2'),
+      PORT: String(await freePort()),
+      HUB_ADMIN_TOKEN: ADMIN_TOKEN,
+      HUB_NODERED: 'on',
+      HUB_TEST_WEBHOOK_SECRET: 'webhook-secret-0123456789',
+      DATABASE_URL: '',
+      AMQP_URL: '',
+    });
     await eventually(async () => p.child.exitCode !== null, 60_000, 'the process to exit');
     assert.equal(p.child.exitCode, 1);
     assert.match(p.output(), /HUB_NODERED_SECRET/);

@@ -29,17 +29,51 @@ describe('mappings/library: study right + person → library patron', () => {
 
   it('an active study right: an active card, the student number as patron id, no personal code or birth date', async () => {
     const p = await map(event([{ status: 'active', start: '2022-09-01' }]));
-    assert.deepEqual(p, { patronId: 'LU100231', institution: 'lu.lv', category: 'student', givenNames: 'Anna', familyName: 'Bērziņa', email: 'anna@lu.lv', status: 'active', studyRight: 'SR-1', programme: 'PRG-1', hubVersion: 3 });
+    assert.deepEqual(p, {
+      patronId: 'LU100231',
+      institution: 'lu.lv',
+      category: 'student',
+      givenNames: 'Anna',
+      familyName: 'Bērziņa',
+      email: 'anna@lu.lv',
+      status: 'active',
+      studyRight: 'SR-1',
+      programme: 'PRG-1',
+      hubVersion: 3,
+    });
     assert.doesNotMatch(JSON.stringify(p), /110403|2003-04-11/);
   });
 
   it('the latest period counts: academic leave keeps the card, suspension blocks it', async () => {
-    assert.equal((await map(event([{ status: 'academic-leave', start: '2023-02-01' }, { status: 'active', start: '2022-09-01' }]))).status, 'active');
-    assert.equal((await map(event([{ status: 'active', start: '2022-09-01' }, { status: 'suspended', start: '2023-02-01' }]))).status, 'blocked');
+    assert.equal(
+      (
+        await map(
+          event([
+            { status: 'academic-leave', start: '2023-02-01' },
+            { status: 'active', start: '2022-09-01' },
+          ]),
+        )
+      ).status,
+      'active',
+    );
+    assert.equal(
+      (
+        await map(
+          event([
+            { status: 'active', start: '2022-09-01' },
+            { status: 'suspended', start: '2023-02-01' },
+          ]),
+        )
+      ).status,
+      'blocked',
+    );
   });
 
   it('graduated: the card expires on the exmatriculation date (else the period start)', async () => {
-    const periods = [{ status: 'active', start: '2019-09-02' }, { status: 'graduated', start: '2023-06-21' }];
+    const periods = [
+      { status: 'active', start: '2019-09-02' },
+      { status: 'graduated', start: '2023-06-21' },
+    ];
     const a = await map(event(periods, { exmatriculation: { date: '2023-06-20', reason: 'graduated', orderNumber: '1' } }));
     assert.deepEqual([a.status, a.expiryDate], ['expired', '2023-06-20']);
     const b = await map(event(periods));

@@ -73,7 +73,21 @@ for (const backend of backends()) {
 
     const subscribe = (queue: string, props: Msg, wires: string[]) => {
       queues.push(queue);
-      return { id: 'sub', z: 'f1', type: 'hub subscribe', feed: 'events', queue, legalBasis: 'public-task', purpose: 'test flow', attempts: 5, delay: 50, timeout: 10, httpErrors: true, ...props, wires: [wires] };
+      return {
+        id: 'sub',
+        z: 'f1',
+        type: 'hub subscribe',
+        feed: 'events',
+        queue,
+        legalBasis: 'public-task',
+        purpose: 'test flow',
+        attempts: 5,
+        delay: 50,
+        timeout: 10,
+        httpErrors: true,
+        ...props,
+        wires: [wires],
+      };
     };
     const tab = { id: 'f1', type: 'tab', label: 'test' };
     const start = async (nodes: Msg[]) => {
@@ -91,7 +105,22 @@ for (const backend of backends()) {
       await start([
         subscribe('register-hook', { patterns: 'person.upsert.rtu.lv' }, ['map']),
         { id: 'map', z: 'f1', type: 'hub map', mappingSet: 'viis', entity: 'person', property: 'payload.record', output: 'payload', wires: [['post']] },
-        { id: 'post', z: 'f1', type: 'http request', method: 'POST', ret: 'txt', paytoqs: 'ignore', url, tls: '', persist: false, proxy: '', authType: '', senderr: false, headers: [], wires: [['end']] },
+        {
+          id: 'post',
+          z: 'f1',
+          type: 'http request',
+          method: 'POST',
+          ret: 'txt',
+          paytoqs: 'ignore',
+          url,
+          tls: '',
+          persist: false,
+          proxy: '',
+          authType: '',
+          senderr: false,
+          headers: [],
+          wires: [['end']],
+        },
         { id: 'end', z: 'f1', type: 'test sink' },
       ]);
       const r = await ingestPerson(1001, { gender: 'female' });
@@ -112,14 +141,32 @@ for (const backend of backends()) {
     it('a 503 from the webhook is retried with backoff; the same idempotency key both times', async () => {
       await start([
         subscribe('retry-hook', { patterns: 'person.*.#' }, ['post']),
-        { id: 'post', z: 'f1', type: 'http request', method: 'POST', ret: 'txt', paytoqs: 'ignore', url, tls: '', persist: false, proxy: '', authType: '', senderr: false, headers: [], wires: [['end']] },
+        {
+          id: 'post',
+          z: 'f1',
+          type: 'http request',
+          method: 'POST',
+          ret: 'txt',
+          paytoqs: 'ignore',
+          url,
+          tls: '',
+          persist: false,
+          proxy: '',
+          authType: '',
+          senderr: false,
+          headers: [],
+          wires: [['end']],
+        },
         { id: 'end', z: 'f1', type: 'test sink' },
       ]);
       receiver.statuses = [503];
       const r = await ingestPerson(1002);
       await eventually(() => delivery(r.messageId, 'flow.retry-hook').then((x) => x?.status === 'delivered'), 15_000, 'delivered after a retry');
       const attempts = (await t.hub.store.listAttempts(r.messageId)).filter((a) => a.routeId === 'flow.retry-hook');
-      assert.deepEqual(attempts.map((a) => a.outcome), ['retry', 'delivered']);
+      assert.deepEqual(
+        attempts.map((a) => a.outcome),
+        ['retry', 'delivered'],
+      );
       assert.match(attempts[0]!.error ?? '', /HTTP 503/);
       assert.equal(receiver.requests.length, 2);
       assert.equal(receiver.requests[0]!.headers['idempotency-key'], receiver.requests[1]!.headers['idempotency-key']);
@@ -128,7 +175,22 @@ for (const backend of backends()) {
     it('a 400 is dead at once (trying again does not help); replay after the fix delivers it', async () => {
       await start([
         subscribe('reject-hook', { patterns: 'person.*.#' }, ['post']),
-        { id: 'post', z: 'f1', type: 'http request', method: 'POST', ret: 'txt', paytoqs: 'ignore', url, tls: '', persist: false, proxy: '', authType: '', senderr: false, headers: [], wires: [['end']] },
+        {
+          id: 'post',
+          z: 'f1',
+          type: 'http request',
+          method: 'POST',
+          ret: 'txt',
+          paytoqs: 'ignore',
+          url,
+          tls: '',
+          persist: false,
+          proxy: '',
+          authType: '',
+          senderr: false,
+          headers: [],
+          wires: [['end']],
+        },
         { id: 'end', z: 'f1', type: 'test sink' },
       ]);
       receiver.statuses = [400];
@@ -163,7 +225,22 @@ for (const backend of backends()) {
     it('an error reported with node.error(err, msg) fails the event too (http request to a closed port), dead after the last attempt', async () => {
       await start([
         subscribe('closed-port', { patterns: 'person.*.#', attempts: 2, delay: 20 }, ['post']),
-        { id: 'post', z: 'f1', type: 'http request', method: 'POST', ret: 'txt', paytoqs: 'ignore', url: 'http://127.0.0.1:1/nothing', tls: '', persist: false, proxy: '', authType: '', senderr: true, headers: [], wires: [['end']] },
+        {
+          id: 'post',
+          z: 'f1',
+          type: 'http request',
+          method: 'POST',
+          ret: 'txt',
+          paytoqs: 'ignore',
+          url: 'http://127.0.0.1:1/nothing',
+          tls: '',
+          persist: false,
+          proxy: '',
+          authType: '',
+          senderr: true,
+          headers: [],
+          wires: [['end']],
+        },
         { id: 'end', z: 'f1', type: 'test sink' },
       ]);
       const r = await ingestPerson(1005);

@@ -60,7 +60,10 @@ describe('privacy configuration', () => {
       '/privacy/pseudonymSecretEnv',
       '/privacy/extra',
     ]) {
-      assert.ok(v.some((x) => x.startsWith(`${p}:`)), `${p} missing in\n${v.join('\n')}`);
+      assert.ok(
+        v.some((x) => x.startsWith(`${p}:`)),
+        `${p} missing in\n${v.join('\n')}`,
+      );
     }
     // Past the schema, the checks against the rest of the configuration (entities, purposes, fields).
     const v2 = violations({
@@ -73,7 +76,10 @@ describe('privacy configuration', () => {
       privacy: { retention: { entities: { spaceship: 3 } } },
     });
     for (const p of ['/routes/1/purpose', '/routes/1/fields/1', '/routes/2/legalBasis', '/privacy/retention/entities/spaceship']) {
-      assert.ok(v2.some((x) => x.startsWith(`${p}:`)), `${p} missing in\n${v2.join('\n')}`);
+      assert.ok(
+        v2.some((x) => x.startsWith(`${p}:`)),
+        `${p} missing in\n${v2.join('\n')}`,
+      );
     }
     assert.ok(!v2.some((x) => x.startsWith('/routes/1/fields/0')), 'awards have a diplomaNumber');
     assert.ok(!v2.some((x) => x.startsWith('/routes/0/')), v2.join('\n'));
@@ -105,7 +111,10 @@ describe('privacy configuration', () => {
     assert.deepEqual(loadPseudonymSecret({ ...base, value: '' }), generated, 'the same one next time');
     const fromEnv = loadPseudonymSecret({ ...base, value: 'x'.repeat(40) });
     assert.equal(fromEnv.toString(), 'x'.repeat(40));
-    assert.throws(() => loadPseudonymSecret({ ...base, value: 'short' }), (e: ConfigError) => e.violations[0]?.path === '/env/HUB_PSEUDONYM_SECRET');
+    assert.throws(
+      () => loadPseudonymSecret({ ...base, value: 'short' }),
+      (e: ConfigError) => e.violations[0]?.path === '/env/HUB_PSEUDONYM_SECRET',
+    );
     const a = new Pseudonyms(generated);
     const b = new Pseudonyms(fromEnv);
     assert.equal(a.person('rtu.lv', 'S1'), a.person('rtu.lv', 'S1'));

@@ -82,7 +82,13 @@ for (const backend of backends()) {
       await deliveryStatus(t, aw.messageId, 'employer', ['delivered']);
       // The attempts withheld before do not eat the retry budget: the release starts from attempt 1.
       const attempts = await attemptsOf(aw.messageId, 'employer');
-      assert.deepEqual(attempts.map((a) => [a.attempt, a.outcome]), [[1, 'withheld'], [1, 'delivered']]);
+      assert.deepEqual(
+        attempts.map((a) => [a.attempt, a.outcome]),
+        [
+          [1, 'withheld'],
+          [1, 'delivered'],
+        ],
+      );
     });
 
     it('closes a withheld delivery with a record when its hold window ends; a later consent does not release it', async () => {

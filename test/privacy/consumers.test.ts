@@ -80,10 +80,13 @@ for (const backend of backends()) {
 
     it('logs one entry per record version disclosed to the consumer, once however often the page is read', async () => {
       const before = (await log()).filter((e) => e.route === 'feed:cv');
-      assert.deepEqual(before.map((e) => [e.entity, e.recordId, e.recordVersion]).sort(), [
-        ['award', ids['AW-RTU300001'], 1],
-        ['person', ids.RTU300001, 1],
-      ].sort());
+      assert.deepEqual(
+        before.map((e) => [e.entity, e.recordId, e.recordVersion]).sort(),
+        [
+          ['award', ids['AW-RTU300001'], 1],
+          ['person', ids.RTU300001, 1],
+        ].sort(),
+      );
       const entry = before.find((e) => e.entity === 'award')!;
       assert.equal(entry.recipient, RECIPIENT);
       assert.equal(entry.legalBasis, 'consent');
@@ -115,8 +118,13 @@ for (const backend of backends()) {
     });
 
     it('a webhook subscription of a consent consumer withholds without a consent, delivers and logs with one', async () => {
-      const sub = await request(t.app).post('/api/v1/webhooks').set(bearer(cv)).send({ url: `${rx.url}/cv`, consumer: 'cv', entities: ['award'], from: 'start' }).expect(201);
-      const deliveries = async (status: string) => (await request(t.app).get(`/api/v1/webhooks/${sub.body.id}/deliveries?status=${status}`).set(auth).expect(200)).body.items as { recordId: string; lastError: string }[];
+      const sub = await request(t.app)
+        .post('/api/v1/webhooks')
+        .set(bearer(cv))
+        .send({ url: `${rx.url}/cv`, consumer: 'cv', entities: ['award'], from: 'start' })
+        .expect(201);
+      const deliveries = async (status: string) =>
+        (await request(t.app).get(`/api/v1/webhooks/${sub.body.id}/deliveries?status=${status}`).set(auth).expect(200)).body.items as { recordId: string; lastError: string }[];
       const withheld = await eventually(async () => {
         const w = await deliveries('withheld');
         return w.length === 1 ? w : undefined;
@@ -143,11 +151,7 @@ for (const backend of backends()) {
       await ingest(t, 'rtu-push', 'award', award('rtu.lv', 'AW-RTU300001', 'RTU300001', { likCode: '43481002' }));
       await eventually(async () => ((await deliveries('withheld')).length === 2 ? true : undefined));
       assert.equal(rx.events.length, 1);
-      assert.deepEqual(
-        (await feed('award', bearer(cv))).items,
-        [],
-        'the feed of the consent consumer is empty after the withdrawal',
-      );
+      assert.deepEqual((await feed('award', bearer(cv))).items, [], 'the feed of the consent consumer is empty after the withdrawal');
       await request(t.app).delete(`/api/v1/webhooks/${sub.body.id}`).set(auth).expect(204);
     });
 
@@ -158,7 +162,11 @@ for (const backend of backends()) {
       assert.ok(page.items.some((e) => e.recordId === ids['AW-RTU300001']));
       assert.ok(!page.items.some((e) => e.recordId === ids['AW-RTU300002']), 'no change of the erased person is read after the erasure');
       // A subscription from the start: the changes made before the erasure are checked at delivery time.
-      const sub = await request(t.app).post('/api/v1/webhooks').set(bearer(stats)).send({ url: `${rx.url}/stats`, consumer: 'stats', from: 'start' }).expect(201);
+      const sub = await request(t.app)
+        .post('/api/v1/webhooks')
+        .set(bearer(stats))
+        .send({ url: `${rx.url}/stats`, consumer: 'stats', from: 'start' })
+        .expect(201);
       const withheld = await eventually(async () => {
         const w = (await request(t.app).get(`/api/v1/webhooks/${sub.body.id}/deliveries?status=withheld`).set(auth).expect(200)).body.items as { recordId: string; lastError: string }[];
         return w.length ? w : undefined;

@@ -110,10 +110,16 @@ for (const backend of backends()) {
       await sql().run('DELETE FROM privacy_disclosure_log WHERE seq = 12');
       const mid = await log().verify();
       assert.equal(mid.ok, false);
-      assert.ok(mid.problems.some((p) => p.seq === 13 && /entries 12 to 12 are missing/.test(p.problem)), JSON.stringify(mid.problems));
+      assert.ok(
+        mid.problems.some((p) => p.seq === 13 && /entries 12 to 12 are missing/.test(p.problem)),
+        JSON.stringify(mid.problems),
+      );
       await sql().run('DELETE FROM privacy_disclosure_log WHERE seq >= 29');
       const end = await log().verify();
-      assert.ok(end.problems.some((p) => p.seq === 30 && /the newest entries were removed/.test(p.problem)), JSON.stringify(end.problems));
+      assert.ok(
+        end.problems.some((p) => p.seq === 30 && /the newest entries were removed/.test(p.problem)),
+        JSON.stringify(end.problems),
+      );
     });
 
     it('exports JSON lines that verify offline; a changed or missing line is found', async () => {
@@ -142,11 +148,15 @@ for (const backend of backends()) {
       const v = await request(t.app).get('/api/v1/audit/disclosures/verify').set(auth).expect(200);
       assert.equal(v.body.ok, true);
       assert.equal(v.body.entries, 30);
-      const x = await request(t.app).get('/api/v1/audit/disclosures/export').set(auth).buffer(true).parse((res, cb) => {
-        let s = '';
-        res.on('data', (c: Buffer) => (s += c.toString()));
-        res.on('end', () => cb(null, s));
-      });
+      const x = await request(t.app)
+        .get('/api/v1/audit/disclosures/export')
+        .set(auth)
+        .buffer(true)
+        .parse((res, cb) => {
+          let s = '';
+          res.on('data', (c: Buffer) => (s += c.toString()));
+          res.on('end', () => cb(null, s));
+        });
       assert.equal(x.status, 200);
       assert.match(String(x.headers['content-type']), /application\/jsonl/);
       assert.equal(verifyExport(x.body as string).entries, 30);

@@ -25,7 +25,12 @@ for (const backend of backends()) {
       x.rejected = await ingest(t, 'rtu-push', 'person', { ...person('rtu.lv', 'RTU300001', pc, names), familyName: undefined, birthDate: 'yesterday' }, 'rejected');
       y = await ingest(t, 'rtu-push', 'person', person('rtu.lv', 'RTU300002', otherCode, { givenNames: 'Ints', familyName: 'Bērziņš' }));
       // Another module's table that happens to hold the code in a text (a source's report on a file it read).
-      await t.hub.store.sql.run('INSERT INTO source_processed (source_id, item_key, detail, processed_at) VALUES (?, ?, ?, ?)', ['rtu-push', 'students.csv', `row 3: ${pc} (${pc.replace('-', '')}) has no family name`, new Date().toISOString()]);
+      await t.hub.store.sql.run('INSERT INTO source_processed (source_id, item_key, detail, processed_at) VALUES (?, ?, ?, ?)', [
+        'rtu-push',
+        'students.csv',
+        `row 3: ${pc} (${pc.replace('-', '')}) has no family name`,
+        new Date().toISOString(),
+      ]);
       for (const m of [x.rtu, x.lu, x.consent, x.attainment, y]) await deliveryStatus(t, m!.messageId, 'archive', ['delivered']);
       await deliveryStatus(t, x.award!.messageId, 'employer', ['delivered']);
     });

@@ -118,7 +118,10 @@ export interface Ingested {
 }
 
 export async function ingest(t: TestHub, source: string, entity: string, body: unknown, expectStatus = 'committed'): Promise<Ingested> {
-  const res = await request(t.app).post(`/api/v1/ingest/${source}/${entity}`).set(auth).send(body as object);
+  const res = await request(t.app)
+    .post(`/api/v1/ingest/${source}/${entity}`)
+    .set(auth)
+    .send(body as object);
   assert.equal(res.status, expectStatus === 'rejected' ? 422 : 202, JSON.stringify(res.body));
   const m = res.body.messages[0] as Ingested;
   assert.equal(m.status, expectStatus, JSON.stringify(res.body));
@@ -146,7 +149,13 @@ export async function deliveryStatus(t: TestHub, messageId: string, routeId: str
 /** Change events a file sink wrote. */
 export function sinkLines(t: TestHub, file: string): ChangeEvent[] {
   const f = join(t.dir, 'out', file);
-  return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as ChangeEvent) : [];
+  return existsSync(f)
+    ? readFileSync(f, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as ChangeEvent)
+    : [];
 }
 
 function q(name: string): string {

@@ -12,7 +12,14 @@ function config() {
     sinks: [...base.sinks, { id: 'registry', type: 'file', options: { path: 'out/registry.jsonl' } }],
     routes: [
       ...base.routes,
-      { id: 'register', sink: 'registry', match: { entities: ['person', 'award', 'study-right'] }, legalBasis: 'legal-obligation' as const, purpose: 'Student and graduate register', recipient: 'viis' },
+      {
+        id: 'register',
+        sink: 'registry',
+        match: { entities: ['person', 'award', 'study-right'] },
+        legalBasis: 'legal-obligation' as const,
+        purpose: 'Student and graduate register',
+        recipient: 'viis',
+      },
     ],
   };
 }
@@ -72,7 +79,9 @@ for (const backend of backends()) {
       for (const m of mine.slice(0, 2)) {
         const res = await request(t.app).get(`/api/v1/persons/${m.recordId}/disclosures`).set(auth).expect(200);
         assert.deepEqual(res.body.persons.map((p: { id: string }) => p.id).sort(), [mine[0]!.recordId, mine[1]!.recordId].sort());
-        const listed = (res.body.disclosures as { route: string; entity: string; recordId: string; recordVersion: number }[]).map((d) => `${d.route} ${d.entity} ${d.recordId} v${d.recordVersion}`).sort();
+        const listed = (res.body.disclosures as { route: string; entity: string; recordId: string; recordVersion: number }[])
+          .map((d) => `${d.route} ${d.entity} ${d.recordId} v${d.recordVersion}`)
+          .sort();
         assert.deepEqual(listed, delivered);
         const employer = res.body.disclosures.find((d: { route: string }) => d.route === 'employer');
         assert.equal(employer.recipient, 'cv-verify-lv');
@@ -102,14 +111,24 @@ for (const backend of backends()) {
     it('looks a person up by personal code in a POST body, never in a URL', async () => {
       const res = await request(t.app).post('/api/v1/persons/lookup').set(auth).send({ personalCode: pc }).expect(200);
       assert.deepEqual(res.body.persons.map((p: { id: string }) => p.id).sort(), [mine[0]!.recordId, mine[1]!.recordId].sort());
-      const none = await request(t.app).post('/api/v1/persons/lookup').set(auth).send({ personalCode: code(1980, 1, 1, 5) }).expect(200);
+      const none = await request(t.app)
+        .post('/api/v1/persons/lookup')
+        .set(auth)
+        .send({ personalCode: code(1980, 1, 1, 5) })
+        .expect(200);
       assert.deepEqual(none.body.persons, []);
       const bad = await request(t.app).post('/api/v1/persons/lookup').set(auth).send({ personalCode: '999999-99999' }).expect(400);
       assert.match(String(bad.headers['content-type']), /application\/problem\+json/);
-      assert.deepEqual(bad.body.errors.map((e: { pointer: string }) => e.pointer), ['/personalCode']);
+      assert.deepEqual(
+        bad.body.errors.map((e: { pointer: string }) => e.pointer),
+        ['/personalCode'],
+      );
       assert.ok(!JSON.stringify(bad.body).includes('999999'), 'the code is not echoed');
       const missing = await request(t.app).post('/api/v1/persons/lookup').set(auth).send({}).expect(400);
-      assert.deepEqual(missing.body.errors.map((e: { pointer: string }) => e.pointer), ['/personalCode']);
+      assert.deepEqual(
+        missing.body.errors.map((e: { pointer: string }) => e.pointer),
+        ['/personalCode'],
+      );
       await request(t.app).get(`/api/v1/persons/lookup?personalCode=${pc}`).set(auth).expect(404);
     });
 

@@ -89,7 +89,11 @@ for (const backend of backends()) {
       // The admin console's lists and searches share the cap.
       const agent = request.agent(base);
       const form = await agent.get('/admin/login').expect(200);
-      await agent.post('/admin/login').type('form').send({ token: ADMIN_TOKEN, _csrf: hidden(form.text, '_csrf'), next: '/admin/' }).expect(303);
+      await agent
+        .post('/admin/login')
+        .type('form')
+        .send({ token: ADMIN_TOKEN, _csrf: hidden(form.text, '_csrf'), next: '/admin/' })
+        .expect(303);
       const page = await agent.get('/admin/messages').expect(503);
       assert.ok(Number(page.headers['retry-after']) > 0);
       assert.match(page.text, /too many heavy admin reads/);

@@ -36,9 +36,7 @@ export async function editorHub(backend: Backend, env: Record<string, string> = 
   const prefix = `s${rand()}`;
   const port = await freePort();
   const backendEnv =
-    backend === 'real'
-      ? { DATABASE_URL: process.env.DATABASE_URL!, AMQP_URL: process.env.AMQP_URL!, HUB_DB_SCHEMA: schema, HUB_AMQP_PREFIX: prefix }
-      : { DATABASE_URL: '', AMQP_URL: '' };
+    backend === 'real' ? { DATABASE_URL: process.env.DATABASE_URL!, AMQP_URL: process.env.AMQP_URL!, HUB_DB_SCHEMA: schema, HUB_AMQP_PREFIX: prefix } : { DATABASE_URL: '', AMQP_URL: '' };
   const h: EditorHub = {
     dir,
     dataDir,
@@ -73,7 +71,10 @@ export async function editorHub(backend: Backend, env: Record<string, string> = 
         try {
           await c.query(`SET search_path TO ${schema}`);
           let n = 0;
-          await c.query(statement.replace(/\?/g, () => `$${++n}`), params);
+          await c.query(
+            statement.replace(/\?/g, () => `$${++n}`),
+            params,
+          );
         } finally {
           await c.end();
         }

@@ -89,8 +89,14 @@ for (const backend of backends()) {
         last = await signIn(`wrong-password-${i}-0123456789`, '198.51.100.7');
         statuses.push(last.status);
       }
-      assert.ok(statuses.every((s) => s === 403 || s === 429), statuses.join(' '));
-      assert.ok(statuses.slice(0, 5).every((s) => s === 403), `five wrong passwords are only wrong: ${statuses.join(' ')}`);
+      assert.ok(
+        statuses.every((s) => s === 403 || s === 429),
+        statuses.join(' '),
+      );
+      assert.ok(
+        statuses.slice(0, 5).every((s) => s === 403),
+        `five wrong passwords are only wrong: ${statuses.join(' ')}`,
+      );
       assert.equal(last!.status, 429, statuses.join(' '));
       assert.ok(Number(last!.headers.get('retry-after')) > 0, 'Retry-After in seconds');
       assert.match(last!.headers.get('content-type') ?? '', /application\/problem\+json/);

@@ -39,7 +39,8 @@ for (const backend of backends()) {
     });
 
     const ingest = (path: string, body: string, type = 'application/json') => request(t.app).post(`/api/v1/ingest/${path}`).set(auth).set('content-type', type).send(body);
-    const message = async (id: string) => (await request(t.app).get(`/api/v1/messages/${id}`).set(auth).expect(200)).body as { status: string; errorCode: string; raw: string; rawSize: number; sourceId: string };
+    const message = async (id: string) =>
+      (await request(t.app).get(`/api/v1/messages/${id}`).set(auth).expect(200)).body as { status: string; errorCode: string; raw: string; rawSize: number; sourceId: string };
 
     for (const levels of [2500, 20_000]) {
       for (const kind of ['object', 'array'] as const) {
@@ -141,7 +142,11 @@ for (const backend of backends()) {
     });
 
     it('an unknown source in the ingest path is a 404 and nothing is stored; a malformed or 3,000-character one a 400', async () => {
-      const created = await request(t.app).post('/api/v1/tokens').set(auth).send({ name: 'any source', scopes: ['ingest:*'] }).expect(201);
+      const created = await request(t.app)
+        .post('/api/v1/tokens')
+        .set(auth)
+        .send({ name: 'any source', scopes: ['ingest:*'] })
+        .expect(201);
       const tok = { authorization: `Bearer ${created.body.token}` };
       const long = 's'.repeat(3000);
       for (const [source, entity, status, code] of [
@@ -150,7 +155,10 @@ for (const backend of backends()) {
         ['Not A Source', 'person', 400, 'HUB_ERR_BAD_REQUEST'],
         ['no-such-source', 'person', 404, 'HUB_ERR_UNKNOWN_SOURCE'],
       ] as const) {
-        const res = await request(t.app).post(`/api/v1/ingest/${encodeURIComponent(source)}/${entity}`).set(tok).send(canonicalPerson(75));
+        const res = await request(t.app)
+          .post(`/api/v1/ingest/${encodeURIComponent(source)}/${entity}`)
+          .set(tok)
+          .send(canonicalPerson(75));
         assert.equal(res.status, status, res.text.slice(0, 200));
         assert.match(res.headers['content-type']!, PROBLEM);
         assert.equal(res.body.code, code);
@@ -159,23 +167,51 @@ for (const backend of backends()) {
         assert.deepEqual(kept.body.items, []);
       }
       // The same for a body the parser refuses (too large): nothing under an unknown source.
-      const big = await request(t.app).post('/api/v1/ingest/no-such-source/person').set(tok).set('content-type', 'application/json').send(JSON.stringify({ pad: 'x'.repeat(6 * 1024 * 1024) }));
+      const big = await request(t.app)
+        .post('/api/v1/ingest/no-such-source/person')
+        .set(tok)
+        .set('content-type', 'application/json')
+        .send(JSON.stringify({ pad: 'x'.repeat(6 * 1024 * 1024) }));
       assert.equal(big.status, 404);
     });
 
     it('limits what a caller can name: token names and scopes, replay ids (400 problem+json with pointers)', async () => {
-      const name = await request(t.app).post('/api/v1/tokens').set(auth).send({ name: 'n'.repeat(3000), scopes: ['read:*'] }).expect(400);
+      const name = await request(t.app)
+        .post('/api/v1/tokens')
+        .set(auth)
+        .send({ name: 'n'.repeat(3000), scopes: ['read:*'] })
+        .expect(400);
       assert.match(name.headers['content-type']!, PROBLEM);
       assert.equal(name.body.errors[0].pointer, '/name');
-      const ctl = await request(t.app).post('/api/v1/tokens').set(auth).send({ name: 'line\nbreak', scopes: ['read:*'] }).expect(400);
+      const ctl = await request(t.app)
+        .post('/api/v1/tokens')
+        .set(auth)
+        .send({ name: 'line\nbreak', scopes: ['read:*'] })
+        .expect(400);
       assert.equal(ctl.body.errors[0].pointer, '/name');
-      const scope = await request(t.app).post('/api/v1/tokens').set(auth).send({ name: 'ok', scopes: [`ingest:${'s'.repeat(3000)}`] }).expect(400);
+      const scope = await request(t.app)
+        .post('/api/v1/tokens')
+        .set(auth)
+        .send({ name: 'ok', scopes: [`ingest:${'s'.repeat(3000)}`] })
+        .expect(400);
       assert.equal(scope.body.errors[0].pointer, '/scopes/0');
       assert.ok(scope.text.length < 2000);
-      const many = await request(t.app).post('/api/v1/tokens').set(auth).send({ name: 'ok', scopes: Array.from({ length: 51 }, () => 'read:*') }).expect(400);
+      const many = await request(t.app)
+        .post('/api/v1/tokens')
+        .set(auth)
+        .send({ name: 'ok', scopes: Array.from({ length: 51 }, () => 'read:*') })
+        .expect(400);
       assert.equal(many.body.errors[0].pointer, '/scopes');
-      await request(t.app).post('/api/v1/tokens').set(auth).send({ name: 'n'.repeat(100), scopes: ['read:*'] }).expect(201);
-      const replay = await request(t.app).post('/api/v1/messages/replay').set(auth).send({ ids: ['i'.repeat(3000)] }).expect(400);
+      await request(t.app)
+        .post('/api/v1/tokens')
+        .set(auth)
+        .send({ name: 'n'.repeat(100), scopes: ['read:*'] })
+        .expect(201);
+      const replay = await request(t.app)
+        .post('/api/v1/messages/replay')
+        .set(auth)
+        .send({ ids: ['i'.repeat(3000)] })
+        .expect(400);
       assert.equal(replay.body.errors[0].pointer, '/ids');
     });
 
@@ -230,13 +266,23 @@ describe('security: limits.maxDepth and the iterative walks', () => {
     assert.equal(tooDeep(deep, 20_001), undefined);
     assert.equal(tooDeep(deep, 20_000)!.depth, 20_001);
     const diff = jsonDiff(deep, nested(20_000, 'object', { b: 1, a: 3 }));
-    assert.deepEqual(diff.map((d) => d.expected), [2]);
-    const projected = projectRecord({ id: 'x', sourceId: 's', institution: 'rtu.lv', version: 1, nested: nested(20_000, 'array', { identifiers: [{ scheme: 'lv-personas-kods', value: '010101-10006' }] }) }, undefined, []);
+    assert.deepEqual(
+      diff.map((d) => d.expected),
+      [2],
+    );
+    const projected = projectRecord(
+      { id: 'x', sourceId: 's', institution: 'rtu.lv', version: 1, nested: nested(20_000, 'array', { identifiers: [{ scheme: 'lv-personas-kods', value: '010101-10006' }] }) },
+      undefined,
+      [],
+    );
     assert.ok(!JSON.stringify(stableStringify(projected)).includes('010101-10006'));
     const terms = { global: [], scoped: ['Liepiņa'], identifierValues: new Set<string>(), pseudoById: new Map(), pseudoByKey: new Map() };
     const erased = stableStringify(scrubDeep(nested(20_000, 'array', 'Anna Liepiņa'), terms));
     assert.ok(erased.includes('Anna [erased]') && !erased.includes('Liepiņa'));
     assert.equal(locateJsonError(`${'['.repeat(200_000)}}`), 200_000);
-    assert.throws(() => parseXml(`${'<a>'.repeat(20_000)}x${'</a>'.repeat(20_000)}`), (e: Error & { code?: string }) => e.code === 'HUB_ERR_MALFORMED_INPUT');
+    assert.throws(
+      () => parseXml(`${'<a>'.repeat(20_000)}x${'</a>'.repeat(20_000)}`),
+      (e: Error & { code?: string }) => e.code === 'HUB_ERR_MALFORMED_INPUT',
+    );
   });
 });

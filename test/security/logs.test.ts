@@ -134,7 +134,13 @@ for (const backend of backends()) {
       const id = 'x'.repeat(100_000);
       for (const [path, params] of [
         ['iia-cnr', [['iia_id', id]]],
-        ['omobility-cnr', [['omobility_id', 'ok-1'], ['omobility_id', id]]],
+        [
+          'omobility-cnr',
+          [
+            ['omobility_id', 'ok-1'],
+            ['omobility_id', id],
+          ],
+        ],
         ['imobility-tor-cnr', [['omobility_id', 'has space']]],
       ] as const) {
         const res = await ewpCall({ url: `${PUBLIC}/${path}`, connect: l.url, key: vuKey, params: params as unknown as [string, string][] });

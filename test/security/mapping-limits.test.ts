@@ -35,7 +35,10 @@ describe('security: the mapping sandbox', function () {
   it('maps a record like the engine does, with the native functions and bindings', async () => {
     const out = await evaluateSandboxed('{"institution": $institution, "source": $source, "born": $dateDMY(born, "born")}', 'try/person', { born: '01.02.2001' }, bindings);
     assert.deepEqual(out, [{ institution: 'rtu.lv', source: 'rtu-push', born: '2001-02-01' }]);
-    await assert.rejects(evaluateSandboxed('$dateDMY(born, "born")', 'try/person', { born: 'x' }, bindings), { code: 'HUB_ERR_MAPPING', message: "mapping try/person rejected the record: born: 'x' is not a valid date dd.mm.yyyy" });
+    await assert.rejects(evaluateSandboxed('$dateDMY(born, "born")', 'try/person', { born: 'x' }, bindings), {
+      code: 'HUB_ERR_MAPPING',
+      message: "mapping try/person rejected the record: born: 'x' is not a valid date dd.mm.yyyy",
+    });
     await assert.rejects(evaluateSandboxed('{ "a": ', 'try/person', {}, bindings), { code: 'HUB_ERR_MAPPING', message: /^mapping try\/person does not compile/ });
   });
 
@@ -70,7 +73,16 @@ describe('security: a mapping tried out in the admin console cannot freeze a run
     writeFileSync(join(dir, 'hub.json'), JSON.stringify(baseConfig({ limits: { tryTimeoutMs: 1500 } })));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    hub = runHub(['start'], { HUB_CONFIG: join(dir, 'hub.json'), HUB_DATA_DIR: join(dir, 'data'), PORT: String(port), HOST: '127.0.0.1', HUB_ADMIN_TOKEN: ADMIN_TOKEN, HUB_NODERED: 'off', DATABASE_URL: '', AMQP_URL: '' });
+    hub = runHub(['start'], {
+      HUB_CONFIG: join(dir, 'hub.json'),
+      HUB_DATA_DIR: join(dir, 'data'),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      HUB_ADMIN_TOKEN: ADMIN_TOKEN,
+      HUB_NODERED: 'off',
+      DATABASE_URL: '',
+      AMQP_URL: '',
+    });
     await eventually(async () => (await fetch(`${base}/healthz`)).status === 200, 60_000, 'the hub to answer /healthz', 100);
   });
   after(async () => {
@@ -81,7 +93,11 @@ describe('security: a mapping tried out in the admin console cannot freeze a run
   async function signIn() {
     const agent = request.agent(base);
     const form = await agent.get('/admin/login').expect(200);
-    await agent.post('/admin/login').type('form').send({ token: ADMIN_TOKEN, _csrf: hidden(form.text, '_csrf'), next: '/admin/' }).expect(303);
+    await agent
+      .post('/admin/login')
+      .type('form')
+      .send({ token: ADMIN_TOKEN, _csrf: hidden(form.text, '_csrf'), next: '/admin/' })
+      .expect(303);
     const page = await agent.get('/admin/mappings/try').expect(200);
     return { agent, csrf: hidden(page.text, '_csrf') };
   }
@@ -110,13 +126,20 @@ describe('security: a mapping tried out in the admin console cannot freeze a run
         await new Promise((r) => setTimeout(r, 50));
       }
       assert.ok(whileRunning.length >= 3, `health answered ${whileRunning.length} time(s) while the mapping ran`);
-      assert.ok(whileRunning.every((s) => s === 200), whileRunning.join(' '));
+      assert.ok(
+        whileRunning.every((s) => s === 200),
+        whileRunning.join(' '),
+      );
       const res = await trial;
       assert.equal(res.status, 422, res.text.slice(0, 500));
       assert.match(res.text, /HUB_ERR_MAPPING_LIMIT/);
       assert.match(res.text, message);
       // The hub is still whole: a good mapping is tried out as before.
-      const ok = await agent.post('/admin/mappings/try').type('form').send({ ...form, expression: '' }).expect(200);
+      const ok = await agent
+        .post('/admin/mappings/try')
+        .type('form')
+        .send({ ...form, expression: '' })
+        .expect(200);
       assert.match(ok.text, /data-try-valid/);
     });
   }
@@ -166,7 +189,11 @@ for (const backend of backends()) {
         assert.equal(kept.body.errorCode, 'HUB_ERR_MAPPING_LIMIT');
         assert.deepEqual(JSON.parse(kept.body.raw), sent);
         await request(t.app).get('/healthz').expect(200);
-        await request(t.app).post('/api/v1/ingest/fine-push/person').set(auth).send([canonicalPerson(4)]).expect(202);
+        await request(t.app)
+          .post('/api/v1/ingest/fine-push/person')
+          .set(auth)
+          .send([canonicalPerson(4)])
+          .expect(202);
       });
     }
   });

@@ -14,7 +14,11 @@ const hidden = (text: string, name: string) => new RegExp(`name="${name}" value=
 async function consoleSignIn(t: TestHub, token: string, from: string): Promise<request.Response> {
   const agent = request.agent(t.app);
   const form = await agent.get('/admin/login').set('x-forwarded-for', from).expect(200);
-  return agent.post('/admin/login').set('x-forwarded-for', from).type('form').send({ token, _csrf: hidden(form.text, '_csrf'), next: '/admin/' });
+  return agent
+    .post('/admin/login')
+    .set('x-forwarded-for', from)
+    .type('form')
+    .send({ token, _csrf: hidden(form.text, '_csrf'), next: '/admin/' });
 }
 
 describe('security: HUB_TRUST_PROXY values', () => {
@@ -49,7 +53,10 @@ for (const backend of backends()) {
     it('by default, X-Forwarded-For is not believed: a guesser cannot escape the limiter by changing it', async () => {
       const statuses: number[] = [];
       for (let i = 0; i < 14; i++) statuses.push((await consoleSignIn(direct, `wrong-token-${i}-0123456789`, `198.51.100.${i}`)).status);
-      assert.ok(statuses.every((s) => s === 401 || s === 429), statuses.join(' '));
+      assert.ok(
+        statuses.every((s) => s === 401 || s === 429),
+        statuses.join(' '),
+      );
       const last = await consoleSignIn(direct, 'wrong-token-x-0123456789', '198.51.100.200');
       assert.equal(last.status, 429, statuses.join(' '));
       assert.ok(Number(last.headers['retry-after']) > 0);
@@ -58,7 +65,10 @@ for (const backend of backends()) {
     it('with HUB_TRUST_PROXY, the client address is the forwarded one: a guesser at A is stopped, an admin at B signs in', async () => {
       const statuses: number[] = [];
       for (let i = 0; i < 12; i++) statuses.push((await consoleSignIn(proxied, `wrong-token-${i}-0123456789`, '198.51.100.7')).status);
-      assert.ok(statuses.every((s) => s === 401 || s === 429), statuses.join(' '));
+      assert.ok(
+        statuses.every((s) => s === 401 || s === 429),
+        statuses.join(' '),
+      );
       assert.equal(statuses.at(-1), 429, statuses.join(' '));
       const locked = await consoleSignIn(proxied, ADMIN_TOKEN, '198.51.100.7');
       assert.equal(locked.status, 429, 'the right token from the guessing address waits too');

@@ -71,10 +71,14 @@ for (const backend of backends()) {
 
     it('then /readyz is 200 with every part, and the editor answers', async () => {
       writeFileSync(join(nodes, 'release'), '');
-      const ready = await eventually(async () => {
-        const res = await fetch(`${h.base}/readyz`);
-        return res.status === 200 && ((await res.json()) as { checks: Record<string, string> });
-      }, 150_000, '/readyz 200');
+      const ready = await eventually(
+        async () => {
+          const res = await fetch(`${h.base}/readyz`);
+          return res.status === 200 && ((await res.json()) as { checks: Record<string, string> });
+        },
+        150_000,
+        '/readyz 200',
+      );
       assert.deepEqual(ready.checks, { store: 'ok', broker: 'ok', editor: 'ok' });
       assert.equal((await fetch(`${h.base}/flows/flows`, { headers: admin })).status, 200);
       await h.process!.waitFor('Node-RED editor at', 30_000);
@@ -87,7 +91,16 @@ for (const backend of backends()) {
     this.timeout(60_000);
 
     it('reports the sources where this process reads them, the store and the broker; a part that is not ready makes it 503', async () => {
-      const csv = { id: 'rtu-csv', institution: 'rtu.lv', system: 'rtu-export', mappingSet: 'csv-legacy', adapter: { type: 'csv', options: { dir: 'drop', watch: false, pollIntervalMs: 3_600_000, files: [{ pattern: '^studenti.*\\.csv$', entity: 'person', columns: ['studenta_nr', 'vards', 'uzvards'] }] } } };
+      const csv = {
+        id: 'rtu-csv',
+        institution: 'rtu.lv',
+        system: 'rtu-export',
+        mappingSet: 'csv-legacy',
+        adapter: {
+          type: 'csv',
+          options: { dir: 'drop', watch: false, pollIntervalMs: 3_600_000, files: [{ pattern: '^studenti.*\\.csv$', entity: 'person', columns: ['studenta_nr', 'vards', 'uzvards'] }] },
+        },
+      };
       const config = baseConfig();
       const all = await makeHub({ backend, config: { ...config, sources: [...config.sources, csv] } });
       const api = await makeHub({ backend, role: 'api', config: { ...config, sources: [...config.sources, csv] } });

@@ -106,7 +106,11 @@ for (const backend of backends()) {
     let targetHits = 0;
     const answers = new Map<string, string[]>();
     const bearer = () => ({ authorization: `Bearer ${library}` });
-    const subscribe = (body: object) => request(t.app).post('/api/v1/webhooks').set(bearer()).send({ consumer: 'library', ...body });
+    const subscribe = (body: object) =>
+      request(t.app)
+        .post('/api/v1/webhooks')
+        .set(bearer())
+        .send({ consumer: 'library', ...body });
 
     before(async () => {
       watchSockets();
@@ -132,7 +136,13 @@ for (const backend of backends()) {
           webhooks: { allowTargets: ['receiver.internal'], maxSubscriptionsPerConsumer: 3, replayWindow: 0 },
         }),
       });
-      library = (await request(t.app).post('/api/v1/tokens').set(auth).send({ name: 'library', scopes: ['feed:library', 'feed:archive'] }).expect(201)).body.token;
+      library = (
+        await request(t.app)
+          .post('/api/v1/tokens')
+          .set(auth)
+          .send({ name: 'library', scopes: ['feed:library', 'feed:archive'] })
+          .expect(201)
+      ).body.token;
     });
     after(async () => {
       net.Socket.prototype.connect = realConnect;
@@ -142,10 +152,14 @@ for (const backend of backends()) {
     afterEach(() => assert.deepEqual(outside, [], 'no connection outside loopback was attempted'));
 
     const deadLetter = async (id: string) =>
-      eventually(async () => {
-        const r = await request(t.app).get(`/api/v1/webhooks/${id}/deliveries?status=dead`).set(bearer()).expect(200);
-        return r.body.items[0] as { lastError: string; attempts: number } | undefined;
-      }, 10_000, 'a dead delivery');
+      eventually(
+        async () => {
+          const r = await request(t.app).get(`/api/v1/webhooks/${id}/deliveries?status=dead`).set(bearer()).expect(200);
+          return r.body.items[0] as { lastError: string; attempts: number } | undefined;
+        },
+        10_000,
+        'a dead delivery',
+      );
 
     it('refuses loopback, metadata and private targets however they are written (400, path /url), without connecting', async () => {
       const hits = targetHits;
@@ -232,7 +246,11 @@ for (const backend of backends()) {
       const start = await subscribe({ url: `http://receiver.internal:${targetPort}/all`, from: 'start' }).expect(403);
       assert.equal(start.body.errors[0].pointer, '/from');
       await subscribe({ url: `http://receiver.internal:${targetPort}/cursor`, from: '0' }).expect(403);
-      const archive = await request(t.app).post('/api/v1/webhooks').set(bearer()).send({ consumer: 'archive', url: `http://receiver.internal:${targetPort}/all`, from: 'start' }).expect(201);
+      const archive = await request(t.app)
+        .post('/api/v1/webhooks')
+        .set(bearer())
+        .send({ consumer: 'archive', url: `http://receiver.internal:${targetPort}/all`, from: 'start' })
+        .expect(201);
       await request(t.app).delete(`/api/v1/webhooks/${archive.body.id}`).set(bearer()).expect(204);
     });
 

@@ -28,7 +28,11 @@ describe('source adapter options in the configuration', () => {
       { schemas, adapters, mappingsDir: new MappingEngine().dir },
     );
     const [a, b] = config.sources.map((s) => scheduleOf(s.adapter!.options!, laisSource));
-    assert.deepEqual(a, { pollIntervalMs: laisSource.defaultPollIntervalMs, batchSize: 500, retry: { initialDelayMs: 1000, maxDelayMs: 300_000, multiplier: 2, maxAttempts: Number.MAX_SAFE_INTEGER } });
+    assert.deepEqual(a, {
+      pollIntervalMs: laisSource.defaultPollIntervalMs,
+      batchSize: 500,
+      retry: { initialDelayMs: 1000, maxDelayMs: 300_000, multiplier: 2, maxAttempts: Number.MAX_SAFE_INTEGER },
+    });
     assert.deepEqual(b?.retry, { initialDelayMs: 1000, maxDelayMs: 300_000, multiplier: 3, maxAttempts: Number.MAX_SAFE_INTEGER });
     assert.equal(b?.batchSize, 7);
   });
@@ -80,8 +84,18 @@ describe('LAIS client and simulator (unit)', function () {
   });
 
   it('recognises a page that is cut off, not an object, or without its fields', () => {
-    for (const body of ['{"dati":[{"a":1}', '[]', '{"turpinajums":null,"lidz":"2026-01-05T08:00:00Z"}', '{"dati":[],"lidz":"05.01.2026"}', '{"dati":[],"turpinajums":5,"lidz":"2026-01-05T08:00:00Z"}']) {
-      assert.throws(() => parsePage(body, 'studenti'), (e: unknown) => e instanceof MalformedPageError && e.body === body, body);
+    for (const body of [
+      '{"dati":[{"a":1}',
+      '[]',
+      '{"turpinajums":null,"lidz":"2026-01-05T08:00:00Z"}',
+      '{"dati":[],"lidz":"05.01.2026"}',
+      '{"dati":[],"turpinajums":5,"lidz":"2026-01-05T08:00:00Z"}',
+    ]) {
+      assert.throws(
+        () => parsePage(body, 'studenti'),
+        (e: unknown) => e instanceof MalformedPageError && e.body === body,
+        body,
+      );
     }
   });
 

@@ -145,10 +145,17 @@ export function sourceConformance(name: string, makeHarness: () => SourceHarness
         await pass(s);
         const first = ctx.take();
         assert.equal(new Set(first.map((r) => h.key(r))).size, h.total(), 'every record once');
-        assert.ok(first.every((r) => h.type.entities(options).includes(r.entity)), 'declared entities only');
+        assert.ok(
+          first.every((r) => h.type.entities(options).includes(r.entity)),
+          'declared entities only',
+        );
         assert.ok(ctx.cursor !== undefined || ctx.processedKeys.size > 0, 'progress is persisted');
         await pass(s);
-        assert.deepEqual(ctx.take().map((r) => h.key(r)), [], 'a second pass reads nothing new');
+        assert.deepEqual(
+          ctx.take().map((r) => h.key(r)),
+          [],
+          'a second pass reads nothing new',
+        );
         const changed = await h.change();
         await pass(s);
         const third = ctx.take();

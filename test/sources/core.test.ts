@@ -25,18 +25,21 @@ const fakeSource: SourceType = {
   optionsSchema: withScheduleOptions({ type: 'object', additionalProperties: false, properties: { entity: { type: 'string' } } }),
   defaultPollIntervalMs: 3_600_000,
   entities: (o) => [String(o.entity ?? 'person')],
-  create: (_o, ctx) => (contexts.push(ctx), {
-    async sync(signal) {
-      concurrent++;
-      maxConcurrent = Math.max(maxConcurrent, concurrent);
-      try {
-        await script.pass(ctx, signal, ++passes);
-      } finally {
-        concurrent--;
-      }
-    },
-    close: async () => undefined,
-  }),
+  create: (_o, ctx) => (
+    contexts.push(ctx),
+    {
+      async sync(signal) {
+        concurrent++;
+        maxConcurrent = Math.max(maxConcurrent, concurrent);
+        try {
+          await script.pass(ctx, signal, ++passes);
+        } finally {
+          concurrent--;
+        }
+      },
+      close: async () => undefined,
+    }
+  ),
 };
 const registry: AdapterRegistry = { sinks: adapters.sinks, sources: [fakeSource] };
 
@@ -44,7 +47,9 @@ const person = (n: number) => ({ sourceId: `P${n}`, identifiers: [{ scheme: 'stu
 const records = (from: number, n: number): RawRecord[] => Array.from({ length: n }, (_, i) => ({ entity: 'person', payload: person(from + i) }));
 
 function config(options: Record<string, unknown> = {}) {
-  return sourceConfig([{ id: 'fake-src', institution: 'rtu.lv', mappingSet: 'canonical', adapter: { type: 'fake', options: { retry: { initialDelayMs: 20, maxDelayMs: 80 }, ...options } } }], { routes: false });
+  return sourceConfig([{ id: 'fake-src', institution: 'rtu.lv', mappingSet: 'canonical', adapter: { type: 'fake', options: { retry: { initialDelayMs: 20, maxDelayMs: 80 }, ...options } } }], {
+    routes: false,
+  });
 }
 
 for (const backend of backends()) {
@@ -143,10 +148,7 @@ for (const backend of backends()) {
     });
 
     it('refuses to start a source whose mapping set does not map what it reads', async () => {
-      await assert.rejects(
-        backing.open(config({ entity: 'no-such-entity' }), { registry }),
-        (e: unknown) => e instanceof ConfigError && e.violations.some((v) => v.path === '/sources/0/mappingSet'),
-      );
+      await assert.rejects(backing.open(config({ entity: 'no-such-entity' }), { registry }), (e: unknown) => e instanceof ConfigError && e.violations.some((v) => v.path === '/sources/0/mappingSet'));
     });
 
     it('lets one worker read a source at a time (lease): the other waits in standby, and both read in turn', async () => {

@@ -49,8 +49,14 @@ describe('CSV parsing', () => {
   it('names the byte that breaks the configured encoding', () => {
     const bytes = iconv.encode('vards\nĀnis\n', 'win1257');
     assert.equal(firstInvalidUtf8(bytes), 6);
-    assert.throws(() => decode(bytes, 'utf-8'), (e: unknown) => e instanceof EncodingError && e.extra.byteOffset === 6 && /Windows-1257/.test(e.message));
-    assert.throws(() => decode(Buffer.from([0x61, 0x0a, 0x81, 0x62]), 'auto'), (e: unknown) => e instanceof EncodingError && e.extra.byteOffset === 2);
+    assert.throws(
+      () => decode(bytes, 'utf-8'),
+      (e: unknown) => e instanceof EncodingError && e.extra.byteOffset === 6 && /Windows-1257/.test(e.message),
+    );
+    assert.throws(
+      () => decode(Buffer.from([0x61, 0x0a, 0x81, 0x62]), 'auto'),
+      (e: unknown) => e instanceof EncodingError && e.extra.byteOffset === 2,
+    );
   });
 
   it('detects the delimiter from the header line', () => {
@@ -114,10 +120,13 @@ for (const backend of backends()) {
       assert.equal(r.outcome, 'quarantined');
       assert.equal(r.encoding, 'utf-8');
       assert.deepEqual([r.rows, r.accepted, r.rejected], [5, 3, 2]);
-      assert.deepEqual(r.errors.map((e) => [e.line, e.code]), [
-        [3, 'HUB_ERR_MALFORMED_INPUT'],
-        [5, 'HUB_ERR_MAPPING'],
-      ]);
+      assert.deepEqual(
+        r.errors.map((e) => [e.line, e.code]),
+        [
+          [3, 'HUB_ERR_MALFORMED_INPUT'],
+          [5, 'HUB_ERR_MAPPING'],
+        ],
+      );
       assert.match(r.errors[0]!.message, /2 fields, the header has 8/);
       assert.match(r.errors[1]!.message, /dzimsanas_datums/);
       for (const e of r.errors) {
@@ -192,10 +201,16 @@ for (const backend of backends()) {
       await syncNow(t.hub, 'rtu-csv');
       const r = JSON.parse(readFileSync(join(drop, 'quarantine', 'studenti-aon.csv.report.json'), 'utf8')) as FileReport;
       assert.equal(r.outcome, 'quarantined');
-      assert.deepEqual(r.errors.map((e) => e.line), [3]);
+      assert.deepEqual(
+        r.errors.map((e) => e.line),
+        [3],
+      );
       assert.equal(r.accepted, 0);
       assert.equal(await countMessages(t.hub, 'rtu-csv'), 0);
-      assert.deepEqual(readdirSync(drop).filter((f) => f.endsWith('.csv')), []);
+      assert.deepEqual(
+        readdirSync(drop).filter((f) => f.endsWith('.csv')),
+        [],
+      );
     });
   });
 }

@@ -45,7 +45,17 @@ export class Backing {
       for (const r of cfg.routes) this.queues.add(`route.${r.id}`);
     }
     const env = readEnv({ HUB_DATA_DIR: this.dir, HUB_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: 'silent', ...opts.env });
-    const hub = new Hub({ env, config: cfg, adapters: registry, logger: pino({ level: 'silent' }), schemas, mappings, role: opts.role ?? 'all', ...(store ? { store } : {}), ...(broker ? { broker } : {}) });
+    const hub = new Hub({
+      env,
+      config: cfg,
+      adapters: registry,
+      logger: pino({ level: 'silent' }),
+      schemas,
+      mappings,
+      role: opts.role ?? 'all',
+      ...(store ? { store } : {}),
+      ...(broker ? { broker } : {}),
+    });
     await hub.start();
     await hub.tokens.ensureAdmin(ADMIN_TOKEN);
     return { hub, app: createApp(hub), stop: () => hub.stop() };
@@ -90,7 +100,13 @@ export function sourceConfig(sources: SourceConfig[], opts: { routes?: boolean }
 }
 
 export function laisSourceConfig(baseUrl: string, options: JsonObject = {}): SourceConfig {
-  return { id: 'lu-lais', institution: 'lu.lv', system: 'lais', mappingSet: 'lais', adapter: { type: 'lais', options: { baseUrl, pollIntervalMs: 3_600_000, retry: { initialDelayMs: 20, maxDelayMs: 200 }, ...options } } };
+  return {
+    id: 'lu-lais',
+    institution: 'lu.lv',
+    system: 'lais',
+    mappingSet: 'lais',
+    adapter: { type: 'lais', options: { baseUrl, pollIntervalMs: 3_600_000, retry: { initialDelayMs: 20, maxDelayMs: 200 }, ...options } },
+  };
 }
 
 export function runner(hub: Hub, id: string): SourceRunner {

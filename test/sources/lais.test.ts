@@ -53,7 +53,10 @@ for (const backend of backends()) {
       const cursor = parseCursor(st?.cursor ?? undefined);
       for (const r of LAIS_RESOURCES) assert.ok(cursor.r[r.path]?.since && !cursor.r[r.path]?.token, `cursor of ${r.path}: ${JSON.stringify(cursor.r[r.path])}`);
       assert.ok(st?.cursorAsOf);
-      assert.equal(st?.recordsRead, Object.values(expectedCounts(sim)).reduce((x, y) => x + y, 0));
+      assert.equal(
+        st?.recordsRead,
+        Object.values(expectedCounts(sim)).reduce((x, y) => x + y, 0),
+      );
     });
 
     it('an incremental sync moves only the changes', async () => {
@@ -148,7 +151,10 @@ for (const backend of backends()) {
         const begun = new Set(sim.requests.slice(0, requestsBefore).map((r) => r.resource));
         const fromScratch = resumed.filter((r) => begun.has(r.resource) && !r.continued && r.from === null);
         assert.deepEqual(fromScratch, [], 'no listing begun before the restart starts from scratch');
-        assert.ok(resumed.some((r) => r.continued && r.records > 0), 'the listing left midway continues');
+        assert.ok(
+          resumed.some((r) => r.continued && r.records > 0),
+          'the listing left midway continues',
+        );
         assert.ok(sim.recordsServed - servedBefore <= total - servedBefore + 20, `read ${sim.recordsServed - servedBefore} records after the restart, ${total - servedBefore} were left`);
         assert.deepEqual(await countRecords(second.hub, 'lais'), expectedCounts(sim));
       } finally {

@@ -70,7 +70,10 @@ describe('VIIS mappings (mappings/viis: canonical → register records)', () => 
       bind,
     );
     assert.deepEqual(out.exmatriculation, { date: '2023-06-21', reason: 'ABSOLV', orderNumber: '1-6/2023/1103' });
-    assert.deepEqual((out.periods as { period: { status: string }[] }).period.map((p) => p.status), ['STUDE', 'ABSOLV']);
+    assert.deepEqual(
+      (out.periods as { period: { status: string }[] }).period.map((p) => p.status),
+      ['STUDE', 'ABSOLV'],
+    );
     assert.equal(out.funding, 'MAKS');
     assert.equal(out.studyForm, 'NL');
   });

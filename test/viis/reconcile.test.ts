@@ -70,7 +70,11 @@ for (const backend of backends()) {
       sim.tamper('studyRight', 'rtu.lv', 'SR00002', () => undefined);
       sim.tamper('person', 'rtu.lv', 'P00001', (p) => ({ ...p, localId: 'GHOST' }));
       const r = await report();
-      const by = (kind: string) => r.differences.filter((d) => d.kind === kind).map((d) => `${d.entity}:${d.key}`).sort();
+      const by = (kind: string) =>
+        r.differences
+          .filter((d) => d.kind === kind)
+          .map((d) => `${d.entity}:${d.key}`)
+          .sort();
       assert.deepEqual(by('different'), ['person:P00002']);
       assert.deepEqual(by('missing-in-register'), ['person:P00001', 'study-right:SR00002', 'study-right:SR00003']);
       assert.deepEqual(by('not-in-hub'), ['person:GHOST']);
@@ -93,8 +97,17 @@ for (const backend of backends()) {
       await request(t.app).get('/api/v1/reconcile/viis?institution=nowhere.lv').set(auth).expect(404);
       await request(t.app).get('/api/v1/reconcile/out?institution=rtu.lv').set(auth).expect(400);
       await request(t.app).get('/api/v1/reconcile/nothing?institution=rtu.lv').set(auth).expect(404);
-      const reader = (await request(t.app).post('/api/v1/tokens').set(auth).send({ name: 'r', scopes: ['read:person'] }).expect(201)).body.token;
-      await request(t.app).get('/api/v1/reconcile/viis?institution=rtu.lv').set({ authorization: `Bearer ${reader}` }).expect(403);
+      const reader = (
+        await request(t.app)
+          .post('/api/v1/tokens')
+          .set(auth)
+          .send({ name: 'r', scopes: ['read:person'] })
+          .expect(201)
+      ).body.token;
+      await request(t.app)
+        .get('/api/v1/reconcile/viis?institution=rtu.lv')
+        .set({ authorization: `Bearer ${reader}` })
+        .expect(403);
     });
 
     it('reports an unreachable register as a 502 problem', async () => {

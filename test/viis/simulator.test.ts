@@ -84,7 +84,12 @@ describe('VIIS simulator and client (SOAP)', () => {
     });
     const f = await rejectsWith(client.register('RegisterStudyRight', submitter(), 'studyRight', await req('study-right', overlap)), 'VIIS-203');
     assert.match(f.reason, /overlap/);
-    const open = studyRight(2, { statusPeriods: [{ status: 'active', start: '2022-09-01' }, { status: 'academic-leave', start: '2023-02-01' }] });
+    const open = studyRight(2, {
+      statusPeriods: [
+        { status: 'active', start: '2022-09-01' },
+        { status: 'academic-leave', start: '2023-02-01' },
+      ],
+    });
     await rejectsWith(client.register('RegisterStudyRight', submitter(), 'studyRight', await req('study-right', open)), 'VIIS-203');
     const backwards = studyRight(2, { statusPeriods: [{ status: 'active', start: '2022-09-01', end: '2022-08-01' }] });
     await rejectsWith(client.register('RegisterStudyRight', submitter(), 'studyRight', await req('study-right', backwards)), 'VIIS-204');

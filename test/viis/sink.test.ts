@@ -12,7 +12,14 @@ import { TargetPolicy } from '../../src/core/net/target-policy.ts';
 import { auth, backends, baseConfig, eventually, makeHub, type TestHub } from '../helpers/hub.ts';
 import { award, person, PROGRAMME, studyRight } from './fixtures.ts';
 
-const ctx = { logger: pino({ level: 'silent' }), dataDir: '/tmp', secret: () => undefined, mappingsDir: MAPPINGS_DIR, compileMapping: compileText, outbound: { origin: 'config' as const, policy: new TargetPolicy() } };
+const ctx = {
+  logger: pino({ level: 'silent' }),
+  dataDir: '/tmp',
+  secret: () => undefined,
+  mappingsDir: MAPPINGS_DIR,
+  compileMapping: compileText,
+  outbound: { origin: 'config' as const, policy: new TargetPolicy() },
+};
 
 function event(entity: string, record: Record<string, unknown>, over: Partial<ChangeEvent> = {}): ChangeEvent {
   return {
@@ -74,7 +81,10 @@ describe('VIIS sink (unit, against the simulator)', () => {
     const del: ChangeEvent = { ...e, eventId: 'ev-del-3', op: 'delete', version: 2 };
     delete del.record;
     assert.match((await sink.deliver(del, dctx(del)))?.detail ?? '', /withdrew the record/);
-    assert.equal(sim.holdings('rtu.lv').person.some((p) => p.localId === 'P00003'), false);
+    assert.equal(
+      sim.holdings('rtu.lv').person.some((p) => p.localId === 'P00003'),
+      false,
+    );
     const again: ChangeEvent = { ...del, eventId: 'ev-del-3b' };
     assert.match((await sink.deliver(again, dctx(again)))?.detail ?? '', /nothing to withdraw/);
   });

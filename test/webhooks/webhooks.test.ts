@@ -33,7 +33,13 @@ for (const backend of backends()) {
       rx = new Receiver();
       await rx.start();
       t = await makeHub({ backend, config: config() });
-      library = (await request(t.app).post('/api/v1/tokens').set(auth).send({ name: 'library', scopes: ['feed:library'] }).expect(201)).body.token;
+      library = (
+        await request(t.app)
+          .post('/api/v1/tokens')
+          .set(auth)
+          .send({ name: 'library', scopes: ['feed:library'] })
+          .expect(201)
+      ).body.token;
     });
     after(async () => {
       await t?.stop();
@@ -41,7 +47,9 @@ for (const backend of backends()) {
     });
 
     it('delivers change events signed with HMAC-SHA256, the event id as idempotency key', async () => {
-      const sub = await subscribe({}).send({ url: `${rx.url}/all`, entities: ['person'], retry: fast }).expect(201);
+      const sub = await subscribe({})
+        .send({ url: `${rx.url}/all`, entities: ['person'], retry: fast })
+        .expect(201);
       assert.match(sub.body.secret, /^whsec_/);
       assert.equal(sub.headers.location, `/api/v1/webhooks/${sub.body.id}`);
       const listed = await request(t.app).get('/api/v1/webhooks').set(auth).expect(200);
@@ -66,7 +74,9 @@ for (const backend of backends()) {
     });
 
     it('retries failures and keeps per-record order: a later version waits for the earlier one, other records go ahead', async () => {
-      const sub = await subscribe({}).send({ url: `${rx.url}/order`, retry: { ...fast, maxAttempts: 50 } }).expect(201);
+      const sub = await subscribe({})
+        .send({ url: `${rx.url}/order`, retry: { ...fast, maxAttempts: 50 } })
+        .expect(201);
       const otherDelivered = () => rx.ok('/order').some((r) => r.event.record?.sourceId === 'P00011');
       // Version 1 of P00010 fails at least 3 times, and for as long as P00011 is not delivered: another
       // record held up behind the failing one would never arrive, and the wait below would time out.
@@ -93,7 +103,9 @@ for (const backend of backends()) {
 
     it("delivers a consumer's view: its institutions and fields, no personal codes", async () => {
       const headers = { authorization: `Bearer ${library}` };
-      const sub = await subscribe({}, headers).send({ url: `${rx.url}/library`, consumer: 'library', retry: fast }).expect(201);
+      const sub = await subscribe({}, headers)
+        .send({ url: `${rx.url}/library`, consumer: 'library', retry: fast })
+        .expect(201);
       assert.equal(sub.body.consumer, 'library');
       await ingest('lu-push', person(20, { sourceId: 'LU20' }));
       await ingest('rtu-push', person(21));
@@ -106,19 +118,27 @@ for (const backend of backends()) {
       });
       const rows = await request(t.app).get(`/api/v1/webhooks/${sub.body.id}/deliveries`).set(headers).expect(200);
       assert.equal(rows.body.items.length, 1);
-      assert.deepEqual(rx.ok('/library').map((r) => r.event.record?.sourceId), ['P00021']);
+      assert.deepEqual(
+        rx.ok('/library').map((r) => r.event.record?.sourceId),
+        ['P00021'],
+      );
       const rec = got[0]!.event.record!;
       assert.ok(!got[0]!.body.includes(personalCode(21)));
       assert.equal(rec.birthDate, undefined);
       assert.deepEqual(rec.identifiers, [{ scheme: 'student-number', value: 'P00021' }]);
       // The consumer sees its own subscriptions only; an admin sees all.
       const own = await request(t.app).get('/api/v1/webhooks').set(headers).expect(200);
-      assert.deepEqual(own.body.items.map((s: { id: string }) => s.id), [sub.body.id]);
+      assert.deepEqual(
+        own.body.items.map((s: { id: string }) => s.id),
+        [sub.body.id],
+      );
       await request(t.app).delete(`/api/v1/webhooks/${sub.body.id}`).set(headers).expect(204);
     });
 
     it('dead-letters a delivery the receiver refuses (4xx) and shows why', async () => {
-      const sub = await subscribe({}).send({ url: `${rx.url}/refuse`, retry: fast }).expect(201);
+      const sub = await subscribe({})
+        .send({ url: `${rx.url}/refuse`, retry: fast })
+        .expect(201);
       rx.respond = (_e, path) => (path === '/refuse' ? 422 : 200);
       await ingest('rtu-push', person(30));
       const dead = await eventually(async () => {
@@ -133,23 +153,41 @@ for (const backend of backends()) {
     });
 
     it("starts from 'start' when asked: the changes held so far come first, in order", async () => {
-      await subscribe({}).send({ url: `${rx.url}/backfill`, from: 'start', entities: ['person'], institutions: ['lu.lv'], retry: fast }).expect(201);
+      await subscribe({})
+        .send({ url: `${rx.url}/backfill`, from: 'start', entities: ['person'], institutions: ['lu.lv'], retry: fast })
+        .expect(201);
       const got = await eventually(async () => (rx.ok('/backfill').length >= 1 ? rx.ok('/backfill') : undefined));
-      assert.deepEqual(got.map((r) => r.event.record?.sourceId), ['LU20']);
+      assert.deepEqual(
+        got.map((r) => r.event.record?.sourceId),
+        ['LU20'],
+      );
     });
 
     it('validates a subscription: JSON pointers per violation, scopes, the consumer view', async () => {
-      const bad = await subscribe({}).send({ url: 'ftp://x', entities: ['person', 'person'], surprise: 1 }).expect(400);
+      const bad = await subscribe({})
+        .send({ url: 'ftp://x', entities: ['person', 'person'], surprise: 1 })
+        .expect(400);
       const pointers = bad.body.errors.map((e: { pointer: string }) => e.pointer).sort();
       assert.ok(pointers.includes('/url'), pointers.join());
       assert.ok(pointers.includes('/surprise'), pointers.join());
       const headers = { authorization: `Bearer ${library}` };
-      await subscribe({}, headers).send({ url: `${rx.url}/x` }).expect(403);
-      const outside = await subscribe({}, headers).send({ url: `${rx.url}/x`, consumer: 'library', entities: ['award'] }).expect(400);
+      await subscribe({}, headers)
+        .send({ url: `${rx.url}/x` })
+        .expect(403);
+      const outside = await subscribe({}, headers)
+        .send({ url: `${rx.url}/x`, consumer: 'library', entities: ['award'] })
+        .expect(400);
       assert.equal(outside.body.errors[0].pointer, '/entities/0');
-      await subscribe({}).send({ url: `${rx.url}/x`, consumer: 'nobody' }).expect(404);
-      await subscribe({}, headers).send({ url: `${rx.url}/x`, consumer: 'other' }).expect(403);
-      await request(t.app).post('/api/v1/webhooks').send({ url: `${rx.url}/x` }).expect(401);
+      await subscribe({})
+        .send({ url: `${rx.url}/x`, consumer: 'nobody' })
+        .expect(404);
+      await subscribe({}, headers)
+        .send({ url: `${rx.url}/x`, consumer: 'other' })
+        .expect(403);
+      await request(t.app)
+        .post('/api/v1/webhooks')
+        .send({ url: `${rx.url}/x` })
+        .expect(401);
     });
   });
 }

@@ -55,9 +55,24 @@ export const API_SCHEMAS: Record<string, JsonObject> = {
       "One record or an array of records in the source's own format (its mapping set maps them). A source with the mapping set `canonical` sends canonical records: Person, StudyRight, Award… (these components, from schemas/).",
     oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }],
   },
-  Source: { type: 'object', required: ['id', 'health', 'paused', 'errorCount'], properties: { id: { type: 'string' }, health: { type: 'string' }, paused: { type: 'boolean' }, errorCount: { type: 'integer' }, cursor: { type: ['string', 'null'] }, lagSeconds: { type: ['number', 'null'] } } },
+  Source: {
+    type: 'object',
+    required: ['id', 'health', 'paused', 'errorCount'],
+    properties: {
+      id: { type: 'string' },
+      health: { type: 'string' },
+      paused: { type: 'boolean' },
+      errorCount: { type: 'integer' },
+      cursor: { type: ['string', 'null'] },
+      lagSeconds: { type: ['number', 'null'] },
+    },
+  },
   SourceList: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('Source') } } },
-  PersonRef: { type: 'object', required: ['id', 'institution', 'sourceId', 'erased'], properties: { id: { type: 'string' }, institution: { type: 'string' }, sourceId: { type: 'string' }, erased: { type: 'boolean' } } },
+  PersonRef: {
+    type: 'object',
+    required: ['id', 'institution', 'sourceId', 'erased'],
+    properties: { id: { type: 'string' }, institution: { type: 'string' }, sourceId: { type: 'string' }, erased: { type: 'boolean' } },
+  },
   Problem: {
     type: 'object',
     description: 'RFC 9457 problem details; errors[] has one JSON pointer per violation (docs/errors.md).',
@@ -100,7 +115,11 @@ export const API_SCHEMAS: Record<string, JsonObject> = {
     },
   },
   MessageSummary: { type: 'object', required: Object.keys(messageSummaryProps), properties: messageSummaryProps },
-  MessageList: { type: 'object', required: ['items', 'next'], properties: { items: { type: 'array', items: ref('MessageSummary') }, next: { ...nstr, description: 'Pass as `before` for the next page.' } } },
+  MessageList: {
+    type: 'object',
+    required: ['items', 'next'],
+    properties: { items: { type: 'array', items: ref('MessageSummary') }, next: { ...nstr, description: 'Pass as `before` for the next page.' } },
+  },
   DeliveryAttempt: attempt,
   MessageDetail: {
     type: 'object',
@@ -136,31 +155,63 @@ export const API_SCHEMAS: Record<string, JsonObject> = {
   ReplayResult: {
     type: 'object',
     required: ['id', 'status', 'replayed'],
-    properties: { id: str, status: MESSAGE_STATUS, replayed: { type: 'array', items: str, description: "'pipeline' for a rejected message, else the route ids delivered again." }, errorCode: nstr, errorDetail: nstr },
+    properties: {
+      id: str,
+      status: MESSAGE_STATUS,
+      replayed: { type: 'array', items: str, description: "'pipeline' for a rejected message, else the route ids delivered again." },
+      errorCode: nstr,
+      errorDetail: nstr,
+    },
   },
   BulkReplayResult: {
     type: 'object',
     required: ['results'],
-    properties: { results: { type: 'array', items: { type: 'object', required: ['id', 'ok'], properties: { id: str, ok: { type: 'boolean' }, status: str, replayed: { type: 'array', items: str }, error: str } } } },
+    properties: {
+      results: { type: 'array', items: { type: 'object', required: ['id', 'ok'], properties: { id: str, ok: { type: 'boolean' }, status: str, replayed: { type: 'array', items: str }, error: str } } },
+    },
   },
   RecordEnvelope: {
     type: 'object',
     required: ['id', 'entity', 'institution', 'version', 'seq', 'deleted', 'updatedAt', 'record'],
-    properties: { id: str, entity: str, institution: str, version: int, seq: int, deleted: { type: 'boolean' }, updatedAt: str, record: { type: 'object', description: 'The canonical record (schemas/<entity>.schema.json).' } },
+    properties: {
+      id: str,
+      entity: str,
+      institution: str,
+      version: int,
+      seq: int,
+      deleted: { type: 'boolean' },
+      updatedAt: str,
+      record: { type: 'object', description: 'The canonical record (schemas/<entity>.schema.json).' },
+    },
   },
   Token: { type: 'object', required: ['id', 'name', 'scopes', 'createdAt', 'revokedAt'], properties: { id: str, name: str, scopes: { type: 'array', items: str }, createdAt: str, revokedAt: nstr } },
   TokenList: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('Token') } } },
   TokenRequest: {
     type: 'object',
     required: ['name', 'scopes'],
-    properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, scopes: { type: 'array', minItems: 1, maxItems: 50, items: { type: 'string', maxLength: 80, description: 'admin, metrics, ingest:<source>|ingest:*, read:<entity>|read:*, feed:<consumer>|feed:*' } } },
+    properties: {
+      name: { type: 'string', minLength: 1, maxLength: 100 },
+      scopes: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 50,
+        items: { type: 'string', maxLength: 80, description: 'admin, metrics, ingest:<source>|ingest:*, read:<entity>|read:*, feed:<consumer>|feed:*' },
+      },
+    },
   },
-  TokenCreated: { type: 'object', required: ['id', 'token', 'name', 'scopes'], properties: { id: str, token: { type: 'string', description: 'Shown once.' }, name: str, scopes: { type: 'array', items: str }, note: str } },
+  TokenCreated: {
+    type: 'object',
+    required: ['id', 'token', 'name', 'scopes'],
+    properties: { id: str, token: { type: 'string', description: 'Shown once.' }, name: str, scopes: { type: 'array', items: str }, note: str },
+  },
   FeedIndex: {
     type: 'object',
     required: ['consumers', 'fullView'],
     properties: {
-      consumers: { type: 'array', items: { type: 'object', required: ['id', 'entities'], properties: { id: str, entities: { type: 'array', items: str }, institutions: { type: ['array', 'null'], items: str } } } },
+      consumers: {
+        type: 'array',
+        items: { type: 'object', required: ['id', 'entities'], properties: { id: str, entities: { type: 'array', items: str }, institutions: { type: ['array', 'null'], items: str } } },
+      },
       fullView: { type: 'array', items: str, description: 'Entities the token may read whole (read:<entity>).' },
       cursor: str,
     },
@@ -174,7 +225,11 @@ export const API_SCHEMAS: Record<string, JsonObject> = {
       after: str,
       next: { type: 'string', description: 'Cursor for the next call (opaque); equals `after` when nothing new was there.' },
       hasMore: { type: 'boolean' },
-      items: { type: 'array', items: { $ref: 'https://schemas.studyhub.lv/change-event.schema.json' }, description: 'Change events in the order of the global change sequence, projected for the consumer.' },
+      items: {
+        type: 'array',
+        items: { $ref: 'https://schemas.studyhub.lv/change-event.schema.json' },
+        description: 'Change events in the order of the global change sequence, projected for the consumer.',
+      },
     },
   },
   SubscriptionRequest: SUBSCRIPTION_REQUEST_SCHEMA,

@@ -51,11 +51,15 @@ const pascal = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 function nameBodies(paths: JsonObject, schemas: Record<string, JsonObject>): void {
   for (const item of Object.values(paths) as JsonObject[]) {
     for (const method of METHODS) {
-      const op = item[method] as { operationId: string; requestBody?: { content: Record<string, { schema?: JsonObject }> }; responses: Record<string, { content?: Record<string, { schema?: JsonObject }> }> } | undefined;
+      const op = item[method] as
+        { operationId: string; requestBody?: { content: Record<string, { schema?: JsonObject }> }; responses: Record<string, { content?: Record<string, { schema?: JsonObject }> }> } | undefined;
       if (!op) continue;
       const bodies: [Record<string, { schema?: JsonObject }> | undefined, string][] = [
         [op.requestBody?.content, `${pascal(op.operationId)}Request`],
-        ...Object.entries(op.responses).map(([status, r]): [Record<string, { schema?: JsonObject }> | undefined, string] => [r.content, `${pascal(op.operationId)}Response${/^20[0-2]$/.test(status) ? '' : status}`]),
+        ...Object.entries(op.responses).map(([status, r]): [Record<string, { schema?: JsonObject }> | undefined, string] => [
+          r.content,
+          `${pascal(op.operationId)}Response${/^20[0-2]$/.test(status) ? '' : status}`,
+        ]),
       ];
       for (const [content, name] of bodies) {
         for (const [ct, media] of Object.entries(content ?? {})) {
@@ -83,7 +87,10 @@ export function openapiDocument(schemas: SchemaRegistry, version = '0.1.0'): Jso
   for (const [name, s] of Object.entries(structuredClone(API_SCHEMAS))) components[name] = asComponent(s, name);
   // A record envelope holds a record of one of the canonical entities.
   const envelope = components.RecordEnvelope as { properties: JsonObject };
-  envelope.properties.record = { description: 'The canonical record, as its entity\u2019s schema (schemas/<entity>.schema.json) describes it.', anyOf: schemas.entities().map((e) => ref(componentName(e))) };
+  envelope.properties.record = {
+    description: 'The canonical record, as its entity\u2019s schema (schemas/<entity>.schema.json) describes it.',
+    anyOf: schemas.entities().map((e) => ref(componentName(e))),
+  };
   const paths = structuredClone(PATHS);
   nameBodies(paths, components);
   return {

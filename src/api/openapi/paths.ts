@@ -30,16 +30,26 @@ const INCOMING: JsonObject = {
 export const PATHS: JsonObject = {
   '/healthz': { get: { operationId: 'getHealth', tags: ['operations'], summary: 'Process alive', security: [], responses: { 200: json(ref('Health'), 'Alive') } } },
   '/readyz': {
-    get: { operationId: 'getReadiness', tags: ['operations'], summary: 'Every part ready: store, broker, sources, EWP node, editor', security: [], responses: { 200: json(ref('Ready'), 'Ready'), 503: problem('A part is unreachable or not started yet (Retry-After)') } },
+    get: {
+      operationId: 'getReadiness',
+      tags: ['operations'],
+      summary: 'Every part ready: store, broker, sources, EWP node, editor',
+      security: [],
+      responses: { 200: json(ref('Ready'), 'Ready'), 503: problem('A part is unreachable or not started yet (Retry-After)') },
+    },
   },
   '/metrics': {
-    get: { operationId: 'getMetrics', tags: ['operations'],
+    get: {
+      operationId: 'getMetrics',
+      tags: ['operations'],
       summary: 'Prometheus metrics (scope metrics)',
       responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } }, ...auth },
     },
   },
   '/api/v1/ingest/{sourceId}/{entity}': {
-    post: { operationId: 'ingestRecords', tags: ['ingest'],
+    post: {
+      operationId: 'ingestRecords',
+      tags: ['ingest'],
       summary: "One record or an array in the source's own format (scope ingest:<sourceId>)",
       description:
         "Whatever arrives for a configured source is stored first; bad input becomes a rejected message with its reasons (problem+json with one JSON pointer per violation and the messageId). A path whose source id or entity is not of the configuration's shape (400) or names no configured source (404) is refused before the body is read, and nothing is stored.",
@@ -57,7 +67,9 @@ export const PATHS: JsonObject = {
     },
   },
   '/api/v1/messages': {
-    get: { operationId: 'listMessages', tags: ['messages'],
+    get: {
+      operationId: 'listMessages',
+      tags: ['messages'],
       summary: 'Message browser, newest first (admin)',
       parameters: [
         query('status', 'Message status'),
@@ -77,28 +89,41 @@ export const PATHS: JsonObject = {
     },
   },
   '/api/v1/messages/{id}': {
-    get: { operationId: 'getMessage', tags: ['messages'],
+    get: {
+      operationId: 'getMessage',
+      tags: ['messages'],
       summary: 'Raw payload, canonical record, errors, history, deliveries with every attempt (admin)',
       parameters: [path('id', 'Message id')],
       responses: { 200: json(ref('MessageDetail'), 'The message'), 404: problem('No such message'), ...auth },
     },
   },
   '/api/v1/messages/{id}/replay': {
-    post: { operationId: 'replayMessage', tags: ['messages'],
+    post: {
+      operationId: 'replayMessage',
+      tags: ['messages'],
       summary: 'Replay: a rejected message runs through the mapping again; dead deliveries are sent again (admin)',
       parameters: [path('id', 'Message id')],
       responses: { 200: json(ref('ReplayResult'), 'Replayed'), 404: problem('No such message, or nothing to replay'), ...auth },
     },
   },
   '/api/v1/messages/replay': {
-    post: { operationId: 'replayMessages', tags: ['messages'],
+    post: {
+      operationId: 'replayMessages',
+      tags: ['messages'],
       summary: 'Replay many (admin)',
-      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['ids'], properties: { ids: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', maxLength: 64 } } } } } } },
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': { schema: { type: 'object', required: ['ids'], properties: { ids: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', maxLength: 64 } } } } },
+        },
+      },
       responses: { 200: json(ref('BulkReplayResult'), 'One result per id'), 400: problem('Bad body'), 415: problem('The body is not JSON'), ...auth },
     },
   },
   '/api/v1/records/{entity}/{id}': {
-    get: { operationId: 'getRecord', tags: ['records'],
+    get: {
+      operationId: 'getRecord',
+      tags: ['records'],
       summary: 'The current canonical record and its version (scope read:<entity>); ETag, 304',
       parameters: [path('entity', 'Entity'), path('id', 'Hub record id'), { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
       responses: { 200: json(ref('RecordEnvelope'), 'The record'), 304: { description: 'Not modified' }, 404: problem('No such record'), ...auth },
@@ -106,24 +131,36 @@ export const PATHS: JsonObject = {
   },
   '/api/v1/tokens': {
     get: { operationId: 'listTokens', tags: ['tokens'], summary: 'API tokens (admin)', responses: { 200: json(ref('TokenList'), 'Tokens (hashes only are stored)'), ...auth } },
-    post: { operationId: 'createToken', tags: ['tokens'],
+    post: {
+      operationId: 'createToken',
+      tags: ['tokens'],
       summary: 'Create a token (admin); the value is shown once',
       requestBody: { required: true, content: { 'application/json': { schema: ref('TokenRequest') } } },
       responses: { 201: json(ref('TokenCreated'), 'Created'), 400: problem('Bad name or scope (errors[] say which)'), 415: problem('The body is not JSON'), ...auth },
     },
   },
   '/api/v1/tokens/{id}': {
-    delete: { operationId: 'revokeToken', tags: ['tokens'], summary: 'Revoke a token (admin)', parameters: [path('id', 'Token id')], responses: { 204: { description: 'Revoked' }, 404: problem('No active token'), ...auth } },
+    delete: {
+      operationId: 'revokeToken',
+      tags: ['tokens'],
+      summary: 'Revoke a token (admin)',
+      parameters: [path('id', 'Token id')],
+      responses: { 204: { description: 'Revoked' }, 404: problem('No active token'), ...auth },
+    },
   },
   '/api/v1/feeds': {
-    get: { operationId: 'listFeeds', tags: ['feeds'],
+    get: {
+      operationId: 'listFeeds',
+      tags: ['feeds'],
       summary: 'Which feeds the token can read',
       parameters: [query('consumer', 'A consumer id (needs feed:<consumer>)')],
       responses: { 200: json(ref('FeedIndex'), 'Consumers and entities'), 404: problem('No such consumer'), ...auth },
     },
   },
   '/api/v1/feeds/{entity}': {
-    get: { operationId: 'readFeed', tags: ['feeds'],
+    get: {
+      operationId: 'readFeed',
+      tags: ['feeds'],
       summary: 'Change events of an entity after a cursor, in global change sequence order',
       description:
         'Upserts, deletes and key changes, in the order of the global change sequence. Pass `next` back as `after`: paging while records are written misses nothing and repeats nothing. A token with feed:<consumer> reads as that consumer (its entities, institutions and fields; no personal codes unless the consumer is configured for them); read:<entity> or admin reads the full view. ETag / If-None-Match → 304.',
@@ -148,7 +185,9 @@ export const PATHS: JsonObject = {
   },
   '/api/v1/webhooks': {
     get: { operationId: 'listWebhooks', tags: ['webhooks'], summary: 'Subscriptions the token manages', responses: { 200: json(ref('SubscriptionList'), 'Subscriptions'), ...auth } },
-    post: { operationId: 'createWebhook', tags: ['webhooks'],
+    post: {
+      operationId: 'createWebhook',
+      tags: ['webhooks'],
       summary: 'Subscribe a URL to change events (as a consumer with feed:<consumer>, or the full view as admin)',
       description:
         'Each matching change is POSTed as JSON (the change event, projected for the consumer) with x-hub-signature-256: sha256=HMAC-SHA256(secret, "<x-hub-timestamp>.<body>"), x-hub-timestamp and idempotency-key (the event id). Retried with backoff on 408, 429, 5xx and network errors; per record, a later version is never delivered before an earlier one.',
@@ -157,32 +196,58 @@ export const PATHS: JsonObject = {
     },
   },
   '/api/v1/webhooks/{id}': {
-    get: { operationId: 'getWebhook', tags: ['webhooks'], summary: 'A subscription and its delivery counts', parameters: [path('id', 'Subscription id')], responses: { 200: json(ref('Subscription'), 'The subscription'), 404: problem('No such subscription'), ...auth } },
-    delete: { operationId: 'deleteWebhook', tags: ['webhooks'], summary: 'End a subscription', parameters: [path('id', 'Subscription id')], responses: { 204: { description: 'Ended' }, 404: problem('No such subscription'), ...auth } },
+    get: {
+      operationId: 'getWebhook',
+      tags: ['webhooks'],
+      summary: 'A subscription and its delivery counts',
+      parameters: [path('id', 'Subscription id')],
+      responses: { 200: json(ref('Subscription'), 'The subscription'), 404: problem('No such subscription'), ...auth },
+    },
+    delete: {
+      operationId: 'deleteWebhook',
+      tags: ['webhooks'],
+      summary: 'End a subscription',
+      parameters: [path('id', 'Subscription id')],
+      responses: { 204: { description: 'Ended' }, 404: problem('No such subscription'), ...auth },
+    },
   },
   '/api/v1/webhooks/{id}/deliveries': {
-    get: { operationId: 'listWebhookDeliveries', tags: ['webhooks'],
+    get: {
+      operationId: 'listWebhookDeliveries',
+      tags: ['webhooks'],
       summary: 'Deliveries of a subscription, newest first',
       parameters: [path('id', 'Subscription id'), query('status', 'pending, retrying, sending, delivered or dead'), query('limit', '1..1000 (100)', { type: 'integer', minimum: 1, maximum: 1000 })],
       responses: { 200: json(ref('WebhookDeliveryList'), 'Deliveries'), 400: problem('Bad parameter'), 404: problem('No such subscription'), ...auth },
     },
   },
   '/api/v1/reconcile/{sink}': {
-    get: { operationId: 'reconcileSink', tags: ['registers'],
+    get: {
+      operationId: 'reconcileSink',
+      tags: ['registers'],
       summary: 'Compare what the hub holds with what a register sink holds (admin)',
       parameters: [path('sink', 'Sink id, or a sink type that only one sink has (viis)'), { ...query('institution', 'SCHAC code'), required: true }],
-      responses: { 200: json(ref('ReconcileReport'), 'The differences'), 400: problem('Missing institution, or the sink cannot be reconciled'), 404: problem('No such sink or institution'), 502: problem('The register did not answer'), ...auth },
+      responses: {
+        200: json(ref('ReconcileReport'), 'The differences'),
+        400: problem('Missing institution, or the sink cannot be reconciled'),
+        404: problem('No such sink or institution'),
+        502: problem('The register did not answer'),
+        ...auth,
+      },
     },
   },
   '/api/v1/ewp/{heiId}/incoming-mobilities': {
-    get: { operationId: 'listIncomingMobilities', tags: ['ewp'],
+    get: {
+      operationId: 'listIncomingMobilities',
+      tags: ['ewp'],
       summary: 'Nominations partners sent to this HEI, with their status (admin)',
       parameters: [path('heiId', 'An EWP HEI of this hub')],
       responses: { 200: json(list(INCOMING), 'Incoming mobilities'), 404: problem('EWP not configured, or no such HEI'), ...auth },
     },
   },
   '/api/v1/ewp/{heiId}/incoming-mobilities/{omobilityId}': {
-    get: { operationId: 'getIncomingMobility', tags: ['ewp'],
+    get: {
+      operationId: 'getIncomingMobility',
+      tags: ['ewp'],
       summary: 'One nomination a partner sent to this HEI (admin)',
       parameters: [path('heiId', 'An EWP HEI of this hub'), path('omobilityId', 'The sending HEI’s omobility id')],
       responses: { 200: json(INCOMING, 'The incoming mobility'), 404: problem('EWP not configured, no such HEI or mobility'), ...auth },
@@ -192,10 +257,22 @@ export const PATHS: JsonObject = {
     (['approve', 'reject'] as const).map((d) => [
       `/api/v1/ewp/{heiId}/incoming-mobilities/{omobilityId}/${d}`,
       {
-        post: { operationId: `${d}Nomination`, tags: ['ewp'],
-          summary: d === 'approve' ? 'Approve the current nomination: sent to the sending HEI with Outgoing Mobilities 3 update (admin)' : 'Reject the current nomination, with a comment for the sending HEI (admin)',
+        post: {
+          operationId: `${d}Nomination`,
+          tags: ['ewp'],
+          summary:
+            d === 'approve'
+              ? 'Approve the current nomination: sent to the sending HEI with Outgoing Mobilities 3 update (admin)'
+              : 'Reject the current nomination, with a comment for the sending HEI (admin)',
           parameters: [path('heiId', 'An EWP HEI of this hub'), path('omobilityId', 'The sending HEI’s omobility id')],
-          requestBody: { required: d === 'reject', content: { 'application/json': { schema: { type: 'object', additionalProperties: false, ...(d === 'reject' ? { required: ['comment'] } : {}), properties: { comment: { type: 'string', maxLength: 2000 } } } } } },
+          requestBody: {
+            required: d === 'reject',
+            content: {
+              'application/json': {
+                schema: { type: 'object', additionalProperties: false, ...(d === 'reject' ? { required: ['comment'] } : {}), properties: { comment: { type: 'string', maxLength: 2000 } } },
+              },
+            },
+          },
           responses: {
             200: json(INCOMING, 'Decided; the status the sending HEI now shows'),
             400: problem('A rejection without a comment, or a bad body'),
@@ -211,38 +288,75 @@ export const PATHS: JsonObject = {
     ]),
   ),
   '/api/v1/sources': {
-    get: { operationId: 'listSources', tags: ['sources'], summary: 'Sources with their health: last successful read, cursor, lag, errors (admin)', responses: { 200: json(ref('SourceList'), 'Every configured source'), ...auth } },
+    get: {
+      operationId: 'listSources',
+      tags: ['sources'],
+      summary: 'Sources with their health: last successful read, cursor, lag, errors (admin)',
+      responses: { 200: json(ref('SourceList'), 'Every configured source'), ...auth },
+    },
   },
   '/api/v1/sources/{id}': {
-    get: { operationId: 'getSource', tags: ['sources'],
+    get: {
+      operationId: 'getSource',
+      tags: ['sources'],
       summary: 'One source; with probe=true the adapter is asked whether its system answers (admin)',
       parameters: [path('id', 'Source id'), query('probe', 'true or false', { enum: ['true', 'false'] })],
       responses: { 200: json(ref('Source'), 'The source'), 400: problem('Bad parameter'), 404: problem('No such source'), ...auth },
     },
   },
   '/api/v1/sources/{id}/sync': {
-    post: { operationId: 'syncSource', tags: ['sources'],
+    post: {
+      operationId: 'syncSource',
+      tags: ['sources'],
       summary: 'Ask for a sync now; {"full": true} reads everything again, not only the changes (admin)',
       parameters: [path('id', 'Source id')],
       requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { full: { type: 'boolean' } } } } } },
-      responses: { 202: json(ref('Source'), 'Sync requested'), 400: problem('Bad body'), 404: problem('No such source'), 409: problem('A push-only source (no adapter to read with)'), 415: problem('A body that is not JSON'), ...auth },
+      responses: {
+        202: json(ref('Source'), 'Sync requested'),
+        400: problem('Bad body'),
+        404: problem('No such source'),
+        409: problem('A push-only source (no adapter to read with)'),
+        415: problem('A body that is not JSON'),
+        ...auth,
+      },
     },
   },
   '/api/v1/sources/{id}/pause': {
-    post: { operationId: 'pauseSource', tags: ['sources'], summary: 'Stop reading a source until resumed (admin)', parameters: [path('id', 'Source id')], responses: { 200: json(ref('Source'), 'Paused'), 404: problem('No such source'), 409: problem('A push-only source'), ...auth } },
+    post: {
+      operationId: 'pauseSource',
+      tags: ['sources'],
+      summary: 'Stop reading a source until resumed (admin)',
+      parameters: [path('id', 'Source id')],
+      responses: { 200: json(ref('Source'), 'Paused'), 404: problem('No such source'), 409: problem('A push-only source'), ...auth },
+    },
   },
   '/api/v1/sources/{id}/resume': {
-    post: { operationId: 'resumeSource', tags: ['sources'], summary: 'Read a paused source again (admin)', parameters: [path('id', 'Source id')], responses: { 200: json(ref('Source'), 'Resumed'), 404: problem('No such source'), 409: problem('A push-only source'), ...auth } },
+    post: {
+      operationId: 'resumeSource',
+      tags: ['sources'],
+      summary: 'Read a paused source again (admin)',
+      parameters: [path('id', 'Source id')],
+      responses: { 200: json(ref('Source'), 'Resumed'), 404: problem('No such source'), 409: problem('A push-only source'), ...auth },
+    },
   },
   '/api/v1/persons/lookup': {
-    post: { operationId: 'lookupPersons', tags: ['personal data'],
+    post: {
+      operationId: 'lookupPersons',
+      tags: ['personal data'],
       summary: 'Person records by personal code, given in the body, never in a URL (admin)',
       requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['personalCode'], properties: { personalCode: { type: 'string' } } } } } },
-      responses: { 200: json({ type: 'object', required: ['persons'], properties: { persons: { type: 'array', items: ref('PersonRef') } } }, 'The person records with that code (none: an empty list)'), 400: problem('No code, or not a valid personal code (the code is not echoed)'), 415: problem('The body is not JSON'), ...auth },
+      responses: {
+        200: json({ type: 'object', required: ['persons'], properties: { persons: { type: 'array', items: ref('PersonRef') } } }, 'The person records with that code (none: an empty list)'),
+        400: problem('No code, or not a valid personal code (the code is not echoed)'),
+        415: problem('The body is not JSON'),
+        ...auth,
+      },
     },
   },
   '/api/v1/persons/{id}/elmo': {
-    get: { operationId: 'getPersonElmo', tags: ['personal data'],
+    get: {
+      operationId: 'getPersonElmo',
+      tags: ['personal data'],
       summary: "The person's record across institutions as ELMO 1.7 (the EMREX transcript format): one report per institution; logged as a disclosure (admin)",
       parameters: [path('id', 'Hub id of a person record'), query('institution', 'One institution’s report only (SCHAC code)')],
       responses: {
@@ -254,7 +368,9 @@ export const PATHS: JsonObject = {
     },
   },
   '/api/v1/elmo/verify': {
-    post: { operationId: 'verifyElmo', tags: ['personal data'],
+    post: {
+      operationId: 'verifyElmo',
+      tags: ['personal data'],
       summary: 'Check an ELMO document someone received: well-formed, one signature over the whole document, a trusted and current certificate, PDF attachments; and what it says (any valid token)',
       requestBody: { required: true, content: { 'application/xml': { schema: { type: 'string' } } } },
       responses: {
@@ -264,7 +380,10 @@ export const PATHS: JsonObject = {
             required: ['valid', 'checks'],
             properties: {
               valid: { type: 'boolean' },
-              checks: { type: 'array', items: { type: 'object', required: ['name', 'passed', 'reason'], properties: { name: { type: 'string' }, passed: { type: 'boolean' }, reason: { type: 'string' } } } },
+              checks: {
+                type: 'array',
+                items: { type: 'object', required: ['name', 'passed', 'reason'], properties: { name: { type: 'string' }, passed: { type: 'boolean' }, reason: { type: 'string' } } },
+              },
               learner: { type: 'object' },
               reports: { type: 'array', items: { type: 'object' } },
               certificate: { type: 'object' },
@@ -279,7 +398,9 @@ export const PATHS: JsonObject = {
     },
   },
   '/api/v1/persons/{id}/records': {
-    get: { operationId: 'getPersonRecords', tags: ['personal data'],
+    get: {
+      operationId: 'getPersonRecords',
+      tags: ['personal data'],
       summary: 'Subject access: every canonical record about the person, across institutions (admin)',
       parameters: [path('id', 'Hub id of a person record')],
       responses: {
@@ -290,7 +411,23 @@ export const PATHS: JsonObject = {
             properties: {
               person: { type: 'string' },
               persons: { type: 'array', items: ref('PersonRef') },
-              records: { type: 'array', items: { type: 'object', required: ['id', 'entity', 'institution', 'sourceId', 'version', 'record'], properties: { id: { type: 'string' }, entity: { type: 'string' }, institution: { type: 'string' }, sourceId: { type: 'string' }, version: { type: 'integer' }, deleted: { type: 'boolean' }, updatedAt: { type: 'string' }, record: { type: 'object' } } } },
+              records: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['id', 'entity', 'institution', 'sourceId', 'version', 'record'],
+                  properties: {
+                    id: { type: 'string' },
+                    entity: { type: 'string' },
+                    institution: { type: 'string' },
+                    sourceId: { type: 'string' },
+                    version: { type: 'integer' },
+                    deleted: { type: 'boolean' },
+                    updatedAt: { type: 'string' },
+                    record: { type: 'object' },
+                  },
+                },
+              },
             },
           },
           'The records',
@@ -301,9 +438,15 @@ export const PATHS: JsonObject = {
     },
   },
   '/api/v1/persons/{id}/disclosures': {
-    get: { operationId: 'getPersonDisclosures', tags: ['personal data'],
+    get: {
+      operationId: 'getPersonDisclosures',
+      tags: ['personal data'],
       summary: 'Subject access: every disclosure of data about the person: recipient, purpose, legal basis, fields, time (admin)',
-      parameters: [path('id', 'Hub id of a person record'), query('after', 'The `next` of the previous page', { type: 'integer', minimum: 0 }), query('limit', '1..10000 (1000)', { type: 'integer', minimum: 1, maximum: 10000 })],
+      parameters: [
+        path('id', 'Hub id of a person record'),
+        query('after', 'The `next` of the previous page', { type: 'integer', minimum: 0 }),
+        query('limit', '1..10000 (1000)', { type: 'integer', minimum: 1, maximum: 10000 }),
+      ],
       responses: {
         200: json(
           {
@@ -311,7 +454,26 @@ export const PATHS: JsonObject = {
             required: ['persons', 'disclosures'],
             properties: {
               persons: { type: 'array', items: ref('PersonRef') },
-              disclosures: { type: 'array', items: { type: 'object', required: ['seq', 'at', 'kind'], properties: { seq: { type: 'integer' }, at: { type: 'string' }, kind: { type: 'string' }, recipient: { type: ['string', 'null'] }, route: { type: ['string', 'null'] }, entity: { type: ['string', 'null'] }, recordId: { type: ['string', 'null'] }, recordVersion: { type: ['integer', 'null'] }, legalBasis: { type: ['string', 'null'] }, purpose: { type: ['string', 'null'] }, fields: { type: ['array', 'null'], items: { type: 'string' } } } } },
+              disclosures: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['seq', 'at', 'kind'],
+                  properties: {
+                    seq: { type: 'integer' },
+                    at: { type: 'string' },
+                    kind: { type: 'string' },
+                    recipient: { type: ['string', 'null'] },
+                    route: { type: ['string', 'null'] },
+                    entity: { type: ['string', 'null'] },
+                    recordId: { type: ['string', 'null'] },
+                    recordVersion: { type: ['integer', 'null'] },
+                    legalBasis: { type: ['string', 'null'] },
+                    purpose: { type: ['string', 'null'] },
+                    fields: { type: ['array', 'null'], items: { type: 'string' } },
+                  },
+                },
+              },
               next: { type: ['integer', 'null'] },
             },
           },
@@ -324,42 +486,80 @@ export const PATHS: JsonObject = {
     },
   },
   '/api/v1/persons/{id}/erasure': {
-    post: { operationId: 'erasePerson', tags: ['personal data'],
+    post: {
+      operationId: 'erasePerson',
+      tags: ['personal data'],
       summary: 'Erase the personal data of the person and the person records linked to it; study facts stay, pseudonymised (admin)',
       parameters: [path('id', 'Hub id of a person record')],
       responses: {
-        200: json({ type: 'object', required: ['id', 'at', 'persons', 'records', 'counts'], properties: { id: { type: 'string' }, at: { type: 'string' }, persons: { type: 'array', items: { type: 'string' } }, records: { type: 'array', items: { type: 'string' } }, counts: { type: 'object', additionalProperties: { type: 'integer' } }, deadLettersRemoved: { type: ['integer', 'null'] } } }, 'What was erased'),
+        200: json(
+          {
+            type: 'object',
+            required: ['id', 'at', 'persons', 'records', 'counts'],
+            properties: {
+              id: { type: 'string' },
+              at: { type: 'string' },
+              persons: { type: 'array', items: { type: 'string' } },
+              records: { type: 'array', items: { type: 'string' } },
+              counts: { type: 'object', additionalProperties: { type: 'integer' } },
+              deadLettersRemoved: { type: ['integer', 'null'] },
+            },
+          },
+          'What was erased',
+        ),
         404: problem('No such person record'),
         ...auth,
       },
     },
   },
   '/api/v1/audit/disclosures/verify': {
-    get: { operationId: 'verifyDisclosureLog', tags: ['personal data'], summary: 'Verify the hash chain of the disclosure log (admin)', responses: { 200: json({ type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' } } }, 'The verification report'), ...auth } },
+    get: {
+      operationId: 'verifyDisclosureLog',
+      tags: ['personal data'],
+      summary: 'Verify the hash chain of the disclosure log (admin)',
+      responses: { 200: json({ type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' } } }, 'The verification report'), ...auth },
+    },
   },
   '/api/v1/audit/disclosures/export': {
-    get: { operationId: 'exportDisclosureLog', tags: ['personal data'],
+    get: {
+      operationId: 'exportDisclosureLog',
+      tags: ['personal data'],
       summary: 'The disclosure log as JSON lines, for offline verification (`hub audit verify --file`) (admin)',
       parameters: [query('after', 'Sequence number to start after', { type: 'integer', minimum: 0 })],
       responses: { 200: { description: 'One entry a line', content: { 'application/jsonl': { schema: { type: 'string' } } } }, 400: problem('Bad parameter'), ...auth },
     },
   },
   '/api/v1/audit/withheld': {
-    get: { operationId: 'listWithheld', tags: ['personal data'],
+    get: {
+      operationId: 'listWithheld',
+      tags: ['personal data'],
       summary: 'Deliveries withheld for lack of consent, released or closed (admin)',
-      parameters: [query('status', 'held, released, delivered, closed', { enum: ['held', 'released', 'delivered', 'closed'] }), query('limit', '1..1000 (100)', { type: 'integer', minimum: 1, maximum: 1000 })],
+      parameters: [
+        query('status', 'held, released, delivered, closed', { enum: ['held', 'released', 'delivered', 'closed'] }),
+        query('limit', '1..1000 (100)', { type: 'integer', minimum: 1, maximum: 1000 }),
+      ],
       responses: { 200: json(list({ type: 'object' }), 'Withheld deliveries'), 400: problem('Bad parameter'), ...auth },
     },
   },
   '/api/v1/audit/erasures': {
-    get: { operationId: 'listErasures', tags: ['personal data'],
+    get: {
+      operationId: 'listErasures',
+      tags: ['personal data'],
       summary: 'Erasures done (admin)',
       parameters: [query('limit', '1..1000 (100)', { type: 'integer', minimum: 1, maximum: 1000 })],
       responses: { 200: json(list({ type: 'object', required: ['id', 'at'] }), 'Erasures, newest first'), 400: problem('Bad parameter'), ...auth },
     },
   },
   '/api/openapi.json': { get: { operationId: 'getOpenApiDocument', tags: ['documentation'], summary: 'This document', security: [], responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1') } } },
-  '/api/docs': { get: { operationId: 'getApiDocs', tags: ['documentation'], summary: 'This document, readable', security: [], responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } } } },
+  '/api/docs': {
+    get: {
+      operationId: 'getApiDocs',
+      tags: ['documentation'],
+      summary: 'This document, readable',
+      security: [],
+      responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } },
+    },
+  },
 };
 
 export { secured };

@@ -21,7 +21,8 @@ export function openapiRouter(hub: Hub): Router {
   const html = file('./docs.html');
   const js = file('./docs-init.js');
   const version = (JSON.parse(file('../../../package.json')) as { version?: string }).version ?? '0.0.0';
-  const csp = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; font-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+  const csp =
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; font-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
   r.get('/openapi.json', (_req, res) => {
     doc ??= openapiDocument(hub.schemas, version);

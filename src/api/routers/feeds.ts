@@ -30,7 +30,8 @@ export function resolveView(hub: Hub, req: Request, entity: string | undefined):
   let id = named;
   if (id === undefined) {
     const own = p.scopes.filter((s) => s.startsWith('feed:') && s !== 'feed:*').map((s) => s.slice(5));
-    if (own.length > 1) throw new BadRequestError(`this token reads as several consumers (${own.join(', ')}): name one with ?consumer=`, { violations: [{ path: '/query/consumer', message: 'required' }] });
+    if (own.length > 1)
+      throw new BadRequestError(`this token reads as several consumers (${own.join(', ')}): name one with ?consumer=`, { violations: [{ path: '/query/consumer', message: 'required' }] });
     id = own[0];
   } else requireScope(p, `feed:${id}`);
   if (id === undefined) {
@@ -39,7 +40,7 @@ export function resolveView(hub: Hub, req: Request, entity: string | undefined):
     return FULL_VIEW;
   }
   const view = hub.consumers.get(id);
-  if (!view) throw (named === undefined ? new ForbiddenError(`the token's consumer '${id}' is not configured`) : new NotFoundError(`no consumer '${id}'`));
+  if (!view) throw named === undefined ? new ForbiddenError(`the token's consumer '${id}' is not configured`) : new NotFoundError(`no consumer '${id}'`);
   if (entity && view.entities && !view.entities.has(entity)) throw new ForbiddenError(`consumer '${id}' does not receive '${entity}'`);
   return view;
 }

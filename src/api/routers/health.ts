@@ -15,7 +15,19 @@ export function healthRouter(hub: Hub): Router {
     asyncHandler(async (_req, res) => {
       const { ready, checks } = await hub.readiness.report();
       if (ready) res.json({ status: 'ready', checks, store: hub.store.kind, broker: hub.broker.kind });
-      else sendProblem(res, problemOf(new NotReadyError(`not ready: ${Object.keys(checks).filter((k) => checks[k] !== 'ok').join(', ')}`, { extra: { checks } }), '/readyz'));
+      else
+        sendProblem(
+          res,
+          problemOf(
+            new NotReadyError(
+              `not ready: ${Object.keys(checks)
+                .filter((k) => checks[k] !== 'ok')
+                .join(', ')}`,
+              { extra: { checks } },
+            ),
+            '/readyz',
+          ),
+        );
     }),
   );
   r.get(

@@ -88,10 +88,7 @@ export function ingestRouter(hub: Hub): Router {
       }
       const violations: Violation[] = rejected.flatMap((x) => (x.error?.violations ?? []).map((v) => ({ ...v, path: (isArray ? `/${x.index}` : '') + v.path })));
       const first = rejected[0]!.error!;
-      const detail =
-        rejected.length === 1 && !isArray
-          ? first.detail
-          : `${rejected.length} of ${results.length} records were rejected (the others were accepted); see messages[].error`;
+      const detail = rejected.length === 1 && !isArray ? first.detail : `${rejected.length} of ${results.length} records were rejected (the others were accepted); see messages[].error`;
       const err = new SchemaValidationError(detail, { violations });
       sendProblem(res, {
         ...problemOf(err, req.originalUrl),

@@ -48,7 +48,8 @@ export function messagesRouter(hub: Hub): Router {
       }
       const limitText = one(q.limit, 'limit') ?? '50';
       const limit = Number(limitText);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new BadRequestError('limit must be an integer from 1 to 1000', { violations: [{ path: '/query/limit', message: 'must be 1..1000' }] });
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+        throw new BadRequestError('limit must be an integer from 1 to 1000', { violations: [{ path: '/query/limit', message: 'must be 1..1000' }] });
       const since = one(q.since, 'since');
       if (since !== undefined && Number.isNaN(Date.parse(since))) throw new BadRequestError('since must be an ISO 8601 time', { violations: [{ path: '/query/since', message: 'not a date-time' }] });
       const filter: MessageFilter = { limit: Math.min(limit, MAX_PAGE), summaryOnly: true };
@@ -102,7 +103,9 @@ export function messagesRouter(hub: Hub): Router {
     asyncHandler(async (req, res) => {
       const ids = (req.body as { ids?: unknown } | undefined)?.ids;
       if (!Array.isArray(ids) || ids.length === 0 || ids.length > 1000 || ids.some((x) => typeof x !== 'string' || x.length > 64)) {
-        throw new BadRequestError('body must be {"ids": [message ids]} with 1 to 1000 ids', { violations: [{ path: '/ids', message: 'array of 1..1000 message ids (strings of at most 64 characters)' }] });
+        throw new BadRequestError('body must be {"ids": [message ids]} with 1 to 1000 ids', {
+          violations: [{ path: '/ids', message: 'array of 1..1000 message ids (strings of at most 64 characters)' }],
+        });
       }
       const results = [];
       for (const id of ids as string[]) {

@@ -42,7 +42,8 @@ export function personsRouter(hub: Hub): Router {
         throw new BadRequestError('body must be {"personalCode": "DDMMYY-NNNNN"}', { violations: [{ path: '/personalCode', message: 'required, a string' }] });
       }
       // The message never repeats the code: it is personal data.
-      if (!isValidPersonalCode(code)) throw new BadRequestError('personalCode is not a valid Latvian personal code', { violations: [{ path: '/personalCode', message: 'must be a valid personal code (DDMMYY-NNNNN)' }] });
+      if (!isValidPersonalCode(code))
+        throw new BadRequestError('personalCode is not a valid Latvian personal code', { violations: [{ path: '/personalCode', message: 'must be a valid personal code (DDMMYY-NNNNN)' }] });
       const persons = await hub.privacy.subjectAccess.lookup(code);
       res.json({ persons });
     }),
@@ -74,7 +75,7 @@ export function personsRouter(hub: Hub): Router {
     asyncHandler(async (req, res) => {
       const institution = req.query.institution;
       if (institution !== undefined && (typeof institution !== 'string' || !hub.config.institutions.some((i) => i.id === institution))) {
-        throw new BadRequestError('institution must be one of the configuration\'s institutions', { violations: [{ path: '/query/institution', message: 'a configured institution (SCHAC code)' }] });
+        throw new BadRequestError("institution must be one of the configuration's institutions", { violations: [{ path: '/query/institution', message: 'a configured institution (SCHAC code)' }] });
       }
       const reader = new RecordReader(hub.store.sql);
       const record = await learnerRecord({ persons: hub.privacy.persons, reader }, param(req, 'id'), institution);
@@ -92,7 +93,7 @@ export function personsRouter(hub: Hub): Router {
         recipient: `admin:${who}`,
         route: 'api:persons/elmo',
         legalBasis: 'legal-obligation',
-        purpose: 'transcript of the learner\'s record (ELMO), asked for by an administrator',
+        purpose: "transcript of the learner's record (ELMO), asked for by an administrator",
         records: record.records.map((r) => ({ ...r, fields: Object.keys(r.data) })),
       });
       res.type('application/xml').send(xml);

@@ -160,7 +160,12 @@ export class AmqpConsumer implements Consumer {
       event = value as ChangeEvent;
     } catch (e) {
       // Poison: never handed to the handler, never looped.
-      await this.forward(ch, msg, this.names.dead, { [H.attempt]: attempt, [H.routingKey]: routingKey, [H.error]: clip(`not a JSON change event: ${errorMessage(e)}`), [H.deadAt]: new Date().toISOString() });
+      await this.forward(ch, msg, this.names.dead, {
+        [H.attempt]: attempt,
+        [H.routingKey]: routingKey,
+        [H.error]: clip(`not a JSON change event: ${errorMessage(e)}`),
+        [H.deadAt]: new Date().toISOString(),
+      });
       return;
     }
     let result: HandlerResult;

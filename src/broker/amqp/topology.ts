@@ -35,10 +35,7 @@ const quorum = (extra: Record<string, unknown> = {}): Options.AssertQueue => ({ 
 export async function declareQueueTopology(ch: ConfirmChannel, exchange: string, n: QueueNames, patterns: readonly string[]): Promise<void> {
   await ch.assertQueue(n.dead, quorum());
   await ch.assertQueue(n.main, quorum({ 'x-delivery-limit': DELIVERY_LIMIT, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': n.dead }));
-  await ch.assertQueue(
-    n.retry,
-    quorum({ 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': n.main, 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' }),
-  );
+  await ch.assertQueue(n.retry, quorum({ 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': n.main, 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' }));
   await ch.assertQueue(n.bindings, quorum());
   // New bindings first, old ones off after: no moment in which a wanted event is not routed.
   for (const p of patterns) await ch.bindQueue(n.main, exchange, p);

@@ -208,7 +208,8 @@ export class EmbeddedBroker implements Broker {
       const db = this.db;
       if (!db) return;
       try {
-        if (settled.action === 'retry') prepared(db, 'UPDATE items SET locked = 0, attempt = attempt + 1, available_at = ?, last_error = ? WHERE id = ?').run(Date.now() + settled.delayMs, settled.error, row.id);
+        if (settled.action === 'retry')
+          prepared(db, 'UPDATE items SET locked = 0, attempt = attempt + 1, available_at = ?, last_error = ? WHERE id = ?').run(Date.now() + settled.delayMs, settled.error, row.id);
         else prepared(db, 'UPDATE items SET locked = 0, dead = 1, last_error = ? WHERE id = ?').run(settled.error, row.id);
       } catch {
         // Written when the file can be written again; until then the message stays with this process.

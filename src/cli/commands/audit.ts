@@ -89,7 +89,10 @@ export async function auditExportCommand(opts: { out?: string; after?: string; j
     });
     if (!opts.out) return;
     if (opts.json) console.log(JSON.stringify(summary));
-    else console.log(`exported ${summary.entries} entries${summary.entries ? ` (${summary.firstSeq}..${summary.lastSeq})` : ''} to ${opts.out}; check it offline with: npx hub audit verify --file ${opts.out}`);
+    else
+      console.log(
+        `exported ${summary.entries} entries${summary.entries ? ` (${summary.firstSeq}..${summary.lastSeq})` : ''} to ${opts.out}; check it offline with: npx hub audit verify --file ${opts.out}`,
+      );
   } catch (e) {
     fail(e);
   }

@@ -35,7 +35,8 @@ export function configCheckCommand(file: string | undefined, opts: { json?: bool
   try {
     const cfg = loadConfig(rt, path);
     if (opts.json) console.log(JSON.stringify({ ok: true, file: path, violations: [] }));
-    else console.log(`config OK: ${cfg.institutions.length} institutions, ${cfg.sources.length} sources, ${cfg.sinks.length} sinks, ${cfg.routes.length} routes, ${cfg.consumers?.length ?? 0} consumers`);
+    else
+      console.log(`config OK: ${cfg.institutions.length} institutions, ${cfg.sources.length} sources, ${cfg.sinks.length} sinks, ${cfg.routes.length} routes, ${cfg.consumers?.length ?? 0} consumers`);
   } catch (e) {
     if (opts.json && e instanceof ConfigError) {
       console.log(JSON.stringify({ ok: false, file: path, message: e.message, violations: e.violations }));
@@ -92,7 +93,15 @@ export function configShowCommand(file: string | undefined): void {
       logLevel: e.logLevel,
       shutdownGraceMs: e.shutdownGraceMs,
     };
-    const secretsNamed = [...new Set(cfg.sinks.flatMap((s) => Object.entries(s.options ?? {}).filter(([k]) => /Env$/.test(k)).map(([, v]) => String(v))))];
+    const secretsNamed = [
+      ...new Set(
+        cfg.sinks.flatMap((s) =>
+          Object.entries(s.options ?? {})
+            .filter(([k]) => /Env$/.test(k))
+            .map(([, v]) => String(v)),
+        ),
+      ),
+    ];
     const secrets = Object.fromEntries(secretsNamed.map((n) => [n, e.env[n] ? 'set' : 'NOT SET']));
     console.log(JSON.stringify({ file: resolve(path!), environment: env, secrets, paths: resolvedPaths(cfg, e.dataDir), config: maskSecrets(cfg) }, null, 2));
   } catch (e) {

@@ -31,7 +31,9 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
     for (const t of await hub.store.listTokens()) if (t.name === 'demo feeder' && !t.revokedAt) await hub.store.revokeToken(t.id);
     const feederToken = await hub.tokens.create('demo feeder', ['ingest:rtu-push']);
     const log = announcer(rt).child({ component: 'demo' });
-    const feeder = opts.feed ? startFeeder(url!, feederToken.token, (line) => log.info({ webhookReceived: receiver.received }, `${line}; register webhook has received ${receiver.received} events`)) : undefined;
+    const feeder = opts.feed
+      ? startFeeder(url!, feederToken.token, (line) => log.info({ webhookReceived: receiver.received }, `${line}; register webhook has received ${receiver.received} events`))
+      : undefined;
     const sourcesReport = setInterval(() => void reportSources(hub).then((line) => line && log.info(line)), 15_000);
     sourcesReport.unref();
     const banner = {
@@ -47,17 +49,35 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
       ...(isisUrl ? { isisSimulator: isisUrl } : {}),
       ...(running.nodered ? { flows: `${url}${running.nodered.adminRoot}/` } : {}),
     };
-    log.info(banner, `
+    log.info(
+      banner,
+      `
   Study-data hub demo is running at ${url}
     data dir:   ${rt.env.dataDir}   (store: ${hub.store.kind}, broker: ${hub.broker.kind})
-    sources:    ${config.sources.map((s) => `${s.id} (${s.institution}, ${s.adapter ? `${s.adapter.type} adapter` : 'push'}, mapping set ${s.mappingSet})`).join(', ')}${laisUrl ? `
-    LAIS sim:   ${laisUrl} (200 students; polled every 15 s; a few changes every 20 s)` : ''}${isisUrl ? `
-    ISIS sim:   ${isisUrl}?wsdl (rsu.lv, 150 students, SOAP; polled every 20 s)` : ''}
+    sources:    ${config.sources.map((s) => `${s.id} (${s.institution}, ${s.adapter ? `${s.adapter.type} adapter` : 'push'}, mapping set ${s.mappingSet})`).join(', ')}${
+      laisUrl
+        ? `
+    LAIS sim:   ${laisUrl} (200 students; polled every 15 s; a few changes every 20 s)`
+        : ''
+    }${
+      isisUrl
+        ? `
+    ISIS sim:   ${isisUrl}?wsdl (rsu.lv, 150 students, SOAP; polled every 20 s)`
+        : ''
+    }
     routes:     ${config.routes.map((r) => `${r.id} → ${r.sink}`).join(', ')}
     archive:    ${hub.dataPath('out', 'archive.jsonl')}
-    webhook:    ${receiver.url} (checks the HMAC signature)${running.nodered ? `
-    flows:      ${url}${running.nodered.adminRoot}/  (Node-RED; log in as admin with the admin token)${running.nodered.notes.map((n) => `
-                ${n}`).join('')}` : ''}
+    webhook:    ${receiver.url} (checks the HMAC signature)${
+      running.nodered
+        ? `
+    flows:      ${url}${running.nodered.adminRoot}/  (Node-RED; log in as admin with the admin token)${running.nodered.notes
+      .map(
+        (n) => `
+                ${n}`,
+      )
+      .join('')}`
+        : ''
+    }
   ${opts.feed ? 'A demo feed sends records every few seconds; watch the log lines "demo feed".' : 'Demo feed off (--no-feed).'}
 
   Send a first record yourself (the admin token was printed at first start, or is HUB_ADMIN_TOKEN):
@@ -68,7 +88,8 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
     curl -s '${url}/api/v1/sources' -H "authorization: Bearer $HUB_ADMIN_TOKEN"     # sources: health, cursor, lag
   API docs: ${url}/api/docs  Admin console: ${url}/admin
   Health: ${url}/healthz  Ready: ${url}/readyz  Metrics: ${url}/metrics (token)
-`);
+`,
+    );
     stopOnSignals(async () => {
       feeder?.stop();
       clearInterval(sourcesReport);

@@ -23,7 +23,7 @@ export async function emrexKeysCommand(opts: { config?: string; json?: boolean }
     console.log(`${key.created ? 'made a development seal key and self-signed certificate' : 'the seal key and certificate are there'} in ${dir}`);
     console.log(`  certificate ${report.subject}, valid ${report.validFrom} – ${report.validTo}`);
     console.log(`  SHA-256 ${report.sha256}`);
-    console.log('For production put the institution\'s key (emrex-seal-key.pem) and certificate (emrex-seal-cert.pem) there instead.');
+    console.log("For production put the institution's key (emrex-seal-key.pem) and certificate (emrex-seal-cert.pem) there instead.");
   } catch (e) {
     fail(e);
   }

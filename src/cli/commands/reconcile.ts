@@ -26,7 +26,17 @@ export async function reconcileCommand(sinkName: string, opts: { institution: st
           const conf = config.sinks.find((s) => s.id === id);
           const type = conf && adapters.sinks.find((t) => t.type === conf.type);
           if (!conf || !type) return undefined;
-          sinks.set(id, type.create(conf.options ?? {}, { logger: rt.logger.child({ component: `sink:${id}` }), dataDir: rt.env.dataDir, secret: (n) => rt.env.env[n], mappingsDir: rt.mappings.dir, compileMapping: compileText, outbound: { origin: 'config', policy: targets } }));
+          sinks.set(
+            id,
+            type.create(conf.options ?? {}, {
+              logger: rt.logger.child({ component: `sink:${id}` }),
+              dataDir: rt.env.dataDir,
+              secret: (n) => rt.env.env[n],
+              mappingsDir: rt.mappings.dir,
+              compileMapping: compileText,
+              outbound: { origin: 'config', policy: targets },
+            }),
+          );
         }
         return sinks.get(id);
       };

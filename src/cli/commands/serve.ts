@@ -13,8 +13,16 @@ export async function serveCommand(role: HubRole, opts: { config?: string }): Pr
     const running = await startHub(rt, config, role, nodered ? { nodered } : {});
     const log = announcer(rt);
     if (running.url) log.info({ role, url: running.url }, `hub ${role}: listening on ${running.url}`);
-    else log.info({ role, healthUrl: running.healthUrl }, `hub ${role}: relaying and delivering (store ${running.hub.store.kind}, broker ${running.hub.broker.kind}); health and metrics on ${running.healthUrl}`);
-    if (running.nodered) log.info({ role, flows: `${running.url}${running.nodered.adminRoot}/` }, `hub ${role}: Node-RED editor at ${running.url}${running.nodered.adminRoot}/ (user admin, password: a token with the admin scope)`);
+    else
+      log.info(
+        { role, healthUrl: running.healthUrl },
+        `hub ${role}: relaying and delivering (store ${running.hub.store.kind}, broker ${running.hub.broker.kind}); health and metrics on ${running.healthUrl}`,
+      );
+    if (running.nodered)
+      log.info(
+        { role, flows: `${running.url}${running.nodered.adminRoot}/` },
+        `hub ${role}: Node-RED editor at ${running.url}${running.nodered.adminRoot}/ (user admin, password: a token with the admin scope)`,
+      );
     stopOnSignals(running.stop, rt);
   } catch (e) {
     fail(e, rt);

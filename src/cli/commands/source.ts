@@ -16,7 +16,11 @@ export async function sourceListCommand(opts: { config?: string; json?: boolean 
       await store.migrate();
       const views = await new SourceAdmin(config, store.sql, undefined).list();
       if (opts.json) console.log(JSON.stringify({ items: views }, null, 2));
-      else for (const v of views) console.log(`${v.id.padEnd(16)} ${v.health.padEnd(9)} ${v.adapter ? `${v.recordsRead} records read, last success ${v.lastSuccessAt ?? 'never'}${v.errorCount ? `, ${v.errorCount} errors (last: ${v.lastError ?? '?'})` : ''}` : 'push-only'}`);
+      else
+        for (const v of views)
+          console.log(
+            `${v.id.padEnd(16)} ${v.health.padEnd(9)} ${v.adapter ? `${v.recordsRead} records read, last success ${v.lastSuccessAt ?? 'never'}${v.errorCount ? `, ${v.errorCount} errors (last: ${v.lastError ?? '?'})` : ''}` : 'push-only'}`,
+          );
     } finally {
       await store.close();
     }
@@ -84,7 +88,10 @@ export async function sourceSyncCommand(id: string, opts: { config?: string; ful
         ...(ok ? {} : { error: { code: st.lastErrorCode, message: st.lastError } }),
       };
       if (opts.json) console.log(JSON.stringify(summary));
-      else console.log(`sync ${id}${summary.full ? ' (full)' : ''}: ${ok ? 'done' : 'FAILED'}, ${summary.recordsRead} records read in ${(summary.durationMs / 1000).toFixed(1)} s${ok ? '' : `: ${st.lastErrorCode ?? ''} ${st.lastError ?? ''}`}`);
+      else
+        console.log(
+          `sync ${id}${summary.full ? ' (full)' : ''}: ${ok ? 'done' : 'FAILED'}, ${summary.recordsRead} records read in ${(summary.durationMs / 1000).toFixed(1)} s${ok ? '' : `: ${st.lastErrorCode ?? ''} ${st.lastError ?? ''}`}`,
+        );
       process.exitCode = ok ? 0 : 1;
     } finally {
       await store.close();

@@ -65,7 +65,13 @@ export async function tokenListCommand(opts: { json?: boolean }): Promise<void> 
     const rows = tokens.map((t) => [t.id, t.name, t.scopes.join(' '), t.createdAt.slice(0, 19).replace('T', ' '), t.revokedAt ? `revoked ${t.revokedAt.slice(0, 10)}` : 'active']);
     const head = ['id', 'name', 'scopes', 'created', 'status'];
     const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd());
+    for (const r of [head, ...rows])
+      console.log(
+        r
+          .map((c, i) => c.padEnd(w[i]!))
+          .join('  ')
+          .trimEnd(),
+      );
   } catch (e) {
     fail(e);
   }

@@ -73,7 +73,7 @@ async function courses(ctx: EwpContext): Promise<XmlElement> {
   if (hei !== ctx.hei.id) throw new EwpRequestError(`hei_id ${hei} is not covered by this host`);
   const byId = ctx.params.list('los_id');
   const byCode = ctx.params.list('los_code');
-  if ((byId.length > 0) === (byCode.length > 0)) throw new EwpRequestError('give either los_id or los_code (not both, not neither)');
+  if (byId.length > 0 === byCode.length > 0) throw new EwpRequestError('give either los_id or los_code (not both, not neither)');
   const wanted = byId.length ? ctx.params.ids('los_id', ctx.node.settings.maxIds) : ctx.params.ids('los_code', ctx.node.settings.maxIds);
   const before = dateParam(ctx, 'lois_before');
   const after = dateParam(ctx, 'lois_after');

@@ -5,7 +5,8 @@ import { GENDER_CODE } from './mobility.ts';
 
 /** Grading schemes the canonical model knows, described for the partner (ELMO gradingScheme). */
 export const GRADING_SCHEMES: Record<string, string> = {
-  LV_10: 'Latvian 10-point scale: 10 izcili (with distinction), 9 teicami (excellent), 8 ļoti labi (very good), 7 labi (good), 6 gandrīz labi (almost good), 5 viduvēji (satisfactory), 4 gandrīz viduvēji (almost satisfactory, lowest pass); 3, 2, 1 fail.',
+  LV_10:
+    'Latvian 10-point scale: 10 izcili (with distinction), 9 teicami (excellent), 8 ļoti labi (very good), 7 labi (good), 6 gandrīz labi (almost good), 5 viduvēji (satisfactory), 4 gandrīz viduvēji (almost satisfactory, lowest pass); 3, 2, 1 fail.',
   PASS_FAIL: 'Pass/fail: passed (ieskaitīts) or failed (neieskaitīts).',
   ECTS_AF: 'ECTS grading scale: A, B, C, D, E (pass); FX, F (fail).',
 };
@@ -108,7 +109,13 @@ export function elmo(o: { heiId: string; heiName: string; erasmus: string | unde
           ok === undefined ? undefined : el('emrex:status', {}, ok ? 'passed' : 'failed'),
           grade ? el('emrex:gradingSchemeLocalId', {}, grade.scheme) : undefined,
           grade ? el('emrex:resultLabel', {}, grade.value) : undefined,
-          dist.length ? el('emrex:resultDistribution', {}, dist.map((c) => el('emrex:category', { label: c.label, count: c.count }))) : undefined,
+          dist.length
+            ? el(
+                'emrex:resultDistribution',
+                {},
+                dist.map((c) => el('emrex:category', { label: c.label, count: c.count })),
+              )
+            : undefined,
           ects !== undefined ? el('emrex:credit', {}, el('emrex:scheme', {}, 'ects'), el('emrex:value', {}, ects)) : undefined,
           opt('emrex:languageOfInstruction', str(course?.data.language)),
         ),
@@ -158,6 +165,12 @@ export function gradeConversionTable(tables: readonly IscedTable[]): XmlElement 
   return el(
     'gradeConversionTable',
     {},
-    used.map((t) => el('iscedTable', { iscedCode: t.iscedCode }, t.frequencies.map((f) => el('gradeFrequency', { label: f.label, percentage: f.percentage })))),
+    used.map((t) =>
+      el(
+        'iscedTable',
+        { iscedCode: t.iscedCode },
+        t.frequencies.map((f) => el('gradeFrequency', { label: f.label, percentage: f.percentage })),
+      ),
+    ),
   );
 }

@@ -52,7 +52,11 @@ async function index(ctx: EwpContext): Promise<XmlElement> {
   const hits = (await visibleIias(ctx)).filter(
     (r) => (since === undefined || modifiedAfter(r, since)) && (years.length === 0 || years.some((y) => coversYear(r, y))) && iiaElement(ctx.hei.id, r.data) !== undefined,
   );
-  return el('iias-index-response', { xmlns: NS.iiasIndex }, [...new Set(hits.map((r) => String(r.data.iiaId)))].map((id) => el('iia-id', {}, id)));
+  return el(
+    'iias-index-response',
+    { xmlns: NS.iiasIndex },
+    [...new Set(hits.map((r) => String(r.data.iiaId)))].map((id) => el('iia-id', {}, id)),
+  );
 }
 
 /** Approval state of an own IIA: our approval of the partner's copy, and the partner's of ours (current hash). */

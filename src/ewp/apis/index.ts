@@ -11,5 +11,8 @@ import { torEndpoints } from './tors.ts';
 
 /** Every EWP endpoint by its path below /ewp/{heiId}/ (the manifest lists the same paths). */
 export const ENDPOINTS: ReadonlyMap<string, Endpoint> = new Map(
-  [...echoEndpoints, ...institutionEndpoints, ...courseEndpoints, ...factsheetEndpoints, ...iiaEndpoints, ...cnrEndpoints, ...omobilityEndpoints, ...laEndpoints, ...torEndpoints].map((e) => [e.path, e]),
+  [...echoEndpoints, ...institutionEndpoints, ...courseEndpoints, ...factsheetEndpoints, ...iiaEndpoints, ...cnrEndpoints, ...omobilityEndpoints, ...laEndpoints, ...torEndpoints].map((e) => [
+    e.path,
+    e,
+  ]),
 );

@@ -56,7 +56,7 @@ async function ounits(ctx: EwpContext): Promise<XmlElement> {
   if (hei !== ctx.hei.id) throw new EwpRequestError(`hei_id ${hei} is not covered by this host`);
   const byId = ctx.params.list('ounit_id');
   const byCode = ctx.params.list('ounit_code');
-  if ((byId.length > 0) === (byCode.length > 0)) throw new EwpRequestError('give either ounit_id or ounit_code (not both, not neither)');
+  if (byId.length > 0 === byCode.length > 0) throw new EwpRequestError('give either ounit_id or ounit_code (not both, not neither)');
   const wanted = byId.length ? ctx.params.ids('ounit_id', ctx.node.settings.maxIds) : ctx.params.ids('ounit_code', ctx.node.settings.maxIds);
   const all = await units(ctx);
   const code = (u: Rec) => str(u.data.abbreviation) ?? ounitId(u)!;

@@ -49,7 +49,9 @@ function component(c: JsonObject, withStatus: boolean): XmlElement {
   const reason = str(c.reasonCode);
   return el(
     'component',
-    withStatus && str(c.status) ? { status: String(c.status), 'reason-code': reason && EWP_REASONS.has(reason) ? reason : undefined, 'reason-text': str(c.reasonText) ?? (reason === 'other' ? 'other' : undefined) } : {},
+    withStatus && str(c.status)
+      ? { status: String(c.status), 'reason-code': reason && EWP_REASONS.has(reason) ? reason : undefined, 'reason-text': str(c.reasonText) ?? (reason === 'other' ? 'other' : undefined) }
+      : {},
     opt('los-id', str(c.losId) && LOS_ID.test(String(c.losId)) ? String(c.losId) : undefined),
     opt('los-code', str(c.courseCode)),
     el('title', {}, String(c.title)),
@@ -75,7 +77,13 @@ export function componentList(name: string, v: LaVersion, attrs: Record<string, 
     attrs,
     Object.entries(LIST_OF).map(([type, list]) => {
       const items = comps.filter((c) => c.type === type);
-      return items.length ? el(list, {}, items.map((c) => component(c, withStatus))) : undefined;
+      return items.length
+        ? el(
+            list,
+            {},
+            items.map((c) => component(c, withStatus)),
+          )
+        : undefined;
     }),
     student,
     sending,
@@ -89,7 +97,10 @@ export function laLists(versions: LaVersion[]): { elements: XmlElement[]; propos
   const first = approved[0];
   const latest = approved[approved.length - 1];
   const lastIndex = latest ? versions.indexOf(latest) : -1;
-  const pending = versions.slice(lastIndex + 1).filter((v) => v.state === 'draft').pop();
+  const pending = versions
+    .slice(lastIndex + 1)
+    .filter((v) => v.state === 'draft')
+    .pop();
   const out: XmlElement[] = [];
   const firstEl = first ? componentList('first-version', first) : undefined;
   if (firstEl) out.push(firstEl);

@@ -10,7 +10,20 @@ import { STUDENT_FIELDS, xmlBody } from './omobilities.ts';
 
 const LA = 'learning-agreement';
 /** What an `<la>` carries of the mobility and of each LA version (the disclosure log). */
-const LA_MOBILITY_FIELDS = ['omobilityId', 'sendingInstitution', 'sendingOunitId', 'receivingInstitution', 'receivingOunitId', 'receivingAcademicYear', 'start', 'end', 'eqfLevel', 'subjectArea', 'iscedClarification', 'languageSkill'] as const;
+const LA_MOBILITY_FIELDS = [
+  'omobilityId',
+  'sendingInstitution',
+  'sendingOunitId',
+  'receivingInstitution',
+  'receivingOunitId',
+  'receivingAcademicYear',
+  'start',
+  'end',
+  'eqfLevel',
+  'subjectArea',
+  'iscedClarification',
+  'languageSkill',
+] as const;
 const LA_FIELDS = ['changesId', 'status', 'components', 'signatures', 'rejectionComment'] as const;
 
 /** Outgoing mobilities of the HEI that the caller receives, optionally one id. */
@@ -39,8 +52,22 @@ async function la(ctx: EwpContext, m: Rec): Promise<XmlElement | undefined> {
   const lastSig = obj(versions[versions.length - 1]?.record.data.signatures);
   const sendingContact = await contactFor(ctx.node, ctx.hei, m, ctx.hei.id, obj(lastSig?.sending));
   const receivingContact = await contactFor(ctx.node, ctx.hei, m, String(m.data.receivingInstitution), obj(lastSig?.receiving));
-  if (!lists.length || !lang || !str(lang.cefrLevel) || num(m.data.eqfLevel) === undefined || !str(m.data.subjectArea) || !str(m.data.start) || !str(m.data.end) || !sendingContact || !receivingContact) {
-    if (versions.length) ctx.node.logger.warn({ hei: ctx.hei.id, omobilityId: id }, 'a learning agreement lacks data Outgoing Mobility LAs 1 requires (a signed version, the mobility\'s dates, language skill with CEFR level, EQF level, subject area, contacts of both HEIs); not served');
+  if (
+    !lists.length ||
+    !lang ||
+    !str(lang.cefrLevel) ||
+    num(m.data.eqfLevel) === undefined ||
+    !str(m.data.subjectArea) ||
+    !str(m.data.start) ||
+    !str(m.data.end) ||
+    !sendingContact ||
+    !receivingContact
+  ) {
+    if (versions.length)
+      ctx.node.logger.warn(
+        { hei: ctx.hei.id, omobilityId: id },
+        "a learning agreement lacks data Outgoing Mobility LAs 1 requires (a signed version, the mobility's dates, language skill with CEFR level, EQF level, subject area, contacts of both HEIs); not served",
+      );
     return undefined;
   }
   const inst = (name: string, hei: unknown, ounit: unknown, c: { given: string; family: string; email: string }) =>
@@ -107,7 +134,11 @@ async function index(ctx: EwpContext): Promise<XmlElement> {
     if (since !== undefined && !recs.some((r) => modifiedAfter(r, since)) && !modifiedAfter(m, since)) continue;
     out.add(String(m.data.omobilityId));
   }
-  return el('omobility-las-index-response', { xmlns: NS.lasIndex }, [...out].map((id) => el('omobility-id', {}, id)));
+  return el(
+    'omobility-las-index-response',
+    { xmlns: NS.lasIndex },
+    [...out].map((id) => el('omobility-id', {}, id)),
+  );
 }
 
 function signatureOf(x: XElem | undefined): Record<string, string> | undefined {
@@ -140,7 +171,8 @@ async function update(ctx: EwpContext): Promise<XmlElement> {
   const m = (await visible(ctx, id))[0];
   if (!m) throw new EwpRequestError(`no outgoing mobility ${id} that the caller receives`);
   const { proposal } = laLists(laVersions(await laRecords(ctx, id)));
-  if (!proposal || proposal.changesId !== proposalId) throw new EwpRequestError(`changes proposal ${proposalId} is not the current proposal of mobility ${id}`, {
+  if (!proposal || proposal.changesId !== proposalId)
+    throw new EwpRequestError(`changes proposal ${proposalId} is not the current proposal of mobility ${id}`, {
       status: 409,
       userMessage: 'The learning agreement was changed in the meantime. Reload it and review the latest proposal.',
     });
@@ -148,7 +180,11 @@ async function update(ctx: EwpContext): Promise<XmlElement> {
   const comment = childText(action, 'comment');
   if (!approve && !comment) throw new EwpRequestError('comment-proposal-v1 needs a comment');
   await storeDecision(ctx, m, proposal, approve ? 'approved' : 'rejected', receivingSig, comment);
-  return el('omobility-las-update-response', { xmlns: NS.lasUpdateRes, 'xmlns:ewp': NS.ewp }, el('ewp:success-user-message', {}, approve ? 'The learning agreement is approved.' : 'Your comment is recorded; the sending institution will propose again.'));
+  return el(
+    'omobility-las-update-response',
+    { xmlns: NS.lasUpdateRes, 'xmlns:ewp': NS.ewp },
+    el('ewp:success-user-message', {}, approve ? 'The learning agreement is approved.' : 'Your comment is recorded; the sending institution will propose again.'),
+  );
 }
 
 async function storeDecision(ctx: EwpContext, m: Rec, v: LaVersion, status: string, receiving: Record<string, string>, comment: string | undefined): Promise<void> {

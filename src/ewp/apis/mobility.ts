@@ -39,7 +39,13 @@ export async function mobilitiesById(node: EwpServices, hei: EwpHei, omobilityId
 }
 
 /** Contact (name split into given and family names) of a HEI for a mobility: the IIA partner contact, else a signer. */
-export async function contactFor(node: EwpServices, hei: EwpHei, mobility: Rec, partnerHei: string, fallback: JsonObject | undefined): Promise<{ given: string; family: string; email: string } | undefined> {
+export async function contactFor(
+  node: EwpServices,
+  hei: EwpHei,
+  mobility: Rec,
+  partnerHei: string,
+  fallback: JsonObject | undefined,
+): Promise<{ given: string; family: string; email: string } | undefined> {
   let c: JsonObject | undefined;
   const iiaId = str(mobility.data.iiaId);
   if (iiaId) {

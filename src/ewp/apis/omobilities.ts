@@ -36,9 +36,7 @@ export function termIdFor(m: Rec, terms: readonly Rec[]): string | undefined {
   const end = day(m.data.end);
   if (!start || !end) return undefined;
   const standard = terms.filter((t) => TERMS_PER_YEAR[String(t.data.termType)] !== undefined && str(t.data.academicYear) && day(t.data.start) && day(t.data.end));
-  const holding = standard
-    .filter((t) => day(t.data.start)! <= start && end <= day(t.data.end)!)
-    .sort((a, b) => TERMS_PER_YEAR[String(b.data.termType)]! - TERMS_PER_YEAR[String(a.data.termType)]!);
+  const holding = standard.filter((t) => day(t.data.start)! <= start && end <= day(t.data.end)!).sort((a, b) => TERMS_PER_YEAR[String(b.data.termType)]! - TERMS_PER_YEAR[String(a.data.termType)]!);
   for (const t of holding) {
     const total = TERMS_PER_YEAR[String(t.data.termType)]!;
     const siblings = standard.filter((x) => x.data.termType === t.data.termType && x.data.academicYear === t.data.academicYear).sort((a, b) => day(a.data.start)!.localeCompare(day(b.data.start)!));
@@ -101,7 +99,21 @@ async function statusOf(node: EwpServices, hei: EwpHei, m: Rec): Promise<string>
 
 /** What a student-mobility carries of the person and of the mobility (the disclosure log). */
 export const STUDENT_FIELDS = ['givenNames', 'familyName', 'identifiers.esi', 'birthDate', 'citizenship', 'gender', 'email'] as const;
-const MOBILITY_FIELDS = ['omobilityId', 'sendingInstitution', 'sendingOunitId', 'receivingInstitution', 'receivingOunitId', 'iiaId', 'receivingAcademicYear', 'mobilityType', 'activityAttributes', 'subjectArea', 'eqfLevel', 'iscedClarification', 'status'] as const;
+const MOBILITY_FIELDS = [
+  'omobilityId',
+  'sendingInstitution',
+  'sendingOunitId',
+  'receivingInstitution',
+  'receivingOunitId',
+  'iiaId',
+  'receivingAcademicYear',
+  'mobilityType',
+  'activityAttributes',
+  'subjectArea',
+  'eqfLevel',
+  'iscedClarification',
+  'status',
+] as const;
 
 /** One student-mobility (Outgoing Mobilities 3), or undefined when the record lacks what the XSD requires. */
 async function studentMobility(ctx: EwpContext, m: Rec): Promise<XmlElement | undefined> {
@@ -110,7 +122,10 @@ async function studentMobility(ctx: EwpContext, m: Rec): Promise<XmlElement | un
   const pd = p?.data;
   const esi = esiOf(p);
   if (!nom || !pd || !esi || !str(pd.birthDate) || !str(pd.citizenship) || !str(pd.email)) {
-    ctx.node.logger.warn({ hei: ctx.hei.id, omobilityId: m.data.omobilityId }, 'a mobility lacks data Outgoing Mobilities 3 requires (nomination fields or the student\'s esi, birth date, citizenship, e-mail); not served');
+    ctx.node.logger.warn(
+      { hei: ctx.hei.id, omobilityId: m.data.omobilityId },
+      "a mobility lacks data Outgoing Mobilities 3 requires (nomination fields or the student's esi, birth date, citizenship, e-mail); not served",
+    );
     return undefined;
   }
   const partner = String(m.data.receivingInstitution);
@@ -157,8 +172,14 @@ async function index(ctx: EwpContext): Promise<XmlElement> {
   const years = ctx.params.academicYears('receiving_academic_year_id');
   const since = ctx.params.modifiedSince();
   // Whether a mobility has a nomination does not depend on the looked-up facts (term, nominee's field).
-  const hits = (await visible(ctx)).filter((m) => (since === undefined || modifiedAfter(m, since)) && (years.length === 0 || years.includes(String(m.data.receivingAcademicYear))) && nomination(m, NO_FACTS));
-  return el('omobilities-index-response', { xmlns: NS.omobilitiesIndex }, [...new Set(hits.map((m) => String(m.data.omobilityId)))].map((id) => el('omobility-id', {}, id)));
+  const hits = (await visible(ctx)).filter(
+    (m) => (since === undefined || modifiedAfter(m, since)) && (years.length === 0 || years.includes(String(m.data.receivingAcademicYear))) && nomination(m, NO_FACTS),
+  );
+  return el(
+    'omobilities-index-response',
+    { xmlns: NS.omobilitiesIndex },
+    [...new Set(hits.map((m) => String(m.data.omobilityId)))].map((id) => el('omobility-id', {}, id)),
+  );
 }
 
 /** Reads an XML request body of an update endpoint (415 for another content type, 400 for bad XML). */
@@ -187,7 +208,8 @@ async function update(ctx: EwpContext): Promise<XmlElement> {
   if (!id || !proposal) throw new EwpRequestError('omobility-id and proposal-id are required');
   const m = (await visible(ctx, id))[0];
   if (!m) throw new EwpRequestError(`no outgoing mobility ${id} that the caller receives`);
-  if ((await proposalIdOf(ctx.node, m)) !== proposal) throw new EwpRequestError(`proposal ${proposal} is not the current proposal of mobility ${id}`, {
+  if ((await proposalIdOf(ctx.node, m)) !== proposal)
+    throw new EwpRequestError(`proposal ${proposal} is not the current proposal of mobility ${id}`, {
       status: 409,
       userMessage: 'The nomination was changed in the meantime. Reload it and review the latest version.',
     });

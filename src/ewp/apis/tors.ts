@@ -208,7 +208,11 @@ async function index(ctx: EwpContext): Promise<XmlElement> {
     if (since !== undefined && !items.some((i) => modifiedAfter(i.attainment, since)) && !modifiedAfter(m, since)) continue;
     out.add(String(m.data.omobilityId));
   }
-  return el('imobility-tors-index-response', { xmlns: NS.torsIndex }, [...out].map((id) => el('omobility-id', {}, id)));
+  return el(
+    'imobility-tors-index-response',
+    { xmlns: NS.torsIndex },
+    [...out].map((id) => el('omobility-id', {}, id)),
+  );
 }
 
 export const torEndpoints: Endpoint[] = [

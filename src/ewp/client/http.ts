@@ -41,9 +41,7 @@ const PARTNER_TEXT_CHARS = 300;
  * (retry later); 4xx and an API the partner does not offer are SinkRejectedErrors (do not retry).
  */
 export class EwpClient {
-  constructor(
-    private readonly o: { registry: RegistryClient; keyOf: (hei: string) => EwpKey; skewMs: number; logger: Logger; timeoutMs?: number },
-  ) {}
+  constructor(private readonly o: { registry: RegistryClient; keyOf: (hei: string) => EwpKey; skewMs: number; logger: Logger; timeoutMs?: number }) {}
 
   async call(c: CallOptions): Promise<CallResult> {
     const catalogue = await this.o.registry.catalogue();

@@ -67,11 +67,17 @@ export function iiaFromXml(iia: XElem): JsonObject | undefined {
   const ownerHei = owner ? childText(owner, 'hei-id') : undefined;
   if (!iiaId || !ownerHei) return undefined;
   const cc = child(iia, 'cooperation-conditions');
-  const conditions = cc ? elements(cc).map(condition).filter((c): c is JsonObject => !!c) : [];
-  const years = conditions.flatMap((c) => {
-    const y = c.academicYears as { first?: string; last?: string };
-    return [Number(y.first?.slice(0, 4)), Number(y.last?.slice(5, 9))];
-  }).filter(Number.isFinite);
+  const conditions = cc
+    ? elements(cc)
+        .map(condition)
+        .filter((c): c is JsonObject => !!c)
+    : [];
+  const years = conditions
+    .flatMap((c) => {
+      const y = c.academicYears as { first?: string; last?: string };
+      return [Number(y.first?.slice(0, 4)), Number(y.last?.slice(5, 9))];
+    })
+    .filter(Number.isFinite);
   const terminated = cc ? attr(cc, 'terminated-as-a-whole') : undefined;
   return compact({
     iiaId,

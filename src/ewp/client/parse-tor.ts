@@ -3,7 +3,10 @@ import { attr, child, childText, children, descendants, text, type XElem } from 
 
 /** A grading scheme id of a partner as a canonical scheme code (upper case, A-Z0-9_). */
 export function schemeCode(localId: string | undefined): string {
-  const s = (localId ?? 'UNKNOWN').toUpperCase().replace(/[^A-Z0-9_]+/g, '_').replace(/^[^A-Z]+/, '');
+  const s = (localId ?? 'UNKNOWN')
+    .toUpperCase()
+    .replace(/[^A-Z0-9_]+/g, '_')
+    .replace(/^[^A-Z]+/, '');
   return (s || 'UNKNOWN').slice(0, 50).padEnd(2, '_');
 }
 
@@ -61,4 +64,3 @@ export function attainmentsFromTor(tor: XElem, o: { partner: string; omobilityId
   }
   return out;
 }
-

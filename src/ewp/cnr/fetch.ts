@@ -87,7 +87,16 @@ export async function refreshIiaApproval(node: EwpServices, hei: EwpHei, partner
 
 /** omobility or LA CNR: the sending partner's mobility or its LA changed; store person, mobility and LA versions. */
 export async function refreshMobility(node: EwpServices, hei: EwpHei, partner: string, omobilityId: string): Promise<void> {
-  const las = await node.client.call({ from: hei.id, to: partner, api: 'omobilityLas', urlElement: 'get-url', params: [['sending_hei_id', partner], ['omobility_id', omobilityId]] });
+  const las = await node.client.call({
+    from: hei.id,
+    to: partner,
+    api: 'omobilityLas',
+    urlElement: 'get-url',
+    params: [
+      ['sending_hei_id', partner],
+      ['omobility_id', omobilityId],
+    ],
+  });
   expectRoot(las.root, 'omobility-las-get-response', NS.lasGet, `${partner} omobility-las get`);
   const la = children(las.root, 'la').find((x) => childText(x, 'omobility-id') === omobilityId);
   let nomination: XElem | undefined;

@@ -66,7 +66,9 @@ export class CnrInbox {
 
   /** Rows waiting (for tests and the admin view). */
   async pending(): Promise<{ kind: string; objectId: string; attempts: number; lastError: string | null }[]> {
-    const rows = await this.sql.query<{ kind: string; object_id: string; attempts: number | string; last_error: string | null }>('SELECT kind, object_id, attempts, last_error FROM ewp_cnr_inbox ORDER BY next_at');
+    const rows = await this.sql.query<{ kind: string; object_id: string; attempts: number | string; last_error: string | null }>(
+      'SELECT kind, object_id, attempts, last_error FROM ewp_cnr_inbox ORDER BY next_at',
+    );
     return rows.map((r) => ({ kind: r.kind, objectId: r.object_id, attempts: Number(r.attempts), lastError: r.last_error }));
   }
 
@@ -75,7 +77,10 @@ export class CnrInbox {
     const rows = await this.sql.query<{ partner_hei_id: string; last_error: string | null; next_at: number | string }>(
       'SELECT partner_hei_id, last_error, next_at FROM ewp_cnr_inbox WHERE last_error IS NOT NULL ORDER BY next_at LIMIT 1000',
     );
-    return failingPartners('fetch', rows.map((r) => ({ partner: r.partner_hei_id, lastError: r.last_error, dueAt: r.next_at })));
+    return failingPartners(
+      'fetch',
+      rows.map((r) => ({ partner: r.partner_hei_id, lastError: r.last_error, dueAt: r.next_at })),
+    );
   }
 
   start(pollMs = 1000): void {

@@ -19,7 +19,14 @@ export type OutboundAction =
 /** The Outgoing Mobility LAs 1 update request the receiving HEI sends for its decision on a changes proposal. */
 export function laUpdateRequest(a: Extract<OutboundAction, { kind: 'la-update' }>): XmlElement {
   const sig = a.signature;
-  const signature = el('signature', {}, el('la:signer-name', {}, String(sig.name)), sig.position ? el('la:signer-position', {}, String(sig.position)) : undefined, sig.email ? el('la:signer-email', {}, String(sig.email)) : undefined, el('la:timestamp', {}, String(sig.timestamp)));
+  const signature = el(
+    'signature',
+    {},
+    el('la:signer-name', {}, String(sig.name)),
+    sig.position ? el('la:signer-position', {}, String(sig.position)) : undefined,
+    sig.email ? el('la:signer-email', {}, String(sig.email)) : undefined,
+    el('la:timestamp', {}, String(sig.timestamp)),
+  );
   return el(
     'omobility-las-update-request',
     { xmlns: NS.lasUpdateReq, 'xmlns:la': NS.lasGet },
@@ -55,7 +62,10 @@ export class Outbound {
     const hei = this.hei(event);
     const d = event.record;
     if (!hei || !d || event.op !== 'upsert') return [];
-    const cnr = (api: CnrTarget['api'], to: string, objectId: string, extra?: [string, string][]): OutboundAction => ({ kind: 'cnr', target: { api, from: hei.id, to, objectId, ...(extra ? { extra } : {}) } });
+    const cnr = (api: CnrTarget['api'], to: string, objectId: string, extra?: [string, string][]): OutboundAction => ({
+      kind: 'cnr',
+      target: { api, from: hei.id, to, objectId, ...(extra ? { extra } : {}) },
+    });
     const copy = this.isCopy(hei, event);
     switch (event.entity) {
       case 'inter-institutional-agreement': {
@@ -65,7 +75,15 @@ export class Outbound {
           out.push(cnr('iiaCnr', String(p.heiId), String(d.iiaId)));
           const mine = arr(d.approvals).find((a) => a.heiId === hei.id);
           if (mine && str(p.iiaId)) {
-            out.push({ kind: 'iia-approve', from: hei.id, to: String(p.heiId), ownIiaId: String(d.iiaId), partnerIiaId: String(p.iiaId), approvedAt: String(mine.approvedAt), expectedHash: str(mine.iiaHash) });
+            out.push({
+              kind: 'iia-approve',
+              from: hei.id,
+              to: String(p.heiId),
+              ownIiaId: String(d.iiaId),
+              partnerIiaId: String(p.iiaId),
+              approvedAt: String(mine.approvedAt),
+              expectedHash: str(mine.iiaHash),
+            });
           }
         }
         return out;

@@ -67,14 +67,21 @@ export class CnrSender {
   }
 
   async pending(): Promise<{ api: string; to: string; objectId: string; attempts: number; lastError: string | null }[]> {
-    const rows = await this.sql.query<{ api: string; to_hei: string; object_id: string; attempts: number | string; last_error: string | null }>('SELECT api, to_hei, object_id, attempts, last_error FROM ewp_cnr_outbox ORDER BY due_at');
+    const rows = await this.sql.query<{ api: string; to_hei: string; object_id: string; attempts: number | string; last_error: string | null }>(
+      'SELECT api, to_hei, object_id, attempts, last_error FROM ewp_cnr_outbox ORDER BY due_at',
+    );
     return rows.map((r) => ({ api: r.api, to: r.to_hei, objectId: r.object_id, attempts: Number(r.attempts), lastError: r.last_error }));
   }
 
   /** Partners our notifications cannot reach now (admin dashboard). */
   async failing(): Promise<FailingPartner[]> {
-    const rows = await this.sql.query<{ to_hei: string; last_error: string | null; due_at: number | string }>('SELECT to_hei, last_error, due_at FROM ewp_cnr_outbox WHERE last_error IS NOT NULL ORDER BY due_at LIMIT 1000');
-    return failingPartners('send', rows.map((r) => ({ partner: r.to_hei, lastError: r.last_error, dueAt: r.due_at })));
+    const rows = await this.sql.query<{ to_hei: string; last_error: string | null; due_at: number | string }>(
+      'SELECT to_hei, last_error, due_at FROM ewp_cnr_outbox WHERE last_error IS NOT NULL ORDER BY due_at LIMIT 1000',
+    );
+    return failingPartners(
+      'send',
+      rows.map((r) => ({ partner: r.to_hei, lastError: r.last_error, dueAt: r.due_at })),
+    );
   }
 
   start(pollMs = 1000): void {

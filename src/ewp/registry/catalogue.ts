@@ -43,7 +43,11 @@ export class Catalogue {
     for (const h of children(root, 'host', r)) {
       const keys = (name: string) => {
         const c = child(h, name, r);
-        return c ? children(c, 'rsa-public-key', r).map((k) => (attr(k, 'sha-256') ?? '').toLowerCase()).filter(Boolean) : [];
+        return c
+          ? children(c, 'rsa-public-key', r)
+              .map((k) => (attr(k, 'sha-256') ?? '').toLowerCase())
+              .filter(Boolean)
+          : [];
       };
       const covered = child(h, 'institutions-covered', r);
       const apis = child(h, 'apis-implemented', r);

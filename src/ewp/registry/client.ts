@@ -51,9 +51,7 @@ export class RegistryClient {
   /** True while the catalogue in use is a stale copy (the last refresh failed). */
   stale = false;
 
-  constructor(
-    private readonly o: { url: string; cacheDir: string; logger: Logger; timeoutMs?: number; now?: () => number },
-  ) {
+  constructor(private readonly o: { url: string; cacheDir: string; logger: Logger; timeoutMs?: number; now?: () => number }) {
     this.file = join(o.cacheDir, 'catalogue.xml');
     this.loadDiskCopy();
   }
@@ -84,7 +82,9 @@ export class RegistryClient {
     }
     if (!this.current) throw new TransportError(`the EWP registry ${this.o.url} cannot be reached and no copy of its catalogue is cached`);
     if (this.stale && this.now() - this.confirmedAt > STALE_LIMIT_MS) {
-      throw new TransportError(`the EWP registry ${this.o.url} cannot be reached and the cached catalogue (confirmed ${new Date(this.confirmedAt).toISOString()}) is older than ${STALE_LIMIT_MS / 86_400_000} days`);
+      throw new TransportError(
+        `the EWP registry ${this.o.url} cannot be reached and the cached catalogue (confirmed ${new Date(this.confirmedAt).toISOString()}) is older than ${STALE_LIMIT_MS / 86_400_000} days`,
+      );
     }
     return this.current;
   }

@@ -75,16 +75,7 @@ export interface SignedRequest {
  * Headers for a signed EWP request: Host, Date, Digest (also for an empty body), X-Request-Id,
  * optionally Accept-Signature (signed, so the server may trust it), and Authorization.
  */
-export function signRequest(opts: {
-  method: string;
-  url: URL;
-  body: Buffer;
-  key: EwpKey;
-  contentType?: string;
-  acceptSignature?: boolean;
-  now?: Date;
-  requestId?: string;
-}): SignedRequest {
+export function signRequest(opts: { method: string; url: URL; body: Buffer; key: EwpKey; contentType?: string; acceptSignature?: boolean; now?: Date; requestId?: string }): SignedRequest {
   const requestId = opts.requestId ?? randomUUID();
   const headers: Record<string, string> = {
     host: opts.url.host,

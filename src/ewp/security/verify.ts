@@ -55,7 +55,9 @@ export async function verifyRequest(req: VerifyInput, o: VerifyOptions): Promise
   const listed = new Set(p.headers);
   const missingRequired = REQUIRED_REQUEST_HEADERS.filter((h) => !listed.has(h));
   if (missingRequired.length || (!listed.has('date') && !listed.has('original-date'))) {
-    throw new EwpAuthError(`the signature must cover (request-target), host, date or original-date, digest and x-request-id; missing: ${[...missingRequired, ...(listed.has('date') || listed.has('original-date') ? [] : ['date'])].join(', ')}`);
+    throw new EwpAuthError(
+      `the signature must cover (request-target), host, date or original-date, digest and x-request-id; missing: ${[...missingRequired, ...(listed.has('date') || listed.has('original-date') ? [] : ['date'])].join(', ')}`,
+    );
   }
   for (const h of p.headers) if (h !== '(request-target)' && header(req.headers, h) === undefined) throw new EwpAuthError(`the signed header '${h}' is missing from the request`, { status: 400 });
   const host = header(req.headers, 'host');

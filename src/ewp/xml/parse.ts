@@ -82,7 +82,13 @@ function build(raw: Raw, scope: Map<string, string>, parent: XElem | undefined):
   for (const c of (raw[qname] ?? []) as Raw[]) {
     // End-of-line normalisation (XML 1.0 §2.11), then entities.
     if ('#text' in c) elem.children.push(decodeEntities(String(c['#text']).replace(/\r\n?/g, '\n')));
-    else if ('#cdata' in c) elem.children.push(((c['#cdata'] ?? []) as Raw[]).map((t) => String(t['#text'] ?? '')).join('').replace(/\r\n?/g, '\n'));
+    else if ('#cdata' in c)
+      elem.children.push(
+        ((c['#cdata'] ?? []) as Raw[])
+          .map((t) => String(t['#text'] ?? ''))
+          .join('')
+          .replace(/\r\n?/g, '\n'),
+      );
     else elem.children.push(build(c, local, elem));
   }
   return elem;

@@ -80,7 +80,12 @@ export async function ingestBatchWith(c: Client, host: BatchHost, items: IngestI
   }
 
   const commits = items.flatMap((item, i) => (item.outcome.kind === 'commit' && owner[i] ? [{ i, input: { ...item.outcome.commit, messageId: owner[i] } }] : []));
-  const steps = await writeRecords(c, commits.map((x) => x.input), histories, t);
+  const steps = await writeRecords(
+    c,
+    commits.map((x) => x.input),
+    histories,
+    t,
+  );
   await host.histories(c, histories);
   const rejected = items.flatMap((item, i) => (item.outcome.kind === 'reject' && owner[i] ? [owner[i]] : []));
   // A rejected input sent again is processed again: its key is freed.

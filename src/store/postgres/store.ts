@@ -191,7 +191,21 @@ export class PostgresStore implements Store {
   /** insertMessage on a client in a transaction. */
   private async insertWith(c: Client, m: NewMessage): Promise<{ message: StoredMessage; duplicate: boolean }> {
     const t = now();
-    const args = [m.id, m.idempotencyKey, m.sourceId, m.entity, m.institution, m.status, m.contentType, m.raw, m.rawSize, JSON.stringify(m.errors ?? []), m.errorCode ?? null, m.errorDetail ?? null, t];
+    const args = [
+      m.id,
+      m.idempotencyKey,
+      m.sourceId,
+      m.entity,
+      m.institution,
+      m.status,
+      m.contentType,
+      m.raw,
+      m.rawSize,
+      JSON.stringify(m.errors ?? []),
+      m.errorCode ?? null,
+      m.errorDetail ?? null,
+      t,
+    ];
     const insert = `INSERT INTO messages (id, idempotency_key, source_id, entity, institution, status, content_type, raw, raw_size, errors, error_code, error_detail, created_at, updated_at)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $13)`;
     let row: Row | undefined;
@@ -324,12 +338,23 @@ export class PostgresStore implements Store {
     await c.query(
       `INSERT INTO changes (seq, event_id, entity, institution, record_id, message_id, event)
        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])`,
-      [events.map((e) => e.seq), events.map((e) => e.eventId), events.map((e) => e.entity), events.map((e) => e.institution), events.map((e) => e.recordId), events.map((e) => e.messageId), events.map((e) => JSON.stringify(e))],
+      [
+        events.map((e) => e.seq),
+        events.map((e) => e.eventId),
+        events.map((e) => e.entity),
+        events.map((e) => e.institution),
+        events.map((e) => e.recordId),
+        events.map((e) => e.messageId),
+        events.map((e) => JSON.stringify(e)),
+      ],
     );
     // A record changed twice in one batch takes its last number.
     const lastSeq = new Map(events.map((e) => [e.recordId, e.seq]));
     await c.query('UPDATE records SET seq = u.seq FROM unnest($1::text[], $2::bigint[]) AS u(id, seq) WHERE records.id = u.id', [[...lastSeq.keys()], [...lastSeq.values()]]);
-    await this.histories(c, results.map((r) => ({ id: r.event!.messageId!, status: 'committed', detail: `record ${r.record.id} version ${r.record.version}, change ${r.event!.seq}` })));
+    await this.histories(
+      c,
+      results.map((r) => ({ id: r.event!.messageId!, status: 'committed', detail: `record ${r.record.id} version ${r.record.version}, change ${r.event!.seq}` })),
+    );
     return results;
   }
 
@@ -355,7 +380,10 @@ export class PostgresStore implements Store {
     if (items.length === 0) return;
     const t = now();
     await this.tx(async (c) => {
-      const locked = await this.lockMessages(c, items.flatMap((it) => (it.messageId ? [it.messageId] : [])));
+      const locked = await this.lockMessages(
+        c,
+        items.flatMap((it) => (it.messageId ? [it.messageId] : [])),
+      );
       await c.query('UPDATE changes SET published_at = $1 WHERE event_id = ANY($2::text[]) AND published_at IS NULL', [t, items.map((it) => it.eventId)]);
       const routed = items.flatMap((it) => it.routeIds.map((routeId) => ({ eventId: it.eventId, routeId, messageId: it.messageId })));
       if (routed.length) {
@@ -365,7 +393,11 @@ export class PostgresStore implements Store {
           [routed.map((d) => d.eventId), routed.map((d) => d.routeId), routed.map((d) => d.messageId), t],
         );
       }
-      await this.refreshStatuses(c, locked, items.flatMap((it) => (it.messageId ? [{ messageId: it.messageId, eventId: it.eventId }] : [])));
+      await this.refreshStatuses(
+        c,
+        locked,
+        items.flatMap((it) => (it.messageId ? [{ messageId: it.messageId, eventId: it.eventId }] : [])),
+      );
     });
   }
 
@@ -400,7 +432,10 @@ export class PostgresStore implements Store {
     }
     if (changed.size === 0) return;
     await c.query('UPDATE messages SET status = u.s, updated_at = $3 FROM unnest($1::text[], $2::text[]) AS u(id, s) WHERE messages.id = u.id', [[...changed.keys()], [...changed.values()], now()]);
-    await this.histories(c, [...changed].map(([id, status]) => ({ id, status, detail: null })));
+    await this.histories(
+      c,
+      [...changed].map(([id, status]) => ({ id, status, detail: null })),
+    );
     for (const [id, status] of changed) locked.get(id)!.status = status;
   }
 
@@ -453,9 +488,9 @@ export class PostgresStore implements Store {
     const claimed = new Map(rows.map((r) => [key(r.event_id, r.route_id), Number(r.attempts)]));
     const delivered = claims.some((x) => !claimed.has(key(x.eventId, x.routeId)))
       ? new Map(
-          (await this.query('SELECT d.event_id, d.route_id, d.attempts FROM deliveries d JOIN unnest($1::text[], $2::text[]) AS u(e, r) ON d.event_id = u.e AND d.route_id = u.r', [events, routes])).map(
-            (r) => [key(r.event_id, r.route_id), Number(r.attempts)],
-          ),
+          (
+            await this.query('SELECT d.event_id, d.route_id, d.attempts FROM deliveries d JOIN unnest($1::text[], $2::text[]) AS u(e, r) ON d.event_id = u.e AND d.route_id = u.r', [events, routes])
+          ).map((r) => [key(r.event_id, r.route_id), Number(r.attempts)]),
         )
       : new Map<string, number>();
     return claims.map((x) => {
@@ -479,7 +514,10 @@ export class PostgresStore implements Store {
       ).rows;
       const messageOf = new Map(owners.map((r) => [`${String(r.event_id)}\n${String(r.route_id)}`, (r.message_id as string | null) ?? null]));
       const messageIds = list.map((a) => messageOf.get(`${a.eventId}\n${a.routeId}`) ?? null);
-      const locked = await this.lockMessages(c, messageIds.filter((m): m is string => m !== null));
+      const locked = await this.lockMessages(
+        c,
+        messageIds.filter((m): m is string => m !== null),
+      );
       await c.query(
         `UPDATE deliveries SET status = u.s, last_error = u.err, updated_at = $5, delivered_at = CASE WHEN u.s = 'delivered' THEN $5::timestamptz ELSE delivered_at END
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(e, r, s, err) WHERE deliveries.event_id = u.e AND deliveries.route_id = u.r`,
@@ -490,7 +528,11 @@ export class PostgresStore implements Store {
          SELECT e, r, m, n, $9, o, err, d, ms FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::int[]) AS u(e, r, m, n, o, err, d, ms)`,
         [events, routes, messageIds, list.map((a) => a.attempt), list.map((a) => a.outcome), list.map((a) => a.error), list.map((a) => a.detail), list.map((a) => Math.round(a.durationMs)), t],
       );
-      await this.refreshStatuses(c, locked, list.flatMap((a, i) => (messageIds[i] ? [{ messageId: messageIds[i], eventId: a.eventId }] : [])));
+      await this.refreshStatuses(
+        c,
+        locked,
+        list.flatMap((a, i) => (messageIds[i] ? [{ messageId: messageIds[i], eventId: a.eventId }] : [])),
+      );
     });
   }
 

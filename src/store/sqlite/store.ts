@@ -306,8 +306,12 @@ export class SqliteStore implements Store {
   /** commit inside a transaction the caller holds. */
   private commitIn(input: CommitInput): CommitResult {
     const t = now();
-    const existing = prepared(this.db, 'SELECT * FROM records WHERE entity = ? AND institution = ? AND source_system = ? AND source_id = ?')
-      .get(input.entity, input.institution, input.sourceSystem, input.sourceId) as Row | undefined;
+    const existing = prepared(this.db, 'SELECT * FROM records WHERE entity = ? AND institution = ? AND source_system = ? AND source_id = ?').get(
+      input.entity,
+      input.institution,
+      input.sourceSystem,
+      input.sourceId,
+    ) as Row | undefined;
     const prev = existing ? toRecord(existing) : undefined;
     const next = nextVersion(prev, input);
     if (next.kind !== 'write') {
@@ -317,8 +321,14 @@ export class SqliteStore implements Store {
     }
     const { id, version, data, deleted } = next;
     const eventId = uuidv7();
-    const ins = prepared(this.db, 'INSERT INTO changes (event_id, entity, institution, record_id, message_id, event) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(eventId, input.entity, input.institution, id, input.messageId, '{}');
+    const ins = prepared(this.db, 'INSERT INTO changes (event_id, entity, institution, record_id, message_id, event) VALUES (?, ?, ?, ?, ?, ?)').run(
+      eventId,
+      input.entity,
+      input.institution,
+      id,
+      input.messageId,
+      '{}',
+    );
     const seq = Number(ins.lastInsertRowid);
     const event: ChangeEvent = {
       eventId,
@@ -337,15 +347,23 @@ export class SqliteStore implements Store {
     prepared(this.db, 'UPDATE changes SET event = ? WHERE seq = ?').run(JSON.stringify(event), seq);
     const dataText = JSON.stringify(data);
     if (prev) {
-      prepared(this.db, 'UPDATE records SET version = ?, seq = ?, deleted = ?, data = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ? WHERE id = ?')
-        .run(version, seq, deleted ? 1 : 0, dataText, input.sourceUpdatedAt, t, id);
+      prepared(this.db, 'UPDATE records SET version = ?, seq = ?, deleted = ?, data = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ? WHERE id = ?').run(
+        version,
+        seq,
+        deleted ? 1 : 0,
+        dataText,
+        input.sourceUpdatedAt,
+        t,
+        id,
+      );
     } else {
-      prepared(this.db, 'INSERT INTO records (id, entity, institution, source_system, source_id, version, seq, deleted, data, source_updated_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(id, input.entity, input.institution, input.sourceSystem, input.sourceId, version, seq, deleted ? 1 : 0, dataText, input.sourceUpdatedAt, t);
+      prepared(
+        this.db,
+        'INSERT INTO records (id, entity, institution, source_system, source_id, version, seq, deleted, data, source_updated_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(id, input.entity, input.institution, input.sourceSystem, input.sourceId, version, seq, deleted ? 1 : 0, dataText, input.sourceUpdatedAt, t);
     }
     prepared(this.db, 'INSERT INTO record_versions (record_id, version, data, message_id, at) VALUES (?, ?, ?, ?, ?)').run(id, version, dataText, input.messageId, t);
-    prepared(this.db, 'UPDATE messages SET status = ?, record_id = ?, record_version = ?, event_id = ?, updated_at = ? WHERE id = ?')
-      .run('committed', id, version, eventId, t, input.messageId);
+    prepared(this.db, 'UPDATE messages SET status = ?, record_id = ?, record_version = ?, event_id = ?, updated_at = ? WHERE id = ?').run('committed', id, version, eventId, t, input.messageId);
     this.history(input.messageId, 'committed', `record ${id} version ${version}, change ${seq}`);
     return { outcome: prev ? 'updated' : 'created', record: toRecord(prepared(this.db, 'SELECT * FROM records WHERE id = ?').get(id) as Row), event };
   }
@@ -361,9 +379,7 @@ export class SqliteStore implements Store {
   }
 
   async pendingOutbox(limit: number): Promise<ChangeEvent[]> {
-    return (prepared(this.db, 'SELECT event FROM changes WHERE published_at IS NULL ORDER BY seq LIMIT ?').all(limit) as Row[]).map(
-      (r) => JSON.parse(r.event as string) as ChangeEvent,
-    );
+    return (prepared(this.db, 'SELECT event FROM changes WHERE published_at IS NULL ORDER BY seq LIMIT ?').all(limit) as Row[]).map((r) => JSON.parse(r.event as string) as ChangeEvent);
   }
 
   async markPublished(items: { eventId: string; messageId: string | null; routeIds: string[] }[]): Promise<void> {
@@ -415,8 +431,14 @@ export class SqliteStore implements Store {
     const attempt = Number(r?.attempts ?? 0) + 1;
     if (r) prepared(this.db, 'UPDATE deliveries SET attempts = ?, updated_at = ? WHERE event_id = ? AND route_id = ?').run(attempt, now(), eventId, routeId);
     else
-      prepared(this.db, 'INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at) VALUES (?, ?, (SELECT message_id FROM changes WHERE event_id = ?), ?, ?, ?)')
-        .run(eventId, routeId, eventId, 'pending', attempt, now());
+      prepared(this.db, 'INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at) VALUES (?, ?, (SELECT message_id FROM changes WHERE event_id = ?), ?, ?, ?)').run(
+        eventId,
+        routeId,
+        eventId,
+        'pending',
+        attempt,
+        now(),
+      );
     return { proceed: true, attempt };
   }
 
@@ -432,18 +454,27 @@ export class SqliteStore implements Store {
   private finishIn(a: AttemptOutcome, t: string): void {
     const d = prepared(this.db, 'SELECT message_id FROM deliveries WHERE event_id = ? AND route_id = ?').get(a.eventId, a.routeId) as Row | undefined;
     const messageId = (d?.message_id as string | null) ?? null;
-    prepared(this.db, 'UPDATE deliveries SET status = ?, last_error = ?, updated_at = ?, delivered_at = CASE WHEN ? = \'delivered\' THEN ? ELSE delivered_at END WHERE event_id = ? AND route_id = ?')
-      .run(a.status, a.error, t, a.status, t, a.eventId, a.routeId);
-    prepared(this.db, 'INSERT INTO delivery_attempts (event_id, route_id, message_id, attempt, at, outcome, error, detail, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(a.eventId, a.routeId, messageId, a.attempt, t, a.outcome, a.error, a.detail, Math.round(a.durationMs));
+    prepared(
+      this.db,
+      "UPDATE deliveries SET status = ?, last_error = ?, updated_at = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END WHERE event_id = ? AND route_id = ?",
+    ).run(a.status, a.error, t, a.status, t, a.eventId, a.routeId);
+    prepared(this.db, 'INSERT INTO delivery_attempts (event_id, route_id, message_id, attempt, at, outcome, error, detail, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+      a.eventId,
+      a.routeId,
+      messageId,
+      a.attempt,
+      t,
+      a.outcome,
+      a.error,
+      a.detail,
+      Math.round(a.durationMs),
+    );
     if (messageId) this.refreshMessageStatus(messageId, a.eventId);
   }
 
   async resetDeliveries(messageId: string, statuses: DeliveryStatus[]): Promise<{ eventId: string; routeId: string }[]> {
     return this.db.transaction(() => {
-      const rows = (prepared(this.db, `SELECT event_id, route_id, status FROM deliveries WHERE message_id = ?`).all(messageId) as Row[]).filter((r) =>
-        statuses.includes(r.status as DeliveryStatus),
-      );
+      const rows = (prepared(this.db, `SELECT event_id, route_id, status FROM deliveries WHERE message_id = ?`).all(messageId) as Row[]).filter((r) => statuses.includes(r.status as DeliveryStatus));
       const t = now();
       for (const r of rows) {
         prepared(this.db, 'UPDATE deliveries SET status = ?, attempts = 0, last_error = NULL, updated_at = ? WHERE event_id = ? AND route_id = ?').run('pending', t, r.event_id, r.route_id);

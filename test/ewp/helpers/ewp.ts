@@ -34,7 +34,16 @@ export function ewpConfig(o: { hei: string; name: string; erasmus?: string; base
       { id: 'ewp-in', institution: o.hei, mappingSet: 'canonical' },
     ],
     sinks: [{ id: 'ewp', type: 'ewp-cnr', options: { batchWindowMs: o.batchWindowMs ?? 50 } }],
-    routes: [{ id: 'ewp', sink: 'ewp', match: { entities: EWP_ENTITIES }, legalBasis: 'public-task', purpose: 'Erasmus+ mobility with EWP partners', retry: { maxAttempts: 12, initialDelayMs: 100, maxDelayMs: 2000 } }],
+    routes: [
+      {
+        id: 'ewp',
+        sink: 'ewp',
+        match: { entities: EWP_ENTITIES },
+        legalBasis: 'public-task',
+        purpose: 'Erasmus+ mobility with EWP partners',
+        retry: { maxAttempts: 12, initialDelayMs: 100, maxDelayMs: 2000 },
+      },
+    ],
     ewp: {
       adminEmail: 'ewp-admin@hub.example',
       registryUrl: o.registryUrl,
@@ -50,7 +59,16 @@ export interface EwpTestHub extends TestHub {
 }
 
 /** A hub serving one HEI's EWP endpoints on its own loopback port. */
-export async function ewpHub(o: { hei: string; name: string; erasmus?: string; registryUrl: string; backend?: Backend; factsheetFile?: string; batchWindowMs?: number; publicBase?: string }): Promise<EwpTestHub> {
+export async function ewpHub(o: {
+  hei: string;
+  name: string;
+  erasmus?: string;
+  registryUrl: string;
+  backend?: Backend;
+  factsheetFile?: string;
+  batchWindowMs?: number;
+  publicBase?: string;
+}): Promise<EwpTestHub> {
   const l = await listen();
   const base = o.publicBase ?? `${l.url}/ewp/${o.hei}`;
   const t = await makeHub({ config: ewpConfig({ ...o, baseUrl: base }), ...(o.backend ? { backend: o.backend } : {}) });
@@ -108,7 +126,8 @@ export class TestRegistry {
     const binaries = new Map<string, string>();
     const hosts: string[] = [];
     const heis: string[] = [];
-    const b64s = (xml: string, section: string) => [...(new RegExp(`<${section}>([\\s\\S]*?)</${section}>`).exec(xml)?.[1] ?? '').matchAll(/<rsa-public-key>([^<]+)<\/rsa-public-key>/g)].map((m) => m[1]!.replace(/\s+/g, ''));
+    const b64s = (xml: string, section: string) =>
+      [...(new RegExp(`<${section}>([\\s\\S]*?)</${section}>`).exec(xml)?.[1] ?? '').matchAll(/<rsa-public-key>([^<]+)<\/rsa-public-key>/g)].map((m) => m[1]!.replace(/\s+/g, ''));
     const keyRefs = (list: string[]) =>
       list
         .map((b) => {
@@ -127,7 +146,9 @@ export class TestRegistry {
       );
     }
     for (const e of extra) {
-      hosts.push(`<r:host><r:institutions-covered>${e.heis.map((h) => `<r:hei-id>${h}</r:hei-id>`).join('')}</r:institutions-covered><r:client-credentials-in-use>${keyRefs(e.clientKeys.map((k) => k.spkiBase64))}</r:client-credentials-in-use></r:host>`);
+      hosts.push(
+        `<r:host><r:institutions-covered>${e.heis.map((h) => `<r:hei-id>${h}</r:hei-id>`).join('')}</r:institutions-covered><r:client-credentials-in-use>${keyRefs(e.clientKeys.map((k) => k.spkiBase64))}</r:client-credentials-in-use></r:host>`,
+      );
       for (const h of e.heis) heis.push(`<r:hei id="${h}"><r:name>${h}</r:name></r:hei>`);
     }
     this.catalogue = `<?xml version="1.0" encoding="UTF-8"?><r:catalogue xmlns:r="${R}" xmlns:ewp="https://github.com/erasmus-without-paper/ewp-specs-architecture/blob/stable-v1/common-types.xsd" xmlns:sec="https://github.com/erasmus-without-paper/ewp-specs-sec-intro/tree/stable-v2">${hosts.join('')}<r:institutions>${heis.join('')}</r:institutions><r:binaries>${[...binaries].map(([sha, b]) => `<r:rsa-public-key sha-256="${sha}">${b}</r:rsa-public-key>`).join('')}</r:binaries></r:catalogue>`;
@@ -184,7 +205,16 @@ export async function ewpCall(o: {
   const url = new URL(o.url + query);
   const body = o.xml !== undefined ? Buffer.from(o.xml) : method === 'GET' ? Buffer.alloc(0) : Buffer.from(new URLSearchParams(o.params ?? []).toString());
   const contentType = o.xml !== undefined ? 'application/xml' : method === 'GET' ? undefined : 'application/x-www-form-urlencoded';
-  let signed = signRequest({ method, url, body, key: o.key, ...(contentType ? { contentType } : {}), ...(o.acceptSignature ? { acceptSignature: true } : {}), ...(o.now ? { now: o.now } : {}), ...(o.requestId ? { requestId: o.requestId } : {}) });
+  let signed = signRequest({
+    method,
+    url,
+    body,
+    key: o.key,
+    ...(contentType ? { contentType } : {}),
+    ...(o.acceptSignature ? { acceptSignature: true } : {}),
+    ...(o.now ? { now: o.now } : {}),
+    ...(o.requestId ? { requestId: o.requestId } : {}),
+  });
   if (o.prepare) {
     const h = { ...signed.headers };
     delete h.authorization;
@@ -201,4 +231,3 @@ export async function ewpCall(o: {
   const res = await rawRequest(target, method, headers, o.tamperBody ? o.tamperBody(body) : body);
   return { ...res, requestId: signed.requestId, signature: signed.signature };
 }
-

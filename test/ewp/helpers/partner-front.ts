@@ -10,12 +10,7 @@ import { signResponse } from '../../../src/ewp/security/response.ts';
  * partner's server key, as the partner's own server would, or unsigned, as a proxy in between
  * might), or pass them on and tamper with the answer (its Signature header, or its body after signing).
  */
-export type FrontMode =
-  | { kind: 'forward' }
-  | { kind: 'hang' }
-  | { kind: 'status'; status: number; signedWith?: EwpKey }
-  | { kind: 'tamper-signature' }
-  | { kind: 'tamper-body' };
+export type FrontMode = { kind: 'forward' } | { kind: 'hang' } | { kind: 'status'; status: number; signedWith?: EwpKey } | { kind: 'tamper-signature' } | { kind: 'tamper-body' };
 
 export interface FrontRequest {
   path: string;
@@ -81,7 +76,9 @@ export class PartnerFront {
     this.requests.push({ path: req.url ?? '', params: [...new URLSearchParams(body.toString('utf8'))], mode: mode.kind, at: arrived });
     if (mode.kind === 'hang') return;
     if (mode.kind === 'status') {
-      const xml = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?><error-response xmlns="${ERROR_NS}"><developer-message>the partner answers ${mode.status} (test)</developer-message></error-response>`);
+      const xml = Buffer.from(
+        `<?xml version="1.0" encoding="UTF-8"?><error-response xmlns="${ERROR_NS}"><developer-message>the partner answers ${mode.status} (test)</developer-message></error-response>`,
+      );
       const signature = parseSignatureParams(String(req.headers.authorization ?? '').replace(/^signature\s+/i, ''))?.signature ?? '';
       const signed = mode.signedWith ? signResponse(xml, { requestId: String(req.headers['x-request-id']), signature }, mode.signedWith) : {};
       res.writeHead(mode.status, { 'content-type': 'application/xml; charset=utf-8', ...signed }).end(xml);

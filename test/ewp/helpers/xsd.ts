@@ -80,7 +80,13 @@ export async function validateWithImports(dir: string, imports: [ns: string, xsd
   const wrapper = `<?xml version="1.0"?><xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:hub:wrapper">${imports
     .map(([ns, xsd]) => `<xs:import namespace="${ns}" schemaLocation="${LOCAL}${xsd}"/>`)
     .join('')}</xs:schema>`;
-  const r = await validateXML({ xml: [{ fileName: 'document.xml', contents: xml }], schema: [{ fileName: `${LOCAL}wrapper.xsd`, contents: wrapper }], preload: pre, disableFileNameValidation: true, maxMemoryPages: 16384 });
+  const r = await validateXML({
+    xml: [{ fileName: 'document.xml', contents: xml }],
+    schema: [{ fileName: `${LOCAL}wrapper.xsd`, contents: wrapper }],
+    preload: pre,
+    disableFileNameValidation: true,
+    maxMemoryPages: 16384,
+  });
   return { valid: r.valid, errors: r.errors.map((e) => e.message).filter((m) => !/parser warning/.test(m)) };
 }
 
