@@ -123,6 +123,8 @@ export interface EwpConfig {
   keysDir?: string;
   clockSkewSeconds?: number;
   maxIds?: number;
+  /** HEI ids allowed to call the statistics endpoints (default: the EWP Stats Portal, stats.erasmuswithoutpaper.eu). */
+  statsClients?: string[];
   heis: { id: string; baseUrl: string; source: string; factsheetFile?: string }[];
 }
 

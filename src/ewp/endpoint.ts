@@ -1,3 +1,4 @@
+import { EwpRequestError } from '../core/errors.ts';
 import type { Rec } from './data.ts';
 import type { EwpServices } from './services.ts';
 import type { Params } from './params.ts';
@@ -42,4 +43,11 @@ export interface Endpoint {
 /** The caller must cover this HEI (e.g. the receiving HEI of a mobility it asks about). */
 export function callerCovers(ctx: EwpContext, heiId: string | undefined): boolean {
   return heiId !== undefined && ctx.caller.heis.includes(heiId);
+}
+
+/** Statistics endpoints answer only the configured statistics clients (ewp.statsClients; the EWP Stats Portal by default): 403 for others. */
+export function requireStatsClient(ctx: EwpContext): void {
+  if (!ctx.caller.heis.some((h) => ctx.node.settings.statsClients.includes(h))) {
+    throw new EwpRequestError(`statistics are answered to ${ctx.node.settings.statsClients.join(', ')} only`, { status: 403 });
+  }
 }

@@ -69,6 +69,7 @@ export const ENTRIES: EntrySpec[] = [
       ['get-url', 'omobility-las/get'],
       ['index-url', 'omobility-las/index'],
       ['update-url', 'omobility-las/update'],
+      ['stats-url', 'omobility-las/stats'],
     ],
     tail: ids('max-omobility-ids'),
     secured: true,

@@ -4,6 +4,8 @@ import { registerConfigCheck } from '../config/checks.ts';
 import { ConfigError, type Violation } from '../core/errors.ts';
 
 export const DEFAULT_REGISTRY_URL = 'https://dev-registry.erasmuswithoutpaper.eu/catalogue-v1.xml';
+/** The HEI id of the EWP Stats Portal (the Monitoring API spec): the default and only statistics client. */
+export const STATS_PORTAL = 'stats.erasmuswithoutpaper.eu';
 export const ADMIN_PROVIDER = 'study-data-hub (EWP node of its institutions)';
 
 /** A represented HEI that takes part in EWP: its host (base URL), its inbound source, its data. */
@@ -26,6 +28,8 @@ export interface EwpSettings {
   cacheDir: string;
   clockSkewMs: number;
   maxIds: number;
+  /** HEI ids that may call the statistics endpoints (default: the EWP Stats Portal). */
+  statsClients: readonly string[];
   heis: Map<string, EwpHei>;
 }
 
@@ -124,6 +128,7 @@ export function resolveEwpSettings(config: HubConfig, dataDir: string): EwpSetti
     cacheDir: join(dataDir, 'ewp'),
     clockSkewMs: (e.clockSkewSeconds ?? 300) * 1000,
     maxIds: e.maxIds ?? 10,
+    statsClients: e.statsClients ?? [STATS_PORTAL],
     heis,
   };
 }

@@ -21,6 +21,8 @@ for (const backend of backends()) {
     let hub: EwpTestHub;
     let vuKey: EwpKey;
     let otherKey: EwpKey;
+    /** The EWP Stats Portal's client key: the only caller the statistics endpoints answer. */
+    let statsKey: EwpKey;
     const seen: string[] = [];
 
     const call = async (path: string, params: [string, string][] = [], o: { key?: EwpKey; method?: 'GET' | 'POST'; xml?: string } = {}) => {
@@ -37,12 +39,14 @@ for (const backend of backends()) {
       hub = await ewpHub({ hei: LU, name: 'Latvijas Universitāte', erasmus: 'LV RIGA01', registryUrl: registry.url, publicBase: PUBLIC, factsheetFile, backend });
       vuKey = generateEwpKey();
       otherKey = generateEwpKey();
+      statsKey = generateEwpKey();
       const manifest = (await rawRequest(new URL(`${hub.url}/ewp/${LU}/manifest.xml`), 'GET', {}, Buffer.alloc(0))).body;
       registry.build(
         [manifest],
         [
           { heis: [VU], clientKeys: [vuKey] },
           { heis: ['other.example'], clientKeys: [otherKey] },
+          { heis: ['stats.erasmuswithoutpaper.eu'], clientKeys: [statsKey] },
         ],
       );
       // Seeded after the catalogue is complete: the seed's CNRs make the hub read (and cache) it.
@@ -205,8 +209,11 @@ for (const backend of backends()) {
       assert.doesNotMatch((await call('iias/index', [['receiving_academic_year_id', '2030/2031']])).body, /iia-id/);
       assert.equal((await call('iias/index', [['receiving_academic_year_id', '2026-2027']])).status, 400);
       assert.doesNotMatch((await call('iias/index', [['modified_since', '2999-01-01T00:00:00+02:00']])).body, /iia-id/);
-      const stats = await call('iias/stats', [], { method: 'GET' });
+      const stats = await call('iias/stats', [], { method: 'GET', key: statsKey });
       assert.equal(stats.status, 200, stats.body);
+      const partner = await call('iias/stats', [], { method: 'GET' });
+      assert.equal(partner.status, 403, 'statistics are for the stats portal only');
+      await assertValid(XSD.error, partner.body);
       await assertValid(XSD.iiasStats, stats.body);
       assert.match(stats.body, /<iia-fetchable>1<\/iia-fetchable><iia-local-unapproved-partner-approved>0</);
       const approval = await call('iias-approval', [['iia_id', 'vu-iia-77']]);
@@ -225,7 +232,11 @@ for (const backend of backends()) {
       await assertValid(XSD.iiasApproval, approved.body);
       assert.match(approved.body, new RegExp(`<approval><iia-id>${VU_IIA}</iia-id><iia-hash>${hash}</iia-hash></approval>`));
       assert.doesNotMatch((await call('iias-approval', [['iia_id', VU_IIA]], { key: otherKey })).body, /<approval>/, 'only the owner of the copy learns the approval');
-      assert.match((await call('iias/stats', [], { method: 'GET' })).body, /<iia-local-approved-partner-unapproved>0</, 'lu.lv’s IIA is not mapped to vu-iia-77, so that approval is not of this IIA');
+      assert.match(
+        (await call('iias/stats', [], { method: 'GET', key: statsKey })).body,
+        /<iia-local-approved-partner-unapproved>0</,
+        'lu.lv’s IIA is not mapped to vu-iia-77, so that approval is not of this IIA',
+      );
     });
 
     it('Outgoing Mobilities 3: the nomination with the student, to the receiving HEI only; index; update (409 on a stale proposal)', async () => {
@@ -318,6 +329,15 @@ for (const backend of backends()) {
       await assertValid(XSD.lasGet, after.body);
       assert.match(after.body, /<first-version>.*<receiving-hei-signature><signer-name>Rūta Petrauskienė<\/signer-name>/s);
       assert.doesNotMatch(after.body, /<changes-proposal/);
+      // The statistics portal's view: one outgoing LA for 2025/2026, approved once and not changed since.
+      const stats = await call('omobility-las/stats', [], { method: 'GET', key: statsKey });
+      assert.equal(stats.status, 200, stats.body);
+      await assertValid(XSD.lasStats, stats.body);
+      assert.match(
+        stats.body,
+        /<academic-year-la-stats><receiving-academic-year-id>2025\/2026<\/receiving-academic-year-id><la-outgoing-total>1<\/la-outgoing-total><la-outgoing-not-modified-after-approval>1<\/la-outgoing-not-modified-after-approval><la-outgoing-modified-after-approval>0<\/la-outgoing-modified-after-approval><la-outgoing-latest-version-approved>1<\/la-outgoing-latest-version-approved>/,
+      );
+      assert.equal((await call('omobility-las/stats', [], { method: 'GET' })).status, 403);
     });
 
     it('Incoming Mobility ToRs 3: an ELMO transcript of the incoming student’s results; index', async () => {

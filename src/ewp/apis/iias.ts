@@ -1,5 +1,5 @@
 import { arr, obj, str, modifiedAfter, type Rec } from '../data.ts';
-import { disclose, type Endpoint, type EwpContext } from '../endpoint.ts';
+import { disclose, requireStatsClient, type Endpoint, type EwpContext } from '../endpoint.ts';
 import type { EwpServices } from '../services.ts';
 import type { EwpHei } from '../settings.ts';
 import { el, type XmlElement } from '../xml/build.ts';
@@ -74,6 +74,7 @@ export async function approvalState(node: EwpServices, hei: EwpHei, own: Rec): P
 
 /** IIAs 7 stats: counts over the IIAs the HEI exposes (pre-computed per call; the numbers are small). */
 async function stats(ctx: EwpContext): Promise<XmlElement> {
+  requireStatsClient(ctx);
   const own = (await ctx.node.own('inter-institutional-agreement', ctx.hei)).filter((r) => iiaElement(ctx.hei.id, r.data));
   let lu = 0;
   let lp = 0;

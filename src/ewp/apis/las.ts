@@ -1,5 +1,5 @@
 import { num, obj, str, modifiedAfter, type Rec } from '../data.ts';
-import { disclose, type Endpoint, type EwpContext } from '../endpoint.ts';
+import { disclose, requireStatsClient, type Endpoint, type EwpContext } from '../endpoint.ts';
 import { EwpRequestError } from '../../core/errors.ts';
 import { el, opt, type XmlElement } from '../xml/build.ts';
 import { NS } from '../xml/ns.ts';
@@ -141,6 +141,50 @@ async function index(ctx: EwpContext): Promise<XmlElement> {
   );
 }
 
+/**
+ * Outgoing Mobility LAs `stats` (the EC statistics portal only): per receiving academic year, the
+ * outgoing LAs (mobilities the HEI sends that have one), those approved once and never changed since,
+ * those changed after an approval, and the state of their latest version.
+ */
+async function stats(ctx: EwpContext): Promise<XmlElement> {
+  requireStatsClient(ctx);
+  const years = new Map<string, { total: number; notModified: number; modified: number; approved: number; rejected: number; awaiting: number }>();
+  for (const m of (await ctx.node.own('mobility-period', ctx.hei)).filter((x) => x.data.sendingInstitution === ctx.hei.id)) {
+    const versions = laVersions(await laRecords(ctx, String(m.data.omobilityId)));
+    const latest = versions[versions.length - 1];
+    if (!latest) continue;
+    const year = String(m.data.receivingAcademicYear);
+    const y = years.get(year) ?? { total: 0, notModified: 0, modified: 0, approved: 0, rejected: 0, awaiting: 0 };
+    y.total++;
+    const firstApproved = versions.findIndex((v) => v.state === 'approved');
+    if (firstApproved >= 0 && versions.length === 1) y.notModified++;
+    if (firstApproved >= 0 && versions.length > firstApproved + 1) y.modified++;
+    if (latest.state === 'approved') y.approved++;
+    else if (latest.state === 'rejected') y.rejected++;
+    else y.awaiting++;
+    years.set(year, y);
+  }
+  return el(
+    'las-outgoing-stats-response',
+    { xmlns: NS.lasStats },
+    [...years]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([year, y]) =>
+        el(
+          'academic-year-la-stats',
+          {},
+          el('receiving-academic-year-id', {}, year),
+          el('la-outgoing-total', {}, y.total),
+          el('la-outgoing-not-modified-after-approval', {}, y.notModified),
+          el('la-outgoing-modified-after-approval', {}, y.modified),
+          el('la-outgoing-latest-version-approved', {}, y.approved),
+          el('la-outgoing-latest-version-rejected', {}, y.rejected),
+          el('la-outgoing-latest-version-awaiting', {}, y.awaiting),
+        ),
+      ),
+  );
+}
+
 function signatureOf(x: XElem | undefined): Record<string, string> | undefined {
   if (!x) return undefined;
   const t = (n: string) => childText(x, n, NS.lasGet);
@@ -204,4 +248,5 @@ export const laEndpoints: Endpoint[] = [
   { path: 'omobility-las/get', methods: ['GET', 'POST'], handle: get },
   { path: 'omobility-las/index', methods: ['GET', 'POST'], handle: index },
   { path: 'omobility-las/update', methods: ['POST'], xmlBody: true, handle: update },
+  { path: 'omobility-las/stats', methods: ['GET'], handle: stats },
 ];

@@ -113,6 +113,7 @@ export const XSD = {
   omobilityCnr: `${REG}/ewp-specs-api-omobility-cnr-v2.0.0/response.xsd`,
   lasGet: 'ewp-specs-api-omobility-las/endpoints/get-response.xsd',
   lasIndex: 'ewp-specs-api-omobility-las/endpoints/index-response.xsd',
+  lasStats: 'ewp-specs-api-omobility-las/endpoints/stats-response.xsd',
   lasUpdateRequest: 'ewp-specs-api-omobility-las/endpoints/update-request.xsd',
   lasUpdate: 'ewp-specs-api-omobility-las/endpoints/update-response.xsd',
   laCnr: 'ewp-specs-api-omobility-la-cnr/response.xsd',
