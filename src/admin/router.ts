@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { CONSOLE_CSP, securityHeaders } from '../api/security-headers.ts';
 import { heavyRead } from '../api/heavy-reads.ts';
-import { isHubError, NotFoundError } from '../core/errors.ts';
+import { errorMessage, isHubError, NotFoundError } from '../core/errors.ts';
 import { personalCodeForm } from '../core/personal-code.ts';
 import type { Hub } from '../hub.ts';
 import { authRoutes, pageContext } from './auth.ts';
@@ -12,6 +12,8 @@ import { notice, page } from './layout.ts';
 import { LiveStreams } from './live.ts';
 import { dashboardModel, liveValues, renderDashboard } from './pages/dashboard.ts';
 import { parseDeadFilter, renderDead } from './pages/dead.ts';
+import { renderNominations, type NominationsModel } from './pages/nominations.ts';
+import { decideNomination } from '../ewp/incoming.ts';
 import { goldenReport, inboundSets, renderGolden, renderMappings, renderTry, tryMapping, type TryInput } from './pages/mappings.ts';
 import { liveMessageValues, loadMessage, renderMessage } from './pages/message.ts';
 import { PAGE_SIZE, parseFilter, renderKeyResults, renderMessages } from './pages/messages.ts';
@@ -147,6 +149,45 @@ export function adminRouter(hub: Hub, o: AdminOptions = {}): Router {
         const m = await hub.store.getMessage(id);
         return m ? liveMessageValues(m, await hub.store.listDeliveries(id)) : {};
       });
+    }),
+  );
+
+  const nominations = async (message?: NominationsModel['message']): Promise<NominationsModel> => {
+    const node = hub.ewp;
+    if (!node) throw new NotFoundError('EWP is not configured on this hub.');
+    const heis = await Promise.all(
+      [...node.settings.heis.values()].map(async (h) => ({
+        id: h.id,
+        incoming: (await node.copies('mobility-period', h)).filter((x) => x.data.receivingInstitution === h.id && x.sourceId.startsWith('omobility/')),
+      })),
+    );
+    return { heis, ...(message ? { message } : {}) };
+  };
+  r.get(
+    '/ewp/nominations',
+    wrap(async (req, res) => send(res, renderNominations(pageContext(req, res), await nominations()))),
+  );
+  r.post(
+    '/ewp/nominations/:hei/:id/:decision',
+    wrap(async (req, res) => {
+      const decision = String(req.params.decision);
+      const node = hub.ewp;
+      const hei = node?.settings.heis.get(String(req.params.hei));
+      if (!node || !hei || (decision !== 'approve' && decision !== 'reject')) throw new NotFoundError('There is no such nomination decision.');
+      const comment = one((req.body as Record<string, unknown>).comment).trim();
+      let message: NominationsModel['message'];
+      let status = 200;
+      try {
+        const m = await decideNomination(node, hei, String(req.params.id), decision, comment || undefined);
+        message = {
+          kind: 'ok',
+          text: `Mobility ${String(m.data.omobilityId)}: ${decision === 'approve' ? 'approved' : 'rejected'}; ${String(m.data.sendingInstitution)} now shows it as ${String(m.data.status)}.`,
+        };
+      } catch (e) {
+        status = isHubError(e) && e.status < 500 ? e.status : 502;
+        message = { kind: 'error', text: `Not sent: ${errorMessage(e)}` };
+      }
+      send(res, renderNominations(pageContext(req, res), await nominations(message)), status);
     }),
   );
 

@@ -5,7 +5,7 @@ import { approvalState } from '../../src/ewp/apis/iias.ts';
 import { iiaElement } from '../../src/ewp/apis/iia-xml.ts';
 import type { Rec } from '../../src/ewp/data.ts';
 import type { EwpNode } from '../../src/ewp/node.ts';
-import { auth, backends, eventually } from '../helpers/hub.ts';
+import { ADMIN_TOKEN, auth, backends, eventually } from '../helpers/hub.ts';
 import { LU, LU_IIA, OMOBILITY, VU, VU_IIA, laDraft, luIia, luRecords, seed, vuIia, vuIncoming } from './helpers/data.ts';
 import { ewpHub, rawRequest, TestRegistry, type EwpTestHub } from './helpers/ewp.ts';
 
@@ -125,6 +125,30 @@ for (const backend of backends()) {
       assert.deepEqual(atLu, [], 'lu.lv sends it: nothing incoming there');
       const decision = await eventually(() => copy(luNode, LU, 'mobility-period', `omobility-decision/${id}`), WAIT, 'lu.lv storing vu.lt’s approval');
       assert.equal(decision.data.status, 'approved');
+    });
+
+    it('a nomination is rejected from vu.lt’s admin console, with the reason, and lu.lv records the rejection', async () => {
+      const [base] = luRecords['mobility-period'] as Record<string, unknown>[];
+      const id = 'om-console';
+      await seed(lu.hub, 'local', { 'mobility-period': [{ ...base, sourceId: 'MOB-CONSOLE', omobilityId: id, identifiers: [{ scheme: 'omobility-id', value: id }] }] });
+      await eventually(() => copy(vuNode, VU, 'mobility-period', `omobility/${LU}/${id}`), WAIT, 'vu.lt storing the nomination');
+      const agent = request.agent(vu.app);
+      const hidden = (text: string) => /name="_csrf" value="([^"]*)"/.exec(text)![1]!;
+      const form = await agent.get('/admin/login').expect(200);
+      await agent
+        .post('/admin/login')
+        .type('form')
+        .send({ token: ADMIN_TOKEN, _csrf: hidden(form.text), next: '/admin/' })
+        .expect(303);
+      const listPage = await agent.get('/admin/ewp/nominations').expect(200);
+      assert.match(listPage.text, new RegExp(`<th scope="row">${id}</th>`));
+      const csrf = hidden(listPage.text);
+      const noReason = await agent.post(`/admin/ewp/nominations/${VU}/${id}/reject`).type('form').send({ _csrf: csrf, comment: '' }).expect(400);
+      assert.match(noReason.text, /Not sent: a rejection needs a comment/);
+      const done = await agent.post(`/admin/ewp/nominations/${VU}/${id}/reject`).type('form').send({ _csrf: csrf, comment: 'No places left in the programme.' }).expect(200);
+      assert.match(done.text, new RegExp(`Mobility ${id}: rejected; ${LU.replace('.', '\\.')} now shows it as rejected`));
+      const decision = await eventually(() => copy(luNode, LU, 'mobility-period', `omobility-decision/${id}`), WAIT, 'lu.lv storing the rejection');
+      assert.equal(decision.data.status, 'rejected');
     });
 
     it('a learning agreement proposed at lu.lv reaches vu.lt, is approved there and the approval comes back', async () => {

@@ -236,7 +236,7 @@ export function renderDashboard(ctx: PageContext, m: DashboardModel): Html {
         </div>
       </section>
 
-      ${m.ewpPartners ? renderEwpPartners(m.ewpPartners) : ''}
+      ${m.ewpPartners ? renderEwpPartners(b, m.ewpPartners) : ''}
       <section aria-labelledby="h-tools">
         <h2 id="h-tools">Tools</h2>
         <ul class="links">
@@ -253,9 +253,10 @@ export function renderDashboard(ctx: PageContext, m: DashboardModel): Html {
 }
 
 /** EWP partners whose calls fail now: who, which way, how many notifications wait, why, when next. */
-function renderEwpPartners(list: readonly FailingPartner[]): Html {
+function renderEwpPartners(base: string, list: readonly FailingPartner[]): Html {
   return html` <section aria-labelledby="h-ewp">
     <h2 id="h-ewp">EWP partners</h2>
+    <p><a href="${base}/ewp/nominations">Nominations received</a>: approve or reject the students other institutions nominated.</p>
     ${
       list.length === 0
         ? html`<p class="hint">Every EWP partner answered the last calls.</p>`
