@@ -62,6 +62,8 @@ export const ENTRIES: EntrySpec[] = [
     tail: ids('max-omobility-ids'),
     secured: true,
   },
+  { api: 'omobilityStats', urls: [['url', 'omobility-stats']], secured: true },
+  { api: 'imobilityTorStats', urls: [['url', 'imobility-tor-stats']], secured: true },
   { api: 'omobilityCnr', urls: [['url', 'omobility-cnr']], tail: ids('max-omobility-ids'), secured: true },
   {
     api: 'omobilityLas',

@@ -338,6 +338,19 @@ for (const backend of backends()) {
         /<academic-year-la-stats><receiving-academic-year-id>2025\/2026<\/receiving-academic-year-id><la-outgoing-total>1<\/la-outgoing-total><la-outgoing-not-modified-after-approval>1<\/la-outgoing-not-modified-after-approval><la-outgoing-modified-after-approval>0<\/la-outgoing-modified-after-approval><la-outgoing-latest-version-approved>1<\/la-outgoing-latest-version-approved>/,
       );
       assert.equal((await call('omobility-las/stats', [], { method: 'GET' })).status, 403);
+      // Outgoing Mobility Stats and Incoming Mobility ToR Stats: their own APIs, for the portal only.
+      const om = await call('omobility-stats', [], { method: 'GET', key: statsKey });
+      assert.equal(om.status, 200, om.body);
+      await assertValid(XSD.omobilityStats, om.body);
+      assert.match(
+        om.body,
+        /<academic-year-stats><receiving-academic-year-id>2025\/2026<\/receiving-academic-year-id><omobility-pending>\d+<\/omobility-pending><omobility-approved>\d+<\/omobility-approved><\/academic-year-stats>/,
+      );
+      const tor = await call('imobility-tor-stats', [], { method: 'GET', key: statsKey });
+      assert.equal(tor.status, 200, tor.body);
+      await assertValid(XSD.torStats, tor.body);
+      assert.match(tor.body, /<imobility-tor-total>1<\/imobility-tor-total>/, 'the incoming student with results');
+      for (const path of ['omobility-stats', 'imobility-tor-stats']) assert.equal((await call(path, [], { method: 'GET' })).status, 403);
     });
 
     it('Incoming Mobility ToRs 3: an ELMO transcript of the incoming student’s results; index', async () => {

@@ -1,7 +1,7 @@
 import { sha256Hex } from '../../core/ids.ts';
 import type { JsonObject } from '../../core/types.ts';
 import { num, str, modifiedAfter, type Rec } from '../data.ts';
-import { disclose, type Endpoint, type EwpContext } from '../endpoint.ts';
+import { disclose, requireStatsClient, type Endpoint, type EwpContext } from '../endpoint.ts';
 import { EwpRequestError } from '../../core/errors.ts';
 import type { EwpServices } from '../services.ts';
 import type { EwpHei } from '../settings.ts';
@@ -221,7 +221,28 @@ async function update(ctx: EwpContext): Promise<XmlElement> {
   return el('omobilities-update-response', { xmlns: NS.omobilitiesUpdateRes });
 }
 
+/** Outgoing Mobility Stats 1 (the statistics portal only): per receiving academic year, the HEI's nominations pending and approved. */
+async function stats(ctx: EwpContext): Promise<XmlElement> {
+  requireStatsClient(ctx);
+  const years = new Map<string, { pending: number; approved: number }>();
+  for (const m of (await ctx.node.own('mobility-period', ctx.hei)).filter((x) => x.data.sendingInstitution === ctx.hei.id && nomination(x, NO_FACTS))) {
+    const status = await statusOf(ctx.node, ctx.hei, m);
+    const y = years.get(String(m.data.receivingAcademicYear)) ?? { pending: 0, approved: 0 };
+    if (status === 'pending') y.pending++;
+    else if (status === 'approved') y.approved++;
+    years.set(String(m.data.receivingAcademicYear), y);
+  }
+  return el(
+    'omobility-stats-response',
+    { xmlns: NS.omobilityStats },
+    [...years]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([year, y]) => el('academic-year-stats', {}, el('receiving-academic-year-id', {}, year), el('omobility-pending', {}, y.pending), el('omobility-approved', {}, y.approved))),
+  );
+}
+
 export const omobilityEndpoints: Endpoint[] = [
+  { path: 'omobility-stats', methods: ['GET'], handle: stats },
   { path: 'omobilities/get', methods: ['GET', 'POST'], handle: get },
   { path: 'omobilities/index', methods: ['GET', 'POST'], handle: index },
   { path: 'omobilities/update', methods: ['POST'], xmlBody: true, handle: update },

@@ -1,5 +1,5 @@
 import { identifier, localized, str, modifiedAfter, type Rec } from '../data.ts';
-import { disclose, type Endpoint, type EwpContext } from '../endpoint.ts';
+import { disclose, requireStatsClient, type Endpoint, type EwpContext } from '../endpoint.ts';
 import type { EwpServices } from '../services.ts';
 import type { EwpHei } from '../settings.ts';
 import { el, type XmlElement } from '../xml/build.ts';
@@ -215,7 +215,23 @@ async function index(ctx: EwpContext): Promise<XmlElement> {
   );
 }
 
+/** Incoming Mobility ToR Stats 1 (the statistics portal only): per receiving academic year, the incoming mobilities with a transcript. */
+async function stats(ctx: EwpContext): Promise<XmlElement> {
+  requireStatsClient(ctx);
+  const years = new Map<string, number>();
+  for (const m of (await ctx.node.own('mobility-period', ctx.hei)).filter((x) => x.data.receivingInstitution === ctx.hei.id)) {
+    if (!(await torItems(ctx.node, ctx.hei, m)).items.length) continue;
+    years.set(String(m.data.receivingAcademicYear), (years.get(String(m.data.receivingAcademicYear)) ?? 0) + 1);
+  }
+  return el(
+    'imobility-tor-stats-response',
+    { xmlns: NS.torStats },
+    [...years].sort(([a], [b]) => a.localeCompare(b)).map(([year, n]) => el('academic-year-stats', {}, el('receiving-academic-year-id', {}, year), el('imobility-tor-total', {}, n))),
+  );
+}
+
 export const torEndpoints: Endpoint[] = [
+  { path: 'imobility-tor-stats', methods: ['GET'], handle: stats },
   { path: 'imobility-tors/get', methods: ['GET', 'POST'], handle: get },
   { path: 'imobility-tors/index', methods: ['GET', 'POST'], handle: index },
 ];

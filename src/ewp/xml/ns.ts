@@ -46,6 +46,8 @@ export const NS = {
   laCnr: `${GH}/ewp-specs-api-omobility-la-cnr/tree/stable-v1`,
   torsGet: `${GH}/ewp-specs-api-imobility-tors/blob/stable-v3/endpoints/get-response.xsd`,
   torsIndex: `${GH}/ewp-specs-api-imobility-tors/blob/stable-v3/endpoints/index-response.xsd`,
+  omobilityStats: `${GH}/ewp-specs-api-omobility-stats/tree/stable-v1`,
+  torStats: `${GH}/ewp-specs-api-imobility-tor-stats/tree/stable-v1`,
   torCnr: `${GH}/ewp-specs-api-imobility-tor-cnr/tree/stable-v2`,
   elmo: 'https://github.com/emrex-eu/elmo-schemas/tree/v2',
 } as const;
@@ -69,6 +71,8 @@ export const MANIFEST_ENTRY = {
   omobilityLaCnr: { ns: `${GH}/ewp-specs-api-omobility-la-cnr/blob/stable-v1/manifest-entry.xsd`, name: 'omobility-la-cnr', version: '1.1.0' },
   imobilityTors: { ns: `${GH}/ewp-specs-api-imobility-tors/blob/stable-v3/manifest-entry.xsd`, name: 'imobility-tors', version: '3.0.0' },
   imobilityTorCnr: { ns: `${GH}/ewp-specs-api-imobility-tor-cnr/blob/stable-v2/manifest-entry.xsd`, name: 'imobility-tor-cnr', version: '2.0.0' },
+  omobilityStats: { ns: `${GH}/ewp-specs-api-omobility-stats/blob/stable-v1/manifest-entry.xsd`, name: 'omobility-stats', version: '1.0.0' },
+  imobilityTorStats: { ns: `${GH}/ewp-specs-api-imobility-tor-stats/blob/stable-v1/manifest-entry.xsd`, name: 'imobility-tor-stats', version: '1.0.0' },
 } as const;
 
 export type ApiName = keyof typeof MANIFEST_ENTRY;

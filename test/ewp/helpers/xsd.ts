@@ -114,6 +114,8 @@ export const XSD = {
   lasGet: 'ewp-specs-api-omobility-las/endpoints/get-response.xsd',
   lasIndex: 'ewp-specs-api-omobility-las/endpoints/index-response.xsd',
   lasStats: 'ewp-specs-api-omobility-las/endpoints/stats-response.xsd',
+  omobilityStats: `${REG}/ewp-specs-api-omobility-stats-v1.0.0/response.xsd`,
+  torStats: `${REG}/ewp-specs-api-imobility-tor-stats-v1.0.0/response.xsd`,
   lasUpdateRequest: 'ewp-specs-api-omobility-las/endpoints/update-request.xsd',
   lasUpdate: 'ewp-specs-api-omobility-las/endpoints/update-response.xsd',
   laCnr: 'ewp-specs-api-omobility-la-cnr/response.xsd',
@@ -146,6 +148,8 @@ export const MANIFEST_IMPORTS: [string, string][] = [
       ['ewp-specs-api-omobility-la-cnr/blob/stable-v1', 'ewp-specs-api-omobility-la-cnr'],
       ['ewp-specs-api-imobility-tors/blob/stable-v3', `${REG}/ewp-specs-api-imobility-tors-v3.0.0`],
       ['ewp-specs-api-imobility-tor-cnr/blob/stable-v2', `${REG}/ewp-specs-api-imobility-tor-cnr-v2.0.0`],
+      ['ewp-specs-api-omobility-stats/blob/stable-v1', `${REG}/ewp-specs-api-omobility-stats-v1.0.0`],
+      ['ewp-specs-api-imobility-tor-stats/blob/stable-v1', `${REG}/ewp-specs-api-imobility-tor-stats-v1.0.0`],
     ] as const
   ).map(([ns, dir]): [string, string] => [`${GH}/${ns}/manifest-entry.xsd`, `${dir}/manifest-entry.xsd`]),
   [`${GH}/ewp-specs-sec-cliauth-httpsig/tree/stable-v1`, 'ewp-specs-sec-cliauth-httpsig/security-entries.xsd'],
