@@ -71,8 +71,7 @@ export function jsonView(doc: unknown, marks: Mark[], o: Partial<Opts> & { prefi
   const opts: Opts = { showMissing: true, maxString: 2000, label: '', ...o };
   if (tooDeep(doc, VIEW_MAX_DEPTH)) {
     const text = jsonText(doc);
-    return html`<p class="muted small">Nested deeper than ${VIEW_MAX_DEPTH} levels: shown as text.</p>
-      <pre class="json" tabindex="0">${text.length > TEXT_SHOWN ? `${text.slice(0, TEXT_SHOWN)}… (shortened)` : text}</pre>`;
+    return html`<p class="muted small">Nested deeper than ${VIEW_MAX_DEPTH} levels: shown as text.</p><pre class="json" tabindex="0">${text.length > TEXT_SHOWN ? `${text.slice(0, TEXT_SHOWN)}… (shortened)` : text}</pre>`;
   }
   const byPointer = new Map<string, string[]>();
   for (const m of marks) byPointer.set(m.pointer, [...(byPointer.get(m.pointer) ?? []), m.message]);
@@ -99,7 +98,7 @@ export function jsonView(doc: unknown, marks: Mark[], o: Partial<Opts> & { prefi
     if (Array.isArray(v)) {
       if (v.length === 0) return wrap(pointer, html`[]`);
       const items = v.map((x, i) => html`${pad(depth + 1)}${node(x, `${pointer}/${i}`, depth + 1)}`);
-      return wrap(pointer, html`[ ${join(items, html`, `)} ${pad(depth)}]`);
+      return wrap(pointer, html`[\n${join(items, html`,\n`)}\n${pad(depth)}]`);
     }
     if (v !== null && typeof v === 'object') {
       const entries = Object.entries(v as Record<string, unknown>).map(
@@ -110,7 +109,7 @@ export function jsonView(doc: unknown, marks: Mark[], o: Partial<Opts> & { prefi
         entries.push(html`${pad(depth + 1)}<span class="j-key">${JSON.stringify(k)}</span>: ${wrap(p, html`<span class="j-missing">missing</span>`)}`);
       }
       if (entries.length === 0) return wrap(pointer, html`{}`);
-      return wrap(pointer, html`{ ${join(entries, html`, `)} ${pad(depth)}}`);
+      return wrap(pointer, html`{\n${join(entries, html`,\n`)}\n${pad(depth)}}`);
     }
     return wrap(pointer, scalar(v, opts.maxString));
   };

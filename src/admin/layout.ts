@@ -25,7 +25,7 @@ const NAV: { id: NonNullable<PageContext['section']>; path: string; label: strin
 
 /** A hidden CSRF field for a form of the signed-in admin. */
 export function csrfField(ctx: PageContext): Html {
-  return html`<input type="hidden" name="_csrf" value="${ctx.user?.csrf ?? ''}" />`;
+  return html`<input type="hidden" name="_csrf" value="${ctx.user?.csrf ?? ''}">`;
 }
 
 export function page(ctx: PageContext, o: PageOptions, body: Html): Html {
@@ -46,18 +46,16 @@ export function page(ctx: PageContext, o: PageOptions, body: Html): Html {
   ${
     ctx.user
       ? html`<nav aria-label="Console">
-            <ul>
-              ${NAV.map((n) => html`<li><a href="${b}${n.path}" ${ctx.section === n.id ? html` aria-current="page"` : ''}>${n.label}</a></li>`)}
-            </ul>
-          </nav>
-          <nav aria-label="Other tools" class="tools">
-            <ul>
-              <li><a href="/flows">Node-RED editor</a></li>
-              <li><a href="/api/docs">API docs</a></li>
-              <li><a href="/metrics" title="Prometheus endpoint; needs a token with the metrics scope">/metrics</a></li>
-            </ul>
-          </nav>
-          <form class="logout" method="post" action="${b}/logout">${csrfField(ctx)}<span class="who">${ctx.user.name}</span> <button type="submit">Sign out</button></form>`
+    <ul>${NAV.map((n) => html`<li><a href="${b}${n.path}"${ctx.section === n.id ? html` aria-current="page"` : ''}>${n.label}</a></li>`)}</ul>
+  </nav>
+  <nav aria-label="Other tools" class="tools">
+    <ul>
+      <li><a href="/flows">Node-RED editor</a></li>
+      <li><a href="/api/docs">API docs</a></li>
+      <li><a href="/metrics" title="Prometheus endpoint; needs a token with the metrics scope">/metrics</a></li>
+    </ul>
+  </nav>
+  <form class="logout" method="post" action="${b}/logout">${csrfField(ctx)}<span class="who">${ctx.user.name}</span> <button type="submit">Sign out</button></form>`
       : ''
   }
 </header>
@@ -71,7 +69,7 @@ ${body}
 
 /** A status word as a badge (the word itself carries the meaning; colour only helps). */
 export function badge(status: string, live?: string): Html {
-  return html`<span class="badge s-${status}" ${live ? html` data-live="${live}"` : ''}>${status}</span>`;
+  return html`<span class="badge s-${status}"${live ? html` data-live="${live}"` : ''}>${status}</span>`;
 }
 
 export function notice(kind: 'error' | 'ok' | 'info', body: Html | string): Html {

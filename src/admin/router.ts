@@ -197,17 +197,7 @@ export function adminRouter(hub: Hub, o: AdminOptions = {}): Router {
       const { ids, problem } = formIds((req.body as Record<string, unknown>).ids);
       const ctx = pageContext(req, res);
       const back = backTo(req);
-      if (problem)
-        return send(
-          res,
-          page(
-            ctx,
-            { title: 'Replay' },
-            html`${notice('error', problem)}
-              <p><a href="${back}">Back</a></p>`,
-          ),
-          400,
-        );
+      if (problem) return send(res, page(ctx, { title: 'Replay' }, html`${notice('error', problem)}<p><a href="${back}">Back</a></p>`), 400);
       send(res, renderConfirm(ctx, await planReplays(hub, ids), back));
     }),
   );
@@ -286,8 +276,7 @@ export function adminRouter(hub: Hub, o: AdminOptions = {}): Router {
         page(
           { ...pageContext(req, res), section: 'metrics' },
           { title: 'Metrics' },
-          html`<p class="hint">What <code>/metrics</code> gives Prometheus (that endpoint needs a token with the <code>metrics</code> scope).</p>
-            <pre class="json" tabindex="0">${text}</pre>`,
+          html`<p class="hint">What <code>/metrics</code> gives Prometheus (that endpoint needs a token with the <code>metrics</code> scope).</p><pre class="json" tabindex="0">${text}</pre>`,
         ),
       );
     }),
@@ -309,16 +298,7 @@ export function adminRouter(hub: Hub, o: AdminOptions = {}): Router {
             : 'The request could not be read.';
     const ctx = pageContext(req, res);
     if (!ctx.user) return void res.status(status).type('text/plain').send(text);
-    send(
-      res,
-      page(
-        ctx,
-        { title: status === 404 ? 'Not found' : 'Error' },
-        html`${notice('error', text)}
-          <p><a href="${ctx.base}/">Dashboard</a></p>`,
-      ),
-      status,
-    );
+    send(res, page(ctx, { title: status === 404 ? 'Not found' : 'Error' }, html`${notice('error', text)}<p><a href="${ctx.base}/">Dashboard</a></p>`), status);
   };
   r.use(errors);
   return r;

@@ -42,42 +42,23 @@ export function renderMappings(ctx: PageContext, hub: Hub): Html {
   return page(
     { ...ctx, section: 'mappings' },
     { title: 'Mappings' },
-    html` <p class="hint">
-        Mapping sets live in <code>${engine.dir}</code>: one JSONata file per entity with golden tests beside it. Edit a file, run its set's golden tests here, try it on a record, then replay the
-        messages it rejected.
-      </p>
-      <p><a class="button" href="${b}/mappings/try">Try a mapping on a record</a> <a class="button" href="${b}/mappings/golden">Run all golden tests</a></p>
-      <div class="scroll">
-        <table>
-          <caption>
-            Mapping sets
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Set</th>
-              <th scope="col">Direction</th>
-              <th scope="col">Entities</th>
-              <th scope="col">Used by sources</th>
-              <th scope="col">Golden tests</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${engine.sets().map((set) => {
-              const info = engine.setInfo(set);
-              const users = hub.config.sources.filter((s) => s.mappingSet === set).map((s) => s.id);
-              return html`<tr>
-                <th scope="row">${set}</th>
-                <td>${info.direction}</td>
-                <td>${engine.entities(set).join(', ')}</td>
-                <td>${users.join(', ') || '–'}</td>
-                <td>
-                  ${info.direction === 'inbound' ? html`<a href="${href(b, '/mappings/golden', { set })}">Run the tests of ${set}</a>` : html`<span class="muted">tested by ${info.testedBy ?? 'its sink'}</span>`}
-                </td>
-              </tr>`;
-            })}
-          </tbody>
-        </table>
-      </div>`,
+    html`
+<p class="hint">Mapping sets live in <code>${engine.dir}</code>: one JSONata file per entity with golden tests beside it. Edit a file, run its set's golden tests here, try it on a record, then replay the messages it rejected.</p>
+<p><a class="button" href="${b}/mappings/try">Try a mapping on a record</a> <a class="button" href="${b}/mappings/golden">Run all golden tests</a></p>
+<div class="scroll"><table>
+<caption>Mapping sets</caption>
+<thead><tr><th scope="col">Set</th><th scope="col">Direction</th><th scope="col">Entities</th><th scope="col">Used by sources</th><th scope="col">Golden tests</th></tr></thead>
+<tbody>${engine.sets().map((set) => {
+      const info = engine.setInfo(set);
+      const users = hub.config.sources.filter((s) => s.mappingSet === set).map((s) => s.id);
+      return html`<tr>
+  <th scope="row">${set}</th>
+  <td>${info.direction}</td>
+  <td>${engine.entities(set).join(', ')}</td>
+  <td>${users.join(', ') || '–'}</td>
+  <td>${info.direction === 'inbound' ? html`<a href="${href(b, '/mappings/golden', { set })}">Run the tests of ${set}</a>` : html`<span class="muted">tested by ${info.testedBy ?? 'its sink'}</span>`}</td>
+</tr>`;
+    })}</tbody></table></div>`,
   );
 }
 
@@ -95,65 +76,32 @@ export function renderGolden(ctx: PageContext, hub: Hub, set: string | undefined
   return page(
     { ...ctx, section: 'mappings' },
     { title: `Golden tests${set ? ` of ${set}` : ''}` },
-    html` ${notice(r.failed === 0 && r.untested.length === 0 ? 'ok' : 'error', html`<strong data-golden-summary>${r.passed} passed, ${r.failed} failed</strong>${r.untested.length ? `, ${r.untested.length} mapping(s) without tests` : ''}`)}
-      <p><a href="${href(b, '/mappings/golden', set ? { set } : {})}">Run again</a> · <a href="${b}/mappings">Mappings</a></p>
-      ${
-        failed.length
-          ? html`<section aria-labelledby="h-failed">
-              <h2 id="h-failed">Failed</h2>
-              ${failed.map(
-                (x) =>
-                  html`<article class="case bad">
-                    <h3>${x.set}/${x.entity}: ${x.kind === 'reject' ? 'rejects: ' : ''}${x.name}</h3>
-                    <p class="err">${x.problem ?? ''}</p>
-                    ${
-                      x.diff?.length
-                        ? html`<table class="diff">
-                            <caption class="sr-only">
-                              Differences
-                            </caption>
-                            <thead>
-                              <tr>
-                                <th scope="col">Path</th>
-                                <th scope="col">Expected</th>
-                                <th scope="col">Actual</th>
-                              </tr>
-                            </thead>
-                            <tbody>
-                              ${x.diff.map(
-                                (d) =>
-                                  html`<tr>
-                                    <td><code>${d.path}</code></td>
-                                    <td class="del"><code>${d.expected === undefined ? 'missing' : JSON.stringify(d.expected)}</code></td>
-                                    <td class="ins"><code>${d.actual === undefined ? 'missing' : JSON.stringify(d.actual)}</code></td>
-                                  </tr>`,
-                              )}
-                            </tbody>
-                          </table>`
-                        : ''
-                    }
-                    <p class="muted small">mappings/${where(x.file)}</p>
-                  </article>`,
-              )}
-            </section>`
-          : ''
-      }
-      ${
-        r.untested.length
-          ? html`<section aria-labelledby="h-untested">
-              <h2 id="h-untested">Without golden tests</h2>
-              <ul>
-                ${r.untested.map((u) => html`<li><code>mappings/${where(u)}</code></li>`)}
-              </ul>
-            </section>`
-          : ''
-      }
-      <section aria-labelledby="h-passed">
-        <h2 id="h-passed">Passed</h2>
-        <ul class="passed">
-          ${r.results.filter((x) => x.ok).map((x) => html`<li>✓ ${x.set}/${x.entity}: ${x.kind === 'reject' ? 'rejects: ' : ''}${x.name}</li>`)}
-        </ul>
-      </section>`,
+    html`
+${notice(r.failed === 0 && r.untested.length === 0 ? 'ok' : 'error', html`<strong data-golden-summary>${r.passed} passed, ${r.failed} failed</strong>${r.untested.length ? `, ${r.untested.length} mapping(s) without tests` : ''}`)}
+<p><a href="${href(b, '/mappings/golden', set ? { set } : {})}">Run again</a> · <a href="${b}/mappings">Mappings</a></p>
+${
+  failed.length
+    ? html`<section aria-labelledby="h-failed"><h2 id="h-failed">Failed</h2>${failed.map(
+        (x) => html`<article class="case bad">
+<h3>${x.set}/${x.entity}: ${x.kind === 'reject' ? 'rejects: ' : ''}${x.name}</h3>
+<p class="err">${x.problem ?? ''}</p>
+${
+  x.diff?.length
+    ? html`<table class="diff"><caption class="sr-only">Differences</caption><thead><tr><th scope="col">Path</th><th scope="col">Expected</th><th scope="col">Actual</th></tr></thead><tbody>${x.diff.map(
+        (d) =>
+          html`<tr><td><code>${d.path}</code></td><td class="del"><code>${d.expected === undefined ? 'missing' : JSON.stringify(d.expected)}</code></td><td class="ins"><code>${d.actual === undefined ? 'missing' : JSON.stringify(d.actual)}</code></td></tr>`,
+      )}</tbody></table>`
+    : ''
+}
+<p class="muted small">mappings/${where(x.file)}</p>
+</article>`,
+      )}</section>`
+    : ''
+}
+${r.untested.length ? html`<section aria-labelledby="h-untested"><h2 id="h-untested">Without golden tests</h2><ul>${r.untested.map((u) => html`<li><code>mappings/${where(u)}</code></li>`)}</ul></section>` : ''}
+<section aria-labelledby="h-passed"><h2 id="h-passed">Passed</h2>
+<ul class="passed">${r.results.filter((x) => x.ok).map((x) => html`<li>✓ ${x.set}/${x.entity}: ${x.kind === 'reject' ? 'rejects: ' : ''}${x.name}</li>`)}</ul>
+</section>`,
   );
 }
 
@@ -204,77 +152,52 @@ export function renderTry(ctx: PageContext, hub: Hub, t: TryInput, outcome: TryO
   const result = !outcome
     ? ''
     : html`<div class="grid2 result">
-        <section aria-labelledby="h-out">
-          <h2 id="h-out">Canonical output</h2>
-          ${
-            outcome.kind === 'ok'
-              ? jsonView(outcome.record, marks, { prefix: 'out' })
-              : html`<p class="err" data-try-error>${outcome.kind === 'mapping' ? html`<strong>${outcome.code}</strong>: ` : ''}${outcome.error}</p>`
-          }
-        </section>
-        <section aria-labelledby="h-valid">
-          <h2 id="h-valid">Validation</h2>
-          ${
-            outcome.kind === 'ok' && violations.length === 0
-              ? html`<p class="ok-text" data-try-valid>Valid: the record matches schemas/${t.entity}.schema.json.</p>`
-              : outcome.kind === 'input'
-                ? html`<p class="muted">Not run: fix the input first.</p>`
-                : violations.length
-                  ? html`<p class="err">${outcome.kind === 'ok' ? `Invalid: ${violations.length} violation(s) of schemas/${t.entity}.schema.json.` : 'Refused:'}</p>
-                      <ul class="violations" data-try-violations>
-                        ${violations.map((v) => html`<li><code>${v.path || '/'}</code> ${v.message}</li>`)}
-                      </ul>`
-                  : html`<p class="err">The mapping refused the record (left).</p>`
-          }
-        </section>
-      </div>`;
+<section aria-labelledby="h-out">
+<h2 id="h-out">Canonical output</h2>
+${
+  outcome.kind === 'ok'
+    ? jsonView(outcome.record, marks, { prefix: 'out' })
+    : html`<p class="err" data-try-error>${outcome.kind === 'mapping' ? html`<strong>${outcome.code}</strong>: ` : ''}${outcome.error}</p>`
+}
+</section>
+<section aria-labelledby="h-valid">
+<h2 id="h-valid">Validation</h2>
+${
+  outcome.kind === 'ok' && violations.length === 0
+    ? html`<p class="ok-text" data-try-valid>Valid: the record matches schemas/${t.entity}.schema.json.</p>`
+    : outcome.kind === 'input'
+      ? html`<p class="muted">Not run: fix the input first.</p>`
+      : violations.length
+        ? html`<p class="err">${outcome.kind === 'ok' ? `Invalid: ${violations.length} violation(s) of schemas/${t.entity}.schema.json.` : 'Refused:'}</p><ul class="violations" data-try-violations>${violations.map(
+            (v) => html`<li><code>${v.path || '/'}</code> ${v.message}</li>`,
+          )}</ul>`
+        : html`<p class="err">The mapping refused the record (left).</p>`
+}
+</section>
+</div>`;
   return page(
     { ...ctx, section: 'mappings' },
     { title: 'Try a mapping' },
-    html` ${problems.map((p) => notice('error', p))}
-      <form method="post" action="${b}/mappings/try" class="try">
-        ${csrfField(ctx)}
-        ${
-          t.messageId
-            ? html`<p class="hint">
-                The record of message <a href="${b}/messages/${encodeURIComponent(t.messageId)}"><code>${t.messageId}</code></a
-                >.
-              </p>`
-            : ''
-        }
-        <div class="filters">
-          <div class="field">
-            <label for="t-set">Mapping set</label
-            ><select id="t-set" name="set">
-              ${sel(sets, t.set)}
-            </select>
-          </div>
-          <div class="field">
-            <label for="t-entity">Entity</label
-            ><select id="t-entity" name="entity">
-              ${sel(entities, t.entity)}
-            </select>
-          </div>
-          <div class="field">
-            <label for="t-inst">Institution ($institution)</label
-            ><select id="t-inst" name="institution">
-              ${sel(
-                hub.config.institutions.map((i) => i.id),
-                t.institution,
-              )}
-            </select>
-          </div>
-          <div class="field"><label for="t-source">Source ($source)</label><input id="t-source" name="source" value="${t.source}" maxlength="100" /></div>
-        </div>
-        <div class="grid2">
-          <div class="field"><label for="t-record">Record (JSON, in the source's format)</label><textarea id="t-record" name="record" rows="14" spellcheck="false" required>${t.record}</textarea></div>
-          <div class="field">
-            <label for="t-expr">Mapping expression (optional: leave empty to use <code>${t.set || '<set>'}/${t.entity || '<entity>'}.jsonata</code> as it is on disk)</label
-            ><textarea id="t-expr" name="expression" rows="14" spellcheck="false">${t.expression}</textarea>
-          </div>
-        </div>
-        <button type="submit" class="primary">Run the mapping</button>
-      </form>
-      ${result}`,
+    html`
+${problems.map((p) => notice('error', p))}
+<form method="post" action="${b}/mappings/try" class="try">
+${csrfField(ctx)}
+${t.messageId ? html`<p class="hint">The record of message <a href="${b}/messages/${encodeURIComponent(t.messageId)}"><code>${t.messageId}</code></a>.</p>` : ''}
+<div class="filters">
+  <div class="field"><label for="t-set">Mapping set</label><select id="t-set" name="set">${sel(sets, t.set)}</select></div>
+  <div class="field"><label for="t-entity">Entity</label><select id="t-entity" name="entity">${sel(entities, t.entity)}</select></div>
+  <div class="field"><label for="t-inst">Institution ($institution)</label><select id="t-inst" name="institution">${sel(
+    hub.config.institutions.map((i) => i.id),
+    t.institution,
+  )}</select></div>
+  <div class="field"><label for="t-source">Source ($source)</label><input id="t-source" name="source" value="${t.source}" maxlength="100"></div>
+</div>
+<div class="grid2">
+  <div class="field"><label for="t-record">Record (JSON, in the source's format)</label><textarea id="t-record" name="record" rows="14" spellcheck="false" required>${t.record}</textarea></div>
+  <div class="field"><label for="t-expr">Mapping expression (optional: leave empty to use <code>${t.set || '<set>'}/${t.entity || '<entity>'}.jsonata</code> as it is on disk)</label><textarea id="t-expr" name="expression" rows="14" spellcheck="false">${t.expression}</textarea></div>
+</div>
+<button type="submit" class="primary">Run the mapping</button>
+</form>
+${result}`,
   );
 }

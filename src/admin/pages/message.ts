@@ -106,206 +106,102 @@ export function renderMessage(ctx: PageContext, d: MessageDetail): Html {
   const why =
     m.status === 'rejected' || m.errorCode
       ? html`<section aria-labelledby="h-why" class="why">
-          <h2 id="h-why">Why it was rejected</h2>
-          <p><strong>${m.errorCode ?? 'error'}</strong>: ${m.errorDetail ?? ''}</p>
-          ${
-            marks.length
-              ? html`<ul class="violations">
-                  ${marks.map(
-                    (v) =>
-                      html`<li>
-                        <code>${v.pointer || '/'}</code> ${v.message}${
-                          inCanonical(v.pointer) ? html` · <a href="#${anchorOf('canon', v.pointer)}">show in the canonical record</a>` : ''
-                        }${inRaw(v.pointer) ? html` · <a href="#${anchorOf('raw', v.pointer)}">show in the raw payload</a>` : ''}
-                      </li>`,
-                  )}
-                </ul>`
-              : ''
-          }
-          ${rejectionHint(m.errorCode, b, m.id)}
-        </section>`
+<h2 id="h-why">Why it was rejected</h2>
+<p><strong>${m.errorCode ?? 'error'}</strong>: ${m.errorDetail ?? ''}</p>
+${
+  marks.length
+    ? html`<ul class="violations">${marks.map(
+        (v) =>
+          html`<li><code>${v.pointer || '/'}</code> ${v.message}${
+            inCanonical(v.pointer) ? html` · <a href="#${anchorOf('canon', v.pointer)}">show in the canonical record</a>` : ''
+          }${inRaw(v.pointer) ? html` · <a href="#${anchorOf('raw', v.pointer)}">show in the raw payload</a>` : ''}</li>`,
+      )}</ul>`
+    : ''
+}
+${rejectionHint(m.errorCode, b, m.id)}
+</section>`
       : '';
 
   const replay = plan
-    ? html`<form method="post" action="${b}/replay" class="inline">
-        ${csrfField(ctx)}<input type="hidden" name="ids" value="${m.id}" /><button type="submit">Replay…</button> <span class="hint">A replay ${plan}; you confirm first.</span>
-      </form>`
+    ? html`<form method="post" action="${b}/replay" class="inline">${csrfField(ctx)}<input type="hidden" name="ids" value="${m.id}"><button type="submit">Replay…</button> <span class="hint">A replay ${plan}; you confirm first.</span></form>`
     : html`<p class="hint">Nothing to replay: only rejected messages and messages with dead or withheld deliveries can be replayed.</p>`;
 
   const comparison = d.comparison
-    ? html`<p>
-          ${
-            d.comparison.kind === 'committed'
-              ? html`This message made version <strong>${d.comparison.madeVersion ?? '?'}</strong> of record <code>${d.comparison.current.id}</code>; the current version is
-                  <strong>${d.comparison.current.version}</strong>.`
-              : html`This message has not been committed; the stored record <code>${d.comparison.current.id}</code> (version <strong>${d.comparison.current.version}</strong>) has the same key. The
-                  differences are what it would change.`
-          }
-        </p>
-        ${
-          d.comparison.diffs.length === 0
-            ? html`<p class="ok-text">The current record has the same content as this message (hub fields id and version aside).</p>`
-            : html`<div class="scroll">
-                <table class="diff">
-                  <caption>
-                    Differences, ${d.comparison.diffs.length}
-                  </caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Path</th>
-                      <th scope="col">In this message</th>
-                      <th scope="col">In the current record</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    ${d.comparison.diffs.map(
-                      (x) =>
-                        html`<tr>
-                          <td><code>${x.path}</code></td>
-                          <td class="del"><code>${show(x.expected)}</code></td>
-                          <td class="ins"><code>${show(x.actual)}</code></td>
-                        </tr>`,
-                    )}
-                  </tbody>
-                </table>
-              </div>`
-        }`
+    ? html`<p>${
+        d.comparison.kind === 'committed'
+          ? html`This message made version <strong>${d.comparison.madeVersion ?? '?'}</strong> of record <code>${d.comparison.current.id}</code>; the current version is <strong>${d.comparison.current.version}</strong>.`
+          : html`This message has not been committed; the stored record <code>${d.comparison.current.id}</code> (version <strong>${d.comparison.current.version}</strong>) has the same key. The differences are what it would change.`
+      }</p>
+${
+  d.comparison.diffs.length === 0
+    ? html`<p class="ok-text">The current record has the same content as this message (hub fields id and version aside).</p>`
+    : html`<div class="scroll"><table class="diff"><caption>Differences, ${d.comparison.diffs.length}</caption><thead><tr><th scope="col">Path</th><th scope="col">In this message</th><th scope="col">In the current record</th></tr></thead><tbody>${d.comparison.diffs.map(
+        (x) => html`<tr><td><code>${x.path}</code></td><td class="del"><code>${show(x.expected)}</code></td><td class="ins"><code>${show(x.actual)}</code></td></tr>`,
+      )}</tbody></table></div>`
+}`
     : html`<p class="muted">No comparison: ${d.noComparison ?? ''}.</p>`;
 
   return page(
     { ...ctx, section: 'messages' },
     { title: `Message ${m.id}`, live: `${self}/events` },
-    html` <div class="live-note" data-live-notice hidden>${notice('info', html`This message changed. <a href="${self}">Reload</a> to see the details.`)}</div>
-      <dl class="facts">
-        <div>
-          <dt>Status</dt>
-          <dd>${badge(m.status, 'status')}</dd>
-        </div>
-        <div>
-          <dt>Source</dt>
-          <dd><a href="${href(b, '/messages', { source: m.sourceId })}">${m.sourceId}</a></dd>
-        </div>
-        <div>
-          <dt>Entity</dt>
-          <dd>${m.entity}</dd>
-        </div>
-        <div>
-          <dt>Institution</dt>
-          <dd>${m.institution ?? '–'}</dd>
-        </div>
-        <div>
-          <dt>Business key</dt>
-          <dd>${m.businessKey ?? '–'}</dd>
-        </div>
-        <div>
-          <dt>Record</dt>
-          <dd>${m.recordId ? html`<code>${m.recordId}</code> v${m.recordVersion ?? '?'}` : '–'}</dd>
-        </div>
-        <div>
-          <dt>Received</dt>
-          <dd>${time(m.createdAt)}</dd>
-        </div>
-        <div>
-          <dt>Updated</dt>
-          <dd>${time(m.updatedAt)}</dd>
-        </div>
-      </dl>
-      ${replay} ${why}
-      <div class="grid2">
-        <section aria-labelledby="h-raw">
-          <h2 id="h-raw">Raw payload</h2>
-          <p class="muted small">${m.contentType ?? 'no content type'} · ${m.rawSize} bytes · <a href="${self}/raw">download</a></p>
-          ${
-            m.raw === null
-              ? html`<p class="muted">The payload could not be read as text.</p>`
-              : raw.ok
-                ? jsonView(raw.value, marks, { prefix: 'raw', showMissing: false, label: 'at this path in the canonical record: ' })
-                : html`<pre class="json" tabindex="0">${m.raw.length > RAW_SHOWN ? `${m.raw.slice(0, RAW_SHOWN)}… (shortened; download the whole payload)` : m.raw}</pre>`
-          }
-        </section>
-        <section aria-labelledby="h-canon">
-          <h2 id="h-canon">Canonical record</h2>
-          ${
-            m.canonical
-              ? html`<p class="muted small">What the mapping made of it${marks.length ? '; marked fields fail validation' : ''}.</p>
-                  ${jsonView(m.canonical, marks, { prefix: 'canon' })}`
-              : html`<p class="muted">None: the mapping did not produce a record.</p>`
-          }
-        </section>
-      </div>
-      <section aria-labelledby="h-diff">
-        <h2 id="h-diff">This message and the current record</h2>
-        ${comparison}
-      </section>
-      <section aria-labelledby="h-deliveries">
-        <h2 id="h-deliveries">Deliveries</h2>
-        ${
-          d.deliveries.length === 0
-            ? html`<p class="muted">No deliveries${m.status === 'rejected' ? ' (the message was not committed)' : ''}.</p>`
-            : d.deliveries.map(
-                (x) =>
-                  html`<h3>Route ${x.routeId}: ${badge(x.status, `d:${x.routeId}:status`)} <span class="muted small">${live(`d:${x.routeId}:attempts`)} attempt(s)</span></h3>
-                    ${x.lastError ? html`<p class="err">Last error: ${x.lastError}</p>` : ''}
-                    ${
-                      x.tries.length
-                        ? html`<div class="scroll">
-                            <table class="attempts">
-                              <caption class="sr-only">
-                                Attempts of route ${x.routeId}
-                              </caption>
-                              <thead>
-                                <tr>
-                                  <th scope="col">#</th>
-                                  <th scope="col">At (UTC)</th>
-                                  <th scope="col">Outcome</th>
-                                  <th scope="col">Duration</th>
-                                  <th scope="col">Error</th>
-                                  <th scope="col">Receiver said</th>
-                                </tr>
-                              </thead>
-                              <tbody>
-                                ${x.tries.map(
-                                  (a) =>
-                                    html`<tr>
-                                      <td>${a.attempt}</td>
-                                      <td>${time(a.at)}</td>
-                                      <td>${badge(a.outcome)}</td>
-                                      <td class="num">${a.durationMs} ms</td>
-                                      <td class="err">${a.error ?? ''}</td>
-                                      <td>${a.detail ?? ''}</td>
-                                    </tr>`,
-                                )}
-                              </tbody>
-                            </table>
-                          </div>`
-                        : html`<p class="muted small">No attempt yet.</p>`
-                    }`,
-              )
-        }
-      </section>
-      <section aria-labelledby="h-history">
-        <h2 id="h-history">History</h2>
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">At (UTC)</th>
-                <th scope="col">Status</th>
-                <th scope="col">Detail</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${d.history.map(
-                (h) =>
-                  html`<tr>
-                    <td>${time(h.at)}</td>
-                    <td>${badge(h.status)}</td>
-                    <td>${h.detail ?? ''}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>
-        </div>
-      </section>`,
+    html`
+<div class="live-note" data-live-notice hidden>${notice('info', html`This message changed. <a href="${self}">Reload</a> to see the details.`)}</div>
+<dl class="facts">
+  <div><dt>Status</dt><dd>${badge(m.status, 'status')}</dd></div>
+  <div><dt>Source</dt><dd><a href="${href(b, '/messages', { source: m.sourceId })}">${m.sourceId}</a></dd></div>
+  <div><dt>Entity</dt><dd>${m.entity}</dd></div>
+  <div><dt>Institution</dt><dd>${m.institution ?? '–'}</dd></div>
+  <div><dt>Business key</dt><dd>${m.businessKey ?? '–'}</dd></div>
+  <div><dt>Record</dt><dd>${m.recordId ? html`<code>${m.recordId}</code> v${m.recordVersion ?? '?'}` : '–'}</dd></div>
+  <div><dt>Received</dt><dd>${time(m.createdAt)}</dd></div>
+  <div><dt>Updated</dt><dd>${time(m.updatedAt)}</dd></div>
+</dl>
+${replay}
+${why}
+<div class="grid2">
+<section aria-labelledby="h-raw">
+<h2 id="h-raw">Raw payload</h2>
+<p class="muted small">${m.contentType ?? 'no content type'} · ${m.rawSize} bytes · <a href="${self}/raw">download</a></p>
+${
+  m.raw === null
+    ? html`<p class="muted">The payload could not be read as text.</p>`
+    : raw.ok
+      ? jsonView(raw.value, marks, { prefix: 'raw', showMissing: false, label: 'at this path in the canonical record: ' })
+      : html`<pre class="json" tabindex="0">${m.raw.length > RAW_SHOWN ? `${m.raw.slice(0, RAW_SHOWN)}… (shortened; download the whole payload)` : m.raw}</pre>`
+}
+</section>
+<section aria-labelledby="h-canon">
+<h2 id="h-canon">Canonical record</h2>
+${m.canonical ? html`<p class="muted small">What the mapping made of it${marks.length ? '; marked fields fail validation' : ''}.</p>${jsonView(m.canonical, marks, { prefix: 'canon' })}` : html`<p class="muted">None: the mapping did not produce a record.</p>`}
+</section>
+</div>
+<section aria-labelledby="h-diff">
+<h2 id="h-diff">This message and the current record</h2>
+${comparison}
+</section>
+<section aria-labelledby="h-deliveries">
+<h2 id="h-deliveries">Deliveries</h2>
+${
+  d.deliveries.length === 0
+    ? html`<p class="muted">No deliveries${m.status === 'rejected' ? ' (the message was not committed)' : ''}.</p>`
+    : d.deliveries.map(
+        (x) => html`<h3>Route ${x.routeId}: ${badge(x.status, `d:${x.routeId}:status`)} <span class="muted small">${live(`d:${x.routeId}:attempts`)} attempt(s)</span></h3>
+${x.lastError ? html`<p class="err">Last error: ${x.lastError}</p>` : ''}
+${
+  x.tries.length
+    ? html`<div class="scroll"><table class="attempts"><caption class="sr-only">Attempts of route ${x.routeId}</caption><thead><tr><th scope="col">#</th><th scope="col">At (UTC)</th><th scope="col">Outcome</th><th scope="col">Duration</th><th scope="col">Error</th><th scope="col">Receiver said</th></tr></thead><tbody>${x.tries.map(
+        (a) =>
+          html`<tr><td>${a.attempt}</td><td>${time(a.at)}</td><td>${badge(a.outcome)}</td><td class="num">${a.durationMs} ms</td><td class="err">${a.error ?? ''}</td><td>${a.detail ?? ''}</td></tr>`,
+      )}</tbody></table></div>`
+    : html`<p class="muted small">No attempt yet.</p>`
+}`,
+      )
+}
+</section>
+<section aria-labelledby="h-history">
+<h2 id="h-history">History</h2>
+<div class="scroll"><table><thead><tr><th scope="col">At (UTC)</th><th scope="col">Status</th><th scope="col">Detail</th></tr></thead>
+<tbody>${d.history.map((h) => html`<tr><td>${time(h.at)}</td><td>${badge(h.status)}</td><td>${h.detail ?? ''}</td></tr>`)}</tbody></table></div>
+</section>`,
   );
 }

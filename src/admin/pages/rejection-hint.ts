@@ -12,14 +12,9 @@ export function rejectionHint(code: string | null, base: string, messageId: stri
     case 'HUB_ERR_MAPPING':
       return html`<p class="hint">The mapping refused the record: fix the mapping file (or ask the source to fix the data), check it under ${tryIt}, then replay.</p>`;
     case 'HUB_ERR_SCHEMA_VALIDATION':
-      return html`<p class="hint">
-        The mapped record does not match the canonical schema: fix the mapping file, or ask the source to send the missing or wrong fields; check it under ${tryIt}, then replay.
-      </p>`;
+      return html`<p class="hint">The mapped record does not match the canonical schema: fix the mapping file, or ask the source to send the missing or wrong fields; check it under ${tryIt}, then replay.</p>`;
     case 'HUB_ERR_UNSUPPORTED_MEDIA_TYPE':
-      return html`<p class="hint">
-        The sender used a content type the hub does not read: it must send <code>Content-Type: application/json</code> (the mapping is not involved). The sender sends the records again; a replay would
-        meet the same input.
-      </p>`;
+      return html`<p class="hint">The sender used a content type the hub does not read: it must send <code>Content-Type: application/json</code> (the mapping is not involved). The sender sends the records again; a replay would meet the same input.</p>`;
     case 'HUB_ERR_MALFORMED_INPUT':
       return html`<p class="hint">The body is not readable JSON: the sender fixes what it sends and sends it again (the mapping is not involved; a replay would meet the same bytes).</p>`;
     case 'HUB_ERR_ENCODING':

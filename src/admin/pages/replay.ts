@@ -40,44 +40,29 @@ export function renderConfirm(ctx: PageContext, planned: PlannedReplay[], back: 
   return page(
     ctx,
     { title: 'Confirm replay' },
-    html` ${go.length === 0 ? notice('error', 'None of the selected messages can be replayed: only rejected messages and messages with dead or withheld deliveries can.') : ''}
-      <div class="scroll">
-        <table>
-          <caption>
-            ${go.length} of ${planned.length} selected message(s) will be replayed
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Message</th>
-              <th scope="col">Source / entity</th>
-              <th scope="col">Status</th>
-              <th scope="col">A replay</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${planned.map(
-              (p) =>
-                html`<tr>
-                  <td>
-                    <a href="${b}/messages/${seg(p.id)}"><code>${p.id}</code></a>
-                  </td>
-                  <td>${p.message ? `${p.message.sourceId} / ${p.message.entity}` : '–'}</td>
-                  <td>${p.message ? badge(p.message.status) : 'not found'}</td>
-                  <td>${p.plan ?? html`<span class="muted">is skipped: nothing to replay</span>`}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-      </div>
-      ${
-        go.length
-          ? html`<form method="post" action="${b}/replay/confirm" class="confirm">
-              ${csrfField(ctx)} ${go.map((p) => html`<input type="hidden" name="ids" value="${p.id}" />`)}
-              <button type="submit" class="primary">Replay ${go.length} message(s)</button>
-              <a href="${back}">Cancel</a>
-            </form>`
-          : html`<p><a href="${back}">Back</a></p>`
-      }`,
+    html`
+${go.length === 0 ? notice('error', 'None of the selected messages can be replayed: only rejected messages and messages with dead or withheld deliveries can.') : ''}
+<div class="scroll"><table>
+<caption>${go.length} of ${planned.length} selected message(s) will be replayed</caption>
+<thead><tr><th scope="col">Message</th><th scope="col">Source / entity</th><th scope="col">Status</th><th scope="col">A replay</th></tr></thead>
+<tbody>${planned.map(
+      (p) => html`<tr>
+  <td><a href="${b}/messages/${seg(p.id)}"><code>${p.id}</code></a></td>
+  <td>${p.message ? `${p.message.sourceId} / ${p.message.entity}` : '–'}</td>
+  <td>${p.message ? badge(p.message.status) : 'not found'}</td>
+  <td>${p.plan ?? html`<span class="muted">is skipped: nothing to replay</span>`}</td>
+</tr>`,
+    )}</tbody></table></div>
+${
+  go.length
+    ? html`<form method="post" action="${b}/replay/confirm" class="confirm">
+${csrfField(ctx)}
+${go.map((p) => html`<input type="hidden" name="ids" value="${p.id}">`)}
+<button type="submit" class="primary">Replay ${go.length} message(s)</button>
+<a href="${back}">Cancel</a>
+</form>`
+    : html`<p><a href="${back}">Back</a></p>`
+}`,
   );
 }
 
@@ -114,33 +99,19 @@ export function renderResults(ctx: PageContext, results: ReplayResult[]): Html {
   return page(
     ctx,
     { title: 'Replay results' },
-    html` ${notice(ok === results.length ? 'ok' : 'error', `${ok} of ${results.length} message(s) replayed.`)}
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Message</th>
-              <th scope="col">Status now</th>
-              <th scope="col">What ran</th>
-              <th scope="col">Problem</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${results.map(
-              (r) =>
-                html`<tr>
-                  <td>
-                    <a href="${b}/messages/${seg(r.id)}"><code>${r.id}</code></a>
-                  </td>
-                  <td>${r.status ? badge(r.status) : '–'}</td>
-                  <td>${r.replayed ? r.replayed.map((x) => (x === 'pipeline' ? 'mapping and validation' : `delivery to ${x}`)).join(', ') : '–'}</td>
-                  <td class="err">${r.error ?? ''}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-      </div>
-      <p class="hint">A committed message is delivered by its routes in the background; open it to follow its deliveries live.</p>
-      <p><a href="${b}/messages">Messages</a> · <a href="${b}/dead">Dead letters</a></p>`,
+    html`
+${notice(ok === results.length ? 'ok' : 'error', `${ok} of ${results.length} message(s) replayed.`)}
+<div class="scroll"><table>
+<thead><tr><th scope="col">Message</th><th scope="col">Status now</th><th scope="col">What ran</th><th scope="col">Problem</th></tr></thead>
+<tbody>${results.map(
+      (r) => html`<tr>
+  <td><a href="${b}/messages/${seg(r.id)}"><code>${r.id}</code></a></td>
+  <td>${r.status ? badge(r.status) : '–'}</td>
+  <td>${r.replayed ? r.replayed.map((x) => (x === 'pipeline' ? 'mapping and validation' : `delivery to ${x}`)).join(', ') : '–'}</td>
+  <td class="err">${r.error ?? ''}</td>
+</tr>`,
+    )}</tbody></table></div>
+<p class="hint">A committed message is delivered by its routes in the background; open it to follow its deliveries live.</p>
+<p><a href="${b}/messages">Messages</a> · <a href="${b}/dead">Dead letters</a></p>`,
   );
 }
