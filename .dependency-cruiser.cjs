@@ -96,6 +96,13 @@ module.exports = {
       to: { path: '^src/hub[.]ts$' },
     },
     {
+      name: 'modules-take-their-deps',
+      severity: 'error',
+      comment: 'Feature modules on top of the hub (EMREX, webhooks, the store readers) get the few dependencies they use, never the Hub (docs/architecture.md).',
+      from: { path: '^src/(emrex|webhooks|store|routing)/' },
+      to: { path: '^src/hub[.]ts$' },
+    },
+    {
       name: 'broker-apart-from-store',
       severity: 'error',
       comment: 'The embedded broker shares SQLite helpers (src/sqlite/), not the store.',
