@@ -10,9 +10,15 @@ import type { JsonObject } from '../core/types.ts';
 export const CODE_MARK = '[personal-code]';
 export const REDACTED = '[redacted]';
 
-/** Replaces personal codes inside free text. */
+/**
+ * A hub id (UUID) or a personal code: the ids are matched first and kept as they are, so that a run of
+ * eleven decimal digits inside one (a UUIDv7's random part often has one) is not taken for a code.
+ */
+const UUID_OR_CODE = new RegExp(`(\\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\b)|${PERSONAL_CODE_IN_TEXT.source}`, 'gi');
+
+/** Replaces personal codes inside free text; hub ids (UUIDs) are left whole. */
 export function scrub(text: string): string {
-  return text.replace(PERSONAL_CODE_IN_TEXT, CODE_MARK);
+  return text.replace(UUID_OR_CODE, (m: string, uuid: string | undefined) => (uuid ? m : CODE_MARK));
 }
 
 /** The text cut to `max` characters, saying how long it was. */
