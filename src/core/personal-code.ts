@@ -67,3 +67,14 @@ export function makeOldPersonalCode(birth: Date, serial: number): string | undef
  * not part of a longer run of digits, whatever comes before or after (`code:01010110006`).
  */
 export const PERSONAL_CODE_IN_TEXT = /(?<!\d)\d{6}(?:\s{0,3}[-\u2010-\u2015\u2212]\s{0,3}|\s{1,3})?\d{5}(?!\d)/g;
+
+/**
+ * A hub id (UUID) or a personal code: ids are matched first and kept whole, so that a run of eleven decimal
+ * digits inside one (a UUIDv7's random part often has one) is not taken for a code.
+ */
+const UUID_OR_CODE = new RegExp(`(\\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\b)|${PERSONAL_CODE_IN_TEXT.source}`, 'gi');
+
+/** The text with every personal code (any spacing, both forms) replaced by `mark`; hub ids (UUIDs) left whole. */
+export function replacePersonalCodes(text: string, mark: string): string {
+  return text.replace(UUID_OR_CODE, (m: string, uuid: string | undefined) => (uuid ? m : mark));
+}

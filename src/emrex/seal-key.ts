@@ -9,6 +9,16 @@ export function sealKeysDir(config: Pick<HubConfig, 'emrex'>, dataDir: string): 
   return isAbsolute(dir) ? dir : join(dataDir, dir);
 }
 
+/** Seal keys read once per folder: the files are not read again for every document (replacing them takes a restart). */
+const known = new Map<string, SealKey>();
+
+/** The seal key in `dir`, read once; undefined while there is none. */
+export function knownSealKey(dir: string): SealKey | undefined {
+  const k = known.get(dir) ?? readSealKey(dir);
+  if (k) known.set(dir, k);
+  return k;
+}
+
 /**
  * The seal key of this hub's contact point; a development key and self-signed certificate are made (and
  * said so in the log) when the folder has none, as for EWP keys: production puts the institution's
@@ -16,9 +26,10 @@ export function sealKeysDir(config: Pick<HubConfig, 'emrex'>, dataDir: string): 
  */
 export async function sealKey(hub: { config: HubConfig; env: { dataDir: string }; logger: Logger }): Promise<SealKey> {
   const dir = sealKeysDir(hub.config, hub.env.dataDir);
-  const have = readSealKey(dir);
+  const have = knownSealKey(dir);
   if (have) return have;
   const made = await createDevSealKey(dir);
   if (made.created) hub.logger.warn({ dir }, "made a development EMREX seal key and self-signed certificate; put the institution's own in this folder for production (hub emrex keys)");
+  known.set(dir, made);
   return made;
 }

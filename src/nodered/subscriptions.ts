@@ -7,7 +7,7 @@ import type { ChangeEvent } from '../core/types.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
 import type { DeliveryGate } from '../privacy/gate.ts';
 import { AttemptBatcher } from '../routing/attempt-batcher.ts';
-import { brokerAction, DeliveryEngine, type Subscriber } from '../routing/delivery-engine.ts';
+import { deliverClaimed, DeliveryEngine, routeGate, type Subscriber } from '../routing/delivery-engine.ts';
 import type { Store } from '../store/types.ts';
 
 /** What a `hub subscribe` node asks for (flows/nodes/hub-subscribe.js). */
@@ -118,36 +118,17 @@ export class FlowSubscriptions {
     await Promise.all([...this.consumers].map((c) => c.cancel()));
   }
 
-  private async deliver(route: RouteConfig, spec: SubscriptionSpec, handler: FlowHandler, d: BrokerDelivery): Promise<HandlerResult> {
-    const e = d.event;
-    const claim = await this.attempts.begin(e.eventId, route.id);
-    if (!claim.proceed) {
-      this.metrics.deliveries.inc({ route: route.id, outcome: 'duplicate' });
-      return { action: 'ack' };
-    }
-    const gate = this.gate;
+  private deliver(route: RouteConfig, spec: SubscriptionSpec, handler: FlowHandler, d: BrokerDelivery): Promise<HandlerResult> {
     const subscriber: Subscriber = {
       id: route.id,
       metricLabel: route.id,
       retry: { ...DEFAULT_RETRY, maxAttempts: spec.maxAttempts, initialDelayMs: spec.initialDelayMs },
-      ...(gate ? { gate: { before: (ev) => gate.beforeDelivery(route, ev), after: (ev) => gate.afterDelivery(route, ev) } } : {}),
+      ...routeGate(this.gate, route),
       deliver: async (ev, ctx) => {
         await handler(ev, { routeId: route.id, attempt: ctx.attempt, maxAttempts: spec.maxAttempts });
         return { detail: 'the flow finished' };
       },
     };
-    const r = await this.engine.attempt(subscriber, e, claim.attempt, (a) =>
-      this.attempts.finish({
-        eventId: e.eventId,
-        routeId: route.id,
-        attempt: claim.attempt,
-        outcome: a.outcome,
-        status: a.outcome === 'retry' ? 'retrying' : a.outcome,
-        error: a.error,
-        detail: a.detail,
-        durationMs: a.durationMs,
-      }),
-    );
-    return brokerAction(r);
+    return deliverClaimed({ attempts: this.attempts, engine: this.engine, metrics: this.metrics }, subscriber, d.event);
   }
 }

@@ -1,4 +1,4 @@
-import { PERSONAL_CODE_IN_TEXT } from '../core/personal-code.ts';
+import { replacePersonalCodes } from '../core/personal-code.ts';
 import type { JsonObject } from '../core/types.ts';
 
 /**
@@ -10,15 +10,9 @@ import type { JsonObject } from '../core/types.ts';
 export const CODE_MARK = '[personal-code]';
 export const REDACTED = '[redacted]';
 
-/**
- * A hub id (UUID) or a personal code: the ids are matched first and kept as they are, so that a run of
- * eleven decimal digits inside one (a UUIDv7's random part often has one) is not taken for a code.
- */
-const UUID_OR_CODE = new RegExp(`(\\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\b)|${PERSONAL_CODE_IN_TEXT.source}`, 'gi');
-
 /** Replaces personal codes inside free text; hub ids (UUIDs) are left whole. */
 export function scrub(text: string): string {
-  return text.replace(UUID_OR_CODE, (m: string, uuid: string | undefined) => (uuid ? m : CODE_MARK));
+  return replacePersonalCodes(text, CODE_MARK);
 }
 
 /** The text cut to `max` characters, saying how long it was. */

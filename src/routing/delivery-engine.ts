@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import type { HandlerResult } from '../broker/types.ts';
-import type { RetryPolicy } from '../config/types.ts';
+import type { RetryPolicy, RouteConfig } from '../config/types.ts';
 import type { DeliveryContext, DeliveryReceipt } from '../core/adapter.ts';
 import { errorMessage, isHubError } from '../core/errors.ts';
 import type { ChangeEvent } from '../core/types.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
 import { clip, scrubForLog } from '../observability/scrub.ts';
-import type { GateDecision } from '../privacy/gate.ts';
+import type { DeliveryGate, GateDecision } from '../privacy/gate.ts';
+import type { AttemptBatcher } from './attempt-batcher.ts';
 import { retryDelay } from './backoff.ts';
 
 /** A subscriber's error text kept on a delivery attempt (and the broker's dead letter), at most. */
@@ -97,4 +98,42 @@ export function brokerAction(r: AttemptResult): HandlerResult {
   if (r.outcome === 'retry') return { action: 'retry', delayMs: r.delayMs ?? 0, error: r.error ?? '' };
   if (r.outcome === 'dead') return { action: 'dead', error: r.error ?? '' };
   return { action: 'ack' };
+}
+
+/** What the route-like subscribers (config routes, flow subscriptions) share: claims and outcomes in the store, the engine, the metrics. */
+export interface ClaimedDeliveries {
+  attempts: AttemptBatcher;
+  engine: DeliveryEngine;
+  metrics: HubMetrics;
+}
+
+/** The privacy gate of a route-like subscriber: the route's consent check and projection before, its disclosure log after. */
+export function routeGate(gate: DeliveryGate | undefined, route: RouteConfig): { gate?: SubscriberGate } {
+  return gate ? { gate: { before: (e) => gate.beforeDelivery(route, e), after: (e) => gate.afterDelivery(route, e) } } : {};
+}
+
+/**
+ * One broker delivery to a route-like subscriber: the store's claim (an event already delivered on
+ * `s.id` is acked without calling the receiver again), the engine's attempt recorded on the claim, and
+ * what the broker does next.
+ */
+export async function deliverClaimed(d: ClaimedDeliveries, s: Subscriber, e: ChangeEvent): Promise<HandlerResult> {
+  const claim = await d.attempts.begin(e.eventId, s.id);
+  if (!claim.proceed) {
+    d.metrics.deliveries.inc({ route: s.metricLabel, outcome: 'duplicate' });
+    return { action: 'ack' };
+  }
+  const r = await d.engine.attempt(s, e, claim.attempt, (a) =>
+    d.attempts.finish({
+      eventId: e.eventId,
+      routeId: s.id,
+      attempt: claim.attempt,
+      outcome: a.outcome,
+      status: a.outcome === 'retry' ? 'retrying' : a.outcome,
+      error: a.error,
+      detail: a.detail,
+      durationMs: a.durationMs,
+    }),
+  );
+  return brokerAction(r);
 }

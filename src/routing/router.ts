@@ -7,7 +7,7 @@ import type { HubMetrics } from '../observability/metrics.ts';
 import type { DeliveryGate } from '../privacy/gate.ts';
 import type { Store } from '../store/types.ts';
 import { AttemptBatcher } from './attempt-batcher.ts';
-import { brokerAction, DeliveryEngine, type Subscriber } from './delivery-engine.ts';
+import { deliverClaimed, DeliveryEngine, routeGate, type Subscriber } from './delivery-engine.ts';
 import { routePatterns } from './match.ts';
 
 /**
@@ -55,35 +55,10 @@ export class Router {
 
   /** The route as a subscriber of the delivery engine: its sink, its retry policy, the privacy gate. */
   private subscriber(route: ResolvedRoute, sink: Sink): Subscriber {
-    const gate = this.gate;
-    return {
-      id: route.id,
-      metricLabel: route.id,
-      retry: route.retry,
-      ...(gate ? { gate: { before: (e) => gate.beforeDelivery(route, e), after: (e) => gate.afterDelivery(route, e) } } : {}),
-      deliver: (e, ctx) => sink.deliver(e, ctx),
-    };
+    return { id: route.id, metricLabel: route.id, retry: route.retry, ...routeGate(this.gate, route), deliver: (e, ctx) => sink.deliver(e, ctx) };
   }
 
-  async deliver(route: ResolvedRoute, sink: Sink, d: BrokerDelivery): Promise<HandlerResult> {
-    const e = d.event;
-    const claim = await this.attempts.begin(e.eventId, route.id);
-    if (!claim.proceed) {
-      this.metrics.deliveries.inc({ route: route.id, outcome: 'duplicate' });
-      return { action: 'ack' };
-    }
-    const r = await this.engine.attempt(this.subscriber(route, sink), e, claim.attempt, (a) =>
-      this.attempts.finish({
-        eventId: e.eventId,
-        routeId: route.id,
-        attempt: claim.attempt,
-        outcome: a.outcome,
-        status: a.outcome === 'retry' ? 'retrying' : a.outcome,
-        error: a.error,
-        detail: a.detail,
-        durationMs: a.durationMs,
-      }),
-    );
-    return brokerAction(r);
+  deliver(route: ResolvedRoute, sink: Sink, d: BrokerDelivery): Promise<HandlerResult> {
+    return deliverClaimed({ attempts: this.attempts, engine: this.engine, metrics: this.metrics }, this.subscriber(route, sink), d.event);
   }
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Source, SourceContext } from '../core/adapter.ts';
 import { InternalError, isHubError, TransportError, type HubError } from '../core/errors.ts';
-import { PERSONAL_CODE_IN_TEXT } from '../core/personal-code.ts';
+import { replacePersonalCodes } from '../core/personal-code.ts';
 import { retryDelay } from '../routing/backoff.ts';
 import type { SourceMetrics } from './metrics.ts';
 import type { SourceStates } from './state.ts';
@@ -30,7 +30,7 @@ export interface RunnerDeps {
 
 /** Error messages are stored and shown: scrub anything shaped like a personal code. */
 export function scrub(text: string): string {
-  return text.replace(PERSONAL_CODE_IN_TEXT, '[redacted]');
+  return replacePersonalCodes(text, '[redacted]');
 }
 
 /**

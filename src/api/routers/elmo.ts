@@ -1,7 +1,6 @@
 import express, { type Router } from 'express';
 import { UnauthorizedError, UnsupportedMediaTypeError } from '../../core/errors.ts';
-import { readSealKey } from '../../emrex/keys.ts';
-import { sealKeysDir } from '../../emrex/seal-key.ts';
+import { knownSealKey, sealKeysDir } from '../../emrex/seal-key.ts';
 import { verifyElmo } from '../../emrex/verify.ts';
 import type { Hub } from '../../hub.ts';
 import { asyncHandler } from '../context.ts';
@@ -19,7 +18,7 @@ export function elmoRouter(hub: Hub): Router {
     asyncHandler(async (req, res) => {
       if (!req.principal) throw new UnauthorizedError('credentials required: send Authorization: Bearer <token>');
       if (typeof req.body !== 'string') throw new UnsupportedMediaTypeError(`send the ELMO document as application/xml, not '${req.headers['content-type'] ?? 'no content type'}'`);
-      const own = readSealKey(sealKeysDir(hub.config, hub.env.dataDir));
+      const own = knownSealKey(sealKeysDir(hub.config, hub.env.dataDir));
       res.json(verifyElmo(req.body, own ? [own.certificatePem] : []));
     }),
   );
