@@ -11,6 +11,9 @@ import {
   num,
   present,
   presentTrimmed,
+  studyLevel,
+  texts,
+  textsEach,
   trimmedCode,
   trimmedDateDMY,
   trimmedDateDMYPrivate,
@@ -215,6 +218,49 @@ describe('mapping functions (src/mapping/functions.ts)', function () {
         rejection(() => isisGrade('11', 'Grade')),
         "Grade: '11' is neither 1..10 nor I / NI",
       );
+    });
+  });
+
+  describe('catalogue texts', () => {
+    it('$texts: the languages that are there, nothing when none is', () => {
+      assert.deepEqual(texts(' Datu bāzes ', 'Databases'), [
+        { lang: 'lv', text: 'Datu bāzes' },
+        { lang: 'en', text: 'Databases' },
+      ]);
+      assert.deepEqual(texts(undefined, 'Databases'), [{ lang: 'en', text: 'Databases' }]);
+      assert.equal(texts('', '   '), undefined);
+      assert.equal(texts(null, undefined), undefined);
+    });
+
+    it('$textsEach: one localized string per item, a single item still a list', async () => {
+      assert.deepEqual(textsEach([{ lv: 'Zina', en: 'Knows' }, { lv: '', en: '' }, { en: 'Can' }], 'lv', 'en'), [
+        [
+          { lang: 'lv', text: 'Zina' },
+          { lang: 'en', text: 'Knows' },
+        ],
+        [{ lang: 'en', text: 'Can' }],
+      ]);
+      assert.equal(textsEach([], 'lv', 'en'), undefined);
+      assert.equal(textsEach(undefined, 'lv', 'en'), undefined);
+      const expr = compileText('{ "o": $textsEach(r, "lv", "en") }', 'test/textsEach');
+      const [out] = await evaluate(expr, { r: [{ lv: 'a', en: 'b' }] }, { institution: 'lu.lv', source: 'lu-lais' }, 'test/textsEach');
+      assert.deepEqual(out, {
+        o: [
+          [
+            { lang: 'lv', text: 'a' },
+            { lang: 'en', text: 'b' },
+          ],
+        ],
+      });
+    });
+
+    it('$studyLevel: EQF 5..8 to the cycle, nothing else', () => {
+      assert.equal(studyLevel(5), 'short-cycle');
+      assert.equal(studyLevel('6'), 'bachelor');
+      assert.equal(studyLevel(7), 'master');
+      assert.equal(studyLevel(8), 'doctoral');
+      assert.equal(studyLevel(4), undefined);
+      assert.equal(studyLevel(undefined), undefined);
     });
   });
 

@@ -1,4 +1,5 @@
 import { lvDate } from '../../src/demo/generator.ts';
+import { courseTexts, programmeTexts, type CatalogueTexts } from '../_sim/catalogue-texts.ts';
 import type { CourseDef, ProgrammeDef, ResultPlan, StudentPlan } from '../_sim/simulator-data.ts';
 
 /**
@@ -12,6 +13,7 @@ const STATUS: Record<string, string> = { studē: 'S', 'akadēmiskajā atvaļinā
 const EX_REASON: Record<string, string> = { absolvējis: 'GRAD', 'pēc paša vēlēšanās': 'OWN', nesekmība: 'FAIL', 'studiju maksas neveikšana': 'FEE' };
 
 export function isisProgramme(d: ProgrammeDef, changeNo: number, modified: string): IsisRecord {
+  const t = programmeTexts(d);
   return {
     ChangeNo: changeNo,
     Modified: modified,
@@ -25,12 +27,49 @@ export function isisProgramme(d: ProgrammeDef, changeNo: number, modified: strin
     DurationYears: String(d.years),
     Form: 'PLK',
     Language: 'LV',
+    ...isisCatalogue(t),
+    Admission: t.admission.lv,
+    AdmissionEn: t.admission.en,
+    Seats: String(t.seats),
+    FeeEur: String(t.feeEur),
     ValidFrom: lvDate(d.validFrom),
   };
 }
 
+const DELIVERY = { 'in-person': 'K', online: 'T', blended: 'J' } as const;
+
+/** The catalogue elements of isis.wsdl, in its order (every value a string). */
+function isisCatalogue(t: CatalogueTexts): Record<string, unknown> {
+  return {
+    Description: t.description.lv,
+    DescriptionEn: t.description.en,
+    Outcome: t.outcomes.map((o) => ({ Lv: o.lv, En: o.en })),
+    ...(t.prerequisites ? { Prerequisites: t.prerequisites.lv, PrerequisitesEn: t.prerequisites.en } : {}),
+    Assessment: t.assessment.lv,
+    AssessmentEn: t.assessment.en,
+    Languages: t.languages.map((l) => l.toUpperCase()).join(' '),
+    Delivery: DELIVERY[t.delivery],
+    OpenToOthers: t.openToOthers ? 'Y' : 'N',
+    MicroCredential: t.microCredential ? 'Y' : 'N',
+    ...(t.escoSkills.length ? { EscoSkill: t.escoSkills } : {}),
+    ContactOffice: t.office.lv,
+    ContactOfficeEn: t.office.en,
+    ContactEmail: t.email,
+  };
+}
+
 export function isisCourse(d: CourseDef, changeNo: number, modified: string): IsisRecord {
-  return { ChangeNo: changeNo, Modified: modified, Code: d.code, Title: d.name, TitleEn: d.nameEn, Credits: String(d.kp), EqfLevel: String(d.eqf), ValidFrom: lvDate(d.validFrom) };
+  return {
+    ChangeNo: changeNo,
+    Modified: modified,
+    Code: d.code,
+    Title: d.name,
+    TitleEn: d.nameEn,
+    Credits: String(d.kp),
+    EqfLevel: String(d.eqf),
+    ...isisCatalogue(courseTexts(d)),
+    ValidFrom: lvDate(d.validFrom),
+  };
 }
 
 export function isisStudent(s: StudentPlan, changeNo: number, modified: string): IsisRecord {

@@ -1,4 +1,5 @@
 import { lvDate } from '../../src/demo/generator.ts';
+import { courseTexts, programmeTexts, type CatalogueTexts } from '../_sim/catalogue-texts.ts';
 import { rigaTime, type CourseDef, type ProgrammeDef, type ResultPlan, type StudentPlan } from '../_sim/simulator-data.ts';
 
 /**
@@ -9,6 +10,7 @@ import { rigaTime, type CourseDef, type ProgrammeDef, type ResultPlan, type Stud
 export type LaisRecord = Record<string, unknown> & { mainits: string };
 
 export function laisProgramme(d: ProgrammeDef, key: number): LaisRecord {
+  const t = programmeTexts(d);
   return {
     programmas_kods: d.code,
     nosaukums: d.name,
@@ -20,8 +22,33 @@ export function laisProgramme(d: ProgrammeDef, key: number): LaisRecord {
     ilgums_gadi: d.years,
     studiju_forma: 'pilna laika',
     valoda: 'lv',
+    ...laisCatalogue(t),
+    uznemsanas_prasibas: t.admission.lv,
+    uznemsanas_prasibas_en: t.admission.en,
+    studiju_vietas: t.seats,
+    maksa_eur_gada: t.feeEur,
     spekā_no: lvDate(d.validFrom),
     mainits: rigaTime(key),
+  };
+}
+
+const DELIVERY = { 'in-person': 'klātiene', online: 'tiešsaiste', blended: 'jaukta' } as const;
+
+/** The catalogue fields LAIS sends with programmes and courses (Latvian names, English in *_en). */
+function laisCatalogue(t: CatalogueTexts): Record<string, unknown> {
+  return {
+    apraksts: t.description.lv,
+    apraksts_en: t.description.en,
+    rezultati: t.outcomes.map((o) => ({ lv: o.lv, en: o.en })),
+    ...(t.prerequisites ? { priekszinasanas: t.prerequisites.lv, priekszinasanas_en: t.prerequisites.en } : {}),
+    vertesana: t.assessment.lv,
+    vertesana_en: t.assessment.en,
+    macibu_valodas: t.languages.join(','),
+    istenosanas_veids: DELIVERY[t.delivery],
+    atverts_citiem: t.openToOthers ? 'J' : 'N',
+    mikrokvalifikacija: t.microCredential ? 'J' : 'N',
+    ...(t.escoSkills.length ? { esco: t.escoSkills } : {}),
+    kontakts: { struktura: t.office.lv, struktura_en: t.office.en, epasts: t.email },
   };
 }
 
@@ -33,6 +60,7 @@ export function laisCourse(d: CourseDef, key: number): LaisRecord {
     kp: d.kp,
     eqf_limenis: d.eqf,
     valoda: 'lv',
+    ...laisCatalogue(courseTexts(d)),
     spekā_no: lvDate(d.validFrom),
     mainits: rigaTime(key),
   };

@@ -203,6 +203,49 @@ export function isisGrade(v: unknown, field: string): Grade {
   return lv10(s) ?? reject(`${field}: '${s}' is neither 1..10 nor I / NI`);
 }
 
+/** One entry of a localized string, when the text is there (trimmed; blanks only count as missing). */
+function textEntry(lang: string, v: unknown): { lang: string; text: string } | undefined {
+  if (!present(v)) return undefined;
+  const text = trim(show(v));
+  return text ? { lang, text } : undefined;
+}
+
+/**
+ * A localized string from a Latvian and an English text, either of which may be missing: `[{lang: "lv",
+ * text}, {lang: "en", text}]` with what is there, or nothing at all when both are missing (so that an
+ * optional field is left out, not sent as an empty list).
+ */
+export function texts(lv: unknown, en: unknown): { lang: string; text: string }[] | undefined {
+  const out = [textEntry('lv', lv), textEntry('en', en)].filter((x) => x !== undefined);
+  return out.length ? out : undefined;
+}
+
+/**
+ * A list of localized strings (learning outcomes, say) from a list of objects, each holding its Latvian
+ * and English text under the keys given: one localized string per item that has a text; nothing when
+ * there is none. A single item stays a list.
+ */
+export function textsEach(items: unknown, lvKey: string, enKey: string): { lang: string; text: string }[][] | undefined {
+  const list = Array.isArray(items) ? items : present(items) ? [items] : [];
+  const out = list.flatMap((it: unknown) => {
+    const o = it !== null && typeof it === 'object' ? (it as Record<string, unknown>) : {};
+    const t = texts(o[lvKey], o[enKey]);
+    return t ? [t] : [];
+  });
+  return out.length ? out : undefined;
+}
+
+const STUDY_LEVELS: Record<string, string> = { '5': 'short-cycle', '6': 'bachelor', '7': 'master', '8': 'doctoral' };
+
+/**
+ * The level of study (Bologna cycle) of an EQF level: 5 short-cycle (first-level professional higher
+ * education), 6 bachelor, 7 master, 8 doctoral; nothing for a missing level or one below 5 (no higher
+ * education cycle).
+ */
+export function studyLevel(eqf: unknown): string | undefined {
+  return present(eqf) ? STUDY_LEVELS[trim(show(eqf))] : undefined;
+}
+
 /** What every mapping can call, by its name in JSONata ($present, $dateDMY, ...). */
 export const MAPPING_FUNCTIONS = Object.freeze({
   present,
@@ -217,4 +260,7 @@ export const MAPPING_FUNCTIONS = Object.freeze({
   lvGrade,
   lvGradeShort,
   isisGrade,
+  texts,
+  textsEach,
+  studyLevel,
 });
