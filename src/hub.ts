@@ -24,6 +24,7 @@ import { createStore } from './store/index.ts';
 import type { Store, StoredMessage } from './store/types.ts';
 import { Webhooks } from './webhooks/service.ts';
 import { EwpNode } from './ewp/node.ts';
+import { Catalogue } from './catalogue/service.ts';
 
 export type HubRole = 'all' | 'api' | 'worker';
 
@@ -74,6 +75,8 @@ export class Hub {
   privacy!: Privacy;
   /** Erasmus Without Paper node of the HEIs in the config's ewp section (src/ewp/); undefined without one. */
   ewp: EwpNode | undefined;
+  /** The public catalogue of programmes and courses (src/catalogue/): a read model of the change log. */
+  catalogue!: Catalogue;
   /** Sources read by adapters (roles all and worker; undefined in an API-only process). */
   sources: SourceManager | undefined;
   /** What /readyz reports: store, broker, sources, EWP node, and parts that start later (the editor). */
@@ -166,6 +169,7 @@ export class Hub {
       onCommitted: () => {
         this.relay.wake();
         this.webhooks.wake();
+        this.catalogue?.wake();
       },
       onConsent: (record) => this.privacy.consentCommitted(record),
     });
@@ -195,6 +199,7 @@ export class Hub {
       sink: (id) => this.sink(id),
       workers: this.role !== 'api',
     });
+    this.catalogue = await Catalogue.start({ sql: this.store.sql, logger: this.logger.child({ component: 'catalogue' }), follow: this.role !== 'api' });
     await this.router.declare();
     if (this.role !== 'api') {
       this.relay.start();
@@ -269,6 +274,7 @@ export class Hub {
       await this.relay.stop();
       await this.webhooks.stop();
       await this.ewp?.stop();
+      await this.catalogue.stop();
     }
     for (const s of this.sinks.values()) await s.close?.();
     await this.broker?.close();

@@ -32,6 +32,7 @@ export function isisProgramme(d: ProgrammeDef, changeNo: number, modified: strin
     AdmissionEn: t.admission.en,
     Seats: String(t.seats),
     FeeEur: String(t.feeEur),
+    CourseCode: d.courses,
     ValidFrom: lvDate(d.validFrom),
   };
 }

@@ -27,6 +27,7 @@ export function laisProgramme(d: ProgrammeDef, key: number): LaisRecord {
     uznemsanas_prasibas_en: t.admission.en,
     studiju_vietas: t.seats,
     maksa_eur_gada: t.feeEur,
+    kursi: d.courses,
     spekā_no: lvDate(d.validFrom),
     mainits: rigaTime(key),
   };

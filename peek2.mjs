@@ -1,0 +1,18 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+const api = await SwaggerParser.dereference('/work/shared/standards/ooapi/v5/ooapi.yaml');
+const course = api.paths['/courses/{courseId}'].get.responses['200'].content['application/json'].schema;
+const props = {}; const collect = (s) => { if (s.allOf) s.allOf.forEach(collect); Object.assign(props, s.properties||{}); };
+collect(course);
+for (const k of ['primaryCode','name','studyLoad','modeOfDelivery','teachingLanguage','fieldsOfStudy','learningOutcomes','level','link','assessment','otherCodes','programs','organization','description','admissionRequirements','abbreviation','ext','resources']) console.log(k, JSON.stringify(props[k]).slice(0,500));
+const off = api.paths['/offerings/{offeringId}'].get.responses['200'].content['application/json'].schema;
+console.log('OFFERING', JSON.stringify(off).slice(0, 200));
+const co = off.oneOf?.[1] ?? off;
+const p2={}; const c2=(s)=>{ if (s.allOf) s.allOf.forEach(c2); if (s.required) console.log('req', s.required); Object.assign(p2, s.properties||{}); }; (off.oneOf||[off]).forEach((o,i)=>{console.log('oneOf',i); c2(o)});
+for (const k of ['offeringType','academicSession','course','resultExpected','startDateTime','priceInformation','maxNumberStudents','teachingLanguage','modeOfDelivery','resultValueType']) console.log(k, JSON.stringify(p2[k]).slice(0,400));
+const org = api.paths['/organizations/{organizationId}'].get.responses['200'].content['application/json'].schema;
+console.log('orgType', JSON.stringify(org.properties?.organizationType ?? org).slice(0,300));
+const as = api.paths['/academic-sessions/{academicSessionId}'].get.responses['200'].content['application/json'].schema;
+console.log('as', JSON.stringify(as.properties.academicSessionType).slice(0,300), JSON.stringify(as.properties.startDate));
+const root = api.paths['/'].get.responses['200'].content['application/json'].schema; console.log('root', JSON.stringify(root.properties).slice(0,600));
+const prog = api.paths['/programs/{programId}'].get.responses['200'].content['application/json'].schema; const pp={}; const c3=(s)=>{if(s.allOf)s.allOf.forEach(c3);Object.assign(pp,s.properties||{})}; c3(prog);
+for (const k of ['programType','qualificationAwarded','levelOfQualification','sector','modeOfStudy','duration','enrollment']) console.log('P', k, JSON.stringify(pp[k]).slice(0,400));
