@@ -21,6 +21,7 @@ import { tokensRouter } from './routers/tokens.ts';
 import { webhooksRouter } from './routers/webhooks.ts';
 import { ewpIncomingRouter } from './routers/ewp-incoming.ts';
 import { elmoRouter } from './routers/elmo.ts';
+import { ooapiRouter } from '../catalogue/ooapi/router.ts';
 
 /**
  * The hub's HTTP app. No listen() here: the CLI listens, tests use supertest.
@@ -38,6 +39,18 @@ export function createApp(hub: Hub): Express {
   app.use('/admin', adminRouter(hub));
   // Erasmus Without Paper: per-HEI manifests (public) and HTTP-Signature-protected APIs, XML in and out.
   app.use('/ewp', ewpRouter(hub));
+  // The public catalogue: OOAPI 5, anonymous and read-only, rate-limited per address (docs/catalogue.md).
+  app.use(
+    '/ooapi/v5',
+    ooapiRouter({
+      store: hub.catalogue.store,
+      institutions: hub.config.institutions,
+      logger: hub.logger.child({ component: 'ooapi' }),
+      requestsPerMinute: hub.config.catalogue?.requestsPerMinute ?? 600,
+      maxAgeSeconds: hub.config.catalogue?.maxAgeSeconds ?? 60,
+      contactEmail: hub.config.catalogue?.contactEmail ?? 'catalogue@studyhub.example',
+    }),
+  );
 
   const api = express.Router();
   api.use(authenticate(hub));

@@ -112,6 +112,8 @@ export interface HubConfig {
   limits?: LimitsConfig;
   /** Erasmus Without Paper node settings (src/ewp/, docs/ewp.md). */
   ewp?: EwpConfig;
+  /** The public catalogue (src/catalogue/, docs/catalogue.md). */
+  catalogue?: { requestsPerMinute?: number; contactEmail?: string; maxAgeSeconds?: number };
   /** EMREX: where the seal key and certificate of ELMO documents are (src/emrex/, docs/emrex.md). */
   emrex?: { keysDir?: string };
 }
