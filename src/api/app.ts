@@ -22,6 +22,7 @@ import { webhooksRouter } from './routers/webhooks.ts';
 import { ewpIncomingRouter } from './routers/ewp-incoming.ts';
 import { elmoRouter } from './routers/elmo.ts';
 import { ooapiRouter } from '../catalogue/ooapi/router.ts';
+import { cataloguePagesRouter } from '../catalogue/pages/router.ts';
 
 /**
  * The hub's HTTP app. No listen() here: the CLI listens, tests use supertest.
@@ -49,6 +50,16 @@ export function createApp(hub: Hub): Express {
       requestsPerMinute: hub.config.catalogue?.requestsPerMinute ?? 600,
       maxAgeSeconds: hub.config.catalogue?.maxAgeSeconds ?? 60,
       contactEmail: hub.config.catalogue?.contactEmail ?? 'catalogue@studyhub.example',
+    }),
+  );
+  app.use(
+    '/catalogue',
+    cataloguePagesRouter({
+      store: hub.catalogue.store,
+      institutions: hub.config.institutions,
+      logger: hub.logger.child({ component: 'catalogue-pages' }),
+      requestsPerMinute: hub.config.catalogue?.requestsPerMinute ?? 600,
+      maxAgeSeconds: hub.config.catalogue?.maxAgeSeconds ?? 60,
     }),
   );
 

@@ -21,6 +21,16 @@ export const CONSOLE_CSP: Directives = {
   'base-uri': ["'none'"],
 };
 
+/** The public catalogue pages: no script at all, its own stylesheet, forms to itself. */
+export const CATALOGUE_CSP: Directives = {
+  'default-src': ["'none'"],
+  'style-src': ["'self'"],
+  'img-src': ["'self'"],
+  'form-action': ["'self'"],
+  'frame-ancestors': ["'none'"],
+  'base-uri': ["'none'"],
+};
+
 /**
  * The Node-RED editor: it inserts the HTML of node types with their inline scripts and evaluates
  * them (jQuery), and styles inline, so script-src and style-src cannot be tighter; what it loads and

@@ -1,3 +1,4 @@
+import { rtuCourses, rtuOfferings, rtuProgramme, rtuTerms } from './catalogue-seed.ts';
 import { lvDate, person, Rng, type GeneratedPerson } from './generator.ts';
 
 /** A LAIS-format student (modelled LAIS REST/JSON; see mappings/lais/). */
@@ -85,4 +86,29 @@ export function startFeeder(baseUrl: string, token: string, report: (line: strin
       stopped = true;
     },
   };
+}
+
+/**
+ * Sends rtu.lv's catalogue once through the ingest API (terms, courses, the programme, offerings, in
+ * reference order), so that /catalogue and /ooapi/v5 show a course of every demo institution: lu.lv's
+ * and rsu.lv's come from the LAIS and ISIS simulators. Returns one line for the log.
+ */
+export async function pushRtuCatalogue(baseUrl: string, token: string, now = new Date()): Promise<string> {
+  const year = now.getUTCMonth() >= 7 ? now.getUTCFullYear() : now.getUTCFullYear() - 1;
+  const counts: string[] = [];
+  for (const [entity, body] of [
+    ['academic-term', rtuTerms(year)],
+    ['course', rtuCourses()],
+    ['programme', [rtuProgramme()]],
+    ['offering', rtuOfferings(year)],
+  ] as const) {
+    const res = await fetch(`${baseUrl}/api/v1/ingest/rtu-push/${entity}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    });
+    await res.body?.cancel();
+    counts.push(`${body.length} ${entity} (HTTP ${res.status})`);
+  }
+  return `demo catalogue: rtu.lv sent ${counts.join(', ')}`;
 }

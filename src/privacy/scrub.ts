@@ -138,7 +138,9 @@ export interface TextColumn {
 export async function textColumns(sql: SqlDb): Promise<TextColumn[]> {
   const out: TextColumn[] = [];
   if (sql.dialect === 'sqlite') {
-    for (const t of await sql.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")) {
+    // Ordinary tables only: a full-text index (the catalogue's FTS5 table, public course texts) and its
+    // shadow tables are not rewritten row by row, and SQLite refuses writes to shadow tables.
+    for (const t of await sql.query("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")) {
       for (const c of await sql.query(`PRAGMA table_info(${quoteIdent(String(t.name))})`)) {
         const type = String(c.type ?? '').toUpperCase();
         if (type === '' || /TEXT|CHAR|CLOB|JSON/.test(type)) out.push({ table: String(t.name), column: String(c.name), json: undefined });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { IsisSimulator } from '../../../adapters/isis/simulator.ts';
 import { LaisSimulator } from '../../../adapters/lais/simulator.ts';
 import { demoConfig } from '../../config/demo.ts';
-import { startFeeder } from '../../demo/feeder.ts';
+import { pushRtuCatalogue, startFeeder } from '../../demo/feeder.ts';
 import { startReceiver } from '../../demo/receiver.ts';
 import type { Hub } from '../../hub.ts';
 import { SourceAdmin } from '../../sources/admin.ts';
@@ -34,6 +34,11 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
     const feeder = opts.feed
       ? startFeeder(url!, feederToken.token, (line) => log.info({ webhookReceived: receiver.received }, `${line}; register webhook has received ${receiver.received} events`))
       : undefined;
+    // rtu.lv's catalogue once (lu.lv's and rsu.lv's come from the simulators).
+    void pushRtuCatalogue(url!, feederToken.token).then(
+      (line) => log.info(line),
+      (e: unknown) => log.warn({ err: e }, 'demo catalogue could not be sent'),
+    );
     const sourcesReport = setInterval(() => void reportSources(hub).then((line) => line && log.info(line)), 15_000);
     sourcesReport.unref();
     const banner = {
@@ -65,6 +70,7 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
     ISIS sim:   ${isisUrl}?wsdl (rsu.lv, 150 students, SOAP; polled every 20 s)`
         : ''
     }
+    catalogue:  ${url}/catalogue  (public; OOAPI 5: ${url}/ooapi/v5/courses?q=datu)
     routes:     ${config.routes.map((r) => `${r.id} → ${r.sink}`).join(', ')}
     archive:    ${hub.dataPath('out', 'archive.jsonl')}
     webhook:    ${receiver.url} (checks the HMAC signature)${
