@@ -310,8 +310,8 @@ export function buildDegreeCredential(input: DegreeInput): JsonObject {
 function attainmentPart(n: Needs, entry: JsonObject | AttainmentEntry, i: number): Node {
   const e = obj(entry);
   const isEntry = !!e && 'attainment' in e;
-  const att = isEntry ? obj((e as AttainmentEntry).attainment) : e;
-  const course = isEntry ? obj((e as AttainmentEntry).course) : undefined;
+  const att = isEntry ? obj(e.attainment) : e;
+  const course = isEntry ? obj(e.course) : undefined;
   const at = isEntry ? `/attainments/${i}/attainment` : `/attainments/${i}`;
   if (!att) {
     n.missing(at);
@@ -363,7 +363,6 @@ export function buildMicroCredential(input: MicroCredentialInput): JsonObject {
     n.missing('/displayImage', 'needs contentType image/png or image/jpeg and base64 content');
   n.check('micro-credential');
   const p = person as JsonObject;
-  const a = att as JsonObject;
   const body = organisation(input.issuer);
   const awardedBy = { id: 'urn:epass:awardingProcess:1', type: 'AwardingProcess', awardingBody: body, awardingDate: date };
   const birth = typeof p.birthDate === 'string' && DATE.test(p.birthDate) ? `${p.birthDate}T00:00:00Z` : undefined;

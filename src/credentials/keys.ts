@@ -92,6 +92,9 @@ export function fileSigner(keys: SealKeys): Signer {
   };
 }
 
+/** The key pair type @peculiar/x509 takes (the DOM's CryptoKeyPair, which node's webcrypto keys are). */
+type X509Keys = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'];
+
 export interface DevSealOptions {
   /** ES256 (default) or RS256. */
   algorithm?: SealAlgorithm;
@@ -130,8 +133,8 @@ export async function createDevSealKeys(dir: string, heiId: string, opts: DevSea
     const keys = readSealKeys(dir, heiId);
     return { ...keys, created: false, caCertificatePem: pemBlocks(keys.chainPem).at(-1) ?? '' };
   }
-  const crypto = webcrypto as unknown as Crypto;
-  x509.cryptoProvider.set(crypto);
+  const subtle = webcrypto.subtle;
+  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
   const algorithm = opts.algorithm ?? 'ES256';
   const alg =
     algorithm === 'ES256'
@@ -143,7 +146,7 @@ export async function createDevSealKeys(dir: string, heiId: string, opts: DevSea
   const org = dnValue(opts.organisation ?? heiId);
   const notBefore = opts.notBefore ?? new Date();
   const notAfter = opts.notAfter ?? new Date(notBefore.getTime() + 2 * 365 * 86_400_000);
-  const caKeys = (await crypto.subtle.generateKey(alg.gen, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const caKeys = (await subtle.generateKey(alg.gen, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair as unknown as X509Keys;
   const caName = `CN=${dnValue(heiId)} development seal CA, O=${org}, C=LV`;
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: `01${Buffer.from(webcrypto.getRandomValues(new Uint8Array(8))).toString('hex')}`,
@@ -158,7 +161,7 @@ export async function createDevSealKeys(dir: string, heiId: string, opts: DevSea
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
-  const keys = (await crypto.subtle.generateKey(alg.gen, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await subtle.generateKey(alg.gen, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair as unknown as X509Keys;
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: `02${Buffer.from(webcrypto.getRandomValues(new Uint8Array(8))).toString('hex')}`,
     subject: `CN=${dnValue(heiId)} seal (development), O=${org}, C=LV`,
@@ -179,7 +182,7 @@ export async function createDevSealKeys(dir: string, heiId: string, opts: DevSea
       await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
-  const privateKeyPem = toPem(await crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
+  const privateKeyPem = toPem(await subtle.exportKey('pkcs8', keys.privateKey as unknown as webcrypto.CryptoKey), 'PRIVATE KEY');
   const certificatePem = `${cert.toString('pem')}\n`;
   const chainPem = `${ca.toString('pem')}\n`;
   mkdirSync(folder, { recursive: true });
