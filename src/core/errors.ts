@@ -154,3 +154,6 @@ export function isHubError(e: unknown): e is HubError {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** A credential cannot be built from the records: required data is missing or unusable; `violations` name each field as a JSON pointer into the input (`/award/title`, `/person/familyName`). */
+export class CredentialDataError extends define('HUB_ERR_CREDENTIAL_DATA', 422, false) {}
