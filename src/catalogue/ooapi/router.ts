@@ -4,7 +4,8 @@ import type { JsonObject } from '../../core/types.ts';
 import type { CatalogueItem, CatalogueKind, CatalogueQuery } from '../model.ts';
 import { rateLimit } from '../rate-limit.ts';
 import type { CatalogueStore } from '../store.ts';
-import { collectionQuery, expands, OoapiParamError, onlyParams, preferredLanguage } from './params.ts';
+import { BadRequestError, NotFoundError } from '../../core/errors.ts';
+import { collectionQuery, expands, onlyParams, preferredLanguage } from './params.ts';
 import { academicSessionOf, courseOf, offeringOf, organizationId, organizationOf, programOf, type Institution, type ShapeContext } from './shapes.ts';
 
 export interface OoapiOptions {
@@ -23,8 +24,6 @@ function problem(res: Response, status: number, title: string, detail?: string, 
     .type('application/problem+json')
     .json({ status: String(status), title, ...(detail ? { detail } : {}), ...extra });
 }
-
-class NotFound extends OoapiParamError {}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -61,7 +60,7 @@ export function ooapiRouter(o: OoapiOptions): Router {
 
   const item = async (kind: CatalogueKind, id: string, what: string): Promise<CatalogueItem> => {
     const found = UUID.test(id) ? await o.store.get(kind, id) : undefined;
-    if (!found) throw new NotFound(id, `no ${what} ${id}`);
+    if (!found) throw new NotFoundError(`no ${what} ${id}`);
     return found;
   };
   const shape = async (it: CatalogueItem, c: ShapeContext, expand: string[] = []): Promise<JsonObject> => {
@@ -107,7 +106,7 @@ export function ooapiRouter(o: OoapiOptions): Router {
   const handle = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => void fn(req, res).catch(next);
   const orgOf = (id: string): Institution => {
     const inst = byOrg.get(id);
-    if (!inst) throw new NotFound(id, `no organization ${id}`);
+    if (!inst) throw new NotFoundError(`no organization ${id}`);
     return inst;
   };
 
@@ -227,8 +226,8 @@ export function ooapiRouter(o: OoapiOptions): Router {
   r.use((req, res) => problem(res, 404, 'Not found', `the catalogue serves no ${req.path}`));
   r.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
-    if (err instanceof NotFound) return problem(res, 404, 'Resource not found', err.message);
-    if (err instanceof OoapiParamError) return problem(res, 400, 'Bad request', err.message, { parameter: err.parameter });
+    if (err instanceof NotFoundError) return problem(res, 404, 'Resource not found', err.message);
+    if (err instanceof BadRequestError) return problem(res, 400, 'Bad request', err.message, { parameter: String(err.extra.parameter) });
     o.logger.error({ err }, 'catalogue request failed');
     problem(res, 500, 'Internal server error');
   });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { html } from '../../admin/html.ts';
+import { BadRequestError } from '../../core/errors.ts';
 import { securityHeaders, CATALOGUE_CSP } from '../../api/security-headers.ts';
 import { learningOpportunityOf } from '../elm.ts';
 import type { CatalogueItem, CatalogueKind } from '../model.ts';
@@ -27,12 +28,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-class BadParam {
-  constructor(
-    readonly parameter: string,
-    readonly message: string,
-  ) {}
-}
+/** A bad query parameter of a page: 400 with the reason. */
+const badParam = (parameter: string, message: string) => new BadRequestError(message, { extra: { parameter } });
 
 function langOf(req: Request): Lang {
   const q = req.query.lang;
@@ -43,22 +40,22 @@ function langOf(req: Request): Lang {
 function param(req: Request, name: string, max = 200): string {
   const v = req.query[name];
   if (v === undefined) return '';
-  if (typeof v !== 'string') throw new BadParam(name, `${name} must be given once`);
-  if (v.length > max) throw new BadParam(name, `${name} is longer than ${max} characters`);
-  if (CONTROL.test(v)) throw new BadParam(name, `${name} contains control characters`);
+  if (typeof v !== 'string') throw badParam(name, `${name} must be given once`);
+  if (v.length > max) throw badParam(name, `${name} is longer than ${max} characters`);
+  if (CONTROL.test(v)) throw badParam(name, `${name} contains control characters`);
   return v.trim();
 }
 
 function params(req: Request): SearchParams {
   const kind = param(req, 'kind');
-  if (kind && kind !== 'course' && kind !== 'programme') throw new BadParam('kind', 'kind is course or programme');
+  if (kind && kind !== 'course' && kind !== 'programme') throw badParam('kind', 'kind is course or programme');
   const num = (name: string) => {
     const v = param(req, name, 10);
-    if (v && !/^\d{1,4}(\.\d+)?$/.test(v)) throw new BadParam(name, `${name} must be a number`);
+    if (v && !/^\d{1,4}(\.\d+)?$/.test(v)) throw badParam(name, `${name} must be a number`);
     return v;
   };
   const page = param(req, 'page', 7);
-  if (page && !/^[1-9]\d{0,5}$/.test(page)) throw new BadParam('page', 'page must be a positive whole number');
+  if (page && !/^[1-9]\d{0,5}$/.test(page)) throw badParam('page', 'page must be a positive whole number');
   return {
     q: param(req, 'q'),
     kind: kind === 'programme' ? 'programme' : 'course',
@@ -229,7 +226,7 @@ export function cataloguePagesRouter(o: CataloguePagesOptions): Router {
   r.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
     const lang = langOf(req);
-    if (err instanceof BadParam) {
+    if (err instanceof BadRequestError) {
       page(req, res, lang, t(lang, 'badInput'), html`<h1>${t(lang, 'badInput')}</h1><p>${err.message}</p><p><a href="${link('', { lang })}">${t(lang, 'back')}</a></p>`, '/', 400);
       return;
     }
