@@ -98,8 +98,8 @@ module.exports = {
     {
       name: 'modules-take-their-deps',
       severity: 'error',
-      comment: 'Feature modules on top of the hub (EMREX, webhooks, the store readers) get the few dependencies they use, never the Hub (docs/architecture.md).',
-      from: { path: '^src/(emrex|webhooks|store|routing)/' },
+      comment: 'Feature modules on top of the hub (EMREX, the catalogue, credentials, webhooks, the store readers) get the few dependencies they use, never the Hub (docs/architecture.md).',
+      from: { path: '^src/(emrex|webhooks|store|routing|catalogue|credentials)/' },
       to: { path: '^src/hub[.]ts$' },
     },
     {

@@ -1,5 +1,6 @@
 import { adminReadsScenario } from './admin-reads.ts';
 import { apiScenario } from './api.ts';
+import { catalogueScenario } from './catalogue.ts';
 import { countryScenario } from './country.ts';
 import { laisSyncScenario } from './lais-sync.ts';
 import { clock, sinceMs } from './lib/measure.ts';
@@ -9,7 +10,7 @@ import { mappingScenario } from './mapping.ts';
 import { pipelineScenario } from './pipeline.ts';
 import { scaleoutScenario } from './scaleout.ts';
 
-export const SCENARIOS: readonly Scenario[] = [pipelineScenario, countryScenario, mappingScenario, apiScenario, scaleoutScenario, laisSyncScenario, adminReadsScenario];
+export const SCENARIOS: readonly Scenario[] = [pipelineScenario, countryScenario, mappingScenario, apiScenario, scaleoutScenario, laisSyncScenario, adminReadsScenario, catalogueScenario];
 
 const USAGE = `usage: npm run bench -- [scenario...] [--quick | --dry] [--out <dir>] [--full-size]
   scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)

@@ -199,7 +199,12 @@ export class Hub {
       sink: (id) => this.sink(id),
       workers: this.role !== 'api',
     });
-    this.catalogue = await Catalogue.start({ sql: this.store.sql, logger: this.logger.child({ component: 'catalogue' }), follow: this.role !== 'api' });
+    this.catalogue = await Catalogue.start({
+      sql: this.store.sql,
+      logger: this.logger.child({ component: 'catalogue' }),
+      follow: this.role !== 'api',
+      ...(this.config.catalogue?.cacheEntries !== undefined ? { cacheEntries: this.config.catalogue.cacheEntries } : {}),
+    });
     await this.router.declare();
     if (this.role !== 'api') {
       this.relay.start();

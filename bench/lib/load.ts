@@ -11,6 +11,7 @@
  * about autocannon than about the server.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
@@ -22,6 +23,8 @@ export interface LoadSpec {
   url: string;
   /** Paths requested in turn. */
   paths: string[];
+  /** Or a file of them, one a line (a long stream does not fit the child's command line). */
+  pathsFile?: string;
   headers: Record<string, string>;
   connections: number;
   durationSec: number;
@@ -182,5 +185,7 @@ async function main(spec: LoadSpec): Promise<void> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await main(JSON.parse(process.argv[2] ?? '{}') as LoadSpec);
+  const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
+  if (spec.pathsFile) spec.paths = readFileSync(spec.pathsFile, 'utf8').split('\n').filter(Boolean);
+  await main(spec);
 }

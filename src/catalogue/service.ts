@@ -8,6 +8,8 @@ export interface CatalogueOptions {
   logger: Logger;
   /** Follow the change log in this process (workers); an API-only process only reads. */
   follow: boolean;
+  /** Searches kept for repeated questions (config catalogue.cacheEntries, default 1000; 0: none). */
+  cacheEntries?: number;
 }
 
 /**
@@ -20,7 +22,7 @@ export class Catalogue {
   private readonly follower: CatalogueFollower | undefined;
 
   private constructor(o: CatalogueOptions) {
-    this.store = new CatalogueStore(o.sql);
+    this.store = new CatalogueStore(o.sql, o.cacheEntries ?? 1000);
     this.follower = o.follow ? new CatalogueFollower({ sql: o.sql, store: this.store, logger: o.logger }) : undefined;
   }
 

@@ -1,9 +1,10 @@
 import type { ChangeEvent, JsonObject } from '../core/types.ts';
 import type { SqlDb } from '../store/sql.ts';
-import { fold, queryWords } from './fold.ts';
+import { filterToken, fold, queryWords } from './fold.ts';
 import { CATALOGUE_ENTITIES, type CatalogueFilter, type CatalogueItem, type CatalogueKind, type CatalogueQuery, type CatalogueResult, type FacetCount, type FacetName } from './model.ts';
 import { project } from './project.ts';
 import { CATALOGUE_MIGRATIONS } from './tables.ts';
+import { SearchCache } from './cache.ts';
 
 type ItemRow = {
   rid: number | string;
@@ -15,13 +16,12 @@ type ItemRow = {
   code: string | null;
   title_lv: string;
   title_en: string;
-  record: string;
   seq: number | string;
 };
 
-const COLUMNS = 'i.rid, i.id, i.kind, i.institution, i.source_id, i.item_key, i.code, i.title_lv, i.title_en, i.record, i.seq';
+const COLUMNS = 'i.rid, i.id, i.kind, i.institution, i.source_id, i.item_key, i.code, i.title_lv, i.title_en, i.seq';
 
-function toItem(r: ItemRow): CatalogueItem {
+function toItem(r: ItemRow, record: string | undefined): CatalogueItem {
   return {
     id: r.id,
     kind: r.kind as CatalogueKind,
@@ -31,10 +31,17 @@ function toItem(r: ItemRow): CatalogueItem {
     code: r.code ?? undefined,
     titleLv: r.title_lv,
     titleEn: r.title_en,
-    record: JSON.parse(r.record) as JsonObject,
+    record: JSON.parse(record ?? '{}') as JsonObject,
     seq: Number(r.seq),
   };
 }
+
+/**
+ * Words of at least this many letters also find longer words that start with them ("zinatn" finds
+ * "zinātnes", Latvian being inflected); shorter ones (in, of, 4) only themselves: as prefixes they would
+ * match a large part of the index, and cost the most for the least.
+ */
+const PREFIX_FROM = 3;
 
 const isCatalogueKind = (e: string): e is CatalogueKind => (CATALOGUE_ENTITIES as readonly string[]).includes(e);
 
@@ -43,7 +50,34 @@ const isCatalogueKind = (e: string): e is CatalogueKind => (CATALOGUE_ENTITIES a
  * answering searches with filters, sorting, paging and facet counts. Written only by the follower.
  */
 export class CatalogueStore {
-  constructor(private readonly sql: SqlDb) {}
+  private readonly searches: SearchCache<CatalogueResult>;
+  private readonly facetCounts: SearchCache<Record<FacetName, FacetCount[]>>;
+  private known: { generation: number; at: number } | undefined;
+
+  /** `cacheEntries`: searches (and facet counts) kept per generation of the read model; 0 keeps none. */
+  constructor(
+    private readonly sql: SqlDb,
+    cacheEntries = 1000,
+  ) {
+    this.searches = new SearchCache(cacheEntries);
+    this.facetCounts = new SearchCache(cacheEntries);
+  }
+
+  /** Cache hits and misses of searches since start. */
+  cacheStats(): { hits: number; misses: number } {
+    return { hits: this.searches.hits, misses: this.searches.misses };
+  }
+
+  /**
+   * The read model's generation (the follower's cursor): known at once after a change applied in this
+   * process, read again at most every 250 ms otherwise (an API-only process, whose follower runs in a worker).
+   */
+  private async generation(): Promise<number> {
+    const now = Date.now();
+    if (this.known && now - this.known.at < 250) return this.known.generation;
+    this.known = { generation: await this.cursor(), at: now };
+    return this.known.generation;
+  }
 
   async migrate(): Promise<void> {
     await this.sql.migrate('catalogue', CATALOGUE_MIGRATIONS);
@@ -60,6 +94,7 @@ export class CatalogueStore {
     await this.sql.transaction(async (tx) => {
       for (const e of events) if (isCatalogueKind(e.entity)) await this.applyOne(tx, e);
       const last = events[events.length - 1]!.seq;
+      this.known = undefined;
       const changed = await tx.run('UPDATE catalogue_state SET cursor = ? WHERE name = ?', [last, 'changes']);
       if (!changed.changes) await tx.run('INSERT INTO catalogue_state (name, cursor) VALUES (?, ?)', ['changes', last]);
     });
@@ -67,8 +102,9 @@ export class CatalogueStore {
 
   /** Empties the read model (a rebuild follows the change log from sequence 0). */
   async reset(): Promise<void> {
+    this.known = undefined;
     await this.sql.transaction(async (tx) => {
-      for (const t of ['catalogue_items', 'catalogue_facets', 'catalogue_links', 'catalogue_state']) await tx.run(`DELETE FROM ${t}`);
+      for (const t of ['catalogue_items', 'catalogue_records', 'catalogue_facets', 'catalogue_links', 'catalogue_state']) await tx.run(`DELETE FROM ${t}`);
       if (tx.dialect === 'sqlite') await tx.run('DELETE FROM catalogue_fts');
     });
   }
@@ -99,36 +135,38 @@ export class CatalogueStore {
       p.ects ?? null,
       p.parentKey ?? null,
       p.termKey ?? null,
-      record,
       e.seq,
     ];
+    const tokens = [filterToken('kind', kind), ...p.facets.map(([name, value]) => filterToken(name, value))];
     let rid: number | string;
     if (tx.dialect === 'postgres') {
-      const tsv = "setweight(to_tsvector('simple', public.unaccent(?)), 'A') || setweight(to_tsvector('simple', public.unaccent(?)), 'B')";
+      const tsv = "setweight(to_tsvector('simple', public.unaccent(?)), 'A') || setweight(to_tsvector('simple', public.unaccent(?)), 'B'), to_tsvector('simple', ?)";
       const [row] = await tx.query<{ rid: number | string }>(
-        `INSERT INTO catalogue_items (id, kind, institution, source_id, item_key, code, title_lv, title_en, sort_lv, sort_en, ects, parent_key, term_key, record, seq, tsv)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${tsv})
+        `INSERT INTO catalogue_items (id, kind, institution, source_id, item_key, code, title_lv, title_en, sort_lv, sort_en, ects, parent_key, term_key, seq, tsv, ftsv)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${tsv})
          ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, institution = EXCLUDED.institution, source_id = EXCLUDED.source_id, item_key = EXCLUDED.item_key,
            code = EXCLUDED.code, title_lv = EXCLUDED.title_lv, title_en = EXCLUDED.title_en, sort_lv = EXCLUDED.sort_lv, sort_en = EXCLUDED.sort_en,
-           ects = EXCLUDED.ects, parent_key = EXCLUDED.parent_key, term_key = EXCLUDED.term_key, record = EXCLUDED.record, seq = EXCLUDED.seq, tsv = EXCLUDED.tsv
+           ects = EXCLUDED.ects, parent_key = EXCLUDED.parent_key, term_key = EXCLUDED.term_key, seq = EXCLUDED.seq, tsv = EXCLUDED.tsv, ftsv = EXCLUDED.ftsv
          RETURNING rid`,
-        [...values, p.textA, p.textB],
+        [...values, p.textA, p.textB, tokens.join(' ')],
       );
       rid = row!.rid;
     } else {
       await tx.run(
-        `INSERT INTO catalogue_items (id, kind, institution, source_id, item_key, code, title_lv, title_en, sort_lv, sort_en, ects, parent_key, term_key, record, seq)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO catalogue_items (id, kind, institution, source_id, item_key, code, title_lv, title_en, sort_lv, sort_en, ects, parent_key, term_key, seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, institution = excluded.institution, source_id = excluded.source_id, item_key = excluded.item_key,
            code = excluded.code, title_lv = excluded.title_lv, title_en = excluded.title_en, sort_lv = excluded.sort_lv, sort_en = excluded.sort_en,
-           ects = excluded.ects, parent_key = excluded.parent_key, term_key = excluded.term_key, record = excluded.record, seq = excluded.seq`,
+           ects = excluded.ects, parent_key = excluded.parent_key, term_key = excluded.term_key, seq = excluded.seq`,
         values,
       );
       const [row] = await tx.query<{ rid: number }>('SELECT rid FROM catalogue_items WHERE id = ?', [e.recordId]);
       rid = row!.rid;
       await tx.run('DELETE FROM catalogue_fts WHERE rowid = ?', [rid]);
-      await tx.run('INSERT INTO catalogue_fts (rowid, a, b) VALUES (?, ?, ?)', [rid, p.textA, p.textB]);
+      await tx.run('INSERT INTO catalogue_fts (rowid, a, b, c) VALUES (?, ?, ?, ?)', [rid, p.textA, p.textB, tokens.join(' ')]);
     }
+    const stored = await tx.run('UPDATE catalogue_records SET record = ? WHERE rid = ?', [record, rid]);
+    if (!stored.changes) await tx.run('INSERT INTO catalogue_records (rid, record) VALUES (?, ?)', [rid, record]);
     await tx.run('DELETE FROM catalogue_facets WHERE rid = ?', [rid]);
     for (const [name, value] of p.facets) await tx.run('INSERT INTO catalogue_facets (rid, name, value) VALUES (?, ?, ?)', [rid, name, value]);
     await tx.run('DELETE FROM catalogue_links WHERE rid = ?', [rid]);
@@ -142,6 +180,7 @@ export class CatalogueStore {
 
   private async remove(tx: SqlDb, rid: number | string): Promise<void> {
     await tx.run('DELETE FROM catalogue_items WHERE rid = ?', [rid]);
+    await tx.run('DELETE FROM catalogue_records WHERE rid = ?', [rid]);
     await tx.run('DELETE FROM catalogue_facets WHERE rid = ?', [rid]);
     await tx.run('DELETE FROM catalogue_links WHERE rid = ?', [rid]);
     if (tx.dialect === 'sqlite') await tx.run('DELETE FROM catalogue_fts WHERE rowid = ?', [rid]);
@@ -165,11 +204,16 @@ export class CatalogueStore {
       `id:${courseId ?? ''}`,
     ]);
     for (const t of terms) await tx.run("INSERT INTO catalogue_facets (rid, name, value) VALUES (?, 'term', ?)", [courseRid, t.term_key]);
+    // The filter words of the course follow its facets.
+    const facets = await tx.query<{ name: string; value: string }>('SELECT name, value FROM catalogue_facets WHERE rid = ?', [courseRid]);
+    const tokens = [filterToken('kind', 'course'), ...facets.map((f) => filterToken(f.name, f.value))].join(' ');
+    if (tx.dialect === 'postgres') await tx.run("UPDATE catalogue_items SET ftsv = to_tsvector('simple', ?) WHERE rid = ?", [tokens, courseRid]);
+    else await tx.run('UPDATE catalogue_fts SET c = ? WHERE rowid = ?', [tokens, courseRid]);
   }
 
   async get(kind: CatalogueKind, id: string): Promise<CatalogueItem | undefined> {
     const [r] = await this.sql.query<ItemRow>(`SELECT ${COLUMNS} FROM catalogue_items i WHERE i.id = ? AND i.kind = ?`, [id, kind]);
-    return r ? toItem(r) : undefined;
+    return r ? (await this.withRecords([r]))[0] : undefined;
   }
 
   /** Items by key (institution|sourceId) or id ref ("id:…"), of one kind. */
@@ -180,7 +224,18 @@ export class CatalogueStore {
     const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
     const where = [plain.length ? `i.item_key IN (${marks(plain.length)})` : '', ids.length ? `i.id IN (${marks(ids.length)})` : ''].filter(Boolean).join(' OR ');
     const rows = await this.sql.query<ItemRow>(`SELECT ${COLUMNS} FROM catalogue_items i WHERE i.kind = ? AND (${where})`, [kind, ...plain, ...ids]);
-    return rows.map(toItem);
+    return this.withRecords(rows);
+  }
+
+  /** The items of rows, with their records (read for these rows only, apart from the search). */
+  private async withRecords(rows: readonly ItemRow[]): Promise<CatalogueItem[]> {
+    if (!rows.length) return [];
+    const recs = await this.sql.query<{ rid: number | string; record: string }>(
+      `SELECT rid, record FROM catalogue_records WHERE rid IN (${rows.map(() => '?').join(', ')})`,
+      rows.map((r) => r.rid),
+    );
+    const byRid = new Map(recs.map((r) => [String(r.rid), r.record]));
+    return rows.map((r) => toItem(r, byRid.get(String(r.rid))));
   }
 
   /** The WHERE clause of a filter (on items `i`), and whether it searches text. */
@@ -191,24 +246,11 @@ export class CatalogueStore {
     let rank: string | undefined;
     const words = f.q ? queryWords(f.q) : [];
     if (f.q !== undefined && !words.length) return { from, where, args, rank, empty: true };
-    if (words.length) {
-      if (this.sql.dialect === 'sqlite') {
-        from = 'catalogue_fts JOIN catalogue_items i ON i.rid = catalogue_fts.rowid';
-        where.push('catalogue_fts MATCH ?');
-        args.push(words.map((w) => `"${w}"*`).join(' '));
-        rank = 'bm25(catalogue_fts, 10.0, 1.0)';
-      } else {
-        const tsq = words.map((w) => `${w}:*`).join(' & ');
-        where.push("i.tsv @@ to_tsquery('simple', ?)");
-        args.push(tsq);
-        rank = `-ts_rank(i.tsv, to_tsquery('simple', '${tsq.replace(/'/g, "''")}'))`;
-      }
-    }
-    const facet = (name: FacetName, value: string) => {
-      where.push('EXISTS (SELECT 1 FROM catalogue_facets f WHERE f.rid = i.rid AND f.name = ? AND f.value = ?)');
-      args.push(name, value);
-    };
-    if (f.institutions?.length) {
+    // Filters are words of the index too (filterToken): the index intersects them with the text search.
+    const tokens: string[] = [];
+    const facet = (name: FacetName, value: string) => tokens.push(filterToken(name, value));
+    if (f.institutions?.length === 1) facet('institution', f.institutions[0]!);
+    else if (f.institutions?.length) {
       where.push(`i.institution IN (${f.institutions.map(() => '?').join(', ')})`);
       args.push(...f.institutions);
     }
@@ -253,6 +295,30 @@ export class CatalogueStore {
         args.push(parent.key, `id:${parent.id}`);
       }
     }
+    if (words.length || tokens.length) {
+      const all = tokens;
+      if (this.sql.dialect === 'sqlite') {
+        from = 'catalogue_fts JOIN catalogue_items i ON i.rid = catalogue_fts.rowid';
+        where.push('catalogue_fts MATCH ?');
+        // Words in the texts (a, b), filter words in c: a query word never matches a filter word.
+        args.push(
+          [words.length ? `{a b} : (${words.map((w) => (w.length >= PREFIX_FROM ? `"${w}"*` : `"${w}"`)).join(' ')})` : '', all.length ? `c : (${all.join(' ')})` : ''].filter(Boolean).join(' AND '),
+        );
+        // FTS5's rank column is bm25 with titles weighing 10, texts 1, filter words 0 (set in tables.ts).
+        if (words.length) rank = 'catalogue_fts.rank';
+      } else {
+        if (all.length) {
+          where.push("i.ftsv @@ to_tsquery('simple', ?)");
+          args.push(all.join(' & '));
+        }
+        if (words.length) {
+          const tsq = words.map((w) => (w.length >= PREFIX_FROM ? `${w}:*` : w)).join(' & ');
+          where.push("i.tsv @@ to_tsquery('simple', ?)");
+          args.push(tsq);
+          rank = `-ts_rank(i.tsv, to_tsquery('simple', '${tsq}'))`;
+        }
+      }
+    }
     return { from, where, args, rank, empty: false };
   }
 
@@ -263,12 +329,16 @@ export class CatalogueStore {
   }
 
   async search(q: CatalogueQuery): Promise<CatalogueResult> {
+    return this.searches.get(JSON.stringify(q), await this.generation(), () => this.searchNow(q));
+  }
+
+  private async searchNow(q: CatalogueQuery): Promise<CatalogueResult> {
     const w = await this.where(q);
     if (w.empty) return { items: [], total: 0 };
     const sortCol = q.lang === 'en' ? 'i.sort_en' : 'i.sort_lv';
     const order =
       q.sort === 'relevance' && w.rank
-        ? `${w.rank}, ${sortCol}, i.id`
+        ? `${w.rank}, i.rid`
         : q.sort === '-name'
           ? `${sortCol} DESC, i.id`
           : q.sort === 'id'
@@ -282,16 +352,20 @@ export class CatalogueStore {
                   : q.sort === '-credits'
                     ? 'i.ects DESC, i.id'
                     : w.rank && q.sort === undefined
-                      ? `${w.rank}, ${sortCol}, i.id`
+                      ? `${w.rank}, i.rid`
                       : `${sortCol}, i.id`;
     const sqlWhere = w.where.join(' AND ');
     const [count] = await this.sql.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${w.from} WHERE ${sqlWhere}`, w.args);
     const rows = await this.sql.query<ItemRow>(`SELECT ${COLUMNS} FROM ${w.from} WHERE ${sqlWhere} ORDER BY ${order} LIMIT ? OFFSET ?`, [...w.args, q.limit, q.offset]);
-    return { items: rows.map(toItem), total: Number(count?.n ?? 0) };
+    return { items: await this.withRecords(rows), total: Number(count?.n ?? 0) };
   }
 
   /** Facet counts over the hits of a filter. */
   async facets(f: CatalogueFilter): Promise<Record<FacetName, FacetCount[]>> {
+    return this.facetCounts.get(JSON.stringify(f), await this.generation(), () => this.facetsNow(f));
+  }
+
+  private async facetsNow(f: CatalogueFilter): Promise<Record<FacetName, FacetCount[]>> {
     const w = await this.where(f);
     const out = {} as Record<FacetName, FacetCount[]>;
     if (w.empty) return out;

@@ -113,7 +113,7 @@ export interface HubConfig {
   /** Erasmus Without Paper node settings (src/ewp/, docs/ewp.md). */
   ewp?: EwpConfig;
   /** The public catalogue (src/catalogue/, docs/catalogue.md). */
-  catalogue?: { requestsPerMinute?: number; contactEmail?: string; maxAgeSeconds?: number };
+  catalogue?: { requestsPerMinute?: number; contactEmail?: string; maxAgeSeconds?: number; cacheEntries?: number };
   /** EMREX: where the seal key and certificate of ELMO documents are (src/emrex/, docs/emrex.md). */
   emrex?: { keysDir?: string };
 }

@@ -125,6 +125,9 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
+    // A 32 MiB page cache (SQLite's default is 2 MiB): searches of the catalogue and the admin's reads walk
+    // index and table pages that would otherwise be read from the file again and again (bench catalogue).
+    this.db.pragma('cache_size = -32768');
     const identity = new FileIdentity(file);
     const check = (everyMs?: number) => {
       const problem = identity.problem(everyMs);
