@@ -341,6 +341,9 @@ describe('OpenAPI document', function () {
     const elmoXml = (await a.get(`/api/v1/persons/${recordId}/elmo`).set(auth)).text;
     check('post', '/api/v1/elmo/verify', 200, await a.post('/api/v1/elmo/verify').set(auth).set('content-type', 'application/xml').send(elmoXml));
     check('post', '/api/v1/elmo/verify', 415, await a.post('/api/v1/elmo/verify').set(auth).send({ elmo: true }));
+    check('post', '/api/v1/credentials/verify', 200, await a.post('/api/v1/credentials/verify').set(auth).set('content-type', 'application/json').send('{"payload": "not a seal"}'));
+    check('post', '/api/v1/credentials/verify', 415, await a.post('/api/v1/credentials/verify').set(auth).set('content-type', 'text/plain').send('x'));
+    check('post', '/api/v1/credentials/verify', 401, await a.post('/api/v1/credentials/verify').set('content-type', 'application/json').send('{}'));
     check('post', '/api/v1/elmo/verify', 401, await a.post('/api/v1/elmo/verify').set('content-type', 'application/xml').send(elmoXml));
     const disclosed = check('get', '/api/v1/persons/{id}/disclosures', 200, await a.get(`/api/v1/persons/${recordId}/disclosures`).set(auth));
     assert.ok(disclosed.body.disclosures.length > 0);

@@ -21,8 +21,11 @@ import { tokensRouter } from './routers/tokens.ts';
 import { webhooksRouter } from './routers/webhooks.ts';
 import { ewpIncomingRouter } from './routers/ewp-incoming.ts';
 import { elmoRouter } from './routers/elmo.ts';
+import { credentialsRouter } from './routers/credentials.ts';
 import { ooapiRouter } from '../catalogue/ooapi/router.ts';
 import { cataloguePagesRouter } from '../catalogue/pages/router.ts';
+import { verifyPageRouter } from '../credentials/verify-page.ts';
+import { trustAnchors } from '../credentials/trust.ts';
 
 /**
  * The hub's HTTP app. No listen() here: the CLI listens, tests use supertest.
@@ -63,10 +66,21 @@ export function createApp(hub: Hub): Express {
     }),
   );
 
+  // Public: an employer or a university checks a sealed credential (docs/credentials.md).
+  app.use(
+    '/verify',
+    verifyPageRouter({
+      verifyOptions: () => ({ trustAnchors: trustAnchors(hub.config, hub.env.dataDir), knownIssuers: hub.config.institutions.map((i) => i.id) }),
+      requestsPerMinute: hub.config.catalogue?.requestsPerMinute ?? 600,
+    }),
+  );
+
   const api = express.Router();
   api.use(authenticate(hub));
   // The ingest router reads raw bytes itself (to keep bad input); the rest take JSON.
   api.use(ingestRouter(hub));
+  // A sealed credential is verified on its exact text (a malformed one gets a verdict, not a parse error).
+  api.use(credentialsRouter(hub));
   api.use(express.json({ limit: hub.config.limits?.bodyBytes ?? 5 * 1024 * 1024, type: ['application/json', 'application/*+json'] }));
   api.use(limitJsonDepth(hub));
   api.use(['/tokens', '/messages', '/persons', '/sources', '/webhooks', '/ewp'], requireJsonBody());

@@ -21,8 +21,8 @@ export const CONSOLE_CSP: Directives = {
   'base-uri': ["'none'"],
 };
 
-/** The public catalogue pages: no script at all, its own stylesheet, forms to itself. */
-export const CATALOGUE_CSP: Directives = {
+/** The public pages (the catalogue, credential verification): no script at all, their own stylesheet, forms to themselves. */
+export const PUBLIC_PAGES_CSP: Directives = {
   'default-src': ["'none'"],
   'style-src': ["'self'"],
   'img-src': ["'self'"],

@@ -22,6 +22,7 @@ const cmd = {
   audit: () => import('./commands/audit.ts'),
   ewp: () => import('./commands/ewp.ts'),
   emrex: () => import('./commands/emrex.ts'),
+  credentials: () => import('./commands/credentials.ts'),
   flows: () => import('./commands/flows.ts'),
   mapping: () => import('./commands/mapping.ts'),
   reconcile: () => import('./commands/reconcile.ts'),
@@ -146,6 +147,14 @@ export function buildProgram(): Command {
     .option('--json', 'print as JSON')
     .addHelpText('after', examples('npx hub emrex keys --config hub.json'))
     .action(run(cmd.emrex, (m) => m.emrexKeysCommand));
+
+  const credentials = program.command('credentials').description('digital credentials: seal keys (docs/credentials.md)');
+  withConfig(credentials.command('keys').description("an institution's seal key and certificate chain: make development ones where there are none, print the certificate"))
+    .requiredOption('--institution <schac>', 'the institution (SCHAC code, as in the config)')
+    .option('--algorithm <alg>', 'ES256 (default) or RS256, for new keys')
+    .option('--json', 'print as JSON')
+    .addHelpText('after', examples('npx hub credentials keys --institution lu.lv'))
+    .action(run(cmd.credentials, (m) => m.credentialsKeysCommand));
 
   const token = program.command('token').description('API tokens (stored hashed; a value is shown once)');
   withConfig(token.command('create').description('create a token and print it once; a scope must name a source, consumer or entity the config has'))

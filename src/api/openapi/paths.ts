@@ -397,6 +397,47 @@ export const PATHS: JsonObject = {
       },
     },
   },
+  '/api/v1/credentials/verify': {
+    post: {
+      operationId: 'verifyCredential',
+      tags: ['personal data'],
+      summary:
+        'Check a sealed European Digital Credential: seal signature, certificate chain against the trust anchors, issuer a known institution, integrity, schema, revocation, validity dates (any valid token; the same at /verify for anyone)',
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: { type: 'object', description: 'The sealed credential (JWS JSON); application/jose+json and application/ld+json are read the same way' } } },
+      },
+      responses: {
+        200: json(
+          {
+            type: 'object',
+            required: ['valid', 'checks'],
+            properties: {
+              valid: { type: 'boolean' },
+              checks: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['name', 'passed', 'reason'],
+                  properties: {
+                    name: { type: 'string', enum: ['format', 'signature', 'chain', 'issuer', 'integrity', 'schema', 'revocation', 'validity'] },
+                    passed: { type: 'boolean' },
+                    reason: { type: 'string' },
+                  },
+                },
+              },
+              issuer: { type: 'string', description: 'SCHAC code of the issuing institution' },
+              signedAt: { type: 'string', description: 'The seal time the seal claims (sigT)' },
+            },
+          },
+          'The verdict, every check with its reason (a malformed credential too: format failed)',
+        ),
+        413: problem('Body over the limit'),
+        415: problem('Not JSON'),
+        ...auth,
+      },
+    },
+  },
   '/api/v1/persons/{id}/records': {
     get: {
       operationId: 'getPersonRecords',

@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Logger } from 'pino';
 import type { JsonObject } from '../../core/types.ts';
 import type { CatalogueItem, CatalogueKind, CatalogueQuery } from '../model.ts';
-import { rateLimit } from '../rate-limit.ts';
+import { rateLimit } from '../../api/rate-limit.ts';
 import type { CatalogueStore } from '../store.ts';
 import { BadRequestError, NotFoundError } from '../../core/errors.ts';
 import { collectionQuery, expands, onlyParams, preferredLanguage } from './params.ts';

@@ -3,11 +3,11 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Logger } from 'pino';
 import { html } from '../../admin/html.ts';
 import { BadRequestError } from '../../core/errors.ts';
-import { securityHeaders, CATALOGUE_CSP } from '../../api/security-headers.ts';
+import { securityHeaders, PUBLIC_PAGES_CSP } from '../../api/security-headers.ts';
 import { learningOpportunityOf } from '../elm.ts';
 import type { CatalogueItem, CatalogueKind } from '../model.ts';
 import { textIn } from '../project.ts';
-import { rateLimit } from '../rate-limit.ts';
+import { rateLimit } from '../../api/rate-limit.ts';
 import type { CatalogueStore } from '../store.ts';
 import type { Institution } from '../ooapi/shapes.ts';
 import { t, type Lang } from './i18n.ts';
@@ -82,7 +82,7 @@ function params(req: Request): SearchParams {
 export function cataloguePagesRouter(o: CataloguePagesOptions): Router {
   const r = express.Router();
   const names = new Map(o.institutions.map((i) => [i.id, i.name]));
-  r.use(securityHeaders(CATALOGUE_CSP));
+  r.use(securityHeaders(PUBLIC_PAGES_CSP));
   r.use(
     rateLimit(o.requestsPerMinute, (res, retryAfter) => {
       res.setHeader('Retry-After', String(retryAfter));
