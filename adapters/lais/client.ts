@@ -4,6 +4,8 @@ import { ConfigError, MalformedPageError, TransportError } from '../../src/core/
 export const LAIS_RESOURCES = [
   { path: 'studiju-programmas', entity: 'programme' },
   { path: 'kursi', entity: 'course' },
+  { path: 'semestri', entity: 'academic-term' },
+  { path: 'kursu-piedavajumi', entity: 'offering' },
   { path: 'studenti', entity: 'person' },
   { path: 'studiju-tiesibas', entity: 'study-right' },
   { path: 'vertejumi', entity: 'attainment' },

@@ -137,3 +137,59 @@ export function laisDiploma(s: StudentPlan, key: number): LaisRecord {
     mainits: rigaTime(key),
   };
 }
+
+/** A term of the simulated timetable: the autumn and spring semester of an academic year. */
+export interface TermDef {
+  id: string;
+  code: string;
+  year: string;
+  season: 'R' | 'P';
+  start: string;
+  end: string;
+}
+
+/** The autumn and spring semesters of the academic year `today` falls in, and of the next one. */
+export function laisTerms(today: string): TermDef[] {
+  const y = Number(today.slice(0, 4));
+  const first = today.slice(5) >= '08-01' ? y : y - 1;
+  return [first, first + 1].flatMap((start) => {
+    const year = `${start}/${start + 1}`;
+    return [
+      { id: `S-${start}R`, code: `${year}-R`, year, season: 'R' as const, start: `${start}-09-01`, end: `${start + 1}-01-25` },
+      { id: `S-${start}P`, code: `${year}-P`, year, season: 'P' as const, start: `${start + 1}-02-01`, end: `${start + 1}-06-20` },
+    ];
+  });
+}
+
+export function laisTerm(d: TermDef, key: number): LaisRecord {
+  return {
+    id: d.id,
+    kods: d.code,
+    nosaukums: `${d.year}. akadēmiskā gada ${d.season === 'R' ? 'rudens' : 'pavasara'} semestris`,
+    nosaukums_en: `${d.season === 'R' ? 'Autumn' : 'Spring'} semester ${d.year}`,
+    veids: 'semestris',
+    akad_gads: d.year,
+    sakums: lvDate(d.start),
+    beigas: lvDate(d.end),
+    mainits: rigaTime(key),
+  };
+}
+
+/** A course's run in a term: each course once a year, in autumn or spring (by its code), in the first year of the timetable. */
+export function laisOffering(course: CourseDef, terms: readonly TermDef[], key: number): LaisRecord {
+  const t = courseTexts(course);
+  let h = 0;
+  for (const ch of course.code) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
+  const term = terms[h % 2]!;
+  return {
+    id: `PIED-${course.code}-${term.id}`,
+    kods: `${course.code}-${term.code}`,
+    kursa_kods: course.code,
+    semestris: term.id,
+    vietas: 20 + (h % 8) * 10,
+    valoda: t.languages[0],
+    istenosanas_veids: DELIVERY[t.delivery],
+    atverts_citiem: t.openToOthers ? 'J' : 'N',
+    mainits: rigaTime(key),
+  };
+}

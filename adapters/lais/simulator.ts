@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LAIS_RESOURCES, type LaisResource } from './client.ts';
 import { COURSES, PROGRAMMES, resultPlan, rigaTime, studentPlan, type StudentPlan } from '../_sim/simulator-data.ts';
-import { laisCourse, laisDiploma, laisProgramme, laisResult, laisStudent, laisStudyRight, type LaisRecord } from './simulator-records.ts';
+import { laisCourse, laisDiploma, laisOffering, laisProgramme, laisResult, laisStudent, laisStudyRight, laisTerm, laisTerms, type LaisRecord } from './simulator-records.ts';
 import { SimTable } from '../_sim/simulator-table.ts';
 
 export type LaisFault = 'http-500' | 'http-503' | 'timeout' | 'malformed' | 'drop';
@@ -113,9 +113,12 @@ export class LaisSimulator {
       const step = Math.max(1, Math.floor((30 * DAY - 1000) / Math.max(1, size)));
       return new SimTable<LaisRecord>({ size, baseKey: (i) => epoch + i * step, make, stamp: (r, key) => ({ ...r, mainits: rigaTime(key) }), ...(exists ? { exists } : {}) });
     };
+    const terms = laisTerms(this.today);
     this.tables = {
       'studiju-programmas': table(PROGRAMMES.length, (i, key) => laisProgramme(PROGRAMMES[i]!, key)),
       kursi: table(COURSES.length, (i, key) => laisCourse(COURSES[i]!, key)),
+      semestri: table(terms.length, (i, key) => laisTerm(terms[i]!, key)),
+      'kursu-piedavajumi': table(COURSES.length, (i, key) => laisOffering(COURSES[i]!, terms, key)),
       studenti: table(n, (i, key) => laisStudent(this.plan(i), key)),
       'studiju-tiesibas': table(n, (i, key) => laisStudyRight(this.plan(i), key)),
       vertejumi: table(n * k, (j, key) => {

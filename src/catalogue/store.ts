@@ -247,8 +247,9 @@ export class CatalogueStore {
     const words = f.q ? queryWords(f.q) : [];
     if (f.q !== undefined && !words.length) return { from, where, args, rank, empty: true };
     // Filters are words of the index too (filterToken): the index intersects them with the text search.
-    const tokens: string[] = [];
-    const facet = (name: FacetName, value: string) => tokens.push(filterToken(name, value));
+    // Each group is one filter: any of its values (OR); the groups all hold (AND).
+    const tokens: string[][] = [];
+    const facet = (name: FacetName, ...values: string[]) => tokens.push(values.map((v) => filterToken(name, v)));
     if (f.institutions?.length === 1) facet('institution', f.institutions[0]!);
     else if (f.institutions?.length) {
       where.push(`i.institution IN (${f.institutions.map(() => '?').join(', ')})`);
@@ -262,12 +263,12 @@ export class CatalogueStore {
     if (f.openToOtherInstitutions !== undefined) facet('open', String(f.openToOtherInstitutions));
     if (f.microCredential !== undefined) facet('micro', String(f.microCredential));
     if (f.term) {
-      const termKey = await this.termKey(f.term);
-      if (!termKey) return { from, where, args, rank, empty: true };
+      const termKeys = await this.termKeys(f.term, f.institutions);
+      if (!termKeys.length) return { from, where, args, rank, empty: true };
       if (f.kind === 'offering') {
-        where.push('i.term_key = ?');
-        args.push(termKey);
-      } else facet('term', termKey);
+        where.push(`i.term_key IN (${termKeys.map(() => '?').join(', ')})`);
+        args.push(...termKeys);
+      } else facet('term', ...termKeys);
     }
     if (f.minCredits !== undefined) {
       where.push('i.ects >= ?');
@@ -296,7 +297,7 @@ export class CatalogueStore {
       }
     }
     if (words.length || tokens.length) {
-      const all = tokens;
+      const all = tokens.map((g) => (g.length === 1 ? g[0]! : `(${g.join(this.sql.dialect === 'sqlite' ? ' OR ' : ' | ')})`));
       if (this.sql.dialect === 'sqlite') {
         from = 'catalogue_fts JOIN catalogue_items i ON i.rid = catalogue_fts.rowid';
         where.push('catalogue_fts MATCH ?');
@@ -322,10 +323,13 @@ export class CatalogueStore {
     return { from, where, args, rank, empty: false };
   }
 
-  /** A term given as its hub id or its code → its key. */
-  private async termKey(term: string): Promise<string | undefined> {
-    const [r] = await this.sql.query<{ item_key: string }>("SELECT item_key FROM catalogue_items WHERE kind = 'academic-term' AND (id = ? OR code = ?) ORDER BY seq DESC LIMIT 1", [term, term]);
-    return r?.item_key;
+  /** A term given as its hub id, or its code (every institution's term of that code, or only those of `institutions`) → their keys. */
+  private async termKeys(term: string, institutions: readonly string[] | undefined): Promise<string[]> {
+    const rows = await this.sql.query<{ item_key: string; institution: string }>("SELECT item_key, institution FROM catalogue_items WHERE kind = 'academic-term' AND (id = ? OR code = ?)", [
+      term,
+      term,
+    ]);
+    return rows.filter((r) => !institutions?.length || institutions.includes(r.institution)).map((r) => r.item_key);
   }
 
   async search(q: CatalogueQuery): Promise<CatalogueResult> {

@@ -71,6 +71,7 @@ for (const backend of backends()) {
       assert.deepEqual((await codes({ kind: 'course', minCredits: 3, maxCredits: 3, sort: 'code' })).sort(), ['DIP330', 'EKO110', 'ZIN100']);
       assert.deepEqual((await codes({ kind: 'course', term: '2026/2027-P', sort: 'code' })).sort(), ['DIP205', 'DIP320', 'EKO110']);
       assert.deepEqual(await codes({ kind: 'course', institutions: ['lu.lv'] }), []);
+      assert.deepEqual(await codes({ kind: 'course', term: '2026/2027-P', institutions: ['lu.lv'] }), [], 'a term code names the terms of the institutions asked for');
       assert.deepEqual(await codes({ kind: 'course', iscedF: '0311' }), ['EKO110']);
     });
 
@@ -121,6 +122,28 @@ for (const backend of backends()) {
       assert.ok(applied >= 17, `rebuild applied ${applied}`);
       assert.deepEqual(await codes({ kind: 'course', sort: 'code' }), before);
       assert.deepEqual(await codes({ kind: 'course', q: 'makondatosana' }), ['DIP310']);
+    });
+
+    it("takes LAIS's course, semester and offering, and a term code covers every institution's term of that code", async () => {
+      const { default: request } = await import('supertest');
+      const { auth } = await import('../helpers/hub.ts');
+      const { laisCourse, laisOffering, laisTerm, laisTerms } = await import('../../adapters/lais/simulator-records.ts');
+      const { COURSES } = await import('../../adapters/_sim/simulator-data.ts');
+      const terms = laisTerms('2026-10-01');
+      const course = COURSES.find((c) => c.code === 'DatZ1002')!;
+      const send = (entity: string, body: object) => request(t.app).post(`/api/v1/ingest/lu-lais/${entity}`).set(auth).send(body).expect(202);
+      await send('course', laisCourse(course, Date.now()));
+      await send(
+        'academic-term',
+        terms.map((x) => laisTerm(x, Date.now())),
+      );
+      const offering = laisOffering(course, terms, Date.now());
+      await send('offering', offering);
+      await t.hub.catalogue.catchUp();
+      const code = terms.find((x) => x.id === offering.semestris)!.code;
+      assert.deepEqual(await codes({ kind: 'course', term: code, institutions: ['lu.lv'] }), ['DatZ1002']);
+      const everywhere = await codes({ kind: 'course', term: code });
+      assert.ok(everywhere.includes('DatZ1002') && everywhere.length > 1, `both institutions' terms named ${code}: ${everywhere.join(', ')}`);
     });
   });
 }
