@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/api/app.ts';
+import { fold } from '../src/catalogue/fold.ts';
 import type { HubConfig } from '../src/config/types.ts';
 import { benchHub } from './lib/hub.ts';
 import { runLoad } from './lib/load.ts';
@@ -89,12 +90,6 @@ export function courses(inst: number, perInstitution: number) {
     };
   });
 }
-
-const fold = (t: string) =>
-  t
-    .normalize('NFD')
-    .replace(/\p{M}+/gu, '')
-    .toLowerCase();
 
 /**
  * What students type: 2,800 different questions: a subject in Latvian without diacritics or in English,

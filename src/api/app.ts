@@ -25,7 +25,7 @@ import { credentialsRouter } from './routers/credentials.ts';
 import { ooapiRouter } from '../catalogue/ooapi/router.ts';
 import { cataloguePagesRouter } from '../catalogue/pages/router.ts';
 import { verifyPageRouter } from '../credentials/verify-page.ts';
-import { trustAnchors } from '../credentials/trust.ts';
+import { verifierSettings } from '../credentials/trust.ts';
 
 /**
  * The hub's HTTP app. No listen() here: the CLI listens, tests use supertest.
@@ -70,7 +70,7 @@ export function createApp(hub: Hub): Express {
   app.use(
     '/verify',
     verifyPageRouter({
-      verifyOptions: () => ({ trustAnchors: trustAnchors(hub.config, hub.env.dataDir), knownIssuers: hub.config.institutions.map((i) => i.id) }),
+      verifyOptions: () => verifierSettings(hub.config, hub.env.dataDir),
       requestsPerMinute: hub.config.catalogue?.requestsPerMinute ?? 600,
     }),
   );

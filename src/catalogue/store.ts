@@ -227,6 +227,15 @@ export class CatalogueStore {
     return this.withRecords(rows);
   }
 
+  /** The programmes whose study plan lists a course (their `courses`, kept in catalogue_links), by name. */
+  async programmesOf(course: CatalogueItem, lang: 'lv' | 'en' = 'lv'): Promise<CatalogueItem[]> {
+    const rows = await this.sql.query<ItemRow>(
+      `SELECT ${COLUMNS} FROM catalogue_items i WHERE i.kind = 'programme' AND i.rid IN (SELECT l.rid FROM catalogue_links l WHERE l.link_key IN (?, ?)) ORDER BY ${lang === 'en' ? 'i.sort_en' : 'i.sort_lv'}, i.id`,
+      [course.key, `id:${course.id}`],
+    );
+    return this.withRecords(rows);
+  }
+
   /** The items of rows, with their records (read for these rows only, apart from the search). */
   private async withRecords(rows: readonly ItemRow[]): Promise<CatalogueItem[]> {
     if (!rows.length) return [];

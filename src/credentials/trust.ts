@@ -24,3 +24,17 @@ export function trustAnchors(config: Pick<HubConfig, 'credentials' | 'institutio
     return top ? [top] : [];
   });
 }
+
+/** Trust anchors read once per keys folder and setting (files replaced take a restart); an empty result is read again (dev keys made later). */
+const known = new Map<string, string[]>();
+
+/** What the verifier needs from the config: the trust anchors (read once) and the known issuers (the configured institutions). */
+export function verifierSettings(config: Pick<HubConfig, 'credentials' | 'institutions'>, dataDir: string): { trustAnchors: string[]; knownIssuers: string[] } {
+  const key = JSON.stringify([credentialKeysDir(config, dataDir), config.credentials?.trustAnchors ?? [], config.institutions.map((i) => i.id)]);
+  let anchors = known.get(key);
+  if (!anchors) {
+    anchors = trustAnchors(config, dataDir);
+    if (anchors.length) known.set(key, anchors);
+  }
+  return { trustAnchors: anchors, knownIssuers: config.institutions.map((i) => i.id) };
+}

@@ -4,7 +4,8 @@
  * its courses with descriptions in Latvian and English, and their offerings.
  */
 
-const lt = (lv: string, en: string) => [
+/** A localized string in Latvian and English. */
+export const lt = (lv: string, en: string) => [
   { lang: 'lv', text: lv },
   { lang: 'en', text: en },
 ];

@@ -3,11 +3,7 @@ import request from 'supertest';
 import { backends, baseConfig, makeHub, type TestHub } from '../helpers/hub.ts';
 import { OoapiValidator, requireOoapi } from './ooapi-spec.ts';
 import { seedCatalogue } from './seed.ts';
-
-const lt = (lv: string, en: string) => [
-  { lang: 'lv', text: lv },
-  { lang: 'en', text: en },
-];
+import { lt } from '../../src/demo/catalogue-seed.ts';
 
 /** A course whose text holds HTML and a script: served as text, never markup. */
 const SCRIPTED = {

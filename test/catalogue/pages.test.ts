@@ -4,14 +4,10 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { baseConfig, makeHub, type TestHub } from '../helpers/hub.ts';
 import { seedCatalogue } from './seed.ts';
+import { lt } from '../../src/demo/catalogue-seed.ts';
 import { STANDARDS_DIR } from './ooapi-spec.ts';
 import { need } from '../helpers/ci.ts';
 import { existsSync } from 'node:fs';
-
-const lt = (lv: string, en: string) => [
-  { lang: 'lv', text: lv },
-  { lang: 'en', text: en },
-];
 
 const SCRIPTED = {
   sourceId: 'XSS1',

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { backends, makeHub, type TestHub } from '../helpers/hub.ts';
 import { seedCatalogue } from './seed.ts';
-
-const lt = (lv: string, en: string) => [
-  { lang: 'lv', text: lv },
-  { lang: 'en', text: en },
-];
+import { lt } from '../../src/demo/catalogue-seed.ts';
 
 /** A course of another institution's kind of data: Latvian diacritics in the title and the text. */
 const SCIENCE = {

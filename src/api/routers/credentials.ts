@@ -1,6 +1,6 @@
 import express, { type Router } from 'express';
 import { UnauthorizedError, UnsupportedMediaTypeError } from '../../core/errors.ts';
-import { trustAnchors } from '../../credentials/trust.ts';
+import { verifierSettings } from '../../credentials/trust.ts';
 import { verifyCredential } from '../../credentials/verify.ts';
 import type { Hub } from '../../hub.ts';
 import { asyncHandler } from '../context.ts';
@@ -20,8 +20,7 @@ export function credentialsRouter(hub: Hub): Router {
       if (typeof req.body !== 'string')
         throw new UnsupportedMediaTypeError(`send the sealed credential as application/json or application/jose+json, not '${req.headers['content-type'] ?? 'no content type'}'`);
       const verdict = await verifyCredential(req.body, {
-        trustAnchors: trustAnchors(hub.config, hub.env.dataDir),
-        knownIssuers: hub.config.institutions.map((i) => i.id),
+        ...verifierSettings(hub.config, hub.env.dataDir),
         now: new Date(),
       });
       res.json({ valid: verdict.valid, checks: verdict.checks, ...(verdict.heiId ? { issuer: verdict.heiId } : {}), ...(verdict.signedAt ? { signedAt: verdict.signedAt } : {}) });

@@ -4,6 +4,7 @@ import type { JsonObject } from '../../core/types.ts';
 import type { CatalogueItem, CatalogueKind, CatalogueQuery } from '../model.ts';
 import { rateLimit } from '../../api/rate-limit.ts';
 import type { CatalogueStore } from '../store.ts';
+import { refKey } from '../project.ts';
 import { BadRequestError, NotFoundError } from '../../core/errors.ts';
 import { collectionQuery, expands, onlyParams, preferredLanguage } from './params.ts';
 import { academicSessionOf, courseOf, offeringOf, organizationId, organizationOf, programOf, type Institution, type ShapeContext } from './shapes.ts';
@@ -71,10 +72,7 @@ export function ooapiRouter(o: OoapiOptions): Router {
         if (inst) out.organization = organizationOf(inst);
       }
       if (expand.includes('programs')) {
-        const progs = (await o.store.search({ kind: 'programme', limit: 250, offset: 0 })).items.filter(
-          (p) => (p.record.courses as unknown[] | undefined)?.some((ref) => (ref as JsonObject).sourceId === it.sourceId) && p.institution === it.institution,
-        );
-        out.programs = progs.map((p) => programOf(p, c));
+        out.programs = (await o.store.programmesOf(it, c.lang === 'en' ? 'en' : 'lv')).map((p) => programOf(p, c));
       }
       return out;
     }
@@ -87,10 +85,10 @@ export function ooapiRouter(o: OoapiOptions): Router {
       return out;
     }
     if (it.kind === 'academic-term') return academicSessionOf(it, c);
-    const parentKey = typeof it.record.course === 'object' ? it.record.course : undefined;
-    const [course] = parentKey ? await o.store.byKeys('course', [keyOf(parentKey as JsonObject, it.institution)]) : [];
-    const termRef = typeof it.record.term === 'object' ? it.record.term : undefined;
-    const [term] = termRef ? await o.store.byKeys('academic-term', [keyOf(termRef as JsonObject, it.institution)]) : [];
+    const courseKey = refKey(it.record.course, it.institution);
+    const [course] = courseKey ? await o.store.byKeys('course', [courseKey]) : [];
+    const termKey = refKey(it.record.term, it.institution);
+    const [term] = termKey ? await o.store.byKeys('academic-term', [termKey]) : [];
     const out = offeringOf(it, course, term, c);
     if (expand.includes('course') && course) out.course = courseOf(course, c);
     if (expand.includes('academicSession') && term) out.academicSession = academicSessionOf(term, c);
@@ -232,9 +230,4 @@ export function ooapiRouter(o: OoapiOptions): Router {
     problem(res, 500, 'Internal server error');
   });
   return r;
-}
-
-function keyOf(ref: JsonObject, institution: string): string {
-  const inst = typeof ref.institution === 'string' ? ref.institution : institution;
-  return typeof ref.sourceId === 'string' ? `${inst}|${ref.sourceId}` : `id:${String(ref.id)}`;
 }

@@ -6,7 +6,7 @@ import { BadRequestError } from '../../core/errors.ts';
 import { securityHeaders, PUBLIC_PAGES_CSP } from '../../api/security-headers.ts';
 import { learningOpportunityOf } from '../elm.ts';
 import type { CatalogueItem, CatalogueKind } from '../model.ts';
-import { textIn } from '../project.ts';
+import { refKey, textIn } from '../project.ts';
 import { rateLimit } from '../../api/rate-limit.ts';
 import type { CatalogueStore } from '../store.ts';
 import type { Institution } from '../ooapi/shapes.ts';
@@ -141,12 +141,11 @@ export function cataloguePagesRouter(o: CataloguePagesOptions): Router {
       const lang = langOf(req);
       const item = await find('course', req.params.id!);
       if (!item) return notFound(req, res, lang);
-      const [offerings, terms, programmes] = await Promise.all([
+      const [offerings, terms, inProgrammes] = await Promise.all([
         o.store.search({ kind: 'offering', parent: { kind: 'course', id: item.id }, limit: 100, offset: 0, sort: 'code' }),
         termNames(lang),
-        o.store.search({ kind: 'programme', institutions: [item.institution], limit: 250, offset: 0, sort: 'name', lang }),
+        o.store.programmesOf(item, lang),
       ]);
-      const inProgrammes = programmes.items.filter((p) => (p.record.courses as { sourceId?: string }[] | undefined)?.some((c) => c.sourceId === item.sourceId));
       page(
         req,
         res,
@@ -158,7 +157,7 @@ export function cataloguePagesRouter(o: CataloguePagesOptions): Router {
           institutionName: names.get(item.institution) ?? item.institution,
           offerings: offerings.items.map((x) => ({
             item: x,
-            termName: terms.get(String(x.record.term && (x.record.term as { sourceId?: string }).sourceId ? `${x.institution}|${(x.record.term as { sourceId: string }).sourceId}` : '')),
+            termName: terms.get(refKey(x.record.term, x.institution) ?? ''),
           })),
           related: inProgrammes,
         }),
