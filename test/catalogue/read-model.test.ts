@@ -105,6 +105,22 @@ for (const backend of backends()) {
       );
     });
 
+    it('is current within moments of a commit: the follower applies it by itself, woken by the commit', async () => {
+      const { default: request } = await import('supertest');
+      const { auth, eventually } = await import('../helpers/hub.ts');
+      const course = { ...SCIENCE, sourceId: 'AST200', code: 'AST200', identifiers: [{ scheme: 'local-code', value: 'AST200' }], name: lt('Astronomijas pamati', 'Foundations of Astronomy') };
+      await request(t.app).post('/api/v1/ingest/rtu-push/course').set(auth).send(course).expect(202);
+      // No catchUp here: the follower alone (woken on commit, polling every 2 s besides) must bring it in.
+      await eventually(async () => (await codes({ kind: 'course', q: 'astronomijas' })).includes('AST200'), 5000, 'the new course in the catalogue');
+      await request(t.app)
+        .post('/api/v1/ingest/rtu-push/course')
+        .set(auth)
+        .send({ ...course, name: lt('Kosmoloģija', 'Cosmology') })
+        .expect(202);
+      await eventually(async () => (await codes({ kind: 'course', q: 'kosmologija' })).includes('AST200'), 5000, 'the corrected title in the catalogue');
+      assert.deepEqual(await codes({ kind: 'course', q: 'astronomijas' }), []);
+    });
+
     it('keeps up with corrections: a changed title is found by its new words only; a rebuild gives the same', async () => {
       const { default: request } = await import('supertest');
       const { auth } = await import('../helpers/hub.ts');
