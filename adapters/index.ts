@@ -4,6 +4,7 @@
  */
 import type { AdapterRegistry } from '../src/core/adapter.ts';
 import { csvSource } from './csv/index.ts';
+import { edcSink } from './edc/index.ts';
 import { ewpCnrSink } from './ewp/index.ts';
 import { fileSink } from './file/index.ts';
 import { isisSource } from './isis/index.ts';
@@ -12,6 +13,6 @@ import { viisSink } from './viis/index.ts';
 import { webhookSink } from './webhook/index.ts';
 
 export const adapters: AdapterRegistry = {
-  sinks: [fileSink, webhookSink, viisSink, ewpCnrSink],
+  sinks: [fileSink, webhookSink, viisSink, ewpCnrSink, edcSink],
   sources: [laisSource, isisSource, csvSource],
 };

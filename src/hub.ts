@@ -25,6 +25,7 @@ import type { Store, StoredMessage } from './store/types.ts';
 import { Webhooks } from './webhooks/service.ts';
 import { EwpNode } from './ewp/node.ts';
 import { Catalogue } from './catalogue/service.ts';
+import { Credentials } from './credentials/service.ts';
 
 export type HubRole = 'all' | 'api' | 'worker';
 
@@ -77,6 +78,8 @@ export class Hub {
   ewp: EwpNode | undefined;
   /** The public catalogue of programmes and courses (src/catalogue/): a read model of the change log. */
   catalogue!: Catalogue;
+  /** Digital credentials (src/credentials/): issued by `edc` routes, stored, revocable, with their status lists. */
+  credentials!: Credentials;
   /** Sources read by adapters (roles all and worker; undefined in an API-only process). */
   sources: SourceManager | undefined;
   /** What /readyz reports: store, broker, sources, EWP node, and parts that start later (the editor). */
@@ -205,6 +208,16 @@ export class Hub {
       follow: this.role !== 'api',
       ...(this.config.catalogue?.cacheEntries !== undefined ? { cacheEntries: this.config.catalogue.cacheEntries } : {}),
     });
+    this.credentials = await Credentials.start({
+      sql: this.store.sql,
+      config: this.config,
+      dataDir: this.env.dataDir,
+      logger: this.logger.child({ component: 'credentials' }),
+      defaultPublicUrl: `http://localhost:${this.env.port}`,
+      ingest: (sourceId, entity, records) => this.pipeline.ingest(sourceId, entity, records, 'application/json'),
+      sink: (id) => this.sink(id),
+      workers: this.role !== 'api',
+    });
     await this.router.declare();
     if (this.role !== 'api') {
       this.relay.start();
@@ -280,6 +293,7 @@ export class Hub {
       await this.webhooks.stop();
       await this.ewp?.stop();
       await this.catalogue.stop();
+      await this.credentials.stop();
     }
     for (const s of this.sinks.values()) await s.close?.();
     await this.broker?.close();

@@ -343,6 +343,13 @@ describe('OpenAPI document', function () {
     check('post', '/api/v1/elmo/verify', 415, await a.post('/api/v1/elmo/verify').set(auth).send({ elmo: true }));
     check('post', '/api/v1/credentials/verify', 200, await a.post('/api/v1/credentials/verify').set(auth).set('content-type', 'application/json').send('{"payload": "not a seal"}'));
     check('post', '/api/v1/credentials/verify', 415, await a.post('/api/v1/credentials/verify').set(auth).set('content-type', 'text/plain').send('x'));
+    check('get', '/api/v1/credentials', 200, await a.get('/api/v1/credentials?institution=lu.lv').set(auth));
+    check('get', '/api/v1/credentials', 400, await a.get('/api/v1/credentials?institution=nowhere.lv').set(auth));
+    check('get', '/api/v1/credentials', 401, await a.get('/api/v1/credentials'));
+    check('get', '/api/v1/credentials/{id}', 404, await a.get('/api/v1/credentials/00000000-0000-4000-8000-000000000000').set(auth));
+    check('get', '/api/v1/credentials/{id}', 400, await a.get('/api/v1/credentials/not-a-uuid').set(auth));
+    check('post', '/api/v1/credentials/{id}/revoke', 404, await a.post('/api/v1/credentials/00000000-0000-4000-8000-000000000000/revoke').set(auth).send({ reason: 'test' }));
+    check('post', '/api/v1/credentials/{id}/revoke', 400, await a.post('/api/v1/credentials/00000000-0000-4000-8000-000000000000/revoke').set(auth).send({}));
     check('post', '/api/v1/credentials/verify', 401, await a.post('/api/v1/credentials/verify').set('content-type', 'application/json').send('{}'));
     check('post', '/api/v1/elmo/verify', 401, await a.post('/api/v1/elmo/verify').set('content-type', 'application/xml').send(elmoXml));
     const disclosed = check('get', '/api/v1/persons/{id}/disclosures', 200, await a.get(`/api/v1/persons/${recordId}/disclosures`).set(auth));

@@ -20,6 +20,7 @@ const ENTITIES = [
   'consent',
   'internship',
   'course-evaluation',
+  'credential',
 ] as const;
 
 const RECORD_FIELDS = ['id', 'version', 'institution', 'sourceId', 'sourceUpdatedAt', 'identifiers'] as const;

@@ -25,6 +25,7 @@ import { credentialsRouter } from './routers/credentials.ts';
 import { ooapiRouter } from '../catalogue/ooapi/router.ts';
 import { cataloguePagesRouter } from '../catalogue/pages/router.ts';
 import { verifyPageRouter } from '../credentials/verify-page.ts';
+import { statusListRouter } from '../credentials/status-router.ts';
 import { verifierSettings } from '../credentials/trust.ts';
 
 /**
@@ -70,10 +71,12 @@ export function createApp(hub: Hub): Express {
   app.use(
     '/verify',
     verifyPageRouter({
-      verifyOptions: () => verifierSettings(hub.config, hub.env.dataDir),
+      verifyOptions: () => ({ ...verifierSettings(hub.config, hub.env.dataDir), isRevoked: hub.credentials.isRevoked }),
       requestsPerMinute: hub.config.catalogue?.requestsPerMinute ?? 600,
     }),
   );
+  // Public: each institution's status list of its credentials (W3C Bitstring Status List).
+  app.use('/credentials/status', statusListRouter({ credentials: hub.credentials, requestsPerMinute: hub.config.catalogue?.requestsPerMinute ?? 600 }));
 
   const api = express.Router();
   api.use(authenticate(hub));

@@ -4,6 +4,7 @@
  * building the hub would otherwise check the schema only. A feature that registers a check is added here
  * (test/config.test.ts runs `hub config check` against each).
  */
+import '../credentials/config.ts';
 import '../ewp/settings.ts';
 import '../feeds/consumers.ts';
 import '../privacy/config.ts';

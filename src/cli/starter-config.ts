@@ -25,11 +25,14 @@ const COMMENTS: Record<string, string[]> = {
   '/sources/0': ['lu.lv sends LAIS records (mapping set lais). To poll a LAIS instead, add: "adapter": { "type": "lais", "options": { "baseUrl": "http://127.0.0.1:8091" } }'],
   '/sources/1': ['rtu.lv pushes canonical records (the README\u2019s first curl line sends one here).'],
   '/sources/2': ['A legacy system\u2019s nightly CSV export, imported by the example Node-RED flow flows/scheduled-import.json.'],
+  '/sources/3': ['Through this source the hub writes the notices of the digital diplomas it issues for lu.lv (canonical credential records), for routes and feeds.'],
   '/sinks': ['Where records go. Types: hub sinks are listed in adapters/index.ts; each has its own options schema.'],
   '/sinks/0/options/path': ['Relative to the data dir: ./data/out/archive.jsonl with the default HUB_DATA_DIR.'],
   '/sinks/1/options/url': ['A receiver of your own (`hub demo` starts one for itself); deliveries are signed with HMAC-SHA256.'],
   '/sinks/1/options/secretEnv': ['The environment variable with the HMAC secret: set it before `hub start` (e.g. HUB_DEMO_WEBHOOK_SECRET=$(openssl rand -hex 24)).'],
+  '/sinks/2': ['Digital diplomas: the hub issues, seals and stores European Digital Credentials from awards (docs/credentials.md). Seal keys: `hub credentials keys --institution lu.lv`.'],
   '/routes': ['Which changes go to which sink, with the legal basis and purpose of the disclosure (docs/privacy.md) and the retry policy.'],
+  '/credentials': ['Digital credentials: the sources of their notices; set publicUrl (https) to the address the status lists are published under.'],
   '/consumers': ['Who reads the feeds and webhook subscriptions: a token with the scope feed:<consumer> reads as the consumer (docs/feeds.md).'],
 };
 

@@ -37,10 +37,16 @@ export function demoConfig(webhookUrl: string, simulators: { laisUrl?: string; i
             },
           ]
         : []),
+      // The notices of the digital diplomas the hub issues (canonical credential records), one source per institution.
+      { id: 'lu-credentials', institution: 'lu.lv', system: 'hub-credentials', mappingSet: 'canonical' },
+      { id: 'rtu-credentials', institution: 'rtu.lv', system: 'hub-credentials', mappingSet: 'canonical' },
+      ...(simulators.isisUrl ? [{ id: 'rsu-credentials', institution: 'rsu.lv', system: 'hub-credentials', mappingSet: 'canonical' }] : []),
     ],
     sinks: [
       { id: 'archive', type: 'file', options: { path: 'out/archive.jsonl' } },
       { id: 'registry-webhook', type: 'webhook', options: { url: webhookUrl, secretEnv: 'HUB_DEMO_WEBHOOK_SECRET', timeoutMs: 5000 } },
+      // Digital diplomas: the hub issues and seals European Digital Credentials (docs/credentials.md).
+      { id: 'diplomas', type: 'edc' },
     ],
     routes: [
       { id: 'archive-all', sink: 'archive', match: {}, legalBasis: 'public-task', purpose: 'Institutions keep a copy of every change they send', retry: { maxAttempts: 5, initialDelayMs: 500 } },
@@ -52,7 +58,17 @@ export function demoConfig(webhookUrl: string, simulators: { laisUrl?: string; i
         purpose: 'Student and graduate register (Cabinet Regulation No. 276)',
         retry: { maxAttempts: 6, initialDelayMs: 1000 },
       },
+      {
+        id: 'digital-diplomas',
+        sink: 'diplomas',
+        match: { entities: ['award', 'attainment'] },
+        legalBasis: 'public-task',
+        purpose: 'digital-diploma',
+        recipient: 'graduate',
+        retry: { maxAttempts: 6, initialDelayMs: 2000 },
+      },
     ],
+    credentials: { sources: ['lu-credentials', 'rtu-credentials', ...(simulators.isisUrl ? ['rsu-credentials'] : [])] },
     // The README's feed example: a library system reads persons and study rights of rtu.lv, names only (hub token create --scope feed:rtu-library).
     consumers: [
       {

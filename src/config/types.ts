@@ -115,7 +115,7 @@ export interface HubConfig {
   /** The public catalogue (src/catalogue/, docs/catalogue.md). */
   catalogue?: { requestsPerMinute?: number; contactEmail?: string; maxAgeSeconds?: number; cacheEntries?: number };
   /** Digital credentials (src/credentials/, docs/credentials.md): seal keys and what the verifier trusts. */
-  credentials?: { keysDir?: string; trustAnchors?: string[] };
+  credentials?: { keysDir?: string; trustAnchors?: string[]; publicUrl?: string; sources?: string[] };
   /** EMREX: where the seal key and certificate of ELMO documents are (src/emrex/, docs/emrex.md). */
   emrex?: { keysDir?: string };
 }

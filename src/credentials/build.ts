@@ -188,7 +188,8 @@ function organisation(issuer: IssuerInfo): Node {
   };
 }
 
-function credentialStatus(s: StatusListEntry | undefined): Node {
+/** The W3C `credentialStatus` of a revocation bit (nothing without one); the issuer adds it once the bit is given out. */
+export function credentialStatus(s: StatusListEntry | undefined): Node {
   if (!s) return {};
   return {
     credentialStatus: { id: `${s.url}#${s.index}`, type: 'BitstringStatusListEntry', statusPurpose: 'revocation', statusListIndex: String(s.index), statusListCredential: s.url },

@@ -37,6 +37,7 @@ export const SUBJECTS: Readonly<Record<string, Subject>> = {
   internship: { kind: 'ref', field: 'person' },
   'mobility-period': { kind: 'ref', field: 'person' },
   'study-right': { kind: 'ref', field: 'person' },
+  credential: { kind: 'ref', field: 'person' },
   'learning-agreement': { kind: 'via', field: 'mobility', entity: 'mobility-period' },
 };
 

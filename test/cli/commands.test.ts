@@ -85,7 +85,7 @@ describe('hub command line', function () {
     assert.deepEqual(parseConfigText(text, 'hub.json'), starterConfig());
     const check = hub(['config', 'check', 'hub.json'], { cwd: dir });
     assert.equal(check.status, 0, check.stderr);
-    assert.match(check.stdout, /config OK: 2 institutions, 3 sources, 2 sinks, 2 routes, 1 consumers/);
+    assert.match(check.stdout, /config OK: 2 institutions, 5 sources, 3 sinks, 3 routes, 1 consumers/);
     const again = hub(['config', 'init'], { cwd: dir });
     assert.equal(again.status, 1);
     assert.match(again.stderr, /hub.json exists: pass --force/);

@@ -27,6 +27,30 @@ const INCOMING: JsonObject = {
   },
 };
 
+/** A credential as the API lists it (src/credentials/registry.ts), without its sealed text. */
+const CREDENTIAL: JsonObject = {
+  type: 'object',
+  required: ['id', 'credentialId', 'institution', 'kind', 'subjectId', 'subjectVersion', 'personId', 'title', 'status', 'listNo', 'listIndex', 'issuedAt'],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    credentialId: { type: 'string', description: 'urn:uuid:<id>, as written in the credential' },
+    institution: { type: 'string' },
+    kind: { type: 'string', enum: ['degree', 'micro-credential'] },
+    subjectId: { type: 'string', description: 'The award or attainment record it certifies' },
+    subjectVersion: { type: 'integer' },
+    personId: { type: 'string' },
+    title: { type: 'array', items: { type: 'object' } },
+    status: { type: 'string', enum: ['active', 'revoked'] },
+    listNo: { type: 'integer', description: "The institution's status list" },
+    listIndex: { type: 'integer', description: 'Its bit in that list' },
+    issuedAt: { type: 'string', format: 'date-time' },
+    revokedAt: { type: 'string', format: 'date-time' },
+    revocationReason: { type: 'string' },
+    replaces: { type: 'string' },
+    identifiers: { type: 'array', items: { type: 'object' } },
+  },
+};
+
 export const PATHS: JsonObject = {
   '/healthz': { get: { operationId: 'getHealth', tags: ['operations'], summary: 'Process alive', security: [], responses: { 200: json(ref('Health'), 'Alive') } } },
   '/readyz': {
@@ -436,6 +460,47 @@ export const PATHS: JsonObject = {
         415: problem('Not JSON'),
         ...auth,
       },
+    },
+  },
+  '/api/v1/credentials': {
+    get: {
+      operationId: 'listIssuedCredentials',
+      tags: ['personal data'],
+      summary: 'The digital credentials issued, newest first (admin): by person (the person at every institution) and institution',
+      parameters: [
+        query('person', 'Hub id of a person record'),
+        query('institution', 'SCHAC code of a configured institution'),
+        query('limit', 'At most this many (1–1000, default 100)', { type: 'integer' }),
+        query('offset', 'Skip this many', { type: 'integer' }),
+      ],
+      responses: { 200: json(list(CREDENTIAL), 'Credentials without their sealed text'), 400: problem('A parameter out of range'), ...auth },
+    },
+  },
+  '/api/v1/credentials/{id}': {
+    get: {
+      operationId: 'getIssuedCredential',
+      tags: ['personal data'],
+      summary: 'A sealed credential (admin; a disclosure in the log): JWS JSON as application/jose+json, or the credential itself with Accept: application/ld+json',
+      parameters: [path('id', 'The credential id: a UUID or urn:uuid:<UUID>')],
+      responses: {
+        200: {
+          description: 'The sealed credential (with Accept: application/ld+json the credential itself, application/ld+json); X-Credential-Status says active or revoked',
+          content: { 'application/jose+json': { schema: { type: 'object', description: 'JWS JSON: payload (the credential text) and signatures' } } },
+        },
+        400: problem('Not a credential id'),
+        404: problem('No such credential'),
+        ...auth,
+      },
+    },
+  },
+  '/api/v1/credentials/{id}/revoke': {
+    post: {
+      operationId: 'revokeIssuedCredential',
+      tags: ['personal data'],
+      summary: "Revoke a credential (admin, with a reason): its bit in the institution's status list is set at once",
+      parameters: [path('id', 'The credential id: a UUID or urn:uuid:<UUID>')],
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['reason'], properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } } } } } },
+      responses: { 200: json(CREDENTIAL, 'The credential, revoked'), 400: problem('No reason'), 404: problem('No such credential'), 409: problem('Revoked already'), ...auth },
     },
   },
   '/api/v1/persons/{id}/records': {

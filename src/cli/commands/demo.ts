@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { IsisSimulator } from '../../../adapters/isis/simulator.ts';
 import { LaisSimulator } from '../../../adapters/lais/simulator.ts';
 import { demoConfig } from '../../config/demo.ts';
+import { createDevSealKeys } from '../../credentials/keys.ts';
+import { credentialKeysDir } from '../../credentials/trust.ts';
 import { pushRtuCatalogue, startFeeder } from '../../demo/feeder.ts';
 import { startReceiver } from '../../demo/receiver.ts';
 import type { Hub } from '../../hub.ts';
@@ -24,6 +26,8 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
     const isisUrl = await isis?.start(0);
     isis?.startActivity(30_000, 2);
     const config = loadConfig(rt, rt.env.configFile, demoConfig(receiver.url, { ...(laisUrl ? { laisUrl } : {}), ...(isisUrl ? { isisUrl } : {}) }));
+    // Development seals for the demo institutions' digital diplomas (kept in the data dir; never for production).
+    if (!rt.env.configFile) for (const i of config.institutions) await createDevSealKeys(credentialKeysDir(config, rt.env.dataDir), i.id);
     // The Node-RED editor with the example flows (docs/nodered.md); HUB_NODERED=off leaves it out.
     const nodered = /^(0|off|false|no)$/i.test(rt.env.env.HUB_NODERED ?? '') ? undefined : { generateSecret: !rt.env.configFile, seedExamples: true };
     const running = await startHub(rt, config, 'all', nodered ? { nodered } : {});
@@ -71,6 +75,8 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
         : ''
     }
     catalogue:  ${url}/catalogue  (public; OOAPI 5: ${url}/ooapi/v5/courses?q=datu)
+    diplomas:   lu.lv's awards become sealed digital credentials (route digital-diplomas; development seals);
+                GET ${url}/api/v1/credentials (admin token), check one at ${url}/verify
     routes:     ${config.routes.map((r) => `${r.id} → ${r.sink}`).join(', ')}
     archive:    ${hub.dataPath('out', 'archive.jsonl')}
     webhook:    ${receiver.url} (checks the HMAC signature)${

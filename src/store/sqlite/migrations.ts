@@ -119,4 +119,9 @@ export const SQLITE_MIGRATIONS: string[] = [
   CREATE INDEX messages_institution ON messages(institution, id);
   CREATE INDEX deliveries_status_event ON deliveries(status, event_id, route_id);
   `,
+  // 3: attainments by the study right they count towards (a degree credential's parts: src/credentials/issuer.ts);
+  // the expression is RecordReader's for { field: 'studyRight.sourceId' }.
+  `
+  CREATE INDEX records_study_right ON records(entity, institution, json_extract(data, '$.studyRight.sourceId'));
+  `,
 ];

@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import { isHubError, SinkError } from '../core/errors.ts';
+import type { CanonicalRecord, JsonObject } from '../core/types.ts';
+import type { RecordReader } from '../store/records.ts';
+import { buildDegreeCredential, buildMicroCredential, credentialStatus, MICRO_CREDENTIAL_SCHEME, type AttainmentEntry, type IssuerInfo, type Localized } from './build.ts';
+import type { Signer } from './keys.ts';
+import type { CredentialKind, CredentialRegistry, StoredCredential } from './registry.ts';
+import { seal } from './seal.ts';
+
+/** What the issuer needs: records to read, its own tables, a signer and the issuer's data per institution, where status lists live. */
+export interface IssuerDeps {
+  reader: RecordReader;
+  registry: CredentialRegistry;
+  /** The institution's seal (throws ConfigError naming the missing files when it has none). */
+  signer(heiId: string): Signer;
+  issuerInfo(heiId: string): Promise<IssuerInfo>;
+  /** The public URL of an institution's status list. */
+  statusUrl(heiId: string, listNo: number): string;
+  now?: () => Date;
+}
+
+/** What became of one award or attainment. */
+export type IssueOutcome =
+  | { outcome: 'issued'; id: string; subjectId: string }
+  | { outcome: 'existing'; id: string; subjectId: string }
+  | { outcome: 'revoked'; ids: string[]; subjectId: string }
+  | { outcome: 'skipped'; reason: string; subjectId: string }
+  | { outcome: 'failed'; error: Error; subjectId: string };
+
+/** A credential built and checked, not yet given its status bit nor sealed. */
+interface Prepared {
+  record: CanonicalRecord;
+  kind: CredentialKind;
+  id: string;
+  personId: string;
+  title: Localized;
+  credential: JsonObject;
+}
+
+type Ref = { id?: string; sourceId?: string; institution?: string };
+
+const obj = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject) : undefined);
+
+/** Whether an attainment is flagged as a micro-credential (an identifier of scheme `micro-credential`). */
+export function isMicroCredential(attainment: JsonObject): boolean {
+  return Array.isArray(attainment.identifiers) && attainment.identifiers.some((i) => obj(i)?.scheme === MICRO_CREDENTIAL_SCHEME);
+}
+
+function titleOf(v: unknown): Localized {
+  return Array.isArray(v) ? (v as JsonObject[]).filter((t) => typeof t?.lang === 'string' && typeof t?.text === 'string').map((t) => ({ lang: String(t.lang), text: String(t.text) })) : [];
+}
+
+/**
+ * Issues European Digital Credentials from committed records: a degree credential for an award (with the
+ * programme and the attainments of the award's study right as its parts), a micro-credential for an
+ * attainment flagged as one. Always from the record as it stands now: one credential per record version
+ * (a second call finds it), a newer version replaces and revokes the older credential, a deleted record's
+ * credential is revoked. Data a credential needs and the record lacks is a CredentialDataError naming
+ * every missing field; nothing is stored then.
+ */
+export class CredentialIssuer {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: IssuerDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** A change of an award or attainment, as a route delivers it. Throws what the delivery should report (data errors, a missing seal). */
+  async handle(change: { entity: string; op: string; recordId: string }): Promise<IssueOutcome> {
+    const subjectId = change.recordId;
+    if (change.entity !== 'award' && change.entity !== 'attainment') return { outcome: 'skipped', reason: `${change.entity} records are not credentials`, subjectId };
+    const record = await this.deps.reader.byId(subjectId, { entity: change.entity, withDeleted: true });
+    if (change.op === 'delete' || record?.deleted) {
+      const active = await this.deps.registry.activeOf(subjectId);
+      if (!active) return { outcome: 'skipped', reason: 'deleted, and no credential was issued for it', subjectId };
+      await this.deps.registry.revoke(active.id, `the ${change.entity} was withdrawn by ${active.institution}`, this.now().toISOString());
+      return { outcome: 'revoked', ids: [active.id], subjectId };
+    }
+    if (!record) return { outcome: 'skipped', reason: 'the record is not held by the hub', subjectId };
+    const out = (await this.issue([record]))[0]!;
+    if (out.outcome === 'failed') throw out.error;
+    return out;
+  }
+
+  /**
+   * Issues credentials for several records of one institution at once (the back-catalogue): each is built
+   * on its own (a failure is that record's outcome), the status positions of all are given out together,
+   * each is sealed, and all are stored in one transaction.
+   */
+  async issue(records: readonly CanonicalRecord[]): Promise<IssueOutcome[]> {
+    const outcomes = new Map<string, IssueOutcome>();
+    const prepared: Prepared[] = [];
+    for (const r of records) {
+      try {
+        const existing = await this.deps.registry.ofSubject(r.id, r.version);
+        if (existing) outcomes.set(r.id, { outcome: 'existing', id: existing.id, subjectId: r.id });
+        else {
+          const p = await this.prepare(r);
+          if ('skipped' in p) outcomes.set(r.id, { outcome: 'skipped', reason: p.skipped, subjectId: r.id });
+          else prepared.push(p);
+        }
+      } catch (e) {
+        outcomes.set(r.id, { outcome: 'failed', error: e as Error, subjectId: r.id });
+      }
+    }
+    const byInstitution = new Map<string, Prepared[]>();
+    for (const p of prepared) byInstitution.set(p.record.institution, [...(byInstitution.get(p.record.institution) ?? []), p]);
+    for (const [institution, group] of byInstitution) {
+      let signer: Signer;
+      try {
+        signer = this.deps.signer(institution);
+      } catch (e) {
+        for (const p of group) outcomes.set(p.record.id, { outcome: 'failed', error: e as Error, subjectId: p.record.id });
+        continue;
+      }
+      const positions = await this.deps.registry.allocate(institution, group.length);
+      const now = this.now();
+      const sealed: StoredCredential[] = [];
+      for (const [i, p] of group.entries()) {
+        const pos = positions[i]!;
+        Object.assign(p.credential, credentialStatus({ url: this.deps.statusUrl(institution, pos.listNo), index: pos.index }));
+        const active = await this.deps.registry.activeOf(p.record.id);
+        sealed.push({
+          id: p.id,
+          institution,
+          kind: p.kind,
+          subjectId: p.record.id,
+          subjectVersion: p.record.version,
+          personId: p.personId,
+          title: p.title,
+          status: 'active',
+          listNo: pos.listNo,
+          listIndex: pos.index,
+          issuedAt: now.toISOString(),
+          ...(active ? { replaces: `urn:uuid:${active.id}` } : {}),
+          identifiers: p.kind === 'degree' && typeof p.record.data.diplomaNumber === 'string' ? [{ scheme: 'diploma-number', value: p.record.data.diplomaNumber }] : [],
+          sealed: JSON.stringify(await seal(p.credential, signer, now)),
+        });
+      }
+      const stored = await this.deps.registry.insert(sealed);
+      for (const [i, s] of stored.entries()) {
+        const subjectId = sealed[i]!.subjectId;
+        outcomes.set(subjectId, { outcome: s.created ? 'issued' : 'existing', id: s.id, subjectId });
+      }
+    }
+    return records.map((r) => outcomes.get(r.id)!);
+  }
+
+  /** Reads what the credential needs and builds it (without its status bit); throws CredentialDataError for missing data. */
+  private async prepare(record: CanonicalRecord): Promise<Prepared | { skipped: string }> {
+    const d = record.data;
+    if (record.entity === 'attainment' && !isMicroCredential(d)) return { skipped: 'the attainment is not flagged as a micro-credential' };
+    const person = await this.resolve('person', record, d.person);
+    // Most likely the person record is on its way (sources send in their own order): tried again.
+    if (!person) throw new SinkError(`cannot build the credential yet: the ${record.entity}'s person (/person) is not held by the hub`);
+    const id = randomUUID();
+    const common = { person: person.data, issuer: await this.deps.issuerInfo(record.institution), credentialId: `urn:uuid:${id}`, issuedAt: this.now() };
+    if (record.entity === 'award') {
+      const programme = await this.resolve('programme', record, d.programme);
+      const attainments = await this.partsOf(record);
+      const credential = buildDegreeCredential({ ...common, award: d, programme: programme?.data, attainments });
+      return { record, kind: 'degree', id, personId: person.id, title: titleOf(d.title), credential };
+    }
+    const course = await this.resolve('course', record, d.course);
+    const credential = buildMicroCredential({ ...common, attainment: d, course: course?.data });
+    return { record, kind: 'micro-credential', id, personId: person.id, title: titleOf(course?.data.name), credential };
+  }
+
+  /** The attainments of the award's study right (with their courses), in date order. */
+  private async partsOf(award: CanonicalRecord): Promise<AttainmentEntry[]> {
+    const sr = obj(award.data.studyRight) as Ref | undefined;
+    if (!sr?.sourceId || (sr.institution && sr.institution !== award.institution)) return [];
+    const found = await this.deps.reader.find({ entity: 'attainment', institution: award.institution, where: [{ field: 'studyRight.sourceId', equals: sr.sourceId }] });
+    const mine = found.filter((a) => a.sourceSystem === award.sourceSystem).sort((a, b) => String(a.data.date).localeCompare(String(b.data.date)));
+    const out: AttainmentEntry[] = [];
+    for (const a of mine) out.push({ attainment: a.data, course: (await this.resolve('course', a, a.data.course))?.data });
+    return out;
+  }
+
+  /** A reference of a record: by hub id, or by source id in the same source system (another institution's when named). */
+  private async resolve(entity: string, from: CanonicalRecord, ref: unknown): Promise<CanonicalRecord | undefined> {
+    const r = obj(ref) as Ref | undefined;
+    if (!r) return undefined;
+    if (r.id) return this.deps.reader.byId(r.id, { entity });
+    if (!r.sourceId) return undefined;
+    const other = r.institution !== undefined && r.institution !== from.institution;
+    const q = { entity, institution: r.institution ?? from.institution, sourceId: r.sourceId, limit: 1 };
+    return (await this.deps.reader.find(other ? q : { ...q, system: from.sourceSystem }))[0];
+  }
+}
+
+/** Whether an issuance error is the record's (data missing) rather than the hub's (no seal, an outage). */
+export function isDataError(e: unknown): boolean {
+  return isHubError(e) && e.code === 'HUB_ERR_CREDENTIAL_DATA';
+}
