@@ -2,6 +2,7 @@ import { adminReadsScenario } from './admin-reads.ts';
 import { apiScenario } from './api.ts';
 import { catalogueScenario } from './catalogue.ts';
 import { countryScenario } from './country.ts';
+import { credentialsScenario } from './credentials.ts';
 import { laisSyncScenario } from './lais-sync.ts';
 import { clock, sinceMs } from './lib/measure.ts';
 import { RESULTS_DIR, type ScenarioResult } from './lib/report.ts';
@@ -10,7 +11,7 @@ import { mappingScenario } from './mapping.ts';
 import { pipelineScenario } from './pipeline.ts';
 import { scaleoutScenario } from './scaleout.ts';
 
-export const SCENARIOS: readonly Scenario[] = [pipelineScenario, countryScenario, mappingScenario, apiScenario, scaleoutScenario, laisSyncScenario, adminReadsScenario, catalogueScenario];
+export const SCENARIOS: readonly Scenario[] = [pipelineScenario, countryScenario, mappingScenario, apiScenario, scaleoutScenario, laisSyncScenario, adminReadsScenario, catalogueScenario, credentialsScenario];
 
 const USAGE = `usage: npm run bench -- [scenario...] [--quick | --dry] [--out <dir>] [--full-size]
   scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)

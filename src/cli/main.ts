@@ -148,13 +148,20 @@ export function buildProgram(): Command {
     .addHelpText('after', examples('npx hub emrex keys --config hub.json'))
     .action(run(cmd.emrex, (m) => m.emrexKeysCommand));
 
-  const credentials = program.command('credentials').description('digital credentials: seal keys (docs/credentials.md)');
+  const credentials = program.command('credentials').description('digital credentials: seal keys, the back-catalogue (docs/credentials.md)');
   withConfig(credentials.command('keys').description("an institution's seal key and certificate chain: make development ones where there are none, print the certificate"))
     .requiredOption('--institution <schac>', 'the institution (SCHAC code, as in the config)')
     .option('--algorithm <alg>', 'ES256 (default) or RS256, for new keys')
     .option('--json', 'print as JSON')
     .addHelpText('after', examples('npx hub credentials keys --institution lu.lv'))
     .action(run(cmd.credentials, (m) => m.credentialsKeysCommand));
+  withConfig(credentials.command('issue').description("credentials for an institution's past awards (the back-catalogue): in batches, resumable, nothing issued twice"))
+    .requiredOption('--institution <schac>', 'the institution (SCHAC code, as in the config)')
+    .option('--awarded-since <year|date>', 'only awards made on or after (1991 or 1991-09-01)')
+    .option('--batch <n>', 'awards issued together (1–5000)', '500')
+    .option('--json', 'print the summary as JSON')
+    .addHelpText('after', examples('npx hub credentials issue --institution lu.lv --awarded-since 1991'))
+    .action(run(cmd.credentials, (m) => m.credentialsIssueCommand));
 
   const token = program.command('token').description('API tokens (stored hashed; a value is shown once)');
   withConfig(token.command('create').description('create a token and print it once; a scope must name a source, consumer or entity the config has'))

@@ -33,8 +33,8 @@ export interface CredentialsDeps {
   defaultPublicUrl: string;
   /** Writes canonical records through a source (the pipeline's ingest): the notices of issued and revoked credentials. */
   ingest(sourceId: string, entity: string, records: JsonObject[]): Promise<{ status: string; error?: { detail: string } | undefined }[]>;
-  /** A configured sink by id (the module attaches itself to the `edc` sinks). */
-  sink(id: string): unknown;
+  /** A configured sink by id (the module attaches itself to the `edc` sinks); absent in a process that delivers nothing (the CLI). */
+  sink?: (id: string) => unknown;
   /** Issue, and write notices, in this process (workers); an API-only process reads, revokes and serves lists. */
   workers: boolean;
 }
@@ -51,6 +51,8 @@ export class Credentials {
   readonly registry: CredentialRegistry;
   readonly issuer: CredentialIssuer;
   readonly publicUrl: string;
+  /** Time spent signing (the seal's share of issuing: bench/credentials.ts). */
+  readonly signing = { ms: 0, count: 0 };
   private readonly reader: RecordReader;
   private readonly signers = new Map<string, Signer>();
   private readonly issuers = new Map<string, { info: IssuerInfo; at: number }>();
@@ -77,8 +79,8 @@ export class Credentials {
     const c = new Credentials(deps);
     await c.registry.migrate();
     const port: CredentialPort = { handle: (change) => c.handle(change) };
-    for (const s of deps.config.sinks.filter((x) => x.type === 'edc')) {
-      const sink = deps.sink(s.id) as Partial<CredentialAttachable> | undefined;
+    for (const s of deps.sink ? deps.config.sinks.filter((x) => x.type === 'edc') : []) {
+      const sink = deps.sink?.(s.id) as Partial<CredentialAttachable> | undefined;
       if (!sink?.attachCredentials) throw new ConfigError(`sink ${s.id} of type edc cannot be attached to the credentials module`);
       sink.attachCredentials(port);
     }
@@ -99,7 +101,18 @@ export class Credentials {
     let s = this.signers.get(heiId);
     if (!s) {
       try {
-        s = fileSigner(readSealKeys(this.keysDir, heiId));
+        const inner = fileSigner(readSealKeys(this.keysDir, heiId));
+        const stats = this.signing;
+        s = {
+          ...inner,
+          async sign(bytes) {
+            const t0 = performance.now();
+            const out = await inner.sign(bytes);
+            stats.ms += performance.now() - t0;
+            stats.count++;
+            return out;
+          },
+        };
       } catch (e) {
         if (e instanceof ConfigError) throw new ConfigError(`${e.message} (npx hub credentials keys --institution ${heiId} makes a development seal)`, { cause: e });
         throw e;
