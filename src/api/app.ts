@@ -26,6 +26,8 @@ import { ooapiRouter } from '../catalogue/ooapi/router.ts';
 import { cataloguePagesRouter } from '../catalogue/pages/router.ts';
 import { verifyPageRouter } from '../credentials/verify-page.ts';
 import { verifierSettings } from '../credentials/trust.ts';
+import { emrexReturnRouter } from '../emrex/client/return-route.ts';
+import { emrexClientRouter } from '../emrex/client/api.ts';
 
 /**
  * The hub's HTTP app. No listen() here: the CLI listens, tests use supertest.
@@ -75,6 +77,12 @@ export function createApp(hub: Hub): Express {
     }),
   );
 
+  // Public: where a foreign EMREX contact point posts a student's results back (docs/emrex.md, docs/security.md).
+  app.use(
+    '/emrex/return',
+    emrexReturnRouter({ client: () => hub.emrexClient, requestsPerMinute: hub.config.catalogue?.requestsPerMinute ?? 600, logger: hub.logger.child({ component: 'emrex-client' }) }),
+  );
+
   const api = express.Router();
   api.use(authenticate(hub));
   // The ingest router reads raw bytes itself (to keep bad input); the rest take JSON.
@@ -92,6 +100,7 @@ export function createApp(hub: Hub): Express {
   api.use(reconcileRouter(hub));
   api.use(ewpIncomingRouter(hub));
   api.use(elmoRouter(hub));
+  api.use(emrexClientRouter(hub));
   api.use(sourcesRouter(hub));
   api.use(personsRouter(hub));
   api.use(auditRouter(hub));
