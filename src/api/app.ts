@@ -78,10 +78,7 @@ export function createApp(hub: Hub): Express {
   );
 
   // Public: where a foreign EMREX contact point posts a student's results back (docs/emrex.md, docs/security.md).
-  app.use(
-    '/emrex/return',
-    emrexReturnRouter({ client: () => hub.emrexClient, requestsPerMinute: hub.config.catalogue?.requestsPerMinute ?? 600, logger: hub.logger.child({ component: 'emrex-client' }) }),
-  );
+  app.use('/emrex/return', emrexReturnRouter({ client: () => hub.emrexClient, logger: hub.logger.child({ component: 'emrex-client' }) }));
 
   const api = express.Router();
   api.use(authenticate(hub));

@@ -217,6 +217,16 @@ for (const backend of backends()) {
       assert.equal(p.reason, 'unknown-session');
       const kept = (await received()).find((x) => x.id === p.received);
       assert.equal(kept?.session, null);
+      // Anyone can post here: of an answer that is no session's first, at most 1 MB is kept.
+      const big = await fetch(`${hubUrl}/emrex/return/${'w'.repeat(32)}`, {
+        method: 'POST',
+        body: new URLSearchParams({ sessionId: 'abc', returnCode: 'EMP_OK', elmo: 'A'.repeat(3 * 1024 * 1024) }),
+        headers: { accept: 'application/json' },
+      });
+      const bigId = String(((await big.json()) as Record<string, unknown>).received);
+      const bigDoc = await request(t.app).get(`/api/v1/emrex/received/${bigId}/document`).set(auth).expect(200);
+      assert.equal(bigDoc.text.length, 1024 * 1024);
+      assert.match(String((await received()).find((x) => x.id === bigId)?.detail), /the first 1048576 of 3145728 characters kept/);
       norway.scenario = { returnCode: 'EMP_OK', learner: JANIS };
       const wrong = await roundTrip({ change: (f) => (f.sessionId = 'not-the-session') });
       assert.equal(wrong.status, 404);

@@ -8,6 +8,9 @@ import { EmrexRefusedError, PayloadTooLargeError } from '../../core/errors.ts';
 import type { ReceivedDocument } from './store.ts';
 import type { EmrexClient, ReturnOutcome } from './service.ts';
 
+/** Answers one client address may post a minute (a learner's browser posts one per session). */
+export const RETURNS_PER_MINUTE = 30;
+
 /** The largest form a contact point may post back (base64 of the gzipped document); more is refused unread with 413. */
 export const RETURN_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -69,13 +72,13 @@ function answer(req: Request, res: Response, o: ReturnOutcome): void {
  * (application/x-www-form-urlencoded: sessionId, returnCode, returnMessage, elmo). A form over RETURN_BODY_BYTES
  * is refused with 413 before it is read; everything else is checked and kept by the client (EmrexClient.receive)
  * and answered as a page for the learner's browser (lv/en) or, to a caller that asks for JSON, as JSON or
- * problem+json. Rate-limited per client address. The `client` is read on each request (built when the hub starts).
+ * problem+json. Rate-limited per client address (RETURNS_PER_MINUTE). The `client` is read on each request (built when the hub starts).
  */
-export function emrexReturnRouter(o: { client: () => EmrexClient | undefined; requestsPerMinute: number; logger: Logger }): Router {
+export function emrexReturnRouter(o: { client: () => EmrexClient | undefined; logger: Logger; requestsPerMinute?: number }): Router {
   const r = express.Router();
   r.use(securityHeaders(PUBLIC_PAGES_CSP));
   r.use(
-    rateLimit(o.requestsPerMinute, (res, retryAfter) => {
+    rateLimit(o.requestsPerMinute ?? RETURNS_PER_MINUTE, (res, retryAfter) => {
       res.setHeader('Retry-After', String(retryAfter));
       res.status(429).type('text/plain; charset=utf-8').send(`Too many requests; try again in ${retryAfter} s.`);
     }),

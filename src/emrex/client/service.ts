@@ -20,6 +20,12 @@ const unzip = promisify(gunzip);
 /** The largest ELMO document taken, unpacked (the form itself is limited before it is read: RETURN_BODY_BYTES). */
 export const MAX_DOCUMENT_BYTES = 32 * 1024 * 1024;
 
+/**
+ * How much of an answer that is not a session's first (an unknown reference, a replay) is kept: anyone can post
+ * to the public route, so only a session's first answer (bounded by the sessions admins start) is kept whole.
+ */
+export const KEEP_UNSOLICITED_BYTES = 1024 * 1024;
+
 /** What the return route answers: the verdict kept, and the status to answer with. */
 export interface ReturnOutcome {
   received: ReceivedDocument;
@@ -133,8 +139,14 @@ export class EmrexClient {
     let document: string | null = elmo;
     let documentForm: 'xml' | 'base64' | null = elmo === null ? null : 'base64';
     let checks: Check[] = [];
-    const keep = async (verdict: ReceivedVerdict, detail: string, extra: { reason?: EmrexRefusal; results?: number; messages?: string[] } = {}) =>
-      this.store.keep({
+    /** Whether this is the session's first answer: only that one is kept whole. */
+    let first = false;
+    const keep = async (verdict: ReceivedVerdict, detail: string, extra: { reason?: EmrexRefusal; results?: number; messages?: string[] } = {}) => {
+      if (!first && document !== null && document.length > KEEP_UNSOLICITED_BYTES) {
+        detail = `${detail} (the first ${KEEP_UNSOLICITED_BYTES} of ${document.length} characters kept)`;
+        document = document.slice(0, KEEP_UNSOLICITED_BYTES);
+      }
+      return this.store.keep({
         session: session?.id ?? null,
         institution: session?.institution ?? null,
         contactPoint: session?.contactPoint ?? null,
@@ -150,6 +162,7 @@ export class EmrexClient {
         documentForm,
         at,
       });
+    };
     const refuse = async (e: EmrexRefusedError): Promise<ReturnOutcome> => {
       const reason = e.extra.reason as EmrexRefusal;
       const received = await keep('refused', e.message, { reason });
@@ -163,8 +176,10 @@ export class EmrexClient {
       session = undefined;
       return refuse(refusal('unknown-session', 'no EMREX session of this hub has this return address and sessionId', 404));
     }
-    if (Date.parse(session.expiresAt) < at.getTime()) return refuse(refusal('expired', `the session expired at ${session.expiresAt}; start a new one`, 409));
+    // The first answer is taken atomically (two at once: one wins), late or not; any other is a replay.
     if (!(await this.store.answer(session.id, at))) return refuse(refusal('replayed', `the session was answered already (${session.answeredAt ?? 'moments ago'}); an answer is taken once`, 409));
+    first = true;
+    if (Date.parse(session.expiresAt) < at.getTime()) return refuse(refusal('expired', `the session expired at ${session.expiresAt}; start a new one`, 409));
 
     if (returnCode === null || ![...OK, ...NO_RESULTS, ...CANCEL, ...ERROR].includes(returnCode)) {
       return refuse(refusal('malformed', `returnCode must be one of EMP_OK, EMP_NO_RESULTS, EMP_CANCEL, EMP_ERROR (or the older NCP_*), not ${returnCode === null ? 'missing' : `'${returnCode}'`}`));
