@@ -37,9 +37,26 @@ async function seed(sql: SqlDb, awards: number): Promise<void> {
       now,
     ]);
   await sql.transaction(async (tx) => {
-    for (let c = 0; c < COURSES; c++) await put(tx, 'course', `C-${c}`, { code: `C-${c}`, name: [{ lang: 'lv', text: `Kurss ${c}` }, { lang: 'en', text: `Course ${c}` }], credits: { value: 6, scheme: 'ECTS' } });
+    for (let c = 0; c < COURSES; c++)
+      await put(tx, 'course', `C-${c}`, {
+        code: `C-${c}`,
+        name: [
+          { lang: 'lv', text: `Kurss ${c}` },
+          { lang: 'en', text: `Course ${c}` },
+        ],
+        credits: { value: 6, scheme: 'ECTS' },
+      });
     for (let p = 0; p < PROGRAMMES; p++) {
-      await put(tx, 'programme', `PRG-${p}`, { name: [{ lang: 'lv', text: `Programma ${p}` }, { lang: 'en', text: `Programme ${p}` }], likCode: '43481001', iscedF: '0613', eqfLevel: 6, credits: { value: 180, scheme: 'ECTS' } });
+      await put(tx, 'programme', `PRG-${p}`, {
+        name: [
+          { lang: 'lv', text: `Programma ${p}` },
+          { lang: 'en', text: `Programme ${p}` },
+        ],
+        likCode: '43481001',
+        iscedF: '0613',
+        eqfLevel: 6,
+        credits: { value: 180, scheme: 'ECTS' },
+      });
     }
   });
   for (let start = 0; start < awards; start += 5000) {
@@ -112,11 +129,21 @@ export const credentialsScenario: Scenario = {
         });
         report.add({ name: 'issuing rate', value: Math.round(awards / (ms / 1000)), unit: 'credentials/s' });
         const signing = b.hub.credentials.signing;
-        report.add({ name: 'signing share of the time', value: round((signing.ms / ms) * 100, 1), unit: '%', detail: { signatures: signing.count, signingMs: Math.round(signing.ms), perSignatureUs: round((signing.ms / Math.max(1, signing.count)) * 1000, 1) } });
+        report.add({
+          name: 'signing share of the time',
+          value: round((signing.ms / ms) * 100, 1),
+          unit: '%',
+          detail: { signatures: signing.count, signingMs: Math.round(signing.ms), perSignatureUs: round((signing.ms / Math.max(1, signing.count)) * 1000, 1) },
+        });
         const t2 = clock();
         await b.hub.credentials.flushNotices();
         const noticesMs = sinceMs(t2);
-        report.add({ name: 'notices into the change log (pipeline)', value: round(noticesMs / 1000, 1), unit: 's', detail: { notices: await reader.count({ entity: 'credential', institution: 'lu.lv' }) } });
+        report.add({
+          name: 'notices into the change log (pipeline)',
+          value: round(noticesMs / 1000, 1),
+          unit: 's',
+          detail: { notices: await reader.count({ entity: 'credential', institution: 'lu.lv' }) },
+        });
         const t3 = clock();
         const again = await issue();
         if (again.issued !== 0 || again.existing !== awards) throw new Error(`the second run issued ${again.issued}`);

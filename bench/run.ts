@@ -11,7 +11,17 @@ import { mappingScenario } from './mapping.ts';
 import { pipelineScenario } from './pipeline.ts';
 import { scaleoutScenario } from './scaleout.ts';
 
-export const SCENARIOS: readonly Scenario[] = [pipelineScenario, countryScenario, mappingScenario, apiScenario, scaleoutScenario, laisSyncScenario, adminReadsScenario, catalogueScenario, credentialsScenario];
+export const SCENARIOS: readonly Scenario[] = [
+  pipelineScenario,
+  countryScenario,
+  mappingScenario,
+  apiScenario,
+  scaleoutScenario,
+  laisSyncScenario,
+  adminReadsScenario,
+  catalogueScenario,
+  credentialsScenario,
+];
 
 const USAGE = `usage: npm run bench -- [scenario...] [--quick | --dry] [--out <dir>] [--full-size]
   scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)

@@ -26,6 +26,9 @@ import { Webhooks } from './webhooks/service.ts';
 import { EwpNode } from './ewp/node.ts';
 import { Catalogue } from './catalogue/service.ts';
 import { Credentials } from './credentials/service.ts';
+import { startEmrexIncoming } from './emrex/client/index.ts';
+import type { ContactPointDirectory } from './emrex/client/directory.ts';
+import type { EmrexClient } from './emrex/client/service.ts';
 
 export type HubRole = 'all' | 'api' | 'worker';
 
@@ -80,6 +83,10 @@ export class Hub {
   catalogue!: Catalogue;
   /** Digital credentials (src/credentials/): issued by `edc` routes, stored, revocable, with their status lists. */
   credentials!: Credentials;
+  /** EMREX contact points of the EWP registry and an EMREG list (src/emrex/client/directory.ts). */
+  contactPoints!: ContactPointDirectory;
+  /** The hub as an EMREX client of the institutions of emrex.client (src/emrex/client/); undefined without it. */
+  emrexClient: EmrexClient | undefined;
   /** Sources read by adapters (roles all and worker; undefined in an API-only process). */
   sources: SourceManager | undefined;
   /** What /readyz reports: store, broker, sources, EWP node, and parts that start later (the editor). */
@@ -202,6 +209,14 @@ export class Hub {
       sink: (id) => this.sink(id),
       workers: this.role !== 'api',
     });
+    ({ directory: this.contactPoints, client: this.emrexClient } = await startEmrexIncoming({
+      config: this.config,
+      dataDir: this.env.dataDir,
+      sql: this.store.sql,
+      registry: this.ewp?.registry,
+      ingest: (sourceId, entity, records) => this.pipeline.ingest(sourceId, entity, records, 'application/json'),
+      logger: this.logger,
+    }));
     this.catalogue = await Catalogue.start({
       sql: this.store.sql,
       logger: this.logger.child({ component: 'catalogue' }),

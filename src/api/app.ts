@@ -27,6 +27,8 @@ import { cataloguePagesRouter } from '../catalogue/pages/router.ts';
 import { verifyPageRouter } from '../credentials/verify-page.ts';
 import { statusListRouter } from '../credentials/status-router.ts';
 import { verifierSettings } from '../credentials/trust.ts';
+import { emrexReturnRouter } from '../emrex/client/return-route.ts';
+import { emrexClientRouter } from '../emrex/client/api.ts';
 
 /**
  * The hub's HTTP app. No listen() here: the CLI listens, tests use supertest.
@@ -78,6 +80,9 @@ export function createApp(hub: Hub): Express {
   // Public: each institution's status list of its credentials (W3C Bitstring Status List).
   app.use('/credentials/status', statusListRouter({ credentials: hub.credentials, requestsPerMinute: hub.config.catalogue?.requestsPerMinute ?? 600 }));
 
+  // Public: where a foreign EMREX contact point posts a student's results back (docs/emrex.md, docs/security.md).
+  app.use('/emrex/return', emrexReturnRouter({ client: () => hub.emrexClient, logger: hub.logger.child({ component: 'emrex-client' }) }));
+
   const api = express.Router();
   api.use(authenticate(hub));
   // The ingest router reads raw bytes itself (to keep bad input); the rest take JSON.
@@ -95,6 +100,7 @@ export function createApp(hub: Hub): Express {
   api.use(reconcileRouter(hub));
   api.use(ewpIncomingRouter(hub));
   api.use(elmoRouter(hub));
+  api.use(emrexClientRouter(hub));
   api.use(sourcesRouter(hub));
   api.use(personsRouter(hub));
   api.use(auditRouter(hub));

@@ -5,7 +5,8 @@ import type { Store } from '../store/types.ts';
 
 /**
  * Scopes: `admin` (everything), `metrics` (GET /metrics), `ingest:<sourceId>` or `ingest:*`, `read:<entity>` or `read:*`,
- * `feed:<consumerId>` (feeds and webhook subscriptions as that consumer, config `consumers`).
+ * `feed:<consumerId>` (feeds and webhook subscriptions as that consumer, config `consumers`), `emrex:<institution>` or
+ * `emrex:*` (EMREX sessions of that institution's students and the documents they brought in, docs/emrex.md).
  */
 export interface Principal {
   tokenId: string;
@@ -13,7 +14,7 @@ export interface Principal {
   scopes: readonly string[];
 }
 
-const SCOPE = /^(admin|metrics|ingest:(\*|[a-z0-9][a-z0-9_-]*)|read:(\*|[a-z0-9][a-z0-9-]*)|feed:(\*|[a-z0-9][a-z0-9_-]*))$/;
+const SCOPE = /^(admin|metrics|ingest:(\*|[a-z0-9][a-z0-9_-]*)|read:(\*|[a-z0-9][a-z0-9-]*)|feed:(\*|[a-z0-9][a-z0-9_-]*)|emrex:(\*|[a-z0-9][a-z0-9.-]*))$/;
 /** A token's name, its scopes and each scope, at most (the names of the config's ids are at most 63 characters). */
 export const MAX_NAME = 100;
 const MAX_SCOPES = 50;

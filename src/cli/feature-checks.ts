@@ -9,3 +9,4 @@ import '../ewp/settings.ts';
 import '../feeds/consumers.ts';
 import '../privacy/config.ts';
 import '../webhooks/config.ts';
+import '../emrex/client/settings.ts';

@@ -117,7 +117,26 @@ export interface HubConfig {
   /** Digital credentials (src/credentials/, docs/credentials.md): seal keys and what the verifier trusts. */
   credentials?: { keysDir?: string; trustAnchors?: string[]; publicUrl?: string; sources?: string[] };
   /** EMREX: where the seal key and certificate of ELMO documents are (src/emrex/, docs/emrex.md). */
-  emrex?: { keysDir?: string };
+  emrex?: { keysDir?: string } & EmrexRegistryConfig;
+}
+
+/** EMREX in the EWP registry and results coming in (src/emrex/client/, docs/emrex.md "Results coming in"). */
+export interface EmrexRegistryConfig {
+  /** The hub's public origin (https): the contact point is `<publicUrl>/emrex/`, the client's return route `<publicUrl>/emrex/return/{ref}`. Default: the origin of the first `ewp.heis[].baseUrl`. */
+  publicUrl?: string;
+  /** Whether each EWP manifest lists the contact point (`emrex-data-access-point`); default true when there is an `ewp` section. */
+  advertise?: boolean;
+  /** The hub as an EMREX client of its institutions: results of their students from foreign contact points. */
+  client?: EmrexClientConfig;
+}
+
+export interface EmrexClientConfig {
+  /** The institutions that receive results, each with the canonical push-only source the results enter through. */
+  institutions: { id: string; source: string }[];
+  /** An EMREG-format JSON list of contact points (a file, relative to the data dir, or an https URL): the fallback to the EWP registry. */
+  emreg?: string;
+  /** How long a session waits for the contact point's answer (minutes, default 60). */
+  sessionMinutes?: number;
 }
 
 /** EWP: the represented HEIs' hosts, keys and registry (schemas/config.schema.json#/properties/ewp). */

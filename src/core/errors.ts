@@ -157,3 +157,21 @@ export function errorMessage(e: unknown): string {
 
 /** A credential cannot be built from the records: required data is missing or unusable; `violations` name each field as a JSON pointer into the input (`/award/title`, `/person/familyName`). */
 export class CredentialDataError extends define('HUB_ERR_CREDENTIAL_DATA', 422, false) {}
+
+/** Why an ELMO document that came back from a contact point was refused (`reason`); the document is kept for the admin. */
+export type EmrexRefusal = 'unknown-session' | 'expired' | 'replayed' | 'malformed' | 'too-large' | 'signature' | 'certificate' | 'person' | 'contact-point';
+
+/**
+ * An ELMO document coming back from an EMREX contact point was refused (src/emrex/client/): 404 for an unknown
+ * session, 409 for an expired or already answered one, 413 over the size limits, 422 for a document that fails
+ * its checks; `reason` names which.
+ */
+export class EmrexRefusedError extends HubError {
+  readonly code = 'HUB_ERR_EMREX_REFUSED';
+  readonly retryable = false;
+  readonly status: 404 | 409 | 413 | 422;
+  constructor(message: string, opts: HubErrorOptions & { status?: 404 | 409 | 413 | 422 } = {}) {
+    super(message, opts);
+    this.status = opts.status ?? 422;
+  }
+}

@@ -26,13 +26,17 @@ export interface Verdict {
 }
 
 /**
+/** A certificate the verifier trusts (PEM), with what to call it in the reason (default: 'a trusted certificate'). */
+export type TrustedCertificate = string | { pem: string; label: string };
+
+/**
  * Checks an ELMO document someone received: well-formed XML without a DOCTYPE (no entities), an ELMO
  * root, exactly one enveloped XML-DSig signature that verifies with the certificate it carries, that
- * certificate among the trusted ones (this hub's seal; contact points of the EWP registry are not read
- * yet) and valid now, and the attachments being PDFs. Every check is reported, passed or failed with
- * its reason; nothing is thrown for bad input.
+ * certificate among the trusted ones (this hub's seal, the contact points of the EWP registry or an
+ * EMREG list: the caller says which) and valid now, and the attachments being PDFs. Every check is
+ * reported, passed or failed with its reason; nothing is thrown for bad input.
  */
-export function verifyElmo(xml: string, trusted: readonly string[], now = new Date()): Verdict {
+export function verifyElmo(xml: string, trusted: readonly TrustedCertificate[], now = new Date()): Verdict {
   const checks: Check[] = [];
   const fail = (name: Check['name'], reason: string): Verdict => {
     checks.push({ name, passed: false, reason });
@@ -87,13 +91,15 @@ export function verifyElmo(xml: string, trusted: readonly string[], now = new Da
     return { ...verdict, ...fail('signature', `the signature does not verify: ${(e as Error).message}`) };
   }
   checks.push({ name: 'signature', passed: true, reason: 'an enveloped signature over the whole document, verified with its certificate' });
-  const known = trusted.some((t) => {
+  const match = trusted.find((t) => {
     try {
-      return new X509Certificate(t).fingerprint256 === cert.fingerprint256;
+      return new X509Certificate(typeof t === 'string' ? t : t.pem).fingerprint256 === cert.fingerprint256;
     } catch {
       return false;
     }
   });
+  const known = match !== undefined;
+  const whose = typeof match === 'object' ? match.label : 'a trusted certificate';
   const current = Date.parse(cert.validFrom) <= now.getTime() && now.getTime() <= Date.parse(cert.validTo);
   checks.push({
     name: 'certificate',
@@ -101,7 +107,7 @@ export function verifyElmo(xml: string, trusted: readonly string[], now = new Da
     reason: !known
       ? `certificate ${cert.fingerprint256} is not one this hub trusts`
       : current
-        ? `a trusted certificate (${verdict.certificate.subject}), valid until ${verdict.certificate.validTo}`
+        ? `${whose} (${verdict.certificate.subject}), valid until ${verdict.certificate.validTo}`
         : `the certificate is not valid now (${cert.validFrom} – ${cert.validTo})`,
   });
   const contents = descendants(root)

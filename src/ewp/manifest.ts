@@ -1,4 +1,5 @@
 import { arr, identifier, type Rec } from './data.ts';
+import { emrexManifestEntry } from './emrex-entry.ts';
 import type { EwpServices } from './services.ts';
 import { ADMIN_PROVIDER, type EwpHei } from './settings.ts';
 import { el, type Child, type XmlElement } from './xml/build.ts';
@@ -117,11 +118,12 @@ export function heiIdentity(hei: EwpHei, org: Rec | undefined): { names: { lang?
   return { names: names.length ? names : [{ text: hei.institution.name }], otherIds };
 }
 
-/** The Discovery v6 manifest of one HEI's host: its APIs, the HEI, its client key and the server key. */
+/** The Discovery v6 manifest of one HEI's host: its APIs (and the EMREX contact point, src/ewp/emrex-entry.ts), the HEI, its client key and the server key. */
 export async function buildManifest(node: EwpServices, hei: EwpHei): Promise<XmlElement> {
   const org = await node.institutionRecord(hei);
   const { names, otherIds } = heiIdentity(hei, org);
   const max = node.settings.maxIds;
+  const emrex = await emrexManifestEntry(node);
   return el(
     'manifest',
     { xmlns: NS.discovery, 'xmlns:ewp': NS.ewp, 'xmlns:r': NS.registry, 'xmlns:sec': NS.sec },
@@ -134,6 +136,7 @@ export async function buildManifest(node: EwpServices, hei: EwpHei): Promise<Xml
         'r:apis-implemented',
         {},
         ENTRIES.map((s) => entry(s, hei.baseUrl, max)),
+        emrex,
       ),
       el(
         'institutions-covered',

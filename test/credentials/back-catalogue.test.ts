@@ -88,7 +88,10 @@ describe('the back-catalogue: credentials for past awards', function () {
     const registry = new CredentialRegistry(t.hub.store.sql);
     assert.equal(await registry.count('lu.lv'), 6);
     const again = await issueBackCatalogue({ reader, issue: (records) => t.hub.credentials.issue(records) }, { institution: 'lu.lv', awardedSince: '1991-01-01', batch: 3 });
-    assert.deepEqual({ examined: again.examined, issued: again.issued, existing: again.existing, before: again.before, failed: again.failed }, { examined: 12, issued: 3, existing: 6, before: 2, failed: 1 });
+    assert.deepEqual(
+      { examined: again.examined, issued: again.issued, existing: again.existing, before: again.before, failed: again.failed },
+      { examined: 12, issued: 3, existing: 6, before: 2, failed: 1 },
+    );
     assert.equal(await registry.count('lu.lv'), 9);
     assert.match(again.failures[0]!.reason, /\/award\/title/);
     const subjects = (await registry.list({ institution: 'lu.lv', limit: 100 })).map((c) => c.subjectId);
@@ -114,7 +117,10 @@ describe('the back-catalogue: credentials for past awards', function () {
     });
     assert.match(text.stdout, /12 awards examined .* — 2 credentials issued \(\d+\/s\), 9 issued before, 0 awarded before –, 1 failed/);
     assert.match(text.stdout, /1 × cannot build the degree credential: \/award\/title/);
-    const bad = spawnSync(process.execPath, [HUB_BIN, 'credentials', 'issue', '--config', file, '--institution', 'lu.lv', '--awarded-since', '91'], { env: { ...process.env, HUB_DATA_DIR: dir }, encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [HUB_BIN, 'credentials', 'issue', '--config', file, '--institution', 'lu.lv', '--awarded-since', '91'], {
+      env: { ...process.env, HUB_DATA_DIR: dir },
+      encoding: 'utf8',
+    });
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /--awarded-since is a year \(1991\) or a date/);
     // The notices of what the command issued are in the change log (a running hub's relay publishes them).

@@ -7,8 +7,8 @@ import { asyncHandler } from '../context.ts';
 
 /**
  * `POST /api/v1/elmo/verify` (any valid token): the checks of an ELMO document someone received
- * (well-formed, no DOCTYPE, one signature over the whole document, a trusted and current certificate,
- * PDF attachments) and what it says of the learner; 200 with the verdict whatever it is.
+ * (well-formed, no DOCTYPE, one signature over the whole document, a trusted and current certificate:
+ * this hub's seal or a contact point's listed in the EWP registry or the EMREG list, PDF attachments) and what it says of the learner; 200 with the verdict whatever it is.
  */
 export function elmoRouter(hub: Hub): Router {
   const r = express.Router();
@@ -19,7 +19,9 @@ export function elmoRouter(hub: Hub): Router {
       if (!req.principal) throw new UnauthorizedError('credentials required: send Authorization: Bearer <token>');
       if (typeof req.body !== 'string') throw new UnsupportedMediaTypeError(`send the ELMO document as application/xml, not '${req.headers['content-type'] ?? 'no content type'}'`);
       const own = knownSealKey(sealKeysDir(hub.config, hub.env.dataDir));
-      res.json(verifyElmo(req.body, own ? [own.certificatePem] : []));
+      // This hub's seal and the contact points of the EWP registry (and an EMREG list): src/emrex/client/directory.ts.
+      const listed = await hub.contactPoints.certificates();
+      res.json(verifyElmo(req.body, [...(own ? [{ pem: own.certificatePem, label: "this hub's seal" }] : []), ...listed]));
     }),
   );
   return r;

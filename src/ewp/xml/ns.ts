@@ -76,3 +76,6 @@ export const MANIFEST_ENTRY = {
 } as const;
 
 export type ApiName = keyof typeof MANIFEST_ENTRY;
+
+/** The manifest entry of an EMREX contact point (ewp-specs-api-emrex-data-access-point): not an API the node serves, a listing. */
+export const EMREX_DATA_ACCESS_POINT = { ns: `${GH}/ewp-specs-api-emrex-data-access-point/blob/stable-v1/manifest-entry.xsd`, name: 'emrex-data-access-point', version: '1.0.0' } as const;

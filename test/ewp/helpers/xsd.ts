@@ -126,7 +126,7 @@ export const XSD = {
 } as const;
 
 const GH = 'https://github.com/erasmus-without-paper';
-/** The manifest with every API entry the hub declares (each in its own namespace) and the security markers. */
+/** The manifest with every API entry the hub declares (each in its own namespace; the EMREX contact point's listing too) and the security markers. */
 export const MANIFEST_IMPORTS: [string, string][] = [
   [`${GH}/ewp-specs-api-discovery/tree/stable-v6`, 'ewp-specs-api-discovery/manifest.xsd'],
   ...(
@@ -150,6 +150,7 @@ export const MANIFEST_IMPORTS: [string, string][] = [
       ['ewp-specs-api-imobility-tor-cnr/blob/stable-v2', `${REG}/ewp-specs-api-imobility-tor-cnr-v2.0.0`],
       ['ewp-specs-api-omobility-stats/blob/stable-v1', `${REG}/ewp-specs-api-omobility-stats-v1.0.0`],
       ['ewp-specs-api-imobility-tor-stats/blob/stable-v1', `${REG}/ewp-specs-api-imobility-tor-stats-v1.0.0`],
+      ['ewp-specs-api-emrex-data-access-point/blob/stable-v1', 'ewp-specs-api-emrex-data-access-point'],
     ] as const
   ).map(([ns, dir]): [string, string] => [`${GH}/${ns}/manifest-entry.xsd`, `${dir}/manifest-entry.xsd`]),
   [`${GH}/ewp-specs-sec-cliauth-httpsig/tree/stable-v1`, 'ewp-specs-sec-cliauth-httpsig/security-entries.xsd'],
