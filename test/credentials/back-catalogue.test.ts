@@ -11,7 +11,7 @@ import { CredentialRegistry } from '../../src/credentials/registry.ts';
 import { RecordReader } from '../../src/store/records.ts';
 import { baseConfig, makeHub, type TestHub } from '../helpers/hub.ts';
 import { HUB_BIN } from '../helpers/process.ts';
-import { award, person } from './helpers.ts';
+import { award } from './helpers.ts';
 
 /** lu.lv with a canonical source and the credentials section; no edc route: nothing is issued live. */
 function config(): HubConfig {
