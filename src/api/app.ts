@@ -26,6 +26,7 @@ import { ooapiRouter } from '../catalogue/ooapi/router.ts';
 import { cataloguePagesRouter } from '../catalogue/pages/router.ts';
 import { verifyPageRouter } from '../credentials/verify-page.ts';
 import { verifierSettings } from '../credentials/trust.ts';
+import { emrexPages } from './routers/emrex-pages.ts';
 
 /**
  * The hub's HTTP app. No listen() here: the CLI listens, tests use supertest.
@@ -74,6 +75,11 @@ export function createApp(hub: Hub): Express {
       requestsPerMinute: hub.config.catalogue?.requestsPerMinute ?? 600,
     }),
   );
+
+  // Public: the EMREX contact point and the learner's own page, signed in with OpenID Connect (docs/emrex.md).
+  const emrex = emrexPages(hub);
+  app.use('/emrex', emrex.contactPoint);
+  app.use('/learner', emrex.learner);
 
   const api = express.Router();
   api.use(authenticate(hub));

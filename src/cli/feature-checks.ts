@@ -8,3 +8,4 @@ import '../ewp/settings.ts';
 import '../feeds/consumers.ts';
 import '../privacy/config.ts';
 import '../webhooks/config.ts';
+import '../emrex/contact-point/settings.ts';
