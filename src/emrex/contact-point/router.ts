@@ -44,7 +44,7 @@ export function contactPointRouter(deps: LearnerPagesDeps): Router {
   /** The answer to the client; the session is past its last step already. */
   const answer = (res: Response, session: EmrexSession, lang: Lang, code: ReturnCode, returnMessage: string, elmo?: string) => {
     const returnUrl = session.returnUrl!;
-    log.info({ client: session.client, returnCode: code }, 'EMREX session answered');
+    log.debug({ client: session.client, returnCode: code }, 'EMREX session answered');
     res.set('Content-Security-Policy', answerCsp(new URL(returnUrl).origin));
     sendPage(res, 200, answerPage({ lang, client: session.client ?? '', returnUrl, fields: { sessionId: session.clientSessionId ?? '', returnCode: code, returnMessage, ...(elmo ? { elmo } : {}) } }));
   };
