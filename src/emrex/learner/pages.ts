@@ -145,7 +145,7 @@ export function learnerPage(o: {
     title: t(lang, 'learnerTitle'),
     switchHref: `/learner/?lang=${lang === 'lv' ? 'en' : 'lv'}`,
     body: html`<h1>${t(lang, 'learnerTitle')}</h1>
-<form method="post" action="/learner/sign-out" class="who"><input type="hidden" name="_csrf" value="${o.csrf}"><span>${t(lang, 'signedInAs')}: ${o.name}</span> <button type="submit" class="secondary">${t(lang, 'signOut')}</button></form>
+<form method="post" action="/learner/sign-out" class="who"><input type="hidden" name="_csrf" value="${o.csrf}"><input type="hidden" name="lang" value="${lang}"><span>${t(lang, 'signedInAs')}: ${o.name}</span> <button type="submit" class="secondary">${t(lang, 'signOut')}</button></form>
 <section aria-labelledby="transfers"><h2 id="transfers">${t(lang, 'transfers')}</h2>
 ${
   o.transfers.length

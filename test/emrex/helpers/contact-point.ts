@@ -85,6 +85,16 @@ export async function startContactPoint(o: { backend?: Backend; emrex?: Partial<
   const op = await DevOidcProvider.listen({ accounts: () => Promise.resolve(accounts) });
   const received: Received[] = [];
   const clientApp = express();
+  const hubAt = { url: '' };
+  // The client's own page: a button that sends the learner to the contact point (as a receiving institution's system does).
+  clientApp.get('/start', (req, res) => {
+    const sessionId = typeof req.query.sessionId === 'string' ? req.query.sessionId : 'browser-1';
+    res
+      .type('html')
+      .send(
+        `<!doctype html><html lang="en"><head><title>Test EMREX client</title></head><body><main><h1>Test EMREX client</h1><form method="post" action="${hubAt.url}/emrex/"><input type="hidden" name="sessionId" value="${sessionId}"><input type="hidden" name="returnUrl" value="${client.url}/return"><button type="submit">Fetch my results from Latvia</button></form></main></body></html>`,
+      );
+  });
   clientApp.post('/return', express.urlencoded({ extended: false, limit: '10mb' }), (req, res) => {
     received.push(req.body as Received);
     res.type('text/plain').send('received by the test EMREX client');
@@ -114,6 +124,7 @@ export async function startContactPoint(o: { backend?: Backend; emrex?: Partial<
     app = express().use('/learner', pages.learner).use(t.app);
   }
   const hub = await listen(app);
+  hubAt.url = hub.url;
   await op.register([`${hub.url}/emrex/callback`, `${hub.url}/learner/callback`]);
   await seed(t.hub, 'lu-push', {
     person: [person('LU-1', ANNA, 'Anna')],
