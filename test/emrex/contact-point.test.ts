@@ -238,3 +238,20 @@ describe('EMREX contact point: an expired session', function () {
     assert.equal(s.received.length, 0);
   });
 });
+
+describe('EMREX contact point: the rate limit', function () {
+  this.timeout(60_000);
+  let s: ContactPointSetup;
+  before(async () => {
+    s = await startContactPoint({ emrex: { requestsPerMinute: 3 } });
+  });
+  after(async () => s?.stop());
+
+  it('answers 429 with Retry-After and a page past emrex.requestsPerMinute per address', async () => {
+    const app = appOf(s);
+    for (let i = 0; i < 3; i++) await request(app).get('/emrex/').expect(200);
+    const res = await request(app).post('/emrex/').type('form').send({ sessionId: 'rl-1', returnUrl: s.returnUrl }).expect(429);
+    assert.ok(Number(res.headers['retry-after']) >= 1);
+    assert.match(res.text, /Pārāk daudz pieprasījumu/);
+  });
+});
