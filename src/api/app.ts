@@ -29,6 +29,9 @@ import { statusListRouter } from '../credentials/status-router.ts';
 import { verifierSettings } from '../credentials/trust.ts';
 import { emrexReturnRouter } from '../emrex/client/return-route.ts';
 import { emrexClientRouter } from '../emrex/client/api.ts';
+import { emrexPages } from './routers/emrex-pages.ts';
+import { learnerCredentials } from '../credentials/learner-view.ts';
+import { RecordReader } from '../store/records.ts';
 
 /**
  * The hub's HTTP app. No listen() here: the CLI listens, tests use supertest.
@@ -82,6 +85,11 @@ export function createApp(hub: Hub): Express {
 
   // Public: where a foreign EMREX contact point posts a student's results back (docs/emrex.md, docs/security.md).
   app.use('/emrex/return', emrexReturnRouter({ client: () => hub.emrexClient, logger: hub.logger.child({ component: 'emrex-client' }) }));
+
+  // Public: the EMREX contact point and the learner's own page, signed in with OpenID Connect (docs/emrex.md).
+  const emrex = emrexPages(hub, learnerCredentials({ credentials: hub.credentials, reader: new RecordReader(hub.store.sql), privacy: hub.privacy }));
+  app.use('/emrex', emrex.contactPoint);
+  app.use('/learner', emrex.learner);
 
   const api = express.Router();
   api.use(authenticate(hub));

@@ -10,3 +10,4 @@ import '../feeds/consumers.ts';
 import '../privacy/config.ts';
 import '../webhooks/config.ts';
 import '../emrex/client/settings.ts';
+import '../emrex/contact-point/settings.ts';

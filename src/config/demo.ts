@@ -6,7 +6,7 @@ import type { HubConfig } from './types.ts';
  * simulator URLs, lu.lv's LAIS is polled by the lais source adapter and a third institution, rsu.lv,
  * is read from its ISIS over SOAP.
  */
-export function demoConfig(webhookUrl: string, simulators: { laisUrl?: string; isisUrl?: string } = {}): unknown {
+export function demoConfig(webhookUrl: string, simulators: { laisUrl?: string; isisUrl?: string } = {}, emrex?: { issuer: string; clientId: string; clientUrl: string }): unknown {
   const config: HubConfig = {
     institutions: [
       { id: 'lu.lv', name: 'Latvijas Universitāte', erasmusCode: 'LV RIGA01' },
@@ -81,6 +81,16 @@ export function demoConfig(webhookUrl: string, simulators: { laisUrl?: string; i
         purpose: 'Library patron accounts for students',
       },
     ],
+    // The EMREX contact point with the development OpenID provider and the demo EMREX client (docs/emrex.md).
+    ...(emrex
+      ? {
+          emrex: {
+            clients: [{ name: 'emrex-demo-client', returnUrlPrefix: `${emrex.clientUrl}/return` }],
+            oidc: { issuer: emrex.issuer, clientId: emrex.clientId },
+            consentSource: 'rtu-push',
+          },
+        }
+      : {}),
   };
   return config;
 }

@@ -117,7 +117,7 @@ export interface HubConfig {
   /** Digital credentials (src/credentials/, docs/credentials.md): seal keys and what the verifier trusts. */
   credentials?: { keysDir?: string; trustAnchors?: string[]; publicUrl?: string; sources?: string[] };
   /** EMREX: where the seal key and certificate of ELMO documents are (src/emrex/, docs/emrex.md). */
-  emrex?: { keysDir?: string } & EmrexRegistryConfig;
+  emrex?: { keysDir?: string } & EmrexRegistryConfig & EmrexContactPointConfig;
 }
 
 /** EMREX in the EWP registry and results coming in (src/emrex/client/, docs/emrex.md "Results coming in"). */
@@ -137,6 +137,32 @@ export interface EmrexClientConfig {
   emreg?: string;
   /** How long a session waits for the contact point's answer (minutes, default 60). */
   sessionMinutes?: number;
+}
+
+/** The EMREX contact point at /emrex/ and the learner's pages at /learner/ (src/emrex/contact-point/, docs/emrex.md). */
+export interface EmrexContactPointConfig {
+  /** The EMREX clients allowed to send learners here: a client's returnUrl must start with its prefix. */
+  clients?: { name: string; returnUrlPrefix: string }[];
+  /** Where learners sign in (OpenID Connect; latvija.lv in production). */
+  oidc?: EmrexOidcConfig;
+  /** The push-only source (mapping set canonical) through which each transfer is written as the learner's consent. */
+  consentSource?: string;
+  /** How long a learner's session lasts, in minutes (default 15). */
+  sessionMinutes?: number;
+  /** Requests a minute one client address may make to /emrex/ and /learner/ (default 60). */
+  requestsPerMinute?: number;
+}
+
+export interface EmrexOidcConfig {
+  /** The OpenID provider's issuer URL (https; http only on a loopback host). */
+  issuer: string;
+  clientId: string;
+  /** The environment variable holding the client secret; none: a public client (PKCE only). */
+  clientSecretEnv?: string;
+  /** The ID token claim with the learner's personal code (default `personal_code`). */
+  personalCodeClaim?: string;
+  /** Scopes asked for (default `openid`). */
+  scope?: string;
 }
 
 /** EWP: the represented HEIs' hosts, keys and registry (schemas/config.schema.json#/properties/ewp). */

@@ -76,6 +76,19 @@ export async function learnerRecord(deps: { persons: Persons; reader: RecordRead
   return { person, institutions, records };
 }
 
+/**
+ * The part of a record the learner chose: the results and awards whose record ids are in `ids`
+ * (the person record stays; institutions left with nothing are dropped). Ids not in the record are
+ * ignored: a learner can only pick from their own record.
+ */
+export function selectEntries(record: LearnerRecord, ids: ReadonlySet<string>): LearnerRecord {
+  const institutions = record.institutions
+    .map((i) => ({ institution: i.institution, results: i.results.filter((r) => ids.has(r.attainment.id)), awards: i.awards.filter((a) => ids.has(a.award.id)) }))
+    .filter((i) => i.results.length || i.awards.length);
+  const kept = new Set(institutions.flatMap((i) => [...i.results.map((r) => r.attainment.id), ...i.awards.map((a) => a.award.id)]));
+  return { person: record.person, institutions, records: record.records.filter((r) => r.id === record.person.id || kept.has(r.id)) };
+}
+
 /** A localized string (canonical `[{lang, text}]`) as entries. */
 export function texts(v: unknown): { lang: string; text: string }[] {
   return Array.isArray(v) ? (v as JsonObject[]).filter((t) => typeof t?.text === 'string' && typeof t?.lang === 'string').map((t) => ({ lang: String(t.lang), text: String(t.text) })) : [];

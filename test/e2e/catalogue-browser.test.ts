@@ -1,34 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { createApp } from '../../src/api/app.ts';
 import { baseConfig, makeHub, type TestHub } from '../helpers/hub.ts';
 import { seedCatalogue } from '../catalogue/seed.ts';
-import { launch, needBrowser, overflowsWidth, shot, unlabeledControls, type Browser } from './browser.ts';
-
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-/** Runs axe-core in the page (WCAG 2.1 A and AA rules); returns the serious and critical violations. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  // Evaluated through the DevTools protocol: the page's CSP (no script at all) does not apply to it.
-  await page.evaluate(AXE);
-  const result = (await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })`)) as {
-    violations: AxeViolation[];
-    passes: unknown[];
-  };
-  assert.ok(result.passes.length > 10, 'axe-core ran its rules on the page');
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
+import { launch, needBrowser, overflowsWidth, seriousViolations, shot, unlabeledControls, type Browser } from './browser.ts';
 
 /**
  * The catalogue as a student or an employer uses it, in Chromium: search in Latvian without

@@ -1,13 +1,9 @@
 import express, { type Request, type Router } from 'express';
 import { BadRequestError } from '../../core/errors.ts';
 import { isValidPersonalCode } from '../../core/personal-code.ts';
-import type { CanonicalRecord } from '../../core/types.ts';
-import { buildElmo } from '../../emrex/elmo.ts';
+import { sealedElmo } from '../../emrex/document.ts';
 import { learnerRecord } from '../../emrex/learner-record.ts';
-import { sealElmo } from '../../emrex/sign.ts';
-import { transcriptPdf } from '../../emrex/pdf.ts';
 import { sealKey } from '../../emrex/seal-key.ts';
-import { toXml } from '../../ewp/xml/build.ts';
 import type { Hub } from '../../hub.ts';
 import { logServedRecords } from '../../privacy/ewp-disclosure.ts';
 import { RecordReader } from '../../store/records.ts';
@@ -79,14 +75,7 @@ export function personsRouter(hub: Hub): Router {
       }
       const reader = new RecordReader(hub.store.sql);
       const record = await learnerRecord({ persons: hub.privacy.persons, reader }, param(req, 'id'), institution);
-      const organisations = new Map<string, CanonicalRecord>();
-      for (const i of record.institutions) {
-        const [o] = await reader.find({ entity: 'organisation', institution: i.institution, where: [{ field: 'type', equals: 'institution' }], limit: 1 });
-        if (o) organisations.set(i.institution, o);
-      }
-      const now = new Date();
-      const transcripts = await Promise.all((['lv', 'en'] as const).map(async (lang) => ({ lang, pdf: await transcriptPdf(record, { institutions: hub.config.institutions, lang, now }) })));
-      const xml = sealElmo(toXml(buildElmo(record, { institutions: hub.config.institutions, organisations, transcripts, now })), await sealKey(hub));
+      const xml = await sealedElmo({ reader, institutions: hub.config.institutions, key: await sealKey(hub) }, record);
       // The transcript is a disclosure of every record in it, to whoever asked (admin token).
       const who = req.principal ? `${req.principal.name} (token ${req.principal.tokenId})` : 'unknown';
       await logServedRecords(hub.privacy, {

@@ -6,6 +6,10 @@ import { createDevSealKeys } from '../../credentials/keys.ts';
 import { credentialKeysDir } from '../../credentials/trust.ts';
 import { pushRtuCatalogue, startFeeder } from '../../demo/feeder.ts';
 import { startReceiver } from '../../demo/receiver.ts';
+import { DEV_CLIENT_ID, DEV_PROVIDER_NOTICE, DevOidcProvider, type DevAccount } from '../../demo/dev-oidc-provider.ts';
+import { DemoEmrexClient } from '../../demo/emrex-client.ts';
+import { PERSONAL_CODE_SCHEME, identifiersOf } from '../../privacy/personal.ts';
+import { RecordReader } from '../../store/records.ts';
 import type { Hub } from '../../hub.ts';
 import { SourceAdmin } from '../../sources/admin.ts';
 import { announcer, fail, loadConfig, runtime, type Runtime } from '../runtime.ts';
@@ -25,16 +29,28 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
     const isis = rt.env.configFile ? undefined : new IsisSimulator({ students: 150, resultsPerStudent: 3, latencyMs: 40, faultRates: { 'soap-fault': 0.02 } });
     const isisUrl = await isis?.start(0);
     isis?.startActivity(30_000, 2);
-    const config = loadConfig(rt, rt.env.configFile, demoConfig(receiver.url, { ...(laisUrl ? { laisUrl } : {}), ...(isisUrl ? { isisUrl } : {}) }));
+    // The EMREX contact point's development OpenID provider (the demo persons as accounts) and a demo EMREX client.
+    const hubRef: { hub?: Hub } = {};
+    const op = rt.env.configFile ? undefined : await DevOidcProvider.listen({ accounts: () => demoAccounts(hubRef.hub) });
+    const emrexClient = rt.env.configFile ? undefined : await DemoEmrexClient.listen();
+    const emrex = op && emrexClient ? { issuer: op.issuer, clientId: DEV_CLIENT_ID, clientUrl: emrexClient.url } : undefined;
+    const config = loadConfig(rt, rt.env.configFile, demoConfig(receiver.url, { ...(laisUrl ? { laisUrl } : {}), ...(isisUrl ? { isisUrl } : {}) }, emrex));
     // Development seals for the demo institutions' digital diplomas (kept in the data dir; never for production).
     if (!rt.env.configFile) for (const i of config.institutions) await createDevSealKeys(credentialKeysDir(config, rt.env.dataDir), i.id);
     // The Node-RED editor with the example flows (docs/nodered.md); HUB_NODERED=off leaves it out.
     const nodered = /^(0|off|false|no)$/i.test(rt.env.env.HUB_NODERED ?? '') ? undefined : { generateSecret: !rt.env.configFile, seedExamples: true };
     const running = await startHub(rt, config, 'all', nodered ? { nodered } : {});
     const { hub, url } = running;
+    hubRef.hub = hub;
+    if (op && emrexClient && url) {
+      const port = new URL(url).port;
+      await op.register(['localhost', '127.0.0.1'].flatMap((h) => [`http://${h}:${port}/emrex/callback`, `http://${h}:${port}/learner/callback`]));
+      emrexClient.hubUrl = url;
+    }
     for (const t of await hub.store.listTokens()) if (t.name === 'demo feeder' && !t.revokedAt) await hub.store.revokeToken(t.id);
     const feederToken = await hub.tokens.create('demo feeder', ['ingest:rtu-push']);
     const log = announcer(rt).child({ component: 'demo' });
+    if (op) log.warn({ issuer: op.issuer }, `EMREX sign-in: ${DEV_PROVIDER_NOTICE}`);
     const feeder = opts.feed
       ? startFeeder(url!, feederToken.token, (line) => log.info({ webhookReceived: receiver.received }, `${line}; register webhook has received ${receiver.received} events`))
       : undefined;
@@ -63,7 +79,10 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
       `
   Study-data hub demo is running at ${url}
     data dir:   ${rt.env.dataDir}   (store: ${hub.store.kind}, broker: ${hub.broker.kind})
-    sources:    ${config.sources.map((s) => `${s.id} (${s.institution}, ${s.adapter ? `${s.adapter.type} adapter` : 'push'}, mapping set ${s.mappingSet})`).join(', ')}${
+    sources:    ${config.sources
+      .filter((s) => s.system !== 'hub-credentials')
+      .map((s) => `${s.id} (${s.institution}, ${s.adapter ? `${s.adapter.type} adapter` : 'push'}, mapping set ${s.mappingSet})`)
+      .join(', ')}${
       laisUrl
         ? `
     LAIS sim:   ${laisUrl} (200 students; polled every 15 s; a few changes every 20 s)`
@@ -75,8 +94,13 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
         : ''
     }
     catalogue:  ${url}/catalogue  (public; OOAPI 5: ${url}/ooapi/v5/courses?q=datu)
-    diplomas:   lu.lv's awards become sealed digital credentials (route digital-diplomas; development seals);
-                GET ${url}/api/v1/credentials (admin token), check one at ${url}/verify
+    diplomas:   ${url}/api/v1/credentials (lu.lv's awards, sealed; development seals), check at ${url}/verify${
+      op && emrexClient
+        ? `
+    EMREX:      ${emrexClient.url}  (a demo EMREX client: sends you to the contact point ${url}/emrex/; your page: ${url}/learner/)
+    sign-in:    ${op.issuer}  (${DEV_PROVIDER_NOTICE})`
+        : ''
+    }
     routes:     ${config.routes.map((r) => `${r.id} → ${r.sink}`).join(', ')}
     archive:    ${hub.dataPath('out', 'archive.jsonl')}
     webhook:    ${receiver.url} (checks the HMAC signature)${
@@ -109,10 +133,26 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
       await lais?.close();
       await isis?.close();
       await receiver.close();
+      await op?.close();
+      await emrexClient?.close();
     }, rt);
   } catch (e) {
     fail(e, rt);
   }
+}
+
+/** The demo persons one can sign in as at the development provider: persons with a personal code, a dozen at most. */
+async function demoAccounts(hub: Hub | undefined): Promise<DevAccount[]> {
+  if (!hub) return [];
+  const out = new Map<string, DevAccount>();
+  for (const p of await new RecordReader(hub.store.sql).find({ entity: 'person', limit: 500 })) {
+    const code = identifiersOf(p.data).find((i) => i.scheme === PERSONAL_CODE_SCHEME)?.value;
+    if (!code) continue;
+    const seen = out.get(code);
+    if (seen) seen.note = `${seen.note ?? ''}, ${p.institution}`;
+    else if (out.size < 12) out.set(code, { id: p.id, name: `${String(p.data.givenNames ?? '')} ${String(p.data.familyName ?? '')}`.trim(), personalCode: code, note: p.institution });
+  }
+  return [...out.values()];
 }
 
 /** One line about the polled sources (records read, health, lag), for the demo log. */

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import request from 'supertest';
+import type { JsonObject } from '../../src/core/types.ts';
+import { createDevSealKeys } from '../../src/credentials/keys.ts';
+import { RecordReader } from '../../src/store/records.ts';
+import { Learner, startContactPoint, type ContactPointSetup } from '../emrex/helpers/contact-point.ts';
+import { auth } from '../helpers/hub.ts';
+import { award } from './helpers.ts';
+
+describe("the learner's digital diplomas on the learner's page", function () {
+  this.timeout(60_000);
+  let s: ContactPointSetup;
+  let credentialId: string;
+
+  before(async () => {
+    s = await startContactPoint();
+    await createDevSealKeys(join(s.t.dir, 'credential-keys'), 'lu.lv');
+    const { id: _id, version: _v, ...plain } = award;
+    const [r] = await s.t.hub.pipeline.ingest('lu-push', 'award', [{ ...plain, person: { sourceId: 'LU-1' }, programme: undefined } as JsonObject], 'application/json');
+    assert.equal(r?.status, 'committed', JSON.stringify(r?.error));
+    const record = await new RecordReader(s.t.hub.store.sql).byId(r.recordId!);
+    const [out] = await s.t.hub.credentials.issue([record!]);
+    assert.equal(out?.outcome, 'issued');
+    credentialId = (out as { id: string }).id;
+  });
+  after(async () => s?.stop());
+
+  const signIn = async (account: string) => {
+    const learner = new Learner();
+    await learner.request(`${s.hubUrl}/learner/sign-in?lang=en`);
+    const uid = /\/interaction\/([\w-]+)/.exec(learner.url)?.[1];
+    await learner.request(`${s.op.issuer}/interaction/${uid}/login`, { form: { account } });
+    assert.equal(learner.status, 200);
+    return learner;
+  };
+  const download = (learner: Learner, id: string) => fetch(`${s.hubUrl}/learner/credentials/${id}`, { headers: { cookie: `hub_learner_session=${learner.cookie('hub_learner_session')!}` } });
+
+  it('lists the diploma issued to the learner and lets her download the sealed file, which verifies; a disclosure in the log', async () => {
+    const anna = await signIn('anna');
+    assert.match(anna.body, /Digital diplomas/);
+    assert.match(anna.body, /Bachelor of Natural Sciences in Computer Science/);
+    assert.ok(anna.body.includes(`/learner/credentials/${credentialId}`));
+    const res = await download(anna, credentialId);
+    assert.equal(res.status, 200);
+    assert.match(String(res.headers.get('content-type')), /^application\/jose\+json/);
+    const sealed = await res.text();
+    const verdict = await request(s.t.app).post('/api/v1/credentials/verify').set(auth).type('application/jose+json').send(sealed).expect(200);
+    assert.equal(verdict.body.valid, true, JSON.stringify(verdict.body.checks));
+    const log = await request(s.t.app).get('/api/v1/audit/disclosures/export').set(auth).expect(200);
+    assert.ok(log.text.split('\n').some((l) => l.includes('"route":"learner:credentials"')));
+  });
+
+  it("does not list or hand out someone else's diploma", async () => {
+    const janis = await signIn('janis');
+    assert.doesNotMatch(janis.body, /Bachelor of Natural Sciences/);
+    assert.equal((await download(janis, credentialId)).status, 404);
+  });
+});
