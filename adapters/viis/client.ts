@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { RegisterRejectedError, SinkError, type HubError } from '../../src/core/errors.ts';
 import { networkReason, SoapClient, soapText as text, type SoapErrorShape } from '../_shared/soap-client.ts';
-import { normalize, type Holdings, type Receipt, type RecordKind, type RegisterOperation, type Submitter, type ViisRecord } from './records.ts';
+import { normalize, type DigitalDiplomaRequest, type Holdings, type Receipt, type RecordKind, type RegisterOperation, type Submitter, type ViisRecord } from './records.ts';
 
 export const BUNDLED_WSDL = fileURLToPath(new URL('./viis.wsdl', import.meta.url));
 
@@ -63,6 +63,22 @@ export class ViisClient extends SoapClient {
   /** Registers (creates or updates) one record; resolves with the register's receipt. */
   async register(operation: RegisterOperation, submitter: Submitter, element: string, record: ViisRecord): Promise<Receipt> {
     const out = (await this.registerCall(operation, { submitter, [element]: record })) as { receipt?: Receipt } | null;
+    if (!out?.receipt) throw new SinkError(`VIIS ${operation} at ${this.host}: answer without a receipt`);
+    return out.receipt;
+  }
+
+  /** Registers that a digital diploma was issued; the receipt carries the register number. */
+  async registerDigitalDiploma(submitter: Submitter, digitalDiploma: DigitalDiplomaRequest['digitalDiploma']): Promise<Receipt> {
+    return this.receiptOf('RegisterDigitalDiploma', { submitter, digitalDiploma });
+  }
+
+  /** Registers the revocation of a registered digital diploma. */
+  async revokeDigitalDiploma(submitter: Submitter, credentialId: string, revocation: NonNullable<DigitalDiplomaRequest['revocation']>): Promise<Receipt> {
+    return this.receiptOf('RevokeDigitalDiploma', { submitter, credentialId, revokedAt: revocation.revokedAt, ...(revocation.reason ? { reason: revocation.reason } : {}) });
+  }
+
+  private async receiptOf(operation: string, args: unknown): Promise<Receipt> {
+    const out = (await this.registerCall(operation, args)) as { receipt?: Receipt } | null;
     if (!out?.receipt) throw new SinkError(`VIIS ${operation} at ${this.host}: answer without a receipt`);
     return out.receipt;
   }

@@ -8,7 +8,7 @@ import { ViisSink } from './sink.ts';
 
 export { ViisSink } from './sink.ts';
 
-const DEFAULT_RETRY_CODES = ['VIIS-201', 'VIIS-301', 'VIIS-302'];
+const DEFAULT_RETRY_CODES = ['VIIS-201', 'VIIS-301', 'VIIS-302', 'VIIS-501'];
 
 const codeMap = { type: 'object', additionalProperties: { type: 'string', minLength: 1, maxLength: 100 } };
 
@@ -23,7 +23,7 @@ export const viisOptionsSchema: JsonObject = {
       type: 'string',
       pattern: '^[a-z0-9][a-z0-9_-]{0,62}$',
       default: 'viis',
-      description: 'Folder under mappings/ with person, study-right and award .jsonata (canonical → register record).',
+      description: 'Folder under mappings/ with person, study-right, award and credential .jsonata (canonical → register record).',
     },
     system: { type: 'string', minLength: 1, maxLength: 100, default: 'study-hub', description: 'Name of the submitting system, sent with every submission.' },
     timeoutMs: { type: 'integer', minimum: 100, maximum: 300000, default: 30000, description: 'A submission without an answer after this long is a transport failure (retried).' },
@@ -39,7 +39,7 @@ export const viisOptionsSchema: JsonObject = {
       uniqueItems: true,
       default: DEFAULT_RETRY_CODES,
       description:
-        'Register rejection codes retried with backoff instead of dead-lettered: those that mean a referenced record has not arrived yet (default VIIS-201, VIIS-301, VIIS-302). [] dead-letters every rejection at once.',
+        'Register rejection codes retried with backoff instead of dead-lettered: those that mean a referenced record has not arrived yet (default VIIS-201, VIIS-301, VIIS-302, VIIS-501). [] dead-letters every rejection at once.',
     },
     usernameEnv: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$', description: 'Environment variable with the HTTP Basic user name (with passwordEnv).' },
     passwordEnv: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$', description: 'Environment variable with the HTTP Basic password.' },
@@ -64,7 +64,7 @@ export type ViisOptions = {
 export const viisSink: SinkType<ViisOptions> = {
   type: 'viis',
   description:
-    'Delivers persons, study rights and awards to the VIIS student and graduate register over SOAP (modelled WSDL); business rejections are dead-lettered with the register code and reason.',
+    'Delivers persons, study rights, awards and digital diplomas (degree credential notices) to the VIIS student and graduate register over SOAP (modelled WSDL); business rejections are dead-lettered with the register code and reason.',
   optionsSchema: viisOptionsSchema,
   create(o: ViisOptions, ctx: AdapterContext): Sink {
     let basicAuth: { username: string; password: string } | undefined;

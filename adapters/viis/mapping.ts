@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { AdapterContext, CompiledMapping } from '../../src/core/adapter.ts';
 import { SinkRejectedError } from '../../src/core/errors.ts';
 import type { JsonObject } from '../../src/core/types.ts';
-import type { ViisEntity, ViisRecord } from './records.ts';
+import type { DigitalDiplomaRequest, MappedEntity, ViisEntity, ViisRecord } from './records.ts';
 
 /** What the mapper uses of the adapter context: the folder of mapping sets and the mapping compiler. */
 export type MappingAccess = Pick<AdapterContext, 'mappingsDir' | 'compileMapping'>;
@@ -30,11 +30,11 @@ export class RequestMapper {
     this.dir = mappings.mappingsDir;
   }
 
-  file(entity: ViisEntity): string {
+  file(entity: MappedEntity): string {
     return join(this.dir, this.set, `${entity}.jsonata`);
   }
 
-  private compile(entity: ViisEntity): CompiledMapping {
+  private compile(entity: MappedEntity): CompiledMapping {
     let e = this.cache.get(entity);
     if (!e) {
       const f = this.file(entity);
@@ -49,7 +49,7 @@ export class RequestMapper {
     return e;
   }
 
-  async map(entity: ViisEntity, record: JsonObject, b: RequestBindings): Promise<ViisRecord> {
+  private async run(entity: MappedEntity, record: JsonObject, b: RequestBindings): Promise<Record<string, unknown>> {
     const name = `${this.set}/${entity}`;
     let out: unknown;
     try {
@@ -60,9 +60,23 @@ export class RequestMapper {
       throw new SinkRejectedError(`VIIS mapping ${name} refused the record: ${err.message ?? String(e)}`, { cause: e });
     }
     if (out === null || typeof out !== 'object' || Array.isArray(out)) throw new SinkRejectedError(`VIIS mapping ${name} did not produce an object`);
-    const plain = JSON.parse(JSON.stringify(out)) as Record<string, unknown>;
-    if (typeof plain.localId !== 'string' || plain.localId === '') throw new SinkRejectedError(`VIIS mapping ${name} produced no localId`);
+    return JSON.parse(JSON.stringify(out)) as Record<string, unknown>;
+  }
+
+  async map(entity: ViisEntity, record: JsonObject, b: RequestBindings): Promise<ViisRecord> {
+    const plain = await this.run(entity, record, b);
+    if (typeof plain.localId !== 'string' || plain.localId === '') throw new SinkRejectedError(`VIIS mapping ${this.set}/${entity} produced no localId`);
     return plain as ViisRecord;
+  }
+
+  /** A degree credential → the register's digital diploma and, when revoked, its revocation (mappings/<set>/credential.jsonata). */
+  async mapCredential(record: JsonObject, b: RequestBindings): Promise<DigitalDiplomaRequest> {
+    const plain = await this.run('credential', record, b);
+    const d = plain.digitalDiploma as Record<string, unknown> | undefined;
+    if (typeof d?.credentialId !== 'string' || d.credentialId === '') throw new SinkRejectedError(`VIIS mapping ${this.set}/credential produced no digitalDiploma.credentialId`);
+    const r = plain.revocation as Record<string, unknown> | undefined;
+    if (r !== undefined && (typeof r.revokedAt !== 'string' || r.revokedAt === '')) throw new SinkRejectedError(`VIIS mapping ${this.set}/credential produced a revocation without revokedAt`);
+    return plain as unknown as DigitalDiplomaRequest;
   }
 
   /** Forgets compiled expressions (after a mapping file was fixed). */

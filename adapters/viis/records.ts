@@ -7,7 +7,7 @@
 
 export const VIIS_NAMESPACE = 'urn:studyhub:modelled:viis:studenti:1';
 
-export type RecordKind = 'PERSONA' | 'STUDIJU_TIESIBAS' | 'DIPLOMS';
+export type RecordKind = 'PERSONA' | 'STUDIJU_TIESIBAS' | 'DIPLOMS' | 'DIGITALAIS_DIPLOMS';
 
 /** Canonical entity → the register's record kind, the element name in requests and the operation. */
 export const KINDS = {
@@ -22,6 +22,16 @@ export type RegisterOperation = (typeof KINDS)[ViisEntity]['operation'];
 export function isViisEntity(e: string): e is ViisEntity {
   return Object.hasOwn(KINDS, e);
 }
+
+/**
+ * The canonical `credential` record (the notice of a digital diploma the hub issued) → the register's
+ * digital diploma: registered on issue, revoked on revocation. Not part of KINDS: the register does not
+ * list digital diplomas in ListHoldings, so reconciliation does not cover them.
+ */
+export const CREDENTIAL = { entity: 'credential', kind: 'DIGITALAIS_DIPLOMS', element: 'digitalDiploma' } as const;
+
+/** An entity with a mapping in mappings/viis/. */
+export type MappedEntity = ViisEntity | typeof CREDENTIAL.entity;
 
 export function entityOfKind(kind: string): ViisEntity | undefined {
   return (Object.keys(KINDS) as ViisEntity[]).find((e) => KINDS[e].kind === kind);
@@ -41,11 +51,19 @@ export interface Submitter {
 /** A register record: the mapped fields plus `localId` and the submitter's reference. */
 export type ViisRecord = Record<string, unknown> & { localId: string; submitterRef?: SubmitterRef };
 
+/** What mappings/viis/credential.jsonata makes of a degree credential: the digital diploma and, once revoked, its revocation. */
+export interface DigitalDiplomaRequest {
+  digitalDiploma: Record<string, unknown> & { credentialId: string; submitterRef?: SubmitterRef };
+  revocation?: { revokedAt: string; reason?: string };
+}
+
 export interface Receipt {
   receiptId: string;
   status: 'ACCEPTED' | 'IGNORED_OLDER' | 'WITHDRAWN';
   registeredAt: string;
   duplicate: boolean;
+  /** The register's number of the record, where it gives one (digital diplomas). */
+  registerNumber?: string;
 }
 
 export interface Holdings {
@@ -55,7 +73,8 @@ export interface Holdings {
 }
 
 const DATE_FIELDS = new Set(['date', 'start', 'end', 'birthDate', 'startDate', 'awardedAt']);
-const INT_FIELDS = new Set(['version', 'eqfLevel', 'studyYear']);
+const DATETIME_FIELDS = new Set(['registeredAt', 'issuedAt', 'revokedAt']);
+const INT_FIELDS = new Set(['version', 'eqfLevel', 'studyYear', 'index']);
 const LIST_FIELDS = new Set(['period']);
 
 function isoDate(d: Date): string {
@@ -67,7 +86,7 @@ function isoDate(d: Date): string {
  * arrays even with one element, "true"/"false" as booleans.
  */
 export function normalize(v: unknown, key = ''): unknown {
-  if (v instanceof Date) return key === 'registeredAt' ? v.toISOString() : isoDate(v);
+  if (v instanceof Date) return DATETIME_FIELDS.has(key) ? v.toISOString() : isoDate(v);
   if (Array.isArray(v)) return v.map((x) => normalize(x, key));
   if (v !== null && typeof v === 'object') {
     const out: Record<string, unknown> = {};

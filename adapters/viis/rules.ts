@@ -24,6 +24,10 @@ import type { SubmitterRef, ViisRecord } from './records.ts';
  * | VIIS-304 | the study right of the diploma belongs to another person |
  * | VIIS-401 | nothing to withdraw |
  * | VIIS-402 | a person with study rights cannot be withdrawn |
+ * | VIIS-501 | a digital diploma for a diploma number the register does not hold |
+ * | VIIS-502 | a revocation of a digital diploma the register does not hold |
+ * | VIIS-503 | the credential id is registered for another diploma |
+ * | VIIS-504 | the diploma belongs to another person than the one named |
  */
 export function registerRejection(registerCode: string, reason: string, field?: string): RegisterRejectedError {
   return new RegisterRejectedError(reason, { registerCode, reason, field });
@@ -34,10 +38,27 @@ interface Stored {
   record: ViisRecord;
 }
 
+/** A digital diploma as the register keeps it: the submitted record with the graduate it resolved, its register number, its revocation. */
+export interface HeldDiploma extends Record<string, unknown> {
+  credentialId: string;
+  diplomaNumber: string;
+  personLocalId: string;
+  submitterRef: SubmitterRef;
+  registerNumber?: string;
+  revocation?: { revokedAt: string; reason?: string };
+}
+
+export interface StoredDiploma {
+  institution: string;
+  record: HeldDiploma;
+}
+
 export interface RegisterState {
   persons: ReadonlyMap<string, Stored>;
   studyRights: ReadonlyMap<string, Stored>;
   awards: ReadonlyMap<string, Stored>;
+  /** Digital diplomas by (institution, credentialId). */
+  digitalDiplomas: ReadonlyMap<string, StoredDiploma>;
   programmes: ReadonlySet<string>;
 }
 
@@ -152,4 +173,41 @@ export function checkAward(s: RegisterState, institution: string, input: unknown
     }
   }
   return rec;
+}
+
+/**
+ * A digital diploma: the diploma it was issued for is named by its number and must be held (its
+ * person is the graduate); a credential id belongs to one diploma.
+ */
+export function checkDigitalDiploma(s: RegisterState, institution: string, input: unknown): HeldDiploma {
+  const d = obj(input, 'digitalDiploma');
+  const credentialId = str(d, 'credentialId', 'digitalDiploma');
+  const number = str(d, 'diplomaNumber', 'digitalDiploma');
+  str(d, 'issuerId', 'digitalDiploma');
+  str(d, 'issuedAt', 'digitalDiploma');
+  const list = obj(d.statusList, 'digitalDiploma/statusList');
+  str(list, 'url', 'digitalDiploma/statusList');
+  if (!Number.isInteger(Number(list.index)) || Number(list.index) < 0)
+    throw registerRejection('VIIS-001', 'digitalDiploma/statusList/index must be a whole number from 0', 'digitalDiploma/statusList/index');
+  const ref = submitterRef(d, 'digitalDiploma');
+  const award = [...s.awards.values()].find((v) => v.institution === institution && v.record.diplomaNumber === number)?.record;
+  if (!award) throw registerRejection('VIIS-501', `the register holds no diploma number ${number} of this institution: register the diploma first`, 'digitalDiploma/diplomaNumber');
+  const person = String(award.personLocalId);
+  if (typeof d.personLocalId === 'string' && d.personLocalId !== person) {
+    throw registerRejection('VIIS-504', `diploma number ${number} belongs to another person than ${d.personLocalId}`, 'digitalDiploma/personLocalId');
+  }
+  const held = s.digitalDiplomas.get(key(institution, credentialId))?.record;
+  if (held && held.diplomaNumber !== number) {
+    throw registerRejection('VIIS-503', `credential ${credentialId} is registered for another diploma`, 'digitalDiploma/credentialId');
+  }
+  return { ...d, credentialId, diplomaNumber: number, personLocalId: person, submitterRef: ref };
+}
+
+/** A revocation: the digital diploma must be held. */
+export function checkRevocation(s: RegisterState, institution: string, input: Record<string, unknown>): { held: StoredDiploma; revokedAt: string; reason?: string } {
+  const credentialId = str(input, 'credentialId', 'revocation');
+  const revokedAt = str(input, 'revokedAt', 'revocation');
+  const held = s.digitalDiplomas.get(key(institution, credentialId));
+  if (!held) throw registerRejection('VIIS-502', `the register holds no digital diploma ${credentialId} of this institution`, 'credentialId');
+  return { held, revokedAt, ...(typeof input.reason === 'string' && input.reason ? { reason: input.reason } : {}) };
 }

@@ -5,8 +5,8 @@ import { listen } from 'soap';
 import { NotFoundError, RegisterRejectedError } from '../../src/core/errors.ts';
 import { isValidPersonalCode } from '../../src/core/personal-code.ts';
 import { BUNDLED_WSDL } from './client.ts';
-import { entityOfKind, normalize, VIIS_NAMESPACE, type Holdings, type Receipt, type Submitter, type SubmitterRef, type ViisRecord } from './records.ts';
-import { checkAward, checkPerson, checkStudyRight, registerRejection, type RegisterState } from './rules.ts';
+import { CREDENTIAL, entityOfKind, normalize, VIIS_NAMESPACE, type Holdings, type Receipt, type Submitter, type SubmitterRef, type ViisRecord } from './records.ts';
+import { checkAward, checkDigitalDiploma, checkPerson, checkRevocation, checkStudyRight, registerRejection, type HeldDiploma, type RegisterState, type StoredDiploma } from './rules.ts';
 
 export type TransportFault = 'http-503' | 'drop' | 'server-fault';
 
@@ -36,6 +36,8 @@ interface Stored {
   record: ViisRecord;
 }
 
+type Outcome = Receipt['status'] | { status: Receipt['status']; registerNumber: string };
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const key = (institution: string, localId: string) => `${institution}\u0000${localId}`;
 
@@ -56,13 +58,15 @@ const SERVER_FAULT = `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns
  * A VIIS student register for tests and the demo: a real SOAP server (the `soap` package on node:http)
  * with the bundled WSDL. It keeps its records in memory and checks submissions the way a register
  * would (rules.ts): an unknown programme code, a study right for an unknown person, overlapping status
- * periods… are SOAP faults with a RegisterFault detail (code VIIS-nnn and the reason). It can be made
+ * periods… are SOAP faults with a RegisterFault detail (code VIIS-nnn and the reason). Digital diplomas
+ * are kept by credential id with the register number their first receipt gave. It can be made
  * slow, made to fail at the transport level, and asked what it holds (ListHoldings).
  */
 export class ViisSimulator implements RegisterState {
   readonly persons = new Map<string, Stored>();
   readonly studyRights = new Map<string, Stored>();
   readonly awards = new Map<string, Stored>();
+  readonly digitalDiplomas = new Map<string, StoredDiploma>();
   readonly programmes: Set<string>;
   readonly log: SimulatorLogEntry[] = [];
   private readonly receipts = new Map<string, Receipt>();
@@ -70,6 +74,7 @@ export class ViisSimulator implements RegisterState {
   private server: http.Server | undefined;
   private requests = 0;
   private receiptSeq = 0;
+  private diplomaSeq = 0;
   private latencyMs: number;
   private slow: { every: number; ms: number } | undefined;
   readonly path: string;
@@ -142,6 +147,11 @@ export class ViisSimulator implements RegisterState {
     return { person: of(this.persons), studyRight: of(this.studyRights), award: of(this.awards) };
   }
 
+  /** The digital diploma the register holds under this credential id, if any. */
+  digitalDiploma(institution: string, credentialId: string): HeldDiploma | undefined {
+    return this.digitalDiplomas.get(key(institution, credentialId))?.record;
+  }
+
   /** Changes a held record behind the hub's back (for reconciliation tests). */
   tamper(kind: 'person' | 'studyRight' | 'award', institution: string, localId: string, change: (r: ViisRecord) => ViisRecord | undefined): void {
     const m = kind === 'person' ? this.persons : kind === 'studyRight' ? this.studyRights : this.awards;
@@ -184,8 +194,15 @@ export class ViisSimulator implements RegisterState {
     if (this.latencyMs + extra > 0) await sleep(this.latencyMs + extra);
   }
 
-  private receipt(status: Receipt['status']): Receipt {
-    return { receiptId: `VIIS-R-${String(++this.receiptSeq).padStart(8, '0')}`, status, registeredAt: new Date().toISOString(), duplicate: false };
+  private receipt(outcome: Outcome): Receipt {
+    const { status, registerNumber } = typeof outcome === 'string' ? { status: outcome, registerNumber: undefined } : outcome;
+    return {
+      receiptId: `VIIS-R-${String(++this.receiptSeq).padStart(8, '0')}`,
+      status,
+      registeredAt: new Date().toISOString(),
+      duplicate: false,
+      ...(registerNumber ? { registerNumber } : {}),
+    };
   }
 
   private submitter(args: Record<string, unknown>): Submitter {
@@ -195,7 +212,7 @@ export class ViisSimulator implements RegisterState {
   }
 
   /** Runs one submission: idempotent by submissionId, rules checked, stored; rejections become SOAP faults. */
-  private async submit(operation: string, rawArgs: unknown, apply: (s: Submitter, args: Record<string, unknown>) => Receipt['status']) {
+  private async submit(operation: string, rawArgs: unknown, apply: (s: Submitter, args: Record<string, unknown>) => Outcome) {
     await this.pause();
     const args = normalize(rawArgs ?? {}) as Record<string, unknown>;
     let sub: Submitter | undefined;
@@ -206,8 +223,8 @@ export class ViisSimulator implements RegisterState {
         this.log.push({ operation, institution: sub.institution, submissionId: sub.submissionId, outcome: 'duplicate' });
         return { receipt: { ...seen, duplicate: true } };
       }
-      const status = apply(sub, args);
-      const r = this.receipt(status);
+      const r = this.receipt(apply(sub, args));
+      const status = r.status;
       this.receipts.set(sub.submissionId, r);
       const outcome = status === 'IGNORED_OLDER' ? 'ignored-older' : status === 'WITHDRAWN' ? 'withdrawn' : 'accepted';
       this.log.push({ operation, institution: sub.institution, submissionId: sub.submissionId, outcome });
@@ -229,6 +246,30 @@ export class ViisSimulator implements RegisterState {
     return 'ACCEPTED';
   }
 
+  /**
+   * Registers a digital diploma (or updates it: a newer version of the hub's record). The register
+   * number of the first registration stays, and so does a revocation: a revoked diploma is not
+   * made valid again by a late or repeated registration.
+   */
+  private registerDiploma(institution: string, input: unknown): Outcome {
+    const rec = checkDigitalDiploma(this, institution, input);
+    const k = key(institution, rec.credentialId);
+    const held = this.digitalDiplomas.get(k)?.record;
+    if (held && held.submitterRef.recordId === rec.submitterRef.recordId && held.submitterRef.version > rec.submitterRef.version) {
+      return { status: 'IGNORED_OLDER', registerNumber: held.registerNumber ?? '' };
+    }
+    const registerNumber = held?.registerNumber ?? `VIIS-DD-${String(++this.diplomaSeq).padStart(8, '0')}`;
+    this.digitalDiplomas.set(k, { institution, record: { ...rec, registerNumber, ...(held?.revocation ? { revocation: held.revocation } : {}) } });
+    return { status: 'ACCEPTED', registerNumber };
+  }
+
+  /** Revokes a held digital diploma; a revocation is final (a repeated one keeps the first date and reason). */
+  private revokeDiploma(institution: string, args: Record<string, unknown>): Outcome {
+    const { held, revokedAt, reason } = checkRevocation(this, institution, args);
+    if (!held.record.revocation) held.record.revocation = { revokedAt, ...(reason ? { reason } : {}) };
+    return { status: 'ACCEPTED', registerNumber: held.record.registerNumber ?? '' };
+  }
+
   private services() {
     const port = {
       RegisterPerson: (a: unknown) =>
@@ -238,8 +279,16 @@ export class ViisSimulator implements RegisterState {
         }),
       RegisterStudyRight: (a: unknown) => this.submit('RegisterStudyRight', a, (s, args) => this.store(this.studyRights, s.institution, checkStudyRight(this, s.institution, args.studyRight))),
       RegisterAward: (a: unknown) => this.submit('RegisterAward', a, (s, args) => this.store(this.awards, s.institution, checkAward(this, s.institution, args.award))),
+      RegisterDigitalDiploma: (a: unknown) => this.submit('RegisterDigitalDiploma', a, (s, args) => this.registerDiploma(s.institution, args.digitalDiploma)),
+      RevokeDigitalDiploma: (a: unknown) => this.submit('RevokeDigitalDiploma', a, (s, args) => this.revokeDiploma(s.institution, args)),
       WithdrawRecord: (a: unknown) =>
         this.submit('WithdrawRecord', a, (s, args) => {
+          if (args.kind === CREDENTIAL.kind) {
+            const hit = [...this.digitalDiplomas.entries()].find(([, v]) => v.institution === s.institution && v.record.submitterRef.recordId === args.recordId);
+            if (!hit) throw registerRejection('VIIS-401', 'the register holds no such record of this institution', 'recordId');
+            this.digitalDiplomas.delete(hit[0]);
+            return 'WITHDRAWN';
+          }
           const entity = entityOfKind(String(args.kind ?? ''));
           if (!entity) throw registerRejection('VIIS-001', `unknown record kind '${String(args.kind)}'`, 'kind');
           const m = entity === 'person' ? this.persons : entity === 'study-right' ? this.studyRights : this.awards;

@@ -3,7 +3,7 @@ import { RegisterRejectedError, SinkError, SinkRejectedError } from '../../src/c
 import type { CanonicalRecord, ChangeEvent, JsonObject } from '../../src/core/types.ts';
 import type { ViisClient } from './client.ts';
 import type { RequestMapper } from './mapping.ts';
-import { content, isViisEntity, KINDS, type Holdings, type Receipt, type ViisEntity, type ViisRecord } from './records.ts';
+import { content, CREDENTIAL, isViisEntity, KINDS, type Holdings, type Receipt, type Submitter, type ViisEntity, type ViisRecord } from './records.ts';
 
 export interface ViisSinkOptions {
   /** Submitting system's name, sent with every submission. */
@@ -25,13 +25,17 @@ const HOLDING_LISTS: { list: keyof Holdings; entity: ViisEntity }[] = [
   { list: 'award', entity: 'award' },
 ];
 
-function describe(r: Receipt): string {
-  const what = r.status === 'IGNORED_OLDER' ? 'kept its newer version' : r.status === 'WITHDRAWN' ? 'withdrew the record' : 'accepted';
-  return `VIIS ${what}: receipt ${r.receiptId}${r.duplicate ? ' (a resent submission; first receipt)' : ''}`;
+function describe(r: Receipt, what = r.status === 'IGNORED_OLDER' ? 'kept its newer version' : r.status === 'WITHDRAWN' ? 'withdrew the record' : 'accepted'): string {
+  const number = r.registerNumber ? `, digital diploma ${r.registerNumber}` : '';
+  return `VIIS ${what}: receipt ${r.receiptId}${number}${r.duplicate ? ' (a resent submission; first receipt)' : ''}`;
 }
 
+/** What the sink answers for a micro-credential: delivered, without calling the register. */
+export const NOT_A_DIPLOMA = 'not a diploma: nothing for VIIS';
+
 /**
- * Delivers persons, study rights and awards to the VIIS student register. A delivery is done when
+ * Delivers persons, study rights, awards and the notices of digital diplomas (canonical `credential`
+ * records of kind degree) to the VIIS student register. A delivery is done when
  * the register's receipt is back. A business rejection (SOAP fault with a RegisterFault) is a
  * SinkRejectedError carrying the register's code and reason: not retried, dead-lettered, replayable
  * after the fix. Transport failures (timeouts, refused connections, HTTP errors, server faults) are
@@ -64,22 +68,24 @@ export class ViisSink implements ReconcilableSink {
 
   async deliver(event: ChangeEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
     const entity = event.entity;
-    if (!isViisEntity(entity)) {
-      throw new SinkRejectedError(`VIIS keeps persons, study rights and awards, not '${entity}': narrow the route's match.entities`);
+    const credential = entity === CREDENTIAL.entity;
+    if (!isViisEntity(entity) && !credential) {
+      throw new SinkRejectedError(`VIIS keeps persons, study rights, awards and digital diplomas (credential), not '${entity}': narrow the route's match.entities`);
     }
-    const kind = KINDS[entity];
     const submitter = { institution: this.registerCode(event.institution), system: this.o.system, submissionId: ctx.idempotencyKey };
     try {
       if (event.op === 'delete') {
         try {
-          return { detail: describe(await this.client.withdraw(submitter, kind.kind, event.recordId)) };
+          return { detail: describe(await this.client.withdraw(submitter, credential ? CREDENTIAL.kind : KINDS[entity as ViisEntity].kind, event.recordId)) };
         } catch (e) {
           if (e instanceof RegisterRejectedError && e.registerCode === 'VIIS-401') return { detail: 'VIIS held nothing to withdraw (VIIS-401)' };
           throw e;
         }
       }
       if (!event.record) throw new SinkRejectedError(`VIIS: the ${event.op} event ${event.eventId} carries no record`);
-      const rec = await this.request(entity, event.record, event.institution);
+      if (credential) return await this.deliverCredential(event, event.record, submitter);
+      const kind = KINDS[entity as ViisEntity];
+      const rec = await this.request(entity as ViisEntity, event.record, event.institution);
       rec.submitterRef = { recordId: event.recordId, version: event.version };
       return { detail: describe(await this.client.register(kind.operation, submitter, kind.element, rec)) };
     } catch (e) {
@@ -90,6 +96,27 @@ export class ViisSink implements ReconcilableSink {
       }
       throw new SinkRejectedError(`${e.message}`, { extra });
     }
+  }
+
+  /**
+   * A degree credential: RegisterDigitalDiploma when issued, RevokeDigitalDiploma when revoked. A
+   * revocation the register cannot place (VIIS-502: it never got the diploma, e.g. the credential was
+   * revoked before its first notice went out) registers the digital diploma first, then revokes it, so
+   * the register ends with what happened. A micro-credential is not a diploma: delivered, nothing sent.
+   */
+  private async deliverCredential(event: ChangeEvent, record: JsonObject, submitter: Submitter): Promise<DeliveryReceipt> {
+    if (record.kind !== 'degree') return { detail: NOT_A_DIPLOMA };
+    const req = await this.mapper.mapCredential(record, { institution: event.institution, programmeCodes: {} });
+    const diploma = { ...req.digitalDiploma, submitterRef: { recordId: event.recordId, version: event.version } };
+    if (!req.revocation) return { detail: describe(await this.client.registerDigitalDiploma(submitter, diploma)) };
+    try {
+      return { detail: describe(await this.client.revokeDigitalDiploma(submitter, diploma.credentialId, req.revocation), 'registered the revocation') };
+    } catch (e) {
+      if (!(e instanceof RegisterRejectedError) || e.registerCode !== 'VIIS-502') throw e;
+    }
+    const registered = await this.client.registerDigitalDiploma({ ...submitter, submissionId: `${submitter.submissionId}/issued` }, diploma);
+    const revoked = await this.client.revokeDigitalDiploma(submitter, diploma.credentialId, req.revocation);
+    return { detail: `${describe(registered)}; ${describe(revoked, 'registered the revocation')}` };
   }
 
   private async expected(r: CanonicalRecord): Promise<{ key: string; data: JsonObject }> {

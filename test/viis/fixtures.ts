@@ -61,3 +61,28 @@ export function award(n: number, extra: Record<string, unknown> = {}) {
     ...extra,
   };
 }
+
+/** The notice of the degree credential the hub issued for award(n) (a canonical credential record, as src/credentials writes it). */
+export function credential(n: number, extra: Record<string, unknown> = {}) {
+  const id = `6f1c2a9e-3b7d-4e21-9a0c-${String(n).padStart(12, '0')}`;
+  return {
+    sourceId: id,
+    sourceUpdatedAt: '2026-06-18T09:30:00Z',
+    identifiers: [{ scheme: 'diploma-number', value: `PB ${String(n).padStart(6, '0')}` }],
+    credentialId: `urn:uuid:${id}`,
+    kind: 'degree',
+    person: { id: `3c4d5e6f-7a8b-4c9d-8e0f-${String(n).padStart(12, '0')}` },
+    award: { id: `b2c3d4e5-f6a7-4b8c-9d0e-${String(n).padStart(12, '0')}` },
+    subjectVersion: 1,
+    title: [{ lang: 'lv', text: 'inženierzinātņu bakalaura profesionālais grāds datorsistēmās' }],
+    status: 'active',
+    issuedAt: '2026-06-18T09:30:00Z',
+    statusList: { url: 'https://hub.example.lv/credentials/status/rtu.lv/0', index: 100 + n },
+    ...extra,
+  };
+}
+
+/** The same notice once the credential is revoked. */
+export function revokedCredential(n: number, reason = 'issued with a wrong qualification title', extra: Record<string, unknown> = {}) {
+  return credential(n, { status: 'revoked', revokedAt: '2026-07-01T12:00:00Z', revocationReason: reason, sourceUpdatedAt: '2026-07-01T12:00:00Z', ...extra });
+}

@@ -6,7 +6,7 @@ import { SinkRejectedError } from '../../src/core/errors.ts';
 import { compileText, MappingEngine, MAPPINGS_DIR } from '../../src/mapping/engine.ts';
 import { runGolden } from '../../src/mapping/golden.ts';
 import { schemas } from '../helpers/hub.ts';
-import { award, person, personalCode, PROGRAMME, studyRight } from './fixtures.ts';
+import { award, credential, person, personalCode, PROGRAMME, revokedCredential, studyRight } from './fixtures.ts';
 
 const mapper = new RequestMapper({ mappingsDir: MAPPINGS_DIR, compileMapping: compileText });
 const bind = { institution: 'rtu.lv', programmeCodes: {} };
@@ -109,10 +109,53 @@ describe('VIIS mappings (mappings/viis: canonical → register records)', () => 
     });
   });
 
+  it('maps an issued degree credential to a digital diploma: the diploma by its number, the issuer, the status list entry', async () => {
+    const out = await mapper.mapCredential(canon(credential(1)), bind);
+    assert.deepEqual(out, {
+      digitalDiploma: {
+        credentialId: 'urn:uuid:6f1c2a9e-3b7d-4e21-9a0c-000000000001',
+        diplomaNumber: 'PB 000001',
+        issuerId: 'urn:schac:homeOrganization:rtu.lv',
+        issuedAt: '2026-06-18T09:30:00Z',
+        statusList: { url: 'https://hub.example.lv/credentials/status/rtu.lv/0', index: 101 },
+      },
+    });
+  });
+
+  it('maps a revoked degree credential to its revocation (date and reason), and names the credential it replaces', async () => {
+    const out = await mapper.mapCredential(canon(revokedCredential(2, 'replaced by a corrected diploma', { replaces: 'urn:uuid:6f1c2a9e-3b7d-4e21-9a0c-000000000099' })), bind);
+    assert.equal(out.digitalDiploma.replaces, 'urn:uuid:6f1c2a9e-3b7d-4e21-9a0c-000000000099');
+    assert.deepEqual(out.revocation, { revokedAt: '2026-07-01T12:00:00Z', reason: 'replaced by a corrected diploma' });
+    const bare = await mapper.mapCredential(canon(revokedCredential(3, 'x', { revocationReason: undefined })), bind);
+    assert.deepEqual(bare.revocation, { revokedAt: '2026-07-01T12:00:00Z' });
+  });
+
+  it('names the graduate as the award mapping does when the notice carries the person source id or student number; not the hub id', async () => {
+    const bySource = await mapper.mapCredential(canon(credential(4, { person: { id: '3c4d5e6f-7a8b-4c9d-8e0f-000000000004', sourceId: 'P00004' } })), bind);
+    assert.equal(bySource.digitalDiploma.personLocalId, 'P00004');
+    const byNumber = await mapper.mapCredential(canon(credential(5, { person: { identifiers: [{ scheme: 'student-number', value: 'S-5' }] } })), bind);
+    assert.equal(byNumber.digitalDiploma.personLocalId, 'S-5');
+    const byHubId = await mapper.mapCredential(canon(credential(6)), bind);
+    assert.equal('personLocalId' in byHubId.digitalDiploma, false);
+  });
+
+  it('refuses a micro-credential and a degree credential without a diploma number (SinkRejectedError with the reason)', async () => {
+    const micro = canon(credential(7, { kind: 'micro-credential', award: undefined, attainment: { id: '1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9' }, identifiers: [] }));
+    await assert.rejects(mapper.mapCredential(micro, bind), (e: unknown) => e instanceof SinkRejectedError && /micro-credential credential is not a diploma/.test(e.message));
+    await assert.rejects(mapper.mapCredential(canon(credential(8, { identifiers: [] })), bind), (e: unknown) => e instanceof SinkRejectedError && /no diploma-number identifier/.test(e.message));
+  });
+
   it('maps the example records of the canonical schemas with every mapping file of the set', async () => {
     const entities = new MappingEngine().entities('viis');
-    assert.deepEqual(entities, ['award', 'person', 'study-right']);
-    for (const entity of entities as ViisEntity[]) {
+    assert.deepEqual(entities, ['award', 'credential', 'person', 'study-right']);
+    const credentials = JSON.parse(readFileSync(new URL('../../schemas/credential.schema.json', import.meta.url), 'utf8')) as { examples: Record<string, unknown>[] };
+    const degrees = credentials.examples.filter((ex) => ex.kind === 'degree');
+    assert.ok(degrees.length > 0, 'schemas/credential.schema.json has a degree example');
+    for (const ex of degrees) {
+      const out = await mapper.mapCredential(ex, { institution: String(ex.institution), programmeCodes: {} });
+      assert.equal(out.digitalDiploma.credentialId, ex.credentialId);
+    }
+    for (const entity of entities.filter((e) => e !== 'credential') as ViisEntity[]) {
       const schema = JSON.parse(readFileSync(new URL(`../../schemas/${entity}.schema.json`, import.meta.url), 'utf8')) as { examples: Record<string, unknown>[] };
       assert.ok(schema.examples.length > 0, `schemas/${entity}.schema.json has examples`);
       for (const ex of schema.examples) {
