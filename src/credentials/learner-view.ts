@@ -9,8 +9,9 @@ import type { Credentials } from './service.ts';
  * any of the signed-in learner's person records, and the sealed file of one of them — only the learner's
  * own; each download is a disclosure in the log (recipient: the learner).
  */
-export function learnerCredentials(deps: { credentials: Pick<Credentials, 'list' | 'get'>; reader: RecordReader; privacy: Privacy }): LearnerCredentials {
+export function learnerCredentials(deps: { credentials: Pick<Credentials, 'list' | 'get' | 'diplomasOf'>; reader: RecordReader; privacy: Privacy }): LearnerCredentials {
   return {
+    forAwards: (awardIds) => deps.credentials.diplomasOf(awardIds),
     async ofPersons(personIds) {
       const items = await deps.credentials.list({ personIds, limit: 200 });
       return items.map((c) => ({

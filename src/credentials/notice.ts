@@ -5,7 +5,7 @@ import type { CredentialSummary } from './registry.ts';
  * The canonical `credential` record of an issued credential (schemas/credential.schema.json): the notice
  * routes and feeds carry (to VIIS, to wallets), never the sealed document itself.
  */
-export function noticeOf(c: CredentialSummary, statusListUrl: string): JsonObject {
+export function noticeOf(c: CredentialSummary, statusListUrl: string, studentNumbers: JsonObject[] = []): JsonObject {
   return {
     institution: c.institution,
     sourceId: c.id,
@@ -13,7 +13,8 @@ export function noticeOf(c: CredentialSummary, statusListUrl: string): JsonObjec
     identifiers: c.identifiers,
     credentialId: `urn:uuid:${c.id}`,
     kind: c.kind,
-    person: { id: c.personId },
+    // The hub id, and the student number a register knows the graduate by (VIIS: personLocalId).
+    person: { id: c.personId, ...(studentNumbers.length ? { identifiers: studentNumbers } : {}) },
     ...(c.kind === 'degree' ? { award: { id: c.subjectId } } : { attainment: { id: c.subjectId } }),
     subjectVersion: c.subjectVersion,
     title: c.title,

@@ -164,6 +164,13 @@ export class CredentialRegistry {
     return row ? summaryOf(row) : undefined;
   }
 
+  /** The active credentials of subjects (award or attainment record ids) with their sealed text. */
+  async activeOfSubjects(subjectIds: readonly string[]): Promise<StoredCredential[]> {
+    if (!subjectIds.length) return [];
+    const rows = await this.sql.query(`SELECT ${SUMMARY}, sealed FROM credentials WHERE status = 'active' AND subject_id IN (${subjectIds.map(() => '?').join(', ')})`, [...subjectIds]);
+    return rows.map((row) => ({ ...summaryOf(row), sealed: String(row.sealed) }));
+  }
+
   /** The credential stored for a subject version, if any. */
   async ofSubject(subjectId: string, version: number): Promise<CredentialSummary | undefined> {
     const [row] = await this.sql.query(`SELECT ${SUMMARY} FROM credentials WHERE subject_id = ? AND subject_version = ?`, [subjectId, version]);

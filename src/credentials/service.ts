@@ -154,6 +154,13 @@ export class Credentials {
     return this.issuer.issue(records);
   }
 
+  /** The active digital diplomas of awards, by award record id (the ELMO attaches them). */
+  async diplomasOf(awardIds: readonly string[]): Promise<Map<string, { id: string; sealed: string }>> {
+    const out = new Map<string, { id: string; sealed: string }>();
+    for (const c of await this.registry.activeOfSubjects(awardIds)) if (c.kind === 'degree') out.set(c.subjectId, { id: c.id, sealed: c.sealed });
+    return out;
+  }
+
   async get(id: string): Promise<StoredCredential | undefined> {
     return this.registry.get(id);
   }
@@ -213,10 +220,12 @@ export class Credentials {
       for (const c of pending) byInstitution.set(c.institution, [...(byInstitution.get(c.institution) ?? []), c]);
       const sent: { id: string; status: CredentialSummary['status'] }[] = [];
       for (const [institution, group] of byInstitution) {
+        const persons = await this.reader.find({ entity: 'person', ids: [...new Set(group.map((c) => c.personId))], withDeleted: true });
+        const numbers = new Map(persons.map((p) => [p.id, (Array.isArray(p.data.identifiers) ? (p.data.identifiers as JsonObject[]) : []).filter((i) => i.scheme === 'student-number')]));
         const results = await this.deps.ingest(
           sources.get(institution)!,
           'credential',
-          group.map((c) => noticeOf(c, this.statusUrl(c.institution, c.listNo))),
+          group.map((c) => noticeOf(c, this.statusUrl(c.institution, c.listNo), numbers.get(c.personId))),
         );
         for (const [i, r] of results.entries()) {
           if (r.status === 'rejected') this.deps.logger.warn({ credential: group[i]!.id }, `the notice of a credential was rejected: ${r.error?.detail ?? ''}`);

@@ -53,8 +53,11 @@ function resultLos(r: ResultEntry): XmlElement {
   );
 }
 
-/** One award as a degree programme LOS, dated by the award. */
-function awardLos(w: AwardEntry): XmlElement {
+/** The internal identifier of a digital diploma's attachment (referred to from its award's LOI). */
+const diplomaRef = (credentialId: string) => `edc-${credentialId}`;
+
+/** One award as a degree programme LOS, dated by the award; its digital diploma, when issued, referred to. */
+function awardLos(w: AwardEntry, diploma?: Diploma): XmlElement {
   const a = w.award.data;
   const p = w.programme?.data;
   const summary = obj(a.gradesSummary);
@@ -65,7 +68,31 @@ function awardLos(w: AwardEntry): XmlElement {
     titles(a.title, 'Degree'),
     el('type', {}, 'Degree Programme'),
     opt('iscedCode', str(p?.iscedF)),
-    el('specifies', {}, el('learningOpportunityInstance', {}, opt('date', str(a.awardedAt)), el('status', {}, 'passed'), credit(summary?.totalCredits ?? p?.credits))),
+    el(
+      'specifies',
+      {},
+      el(
+        'learningOpportunityInstance',
+        {},
+        opt('date', str(a.awardedAt)),
+        el('status', {}, 'passed'),
+        credit(summary?.totalCredits ?? p?.credits),
+        diploma ? el('attachments', {}, el('ref', {}, diplomaRef(diploma.id))) : undefined,
+      ),
+    ),
+  );
+}
+
+/** An award's digital diploma as a report attachment: the sealed European Digital Credential (JWS JSON), verifiable at /verify. */
+function diplomaAttachment(d: Diploma): XmlElement {
+  return el(
+    'attachment',
+    {},
+    el('identifier', { type: 'internal' }, diplomaRef(d.id)),
+    el('title', { 'xml:lang': 'lv' }, 'Digitālais diploms (Eiropas digitālais apliecinājums)'),
+    el('title', { 'xml:lang': 'en' }, 'Digital diploma (European Digital Credential)'),
+    el('type', {}, 'Diploma'),
+    el('content', {}, `data:application/jose+json;base64,${Buffer.from(d.sealed, 'utf8').toString('base64')}`),
   );
 }
 
@@ -94,7 +121,15 @@ export interface ElmoOptions {
   organisations?: ReadonlyMap<string, CanonicalRecord>;
   /** The PDF transcript in each language (src/emrex/pdf.ts), attached as the EMREX transcript. */
   transcripts?: readonly { lang: string; pdf: Buffer }[];
+  /** The digital diploma issued for an award (by award record id): attached to the institution's report, referred to from the award. */
+  diplomas?: ReadonlyMap<string, Diploma>;
   now?: Date;
+}
+
+/** A digital diploma the hub issued (src/credentials/): its id and the sealed credential's text. */
+export interface Diploma {
+  id: string;
+  sealed: string;
 }
 
 /**
@@ -130,10 +165,14 @@ export function buildElmo(record: LearnerRecord, o: ElmoOptions): XmlElement {
           o.institutions.find((x) => x.id === i.institution),
           o.organisations?.get(i.institution),
         ),
-        i.awards.map(awardLos),
+        i.awards.map((w) => awardLos(w, o.diplomas?.get(w.award.id))),
         i.results.map(resultLos),
         el('issueDate', {}, now),
         gradingSchemes(i.results),
+        i.awards.flatMap((w) => {
+          const d = o.diplomas?.get(w.award.id);
+          return d ? [diplomaAttachment(d)] : [];
+        }),
       ),
     );
   // The EMREX transcript spans every institution: it sits outside the reports.

@@ -138,6 +138,9 @@ for (const backend of backends()) {
       });
       assert.equal(notice.data.status, 'active');
       assert.equal(notice.data.credentialId, `urn:uuid:${String(degree!.id)}`);
+      // The graduate by hub id and by the student number a register knows (never the personal code).
+      assert.deepEqual((notice.data.person as JsonObject).identifiers, [{ scheme: 'student-number', value: 'ab19001', issuer: 'lu.lv' }]);
+      assert.doesNotMatch(JSON.stringify(notice.data), /170599/);
     });
 
     it('verifies the credential, and shows a revocation in its status list and in the verdict at once', async () => {

@@ -75,7 +75,7 @@ export function personsRouter(hub: Hub): Router {
       }
       const reader = new RecordReader(hub.store.sql);
       const record = await learnerRecord({ persons: hub.privacy.persons, reader }, param(req, 'id'), institution);
-      const xml = await sealedElmo({ reader, institutions: hub.config.institutions, key: await sealKey(hub) }, record);
+      const xml = await sealedElmo({ reader, institutions: hub.config.institutions, key: await sealKey(hub), diplomas: (awards) => hub.credentials.diplomasOf(awards) }, record);
       // The transcript is a disclosure of every record in it, to whoever asked (admin token).
       const who = req.principal ? `${req.principal.name} (token ${req.principal.tokenId})` : 'unknown';
       await logServedRecords(hub.privacy, {

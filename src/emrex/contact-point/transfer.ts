@@ -51,7 +51,7 @@ export async function transfer(deps: LearnerPagesDeps, o: { record: LearnerRecor
   const entries = selected.institutions.reduce((n, i) => n + i.results.length + i.awards.length, 0);
   if (!entries) return undefined;
   const now = new Date(deps.now?.() ?? Date.now());
-  const xml = await sealedElmo({ reader: deps.reader, institutions: deps.institutions, key: await deps.sealKey() }, selected, now);
+  const xml = await sealedElmo({ reader: deps.reader, institutions: deps.institutions, key: await deps.sealKey(), diplomas: deps.credentials?.forAwards }, selected, now);
   const id = uuidv7();
   const source = deps.settings.consentSource;
   if (!source) throw new InternalError('no emrex.consentSource configured');

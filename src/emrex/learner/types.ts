@@ -6,6 +6,7 @@ import type { RecordReader } from '../../store/records.ts';
 import type { SqlDb } from '../../store/sql.ts';
 import type { SealKey } from '../keys.ts';
 import type { ContactPointSettings } from '../contact-point/settings.ts';
+import type { DiplomaLookup } from '../document.ts';
 
 /** A digital diploma or micro-credential of the learner, as the learner's page lists it. */
 export interface LearnerCredential {
@@ -33,6 +34,8 @@ export interface CredentialDownload {
 export interface LearnerCredentials {
   ofPersons(personIds: string[]): Promise<LearnerCredential[]>;
   download(personIds: string[], id: string): Promise<CredentialDownload | undefined>;
+  /** The active diplomas of awards (by award record id), attached to the ELMO the contact point sends. */
+  forAwards?: DiplomaLookup;
 }
 
 /** What the pipeline answered for one record written through a source (src/pipeline/pipeline.ts RecordResult, the part used here). */
