@@ -7,6 +7,7 @@ import { RecordReader } from '../../src/store/records.ts';
 import { Learner, startContactPoint, type ContactPointSetup } from '../emrex/helpers/contact-point.ts';
 import { auth } from '../helpers/hub.ts';
 import { award } from './helpers.ts';
+import { requireSpecs, validateAgainst } from '../ewp/helpers/xsd.ts';
 
 describe("the learner's digital diplomas on the learner's page", function () {
   this.timeout(60_000);
@@ -49,6 +50,22 @@ describe("the learner's digital diplomas on the learner's page", function () {
     assert.equal(verdict.body.valid, true, JSON.stringify(verdict.body.checks));
     const log = await request(s.t.app).get('/api/v1/audit/disclosures/export').set(auth).expect(200);
     assert.ok(log.text.split('\n').some((l) => l.includes('"route":"learner:credentials"')));
+  });
+
+  it("attaches the diploma to the learner's ELMO (the award's LOI refers to it), valid against the ELMO 1.7 XSD", async function () {
+    const [lu1] = await new RecordReader(s.t.hub.store.sql).find({ entity: 'person', institution: 'lu.lv', sourceId: 'LU-1' });
+    const res = await request(s.t.app).get(`/api/v1/persons/${lu1!.id}/elmo`).set(auth).set('Accept', 'application/xml').expect(200);
+    const xml = res.text;
+    assert.ok(xml.includes(`<ref>edc-${credentialId}</ref>`), 'the award refers to its diploma');
+    const content = new RegExp(
+      `<identifier type="internal">edc-${credentialId}</identifier>[\\s\\S]*?<type>Diploma</type>[\\s\\S]*?<content>data:application/jose\\+json;base64,([A-Za-z0-9+/=]+)</content>`,
+    ).exec(xml);
+    assert.ok(content, 'the report has the diploma attachment');
+    const sealed = Buffer.from(content[1]!, 'base64').toString('utf8');
+    const verdict = await request(s.t.app).post('/api/v1/credentials/verify').set(auth).type('application/jose+json').send(sealed).expect(200);
+    assert.equal(verdict.body.valid, true);
+    const v = await validateAgainst(requireSpecs(this), 'elmo-schemas/schema.xsd', xml);
+    assert.deepEqual(v.errors, [], 'valid ELMO 1.7');
   });
 
   it("does not list or hand out someone else's diploma", async () => {
