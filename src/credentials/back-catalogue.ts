@@ -40,7 +40,7 @@ export function sinceDate(v: string): string | undefined {
 
 /**
  * Issues credentials for an institution's awards made before the hub issued them (the back-catalogue):
- * walks the awards in id order, in batches, and issues each batch together. Resumable: an award whose
+ * walks the awards in the order of their natural key, in batches, and issues each batch together. Resumable: an award whose
  * current version has a credential is counted as existing, never issued twice, so a run that was
  * interrupted (even killed) is simply run again.
  */
@@ -72,7 +72,7 @@ export async function issueBackCatalogue(
     }
     page = [];
   };
-  for await (const award of deps.reader.walk({ entity: 'award', institution: o.institution }, size)) {
+  for await (const award of deps.reader.walkByKey({ entity: 'award', institution: o.institution }, size)) {
     examined++;
     if (since && !(typeof award.data.awardedAt === 'string' && award.data.awardedAt >= since)) counts.before++;
     else page.push(award);

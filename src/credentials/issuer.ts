@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isHubError, SinkError } from '../core/errors.ts';
+import { SinkError } from '../core/errors.ts';
 import type { CanonicalRecord, JsonObject } from '../core/types.ts';
 import type { RecordReader } from '../store/records.ts';
 import { buildDegreeCredential, buildMicroCredential, credentialStatus, MICRO_CREDENTIAL_SCHEME, type AttainmentEntry, type IssuerInfo, type Localized } from './build.ts';
@@ -90,12 +90,21 @@ export class CredentialIssuer {
   async issue(records: readonly CanonicalRecord[]): Promise<IssueOutcome[]> {
     const outcomes = new Map<string, IssueOutcome>();
     const prepared: Prepared[] = [];
+    // What is issued already, for the whole batch in one query: the same version (nothing to do) and the active one (to replace).
+    const known = await this.deps.registry.ofSubjects(records.map((r) => r.id));
+    const lookups = new Lookups(this.deps.reader);
+    await lookups.preload(records, 'person', 'person');
+    await lookups.preload(
+      records.filter((r) => r.entity === 'award'),
+      'programme',
+      'programme',
+    );
     for (const r of records) {
       try {
-        const existing = await this.deps.registry.ofSubject(r.id, r.version);
+        const existing = known.find((c) => c.subjectId === r.id && c.subjectVersion === r.version);
         if (existing) outcomes.set(r.id, { outcome: 'existing', id: existing.id, subjectId: r.id });
         else {
-          const p = await this.prepare(r);
+          const p = await this.prepare(r, lookups);
           if ('skipped' in p) outcomes.set(r.id, { outcome: 'skipped', reason: p.skipped, subjectId: r.id });
           else prepared.push(p);
         }
@@ -119,7 +128,7 @@ export class CredentialIssuer {
       for (const [i, p] of group.entries()) {
         const pos = positions[i]!;
         Object.assign(p.credential, credentialStatus({ url: this.deps.statusUrl(institution, pos.listNo), index: pos.index }));
-        const active = await this.deps.registry.activeOf(p.record.id);
+        const active = known.filter((c) => c.subjectId === p.record.id && c.status === 'active').sort((a, b) => b.subjectVersion - a.subjectVersion)[0];
         sealed.push({
           id: p.id,
           institution,
@@ -147,49 +156,86 @@ export class CredentialIssuer {
   }
 
   /** Reads what the credential needs and builds it (without its status bit); throws CredentialDataError for missing data. */
-  private async prepare(record: CanonicalRecord): Promise<Prepared | { skipped: string }> {
+  private async prepare(record: CanonicalRecord, lookups: Lookups): Promise<Prepared | { skipped: string }> {
     const d = record.data;
     if (record.entity === 'attainment' && !isMicroCredential(d)) return { skipped: 'the attainment is not flagged as a micro-credential' };
-    const person = await this.resolve('person', record, d.person);
+    const person = await lookups.resolve('person', record, d.person);
     // Most likely the person record is on its way (sources send in their own order): tried again.
     if (!person) throw new SinkError(`cannot build the credential yet: the ${record.entity}'s person (/person) is not held by the hub`);
     const id = randomUUID();
     const common = { person: person.data, issuer: await this.deps.issuerInfo(record.institution), credentialId: `urn:uuid:${id}`, issuedAt: this.now() };
     if (record.entity === 'award') {
-      const programme = await this.resolve('programme', record, d.programme);
-      const attainments = await this.partsOf(record);
+      const programme = await lookups.resolve('programme', record, d.programme);
+      const attainments = await this.partsOf(record, lookups);
       const credential = buildDegreeCredential({ ...common, award: d, programme: programme?.data, attainments });
       return { record, kind: 'degree', id, personId: person.id, title: titleOf(d.title), credential };
     }
-    const course = await this.resolve('course', record, d.course);
+    const course = await lookups.resolve('course', record, d.course);
     const credential = buildMicroCredential({ ...common, attainment: d, course: course?.data });
     return { record, kind: 'micro-credential', id, personId: person.id, title: titleOf(course?.data.name), credential };
   }
 
   /** The attainments of the award's study right (with their courses), in date order. */
-  private async partsOf(award: CanonicalRecord): Promise<AttainmentEntry[]> {
+  private async partsOf(award: CanonicalRecord, lookups: Lookups): Promise<AttainmentEntry[]> {
     const sr = obj(award.data.studyRight) as Ref | undefined;
     if (!sr?.sourceId || (sr.institution && sr.institution !== award.institution)) return [];
     const found = await this.deps.reader.find({ entity: 'attainment', institution: award.institution, where: [{ field: 'studyRight.sourceId', equals: sr.sourceId }] });
     const mine = found.filter((a) => a.sourceSystem === award.sourceSystem).sort((a, b) => String(a.data.date).localeCompare(String(b.data.date)));
     const out: AttainmentEntry[] = [];
-    for (const a of mine) out.push({ attainment: a.data, course: (await this.resolve('course', a, a.data.course))?.data });
+    for (const a of mine) out.push({ attainment: a.data, course: (await lookups.resolve('course', a, a.data.course))?.data });
     return out;
-  }
-
-  /** A reference of a record: by hub id, or by source id in the same source system (another institution's when named). */
-  private async resolve(entity: string, from: CanonicalRecord, ref: unknown): Promise<CanonicalRecord | undefined> {
-    const r = obj(ref) as Ref | undefined;
-    if (!r) return undefined;
-    if (r.id) return this.deps.reader.byId(r.id, { entity });
-    if (!r.sourceId) return undefined;
-    const other = r.institution !== undefined && r.institution !== from.institution;
-    const q = { entity, institution: r.institution ?? from.institution, sourceId: r.sourceId, limit: 1 };
-    return (await this.deps.reader.find(other ? q : { ...q, system: from.sourceSystem }))[0];
   }
 }
 
-/** Whether an issuance error is the record's (data missing) rather than the hub's (no seal, an outage). */
-export function isDataError(e: unknown): boolean {
-  return isHubError(e) && e.code === 'HUB_ERR_CREDENTIAL_DATA';
+/**
+ * The records a batch refers to, read once each: persons and programmes of the whole batch in one query
+ * per (institution, source system), courses and the rest as they are asked for, each kept for the batch.
+ */
+class Lookups {
+  private readonly known = new Map<string, Promise<CanonicalRecord | undefined>>();
+
+  constructor(private readonly reader: RecordReader) {}
+
+  private static key(entity: string, institution: string, system: string | undefined, sourceId: string): string {
+    return `${entity}\u0000${institution}\u0000${system ?? ''}\u0000${sourceId}`;
+  }
+
+  /** Reads the `field` references (by source id, same institution and system) of the records, in one query per institution and system. */
+  async preload(records: readonly CanonicalRecord[], field: string, entity: string): Promise<void> {
+    const groups = new Map<string, { institution: string; system: string; ids: Set<string> }>();
+    for (const r of records) {
+      const ref = obj(r.data[field]) as Ref | undefined;
+      if (!ref?.sourceId || ref.id || (ref.institution !== undefined && ref.institution !== r.institution)) continue;
+      const g = groups.get(`${r.institution}\u0000${r.sourceSystem}`) ?? { institution: r.institution, system: r.sourceSystem, ids: new Set<string>() };
+      g.ids.add(ref.sourceId);
+      groups.set(`${r.institution}\u0000${r.sourceSystem}`, g);
+    }
+    for (const g of groups.values()) {
+      const ids = [...g.ids].filter((id) => !this.known.has(Lookups.key(entity, g.institution, g.system, id)));
+      for (let i = 0; i < ids.length; i += 400) {
+        const chunk = ids.slice(i, i + 400);
+        const found = await this.reader.find({ entity, institution: g.institution, system: g.system, sourceIds: chunk });
+        const by = new Map(found.map((f) => [f.sourceId, f]));
+        for (const id of chunk) this.known.set(Lookups.key(entity, g.institution, g.system, id), Promise.resolve(by.get(id)));
+      }
+    }
+  }
+
+  /** A reference of a record: by hub id, or by source id in the same source system (another institution's when named). */
+  resolve(entity: string, from: CanonicalRecord, ref: unknown): Promise<CanonicalRecord | undefined> {
+    const r = obj(ref) as Ref | undefined;
+    if (!r) return Promise.resolve(undefined);
+    if (r.id) return this.reader.byId(r.id, { entity });
+    if (!r.sourceId) return Promise.resolve(undefined);
+    const other = r.institution !== undefined && r.institution !== from.institution;
+    const institution = r.institution ?? from.institution;
+    const key = Lookups.key(entity, institution, other ? undefined : from.sourceSystem, r.sourceId);
+    let found = this.known.get(key);
+    if (!found) {
+      const q = { entity, institution, sourceId: r.sourceId, limit: 1 };
+      found = this.reader.find(other ? q : { ...q, system: from.sourceSystem }).then((x) => x[0]);
+      this.known.set(key, found);
+    }
+    return found;
+  }
 }

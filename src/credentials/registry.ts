@@ -164,6 +164,13 @@ export class CredentialRegistry {
     return row ? summaryOf(row) : undefined;
   }
 
+  /** Every credential of these subjects (award or attainment record ids), without their text: one query for a batch. */
+  async ofSubjects(subjectIds: readonly string[]): Promise<CredentialSummary[]> {
+    if (!subjectIds.length) return [];
+    const rows = await this.sql.query(`SELECT ${SUMMARY} FROM credentials WHERE subject_id IN (${subjectIds.map(() => '?').join(', ')})`, [...subjectIds]);
+    return rows.map(summaryOf);
+  }
+
   /** The active credentials of subjects (award or attainment record ids) with their sealed text. */
   async activeOfSubjects(subjectIds: readonly string[]): Promise<StoredCredential[]> {
     if (!subjectIds.length) return [];

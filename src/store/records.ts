@@ -58,6 +58,8 @@ export interface RecordQuery {
   entity: string | readonly string[];
   institution?: string;
   sourceId?: string;
+  /** Any of these source ids (with `system`, the natural key's index answers it). */
+  sourceIds?: readonly string[];
   ids?: readonly string[];
   /** Only records of this source system (partner copies of an EWP source). */
   system?: string;
@@ -121,6 +123,10 @@ export class RecordReader {
     };
     if (q.institution !== undefined) eq('institution', q.institution);
     if (q.sourceId !== undefined) eq('source_id', q.sourceId);
+    if (q.sourceIds) {
+      where.push(q.sourceIds.length ? `source_id IN (${marks(q.sourceIds.length)})` : '1 = 0');
+      params.push(...q.sourceIds);
+    }
     if (q.system !== undefined) eq('source_system', q.system);
     if (q.notSystem !== undefined) {
       where.push('source_system <> ?');
@@ -165,6 +171,30 @@ export class RecordReader {
       o.entity !== undefined ? [id, o.entity] : [id],
     );
     return rows[0] ? recordOf(rows[0]) : undefined;
+  }
+
+  /**
+   * Every record of an entity and institution, page by page in the order of the natural key (source
+   * system, source id): each page is a range of the natural key's index, so a walk over hundreds of
+   * thousands of records never sorts (the back-catalogue of credentials).
+   */
+  async *walkByKey(q: { entity: string; institution: string; withDeleted?: boolean }, pageSize = 500): AsyncGenerator<CanonicalRecord> {
+    let after: [string, string] | undefined;
+    for (;;) {
+      const params: unknown[] = [q.entity, q.institution];
+      let where = 'entity = ? AND institution = ?';
+      if (!q.withDeleted) where += ' AND NOT deleted';
+      if (after) {
+        where += ' AND (source_system > ? OR (source_system = ? AND source_id > ?))';
+        params.push(after[0], after[0], after[1]);
+      }
+      const rows = await this.sql.query(`SELECT ${COLUMNS} FROM records WHERE ${where} ORDER BY entity, institution, source_system, source_id LIMIT ?`, [...params, pageSize]);
+      const page = rows.map(recordOf);
+      yield* page;
+      if (page.length < pageSize) return;
+      const last = page[page.length - 1]!;
+      after = [last.sourceSystem, last.sourceId];
+    }
   }
 
   /** Every record the query selects, page by page in id order (for long walks: reconciliation, rebuilds). */
