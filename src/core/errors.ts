@@ -175,3 +175,16 @@ export class EmrexRefusedError extends HubError {
     this.status = opts.status ?? 422;
   }
 }
+
+/** A learner's sign-in at the OpenID provider gave no learner (src/emrex/learner/sign-in.ts): `cancelled` when the learner cancelled there. */
+export class SignInFailedError extends HubError {
+  readonly code = 'HUB_ERR_SIGN_IN_FAILED';
+  readonly status = 401;
+  readonly retryable = false;
+  constructor(
+    readonly cancelled: boolean,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,18 +1,11 @@
 import * as oidc from 'openid-client';
-import { errorMessage } from '../../core/errors.ts';
+import { errorMessage, SignInFailedError as SignInFailed } from '../../core/errors.ts';
 import { PERSONAL_CODE_SCHEME, type Persons } from '../../privacy/personal.ts';
 import type { OidcSettings } from '../contact-point/settings.ts';
 import type { PendingSignIn } from './sessions.ts';
 
-/** Why a sign-in did not give a learner: the learner cancelled at the provider, or something failed. */
-export class SignInFailed extends Error {
-  constructor(
-    readonly cancelled: boolean,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** Why a sign-in did not give a learner: the learner cancelled at the provider, or something failed (a coded HubError). */
+export { SignInFailedError as SignInFailed } from '../../core/errors.ts';
 
 /** A personal code as the hub stores it (DDMMYY-NNNNN), from the forms providers send (with or without the hyphen, `PNOLV-` prefix). */
 export function normalisePersonalCode(v: unknown): string | undefined {
