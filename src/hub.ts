@@ -215,6 +215,7 @@ export class Hub {
       sql: this.store.sql,
       registry: this.ewp?.registry,
       ingest: (sourceId, entity, records) => this.pipeline.ingest(sourceId, entity, records, 'application/json'),
+      personalData: this.privacy.holders,
       logger: this.logger,
     }));
     this.catalogue = await Catalogue.start({

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import request from 'supertest';
 import { ViisSimulator } from '../adapters/viis/simulator.ts';
 import { componentName } from '../src/api/openapi/document.ts';
+import { createDevSealKey } from '../src/emrex/keys.ts';
 import { registerKeywords } from '../src/schemas/keywords.ts';
 import { CHROMIUM, needBrowser } from './e2e/browser.ts';
 import { auth, baseConfig, eventually, makeHub, type TestHub } from './helpers/hub.ts';
@@ -60,8 +63,17 @@ describe('OpenAPI document', function () {
   before(async () => {
     sim = new ViisSimulator({ programmes: [PROGRAMME] });
     const endpoint = await sim.start();
+    // The EMREX client of lu.lv, with two Swedish contact points in an EMREG list (a country with several: 409).
+    const dir = mkdtempSync(join(tmpdir(), 'openapi-emreg-'));
+    const { certificatePem } = await createDevSealKey(dir, 'CN=EMREX test contact point, C=SE');
+    const emp = (url: string, acronym: string) => ({ url, acronym, countryCode: 'SE', institutions: ['su.se'], pubKey: certificatePem });
+    const emreg = join(dir, 'emreg.json');
+    writeFileSync(emreg, JSON.stringify({ emps: [emp('https://emrex.su.example/emrex/', 'One'), emp('https://emrex.kth.example/emrex/', 'Two')], countries: [] }));
+    const base = baseConfig();
     t = await makeHub({
       config: baseConfig({
+        sources: [...base.sources, { id: 'lu-emrex', institution: 'lu.lv', mappingSet: 'canonical' }],
+        emrex: { publicUrl: 'http://127.0.0.1', client: { institutions: [{ id: 'lu.lv', source: 'lu-emrex' }], emreg } },
         sinks: [
           { id: 'out', type: 'file', options: { path: 'out/all.jsonl' } },
           { id: 'viis', type: 'viis', options: { endpoint, timeoutMs: 3000 } },
@@ -343,6 +355,45 @@ describe('OpenAPI document', function () {
     check('post', '/api/v1/elmo/verify', 415, await a.post('/api/v1/elmo/verify').set(auth).send({ elmo: true }));
     check('post', '/api/v1/credentials/verify', 200, await a.post('/api/v1/credentials/verify').set(auth).set('content-type', 'application/json').send('{"payload": "not a seal"}'));
     check('post', '/api/v1/credentials/verify', 415, await a.post('/api/v1/credentials/verify').set(auth).set('content-type', 'text/plain').send('x'));
+    // EMREX: the hub as the client of lu.lv (results coming in).
+    check('get', '/api/v1/emrex/contact-points', 200, await a.get('/api/v1/emrex/contact-points').set(auth));
+    check('get', '/api/v1/emrex/contact-points', 401, await a.get('/api/v1/emrex/contact-points'));
+    check('get', '/api/v1/emrex/contact-points', 403, await a.get('/api/v1/emrex/contact-points').set(lib));
+    const student = check(
+      'post',
+      '/api/v1/ingest/{sourceId}/{entity}',
+      202,
+      await a.post('/api/v1/ingest/lu-emrex/person').set(auth).send({ institution: 'lu.lv', sourceId: 'LU-EMREX-1', identifiers: [], givenNames: 'Anna', familyName: 'Ozola' }),
+    );
+    const studentId = student.body.messages[0].recordId as string;
+    const one = 'https://emrex.su.example/emrex/';
+    check('post', '/api/v1/emrex/sessions', 201, await a.post('/api/v1/emrex/sessions').set(auth).send({ institution: 'lu.lv', person: studentId, contactPoint: one }));
+    check('post', '/api/v1/emrex/sessions', 400, await a.post('/api/v1/emrex/sessions').set(auth).send({ institution: 'rtu.lv', person: studentId, contactPoint: one }));
+    check('post', '/api/v1/emrex/sessions', 404, await a.post('/api/v1/emrex/sessions').set(auth).send({ institution: 'lu.lv', person: recordId, contactPoint: one }));
+    check('post', '/api/v1/emrex/sessions', 409, await a.post('/api/v1/emrex/sessions').set(auth).send({ institution: 'lu.lv', person: studentId, country: 'SE' }));
+    check('post', '/api/v1/emrex/sessions', 415, await a.post('/api/v1/emrex/sessions').set(auth).set('content-type', 'text/plain').send('x'));
+    check('post', '/api/v1/emrex/sessions', 401, await a.post('/api/v1/emrex/sessions').send({}));
+    check('post', '/api/v1/emrex/sessions', 403, await a.post('/api/v1/emrex/sessions').set(lib).send({}));
+    // An answer to a return address no session has is refused and kept (the form's base64: it is no gzip).
+    const stray = await a.post('/emrex/return/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA').set('accept', 'application/json').type('form').send({ sessionId: 'x', returnCode: 'EMP_OK', elmo: 'bm90IGVsbW8=' });
+    assert.equal(stray.status, 404);
+    const received = check('get', '/api/v1/emrex/received', 200, await a.get('/api/v1/emrex/received?limit=10').set(auth));
+    assert.equal(received.body.items[0].reason, 'unknown-session');
+    check('get', '/api/v1/emrex/received', 401, await a.get('/api/v1/emrex/received'));
+    check('get', '/api/v1/emrex/received', 403, await a.get('/api/v1/emrex/received').set(lib));
+    check('get', '/api/v1/emrex/received/{id}/document', 200, await a.get(`/api/v1/emrex/received/${String(received.body.items[0].id)}/document`).set(auth));
+    check('get', '/api/v1/emrex/received/{id}/document', 404, await a.get('/api/v1/emrex/received/nope/document').set(auth));
+    check('get', '/api/v1/emrex/received/{id}/document', 401, await a.get('/api/v1/emrex/received/nope/document'));
+    check('get', '/api/v1/emrex/received/{id}/document', 403, await a.get('/api/v1/emrex/received/nope/document').set(lib));
+    // A hub without emrex.client answers 404 (the client is read on each request).
+    const client = t.hub.emrexClient;
+    t.hub.emrexClient = undefined;
+    try {
+      check('get', '/api/v1/emrex/contact-points', 404, await a.get('/api/v1/emrex/contact-points').set(auth));
+      check('get', '/api/v1/emrex/received', 404, await a.get('/api/v1/emrex/received').set(auth));
+    } finally {
+      t.hub.emrexClient = client;
+    }
     check('get', '/api/v1/credentials', 200, await a.get('/api/v1/credentials?institution=lu.lv').set(auth));
     check('get', '/api/v1/credentials', 400, await a.get('/api/v1/credentials?institution=nowhere.lv').set(auth));
     check('get', '/api/v1/credentials', 401, await a.get('/api/v1/credentials'));

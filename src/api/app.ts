@@ -25,6 +25,9 @@ import { credentialsRouter } from './routers/credentials.ts';
 import { ooapiRouter } from '../catalogue/ooapi/router.ts';
 import { cataloguePagesRouter } from '../catalogue/pages/router.ts';
 import { verifyPageRouter } from '../credentials/verify-page.ts';
+import { sealKeysDir } from '../emrex/seal-key.ts';
+import { trustedElmoCertificates } from '../emrex/trust.ts';
+import { verifyElmo } from '../emrex/verify.ts';
 import { statusListRouter } from '../credentials/status-router.ts';
 import { verifierSettings } from '../credentials/trust.ts';
 import { emrexReturnRouter } from '../emrex/client/return-route.ts';
@@ -72,11 +75,13 @@ export function createApp(hub: Hub): Express {
     }),
   );
 
-  // Public: an employer or a university checks a sealed credential (docs/credentials.md).
+  // Public: an employer or a university checks a sealed credential or an ELMO transcript (docs/credentials.md, docs/emrex.md).
   app.use(
     '/verify',
     verifyPageRouter({
       verifyOptions: () => ({ ...verifierSettings(hub.config, hub.env.dataDir), isRevoked: hub.credentials.isRevoked }),
+      // The same checks and trusted certificates as POST /api/v1/elmo/verify (src/api/routers/elmo.ts).
+      verifyElmo: async (xml) => verifyElmo(xml, await trustedElmoCertificates(sealKeysDir(hub.config, hub.env.dataDir), hub.contactPoints)),
       requestsPerMinute: hub.config.catalogue?.requestsPerMinute ?? 600,
     }),
   );

@@ -48,8 +48,8 @@ export interface RouteConfig {
 
 /** Personal-data settings (src/privacy/, docs/privacy.md). */
 export interface PrivacyConfig {
-  /** Raw payloads of messages are reduced to metadata after this many days, per entity. */
-  retention?: { rawPayloadDays?: number; entities?: Record<string, number> };
+  /** Raw payloads of messages are reduced to metadata after this many days, per entity; received EMREX documents after emrexDocumentsDays. */
+  retention?: { rawPayloadDays?: number; entities?: Record<string, number>; emrexDocumentsDays?: number };
   /** Environment variable that holds the pseudonymisation secret of the disclosure log. */
   pseudonymSecretEnv?: string;
   /** Period of the privacy job (hold-window expiry, releases, retention), in ms. */

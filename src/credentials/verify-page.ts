@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { html, type Html } from '../admin/html.ts';
 import { rateLimit } from '../api/rate-limit.ts';
 import { PUBLIC_PAGES_CSP, securityHeaders } from '../api/security-headers.ts';
+import type { Verdict as ElmoVerdict } from '../emrex/verify.ts';
 import type { Check, CheckName, VerifyOptions } from './verify.ts';
 import { verifyCredential } from './verify.ts';
 
@@ -13,7 +14,11 @@ const WORDS = {
     lv: 'Ielīmējiet Eiropas digitālo apliecinājumu (zīmogotu JSON), ko saņēmāt no absolventa, un pārbaudiet, vai to izdevusi zināma augstskola un vai tas nav mainīts vai atsaukts. Nekas netiek saglabāts.',
     en: 'Paste a European Digital Credential (sealed JSON) a graduate gave you, and check that a known institution issued it and that it was neither changed nor revoked. Nothing is stored.',
   },
-  label: { lv: 'Zīmogotais apliecinājums (JSON)', en: 'Sealed credential (JSON)' },
+  introElmo: {
+    lv: 'Vai ielīmējiet EMREX sekmju izrakstu (ELMO XML dokumentu) un pārbaudiet tā parakstu un to, kas to parakstījis. Līdz 2 MB; lielākus dokumentus pārbauda ar API (POST /api/v1/elmo/verify).',
+    en: 'Or paste an EMREX transcript (an ELMO XML document) and check its signature and who sealed it. Up to 2 MB; larger documents are checked through the API (POST /api/v1/elmo/verify).',
+  },
+  label: { lv: 'Zīmogotais apliecinājums (JSON) vai ELMO dokuments (XML)', en: 'Sealed credential (JSON) or ELMO document (XML)' },
   check: { lv: 'Pārbaudīt', en: 'Verify' },
   valid: { lv: 'Derīgs: visas pārbaudes izturētas.', en: 'Valid: every check passed.' },
   invalid: { lv: 'Nav derīgs: skatiet, kura pārbaude neizdevās.', en: 'Not valid: see which check failed.' },
@@ -21,7 +26,17 @@ const WORDS = {
   failed: { lv: 'neizdevās', en: 'failed' },
   issuer: { lv: 'Izdevējs', en: 'Issuer' },
   signedAt: { lv: 'Zīmogots', en: 'Sealed at' },
-  tooLarge: { lv: 'Pārāk liels: apliecinājums var būt līdz 2 MB.', en: 'Too large: a credential may be up to 2 MB.' },
+  tooLarge: {
+    lv: 'Pārāk liels: šeit var pārbaudīt līdz 2 MB. Lielākus ELMO dokumentus pārbauda ar API (POST /api/v1/elmo/verify).',
+    en: 'Too large: this page checks up to 2 MB. Larger ELMO documents are checked through the API (POST /api/v1/elmo/verify).',
+  },
+  elmoTitle: { lv: 'ELMO sekmju izraksts', en: 'ELMO transcript' },
+  learner: { lv: 'Students', en: 'Learner' },
+  born: { lv: 'dzimis', en: 'born' },
+  issuerCol: { lv: 'Izdevējs', en: 'Issuer' },
+  results: { lv: 'Rezultāti', en: 'Results' },
+  sealedBy: { lv: 'Zīmoga sertifikāts', en: 'Seal certificate' },
+  validUntil: { lv: 'derīgs līdz', en: 'valid until' },
   switchTo: { lv: 'English', en: 'Latviski' },
 } as const;
 
@@ -34,6 +49,14 @@ const CHECK_NAMES: Record<CheckName, Record<Lang, string>> = {
   schema: { lv: 'Saturs (EDC)', en: 'Content (EDC)' },
   revocation: { lv: 'Nav atsaukts', en: 'Not revoked' },
   validity: { lv: 'Derīguma termiņi', en: 'Validity dates' },
+};
+
+const ELMO_CHECK_NAMES: Record<ElmoVerdict['checks'][number]['name'], Record<Lang, string>> = {
+  'well-formed': { lv: 'Korekts XML (bez DOCTYPE)', en: 'Well-formed XML (no DOCTYPE)' },
+  elmo: { lv: 'ELMO dokuments', en: 'ELMO document' },
+  signature: { lv: 'Paraksts pār visu dokumentu', en: 'Signature over the whole document' },
+  certificate: { lv: 'Uzticams, derīgs sertifikāts', en: 'Trusted, current certificate' },
+  attachments: { lv: 'Pielikumi (PDF)', en: 'Attachments (PDF)' },
 };
 
 const t = (lang: Lang, w: keyof typeof WORDS) => WORDS[w][lang];
@@ -59,6 +82,7 @@ function page(lang: Lang, body: Html): string {
 function form(lang: Lang, value = ''): Html {
   return html`<h1>${t(lang, 'title')}</h1>
 <p>${t(lang, 'intro')}</p>
+<p>${t(lang, 'introElmo')}</p>
 <form method="post" action="/verify">
   <input type="hidden" name="lang" value="${lang}">
   <label for="credential">${t(lang, 'label')}</label>
@@ -75,14 +99,38 @@ ${checks.map((c) => html`<tr><th scope="row">${CHECK_NAMES[c.name][lang]}</th><t
 </tbody></table></section>`;
 }
 
+/**
+ * What an ELMO document says, shown with its checks: the learner's name and date of birth (never an identifier: the
+ * verdict holds none), each issuer with its number of results, the seal's certificate.
+ */
+function elmoResult(lang: Lang, v: ElmoVerdict): Html {
+  const l = v.learner;
+  return html`<section aria-labelledby="verdict"><h2 id="verdict" role="status">${v.valid ? t(lang, 'valid') : t(lang, 'invalid')}</h2>
+${l ? html`<p>${t(lang, 'learner')}: ${l.givenNames} ${l.familyName}${l.birthDate ? html` (${t(lang, 'born')} ${l.birthDate})` : ''}</p>` : ''}
+${v.certificate ? html`<p>${t(lang, 'sealedBy')}: ${v.certificate.subject}, ${t(lang, 'validUntil')} ${v.certificate.validTo.slice(0, 10)}</p>` : ''}
+<table><caption>${t(lang, 'elmoTitle')}</caption><tbody>
+${v.checks.map((c) => html`<tr><th scope="row">${ELMO_CHECK_NAMES[c.name][lang]}</th><td>${c.passed ? `✔ ${t(lang, 'passed')}` : `✘ ${t(lang, 'failed')}`}</td><td>${c.reason}</td></tr>`)}
+</tbody></table>
+${
+  v.reports?.length
+    ? html`<table><thead><tr><th scope="col">${t(lang, 'issuerCol')}</th><th scope="col">${t(lang, 'results')}</th></tr></thead><tbody>
+${v.reports.map((r) => html`<tr><td>${r.issuer}</td><td>${r.results}</td></tr>`)}
+</tbody></table>`
+    : ''
+}</section>`;
+}
+
 export interface VerifyPageOptions {
   verifyOptions: () => Omit<VerifyOptions, 'now'>;
+  /** Checks an ELMO document (text starting with `<`) as `POST /api/v1/elmo/verify` does, with the same trusted certificates. */
+  verifyElmo: (xml: string) => Promise<ElmoVerdict>;
   requestsPerMinute: number;
 }
 
 /**
- * `/verify`: the public page where an employer or another university checks a sealed credential (lv/en,
- * no script). A POSTed form with the credential's text; every check shown with its reason; nothing stored.
+ * `/verify`: the public page where an employer or another university checks a sealed credential or an EMREX
+ * transcript (an ELMO document) (lv/en, no script). A POSTed form with the text (up to 2 MB); every check shown
+ * with its reason, and of an ELMO document what it says; nothing stored.
  */
 export function verifyPageRouter(o: VerifyPageOptions): Router {
   const r = express.Router();
@@ -103,13 +151,19 @@ export function verifyPageRouter(o: VerifyPageOptions): Router {
   r.post('/', express.urlencoded({ extended: false, limit: '2mb' }), (req, res, next) => {
     const lang = langOf(req);
     const text = typeof (req.body as Record<string, unknown>).credential === 'string' ? ((req.body as Record<string, string>).credential ?? '') : '';
-    verifyCredential(text, { ...o.verifyOptions(), now: new Date() })
-      .then((v) => {
+    // An ELMO document is XML: it starts with '<' (after a byte-order mark or white space); anything else is a credential.
+    // An ELMO document is not echoed back into the form: it may carry the learner's national identifier.
+    const elmo = /^[\uFEFF\s]*</.test(text);
+    const shown = elmo
+      ? o.verifyElmo(text.replace(/^\uFEFF/, '')).then((v) => elmoResult(lang, v))
+      : verifyCredential(text, { ...o.verifyOptions(), now: new Date() }).then((v) => result(lang, v.checks, v.valid, v.heiId, v.signedAt));
+    shown
+      .then((verdict) => {
         res
           .type('text/html; charset=utf-8')
           .setHeader('Content-Language', lang)
           .setHeader('Cache-Control', 'no-store')
-          .send(page(lang, html`${result(lang, v.checks, v.valid, v.heiId, v.signedAt)}${form(lang, text.length <= 200_000 ? text : '')}`));
+          .send(page(lang, html`${verdict}${form(lang, !elmo && text.length <= 200_000 ? text : '')}`));
       })
       .catch(next);
   });

@@ -2,6 +2,7 @@ import { ConflictError, NotFoundError } from '../core/errors.ts';
 import { uuidv7 } from '../core/ids.ts';
 import type { SqlDb } from '../store/sql.ts';
 import type { DisclosureLog } from './disclosure-log.ts';
+import type { PersonalDataHolders } from './holders.ts';
 import { marks } from '../store/json-sql.ts';
 import { messagesNaming, rewriteChanges, rewriteMessageTexts, rewriteRecord, rewriteRecordVersions, scrubMessage } from '../store/rewrite.ts';
 import { LOG_TABLES } from './migrations.ts';
@@ -55,6 +56,7 @@ function add(counts: Record<string, number>, table: string, n: number): void {
  *   identifiers and names scrubbed; the same for every stored version and change event;
  * - messages of those records and of the person: raw payload and canonical copy removed, texts of
  *   history, deliveries and attempts scrubbed;
+ * - what other modules keep about the person in tables of their own (registered PersonalDataHolders);
  * - every text column of every table: the identifiers that name the person (personal code, ESI,
  *   foreign id) replaced — except the disclosure log, which holds pseudonyms only.
  * Then an erasure record and a disclosure-log entry say that it happened.
@@ -65,6 +67,7 @@ export class Erasure {
     private readonly persons: Persons,
     private readonly pseudonyms: Pseudonyms,
     private readonly log: DisclosureLog,
+    private readonly holders: PersonalDataHolders,
   ) {}
 
   /** Whether a change of this record predates an erasure of it (a queued copy must not go out). */
@@ -132,6 +135,9 @@ export class Erasure {
             at,
           ),
         );
+        // Other modules' own tables (registered holders), before the sweep: what they remove is not swept.
+        const personIds = linked.map((p) => p.id);
+        for (const h of this.holders.all()) for (const [table, n] of Object.entries(await h.erase(tx, { personIds, erasureId: id, at }))) add(counts, table, n);
         for (const [table, n] of Object.entries(await sweep(tx, terms.global, LOG_TABLES))) add(counts, table, n);
         await tx.run('INSERT INTO privacy_erasures (id, at, requested_by, subject, pseudonyms, person_records, counts) VALUES (?, ?, ?, ?, ?, ?, ?)', [
           id,

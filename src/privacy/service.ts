@@ -11,6 +11,7 @@ import { Coalescer } from '../core/coalescer.ts';
 import { DisclosureLog, type NewEntry } from './disclosure-log.ts';
 import { Erasure, type ErasureReport } from './erasure.ts';
 import type { DeliveryGate, GateDecision } from './gate.ts';
+import { PersonalDataHolders } from './holders.ts';
 import { PRIVACY_MIGRATIONS } from './migrations.ts';
 import { holdsPersonalData, Persons, refOf, SUBJECTS } from './personal.ts';
 import { projectEvent } from './projection.ts';
@@ -45,6 +46,8 @@ export interface TickReport {
   released: number;
   /** Messages reduced to metadata, per entity. */
   reduced: Record<string, number>;
+  /** Rows of other modules' personal data reduced by their retention, per `<module>/<table>` (PersonalDataHolder.retain). */
+  held: Record<string, number>;
   /** Dead-lettered broker copies of erased records removed (erasures whose purge failed before). */
   deadLettersRemoved: number;
 }
@@ -68,6 +71,8 @@ export class Privacy implements DeliveryGate {
   readonly erasure: Erasure;
   readonly subjectAccess: SubjectAccess;
   readonly retention: Retention;
+  /** Modules that keep personal data in tables of their own register here (src/privacy/holders.ts). */
+  readonly holders = new PersonalDataHolders();
   private readonly policies: Map<string, RoutePolicy>;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
@@ -92,8 +97,8 @@ export class Privacy implements DeliveryGate {
         await this.log.append(entry);
       },
     );
-    this.erasure = new Erasure(sql, this.persons, pseudonyms, this.log);
-    this.subjectAccess = new SubjectAccess(this.persons, this.log, pseudonyms, this.erasure);
+    this.erasure = new Erasure(sql, this.persons, pseudonyms, this.log, this.holders);
+    this.subjectAccess = new SubjectAccess(this.persons, this.log, pseudonyms, this.erasure, this.holders);
     this.retention = new Retention(sql, d.config.privacy?.retention ?? {}, d.entities);
     this.policies = new Map(d.config.routes.map((r) => [r.id, routePolicy(r)]));
   }
@@ -339,11 +344,15 @@ export class Privacy implements DeliveryGate {
     const pending = (await this.d.store.sql.query('SELECT id FROM privacy_erasures WHERE broker_purged_at IS NULL')).map((r) => String(r.id));
     const deadLettersRemoved = pending.length ? await this.purgeDeadLetters(pending) : 0;
     let reduced: Record<string, number> = {};
+    const held: Record<string, number> = {};
     if (opts.now !== undefined || now - this.lastRetention >= RETENTION_EVERY_MS) {
       this.lastRetention = now;
       reduced = await this.retention.run(now);
+      for (const h of this.holders.all()) {
+        for (const [table, n] of Object.entries((await h.retain?.(now)) ?? {})) if (n) held[`${h.name}/${table}`] = n;
+      }
     }
-    return { closed, released, reduced, deadLettersRemoved };
+    return { closed, released, reduced, held, deadLettersRemoved };
   }
 
   /** Runs the periodic job (worker roles). */

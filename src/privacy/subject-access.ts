@@ -1,6 +1,8 @@
 import { NotFoundError } from '../core/errors.ts';
 import type { DisclosureLog, LoggedEntry } from './disclosure-log.ts';
+import type { JsonObject } from '../core/types.ts';
 import type { Erasure } from './erasure.ts';
+import type { PersonalDataHolders } from './holders.ts';
 import { PERSONAL_CODE_SCHEME, type PersonRecord, type Persons, type RecordRow } from './personal.ts';
 import type { Pseudonyms } from './pseudonym.ts';
 
@@ -40,6 +42,7 @@ export class SubjectAccess {
     private readonly log: DisclosureLog,
     private readonly pseudonyms: Pseudonyms,
     private readonly erasure: Erasure,
+    private readonly holders: PersonalDataHolders,
   ) {}
 
   private async subject(id: string): Promise<PersonRecord[]> {
@@ -53,10 +56,17 @@ export class SubjectAccess {
     return (await this.persons.byIdentifier({ scheme: PERSONAL_CODE_SCHEME, value: personalCode }, undefined)).map(summary);
   }
 
-  async records(id: string): Promise<{ person: string; persons: PersonSummary[]; records: RecordRow[] }> {
+  /**
+   * The person's canonical records, and what other modules keep about the person records in tables of their
+   * own (`kept`, per module: metadata, no document text).
+   */
+  async records(id: string): Promise<{ person: string; persons: PersonSummary[]; records: RecordRow[]; kept: Record<string, JsonObject> }> {
     const persons = await this.subject(id);
     const records = await this.persons.recordsAbout(this.persons.setOf(persons));
-    return { person: id, persons: persons.map(summary), records };
+    const kept: Record<string, JsonObject> = {};
+    const ids = persons.map((p) => p.id);
+    for (const h of this.holders.all()) kept[h.name] = await h.about(ids);
+    return { person: id, persons: persons.map(summary), records, kept };
   }
 
   async disclosures(id: string, after: number, limit: number): Promise<{ person: string; persons: PersonSummary[]; disclosures: Disclosure[]; next: number | null }> {

@@ -49,7 +49,7 @@ describe('privacy configuration', () => {
         { ...base.routes[1]!, id: 'e2', holdWindow: -5, purpose: 'Employers verify degrees', fields: ['diplomaNumber', 'shoeSize', 'bad field'] },
         { id: 'n', sink: 'archive', match: { entities: ['person', 'course'] }, legalBasis: 'none', purpose: 'x', recipient: '' },
       ],
-      privacy: { retention: { rawPayloadDays: -1, entities: { spaceship: 3 } }, pseudonymSecretEnv: 'lower', extra: true },
+      privacy: { retention: { rawPayloadDays: -1, entities: { spaceship: 3 }, emrexDocumentsDays: 1.5 }, pseudonymSecretEnv: 'lower', extra: true },
     });
     for (const p of [
       '/routes/0/holdWindow',
@@ -57,6 +57,7 @@ describe('privacy configuration', () => {
       '/routes/1/fields/2',
       '/routes/2/recipient',
       '/privacy/retention/rawPayloadDays',
+      '/privacy/retention/emrexDocumentsDays',
       '/privacy/pseudonymSecretEnv',
       '/privacy/extra',
     ]) {

@@ -114,6 +114,7 @@ export function openapiDocument(schemas: SchemaRegistry, version = '0.1.0'): Jso
       { name: 'registers', description: 'National registers (VIIS): reconciliation' },
       { name: 'sources', description: 'Source adapters: health, sync, pause, resume' },
       { name: 'personal data', description: 'Subject access, erasure and the disclosure log' },
+      { name: 'emrex', description: 'EMREX: results of students coming in from foreign contact points' },
       { name: 'tokens', description: 'API credentials' },
       { name: 'operations', description: 'Health and metrics' },
       { name: 'documentation', description: 'This document' },
@@ -121,7 +122,7 @@ export function openapiDocument(schemas: SchemaRegistry, version = '0.1.0'): Jso
     paths,
     components: {
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'An API token with scopes: admin, metrics, ingest:<source>, read:<entity>, feed:<consumer>.' },
+        bearer: { type: 'http', scheme: 'bearer', description: 'An API token with scopes: admin, metrics, ingest:<source>, read:<entity>, feed:<consumer>, emrex:<institution>.' },
       },
       schemas: components,
     },

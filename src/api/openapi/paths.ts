@@ -51,6 +51,41 @@ const CREDENTIAL: JsonObject = {
   },
 };
 
+/** A document a foreign EMREX contact point sent back, as the API lists it (src/emrex/client/store.ts), without its text. */
+const EMREX_RECEIVED: JsonObject = {
+  type: 'object',
+  required: ['id', 'receivedAt', 'session', 'institution', 'contactPoint', 'returnCode', 'returnMessage', 'verdict', 'reason', 'detail', 'checks', 'results', 'messages', 'removed'],
+  properties: {
+    id: { type: 'string' },
+    receivedAt: { type: 'string', format: 'date-time' },
+    session: { type: ['string', 'null'], description: 'The session it answered; null for an answer to an unknown reference' },
+    institution: { type: ['string', 'null'] },
+    contactPoint: { type: ['string', 'null'], description: "The session's contact point (URL)" },
+    returnCode: { type: ['string', 'null'], description: 'EMP_OK, EMP_NO_RESULTS, EMP_CANCEL, EMP_ERROR or an older NCP_* code, as sent' },
+    returnMessage: { type: ['string', 'null'], description: "The contact point's message; removed with the document" },
+    verdict: { type: 'string', enum: ['accepted', 'refused', 'no-results', 'cancelled', 'error'] },
+    reason: {
+      type: ['string', 'null'],
+      description: 'Of a refusal: unknown-session, replayed, expired, malformed, too-large, signature, certificate, contact-point, person',
+    },
+    detail: { type: 'string' },
+    checks: {
+      type: 'array',
+      items: { type: 'object', required: ['name', 'passed', 'reason'], properties: { name: { type: 'string' }, passed: { type: 'boolean' }, reason: { type: 'string' } } },
+    },
+    results: { type: 'integer', description: 'Results taken in as transfer attainments' },
+    messages: { type: 'array', items: { type: 'string' }, description: 'The pipeline messages of the results' },
+    removed: {
+      type: ['object', 'null'],
+      description: "The document and the contact point's message removed (the person's erasure, or privacy.retention.emrexDocumentsDays); null while kept",
+      required: ['at', 'by'],
+      properties: { at: { type: 'string', format: 'date-time' }, by: { type: 'string', enum: ['erasure', 'retention'] } },
+    },
+  },
+};
+
+const EMREX_CLIENT_OFF = 'The EMREX client is not configured on this hub (emrex.client)';
+
 export const PATHS: JsonObject = {
   '/healthz': { get: { operationId: 'getHealth', tags: ['operations'], summary: 'Process alive', security: [], responses: { 200: json(ref('Health'), 'Alive') } } },
   '/readyz': {
@@ -421,6 +456,119 @@ export const PATHS: JsonObject = {
       },
     },
   },
+  '/api/v1/emrex/contact-points': {
+    get: {
+      operationId: 'emrexListContactPoints',
+      tags: ['emrex'],
+      summary: 'The foreign EMREX contact points known from the EWP registry and the EMREG list (admin or emrex:<institution>)',
+      responses: {
+        200: json(
+          list({
+            type: 'object',
+            required: ['url', 'name', 'countryCode', 'institutions', 'listedIn', 'certificates'],
+            properties: {
+              url: { type: 'string' },
+              name: { type: 'string' },
+              countryCode: { type: 'string' },
+              institutions: { type: 'array', items: { type: 'string' } },
+              listedIn: { type: 'string', enum: ['registry', 'emreg'] },
+              certificates: { type: 'integer', description: 'How many certificates it is listed with' },
+            },
+          }),
+          'Contact points: the registry\u2019s, then the EMREG list\u2019s that the registry does not list',
+        ),
+        404: problem(EMREX_CLIENT_OFF),
+        ...auth,
+      },
+    },
+  },
+  '/api/v1/emrex/sessions': {
+    post: {
+      operationId: 'emrexStartSession',
+      tags: ['emrex'],
+      summary: "Start an EMREX session for a student with a foreign contact point: the form the student's browser posts to it (admin or emrex:<institution>)",
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['institution', 'person'],
+              properties: {
+                institution: { type: 'string', description: 'A receiving institution of emrex.client' },
+                person: { type: 'string', description: "Hub id of the student's person record at that institution" },
+                contactPoint: { type: 'string', description: 'The contact point by its URL (or country)' },
+                country: { type: 'string', description: 'The contact point by its country (ISO 3166-1 alpha-2), when it has one' },
+              },
+            },
+          },
+        },
+      },
+      responses: {
+        201: json(
+          {
+            type: 'object',
+            required: ['id', 'institution', 'contactPoint', 'expiresAt', 'form'],
+            properties: {
+              id: { type: 'string' },
+              institution: { type: 'string' },
+              contactPoint: {
+                type: 'object',
+                required: ['url', 'name', 'countryCode', 'listedIn'],
+                properties: { url: { type: 'string' }, name: { type: 'string' }, countryCode: { type: 'string' }, listedIn: { type: 'string', enum: ['registry', 'emreg'] } },
+              },
+              expiresAt: { type: 'string', format: 'date-time' },
+              form: {
+                type: 'object',
+                description: "What the student's browser POSTs (application/x-www-form-urlencoded) to the contact point",
+                required: ['action', 'method', 'fields'],
+                properties: {
+                  action: { type: 'string' },
+                  method: { const: 'POST' },
+                  fields: {
+                    type: 'object',
+                    required: ['sessionId', 'returnUrl'],
+                    properties: { sessionId: { type: 'string', maxLength: 32 }, returnUrl: { type: 'string', description: '<publicUrl>/emrex/return/<random reference>' } },
+                  },
+                },
+              },
+            },
+          },
+          'The session and its form',
+        ),
+        400: problem('A field missing or malformed, neither or both of contactPoint and country, or an institution that does not receive results through EMREX'),
+        404: problem(`No such person of the institution, no such contact point, or: ${EMREX_CLIENT_OFF}`),
+        409: problem('Several contact points of the country: name one by its URL (contactPoints lists them)'),
+        415: problem('The body is not JSON'),
+        ...auth,
+      },
+    },
+  },
+  '/api/v1/emrex/received': {
+    get: {
+      operationId: 'emrexListReceived',
+      tags: ['emrex'],
+      summary: 'Documents the contact points sent back, newest first, with their verdicts; an emrex:<institution> token sees its institution\u2019s (admin or emrex:<institution>)',
+      parameters: [query('limit', '1..1000 (100)', { type: 'integer', minimum: 1, maximum: 1000 })],
+      responses: { 200: json(list(EMREX_RECEIVED), 'Received documents without their text'), 404: problem(EMREX_CLIENT_OFF), ...auth },
+    },
+  },
+  '/api/v1/emrex/received/{id}/document': {
+    get: {
+      operationId: 'emrexGetReceivedDocument',
+      tags: ['emrex'],
+      summary: 'A received document as it arrived: the ELMO XML, or the form\u2019s base64 when it could not be unpacked (admin or emrex:<institution>)',
+      parameters: [path('id', 'The received document\u2019s id')],
+      responses: {
+        200: {
+          description: 'The document: application/xml (the ELMO), or text/plain (the elmo field as posted, when it could not be unpacked)',
+          content: { 'application/xml': { schema: { type: 'string' } }, 'text/plain': { schema: { type: 'string' } } },
+        },
+        404: problem(`No such document (or not the token's institution's), none was sent, or it was removed (erasure, retention); or: ${EMREX_CLIENT_OFF}`),
+        ...auth,
+      },
+    },
+  },
   '/api/v1/credentials/verify': {
     post: {
       operationId: 'verifyCredential',
@@ -513,10 +661,16 @@ export const PATHS: JsonObject = {
         200: json(
           {
             type: 'object',
-            required: ['person', 'persons', 'records'],
+            required: ['person', 'persons', 'records', 'kept'],
             properties: {
               person: { type: 'string' },
               persons: { type: 'array', items: ref('PersonRef') },
+              kept: {
+                type: 'object',
+                description:
+                  'What other modules keep about the person records in tables of their own, per module (emrex-client: the sessions started for the person and the documents received, as metadata without the document)',
+                additionalProperties: { type: 'object' },
+              },
               records: {
                 type: 'array',
                 items: {

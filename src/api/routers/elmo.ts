@@ -1,6 +1,7 @@
 import express, { type Router } from 'express';
 import { UnauthorizedError, UnsupportedMediaTypeError } from '../../core/errors.ts';
-import { knownSealKey, sealKeysDir } from '../../emrex/seal-key.ts';
+import { sealKeysDir } from '../../emrex/seal-key.ts';
+import { trustedElmoCertificates } from '../../emrex/trust.ts';
 import { verifyElmo } from '../../emrex/verify.ts';
 import type { Hub } from '../../hub.ts';
 import { asyncHandler } from '../context.ts';
@@ -18,10 +19,8 @@ export function elmoRouter(hub: Hub): Router {
     asyncHandler(async (req, res) => {
       if (!req.principal) throw new UnauthorizedError('credentials required: send Authorization: Bearer <token>');
       if (typeof req.body !== 'string') throw new UnsupportedMediaTypeError(`send the ELMO document as application/xml, not '${req.headers['content-type'] ?? 'no content type'}'`);
-      const own = knownSealKey(sealKeysDir(hub.config, hub.env.dataDir));
       // This hub's seal and the contact points of the EWP registry (and an EMREG list): src/emrex/client/directory.ts.
-      const listed = await hub.contactPoints.certificates();
-      res.json(verifyElmo(req.body, [...(own ? [{ pem: own.certificatePem, label: "this hub's seal" }] : []), ...listed]));
+      res.json(verifyElmo(req.body, await trustedElmoCertificates(sealKeysDir(hub.config, hub.env.dataDir), hub.contactPoints)));
     }),
   );
   return r;

@@ -62,6 +62,7 @@ export function personsRouter(hub: Hub): Router {
           updatedAt: x.updatedAt,
           record: x.data,
         })),
+        kept: out.kept,
       });
     }),
   );

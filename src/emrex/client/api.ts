@@ -85,6 +85,9 @@ export function emrexClientRouter(host: EmrexClientHost): Router {
       if (!doc) throw new NotFoundError(`no received document ${param(req, 'id')}`);
       const mine = client.institutionsOf(p.scopes);
       if (mine && (!doc.received.institution || !mine.includes(doc.received.institution))) throw new NotFoundError(`no received document ${param(req, 'id')}`);
+      const removed = doc.received.removed;
+      if (removed)
+        throw new NotFoundError(`the document of ${doc.received.id} was removed at ${removed.at} (${removed.by === 'erasure' ? "the person's erasure" : 'the retention time'}); its verdict is kept`);
       if (doc.document === null) throw new NotFoundError(`received document ${doc.received.id} carried no document`);
       res
         .status(200)

@@ -39,6 +39,8 @@ export interface ReceivedDocument {
   results: number;
   /** The pipeline messages of the results (committed, unchanged or rejected). */
   messages: string[];
+  /** The document and the contact point's message removed: when, and why (the person's erasure, or the retention time); null while kept. */
+  removed: { at: string; by: 'erasure' | 'retention' } | null;
 }
 
 type Row = Record<string, unknown>;
@@ -58,7 +60,7 @@ const sessionOf = (r: Row): ClientSession => ({
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
-const receivedOf = (r: Row): ReceivedDocument => ({
+export const receivedOf = (r: Row): ReceivedDocument => ({
   id: String(r.id),
   receivedAt: String(r.received_at),
   session: str(r.session),
@@ -72,7 +74,11 @@ const receivedOf = (r: Row): ReceivedDocument => ({
   checks: JSON.parse(String(r.checks)) as ReceivedDocument['checks'],
   results: Number(r.results),
   messages: JSON.parse(String(r.messages)) as string[],
+  removed: r.removed_at === null || r.removed_at === undefined ? null : { at: String(r.removed_at), by: String(r.removed_by) as 'erasure' | 'retention' },
 });
+
+/** The columns of a received document but its text. */
+export const RECEIVED_COLUMNS = 'id, received_at, session, institution, contact_point, return_code, return_message, verdict, reason, detail, checks, results, messages, removed_at, removed_by';
 
 /** 24 random bytes as 32 base64url characters: EMREX allows a sessionId of up to 32. */
 const token = () => randomBytes(24).toString('base64url');
@@ -116,7 +122,7 @@ export class ClientStore {
     return changes === 1;
   }
 
-  async keep(d: Omit<ReceivedDocument, 'id' | 'receivedAt'> & { document: string | null; documentForm: 'xml' | 'base64' | null; at: Date }): Promise<ReceivedDocument> {
+  async keep(d: Omit<ReceivedDocument, 'id' | 'receivedAt' | 'removed'> & { document: string | null; documentForm: 'xml' | 'base64' | null; at: Date }): Promise<ReceivedDocument> {
     const id = uuidv7(d.at.getTime());
     await this.sql.run(
       `INSERT INTO emrex_client_received (id, received_at, session, institution, contact_point, return_code, return_message, verdict, reason, detail, checks, results, messages, document, document_form)
@@ -140,12 +146,12 @@ export class ClientStore {
       ],
     );
     const { document: _d, documentForm: _f, at: _a, ...rest } = d;
-    return { id, receivedAt: d.at.toISOString(), ...rest };
+    return { id, receivedAt: d.at.toISOString(), ...rest, removed: null };
   }
 
   /** Received documents, newest first, of some institutions (undefined: all; documents without a session are the admin's only). */
   async received(o: { institutions?: readonly string[]; limit: number }): Promise<ReceivedDocument[]> {
-    const cols = 'id, received_at, session, institution, contact_point, return_code, return_message, verdict, reason, detail, checks, results, messages';
+    const cols = RECEIVED_COLUMNS;
     if (o.institutions && !o.institutions.length) return [];
     const rows = o.institutions
       ? await this.sql.query(`SELECT ${cols} FROM emrex_client_received WHERE institution IN (${o.institutions.map(() => '?').join(', ')}) ORDER BY id DESC LIMIT ?`, [...o.institutions, o.limit])

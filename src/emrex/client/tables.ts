@@ -2,7 +2,8 @@ import type { MigrationStep } from '../../store/sql.ts';
 
 /**
  * The EMREX client's own tables (module `emrex-client`): the sessions it started with foreign contact points
- * (one answer each) and every document that came back to a return URL, with its verdict, kept for the admin.
+ * (one answer each) and every document that came back to a return URL, with its verdict, kept for the admin
+ * (the document itself until the person's erasure or the retention time: src/emrex/client/personal-data.ts).
  */
 export const EMREX_CLIENT_MIGRATIONS: readonly MigrationStep[] = [
   {
@@ -29,6 +30,21 @@ export const EMREX_CLIENT_MIGRATIONS: readonly MigrationStep[] = [
         messages text NOT NULL, document text, document_form text
       );
       CREATE INDEX emrex_client_received_inst ON emrex_client_received (institution, received_at);
+    `,
+  },
+  {
+    // A document removed (erasure of the person, or retention): when and why; the verdict stays.
+    sqlite: `
+      ALTER TABLE emrex_client_received ADD COLUMN removed_at TEXT;
+      ALTER TABLE emrex_client_received ADD COLUMN removed_by TEXT;
+      CREATE INDEX emrex_client_sessions_person ON emrex_client_sessions (person_id);
+      CREATE INDEX emrex_client_received_session ON emrex_client_received (session);
+    `,
+    postgres: `
+      ALTER TABLE emrex_client_received ADD COLUMN removed_at text;
+      ALTER TABLE emrex_client_received ADD COLUMN removed_by text;
+      CREATE INDEX emrex_client_sessions_person ON emrex_client_sessions (person_id);
+      CREATE INDEX emrex_client_received_session ON emrex_client_received (session);
     `,
   },
 ];
