@@ -37,6 +37,23 @@ describe('bench harness (bin/bench.mjs)', function () {
     assert.ok(result.notes.some((n) => n.includes('agree on the golden cases')));
   });
 
+  it('runs the credentials scenario in its smallest mode: every award issued and sealed, the resume issuing nothing', () => {
+    const r = bench(['credentials', '--dry', '--out', out]);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const result = JSON.parse(readFileSync(join(out, 'credentials.json'), 'utf8')) as ScenarioResult;
+    const names = result.figures.map((f) => f.name);
+    assert.deepEqual(names, [
+      'issue and seal the back-catalogue',
+      'issuing rate',
+      'signing share of the time',
+      'notices into the change log (pipeline)',
+      'run again (resume: everything issued already)',
+    ]);
+    assert.ok(result.figures.find((f) => f.name === 'issuing rate')!.value > 0);
+    assert.equal((result.figures.find((f) => f.name === 'signing share of the time')!.detail as { signatures: number }).signatures, 200);
+    assert.equal((result.figures.find((f) => f.name === 'notices into the change log (pipeline)')!.detail as { notices: number }).notices, 200);
+  });
+
   it('refuses an unknown scenario with the usage and exit code 2', () => {
     const r = bench(['no-such-scenario', '--dry', '--out', out]);
     assert.equal(r.status, 2);
