@@ -27,6 +27,7 @@ import { EwpNode } from './ewp/node.ts';
 import { Catalogue } from './catalogue/service.ts';
 import { Credentials } from './credentials/service.ts';
 import { startEmrexIncoming } from './emrex/client/index.ts';
+import { learnerSessionsPersonalData } from './emrex/learner/personal-data.ts';
 import type { ContactPointDirectory } from './emrex/client/directory.ts';
 import type { EmrexClient } from './emrex/client/service.ts';
 
@@ -218,6 +219,8 @@ export class Hub {
       personalData: this.privacy.holders,
       logger: this.logger,
     }));
+    // The learner sessions of the contact point and the learner's page hold person ids: erasure and subject access know them.
+    this.privacy.holders.register(await learnerSessionsPersonalData(this.store.sql));
     this.catalogue = await Catalogue.start({
       sql: this.store.sql,
       logger: this.logger.child({ component: 'catalogue' }),

@@ -73,4 +73,16 @@ describe("the learner's digital diplomas on the learner's page", function () {
     assert.doesNotMatch(janis.body, /Bachelor of Natural Sciences/);
     assert.equal((await download(janis, credentialId)).status, 404);
   });
+
+  it("knows the learner's signed-in sessions as her personal data: subject access lists them, her erasure ends them", async () => {
+    const anna = await signIn('anna');
+    const [lu1] = await new RecordReader(s.t.hub.store.sql).find({ entity: 'person', institution: 'lu.lv', sourceId: 'LU-1' });
+    const kept = (await request(s.t.app).get(`/api/v1/persons/${lu1!.id}/records`).set(auth).expect(200)).body.kept as Record<string, { sessions: { kind: string }[] }>;
+    assert.ok(kept['emrex-sessions']!.sessions.some((x) => x.kind === 'learner'));
+    assert.doesNotMatch(JSON.stringify(kept['emrex-sessions']), /csrf|id_hash/i);
+    const report = await request(s.t.app).post(`/api/v1/persons/${lu1!.id}/erasure`).set(auth).expect(200);
+    assert.ok(report.body.counts.emrex_sessions >= 1, JSON.stringify(report.body.counts));
+    await anna.request(`${s.hubUrl}/learner/?lang=en`);
+    assert.doesNotMatch(anna.body, /Signed in: Anna/);
+  });
 });
