@@ -1,6 +1,6 @@
 import { CredentialDataError, type Violation } from '../core/errors.ts';
 import type { JsonObject } from '../core/types.ts';
-import { BASE64, CREDENTIAL_TYPE, ECTS, EDC_CONTEXT, EDC_SHAPES, VC_V1_CONTEXT, country, eqfLevel, fileType, iscedF, issuerUri, language, type LanguageMap, type Node } from './vocab.ts';
+import { BASE64, CREDENTIAL_TYPE, ECTS, EDC_CONTEXT, EDC_SHAPES, VC_V1_CONTEXT, country, eqfLevel, fileType, iscedF, isoSeconds, issuerUri, language, type LanguageMap, type Node } from './vocab.ts';
 
 /** A canonical localized string: `[{lang, text}]` (schemas/common.schema.json#/$defs/localizedString). */
 export type Localized = { lang: string; text: string }[];
@@ -110,10 +110,6 @@ export function languageMap(v: unknown): LanguageMap | undefined {
 
 function both(text: string): LanguageMap {
   return { lv: text, en: text };
-}
-
-function isoSeconds(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function obj(v: unknown): JsonObject | undefined {

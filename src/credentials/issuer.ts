@@ -4,7 +4,7 @@ import type { CanonicalRecord, JsonObject } from '../core/types.ts';
 import type { RecordReader } from '../store/records.ts';
 import { buildDegreeCredential, buildMicroCredential, credentialStatus, MICRO_CREDENTIAL_SCHEME, type AttainmentEntry, type IssuerInfo, type Localized } from './build.ts';
 import type { Signer } from './keys.ts';
-import type { CredentialKind, CredentialRegistry, StoredCredential } from './registry.ts';
+import type { CredentialKind, CredentialRegistry, CredentialSummary, StoredCredential } from './registry.ts';
 import { seal } from './seal.ts';
 
 /** What the issuer needs: records to read, its own tables, a signer and the issuer's data per institution, where status lists live. */
@@ -40,6 +40,18 @@ interface Prepared {
 type Ref = { id?: string; sourceId?: string; institution?: string };
 
 const obj = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject) : undefined);
+
+/** Items grouped by a key, in the order of their first appearance. */
+export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const t of items) {
+    const k = key(t);
+    const g = out.get(k);
+    if (g) g.push(t);
+    else out.set(k, [t]);
+  }
+  return out;
+}
 
 /** Whether an attainment is flagged as a micro-credential (an identifier of scheme `micro-credential`). */
 export function isMicroCredential(attainment: JsonObject): boolean {
@@ -91,7 +103,12 @@ export class CredentialIssuer {
     const outcomes = new Map<string, IssueOutcome>();
     const prepared: Prepared[] = [];
     // What is issued already, for the whole batch in one query: the same version (nothing to do) and the active one (to replace).
-    const known = await this.deps.registry.ofSubjects(records.map((r) => r.id));
+    const issued = new Map<string, string>();
+    const active = new Map<string, CredentialSummary>();
+    for (const c of await this.deps.registry.ofSubjects(records.map((r) => r.id))) {
+      issued.set(`${c.subjectId}@${c.subjectVersion}`, c.id);
+      if (c.status === 'active' && (active.get(c.subjectId)?.subjectVersion ?? 0) < c.subjectVersion) active.set(c.subjectId, c);
+    }
     const lookups = new Lookups(this.deps.reader);
     await lookups.preload(records, 'person', 'person');
     await lookups.preload(
@@ -101,8 +118,8 @@ export class CredentialIssuer {
     );
     for (const r of records) {
       try {
-        const existing = known.find((c) => c.subjectId === r.id && c.subjectVersion === r.version);
-        if (existing) outcomes.set(r.id, { outcome: 'existing', id: existing.id, subjectId: r.id });
+        const existing = issued.get(`${r.id}@${r.version}`);
+        if (existing) outcomes.set(r.id, { outcome: 'existing', id: existing, subjectId: r.id });
         else {
           const p = await this.prepare(r, lookups);
           if ('skipped' in p) outcomes.set(r.id, { outcome: 'skipped', reason: p.skipped, subjectId: r.id });
@@ -112,9 +129,7 @@ export class CredentialIssuer {
         outcomes.set(r.id, { outcome: 'failed', error: e as Error, subjectId: r.id });
       }
     }
-    const byInstitution = new Map<string, Prepared[]>();
-    for (const p of prepared) byInstitution.set(p.record.institution, [...(byInstitution.get(p.record.institution) ?? []), p]);
-    for (const [institution, group] of byInstitution) {
+    for (const [institution, group] of groupBy(prepared, (p) => p.record.institution)) {
       let signer: Signer;
       try {
         signer = this.deps.signer(institution);
@@ -128,7 +143,7 @@ export class CredentialIssuer {
       for (const [i, p] of group.entries()) {
         const pos = positions[i]!;
         Object.assign(p.credential, credentialStatus({ url: this.deps.statusUrl(institution, pos.listNo), index: pos.index }));
-        const active = known.filter((c) => c.subjectId === p.record.id && c.status === 'active').sort((a, b) => b.subjectVersion - a.subjectVersion)[0];
+        const replaced = active.get(p.record.id);
         sealed.push({
           id: p.id,
           institution,
@@ -141,7 +156,7 @@ export class CredentialIssuer {
           listNo: pos.listNo,
           listIndex: pos.index,
           issuedAt: now.toISOString(),
-          ...(active ? { replaces: `urn:uuid:${active.id}` } : {}),
+          ...(replaced ? { replaces: `urn:uuid:${replaced.id}` } : {}),
           identifiers: p.kind === 'degree' && typeof p.record.data.diplomaNumber === 'string' ? [{ scheme: 'diploma-number', value: p.record.data.diplomaNumber }] : [],
           sealed: JSON.stringify(await seal(p.credential, signer, now)),
         });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Localized } from './build.ts';
 import type { SqlDb } from '../store/sql.ts';
 import { CREDENTIAL_MIGRATIONS } from './tables.ts';
-import { newPermutation, positionOf, type ListPermutation } from './status-list.ts';
+import { LIST_BITS, newPermutation, positionOf, type ListPermutation } from './status-list.ts';
 
 export type CredentialKind = 'degree' | 'micro-credential';
 export type CredentialStatus = 'active' | 'revoked';
@@ -90,9 +90,7 @@ export class CredentialRegistry {
       return Number(row!.issued);
     });
     const first = taken - n;
-    const lists = new Set<number>();
-    for (let i = first; i < taken; i++) lists.add(positionOf(i, () => ({ mult: 1, shift: 0 })).listNo);
-    for (const listNo of lists) await this.permutation(institution, listNo);
+    for (let listNo = Math.floor(first / LIST_BITS); listNo <= Math.floor((taken - 1) / LIST_BITS); listNo++) await this.permutation(institution, listNo);
     const out: { listNo: number; index: number }[] = [];
     for (let i = first; i < taken; i++) out.push(positionOf(i, (listNo) => this.perms.get(`${institution}\u0000${listNo}`)!));
     return out;
@@ -240,9 +238,13 @@ export class CredentialRegistry {
     return r !== undefined;
   }
 
-  /** Credentials whose notice (the canonical record) is not in the change log yet. */
-  async pendingNotices(limit: number): Promise<CredentialSummary[]> {
-    const rows = await this.sql.query(`SELECT ${SUMMARY} FROM credentials WHERE notice <> 'sent' ORDER BY issued_at, id LIMIT ?`, [limit]);
+  /** Credentials of these institutions whose notice (the canonical record) is not in the change log yet. */
+  async pendingNotices(institutions: readonly string[], limit: number): Promise<CredentialSummary[]> {
+    if (!institutions.length) return [];
+    const rows = await this.sql.query(`SELECT ${SUMMARY} FROM credentials WHERE notice <> 'sent' AND institution IN (${institutions.map(() => '?').join(', ')}) ORDER BY issued_at, id LIMIT ?`, [
+      ...institutions,
+      limit,
+    ]);
     return rows.map(summaryOf);
   }
 

@@ -3,6 +3,7 @@ import * as x509 from '@peculiar/x509';
 import { CredentialDataError } from '../core/errors.ts';
 import type { JsonObject } from '../core/types.ts';
 import type { Signer } from './keys.ts';
+import { isoSeconds } from './vocab.ts';
 
 /**
  * A sealed credential: JWS JSON (general) serialisation as the official EDC sample
@@ -61,7 +62,7 @@ export function b64url(b: Uint8Array | string): string {
 
 /** `sigT`: the claimed signing time, UTC to the second. */
 export function sigT(now: Date): string {
-  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return isoSeconds(now);
 }
 
 /**

@@ -6,7 +6,7 @@ import type { JsonObject } from '../core/types.ts';
 import { RecordReader } from '../store/records.ts';
 import type { SqlDb } from '../store/sql.ts';
 import type { IssuerInfo } from './build.ts';
-import { CredentialIssuer, type IssueOutcome } from './issuer.ts';
+import { CredentialIssuer, groupBy, type IssueOutcome } from './issuer.ts';
 import { fileSigner, readSealKeys, type Signer } from './keys.ts';
 import { noticeOf } from './notice.ts';
 import { CredentialRegistry, type CredentialQuery, type CredentialSummary, type StoredCredential } from './registry.ts';
@@ -57,6 +57,8 @@ export class Credentials {
   private readonly signers = new Map<string, Signer>();
   private readonly issuers = new Map<string, { info: IssuerInfo; at: number }>();
   private readonly keysDir: string;
+  /** The source each institution's notices are written through (`credentials.sources`), by institution. */
+  private readonly noticeSources: ReadonlyMap<string, string>;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private again = false;
@@ -65,6 +67,12 @@ export class Credentials {
     this.registry = new CredentialRegistry(deps.sql);
     this.reader = new RecordReader(deps.sql);
     this.keysDir = credentialKeysDir(deps.config, deps.dataDir);
+    this.noticeSources = new Map(
+      (deps.config.credentials?.sources ?? []).flatMap((id) => {
+        const institution = deps.config.sources.find((s) => s.id === id)?.institution;
+        return institution ? [[institution, id] as const] : [];
+      }),
+    );
     this.publicUrl = (deps.config.credentials?.publicUrl ?? deps.defaultPublicUrl).replace(/\/+$/, '');
     this.issuer = new CredentialIssuer({
       reader: this.reader,
@@ -210,16 +218,12 @@ export class Credentials {
   }
 
   private async writeNotices(): Promise<void> {
-    const sources = new Map(
-      (this.deps.config.credentials?.sources ?? []).map((id) => [this.deps.config.sources.find((s) => s.id === id)?.institution, id] as const).filter((x): x is [string, string] => !!x[0]),
-    );
+    const sources = this.noticeSources;
     for (;;) {
-      const pending = (await this.registry.pendingNotices(200)).filter((c) => sources.has(c.institution));
+      const pending = await this.registry.pendingNotices([...sources.keys()], 200);
       if (!pending.length) return;
-      const byInstitution = new Map<string, CredentialSummary[]>();
-      for (const c of pending) byInstitution.set(c.institution, [...(byInstitution.get(c.institution) ?? []), c]);
       const sent: { id: string; status: CredentialSummary['status'] }[] = [];
-      for (const [institution, group] of byInstitution) {
+      for (const [institution, group] of groupBy(pending, (c) => c.institution)) {
         const persons = await this.reader.find({ entity: 'person', ids: [...new Set(group.map((c) => c.personId))], withDeleted: true });
         const numbers = new Map(persons.map((p) => [p.id, (Array.isArray(p.data.identifiers) ? (p.data.identifiers as JsonObject[]) : []).filter((i) => i.scheme === 'student-number')]));
         const results = await this.deps.ingest(

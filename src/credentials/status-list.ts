@@ -1,7 +1,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { BadRequestError, MalformedInputError } from '../core/errors.ts';
 import type { JsonObject } from '../core/types.ts';
-import { issuerUri } from './vocab.ts';
+import { isoSeconds, issuerUri } from './vocab.ts';
 
 /**
  * W3C Bitstring Status List (https://www.w3.org/TR/vc-bitstring-status-list/): one list of 131,072 bits
@@ -56,7 +56,7 @@ export function statusListCredential(o: { url: string; heiId: string; revoked: r
     id: o.url,
     type: ['VerifiableCredential', 'BitstringStatusListCredential'],
     issuer: issuerUri(o.heiId),
-    validFrom: o.validFrom.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    validFrom: isoSeconds(o.validFrom),
     credentialSubject: { id: `${o.url}#list`, type: 'BitstringStatusList', statusPurpose: 'revocation', encodedList: encodeList(o.revoked) },
   };
 }

@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { html, type Html } from '../admin/html.ts';
+import { pageLang } from '../api/page-lang.ts';
 import { rateLimit } from '../api/rate-limit.ts';
 import { PUBLIC_PAGES_CSP, securityHeaders } from '../api/security-headers.ts';
 import type { Verdict as ElmoVerdict } from '../emrex/verify.ts';
@@ -61,11 +62,7 @@ const ELMO_CHECK_NAMES: Record<ElmoVerdict['checks'][number]['name'], Record<Lan
 
 const t = (lang: Lang, w: keyof typeof WORDS) => WORDS[w][lang];
 
-function langOf(req: Request): Lang {
-  const q = (req.query.lang ?? (req.body as Record<string, unknown> | undefined)?.lang) as unknown;
-  if (q === 'lv' || q === 'en') return q;
-  return req.acceptsLanguages('lv', 'en') === 'en' ? 'en' : 'lv';
-}
+const langOf = (req: Request): Lang => pageLang(req, req.query.lang ?? (req.body as Record<string, unknown> | undefined)?.lang);
 
 function page(lang: Lang, body: Html): string {
   const other = lang === 'lv' ? 'en' : 'lv';

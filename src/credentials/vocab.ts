@@ -117,3 +117,8 @@ export function heiIdOf(issuerId: unknown): string | undefined {
   const m = /^urn:schac:homeOrganization:([a-z0-9.-]+)$/.exec(issuerId);
   return m?.[1];
 }
+
+/** A date-time as ELM and JAdES write it: UTC, to the second (`2024-06-21T15:00:00Z`). */
+export function isoSeconds(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

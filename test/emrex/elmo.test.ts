@@ -12,6 +12,7 @@ import request from 'supertest';
 import { validateAgainst, requireSpecs } from '../ewp/helpers/xsd.ts';
 import { PERSONAL_CODE, seed } from '../ewp/helpers/data.ts';
 import { personalCode } from '../viis/fixtures.ts';
+import { course, learner, result } from './helpers/records.ts';
 import { attr, parseXml, children, childText, text, type XElem } from '../../src/ewp/xml/parse.ts';
 import { auth, backends, baseConfig, makeHub, type TestHub } from '../helpers/hub.ts';
 
@@ -23,42 +24,6 @@ import { auth, backends, baseConfig, makeHub, type TestHub } from '../helpers/hu
 const CODE = PERSONAL_CODE;
 const JAVA_VERIFIER = fileURLToPath(new URL('./java/VerifyXmlDsig.java', import.meta.url));
 const javaAvailable = () => spawnSync('java', ['-version'], { encoding: 'utf8' }).status === 0;
-const person = (sourceId: string, extra: Record<string, unknown> = {}) => ({
-  sourceId,
-  identifiers: [
-    { scheme: 'lv-personas-kods', value: CODE },
-    { scheme: 'student-number', value: sourceId },
-  ],
-  givenNames: 'Anna',
-  familyName: 'Liepiņa',
-  birthDate: '2001-01-01',
-  gender: 'female',
-  citizenship: 'LV',
-  ...extra,
-});
-const course = (sourceId: string, code: string, lv: string, en: string) => ({
-  sourceId,
-  identifiers: [{ scheme: 'local-code', value: code }],
-  code,
-  name: [
-    { lang: 'lv', text: lv },
-    { lang: 'en', text: en },
-  ],
-  credits: { value: 6, scheme: 'ECTS' },
-  iscedF: '0613',
-  language: 'lv',
-  validFrom: '2020-09-01',
-});
-const result = (sourceId: string, person: string, courseId: string, grade: string, date: string) => ({
-  sourceId,
-  identifiers: [],
-  person: { sourceId: person },
-  course: { sourceId: courseId },
-  grade: { value: grade, scheme: 'LV_10' },
-  credits: { value: 6, scheme: 'ECTS' },
-  date,
-  type: 'exam',
-});
 
 for (const backend of backends()) {
   describe(`ELMO 1.7 of a learner's record (${backend})`, function () {
@@ -79,19 +44,19 @@ for (const backend of backends()) {
         }),
       });
       await seed(t.hub, 'lu-push', {
-        person: [person('LU-1')],
+        person: [learner('LU-1')],
         course: [course('C-1', 'DatZ1234', 'Programmēšanas pamati', 'Foundations of Programming')],
         attainment: [result('A-1', 'LU-1', 'C-1', '9', '2024-01-20'), result('A-2', 'LU-1', 'C-1', '3', '2023-06-10')],
       });
       await seed(t.hub, 'rtu-push', {
-        person: [person('RTU-7')],
+        person: [learner('RTU-7')],
         course: [course('C-9', 'DIP101', 'Datu struktūras', 'Data Structures')],
         attainment: [result('A-9', 'RTU-7', 'C-9', '10', '2025-01-15')],
         // Another person's result: never in Anna's record.
         ...{ 'study-right': [] },
       });
       await seed(t.hub, 'rtu-push', {
-        person: [person('RTU-8', { identifiers: [{ scheme: 'lv-personas-kods', value: personalCode(8) }], givenNames: 'Jānis' })],
+        person: [learner('RTU-8', CODE, { identifiers: [{ scheme: 'lv-personas-kods', value: personalCode(8) }], givenNames: 'Jānis' })],
         attainment: [result('A-10', 'RTU-8', 'C-9', '8', '2025-01-15')],
       });
       const [p] = await t.hub.store.sql.query<{ id: string }>("SELECT id FROM records WHERE entity = 'person' AND source_id = 'LU-1'");

@@ -10,6 +10,15 @@ const query = (name: string, description: string, schema: JsonObject = { type: '
 
 const auth = { 401: problem('No or unknown token'), 403: problem('The token lacks the scope') };
 const secured = [{ bearer: [] }];
+/** A verifier's checks, each passed or failed with its reason (`names`: the checks there are, when fixed). */
+const checks = (names?: string[]): JsonObject => ({
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['name', 'passed', 'reason'],
+    properties: { name: names ? { type: 'string', enum: names } : { type: 'string' }, passed: { type: 'boolean' }, reason: { type: 'string' } },
+  },
+});
 const list = (items: JsonObject) => ({ type: 'object', required: ['items'], properties: { items: { type: 'array', items } } });
 const INCOMING: JsonObject = {
   type: 'object',
@@ -439,10 +448,7 @@ export const PATHS: JsonObject = {
             required: ['valid', 'checks'],
             properties: {
               valid: { type: 'boolean' },
-              checks: {
-                type: 'array',
-                items: { type: 'object', required: ['name', 'passed', 'reason'], properties: { name: { type: 'string' }, passed: { type: 'boolean' }, reason: { type: 'string' } } },
-              },
+              checks: checks(),
               learner: { type: 'object' },
               reports: { type: 'array', items: { type: 'object' } },
               certificate: { type: 'object' },
@@ -586,18 +592,7 @@ export const PATHS: JsonObject = {
             required: ['valid', 'checks'],
             properties: {
               valid: { type: 'boolean' },
-              checks: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  required: ['name', 'passed', 'reason'],
-                  properties: {
-                    name: { type: 'string', enum: ['format', 'signature', 'chain', 'issuer', 'integrity', 'schema', 'revocation', 'validity'] },
-                    passed: { type: 'boolean' },
-                    reason: { type: 'string' },
-                  },
-                },
-              },
+              checks: checks(['format', 'signature', 'chain', 'issuer', 'integrity', 'schema', 'revocation', 'validity']),
               issuer: { type: 'string', description: 'SCHAC code of the issuing institution' },
               signedAt: { type: 'string', description: 'The seal time the seal claims (sigT)' },
             },

@@ -7,6 +7,7 @@ import { securityHeaders, PUBLIC_PAGES_CSP } from '../../api/security-headers.ts
 import { learningOpportunityOf } from '../elm.ts';
 import type { CatalogueItem, CatalogueKind } from '../model.ts';
 import { refKey, textIn } from '../project.ts';
+import { pageLang } from '../../api/page-lang.ts';
 import { rateLimit } from '../../api/rate-limit.ts';
 import type { CatalogueStore } from '../store.ts';
 import type { Institution } from '../ooapi/shapes.ts';
@@ -31,11 +32,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 /** A bad query parameter of a page: 400 with the reason. */
 const badParam = (parameter: string, message: string) => new BadRequestError(message, { extra: { parameter } });
 
-function langOf(req: Request): Lang {
-  const q = req.query.lang;
-  if (q === 'lv' || q === 'en') return q;
-  return req.acceptsLanguages('lv', 'en') === 'en' ? 'en' : 'lv';
-}
+const langOf = (req: Request): Lang => pageLang(req, req.query.lang);
 
 function param(req: Request, name: string, max = 200): string {
   const v = req.query[name];

@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { html, type Html } from '../../admin/html.ts';
+import { pageLang } from '../../api/page-lang.ts';
 import { problemOf, sendProblem } from '../../api/problem.ts';
 import { rateLimit } from '../../api/rate-limit.ts';
 import { PUBLIC_PAGES_CSP, securityHeaders } from '../../api/security-headers.ts';
@@ -31,10 +32,6 @@ const WORDS = {
   reference: { lv: 'Atsauce', en: 'Reference' },
 } as const;
 
-function langOf(req: Request): Lang {
-  return req.acceptsLanguages('lv', 'en') === 'en' ? 'en' : 'lv';
-}
-
 function page(lang: Lang, heading: string, body: Html): string {
   return html`<!doctype html>
 <html lang="${lang}">
@@ -58,7 +55,7 @@ function answer(req: Request, res: Response, o: ReturnOutcome): void {
     sendProblem(res, problemOf(e, req.originalUrl.split('?')[0]));
     return;
   }
-  const lang = langOf(req);
+  const lang = pageLang(req);
   const heading = WORDS[r.verdict][lang];
   res
     .status(o.status)
@@ -91,7 +88,7 @@ export function emrexReturnRouter(o: { client: () => EmrexClient | undefined; lo
   r.post('/:ref', express.urlencoded({ extended: false, limit: RETURN_BODY_BYTES, parameterLimit: 20, type: 'application/x-www-form-urlencoded' }), (req, res, next) => {
     const client = o.client();
     if (!client) {
-      const lang = langOf(req);
+      const lang = pageLang(req);
       res
         .status(404)
         .type('text/html; charset=utf-8')
@@ -114,7 +111,7 @@ export function emrexReturnRouter(o: { client: () => EmrexClient | undefined; lo
       sendProblem(res, problemOf(new PayloadTooLargeError(`the form is over ${RETURN_BODY_BYTES} bytes`, { extra: { limit: RETURN_BODY_BYTES } }), req.originalUrl.split('?')[0]));
       return;
     }
-    const lang = langOf(req);
+    const lang = pageLang(req);
     res
       .status(413)
       .type('text/html; charset=utf-8')

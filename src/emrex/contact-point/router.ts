@@ -1,7 +1,8 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { ConflictError, errorMessage } from '../../core/errors.ts';
 import { asyncHandler } from '../../api/context.ts';
-import { t, langOf, type Lang } from '../learner/i18n.ts';
+import { pageLang } from '../../api/page-lang.ts';
+import { t, type Lang } from '../learner/i18n.ts';
 import { answerCsp, callbackUrl, formErrors, pageHeaders, pagesRateLimit, readCookie, sendMessage, sendPage, sessionCookie, staticFiles } from '../learner/http.ts';
 import { answerPage, choosePage, messagePage } from '../learner/pages.ts';
 import { EmrexSessions, sameSecret, type EmrexSession } from '../learner/sessions.ts';
@@ -59,7 +60,7 @@ export function contactPointRouter(deps: LearnerPagesDeps): Router {
   };
 
   r.get('/', ...pages, (req, res) => {
-    const lang = langOf(req.query.lang, (a, b) => req.acceptsLanguages(a, b));
+    const lang = pageLang(req, req.query.lang);
     sendPage(res, 200, messagePage({ lang, brand: brand(lang), title: t(lang, 'cpTitle'), text: t(lang, 'about'), switchHref: `/emrex/?lang=${lang === 'lv' ? 'en' : 'lv'}` }));
   });
 
@@ -68,7 +69,7 @@ export function contactPointRouter(deps: LearnerPagesDeps): Router {
     ...pages,
     form,
     asyncHandler(async (req, res) => {
-      const lang = langOf(undefined, (a, b) => req.acceptsLanguages(a, b));
+      const lang = pageLang(req);
       if (!req.is('application/x-www-form-urlencoded')) return message(res, 415, lang, t(lang, 'badRequest'));
       const body = req.body as Record<string, unknown>;
       const { sessionId, returnUrl } = body;
@@ -109,7 +110,7 @@ export function contactPointRouter(deps: LearnerPagesDeps): Router {
     '/callback',
     ...pages,
     asyncHandler(async (req, res) => {
-      const lang0 = langOf(undefined, (a, b) => req.acceptsLanguages(a, b));
+      const lang0 = pageLang(req);
       const session = await current(req, res, lang0, 'signing-in');
       if (!session?.oidc) return;
       const lang = session.lang;
@@ -135,7 +136,7 @@ export function contactPointRouter(deps: LearnerPagesDeps): Router {
     '/choose',
     ...pages,
     asyncHandler(async (req, res) => {
-      const lang = langOf(req.query.lang, (a, b) => req.acceptsLanguages(a, b));
+      const lang = pageLang(req, req.query.lang);
       const session = await current(req, res, lang, 'signed-in');
       if (!session) return;
       const record = await recordOf(deps, session.persons);
@@ -150,7 +151,7 @@ export function contactPointRouter(deps: LearnerPagesDeps): Router {
     form,
     asyncHandler(async (req, res) => {
       const body = req.body as Record<string, unknown>;
-      const lang = langOf(body.lang, (a, b) => req.acceptsLanguages(a, b));
+      const lang = pageLang(req, body.lang);
       const session = await current(req, res, lang, 'signed-in');
       if (!session) return;
       if (!sameSecret(session.csrf, typeof body._csrf === 'string' ? body._csrf : undefined)) return message(res, 403, lang, t(lang, 'csrf'));

@@ -89,9 +89,3 @@ export type Word = keyof typeof WORDS;
 export function t(lang: Lang, w: Word, vars: Record<string, string> = {}): string {
   return WORDS[w][lang].replace(/\{(\w+)\}/g, (m, k: string) => vars[k] ?? m);
 }
-
-/** The page's language: `lang` of the query or form, else the browser's preference, else Latvian. */
-export function langOf(q: unknown, accepts: (lv: string, en: string) => string | false): Lang {
-  if (q === 'lv' || q === 'en') return q;
-  return accepts('lv', 'en') === 'en' ? 'en' : 'lv';
-}

@@ -3,7 +3,8 @@ import { errorMessage } from '../../core/errors.ts';
 import { asyncHandler } from '../../api/context.ts';
 import { recordOf, TRANSFER_ROUTE } from '../contact-point/transfer.ts';
 import type { LearnerRecord } from '../learner-record.ts';
-import { langOf, t, type Lang } from './i18n.ts';
+import { pageLang } from '../../api/page-lang.ts';
+import { t, type Lang } from './i18n.ts';
 import { callbackUrl, formErrors, pageHeaders, pagesRateLimit, readCookie, sendMessage, sendPage, sessionCookie } from './http.ts';
 import { learnerPage, pick, signInPage, type TransferView } from './pages.ts';
 import { EmrexSessions, sameSecret, type EmrexSession } from './sessions.ts';
@@ -37,7 +38,7 @@ export function learnerRouter(deps: LearnerPagesDeps): Router {
   const log = deps.logger.child({ component: 'learner-pages' });
   const r = express.Router();
   const pages = [pagesRateLimit(s.requestsPerMinute, brand), pageHeaders()];
-  const lang = (req: Request) => langOf(req.query.lang ?? (req.body as Record<string, unknown> | undefined)?.lang, (a, b) => req.acceptsLanguages(a, b));
+  const lang = (req: Request) => pageLang(req, req.query.lang ?? (req.body as Record<string, unknown> | undefined)?.lang);
   const message = (res: Response, status: number, l: Lang, text: string) => sendMessage(res, status, { lang: l, brand: brand(l), title: t(l, 'refused'), text });
 
   /** The signed-in session of the cookie (not expired), or undefined. */

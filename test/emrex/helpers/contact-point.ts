@@ -9,47 +9,12 @@ import { baseConfig, makeHub, type TestHub, type Backend } from '../../helpers/h
 import type { HubConfig } from '../../../src/config/types.ts';
 import type { LearnerCredentials } from '../../../src/emrex/learner/types.ts';
 import { emrexPages } from '../../../src/api/routers/emrex-pages.ts';
+import { course, learner, result } from './records.ts';
 
 /** Anna has results at two institutions; Jānis is a person with no results; Pēteris is no one the hub knows. */
 export const ANNA = PERSONAL_CODE;
 export const JANIS = personalCode(8);
 export const PETERIS = personalCode(9);
-
-const person = (sourceId: string, code: string, givenNames: string) => ({
-  sourceId,
-  identifiers: [
-    { scheme: 'lv-personas-kods', value: code },
-    { scheme: 'student-number', value: sourceId },
-  ],
-  givenNames,
-  familyName: 'Liepiņa',
-  birthDate: '2001-01-01',
-  gender: 'female',
-  citizenship: 'LV',
-});
-const course = (sourceId: string, code: string, lv: string, en: string) => ({
-  sourceId,
-  identifiers: [{ scheme: 'local-code', value: code }],
-  code,
-  name: [
-    { lang: 'lv', text: lv },
-    { lang: 'en', text: en },
-  ],
-  credits: { value: 6, scheme: 'ECTS' },
-  iscedF: '0613',
-  language: 'lv',
-  validFrom: '2020-09-01',
-});
-const result = (sourceId: string, personId: string, courseId: string, grade: string, date: string) => ({
-  sourceId,
-  identifiers: [],
-  person: { sourceId: personId },
-  course: { sourceId: courseId },
-  grade: { value: grade, scheme: 'LV_10' },
-  credits: { value: 6, scheme: 'ECTS' },
-  date,
-  type: 'exam',
-});
 
 /** One POST the test EMREX client received at its returnUrl. */
 export type Received = Record<string, string>;
@@ -127,12 +92,12 @@ export async function startContactPoint(o: { backend?: Backend; emrex?: Partial<
   hubAt.url = hub.url;
   await op.register([`${hub.url}/emrex/callback`, `${hub.url}/learner/callback`]);
   await seed(t.hub, 'lu-push', {
-    person: [person('LU-1', ANNA, 'Anna')],
+    person: [learner('LU-1', ANNA)],
     course: [course('C-1', 'DatZ1234', 'Programmēšanas pamati', 'Foundations of Programming'), course('C-2', 'Mat1001', 'Matemātiskā analīze', 'Calculus')],
     attainment: [result('A-1', 'LU-1', 'C-1', '9', '2024-01-20'), result('A-2', 'LU-1', 'C-2', '7', '2023-06-10')],
   });
   await seed(t.hub, 'rtu-push', {
-    person: [person('RTU-7', ANNA, 'Anna'), person('RTU-8', JANIS, 'Jānis')],
+    person: [learner('RTU-7', ANNA), learner('RTU-8', JANIS, { givenNames: 'Jānis' })],
     course: [course('C-9', 'DIP101', 'Datu struktūras', 'Data Structures')],
     attainment: [result('A-9', 'RTU-7', 'C-9', '10', '2025-01-15')],
   });
