@@ -255,6 +255,42 @@ for (const backend of backends()) {
       ]);
     });
 
+    it('retries an award whose person is not held yet, and rejects one of an institution without a seal, naming the files and the command', async () => {
+      const [early] = await t.hub.pipeline.ingest(
+        'lu-push',
+        'award',
+        [plain(award, { sourceId: 'AW-4', person: { sourceId: 'P-4' }, diplomaNumber: 'B 000004', identifiers: [] })],
+        'application/json',
+      );
+      assert.equal(early?.status, 'committed');
+      const attemptsOf = async (messageId: string) => (await t.hub.store.listAttempts(messageId)).filter((a) => a.routeId === 'digital-diplomas');
+      await eventually(async () => (await attemptsOf(early.messageId)).length === 2);
+      const tried = await attemptsOf(early.messageId);
+      assert.deepEqual(
+        tried.map((a) => a.outcome),
+        ['retry', 'dead'],
+      );
+      assert.match(tried[0]!.error ?? '', /the award's person \(\/person\) is not held by the hub/);
+      // rtu.lv has no seal in this hub's keys folder.
+      const [p] = await t.hub.pipeline.ingest('rtu-push', 'person', [{ institution: 'rtu.lv', sourceId: 'R-1', identifiers: [], givenNames: 'Ilze', familyName: 'Kalna' }], 'application/json');
+      assert.equal(p?.status, 'committed');
+      const [w] = await t.hub.pipeline.ingest(
+        'rtu-push',
+        'award',
+        [plain(award, { institution: 'rtu.lv', sourceId: 'RAW-1', person: { sourceId: 'R-1' }, programme: undefined, identifiers: [] })],
+        'application/json',
+      );
+      assert.equal(w?.status, 'committed', JSON.stringify(w?.error));
+      await eventually(async () => (await attemptsOf(w.messageId)).some((a) => a.outcome === 'dead'));
+      const [dead] = await attemptsOf(w.messageId);
+      assert.equal(dead!.outcome, 'dead');
+      assert.match(
+        dead!.error ?? '',
+        /^rejected: no seal for rtu\.lv: seal\.key\.pem, seal\.cert\.pem, chain\.pem missing in .* \(npx hub credentials keys --institution rtu\.lv makes a development seal\)/,
+      );
+      assert.equal((await list('institution=rtu.lv')).length, 0);
+    });
+
     it('lists by person (the person at every institution) and refuses what is not an admin’s or not a credential id', async () => {
       const p = (await new RecordReader(t.hub.store.sql).find({ entity: 'person', institution: 'lu.lv', sourceId: 'P-100231' }))[0]!;
       const mine = await list(`person=${p.id}`);
