@@ -5,14 +5,23 @@ import { echoEndpoints } from './echo.ts';
 import { factsheetEndpoints } from './factsheet.ts';
 import { iiaEndpoints } from './iias.ts';
 import { institutionEndpoints } from './institutions.ts';
+import { laCnrStatsEndpoints } from './la-cnr-stats.ts';
 import { laEndpoints } from './las.ts';
 import { omobilityEndpoints } from './omobilities.ts';
 import { torEndpoints } from './tors.ts';
 
 /** Every EWP endpoint by its path below /ewp/{heiId}/ (the manifest lists the same paths). */
 export const ENDPOINTS: ReadonlyMap<string, Endpoint> = new Map(
-  [...echoEndpoints, ...institutionEndpoints, ...courseEndpoints, ...factsheetEndpoints, ...iiaEndpoints, ...cnrEndpoints, ...omobilityEndpoints, ...laEndpoints, ...torEndpoints].map((e) => [
-    e.path,
-    e,
-  ]),
+  [
+    ...echoEndpoints,
+    ...institutionEndpoints,
+    ...courseEndpoints,
+    ...factsheetEndpoints,
+    ...iiaEndpoints,
+    ...cnrEndpoints,
+    ...omobilityEndpoints,
+    ...laEndpoints,
+    ...laCnrStatsEndpoints,
+    ...torEndpoints,
+  ].map((e) => [e.path, e]),
 );

@@ -44,6 +44,7 @@ export const NS = {
   lasUpdateRes: `${GH}/ewp-specs-api-omobility-las/blob/stable-v1/endpoints/update-response.xsd`,
   lasStats: `${GH}/ewp-specs-api-omobility-las/blob/stable-v1/endpoints/stats-response.xsd`,
   laCnr: `${GH}/ewp-specs-api-omobility-la-cnr/tree/stable-v1`,
+  laCnrStats: `${GH}/ewp-specs-api-omobility-la-cnr/tree/stable-v1/endpoints/stats-response.xsd`,
   torsGet: `${GH}/ewp-specs-api-imobility-tors/blob/stable-v3/endpoints/get-response.xsd`,
   torsIndex: `${GH}/ewp-specs-api-imobility-tors/blob/stable-v3/endpoints/index-response.xsd`,
   omobilityStats: `${GH}/ewp-specs-api-omobility-stats/tree/stable-v1`,
