@@ -207,6 +207,7 @@ export class Hub {
       metrics: this.metrics.registry,
       privacy: this.privacy,
       ingest: (sourceId, entity, records) => this.pipeline.ingest(sourceId, entity, records, 'application/json'),
+      remove: (sourceId, entity, sourceIds) => this.pipeline.remove(sourceId, entity, sourceIds),
       sink: (id) => this.sink(id),
       workers: this.role !== 'api',
     });

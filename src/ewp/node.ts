@@ -129,6 +129,18 @@ export class EwpNode implements EwpServices {
   }
 
   /**
+   * Deletes partner copies through the HEI's EWP source: the pipeline keeps a message per deletion and
+   * commits it with op delete, so the message browser, the feeds and the routes see it like any change.
+   */
+  async removeCopies(hei: EwpHei, entity: string, sourceIds: string[]): Promise<number> {
+    if (!sourceIds.length) return 0;
+    const results = await this.deps.remove(hei.source.id, entity, sourceIds);
+    const failed = results.filter((r) => r.status === 'rejected');
+    if (failed.length) this.logger.warn({ hei: hei.id, entity, messages: failed.map((r) => r.messageId), first: failed[0]?.error?.detail }, 'deleting a partner copy failed');
+    return results.filter((r) => r.status === 'committed').length;
+  }
+
+  /**
    * Writes canonical records through the HEI's EWP source (mapping set canonical): the pipeline
    * stores, validates and commits them like any other input. Rejected records stay as rejected
    * messages with their reasons; the ids of those are returned for the caller's log.

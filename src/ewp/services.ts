@@ -42,6 +42,8 @@ export interface EwpServices {
   copies(entity: string, hei: EwpHei, field?: [string, string]): Promise<Rec[]>;
   /** The HEI's organisation record (type institution, schac identifier = the HEI id), if any. */
   institutionRecord(hei: EwpHei): Promise<Rec | undefined>;
+  /** Deletes partner copies (by source id) through the HEI's EWP source; returns how many were deleted. */
+  removeCopies(hei: EwpHei, entity: string, sourceIds: string[]): Promise<number>;
   /** Writes canonical records through the HEI's EWP source; returns how many were committed and the ids of the rejected ones. */
   ingest(hei: EwpHei, entity: string, records: JsonObject[]): Promise<{ committed: number; rejected: string[] }>;
 }

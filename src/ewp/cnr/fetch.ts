@@ -1,6 +1,7 @@
 import type { JsonObject } from '../../core/types.ts';
 import { isHubError, MalformedInputError } from '../../core/errors.ts';
 import { iiaElement } from '../apis/iia-xml.ts';
+import { ownIias } from '../apis/iias.ts';
 import { mobilitiesById, portableRef } from '../apis/mobility.ts';
 import { attainmentsFromTor } from '../client/parse-tor.ts';
 import { iiaCopyId, iiaFromXml } from '../client/parse-iia.ts';
@@ -56,10 +57,22 @@ export async function fetchPartnerIias(node: EwpServices, hei: EwpHei, partner: 
   });
 }
 
-/** iia CNR: the partner's IIA changed; store its copy. */
+/**
+ * iia CNR: the partner's IIA changed; store its copy. An IIA the partner announced and no longer serves
+ * was deleted (IIAs 7: a deleted IIA is not exposed, and its deletion is announced by an iia CNR): our copy
+ * is deleted through the pipeline, so the trail and the feeds show it, and our own IIA is served unmapped
+ * from it (the partner's iia-id left out, as the get-response XSD requires once the partner deleted it).
+ */
 export async function refreshIia(node: EwpServices, hei: EwpHei, partner: string, partnerIiaId: string): Promise<void> {
   const got = await fetchPartnerIias(node, hei, partner, [partnerIiaId]);
-  if (!got.length) node.logger.info({ hei: hei.id, partner, iiaId: partnerIiaId }, 'the partner does not serve the IIA it announced (deleted or hidden); the copy is left as it was');
+  if (!got.length) {
+    const sourceId = iiaCopyId(partner, partnerIiaId);
+    const held = (await node.reader.list('inter-institutional-agreement', hei.id, { system: hei.sourceSystem, sourceId })).length > 0;
+    if (held && (await node.removeCopies(hei, 'inter-institutional-agreement', [sourceId])))
+      node.logger.info({ hei: hei.id, partner, iiaId: partnerIiaId }, 'the partner deleted its IIA; our copy is deleted');
+    else node.logger.info({ hei: hei.id, partner, iiaId: partnerIiaId }, 'the partner does not serve the IIA it announced, and no copy of it is held here');
+    return;
+  }
   for (const g of got) await storeIiaCopy(node, hei, partner, g.iia, g.hash);
 }
 
@@ -68,7 +81,7 @@ export async function refreshIia(node: EwpServices, hei: EwpHei, partner: string
  * approved and records it on our copy of the partner's (mapped) IIA, as approvals[{heiId: partner}].
  */
 export async function refreshIiaApproval(node: EwpServices, hei: EwpHei, partner: string, ownIiaId: string): Promise<void> {
-  const own = (await node.own('inter-institutional-agreement', hei, ['iiaId', ownIiaId]))[0];
+  const own = (await ownIias(node, hei, ['iiaId', ownIiaId]))[0];
   const partnerIiaId = own ? str(arr(own.data.partners).find((p) => p.heiId === partner)?.iiaId) : undefined;
   if (!own || !partnerIiaId) {
     node.logger.info({ hei: hei.id, partner, iiaId: ownIiaId }, 'an approval CNR for an IIA we do not hold mapped to the partner; ignored');
