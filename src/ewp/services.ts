@@ -26,7 +26,7 @@ export interface EwpServices {
   readonly client: EwpClient;
   readonly replay: ReplayCache;
   readonly serverKey: EwpKey;
-  readonly metrics: { readonly authFailures: Counter; readonly cnrSent: Counter; readonly cnrReceived: Counter; readonly partnerFailures: Counter };
+  readonly metrics: { readonly authFailures: Counter; readonly cnrSent: Counter; readonly cnrReceived: Counter; readonly partnerFailures: Counter; readonly monitoringReports: Counter };
   /** Failed calls to partners: counted, logged once per partner and reason (cnr/partner-failures.ts). */
   readonly partnerFailures: PartnerFailures;
   readonly factsheets: ReadonlyMap<string, Factsheet>;

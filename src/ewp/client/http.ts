@@ -1,7 +1,8 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Logger } from 'pino';
-import { SinkRejectedError, TransportError } from '../../core/errors.ts';
+import { errorMessage, isHubError, SinkRejectedError, TransportError } from '../../core/errors.ts';
+import type { Catalogue } from '../registry/catalogue.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { responseSignatureProblem } from '../security/response.ts';
 import { signRequest } from '../security/httpsig.ts';
@@ -29,9 +30,32 @@ export interface CallResult {
   maxIds: (name: string) => number;
 }
 
+/** What went wrong in a call to a partner, for the Monitoring API (client/monitoring.ts). */
+export interface FailedCall {
+  /** The calling HEI (its key signs the report). */
+  from: string;
+  /** The partner HEI the call went to. */
+  to: string;
+  api: ApiName;
+  /** The manifest URL element (`get-url`, `url`, …). */
+  urlElement: string;
+  /** The partner's HTTP status, when it answered. */
+  httpCode?: number;
+  /** The `<developer-message>` of the partner's `<error-response>` (4xx/5xx). */
+  serverMessage?: string;
+  /** What the client found wrong (the error's message). */
+  clientMessage: string;
+  /** The error code (with the status, the reason a report is made once per period for). */
+  code: string;
+  /** The API is not in the partner's catalogue entry (or not callable as EWP requires). */
+  notInCatalogue: boolean;
+}
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 /** Characters of a partner's error text kept (developer-message or body of a non-200 answer). */
 const PARTNER_TEXT_CHARS = 300;
+/** Characters of a partner's developer-message passed on to the Monitoring API. */
+const SERVER_MESSAGE_CHARS = 2000;
 
 /**
  * Signed calls to partners' EWP APIs, found through the registry catalogue: HTTP Signature
@@ -41,10 +65,43 @@ const PARTNER_TEXT_CHARS = 300;
  * (retry later); 4xx and an API the partner does not offer are SinkRejectedErrors (do not retry).
  */
 export class EwpClient {
-  constructor(private readonly o: { registry: RegistryClient; keyOf: (hei: string) => EwpKey; skewMs: number; logger: Logger; timeoutMs?: number }) {}
+  constructor(
+    private readonly o: {
+      registry: RegistryClient;
+      keyOf: (hei: string) => EwpKey;
+      skewMs: number;
+      logger: Logger;
+      timeoutMs?: number;
+      /** Told of every failed call once the catalogue was read (not of the registry's own failures): the Monitoring API reporter. */
+      onFailure?: (f: FailedCall) => void;
+    },
+  ) {}
 
   async call(c: CallOptions): Promise<CallResult> {
     const catalogue = await this.o.registry.catalogue();
+    const seen: { httpCode?: number; serverMessage?: string; notInCatalogue: boolean } = { notInCatalogue: true };
+    try {
+      return await this.attempt(c, catalogue, seen);
+    } catch (e) {
+      if (this.o.onFailure) {
+        const { httpCode, serverMessage, notInCatalogue } = seen;
+        this.o.onFailure({
+          from: c.from,
+          to: c.to,
+          api: c.api,
+          urlElement: c.urlElement,
+          ...(httpCode !== undefined ? { httpCode } : {}),
+          ...(serverMessage ? { serverMessage } : {}),
+          clientMessage: errorMessage(e),
+          code: isHubError(e) ? e.code : 'UNEXPECTED',
+          notInCatalogue,
+        });
+      }
+      throw e;
+    }
+  }
+
+  private async attempt(c: CallOptions, catalogue: Catalogue, seen: { httpCode?: number; serverMessage?: string; notInCatalogue: boolean }): Promise<CallResult> {
     const m = MANIFEST_ENTRY[c.api];
     const entry = catalogue.apis(c.to, m.ns, m.name)[0];
     if (!entry) throw new SinkRejectedError(`${c.to} does not implement ${m.name} ${m.version.split('.')[0]}.x in the EWP registry`);
@@ -56,11 +113,13 @@ export class EwpClient {
     const urlText = childText(entry.entry, c.urlElement);
     if (!urlText) throw new SinkRejectedError(`${c.to}'s ${m.name} entry has no ${c.urlElement}`);
     const url = new URL(urlText);
+    seen.notInCatalogue = false;
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) throw new SinkRejectedError(`${c.to}'s ${m.name} URL is not https`);
     const body = c.xmlBody !== undefined ? Buffer.from(c.xmlBody, 'utf8') : Buffer.from(new URLSearchParams(c.params ?? []).toString(), 'utf8');
     const contentType = c.xmlBody !== undefined ? 'application/xml; charset=utf-8' : 'application/x-www-form-urlencoded';
     const signed = signRequest({ method: 'POST', url, body, key: this.o.keyOf(c.from), contentType, acceptSignature: wantsSignedResponse });
     const res = await this.send(url, { ...signed.headers, 'content-length': String(body.length), accept: 'application/xml' }, body);
+    seen.httpCode = res.status;
     const get = (n: string) => {
       const v = res.headers[n];
       return Array.isArray(v) ? v.join(', ') : v;
@@ -77,6 +136,8 @@ export class EwpClient {
     }
     if (res.status !== 200) {
       // A partner's text, bounded: it ends up on queue rows and in log lines.
+      const developerMessage = root && root.local === 'error-response' && root.ns === NS.ewp ? childText(root, 'developer-message') : undefined;
+      if (developerMessage) seen.serverMessage = developerMessage.slice(0, SERVER_MESSAGE_CHARS);
       const msg = (root && root.local === 'error-response' ? childText(root, 'developer-message') : res.body.toString('utf8'))?.slice(0, PARTNER_TEXT_CHARS);
       const detail = `${c.to} ${m.name} answered HTTP ${res.status}${msg ? `: ${msg}` : ''}`;
       if (res.status >= 500 || res.status === 408 || res.status === 429) throw new TransportError(detail);

@@ -74,6 +74,8 @@ export const MANIFEST_ENTRY = {
   imobilityTorCnr: { ns: `${GH}/ewp-specs-api-imobility-tor-cnr/blob/stable-v2/manifest-entry.xsd`, name: 'imobility-tor-cnr', version: '2.0.0' },
   omobilityStats: { ns: `${GH}/ewp-specs-api-omobility-stats/blob/stable-v1/manifest-entry.xsd`, name: 'omobility-stats', version: '1.0.0' },
   imobilityTorStats: { ns: `${GH}/ewp-specs-api-imobility-tor-stats/blob/stable-v1/manifest-entry.xsd`, name: 'imobility-tor-stats', version: '1.0.0' },
+  /** Served by the EWP Stats Portal only; the hub is its client (client/monitoring.ts). */
+  monitoring: { ns: `${GH}/ewp-specs-api-monitoring/blob/stable-v1/manifest-entry.xsd`, name: 'monitoring', version: '0.2.0' },
 } as const;
 
 export type ApiName = keyof typeof MANIFEST_ENTRY;
