@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SinkRejectedError, TransportError } from '../../src/core/errors.ts';
 import { STATS_PORTAL_HEI } from '../../src/ewp/client/monitoring.ts';
 import type { EwpNode } from '../../src/ewp/node.ts';
@@ -44,6 +44,15 @@ describe('EWP Monitoring API 0.2 client: failed partner calls reported to the st
     return Buffer.concat(chunks);
   };
 
+  /** The partner: an error document with the status asked for, or (200) a document of another API. */
+  const partnerAnswer = (req: IncomingMessage, res: ServerResponse) => {
+    void bodyOf(req).then(() =>
+      res
+        .writeHead(partnerStatus, { 'content-type': 'application/xml' })
+        .end(partnerStatus === 200 ? '<iias-response xmlns="urn:not-ewp"/>' : ERROR(`iia lookup failed for 010101-10006 (test ${partnerStatus})`)),
+    );
+  };
+
   /** The catalogue: lu.lv, the failing partner (IIAs, Echo), and the stats portal's Monitoring API when asked. */
   const catalogue = (withMonitoring: boolean) => {
     const partnerApis = [
@@ -62,9 +71,7 @@ describe('EWP Monitoring API 0.2 client: failed partner calls reported to the st
   before(async () => {
     registry = await new TestRegistry().start();
     partner = await listen();
-    partner.server.on('request', (req, res) => {
-      void bodyOf(req).then(() => res.writeHead(partnerStatus, { 'content-type': 'application/xml' }).end(ERROR(`iia lookup failed for 010101-10006 (test ${partnerStatus})`)));
-    });
+    partner.server.on('request', partnerAnswer);
     portal = await listen();
     portal.server.on('request', (req, res) => {
       void bodyOf(req).then((body) => {
@@ -154,10 +161,21 @@ describe('EWP Monitoring API 0.2 client: failed partner calls reported to the st
       assert.match(p.client_message!, /ECONNREFUSED|connect/);
     } finally {
       partner = await listen();
-      partner.server.on('request', (req, res) => {
-        void bodyOf(req).then(() => res.writeHead(partnerStatus, { 'content-type': 'application/xml' }).end(ERROR('down (test)')));
-      });
+      partner.server.on('request', partnerAnswer);
     }
+  });
+
+  it('a 200 whose document is not what the API returns fails the call and is reported (http_code 200, no server_message)', async () => {
+    catalogue(true);
+    partnerStatus = 200;
+    await assert.rejects(node.client.call({ from: LU, to: BAD, api: 'iias', urlElement: 'get-url', params: [['iia_id', 'x-2']], expect: ['iias-get-response', NS.iiasGet] }), (e: Error) =>
+      /expected <iias-get-response>/.test(e.message),
+    );
+    await node.monitoring.settled();
+    assert.equal(reports.length, 1);
+    assert.equal(reports[0]!.params.http_code, '200');
+    assert.equal(reports[0]!.params.server_message, '');
+    assert.match(reports[0]!.params.client_message!, /expected <iias-get-response> .* got <iias-response> in urn:not-ewp/);
   });
 
   it('a registry without a Monitoring API: nothing sent and no error beyond the failed call’s own', async () => {

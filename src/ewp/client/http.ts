@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Logger } from 'pino';
-import { errorMessage, isHubError, SinkRejectedError, TransportError } from '../../core/errors.ts';
+import { errorMessage, isHubError, MalformedInputError, SinkRejectedError, TransportError } from '../../core/errors.ts';
 import type { Catalogue } from '../registry/catalogue.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { responseSignatureProblem } from '../security/response.ts';
@@ -21,6 +21,8 @@ export interface CallOptions {
   params?: [string, string][];
   /** A raw XML body (LA and omobility update requests) instead of form parameters. */
   xmlBody?: string;
+  /** The root element a 200 must have ([local name, namespace]); another is a failed call (MalformedInputError). */
+  expect?: [string, string];
 }
 
 export interface CallResult {
@@ -144,6 +146,10 @@ export class EwpClient {
       throw new SinkRejectedError(detail, { extra: { status: res.status } });
     }
     if (!root) throw new TransportError(`${c.to} ${m.name} answered 200 with a body that is not XML`);
+    if (c.expect && (root.local !== c.expect[0] || root.ns !== c.expect[1]))
+      throw new MalformedInputError(
+        `${c.to} ${m.name} ${c.urlElement.replace(/-?url$/, '') || 'endpoint'}: expected <${c.expect[0]}> in ${c.expect[1]}, got <${root.local}> in ${root.ns || 'no namespace'}`,
+      );
     return {
       root,
       status: res.status,

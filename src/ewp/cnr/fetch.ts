@@ -1,5 +1,5 @@
 import type { JsonObject } from '../../core/types.ts';
-import { isHubError, MalformedInputError } from '../../core/errors.ts';
+import { isHubError } from '../../core/errors.ts';
 import { iiaElement } from '../apis/iia-xml.ts';
 import { ownIias } from '../apis/iias.ts';
 import { mobilitiesById, portableRef } from '../apis/mobility.ts';
@@ -17,10 +17,6 @@ import { childText, children, type XElem } from '../xml/parse.ts';
  * Re-fetching what a partner announced (CNR) and writing it through the HEI's EWP source. Each
  * function is idempotent: the same partner state written twice is an `unchanged` message.
  */
-
-function expectRoot(root: XElem, local: string, ns: string, what: string): void {
-  if (root.local !== local || root.ns !== ns) throw new MalformedInputError(`${what}: expected <${local}> in ${ns}, got <${root.local}> in ${root.ns}`);
-}
 
 /** Stores a partner's IIA copy, keeping the approvals already recorded on it (and adding one). */
 export async function storeIiaCopy(node: EwpServices, hei: EwpHei, partner: string, iia: XElem, hash: string, approval?: JsonObject): Promise<JsonObject | undefined> {
@@ -46,8 +42,7 @@ export async function storeIiaCopy(node: EwpServices, hei: EwpHei, partner: stri
 
 /** Fetches a partner's IIAs (IIAs 7 get), checks each served hash against the XSLT's, returns them. */
 export async function fetchPartnerIias(node: EwpServices, hei: EwpHei, partner: string, iiaIds: string[]): Promise<{ iia: XElem; hash: string; validForApproval: boolean; hashOk: boolean }[]> {
-  const { root } = await node.client.call({ from: hei.id, to: partner, api: 'iias', urlElement: 'get-url', params: iiaIds.map((id) => ['iia_id', id]) });
-  expectRoot(root, 'iias-get-response', NS.iiasGet, `${partner} iias get`);
+  const { root } = await node.client.call({ from: hei.id, to: partner, api: 'iias', urlElement: 'get-url', params: iiaIds.map((id) => ['iia_id', id]), expect: ['iias-get-response', NS.iiasGet] });
   const hashes = iiaHashes(root);
   return children(root, 'iia').map((iia, i) => {
     const h = hashes[i]!;
@@ -87,8 +82,7 @@ export async function refreshIiaApproval(node: EwpServices, hei: EwpHei, partner
     node.logger.info({ hei: hei.id, partner, iiaId: ownIiaId }, 'an approval CNR for an IIA we do not hold mapped to the partner; ignored');
     return;
   }
-  const { root } = await node.client.call({ from: hei.id, to: partner, api: 'iiasApproval', urlElement: 'url', params: [['iia_id', ownIiaId]] });
-  expectRoot(root, 'iias-approval-response', NS.iiasApproval, `${partner} iias-approval`);
+  const { root } = await node.client.call({ from: hei.id, to: partner, api: 'iiasApproval', urlElement: 'url', params: [['iia_id', ownIiaId]], expect: ['iias-approval-response', NS.iiasApproval] });
   const approval = children(root, 'approval').find((a) => childText(a, 'iia-id') === ownIiaId);
   const approvedHash = approval ? childText(approval, 'iia-hash') : undefined;
   if (!approvedHash) return;
@@ -109,12 +103,19 @@ export async function refreshMobility(node: EwpServices, hei: EwpHei, partner: s
       ['sending_hei_id', partner],
       ['omobility_id', omobilityId],
     ],
+    expect: ['omobility-las-get-response', NS.lasGet],
   });
-  expectRoot(las.root, 'omobility-las-get-response', NS.lasGet, `${partner} omobility-las get`);
   const la = children(las.root, 'la').find((x) => childText(x, 'omobility-id') === omobilityId);
   let nomination: XElem | undefined;
   try {
-    const om = await node.client.call({ from: hei.id, to: partner, api: 'omobilities', urlElement: 'get-url', params: [['omobility_id', omobilityId]] });
+    const om = await node.client.call({
+      from: hei.id,
+      to: partner,
+      api: 'omobilities',
+      urlElement: 'get-url',
+      params: [['omobility_id', omobilityId]],
+      expect: ['omobilities-get-response', NS.omobilitiesGet],
+    });
     nomination = children(om.root, 'student-mobility').find((x) => childText(x, 'omobility-id') === omobilityId);
   } catch (e) {
     if (!isHubError(e) || e.retryable) throw e;
@@ -139,8 +140,14 @@ export async function refreshTor(node: EwpServices, hei: EwpHei, partner: string
     node.logger.info({ hei: hei.id, partner, omobilityId }, 'a ToR CNR for a mobility we do not send to that partner; ignored');
     return;
   }
-  const { root } = await node.client.call({ from: hei.id, to: partner, api: 'imobilityTors', urlElement: 'get-url', params: [['omobility_id', omobilityId]] });
-  expectRoot(root, 'imobility-tors-get-response', NS.torsGet, `${partner} imobility-tors get`);
+  const { root } = await node.client.call({
+    from: hei.id,
+    to: partner,
+    api: 'imobilityTors',
+    urlElement: 'get-url',
+    params: [['omobility_id', omobilityId]],
+    expect: ['imobility-tors-get-response', NS.torsGet],
+  });
   const person = await portableRef(node, m, 'person', m.data.person);
   for (const tor of children(root, 'tor').filter((t) => childText(t, 'omobility-id') === omobilityId)) {
     await node.ingest(hei, 'attainment', attainmentsFromTor(tor, { partner, omobilityId, person, mobility: { id: m.id } }));
