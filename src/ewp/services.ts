@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { PartnerFailures } from './cnr/partner-failures.ts';
 import type { JsonObject } from '../core/types.ts';
-import type { EwpClient } from './client/http.ts';
+import type { EwpClient, FailedCall } from './client/http.ts';
 import type { CnrTarget, InboxKind } from './cnr/types.ts';
 import type { Rec, EwpRecords } from './data.ts';
 import type { EwpDeps } from './deps.ts';
@@ -27,6 +27,8 @@ export interface EwpServices {
   readonly replay: ReplayCache;
   readonly serverKey: EwpKey;
   readonly metrics: { readonly authFailures: Counter; readonly cnrSent: Counter; readonly cnrReceived: Counter; readonly partnerFailures: Counter; readonly monitoringReports: Counter };
+  /** Failed partner calls reported to the EWP Stats Portal (Monitoring API 0.2, client/monitoring.ts). */
+  readonly monitoring: { report(f: FailedCall): void };
   /** Failed calls to partners: counted, logged once per partner and reason (cnr/partner-failures.ts). */
   readonly partnerFailures: PartnerFailures;
   readonly factsheets: ReadonlyMap<string, Factsheet>;

@@ -2,11 +2,14 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SinkRejectedError, TransportError } from '../../src/core/errors.ts';
 import { STATS_PORTAL_HEI } from '../../src/ewp/client/monitoring.ts';
+import { IIA_NAMESPACES, iiaElement } from '../../src/ewp/apis/iia-xml.ts';
+import { fetchPartnerIias } from '../../src/ewp/cnr/fetch.ts';
 import type { EwpNode } from '../../src/ewp/node.ts';
+import { el, toXml } from '../../src/ewp/xml/build.ts';
 import { digestMatches } from '../../src/ewp/security/digest.ts';
 import { parseSignatureParams, REQUIRED_REQUEST_HEADERS, rsaVerify, signingString } from '../../src/ewp/security/httpsig.ts';
 import { MANIFEST_ENTRY, NS } from '../../src/ewp/xml/ns.ts';
-import { LU } from './helpers/data.ts';
+import { LU, LU_IIA, luIia } from './helpers/data.ts';
 import { ewpHub, listen, rawRequest, TestRegistry, type EwpTestHub } from './helpers/ewp.ts';
 
 const BAD = 'bad.example';
@@ -35,6 +38,8 @@ describe('EWP Monitoring API 0.2 client: failed partner calls reported to the st
   let portal: Awaited<ReturnType<typeof listen>>;
   /** What the partner answers next: a status with an error document. */
   let partnerStatus = 500;
+  /** What the partner answers with a 200 (default: a document of another API). */
+  let partnerDocument: string | undefined;
   const reports: Report[] = [];
   let luManifest = '';
 
@@ -49,7 +54,7 @@ describe('EWP Monitoring API 0.2 client: failed partner calls reported to the st
     void bodyOf(req).then(() =>
       res
         .writeHead(partnerStatus, { 'content-type': 'application/xml' })
-        .end(partnerStatus === 200 ? '<iias-response xmlns="urn:not-ewp"/>' : ERROR(`iia lookup failed for 010101-10006 (test ${partnerStatus})`)),
+        .end(partnerStatus === 200 ? (partnerDocument ?? '<iias-response xmlns="urn:not-ewp"/>') : ERROR(`iia lookup failed for 010101-10006 (test ${partnerStatus})`)),
     );
   };
 
@@ -176,6 +181,28 @@ describe('EWP Monitoring API 0.2 client: failed partner calls reported to the st
     assert.equal(reports[0]!.params.http_code, '200');
     assert.equal(reports[0]!.params.server_message, '');
     assert.match(reports[0]!.params.client_message!, /expected <iias-get-response> .* got <iias-response> in urn:not-ewp/);
+  });
+
+  it('an IIA whose served iia-hash is not its hash: the fetch goes on (hashOk false) and the wrong data is reported once', async () => {
+    catalogue(true);
+    partnerStatus = 200;
+    const iia = iiaElement(LU, { ...luIia(), id: 'x', version: 1 })!;
+    const body = toXml(el('iias-get-response', IIA_NAMESPACES, iia.element)).replace(iia.hash, '0'.repeat(64));
+    partnerDocument = body;
+    try {
+      for (let i = 0; i < 2; i++) {
+        const got = await fetchPartnerIias(node, node.settings.heis.get(LU)!, BAD, [LU_IIA]);
+        assert.equal(got.length, 1);
+        assert.equal(got[0]!.hashOk, false);
+      }
+      await node.monitoring.settled();
+      assert.equal(reports.length, 1, 'once in the period');
+      assert.equal(reports[0]!.params.http_code, '200');
+      assert.equal(reports[0]!.params.endpoint_name, 'get');
+      assert.match(reports[0]!.params.client_message!, new RegExp(`iia-hash served for IIA ${LU_IIA} is not the hash`));
+    } finally {
+      partnerDocument = undefined;
+    }
   });
 
   it('a registry without a Monitoring API: nothing sent and no error beyond the failed call’s own', async () => {

@@ -47,7 +47,20 @@ export async function fetchPartnerIias(node: EwpServices, hei: EwpHei, partner: 
   return children(root, 'iia').map((iia, i) => {
     const h = hashes[i]!;
     const served = childText(iia, 'iia-hash');
-    if (served !== h.hash) node.logger.warn({ hei: hei.id, partner, iiaId: h.iiaId }, 'the iia-hash a partner serves is not the hash of its IIA (XSLT v7)');
+    if (served !== h.hash) {
+      node.logger.warn({ hei: hei.id, partner, iiaId: h.iiaId }, 'the iia-hash a partner serves is not the hash of its IIA (XSLT v7)');
+      // A 200 whose data is wrong is a failure the Monitoring API wants to hear of too.
+      node.monitoring.report({
+        from: hei.id,
+        to: partner,
+        api: 'iias',
+        urlElement: 'get-url',
+        httpCode: 200,
+        clientMessage: `the iia-hash served for IIA ${h.iiaId ?? '(no id)'} is not the hash of the IIA computed as in transform_version_7.xsl`,
+        code: 'IIA_HASH_MISMATCH',
+        notInCatalogue: false,
+      });
+    }
     return { iia, hash: h.hash, validForApproval: h.validForApproval, hashOk: served === h.hash };
   });
 }
