@@ -210,7 +210,27 @@ export class Hub {
     const adapterContext = (scope: string, origin?: OutboundContext['origin']) => adapterContextOf({ logger, env, mappings, targets }, scope, origin);
 
     const store = opts.store ?? (await createStore(env));
-    const broker = opts.broker ?? (await createBroker(env, logger.child({ component: 'broker' })));
+    // What create has opened or started, closed again (last first) when a later step fails.
+    const undo: Array<() => Promise<void>> = opts.store ? [] : [() => store.close()];
+    try {
+      const broker = opts.broker ?? (await createBroker(env, logger.child({ component: 'broker' })));
+      if (!opts.broker) undo.push(() => broker.close());
+      return await Hub.build(opts, { role, schemas, mappings, heavyReads, metrics, routes, consumers, targets, adapterContext, store, broker, undo });
+    } catch (e) {
+      for (const close of undo.reverse()) await close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private static async build(
+    opts: HubOptions,
+    made: Pick<HubParts, 'role' | 'schemas' | 'mappings' | 'heavyReads' | 'metrics' | 'routes' | 'consumers' | 'targets' | 'store' | 'broker'> & {
+      adapterContext: (scope: string, origin?: OutboundContext['origin']) => AdapterContext;
+      undo: Array<() => Promise<void>>;
+    },
+  ): Promise<Hub> {
+    const { config, env, logger } = opts;
+    const { role, schemas, mappings, heavyReads, metrics, routes, consumers, targets, adapterContext, store, broker, undo } = made;
     await store.migrate();
     await broker.connect();
     const tokens = new TokenService(store);
@@ -218,7 +238,9 @@ export class Hub {
     for (const s of config.sinks) {
       const type = opts.adapters.sinks.find((t) => t.type === s.type);
       if (!type) throw new ConfigError(`unknown sink type ${s.type}`);
-      sinks.set(s.id, type.create(s.options ?? {}, adapterContext(`sink:${s.id}`)));
+      const made = type.create(s.options ?? {}, adapterContext(`sink:${s.id}`));
+      sinks.set(s.id, made);
+      undo.push(async () => made.close?.());
     }
     const sink = (id: string) => sinks.get(id);
     const privacy = await Privacy.create({
@@ -275,6 +297,7 @@ export class Hub {
       sink,
       workers: role !== 'api',
     });
+    if (ewp) undo.push(() => ewp.stop());
     const { directory: contactPoints, client: emrexClient } = await startEmrexIncoming({
       config,
       dataDir: env.dataDir,
@@ -293,6 +316,7 @@ export class Hub {
       ...(config.catalogue?.cacheEntries !== undefined ? { cacheEntries: config.catalogue.cacheEntries } : {}),
     });
     followers.catalogue = catalogue;
+    undo.push(() => catalogue.stop());
     const credentials = await Credentials.start({
       sql: store.sql,
       config,
@@ -303,6 +327,7 @@ export class Hub {
       sink,
       workers: role !== 'api',
     });
+    undo.push(() => credentials.stop());
     await router.declare();
     const sources =
       role !== 'api'
@@ -415,10 +440,11 @@ export class Hub {
       await this.privacy.stop();
       await this.relay.stop();
       await this.webhooks.stop();
-      await this.ewp?.stop();
-      await this.catalogue.stop();
-      await this.credentials.stop();
     }
+    // Started by create, whether or not start() ran.
+    await this.ewp?.stop();
+    await this.catalogue.stop();
+    await this.credentials.stop();
     for (const s of this.sinks.values()) await s.close?.();
     await this.broker?.close();
     await this.store?.close();
