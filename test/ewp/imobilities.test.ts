@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import type { ChangeEvent, JsonObject } from '../../src/core/types.ts';
 import { actualDates } from '../../src/ewp/apis/imobilities.ts';
+import { Outbound } from '../../src/ewp/cnr/outbound.ts';
 import type { Rec } from '../../src/ewp/data.ts';
 import { Catalogue } from '../../src/ewp/registry/catalogue.ts';
 import { responseSignatureProblem } from '../../src/ewp/security/response.ts';
@@ -229,6 +231,39 @@ for (const backend of backends()) {
         'file_id repeated',
       );
       await assertError(await call('file', [['file_id', fileId]], { method: 'PUT' }), 405, 'PUT');
+    });
+
+    it('announces a change of its own record of an incoming student to the sending HEI (IMobility CNR); partner copies and views are not announced', async () => {
+      const outbound = new Outbound(hub.hub.ewp!);
+      const event = (source: string, record: Record<string, unknown>): ChangeEvent => ({
+        eventId: 'e',
+        seq: 1,
+        entity: 'mobility-period',
+        op: 'upsert',
+        schemaVersion: '1',
+        source,
+        institution: LU,
+        occurredAt: new Date().toISOString(),
+        recordId: 'r',
+        version: 1,
+        record: record as JsonObject,
+      });
+      assert.deepEqual(await outbound.plan(event('local', { sourceId: 'IN-1', omobilityId: 'om-1', sendingInstitution: VU, receivingInstitution: LU, status: 'live' })), [
+        { kind: 'cnr', target: { api: 'imobilityCnr', from: LU, to: VU, objectId: 'om-1' } },
+      ]);
+      assert.deepEqual(
+        await outbound.plan(event('ewp-in', { sourceId: `omobility/${VU}/om-1`, omobilityId: 'om-1', sendingInstitution: VU, receivingInstitution: LU })),
+        [],
+        'a nomination received is the partner’s data',
+      );
+      assert.deepEqual(
+        await outbound.plan(event('ewp-in', { sourceId: `imobility/${VU}/om-2`, omobilityId: 'om-2', sendingInstitution: LU, receivingInstitution: VU, status: 'live' })),
+        [],
+        'vu.lt’s view of lu.lv’s mobility is not lu.lv’s change',
+      );
+      assert.deepEqual(await outbound.plan(event('local', { sourceId: 'OUT-2', omobilityId: 'om-2', sendingInstitution: LU, receivingInstitution: VU, status: 'nominated' })), [
+        { kind: 'cnr', target: { api: 'omobilityCnr', from: LU, to: VU, objectId: 'om-2' } },
+      ]);
     });
 
     it('logs what the new endpoints handed out: the mobility’s dates, the PDF’s student and results, to vu.lt only', async () => {

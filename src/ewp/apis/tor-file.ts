@@ -20,11 +20,12 @@ const byDateThenId = (a: TorResult, b: TorResult) => String(a.attainment.data.da
  * src/emrex/pdf.ts, in English, without the seal sentence: this PDF is not sealed) and its File API
  * id. The PDF is a function of the records it shows: dated by the latest change among them, its
  * results in a fixed order, so the same ToR gives the same bytes and the same id, and any change a
- * new id (the spec's file immutability), announced to the partner by the ToR CNR.
+ * new id (the spec's file immutability): a changed result is announced by the ToR CNR; a changed name
+ * of the student or of a course reaches the partner at its next ToR get.
  */
 export async function torPdf(hei: EwpHei, m: Rec, person: Rec, results: readonly TorResult[]): Promise<{ fileId: string; pdf: Buffer; hash: string }> {
   const sorted = [...results].sort(byDateThenId);
-  const shown = [person, m, ...sorted.flatMap((r) => (r.course ? [r.attainment, r.course] : [r.attainment]))];
+  const shown = [person, ...sorted.flatMap((r) => (r.course ? [r.attainment, r.course] : [r.attainment]))];
   const latest = Math.max(...shown.map((r) => Date.parse(r.updatedAt)).filter(Number.isFinite));
   const record = { person, institutions: [{ institution: hei.id, results: sorted, awards: [] }], records: [] };
   const pdf = await transcriptPdf(record, { institutions: [hei.institution], lang: 'en', now: new Date(Number.isFinite(latest) ? latest : 0), sealed: false });
