@@ -45,7 +45,7 @@ export async function incomingById(node: EwpServices, hei: EwpHei, callerHeis: r
 }
 
 /** The fields of the mobility an Incoming Mobilities answer carries (the disclosure log). */
-const IMOBILITY_FIELDS = ['omobilityId', 'start', 'end', 'status'] as const;
+const IMOBILITY_FIELDS = ['omobilityId', 'start', 'end'] as const;
 
 /**
  * Incoming Mobilities 2 get: `omobility_id` (repeatable, required, at most maxIds) is the only v2
