@@ -44,6 +44,56 @@ export class EwpClient {
   constructor(private readonly o: { registry: RegistryClient; keyOf: (hei: string) => EwpKey; skewMs: number; logger: Logger; timeoutMs?: number }) {}
 
   async call(c: CallOptions): Promise<CallResult> {
+    const { res, entry, api } = await this.exchange(c, 'POST');
+    let root: XElem | undefined;
+    try {
+      root = parseXml(res.body.toString('utf8'));
+    } catch {
+      root = undefined;
+    }
+    if (res.status !== 200) throw this.failure(c.to, api, res.status, root && root.local === 'error-response' ? childText(root, 'developer-message') : res.body.toString('utf8'));
+    if (!root) throw new TransportError(`${c.to} ${api} answered 200 with a body that is not XML`);
+    return {
+      root,
+      status: res.status,
+      maxIds: (name) => {
+        const v = Number(text(child(entry.entry, name)).trim());
+        return Number.isInteger(v) && v > 0 ? v : 1;
+      },
+    };
+  }
+
+  /**
+   * A partner's file by its id (File API 1: GET with `file_id`, the answer is the file's bytes). A 404
+   * (unknown, or not shared with this HEI) is a SinkRejectedError with `extra.status` 404.
+   */
+  async file(from: string, to: string, fileId: string): Promise<{ contentType: string; body: Buffer }> {
+    const { res, api } = await this.exchange({ from, to, api: 'file', urlElement: 'url', params: [['file_id', fileId]] }, 'GET');
+    if (res.status !== 200) {
+      let dev: string | undefined;
+      try {
+        const root = parseXml(res.body.toString('utf8'));
+        dev = root.local === 'error-response' ? childText(root, 'developer-message') : undefined;
+      } catch {
+        dev = undefined;
+      }
+      throw this.failure(to, api, res.status, dev);
+    }
+    const type = res.headers['content-type'];
+    return { contentType: (Array.isArray(type) ? type[0] : type) ?? 'application/octet-stream', body: res.body };
+  }
+
+  /** A partner's error answer: 5xx, 408 and 429 are transport faults (retry), other statuses are rejections. */
+  private failure(to: string, api: string, status: number, partnerText: string | undefined): Error {
+    // A partner's text, bounded: it ends up on queue rows and in log lines.
+    const msg = partnerText?.slice(0, PARTNER_TEXT_CHARS);
+    const detail = `${to} ${api} answered HTTP ${status}${msg ? `: ${msg}` : ''}`;
+    if (status >= 500 || status === 408 || status === 429) return new TransportError(detail);
+    return new SinkRejectedError(detail, { extra: { status } });
+  }
+
+  /** Finds the partner's API in the registry, sends the signed request (POST form or XML body, or GET with a query), checks the response signature. */
+  private async exchange(c: CallOptions, method: 'GET' | 'POST') {
     const catalogue = await this.o.registry.catalogue();
     const m = MANIFEST_ENTRY[c.api];
     const entry = catalogue.apis(c.to, m.ns, m.name)[0];
@@ -57,10 +107,12 @@ export class EwpClient {
     if (!urlText) throw new SinkRejectedError(`${c.to}'s ${m.name} entry has no ${c.urlElement}`);
     const url = new URL(urlText);
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) throw new SinkRejectedError(`${c.to}'s ${m.name} URL is not https`);
-    const body = c.xmlBody !== undefined ? Buffer.from(c.xmlBody, 'utf8') : Buffer.from(new URLSearchParams(c.params ?? []).toString(), 'utf8');
-    const contentType = c.xmlBody !== undefined ? 'application/xml; charset=utf-8' : 'application/x-www-form-urlencoded';
-    const signed = signRequest({ method: 'POST', url, body, key: this.o.keyOf(c.from), contentType, acceptSignature: wantsSignedResponse });
-    const res = await this.send(url, { ...signed.headers, 'content-length': String(body.length), accept: 'application/xml' }, body);
+    if (method === 'GET') for (const [k, v] of c.params ?? []) url.searchParams.append(k, v);
+    const body = method === 'GET' ? Buffer.alloc(0) : c.xmlBody !== undefined ? Buffer.from(c.xmlBody, 'utf8') : Buffer.from(new URLSearchParams(c.params ?? []).toString(), 'utf8');
+    const contentType = method === 'GET' ? undefined : c.xmlBody !== undefined ? 'application/xml; charset=utf-8' : 'application/x-www-form-urlencoded';
+    const signed = signRequest({ method, url, body, key: this.o.keyOf(c.from), ...(contentType ? { contentType } : {}), acceptSignature: wantsSignedResponse });
+    const headers = { ...signed.headers, ...(method === 'POST' ? { 'content-length': String(body.length), accept: 'application/xml' } : {}) };
+    const res = await this.send(url, method, headers, body);
     const get = (n: string) => {
       const v = res.headers[n];
       return Array.isArray(v) ? v.join(', ') : v;
@@ -69,28 +121,7 @@ export class EwpClient {
       const problem = responseSignatureProblem(get, res.body, signed, { catalogue, host: entry.host, skewMs: this.o.skewMs });
       if (problem) throw new TransportError(`${c.to} ${m.name}: ${problem}`);
     }
-    let root: XElem | undefined;
-    try {
-      root = parseXml(res.body.toString('utf8'));
-    } catch {
-      root = undefined;
-    }
-    if (res.status !== 200) {
-      // A partner's text, bounded: it ends up on queue rows and in log lines.
-      const msg = (root && root.local === 'error-response' ? childText(root, 'developer-message') : res.body.toString('utf8'))?.slice(0, PARTNER_TEXT_CHARS);
-      const detail = `${c.to} ${m.name} answered HTTP ${res.status}${msg ? `: ${msg}` : ''}`;
-      if (res.status >= 500 || res.status === 408 || res.status === 429) throw new TransportError(detail);
-      throw new SinkRejectedError(detail, { extra: { status: res.status } });
-    }
-    if (!root) throw new TransportError(`${c.to} ${m.name} answered 200 with a body that is not XML`);
-    return {
-      root,
-      status: res.status,
-      maxIds: (name) => {
-        const v = Number(text(child(entry.entry, name)).trim());
-        return Number.isInteger(v) && v > 0 ? v : 1;
-      },
-    };
+    return { res, entry, api: m.name };
   }
 
   /** A partner's limit from its manifest entry (e.g. max-omobility-ids); 1 when it does not say. */
@@ -101,10 +132,10 @@ export class EwpClient {
     return Number.isInteger(v) && v > 0 ? v : 1;
   }
 
-  private send(url: URL, headers: Record<string, string>, body: Buffer): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  private send(url: URL, method: 'GET' | 'POST', headers: Record<string, string>, body: Buffer): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
     const timeoutMs = this.o.timeoutMs ?? 30_000;
     return new Promise((resolve, reject) => {
-      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: 'POST', headers, timeout: timeoutMs }, (res) => {
+      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method, headers, timeout: timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
