@@ -2,7 +2,7 @@ import { EwpRequestError } from '../../core/errors.ts';
 import { disclose, type Endpoint, type EwpContext, type FileAnswer } from '../endpoint.ts';
 import { isEwpIdentifier } from '../params.ts';
 import { mobilitiesById } from './mobility.ts';
-import { TOR_FILE_ID, torPdf } from './tor-file.ts';
+import { TOR_FILE_ID, torFile } from './tor-file.ts';
 import { torItems } from './tors.ts';
 
 const TOR_PDF_FIELDS = ['givenNames', 'familyName', 'birthDate'] as const;
@@ -24,12 +24,12 @@ async function file(ctx: EwpContext): Promise<FileAnswer> {
   for (const m of mobilities) {
     const { person, items } = await torItems(ctx.node, ctx.hei, m);
     if (!person || !items.length) continue;
-    const f = await torPdf(ctx.hei, m, person, items);
+    const f = torFile(ctx.hei, m, person, items);
     if (f.fileId !== id) continue;
     const partner = String(m.data.sendingInstitution);
     disclose(ctx, partner, person, TOR_PDF_FIELDS);
     for (const i of items) disclose(ctx, partner, i.attainment, RESULT_FIELDS);
-    return { file: { contentType: 'application/pdf', body: f.pdf, etag: f.hash, name: 'transcript-of-records.pdf' } };
+    return { file: { contentType: 'application/pdf', body: await f.render(), etag: f.hash, name: 'transcript-of-records.pdf' } };
   }
   throw notFound;
 }
