@@ -22,6 +22,7 @@ import { SchemaRegistry } from './schemas/registry.ts';
 import { SourceManager } from './sources/manager.ts';
 import { createStore } from './store/index.ts';
 import type { Store, StoredMessage } from './store/types.ts';
+import type { JsonObject } from './core/types.ts';
 import { Webhooks } from './webhooks/service.ts';
 import { EwpNode } from './ewp/node.ts';
 import { Catalogue } from './catalogue/service.ts';
@@ -50,9 +51,53 @@ export interface HubOptions {
   resolve?: Resolver;
 }
 
+/** What an adapter is handed, built from the hub's logger, data dir, secrets, mapping limits and target policy. */
+function adapterContextOf(base: { logger: Logger; env: EnvSettings; mappings: MappingEngine; targets: TargetPolicy }, scope: string, origin: OutboundContext['origin'] = 'config'): AdapterContext {
+  return {
+    logger: base.logger.child({ component: scope }),
+    dataDir: base.env.dataDir,
+    secret: (name) => base.env.env[name],
+    mappingsDir: base.mappings.dir,
+    // A sink's mapping runs on live data too: under the same guard as the sources' mappings.
+    compileMapping: (text, name) => compileText(text, name, base.mappings.limits),
+    outbound: { origin, policy: base.targets },
+  };
+}
+
+/** Everything Hub.create builds before the Hub exists: the Hub's constructor only keeps them. */
+interface HubParts {
+  readonly role: HubRole;
+  readonly schemas: SchemaRegistry;
+  readonly mappings: MappingEngine;
+  readonly heavyReads: Gate;
+  readonly metrics: HubMetrics;
+  readonly routes: readonly ResolvedRoute[];
+  readonly consumers: Consumers;
+  readonly targets: TargetPolicy;
+  readonly store: Store;
+  readonly broker: Broker;
+  readonly sinks: Map<string, Sink>;
+  readonly tokens: TokenService;
+  readonly privacy: Privacy;
+  readonly router: Router;
+  readonly relay: OutboxRelay;
+  readonly pipeline: Pipeline;
+  readonly webhooks: Webhooks;
+  readonly ewp: EwpNode | undefined;
+  readonly contactPoints: ContactPointDirectory;
+  readonly emrexClient: EmrexClient | undefined;
+  readonly catalogue: Catalogue;
+  readonly credentials: Credentials;
+  readonly sources: SourceManager | undefined;
+}
+
 /**
  * The hub's parts wired together: store, broker, pipeline, outbox relay, router and sinks.
- * The composition root: the CLI builds one, tests build their own.
+ * The composition root: the CLI builds one, tests build their own, with `await Hub.create(opts)` (every
+ * part built, store migrated, queues declared) and then `await hub.start()` (the background work).
+ * Nothing else in src/ sees the Hub: the API, the console, Node-RED, sources and EWP take the few
+ * parts they use as narrow interfaces (src/api/deps.ts, src/admin/deps.ts, src/nodered/deps.ts, src/ewp/deps.ts…),
+ * which the Hub satisfies.
  */
 export class Hub {
   readonly config: HubConfig;
@@ -69,49 +114,62 @@ export class Hub {
   readonly consumers: Consumers;
   /** Where outbound HTTP to targets of API input (and beyond a config sink's own host) may go. */
   readonly targets: TargetPolicy;
-  store!: Store;
-  broker!: Broker;
-  pipeline!: Pipeline;
-  relay!: OutboxRelay;
-  router!: Router;
-  tokens!: TokenService;
-  webhooks!: Webhooks;
+  readonly store: Store;
+  readonly broker: Broker;
+  readonly pipeline: Pipeline;
+  readonly relay: OutboxRelay;
+  readonly router: Router;
+  readonly tokens: TokenService;
+  readonly webhooks: Webhooks;
   /** Personal data: consent gate, disclosure log, subject access, erasure, retention (src/privacy/). */
-  privacy!: Privacy;
+  readonly privacy: Privacy;
   /** Erasmus Without Paper node of the HEIs in the config's ewp section (src/ewp/); undefined without one. */
-  ewp: EwpNode | undefined;
+  readonly ewp: EwpNode | undefined;
   /** The public catalogue of programmes and courses (src/catalogue/): a read model of the change log. */
-  catalogue!: Catalogue;
+  readonly catalogue: Catalogue;
   /** Digital credentials (src/credentials/): issued by `edc` routes, stored, revocable, with their status lists. */
-  credentials!: Credentials;
+  readonly credentials: Credentials;
   /** EMREX contact points of the EWP registry and an EMREG list (src/emrex/client/directory.ts). */
-  contactPoints!: ContactPointDirectory;
+  readonly contactPoints: ContactPointDirectory;
   /** The hub as an EMREX client of the institutions of emrex.client (src/emrex/client/); undefined without it. */
-  emrexClient: EmrexClient | undefined;
+  readonly emrexClient: EmrexClient | undefined;
   /** Sources read by adapters (roles all and worker; undefined in an API-only process). */
-  sources: SourceManager | undefined;
+  readonly sources: SourceManager | undefined;
   /** What /readyz reports: store, broker, sources, EWP node, and parts that start later (the editor). */
   readonly readiness = new Readiness();
   /** Failed sign-ins per client address and user, for every sign-in form of this process. */
   readonly signIns = new SignInLimiter();
-  private sinks = new Map<string, Sink>();
+  private readonly sinks: Map<string, Sink>;
   private started = false;
   private metricsTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly opts: HubOptions) {
+  private constructor(opts: HubOptions, parts: HubParts) {
     this.config = opts.config;
     this.env = opts.env;
     this.logger = opts.logger;
-    this.role = opts.role ?? 'all';
-    this.schemas = opts.schemas ?? new SchemaRegistry();
-    this.mappings = opts.mappings ?? new MappingEngine();
-    const limits = opts.config.limits ?? {};
-    this.heavyReads = new Gate('heavy admin reads', { concurrent: limits.adminReads ?? 8, queue: limits.adminReadQueue ?? 16, retryAfterSeconds: 2 });
-    this.mappings.setLimits({ ...(limits.mappingTimeoutMs ? { timeoutMs: limits.mappingTimeoutMs } : {}), ...(limits.mappingMaxDepth ? { maxDepth: limits.mappingMaxDepth } : {}) });
-    this.metrics = new HubMetrics(opts.processMetrics ?? false);
-    this.routes = opts.config.routes as ResolvedRoute[];
-    this.consumers = new Consumers(opts.config, this.schemas.entities());
-    this.targets = new TargetPolicy(opts.config.webhooks?.allowTargets ?? [], opts.resolve);
+    this.role = parts.role;
+    this.schemas = parts.schemas;
+    this.mappings = parts.mappings;
+    this.heavyReads = parts.heavyReads;
+    this.metrics = parts.metrics;
+    this.routes = parts.routes;
+    this.consumers = parts.consumers;
+    this.targets = parts.targets;
+    this.store = parts.store;
+    this.broker = parts.broker;
+    this.sinks = parts.sinks;
+    this.tokens = parts.tokens;
+    this.privacy = parts.privacy;
+    this.router = parts.router;
+    this.relay = parts.relay;
+    this.pipeline = parts.pipeline;
+    this.webhooks = parts.webhooks;
+    this.ewp = parts.ewp;
+    this.contactPoints = parts.contactPoints;
+    this.emrexClient = parts.emrexClient;
+    this.catalogue = parts.catalogue;
+    this.credentials = parts.credentials;
+    this.sources = parts.sources;
     const reachable = (ping: () => Promise<void>) => () =>
       this.started
         ? ping().then(
@@ -133,112 +191,195 @@ export class Hub {
   }
 
   /**
+   * Builds the hub complete: opens store and broker, migrates, builds every part and declares the
+   * queues. The EWP node, the catalogue and credentials start their own followers as they are built
+   * (workers only); the relay, the router's consumers, webhooks, privacy jobs and sources wait for start().
+   */
+  static async create(opts: HubOptions): Promise<Hub> {
+    const { config, env, logger } = opts;
+    const role = opts.role ?? 'all';
+    const schemas = opts.schemas ?? new SchemaRegistry();
+    const mappings = opts.mappings ?? new MappingEngine();
+    const limits = config.limits ?? {};
+    const heavyReads = new Gate('heavy admin reads', { concurrent: limits.adminReads ?? 8, queue: limits.adminReadQueue ?? 16, retryAfterSeconds: 2 });
+    mappings.setLimits({ ...(limits.mappingTimeoutMs ? { timeoutMs: limits.mappingTimeoutMs } : {}), ...(limits.mappingMaxDepth ? { maxDepth: limits.mappingMaxDepth } : {}) });
+    const metrics = new HubMetrics(opts.processMetrics ?? false);
+    const routes = config.routes as ResolvedRoute[];
+    const consumers = new Consumers(config, schemas.entities());
+    const targets = new TargetPolicy(config.webhooks?.allowTargets ?? [], opts.resolve);
+    const adapterContext = (scope: string, origin?: OutboundContext['origin']) => adapterContextOf({ logger, env, mappings, targets }, scope, origin);
+
+    const store = opts.store ?? (await createStore(env));
+    // What create has opened or started, closed again (last first) when a later step fails.
+    const undo: Array<() => Promise<void>> = opts.store ? [] : [() => store.close()];
+    try {
+      const broker = opts.broker ?? (await createBroker(env, logger.child({ component: 'broker' })));
+      if (!opts.broker) undo.push(() => broker.close());
+      return await Hub.build(opts, { role, schemas, mappings, heavyReads, metrics, routes, consumers, targets, adapterContext, store, broker, undo });
+    } catch (e) {
+      for (const close of undo.reverse()) await close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private static async build(
+    opts: HubOptions,
+    made: Pick<HubParts, 'role' | 'schemas' | 'mappings' | 'heavyReads' | 'metrics' | 'routes' | 'consumers' | 'targets' | 'store' | 'broker'> & {
+      adapterContext: (scope: string, origin?: OutboundContext['origin']) => AdapterContext;
+      undo: Array<() => Promise<void>>;
+    },
+  ): Promise<Hub> {
+    const { config, env, logger } = opts;
+    const { role, schemas, mappings, heavyReads, metrics, routes, consumers, targets, adapterContext, store, broker, undo } = made;
+    await store.migrate();
+    await broker.connect();
+    const tokens = new TokenService(store);
+    const sinks = new Map<string, Sink>();
+    for (const s of config.sinks) {
+      const type = opts.adapters.sinks.find((t) => t.type === s.type);
+      if (!type) throw new ConfigError(`unknown sink type ${s.type}`);
+      const made = type.create(s.options ?? {}, adapterContext(`sink:${s.id}`));
+      sinks.set(s.id, made);
+      undo.push(async () => made.close?.());
+    }
+    const sink = (id: string) => sinks.get(id);
+    const privacy = await Privacy.create({
+      store,
+      broker,
+      config,
+      env,
+      logger: logger.child({ component: 'privacy' }),
+      entities: schemas.entities(),
+    });
+    const router = new Router(routes, sinks, store, broker, metrics, logger, privacy);
+    const relay = new OutboxRelay(store, broker, routes, metrics, logger);
+    // A commit wakes what follows the change log: webhooks and the catalogue, once they are built below.
+    const followers: { webhooks?: Webhooks; catalogue?: Catalogue } = {};
+    const pipeline = new Pipeline({
+      config,
+      store,
+      schemas,
+      mappings,
+      metrics,
+      logger,
+      onCommitted: () => {
+        relay.wake();
+        followers.webhooks?.wake();
+        followers.catalogue?.wake();
+      },
+      onConsent: (record) => privacy.consentCommitted(record),
+    });
+    const ingest = (sourceId: string, entity: string, records: JsonObject[]) => pipeline.ingest(sourceId, entity, records, 'application/json');
+    const webhooks = new Webhooks({
+      sql: store.sql,
+      schemas,
+      consumers,
+      sinkType: opts.adapters.sinks.find((t) => t.type === 'webhook'),
+      context: adapterContext('webhooks', 'api'),
+      metrics,
+      logger: logger.child({ component: 'webhooks' }),
+      ...(config.webhooks?.maxSubscriptionsPerConsumer ? { maxSubscriptionsPerConsumer: config.webhooks.maxSubscriptionsPerConsumer } : {}),
+      ...(config.webhooks?.replayWindow !== undefined ? { replayWindow: config.webhooks.replayWindow } : {}),
+      fullReplay: new Set((config.consumers ?? []).filter((c) => c.allowFullReplay).map((c) => c.id)),
+      privacy,
+    });
+    followers.webhooks = webhooks;
+    await webhooks.migrate();
+    const ewp = await EwpNode.start({
+      config,
+      dataDir: env.dataDir,
+      logger,
+      sql: store.sql,
+      ajv: schemas.ajv,
+      metrics: metrics.registry,
+      privacy,
+      ingest,
+      remove: (sourceId, entity, sourceIds) => pipeline.remove(sourceId, entity, sourceIds),
+      sink,
+      workers: role !== 'api',
+    });
+    if (ewp) undo.push(() => ewp.stop());
+    const { directory: contactPoints, client: emrexClient } = await startEmrexIncoming({
+      config,
+      dataDir: env.dataDir,
+      sql: store.sql,
+      registry: ewp?.registry,
+      ingest,
+      personalData: privacy.holders,
+      logger,
+    });
+    // The learner sessions of the contact point and the learner's page hold person ids: erasure and subject access know them.
+    privacy.holders.register(await learnerSessionsPersonalData(store.sql));
+    const catalogue = await Catalogue.start({
+      sql: store.sql,
+      logger: logger.child({ component: 'catalogue' }),
+      follow: role !== 'api',
+      ...(config.catalogue?.cacheEntries !== undefined ? { cacheEntries: config.catalogue.cacheEntries } : {}),
+    });
+    followers.catalogue = catalogue;
+    undo.push(() => catalogue.stop());
+    const credentials = await Credentials.start({
+      sql: store.sql,
+      config,
+      dataDir: env.dataDir,
+      logger: logger.child({ component: 'credentials' }),
+      defaultPublicUrl: `http://localhost:${env.port}`,
+      ingest,
+      sink,
+      workers: role !== 'api',
+    });
+    undo.push(() => credentials.stop());
+    await router.declare();
+    const sources =
+      role !== 'api'
+        ? new SourceManager({
+            config,
+            types: opts.adapters.sources,
+            pipeline,
+            sql: store.sql,
+            registry: metrics.registry,
+            logger,
+            context: (scope) => adapterContext(scope),
+            maps: (set, entity) => mappings.has(set, entity),
+          })
+        : undefined;
+    return new Hub(opts, {
+      role,
+      schemas,
+      mappings,
+      heavyReads,
+      metrics,
+      routes,
+      consumers,
+      targets,
+      store,
+      broker,
+      sinks,
+      tokens,
+      privacy,
+      router,
+      relay,
+      pipeline,
+      webhooks,
+      ewp,
+      contactPoints,
+      emrexClient,
+      catalogue,
+      credentials,
+      sources,
+    });
+  }
+
+  /**
    * What an adapter is handed. `origin` says where its targets come from: the config (an admin wrote
    * them) or the API (webhook subscriptions), which decides what its outbound HTTP may reach.
    */
   adapterContext(scope: string, origin: OutboundContext['origin'] = 'config'): AdapterContext {
-    return {
-      logger: this.logger.child({ component: scope }),
-      dataDir: this.env.dataDir,
-      secret: (name) => this.env.env[name],
-      mappingsDir: this.mappings.dir,
-      // A sink's mapping runs on live data too: under the same guard as the sources' mappings.
-      compileMapping: (text, name) => compileText(text, name, this.mappings.limits),
-      outbound: { origin, policy: this.targets },
-    };
+    return adapterContextOf(this, scope, origin);
   }
 
-  /** Opens store and broker, migrates, declares queues; starts relay and consumers for workers. */
+  /** Starts the background work of a worker (roles all and worker): relay, route consumers, webhooks, privacy jobs, sources; the gauges' timer in every role. */
   async start(): Promise<void> {
-    this.store = this.opts.store ?? (await createStore(this.env));
-    this.broker = this.opts.broker ?? (await createBroker(this.env, this.logger.child({ component: 'broker' })));
-    await this.store.migrate();
-    await this.broker.connect();
-    this.tokens = new TokenService(this.store);
-    for (const s of this.config.sinks) {
-      const type = this.opts.adapters.sinks.find((t) => t.type === s.type);
-      if (!type) throw new ConfigError(`unknown sink type ${s.type}`);
-      this.sinks.set(s.id, type.create(s.options ?? {}, this.adapterContext(`sink:${s.id}`)));
-    }
-    this.privacy = await Privacy.create({
-      store: this.store,
-      broker: this.broker,
-      config: this.config,
-      env: this.env,
-      logger: this.logger.child({ component: 'privacy' }),
-      entities: this.schemas.entities(),
-    });
-    this.router = new Router(this.routes, this.sinks, this.store, this.broker, this.metrics, this.logger, this.privacy);
-    this.relay = new OutboxRelay(this.store, this.broker, this.routes, this.metrics, this.logger);
-    this.pipeline = new Pipeline({
-      config: this.config,
-      store: this.store,
-      schemas: this.schemas,
-      mappings: this.mappings,
-      metrics: this.metrics,
-      logger: this.logger,
-      onCommitted: () => {
-        this.relay.wake();
-        this.webhooks.wake();
-        this.catalogue?.wake();
-      },
-      onConsent: (record) => this.privacy.consentCommitted(record),
-    });
-    this.webhooks = new Webhooks({
-      sql: this.store.sql,
-      schemas: this.schemas,
-      consumers: this.consumers,
-      sinkType: this.opts.adapters.sinks.find((t) => t.type === 'webhook'),
-      context: this.adapterContext('webhooks', 'api'),
-      metrics: this.metrics,
-      logger: this.logger.child({ component: 'webhooks' }),
-      ...(this.config.webhooks?.maxSubscriptionsPerConsumer ? { maxSubscriptionsPerConsumer: this.config.webhooks.maxSubscriptionsPerConsumer } : {}),
-      ...(this.config.webhooks?.replayWindow !== undefined ? { replayWindow: this.config.webhooks.replayWindow } : {}),
-      fullReplay: new Set((this.config.consumers ?? []).filter((c) => c.allowFullReplay).map((c) => c.id)),
-      privacy: this.privacy,
-    });
-    await this.webhooks.migrate();
-    this.ewp = await EwpNode.start({
-      config: this.config,
-      dataDir: this.env.dataDir,
-      logger: this.logger,
-      sql: this.store.sql,
-      ajv: this.schemas.ajv,
-      metrics: this.metrics.registry,
-      privacy: this.privacy,
-      ingest: (sourceId, entity, records) => this.pipeline.ingest(sourceId, entity, records, 'application/json'),
-      remove: (sourceId, entity, sourceIds) => this.pipeline.remove(sourceId, entity, sourceIds),
-      sink: (id) => this.sink(id),
-      workers: this.role !== 'api',
-    });
-    ({ directory: this.contactPoints, client: this.emrexClient } = await startEmrexIncoming({
-      config: this.config,
-      dataDir: this.env.dataDir,
-      sql: this.store.sql,
-      registry: this.ewp?.registry,
-      ingest: (sourceId, entity, records) => this.pipeline.ingest(sourceId, entity, records, 'application/json'),
-      personalData: this.privacy.holders,
-      logger: this.logger,
-    }));
-    // The learner sessions of the contact point and the learner's page hold person ids: erasure and subject access know them.
-    this.privacy.holders.register(await learnerSessionsPersonalData(this.store.sql));
-    this.catalogue = await Catalogue.start({
-      sql: this.store.sql,
-      logger: this.logger.child({ component: 'catalogue' }),
-      follow: this.role !== 'api',
-      ...(this.config.catalogue?.cacheEntries !== undefined ? { cacheEntries: this.config.catalogue.cacheEntries } : {}),
-    });
-    this.credentials = await Credentials.start({
-      sql: this.store.sql,
-      config: this.config,
-      dataDir: this.env.dataDir,
-      logger: this.logger.child({ component: 'credentials' }),
-      defaultPublicUrl: `http://localhost:${this.env.port}`,
-      ingest: (sourceId, entity, records) => this.pipeline.ingest(sourceId, entity, records, 'application/json'),
-      sink: (id) => this.sink(id),
-      workers: this.role !== 'api',
-    });
-    await this.router.declare();
     if (this.role !== 'api') {
       this.relay.start();
       await this.router.start();
@@ -246,17 +387,7 @@ export class Hub {
       this.privacy.start();
     }
     this.started = true;
-    if (this.role !== 'api') {
-      this.sources = new SourceManager({
-        config: this.config,
-        types: this.opts.adapters.sources,
-        pipeline: this.pipeline,
-        sql: this.store.sql,
-        registry: this.metrics.registry,
-        logger: this.logger,
-        context: (scope) => this.adapterContext(scope),
-        maps: (set, entity) => this.mappings.has(set, entity),
-      });
+    if (this.sources) {
       // A source that cannot start (its mapping set does not fit, a missing secret) stops the hub.
       await this.sources.start().catch(async (e: unknown) => {
         await this.stop().catch(() => undefined);
@@ -305,16 +436,16 @@ export class Hub {
   async stop(): Promise<void> {
     if (this.metricsTimer) clearInterval(this.metricsTimer);
     await this.sources?.stop();
-    this.sources = undefined;
     if (this.started) {
       await this.router.stop();
       await this.privacy.stop();
       await this.relay.stop();
       await this.webhooks.stop();
-      await this.ewp?.stop();
-      await this.catalogue.stop();
-      await this.credentials.stop();
     }
+    // Started by create, whether or not start() ran.
+    await this.ewp?.stop();
+    await this.catalogue.stop();
+    await this.credentials.stop();
     for (const s of this.sinks.values()) await s.close?.();
     await this.broker?.close();
     await this.store?.close();

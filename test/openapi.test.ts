@@ -409,13 +409,15 @@ describe('OpenAPI document', function () {
     check('get', '/api/v1/emrex/received/{id}/document', 401, await a.get('/api/v1/emrex/received/nope/document'));
     check('get', '/api/v1/emrex/received/{id}/document', 403, await a.get('/api/v1/emrex/received/nope/document').set(lib));
     // A hub without emrex.client answers 404 (the client is read on each request).
-    const client = t.hub.emrexClient;
-    t.hub.emrexClient = undefined;
+    // (The Hub's parts are readonly; the test swaps this one out under the app for a moment.)
+    const live = t.hub as { emrexClient: unknown };
+    const client = live.emrexClient;
+    live.emrexClient = undefined;
     try {
       check('get', '/api/v1/emrex/contact-points', 404, await a.get('/api/v1/emrex/contact-points').set(auth));
       check('get', '/api/v1/emrex/received', 404, await a.get('/api/v1/emrex/received').set(auth));
     } finally {
-      t.hub.emrexClient = client;
+      live.emrexClient = client;
     }
     check('get', '/api/v1/credentials', 200, await a.get('/api/v1/credentials?institution=lu.lv').set(auth));
     check('get', '/api/v1/credentials', 400, await a.get('/api/v1/credentials?institution=nowhere.lv').set(auth));

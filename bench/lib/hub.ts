@@ -130,7 +130,7 @@ export async function benchHub(opts: {
     const queues = config.routes.map((r) => `route.${r.id}`);
     if (!opts.join) cleanup = () => cleanupReal(real, schema, prefix, queues);
   }
-  const hub = new Hub({
+  const hub = await Hub.create({
     env,
     config,
     adapters: adapterRegistry,

@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { isHubError, TooManyRequestsError } from '../core/errors.ts';
-import type { Hub } from '../hub.ts';
+import type { AdminDeps } from './deps.ts';
 import type { PageContext } from './layout.ts';
 import { renderLogin } from './pages/login.ts';
 import { cookie, LOGIN_CSRF_COOKIE, newSecret, readCookies, sameSecret, SESSION_COOKIE, type AdminSession, type AdminSessions } from './session.ts';
@@ -30,7 +30,7 @@ function nextPath(req: Request, v: unknown): string {
  * Sign-in with an admin API token, sign-out, and the guard of every other page: a live session
  * (else a redirect to sign in, or 401 for live updates) and, on every POST, its CSRF token.
  */
-export function authRoutes(hub: Hub, sessions: AdminSessions): { router: Router; guard: Router } {
+export function authRoutes(hub: Pick<AdminDeps, 'signIns' | 'tokens'>, sessions: AdminSessions): { router: Router; guard: Router } {
   const router = express.Router();
 
   const showLogin = (req: Request, res: Response, status: number, next: string, error?: string) => {

@@ -1,5 +1,5 @@
 import { errorMessage } from '../core/errors.ts';
-import type { Hub } from '../hub.ts';
+import type { AdminDeps } from './deps.ts';
 import { SourceAdmin } from '../sources/admin.ts';
 
 /**
@@ -22,7 +22,7 @@ export class AdapterHealth {
   private sinkCache = new Map<string, { at: number; view: Promise<HealthView> }>();
   private sourceCache: { at: number; views: Promise<Map<string, HealthView>> } | undefined;
 
-  constructor(private readonly hub: Hub) {}
+  constructor(private readonly hub: Pick<AdminDeps, 'config' | 'store' | 'sources' | 'sink'>) {}
 
   /** The health of every configured source, read at most every 5 s (live views ask every few seconds). */
   sources(): Promise<Map<string, HealthView>> {

@@ -4,7 +4,7 @@ import { CONSOLE_CSP, securityHeaders } from '../api/security-headers.ts';
 import { heavyRead } from '../api/heavy-reads.ts';
 import { errorMessage, isHubError, NotFoundError } from '../core/errors.ts';
 import { personalCodeForm } from '../core/personal-code.ts';
-import type { Hub } from '../hub.ts';
+import type { AdminDeps } from './deps.ts';
 import { authRoutes, pageContext } from './auth.ts';
 import { AdapterHealth } from './health.ts';
 import { html } from './html.ts';
@@ -58,7 +58,7 @@ function backTo(req: Request): string {
  * The admin console at /admin: server-rendered pages, a session from an admin API token, CSRF
  * tokens on every form, live values over server-sent events. Mounted by createApp before /api.
  */
-export function adminRouter(hub: Hub, o: AdminOptions = {}): Router {
+export function adminRouter(hub: AdminDeps, o: AdminOptions = {}): Router {
   const r = express.Router();
   const sessions = new AdminSessions(() => hub.store.sql, { idleMs: o.idleMs ?? 30 * 60_000, maxAgeMs: o.maxAgeMs ?? 12 * 3_600_000 });
   const live = new LiveStreams(sessions, { intervalMs: o.liveIntervalMs ?? 3000, streamMs: o.liveStreamMs ?? 25_000, maxStreams: 50 });

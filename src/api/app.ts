@@ -2,7 +2,7 @@ import express, { type Express } from 'express';
 import { adminRouter } from '../admin/router.ts';
 import { ewpRouter } from '../ewp/router.ts';
 import { NotFoundError } from '../core/errors.ts';
-import type { Hub } from '../hub.ts';
+import type { AppDeps } from './deps.ts';
 import { authenticate } from './context.ts';
 import { openapiRouter } from './openapi/router.ts';
 import { errorHandler } from './problem.ts';
@@ -40,7 +40,7 @@ import { RecordReader } from '../store/records.ts';
  * The hub's HTTP app. No listen() here: the CLI listens, tests use supertest.
  * Body parsers are mounted on the hub's own paths only (Node-RED mounts its own elsewhere).
  */
-export function createApp(hub: Hub): Express {
+export function createApp(hub: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   // Client address, https and host from X-Forwarded-* only from the proxies HUB_TRUST_PROXY names (default: none).

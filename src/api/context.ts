@@ -1,7 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Principal } from '../auth/tokens.ts';
+import type { Principal, TokenService } from '../auth/tokens.ts';
 import { requireScope } from '../auth/tokens.ts';
-import type { Hub } from '../hub.ts';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -17,7 +16,7 @@ export function asyncHandler(fn: (req: Request, res: Response, next: NextFunctio
 }
 
 /** Reads the bearer token, if any, into req.principal. A bad token is a 401 right away. */
-export function authenticate(hub: Hub): RequestHandler {
+export function authenticate(hub: { readonly tokens: Pick<TokenService, 'authenticate'> }): RequestHandler {
   return asyncHandler(async (req, _res, next) => {
     const p = await hub.tokens.authenticate(req.headers.authorization);
     if (p) req.principal = p;

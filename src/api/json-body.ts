@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import { UnsupportedMediaTypeError } from '../core/errors.ts';
 import { assertDepth, DEFAULT_MAX_DEPTH } from '../core/json-walk.ts';
-import type { Hub } from '../hub.ts';
+import type { ApiDeps } from './deps.ts';
 
 /** The media types the API's JSON body parser reads. */
 export const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -28,7 +28,7 @@ export function requireJsonBody(): RequestHandler {
  * 400 HUB_ERR_NESTING_TOO_DEEP for a parsed JSON body nested deeper than `limits.maxDepth`, before any
  * handler walks it (JSON.parse is iterative; the walks after it need not be).
  */
-export function limitJsonDepth(hub: Hub): RequestHandler {
+export function limitJsonDepth(hub: Pick<ApiDeps, 'config'>): RequestHandler {
   const maxDepth = hub.config.limits?.maxDepth ?? DEFAULT_MAX_DEPTH;
   return (req, _res, next) => {
     try {

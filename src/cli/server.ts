@@ -27,7 +27,7 @@ export interface StartOptions {
 /** Starts a hub process: `all` and `api` serve the HTTP API on PORT; `worker` runs relay and consumers, with health and metrics on PORT. */
 export async function startHub(rt: Runtime, config: HubConfig, role: HubRole, opts: StartOptions = {}): Promise<RunningHub> {
   if (opts.nodered) preflightNodeRed(rt.env.env, opts.nodered);
-  const hub = new Hub({ env: rt.env, config, adapters, logger: rt.logger, schemas: rt.schemas, mappings: rt.mappings, role, processMetrics: true });
+  const hub = await Hub.create({ env: rt.env, config, adapters, logger: rt.logger, schemas: rt.schemas, mappings: rt.mappings, role, processMetrics: true });
   await hub.start();
   const { generated } = await hub.tokens.ensureAdmin(rt.env.adminToken);
   if (generated) {

@@ -52,9 +52,10 @@ const creditsOf = (v: unknown) => (v && typeof v === 'object' && typeof (v as Js
 /**
  * The learner's record as a PDF transcript in Latvian or English: the learner, then per institution the
  * awards and the results (course, date, grade, credits), and when it was made. The PDF's dates are the
- * document's own, so the same record at the same time gives the same file.
+ * document's own, so the same record at the same time gives the same file. `sealed: false` leaves out
+ * the sentence saying the ELMO file seals it (a PDF handed out on its own, e.g. by the EWP File API).
  */
-export function transcriptPdf(record: LearnerRecord, o: { institutions: readonly InstitutionConfig[]; lang: TranscriptLanguage; now: Date }): Promise<Buffer> {
+export function transcriptPdf(record: LearnerRecord, o: { institutions: readonly InstitutionConfig[]; lang: TranscriptLanguage; now: Date; sealed?: boolean }): Promise<Buffer> {
   const w = WORDS[o.lang];
   const doc = new PDFDocument({ size: 'A4', margin: 50, info: { Title: w.title, Producer: 'study-data-hub', Creator: 'study-data-hub', CreationDate: o.now, ModDate: o.now } });
   const chunks: Buffer[] = [];
@@ -92,7 +93,7 @@ export function transcriptPdf(record: LearnerRecord, o: { institutions: readonly
     .moveDown(1.5)
     .font('regular')
     .fontSize(8)
-    .text(`${w.generated} ${o.now.toISOString().slice(0, 10)}. ${w.sealed}`);
+    .text(`${w.generated} ${o.now.toISOString().slice(0, 10)}.${o.sealed === false ? '' : ` ${w.sealed}`}`);
   doc.end();
   return done;
 }

@@ -31,13 +31,18 @@ export function disclose(ctx: EwpContext, recipient: string, record: Rec | undef
   if (record) ctx.disclosed.push({ recipient, record, fields });
 }
 
+/** What a File API answer carries instead of XML: the file's bytes, media type and name, and its immutable id as ETag. */
+export interface FileAnswer {
+  file: { contentType: string; body: Buffer; etag: string; name: string };
+}
+
 export interface Endpoint {
   /** Path below /ewp/{heiId}/, e.g. `iias/get`. */
   path: string;
   methods: readonly ('GET' | 'POST')[];
   /** The request body is an XML document (update endpoints), not form parameters. */
   xmlBody?: boolean;
-  handle(ctx: EwpContext): Promise<XmlElement>;
+  handle(ctx: EwpContext): Promise<XmlElement | FileAnswer>;
 }
 
 /** The caller must cover this HEI (e.g. the receiving HEI of a mobility it asks about). */

@@ -66,6 +66,9 @@ export const ENTRIES: EntrySpec[] = [
   { api: 'omobilityStats', urls: [['url', 'omobility-stats']], secured: true },
   { api: 'imobilityTorStats', urls: [['url', 'imobility-tor-stats']], secured: true },
   { api: 'omobilityCnr', urls: [['url', 'omobility-cnr']], tail: ids('max-omobility-ids'), secured: true },
+  { api: 'imobilities', urls: [['get-url', 'imobilities/get']], tail: ids('max-omobility-ids'), secured: true },
+  { api: 'imobilityCnr', urls: [['url', 'imobility-cnr']], tail: ids('max-omobility-ids'), secured: true },
+  { api: 'file', urls: [['url', 'file']], secured: true },
   {
     api: 'omobilityLas',
     urls: [

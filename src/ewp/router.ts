@@ -2,7 +2,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { EwpAuthError, EwpRequestError } from '../core/errors.ts';
 import { logServedRecords } from '../privacy/ewp-disclosure.ts';
 import { ENDPOINTS } from './apis/index.ts';
-import type { Disclosed, EwpContext } from './endpoint.ts';
+import type { Disclosed, EwpContext, FileAnswer } from './endpoint.ts';
 import { errorResponse, statusOf } from './errors.ts';
 import { buildManifest } from './manifest.ts';
 import { Params } from './params.ts';
@@ -21,6 +21,21 @@ function send(node: EwpServices, res: Response, status: number, doc: XmlElement,
     for (const [k, v] of Object.entries(signResponse(body, caller, node.serverKey))) res.setHeader(k, v);
   }
   res.end(body);
+}
+
+/** A file (File API): its bytes with its media type, signed like XML when asked; immutable, so a matching If-None-Match is a 304. */
+function sendFile(node: EwpServices, req: Request, res: Response, f: FileAnswer['file'], caller: Caller): void {
+  const etag = `"${f.etag}"`;
+  res.setHeader('etag', etag).setHeader('cache-control', 'private, max-age=86400');
+  if (req.headers['if-none-match'] === etag) {
+    res.status(304).end();
+    return;
+  }
+  res.status(200).setHeader('content-type', f.contentType).setHeader('content-disposition', `inline; filename="${f.name}"`);
+  if (caller.acceptsSignature) {
+    for (const [k, v] of Object.entries(signResponse(f.body, caller, node.serverKey))) res.setHeader(k, v);
+  }
+  res.end(f.body);
 }
 
 function sendError(node: EwpServices, res: Response, status: number, message: string, caller?: Caller, userMessage?: string): void {
@@ -129,7 +144,8 @@ async function handle(node: EwpServices, req: Request, res: Response): Promise<v
     const doc = await endpoint.handle(ctx);
     // Personal data leaves only once the disclosure log holds it (a failure to log is a 500).
     await logDisclosures(node, path, ctx.disclosed);
-    send(node, res, 200, doc, caller);
+    if ('file' in doc) sendFile(node, req, res, doc.file, caller);
+    else send(node, res, 200, doc, caller);
   } catch (e) {
     if (e instanceof EwpAuthError) {
       node.metrics.authFailures.inc({ status: String(e.status) });

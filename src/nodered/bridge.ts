@@ -3,7 +3,7 @@ import type { HubConfig } from '../config/types.ts';
 import { BadRequestError, ConflictError, SchemaValidationError, UnknownEntityError, type Violation } from '../core/errors.ts';
 import { assertDepth, DEFAULT_MAX_DEPTH, tooDeep } from '../core/json-walk.ts';
 import type { JsonObject } from '../core/types.ts';
-import type { Hub } from '../hub.ts';
+import type { BridgeDeps } from './deps.ts';
 import type { MappingEngine } from '../mapping/engine.ts';
 import type { RecordResult } from '../pipeline/pipeline.ts';
 import type { Ref } from '../privacy/personal.ts';
@@ -72,7 +72,7 @@ export function catalogOf(config: HubConfig, schemas: SchemaRegistry, mappings: 
   };
 }
 
-export function createBridge(hub: Hub): BridgeHandle {
+export function createBridge(hub: BridgeDeps): BridgeHandle {
   const subs = new FlowSubscriptions(hub.store, hub.broker, hub.metrics, hub.logger.child({ component: 'nodered' }), hub.privacy);
   const dead = new DeadLetterWatches(hub.store.sql, hub.logger.child({ component: 'nodered' }));
   // Values from flows are checked against limits.maxDepth before a mapping or a schema walks them;

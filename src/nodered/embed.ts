@@ -4,7 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import express, { type Express, type RequestHandler } from 'express';
 import { authenticate, scope } from '../api/context.ts';
 import { errorHandler } from '../api/problem.ts';
-import type { Hub } from '../hub.ts';
+import type { NodeRedDeps } from './deps.ts';
 import { editorAccess, editorAuth, signInRouter } from './auth.ts';
 import { createBridge } from './bridge.ts';
 import { endConnectionsOfEndedSessions, type RuntimeComms } from './comms.ts';
@@ -66,7 +66,7 @@ export function preflightNodeRed(env: Readonly<Record<string, string | undefined
  * Call after creating the server and before listen(); then start() after listen().
  * Node-RED is a per-process singleton: once per process (RED.start after RED.stop does not work).
  */
-export async function embedNodeRed(hub: Hub, server: Server, app: Express, opts: NodeRedOptions): Promise<EmbeddedNodeRed> {
+export async function embedNodeRed(hub: NodeRedDeps, server: Server, app: Express, opts: NodeRedOptions): Promise<EmbeddedNodeRed> {
   if (embedded) throw new InternalError('Node-RED is embedded once per process (its runtime cannot start again after a stop)');
   const env = hub.env.env;
   const dataDir = hub.env.dataDir;

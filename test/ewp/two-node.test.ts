@@ -7,10 +7,17 @@ import type { Rec } from '../../src/ewp/data.ts';
 import type { EwpNode } from '../../src/ewp/node.ts';
 import { ADMIN_TOKEN, auth, backends, eventually } from '../helpers/hub.ts';
 import { LU, LU_IIA, OMOBILITY, VU, VU_IIA, laDraft, luIia, luRecords, seed, vuIia, vuIncoming } from './helpers/data.ts';
-import { ewpHub, rawRequest, TestRegistry, type EwpTestHub } from './helpers/ewp.ts';
+import { ewpCall, ewpHub, rawRequest, TestRegistry, type EwpTestHub } from './helpers/ewp.ts';
+import { generateEwpKey } from '../../src/ewp/security/keys.ts';
+import { NS } from '../../src/ewp/xml/ns.ts';
+import { attr, childText, children, descendants, text } from '../../src/ewp/xml/parse.ts';
+import { assertValid, XSD } from './helpers/xsd.ts';
+import { SinkRejectedError } from '../../src/core/errors.ts';
 
 const IIA = 'inter-institutional-agreement';
 const WAIT = 20_000;
+/** A third HEI with a client key only: the File API must not hand it a transcript of lu.lv's student. */
+const OTHER = 'other.example';
 
 for (const backend of backends()) {
   describe(`EWP between two hubs on loopback: lu.lv and vu.lt (${backend})`, function () {
@@ -20,6 +27,7 @@ for (const backend of backends()) {
     let vu: EwpTestHub;
     let luNode: EwpNode;
     let vuNode: EwpNode;
+    const otherKey = generateEwpKey();
 
     const luHei = () => luNode.settings.heis.get(LU)!;
     const vuHei = () => vuNode.settings.heis.get(VU)!;
@@ -35,7 +43,7 @@ for (const backend of backends()) {
       const manifests = [];
       for (const h of [lu, vu]) manifests.push((await rawRequest(new URL(`${h.base}/manifest.xml`), 'GET', {}, Buffer.alloc(0))).body);
       // The local registry names both hosts, as the real one does after reading their manifests.
-      registry.build(manifests);
+      registry.build(manifests, [{ heis: [OTHER], clientKeys: [otherKey] }]);
       const { 'inter-institutional-agreement': _iia, 'mobility-period': _m, ...reference } = luRecords;
       await seed(lu.hub, 'local', reference);
     });
@@ -223,6 +231,44 @@ for (const backend of backends()) {
       assert.ok(!served.find((d) => d.entity === 'person')!.fields.includes('identifiers.lv-personas-kods'));
       const verify = await request(vu.app).get('/api/v1/audit/disclosures/verify').set(auth).expect(200);
       assert.equal(verify.body.ok, true, 'the hash chain holds');
+    });
+
+    it('Incoming Mobilities 2: lu.lv sees its approved nomination at vu.lt, and vu.lt’s IMobility CNR makes lu.lv fetch the student’s arrival', async () => {
+      // The nomination vu.lt approved above: vu.lt knows it, and states no arrival yet.
+      const nominated = await luNode.client.call({ from: LU, to: VU, api: 'imobilities', urlElement: 'get-url', params: [['omobility_id', 'om-nomination-only']] });
+      const sm = children(nominated.root, 'student-mobility', NS.imobilitiesGet);
+      assert.deepEqual(
+        sm.map((x) => childText(x, 'omobility-id', NS.imobilitiesGet)),
+        ['om-nomination-only'],
+      );
+      assert.equal(childText(sm[0]!, 'actual-arrival-date', NS.imobilitiesGet), undefined);
+      // vu.lt's system registered the student of the LA mobility (the ToR test above): an IMobility CNR went to lu.lv,
+      // which fetched vu.lt's view and keeps it beside its own mobility record.
+      const view = await eventually(() => copy(luNode, LU, 'mobility-period', `imobility/${VU}/${OMOBILITY}`), WAIT, 'lu.lv storing vu.lt’s view of the mobility');
+      assert.equal(view.data.start, '2025-09-01', 'the actual arrival');
+      assert.equal(view.data.end, '2026-01-31', 'the actual departure');
+      assert.equal(view.data.status, 'live');
+      assert.equal(view.data.sendingInstitution, LU);
+      const own = (await luNode.own('mobility-period', luHei(), ['omobilityId', OMOBILITY]))[0]!;
+      assert.equal(own.sourceId, (luRecords['mobility-period'] as { sourceId: string }[])[0]!.sourceId, 'lu.lv’s own record is left as its system sent it');
+      assert.match(await lu.hub.metrics.registry.getSingleMetricAsString('hub_ewp_cnr_received_total'), /api="imobility-cnr"} [1-9]/);
+    });
+
+    it('File API: lu.lv fetches the PDF transcript vu.lt’s ToR names; another HEI gets a 404 error-response', async () => {
+      const tor = await luNode.client.call({ from: LU, to: VU, api: 'imobilityTors', urlElement: 'get-url', params: [['omobility_id', OMOBILITY]] });
+      // The report's attachment names the PDF: <attachment><identifier type="ewp-file-id">…
+      const fileId = descendants(tor.root)
+        .filter((e) => e.ns === NS.elmo && e.local === 'identifier' && e.parent?.local === 'attachment' && attr(e, 'type') === 'ewp-file-id')
+        .map((e) => text(e).trim())[0];
+      assert.ok(fileId, 'the ToR names its PDF');
+      const file = await luNode.client.file(LU, VU, fileId);
+      assert.equal(file.contentType, 'application/pdf');
+      assert.equal(file.body.subarray(0, 5).toString('latin1'), '%PDF-');
+      const stranger = await ewpCall({ url: `${vu.base}/file`, key: otherKey, method: 'GET', params: [['file_id', fileId]] });
+      assert.equal(stranger.status, 404);
+      await assertValid(XSD.error, stranger.body);
+      assert.match(stranger.body, /<developer-message>no file with that file_id is shared with the caller<\/developer-message>/);
+      await assert.rejects(luNode.client.file(LU, VU, 'tor-pdf/nope/00000000000000000000000000000000'), (e: Error) => e instanceof SinkRejectedError && e.extra.status === 404);
     });
 
     it('refuses a partner response signed with a key the registry does not list for that host', async () => {

@@ -112,7 +112,7 @@ export async function makeHub(
       await c.end();
     };
   }
-  const hub = new Hub({
+  const hub = await Hub.create({
     env,
     config,
     adapters: registry,

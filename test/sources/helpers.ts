@@ -45,7 +45,7 @@ export class Backing {
       for (const r of cfg.routes) this.queues.add(`route.${r.id}`);
     }
     const env = readEnv({ HUB_DATA_DIR: this.dir, HUB_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: 'silent', ...opts.env });
-    const hub = new Hub({
+    const hub = await Hub.create({
       env,
       config: cfg,
       adapters: registry,

@@ -1,7 +1,7 @@
 import { routeQueue } from '../../broker/types.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { FailingPartner } from '../../ewp/cnr/partner-failures.ts';
-import type { Hub } from '../../hub.ts';
+import type { AdminDeps } from '../deps.ts';
 import type { AdapterHealth, HealthView } from '../health.ts';
 import { href, html, seg, time, type Html } from '../html.ts';
 import { page, type PageContext } from '../layout.ts';
@@ -57,7 +57,7 @@ function sum(c: Counts, key: string, statuses: readonly string[] | null): number
   return n;
 }
 
-export async function dashboardModel(hub: Hub, health: AdapterHealth): Promise<DashboardModel> {
+export async function dashboardModel(hub: Pick<AdminDeps, 'config' | 'store' | 'broker' | 'routes' | 'ewp'>, health: AdapterHealth): Promise<DashboardModel> {
   const sql = hub.store.sql;
   const a = await activity(sql);
   const sourceHealth = await health.sources();

@@ -1,4 +1,4 @@
-import type { Hub } from '../../hub.ts';
+import type { AdminDeps } from '../deps.ts';
 import { href, html, seg, time, type Html } from '../html.ts';
 import { badge, csrfField, notice, page, type PageContext } from '../layout.ts';
 import { UUID, type DeadQuery, type DeadRow } from '../../store/console-queries.ts';
@@ -42,7 +42,7 @@ export function parseDeadFilter(query: Record<string, unknown>): { filter: DeadF
 const opts = (values: readonly string[], selected: string | undefined, any = 'any') =>
   html`<option value="">${any}</option>${values.map((v) => html`<option${v === selected ? html` selected` : ''}>${v}</option>`)}`;
 
-export function renderDead(ctx: PageContext, hub: Hub, o: { filter: DeadFilter; rows: DeadRow[]; problems: string[] }): Html {
+export function renderDead(ctx: PageContext, hub: Pick<AdminDeps, 'config' | 'routes' | 'schemas'>, o: { filter: DeadFilter; rows: DeadRow[]; problems: string[] }): Html {
   const b = ctx.base;
   const f = o.filter;
   const last = o.rows[o.rows.length - 1];

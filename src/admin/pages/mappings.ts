@@ -2,7 +2,7 @@ import { join, relative, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { errorMessage, isHubError, MappingError, type Violation } from '../../core/errors.ts';
 import type { JsonObject } from '../../core/types.ts';
-import type { Hub } from '../../hub.ts';
+import type { AdminDeps } from '../deps.ts';
 import { MappingEngine, type MappingBindings } from '../../mapping/engine.ts';
 import { evaluateSandboxed, type SandboxLimits } from '../../mapping/sandbox.ts';
 import { runGolden, type GoldenReport } from '../../mapping/golden.ts';
@@ -10,6 +10,9 @@ import { transform } from '../../mapping/transform.ts';
 import { href, html, type Html } from '../html.ts';
 import { jsonView } from '../json-view.ts';
 import { csrfField, notice, page, type PageContext } from '../layout.ts';
+
+/** What the mapping pages use of the hub. */
+type MappingDeps = Pick<AdminDeps, 'config' | 'mappings' | 'schemas'>;
 
 /**
  * The engine of the mapping tester: the given expression, or the file as it is on disk, evaluated in
@@ -32,11 +35,11 @@ class SandboxEngine extends MappingEngine {
   }
 }
 
-export function inboundSets(hub: Hub): string[] {
+export function inboundSets(hub: MappingDeps): string[] {
   return hub.mappings.sets().filter((s) => hub.mappings.setInfo(s).direction === 'inbound');
 }
 
-export function renderMappings(ctx: PageContext, hub: Hub): Html {
+export function renderMappings(ctx: PageContext, hub: MappingDeps): Html {
   const b = ctx.base;
   const engine = hub.mappings;
   return page(
@@ -62,14 +65,14 @@ export function renderMappings(ctx: PageContext, hub: Hub): Html {
   );
 }
 
-export async function goldenReport(hub: Hub, set: string | undefined): Promise<GoldenReport> {
+export async function goldenReport(hub: MappingDeps, set: string | undefined): Promise<GoldenReport> {
   // A fresh engine reads the files as they are now, and leaves the running pipeline's cache alone;
   // under the live guard (limits.mappingTimeoutMs, mappingMaxDepth): the files are the ones live data meets.
   const engine = new MappingEngine(hub.mappings.dir, hub.mappings.limits);
   return runGolden(hub.schemas, engine, set ? join(engine.dir, set) : undefined);
 }
 
-export function renderGolden(ctx: PageContext, hub: Hub, set: string | undefined, r: GoldenReport): Html {
+export function renderGolden(ctx: PageContext, hub: MappingDeps, set: string | undefined, r: GoldenReport): Html {
   const where = (file: string) => relative(hub.mappings.dir, resolve(file));
   const b = ctx.base;
   const failed = r.results.filter((x) => !x.ok);
@@ -120,7 +123,7 @@ export type TryOutcome =
   | { kind: 'input'; error: string }
   | { kind: 'mapping'; code: string; error: string; violations: Violation[]; status: number; retryAfterSeconds?: number };
 
-export async function tryMapping(hub: Hub, t: TryInput): Promise<TryOutcome> {
+export async function tryMapping(hub: MappingDeps, t: TryInput): Promise<TryOutcome> {
   let input: unknown;
   try {
     input = JSON.parse(t.record);
@@ -142,7 +145,7 @@ export async function tryMapping(hub: Hub, t: TryInput): Promise<TryOutcome> {
   }
 }
 
-export function renderTry(ctx: PageContext, hub: Hub, t: TryInput, outcome: TryOutcome | undefined, problems: string[]): Html {
+export function renderTry(ctx: PageContext, hub: MappingDeps, t: TryInput, outcome: TryOutcome | undefined, problems: string[]): Html {
   const b = ctx.base;
   const sets = inboundSets(hub);
   const entities = [...new Set(sets.flatMap((s) => hub.mappings.entities(s)))].sort();

@@ -1,5 +1,5 @@
 import type { CanonicalRecord, JsonObject } from '../../core/types.ts';
-import type { Hub } from '../../hub.ts';
+import type { AdminDeps } from '../deps.ts';
 import { jsonDiff, type Difference } from '../../mapping/diff.ts';
 import type { AttemptRow, DeliveryRow, MessageHistoryRow, StoredMessage } from '../../store/types.ts';
 import { href, html, seg, time, type Html } from '../html.ts';
@@ -32,7 +32,7 @@ export interface MessageDetail {
 
 const strip = (o: JsonObject) => Object.fromEntries(Object.entries(o).filter(([k]) => !HUB_FIELDS.has(k)));
 
-export async function loadMessage(hub: Hub, m: StoredMessage): Promise<MessageDetail> {
+export async function loadMessage(hub: Pick<AdminDeps, 'config' | 'store'>, m: StoredMessage): Promise<MessageDetail> {
   const [history, deliveries, attempts] = await Promise.all([hub.store.messageHistory(m.id), hub.store.listDeliveries(m.id), hub.store.listAttempts(m.id)]);
   let comparison: Comparison | undefined;
   let noComparison: string | undefined;

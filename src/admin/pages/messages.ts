@@ -1,6 +1,6 @@
 import { personalCodeForm } from '../../core/personal-code.ts';
 import { MESSAGE_STATUSES, type MessageStatus } from '../../core/types.ts';
-import type { Hub } from '../../hub.ts';
+import type { AdminDeps } from '../deps.ts';
 import { href, html, seg, time, type Html } from '../html.ts';
 import { badge, csrfField, notice, page, type PageContext } from '../layout.ts';
 import { UUID, type MessageQuery, type MessageRow } from '../../store/console-queries.ts';
@@ -104,7 +104,7 @@ ${csrfField(ctx)}
 </form>`;
 }
 
-export function renderMessages(ctx: PageContext, hub: Hub, o: { filter: ListFilter; rows: MessageRow[]; problems: string[] }): Html {
+export function renderMessages(ctx: PageContext, hub: Pick<AdminDeps, 'config' | 'schemas'>, o: { filter: ListFilter; rows: MessageRow[]; problems: string[] }): Html {
   const b = ctx.base;
   const f = o.filter;
   const last = o.rows[o.rows.length - 1];

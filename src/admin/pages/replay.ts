@@ -1,5 +1,5 @@
 import { errorMessage } from '../../core/errors.ts';
-import type { Hub } from '../../hub.ts';
+import type { AdminDeps } from '../deps.ts';
 import type { StoredMessage } from '../../store/types.ts';
 import { html, seg, type Html } from '../html.ts';
 import { badge, csrfField, notice, page, type PageContext } from '../layout.ts';
@@ -25,7 +25,7 @@ export interface PlannedReplay {
   plan: string | undefined;
 }
 
-export async function planReplays(hub: Hub, ids: string[]): Promise<PlannedReplay[]> {
+export async function planReplays(hub: Pick<AdminDeps, 'store' | 'replay'>, ids: string[]): Promise<PlannedReplay[]> {
   const out: PlannedReplay[] = [];
   for (const id of ids) {
     const message = await hub.store.getMessage(id);
@@ -74,7 +74,7 @@ export interface ReplayResult {
   error?: string;
 }
 
-export async function runReplays(hub: Hub, ids: string[]): Promise<ReplayResult[]> {
+export async function runReplays(hub: Pick<AdminDeps, 'store' | 'replay'>, ids: string[]): Promise<ReplayResult[]> {
   const results: ReplayResult[] = [];
   for (const id of ids) {
     try {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import express, { type Router } from 'express';
 import type { JsonObject } from '../../core/types.ts';
-import type { Hub } from '../../hub.ts';
+import type { ApiDeps } from '../deps.ts';
 import { openapiDocument } from './document.ts';
 
 const file = (name: string) => readFileSync(new URL(name, import.meta.url), 'utf8');
@@ -15,7 +15,7 @@ const SWAGGER_FILES = new Set(['swagger-ui-bundle.js', 'swagger-ui.css']);
  * Public: GET /api/openapi.json (the document) and GET /api/docs (Swagger UI on it, with "Try it out" for
  * whoever has a token; everything served by the hub, nothing from elsewhere).
  */
-export function openapiRouter(hub: Hub): Router {
+export function openapiRouter(hub: Pick<ApiDeps, 'schemas'>): Router {
   const r = express.Router();
   let doc: JsonObject | undefined;
   const html = file('./docs.html');

@@ -1,6 +1,6 @@
 import express, { type Router } from 'express';
 import { BadRequestError } from '../../core/errors.ts';
-import type { Hub } from '../../hub.ts';
+import type { ApiDeps } from '../deps.ts';
 import type { WithheldStatus } from '../../privacy/withheld.ts';
 import { asyncHandler, scope } from '../context.ts';
 import { intParam } from './persons.ts';
@@ -11,7 +11,7 @@ const WITHHELD: readonly WithheldStatus[] = ['held', 'released', 'delivered', 'c
  * The disclosure log and what the privacy module keeps (admin scope): verify the hash chain, export
  * it as JSON lines for offline verification, list withheld deliveries and erasures.
  */
-export function auditRouter(hub: Hub): Router {
+export function auditRouter(hub: Pick<ApiDeps, 'privacy'>): Router {
   const r = express.Router();
   r.use('/audit', scope('admin'));
 

@@ -4,7 +4,7 @@ import type { CanonicalRecord } from '../../core/types.ts';
 import type { StoredCredential } from '../../credentials/registry.ts';
 import { verifierSettings } from '../../credentials/trust.ts';
 import { verifyCredential } from '../../credentials/verify.ts';
-import type { Hub } from '../../hub.ts';
+import type { ApiDeps } from '../deps.ts';
 import { logServedRecords } from '../../privacy/ewp-disclosure.ts';
 import { RecordReader } from '../../store/records.ts';
 import { asyncHandler, param, scope } from '../context.ts';
@@ -34,7 +34,7 @@ function summary(c: Omit<StoredCredential, 'sealed'>) {
  *   itself (`Accept: application/ld+json`); a disclosure in the log;
  * - `POST /credentials/{id}/revoke` (admin, `{ "reason": "…" }`): its bit set in the status list at once.
  */
-export function credentialsRouter(hub: Hub): Router {
+export function credentialsRouter(hub: Pick<ApiDeps, 'config' | 'env' | 'logger' | 'store' | 'privacy' | 'credentials'>): Router {
   const r = express.Router();
   r.post(
     '/credentials/verify',

@@ -3,7 +3,7 @@ import { UnauthorizedError, UnsupportedMediaTypeError } from '../../core/errors.
 import { sealKeysDir } from '../../emrex/seal-key.ts';
 import { trustedElmoCertificates } from '../../emrex/trust.ts';
 import { verifyElmo } from '../../emrex/verify.ts';
-import type { Hub } from '../../hub.ts';
+import type { ApiDeps } from '../deps.ts';
 import { asyncHandler } from '../context.ts';
 
 /**
@@ -11,7 +11,7 @@ import { asyncHandler } from '../context.ts';
  * (well-formed, no DOCTYPE, one signature over the whole document, a trusted and current certificate:
  * this hub's seal or a contact point's listed in the EWP registry or the EMREG list, PDF attachments) and what it says of the learner; 200 with the verdict whatever it is.
  */
-export function elmoRouter(hub: Hub): Router {
+export function elmoRouter(hub: Pick<ApiDeps, 'config' | 'env' | 'contactPoints'>): Router {
   const r = express.Router();
   r.post(
     '/elmo/verify',

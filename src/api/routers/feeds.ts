@@ -3,7 +3,7 @@ import { hasScope, requireScope, type Principal } from '../../auth/tokens.ts';
 import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } from '../../core/errors.ts';
 import { FULL_VIEW, type ConsumerView } from '../../feeds/consumers.ts';
 import { pageETag, parseCursor, parseLimit, readFeed } from '../../feeds/feed.ts';
-import type { Hub } from '../../hub.ts';
+import type { ApiDeps } from '../deps.ts';
 import { fullViewPolicy, type DisclosurePolicy } from '../../privacy/config.ts';
 import type { ChangeEvent } from '../../core/types.ts';
 import { asyncHandler, param } from '../context.ts';
@@ -24,7 +24,7 @@ function queryOnce(req: Request, name: string): string | undefined {
  * Which view a request reads with: ?consumer=<id> (needs feed:<id>); else the token's one feed:<id>
  * scope; else, with read:<entity> or admin, the full view.
  */
-export function resolveView(hub: Hub, req: Request, entity: string | undefined): ConsumerView {
+export function resolveView(hub: Pick<ApiDeps, 'consumers' | 'schemas' | 'privacy' | 'store'>, req: Request, entity: string | undefined): ConsumerView {
   const p = authenticated(req);
   const named = queryOnce(req, 'consumer');
   let id = named;
@@ -56,7 +56,7 @@ function feedPolicy(view: ConsumerView, p: Principal): DisclosurePolicy {
  * cursor; per consumer (entities, institutions, fields; consent and disclosure log: docs/privacy.md);
  * ETag and 304.
  */
-export function feedsRouter(hub: Hub): Router {
+export function feedsRouter(hub: Pick<ApiDeps, 'consumers' | 'schemas' | 'privacy' | 'store'>): Router {
   const r = express.Router();
 
   r.get(

@@ -1,11 +1,11 @@
 import express, { type Router } from 'express';
-import type { Hub } from '../../hub.ts';
+import type { ApiDeps } from '../deps.ts';
 import { asyncHandler, authenticate, scope } from '../context.ts';
 import { NotReadyError } from '../../core/errors.ts';
 import { problemOf, sendProblem } from '../problem.ts';
 
 /** /healthz (process alive), /readyz (every part of the process ready: store, broker, sources, EWP node, editor), /metrics (Prometheus; token with admin or metrics scope). */
-export function healthRouter(hub: Hub): Router {
+export function healthRouter(hub: Pick<ApiDeps, 'readiness' | 'store' | 'broker' | 'metrics' | 'tokens' | 'refreshGauges'>): Router {
   const r = express.Router();
   r.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -1,7 +1,7 @@
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { BadRequestError, isHubError, SchemaValidationError, type HubError, type Violation } from '../../core/errors.ts';
 import { DEFAULT_MAX_DEPTH } from '../../core/json-walk.ts';
-import type { Hub } from '../../hub.ts';
+import type { ApiDeps } from '../deps.ts';
 import { decodeJson } from '../../pipeline/decode.ts';
 import type { RecordResult } from '../../pipeline/pipeline.ts';
 import { asyncHandler, param, scope } from '../context.ts';
@@ -15,7 +15,7 @@ const PATH_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
  * and nothing is stored for either (raw input is kept for known sources only, so a caller cannot
  * make the hub store messages under ids it invents). Runs before the body is read.
  */
-function knownSource(hub: Hub): RequestHandler {
+function knownSource(hub: Pick<ApiDeps, 'config' | 'pipeline'>): RequestHandler {
   return (req, _res, next) => {
     const violations: Violation[] = [];
     for (const name of ['sourceId', 'entity']) {
@@ -35,7 +35,7 @@ function knownSource(hub: Hub): RequestHandler {
  * POST /api/v1/ingest/{sourceId}/{entity}: one record or an array, in the source's own format.
  * Whatever arrives is kept: bad input becomes a rejected message before the error is answered.
  */
-export function ingestRouter(hub: Hub): Router {
+export function ingestRouter(hub: Pick<ApiDeps, 'config' | 'pipeline'>): Router {
   const r = express.Router();
   const limits = hub.config.limits ?? {};
   const bodyLimit = limits.bodyBytes ?? 5 * 1024 * 1024;

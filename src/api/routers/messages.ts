@@ -1,7 +1,7 @@
 import express, { type Router } from 'express';
 import { BadRequestError, NotFoundError } from '../../core/errors.ts';
 import { MESSAGE_STATUSES, type MessageStatus } from '../../core/types.ts';
-import type { Hub } from '../../hub.ts';
+import type { ApiDeps } from '../deps.ts';
 import type { MessageFilter, StoredMessage } from '../../store/types.ts';
 import { asyncHandler, param, scope } from '../context.ts';
 import { heavyRead } from '../heavy-reads.ts';
@@ -33,7 +33,7 @@ function one(q: unknown, name: string): string | undefined {
 }
 
 /** Message browser for admins: list, inspect and replay. */
-export function messagesRouter(hub: Hub): Router {
+export function messagesRouter(hub: Pick<ApiDeps, 'heavyReads' | 'store' | 'replay'>): Router {
   const r = express.Router();
   r.use('/messages', scope('admin'));
 

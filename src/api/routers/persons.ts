@@ -4,7 +4,7 @@ import { isValidPersonalCode } from '../../core/personal-code.ts';
 import { sealedElmo } from '../../emrex/document.ts';
 import { learnerRecord } from '../../emrex/learner-record.ts';
 import { sealKey } from '../../emrex/seal-key.ts';
-import type { Hub } from '../../hub.ts';
+import type { ApiDeps } from '../deps.ts';
 import { logServedRecords } from '../../privacy/ewp-disclosure.ts';
 import { RecordReader } from '../../store/records.ts';
 import { asyncHandler, param, scope } from '../context.ts';
@@ -25,7 +25,7 @@ export function intParam(req: Request, name: string, dflt: number, min: number, 
  * the hub logged about them, and the erasure of their personal data. {id} is the hub UUID of a
  * person record; a personal code is looked up in a POST body, never in a URL.
  */
-export function personsRouter(hub: Hub): Router {
+export function personsRouter(hub: Pick<ApiDeps, 'config' | 'env' | 'logger' | 'store' | 'privacy' | 'credentials'>): Router {
   const r = express.Router();
   r.use('/persons', scope('admin'));
 

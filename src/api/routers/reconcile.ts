@@ -1,11 +1,11 @@
 import express, { type Router } from 'express';
 import { BadRequestError } from '../../core/errors.ts';
-import type { Hub } from '../../hub.ts';
+import type { ApiDeps } from '../deps.ts';
 import { reconcile } from '../../reconcile/reconcile.ts';
 import { asyncHandler, param, scope } from '../context.ts';
 
 /** GET /api/v1/reconcile/{sink}?institution=: what the hub holds against what a register holds (admin). */
-export function reconcileRouter(hub: Hub): Router {
+export function reconcileRouter(hub: Pick<ApiDeps, 'config' | 'store' | 'sink'>): Router {
   const r = express.Router();
   r.get(
     '/reconcile/:sink',

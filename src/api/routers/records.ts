@@ -1,10 +1,10 @@
 import express, { type Router } from 'express';
 import { NotFoundError } from '../../core/errors.ts';
-import type { Hub } from '../../hub.ts';
+import type { ApiDeps } from '../deps.ts';
 import { asyncHandler, param, scope } from '../context.ts';
 
 /** GET /api/v1/records/{entity}/{id}: the current canonical record and its version. */
-export function recordsRouter(hub: Hub): Router {
+export function recordsRouter(hub: Pick<ApiDeps, 'schemas' | 'store'>): Router {
   const r = express.Router();
   r.get(
     '/records/:entity/:id',

@@ -1,6 +1,6 @@
 import express, { type Request, type Router } from 'express';
 import { BadRequestError } from '../../core/errors.ts';
-import type { Hub } from '../../hub.ts';
+import type { ApiDeps } from '../deps.ts';
 import { SourceAdmin } from '../../sources/admin.ts';
 import { asyncHandler, param, scope } from '../context.ts';
 
@@ -9,7 +9,7 @@ import { asyncHandler, param, scope } from '../context.ts';
  * count), GET /sources/{id} (?probe=true asks the system too), POST /sources/{id}/sync (body
  * {"full": true} reads everything again), POST /sources/{id}/pause and /resume.
  */
-export function sourcesRouter(hub: Hub): Router {
+export function sourcesRouter(hub: Pick<ApiDeps, 'config' | 'store' | 'sources'>): Router {
   const r = express.Router();
   r.use('/sources', scope('admin'));
   const admin = () => new SourceAdmin(hub.config, hub.store.sql, hub.sources);

@@ -1,10 +1,10 @@
 import express, { type Router } from 'express';
 import { NotFoundError } from '../../core/errors.ts';
-import type { Hub } from '../../hub.ts';
+import type { ApiDeps } from '../deps.ts';
 import { asyncHandler, param, scope } from '../context.ts';
 
 /** Token administration: the token value is shown once, at creation; only its hash is stored. */
-export function tokensRouter(hub: Hub): Router {
+export function tokensRouter(hub: Pick<ApiDeps, 'store' | 'tokens'>): Router {
   const r = express.Router();
   r.use('/tokens', scope('admin'));
   r.get(

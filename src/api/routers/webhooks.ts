@@ -1,7 +1,7 @@
 import express, { type Request, type Router } from 'express';
 import type { Principal } from '../../auth/tokens.ts';
 import { BadRequestError, UnauthorizedError } from '../../core/errors.ts';
-import type { Hub } from '../../hub.ts';
+import type { ApiDeps } from '../deps.ts';
 import { publicDelivery, publicView } from '../../webhooks/service.ts';
 import type { WebhookDeliveryStatus } from '../../webhooks/store.ts';
 import { asyncHandler, param } from '../context.ts';
@@ -18,7 +18,7 @@ function principal(req: Request): Principal {
  * filter (as a consumer, with feed:<consumer>; or the full view, as admin); GET lists them, GET /{id}
  * shows one with its delivery counts, GET /{id}/deliveries the deliveries, DELETE /{id} ends it.
  */
-export function webhooksRouter(hub: Hub): Router {
+export function webhooksRouter(hub: Pick<ApiDeps, 'webhooks'>): Router {
   const r = express.Router();
 
   r.post(

@@ -36,4 +36,6 @@ export const cnrEndpoints: Endpoint[] = [
   }),
   // ToR CNR 2: `omobility_id` only; the receiving HEI is the caller (its key's HEIs).
   receiver('imobility-tor-cnr', 'imobility-tor-cnr', 'imobility-tor-cnr-response', NS.torCnr, 'tor', (ctx) => ({ partners: ctx.caller.heis, ids: ctx.params.identifiers('omobility_id', max(ctx)) })),
+  // Incoming Mobility CNR 2: `omobility_id` only; the receiving HEI is the caller (its key's HEIs).
+  receiver('imobility-cnr', 'imobility-cnr', 'imobility-cnr-response', NS.imobilityCnr, 'imobility', (ctx) => ({ partners: ctx.caller.heis, ids: ctx.params.identifiers('omobility_id', max(ctx)) })),
 ];

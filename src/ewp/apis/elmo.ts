@@ -76,7 +76,18 @@ export function frequencies(scheme: string, grades: readonly Grade[]): { label: 
  * instance, the academic term, ECTS credits, the grade (gradingSchemeLocalId + resultLabel) and
  * the result distribution of the course; the grading schemes described.
  */
-export function elmo(o: { heiId: string; heiName: string; erasmus: string | undefined; country: string | undefined; url: string; person: Rec; items: TorItem[]; now: Date }): XmlElement {
+export function elmo(o: {
+  heiId: string;
+  heiName: string;
+  erasmus: string | undefined;
+  country: string | undefined;
+  url: string;
+  person: Rec;
+  items: TorItem[];
+  now: Date;
+  /** Report attachments (the transcript PDF named by its File API id). */
+  attachments?: readonly XmlElement[];
+}): XmlElement {
   const p = o.person.data;
   const esi = identifier(p, 'esi');
   const schemes = new Set<string>();
@@ -154,6 +165,7 @@ export function elmo(o: { heiId: string; heiName: string; erasmus: string | unde
       los,
       el('emrex:issueDate', {}, o.now.toISOString()),
       [...schemes].map((s) => el('emrex:gradingScheme', { localId: s }, el('emrex:description', { 'xml:lang': 'en' }, GRADING_SCHEMES[s] ?? `Grading scheme ${s} of the issuing institution.`))),
+      [...(o.attachments ?? [])],
     ),
   );
 }

@@ -3,7 +3,9 @@ import { cnrEndpoints } from './cnr.ts';
 import { courseEndpoints } from './courses.ts';
 import { echoEndpoints } from './echo.ts';
 import { factsheetEndpoints } from './factsheet.ts';
+import { fileEndpoints } from './file.ts';
 import { iiaEndpoints } from './iias.ts';
+import { imobilityEndpoints } from './imobilities.ts';
 import { institutionEndpoints } from './institutions.ts';
 import { laCnrStatsEndpoints } from './la-cnr-stats.ts';
 import { laEndpoints } from './las.ts';
@@ -23,5 +25,7 @@ export const ENDPOINTS: ReadonlyMap<string, Endpoint> = new Map(
     ...laEndpoints,
     ...laCnrStatsEndpoints,
     ...torEndpoints,
+    ...imobilityEndpoints,
+    ...fileEndpoints,
   ].map((e) => [e.path, e]),
 );

@@ -7,6 +7,7 @@ import { NS } from '../xml/ns.ts';
 import { refersTo } from './courses.ts';
 import { elmo, frequencies, gradeConversionTable, gradeOf, type Grade, type IscedTable, type TorItem } from './elmo.ts';
 import { mobilitiesById, personOf } from './mobility.ts';
+import { torAttachment, torFile } from './tor-file.ts';
 
 /** Results count for a mobility when dated from its start to this many days after its end (late exams). */
 export const TOR_GRACE_DAYS = 120;
@@ -162,6 +163,7 @@ async function tor(ctx: EwpContext, t: TorContext, m: Rec): Promise<XmlElement |
   disclose(ctx, partner, person, TOR_STUDENT_FIELDS);
   disclose(ctx, partner, m, TOR_MOBILITY_FIELDS);
   for (const i of items) disclose(ctx, partner, i.attainment, TOR_RESULT_FIELDS);
+  const { fileId } = torFile(ctx.hei, m, person, results);
   return el(
     'tor',
     {},
@@ -176,6 +178,7 @@ async function tor(ctx: EwpContext, t: TorContext, m: Rec): Promise<XmlElement |
       person,
       items,
       now,
+      attachments: [torAttachment(fileId)],
     }),
     gradeConversionTable(await conversionTables(t, items, now)),
   );

@@ -2,7 +2,6 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Logger } from 'pino';
 import { errorMessage, isHubError, MalformedInputError, SinkRejectedError, TransportError } from '../../core/errors.ts';
-import type { Catalogue } from '../registry/catalogue.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { responseSignatureProblem } from '../security/response.ts';
 import { signRequest } from '../security/httpsig.ts';
@@ -59,6 +58,21 @@ const PARTNER_TEXT_CHARS = 300;
 /** Characters of a partner's developer-message passed on to the Monitoring API. */
 const SERVER_MESSAGE_CHARS = 2000;
 
+/** What a call got as far as it went (for the Monitoring API report of a failure). */
+interface Seen {
+  catalogueRead?: boolean;
+  notInCatalogue: boolean;
+  httpCode?: number;
+  serverMessage?: string;
+}
+
+/** The `<developer-message>` of an `<error-response>` (kept in `seen` for the Monitoring API, whole up to a bound). */
+function developerMessage(root: XElem | undefined, seen: Seen): string | undefined {
+  const msg = root && root.local === 'error-response' ? childText(root, 'developer-message') : undefined;
+  if (msg && root?.ns === NS.ewp) seen.serverMessage = msg.slice(0, SERVER_MESSAGE_CHARS);
+  return msg;
+}
+
 /**
  * Signed calls to partners' EWP APIs, found through the registry catalogue: HTTP Signature
  * client authentication with the calling HEI's key, Accept-Signature when the partner's entry
@@ -80,12 +94,38 @@ export class EwpClient {
   ) {}
 
   async call(c: CallOptions): Promise<CallResult> {
-    const catalogue = await this.o.registry.catalogue();
-    const seen: { httpCode?: number; serverMessage?: string; notInCatalogue: boolean } = { notInCatalogue: true };
+    return this.reported(c, async (seen) => {
+      const { res, entry, api } = await this.exchange(c, 'POST', seen);
+      let root: XElem | undefined;
+      try {
+        root = parseXml(res.body.toString('utf8'));
+      } catch {
+        root = undefined;
+      }
+      if (res.status !== 200) throw this.failure(c.to, api, res.status, developerMessage(root, seen) ?? res.body.toString('utf8'));
+      if (!root) throw new TransportError(`${c.to} ${api} answered 200 with a body that is not XML`);
+      if (c.expect && (root.local !== c.expect[0] || root.ns !== c.expect[1]))
+        throw new MalformedInputError(
+          `${c.to} ${api} ${c.urlElement.replace(/-?url$/, '') || 'endpoint'}: expected <${c.expect[0]}> in ${c.expect[1]}, got <${root.local}> in ${root.ns || 'no namespace'}`,
+        );
+      return {
+        root,
+        status: res.status,
+        maxIds: (name: string) => {
+          const v = Number(text(child(entry.entry, name)).trim());
+          return Number.isInteger(v) && v > 0 ? v : 1;
+        },
+      };
+    });
+  }
+
+  /** Runs a call; a failure once the catalogue was read is told to `onFailure` (the Monitoring API) before it is thrown. */
+  private async reported<T>(c: CallOptions, run: (seen: Seen) => Promise<T>): Promise<T> {
+    const seen: Seen = { notInCatalogue: true };
     try {
-      return await this.attempt(c, catalogue, seen);
+      return await run(seen);
     } catch (e) {
-      if (this.o.onFailure) {
+      if (this.o.onFailure && seen.catalogueRead) {
         const { httpCode, serverMessage, notInCatalogue } = seen;
         this.o.onFailure({
           from: c.from,
@@ -103,7 +143,41 @@ export class EwpClient {
     }
   }
 
-  private async attempt(c: CallOptions, catalogue: Catalogue, seen: { httpCode?: number; serverMessage?: string; notInCatalogue: boolean }): Promise<CallResult> {
+  /**
+   * A partner's file by its id (File API 1: GET with `file_id`, the answer is the file's bytes). A 404
+   * (unknown, or not shared with this HEI) is a SinkRejectedError with `extra.status` 404.
+   */
+  async file(from: string, to: string, fileId: string): Promise<{ contentType: string; body: Buffer }> {
+    const c: CallOptions = { from, to, api: 'file', urlElement: 'url', params: [['file_id', fileId]] };
+    return this.reported(c, async (seen) => {
+      const { res, api } = await this.exchange(c, 'GET', seen);
+      if (res.status !== 200) {
+        let root: XElem | undefined;
+        try {
+          root = parseXml(res.body.toString('utf8'));
+        } catch {
+          root = undefined;
+        }
+        throw this.failure(to, api, res.status, developerMessage(root, seen));
+      }
+      const type = res.headers['content-type'];
+      return { contentType: (Array.isArray(type) ? type[0] : type) ?? 'application/octet-stream', body: res.body };
+    });
+  }
+
+  /** A partner's error answer: 5xx, 408 and 429 are transport faults (retry), other statuses are rejections. */
+  private failure(to: string, api: string, status: number, partnerText: string | undefined): Error {
+    // A partner's text, bounded: it ends up on queue rows and in log lines.
+    const msg = partnerText?.slice(0, PARTNER_TEXT_CHARS);
+    const detail = `${to} ${api} answered HTTP ${status}${msg ? `: ${msg}` : ''}`;
+    if (status >= 500 || status === 408 || status === 429) return new TransportError(detail);
+    return new SinkRejectedError(detail, { extra: { status } });
+  }
+
+  /** Finds the partner's API in the registry, sends the signed request (POST form or XML body, or GET with a query), checks the response signature. */
+  private async exchange(c: CallOptions, method: 'GET' | 'POST', seen: Seen) {
+    const catalogue = await this.o.registry.catalogue();
+    seen.catalogueRead = true;
     const m = MANIFEST_ENTRY[c.api];
     const entry = catalogue.apis(c.to, m.ns, m.name)[0];
     if (!entry) throw new SinkRejectedError(`${c.to} does not implement ${m.name} ${m.version.split('.')[0]}.x in the EWP registry`);
@@ -117,10 +191,12 @@ export class EwpClient {
     const url = new URL(urlText);
     seen.notInCatalogue = false;
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) throw new SinkRejectedError(`${c.to}'s ${m.name} URL is not https`);
-    const body = c.xmlBody !== undefined ? Buffer.from(c.xmlBody, 'utf8') : Buffer.from(new URLSearchParams(c.params ?? []).toString(), 'utf8');
-    const contentType = c.xmlBody !== undefined ? 'application/xml; charset=utf-8' : 'application/x-www-form-urlencoded';
-    const signed = signRequest({ method: 'POST', url, body, key: this.o.keyOf(c.from), contentType, acceptSignature: wantsSignedResponse });
-    const res = await this.send(url, { ...signed.headers, 'content-length': String(body.length), accept: 'application/xml' }, body);
+    if (method === 'GET') for (const [k, v] of c.params ?? []) url.searchParams.append(k, v);
+    const body = method === 'GET' ? Buffer.alloc(0) : c.xmlBody !== undefined ? Buffer.from(c.xmlBody, 'utf8') : Buffer.from(new URLSearchParams(c.params ?? []).toString(), 'utf8');
+    const contentType = method === 'GET' ? undefined : c.xmlBody !== undefined ? 'application/xml; charset=utf-8' : 'application/x-www-form-urlencoded';
+    const signed = signRequest({ method, url, body, key: this.o.keyOf(c.from), ...(contentType ? { contentType } : {}), acceptSignature: wantsSignedResponse });
+    const headers = { ...signed.headers, ...(method === 'POST' ? { 'content-length': String(body.length), accept: 'application/xml' } : {}) };
+    const res = await this.send(url, method, headers, body);
     seen.httpCode = res.status;
     const get = (n: string) => {
       const v = res.headers[n];
@@ -130,34 +206,7 @@ export class EwpClient {
       const problem = responseSignatureProblem(get, res.body, signed, { catalogue, host: entry.host, skewMs: this.o.skewMs });
       if (problem) throw new TransportError(`${c.to} ${m.name}: ${problem}`);
     }
-    let root: XElem | undefined;
-    try {
-      root = parseXml(res.body.toString('utf8'));
-    } catch {
-      root = undefined;
-    }
-    if (res.status !== 200) {
-      // A partner's text, bounded: it ends up on queue rows and in log lines.
-      const developerMessage = root && root.local === 'error-response' && root.ns === NS.ewp ? childText(root, 'developer-message') : undefined;
-      if (developerMessage) seen.serverMessage = developerMessage.slice(0, SERVER_MESSAGE_CHARS);
-      const msg = (root && root.local === 'error-response' ? childText(root, 'developer-message') : res.body.toString('utf8'))?.slice(0, PARTNER_TEXT_CHARS);
-      const detail = `${c.to} ${m.name} answered HTTP ${res.status}${msg ? `: ${msg}` : ''}`;
-      if (res.status >= 500 || res.status === 408 || res.status === 429) throw new TransportError(detail);
-      throw new SinkRejectedError(detail, { extra: { status: res.status } });
-    }
-    if (!root) throw new TransportError(`${c.to} ${m.name} answered 200 with a body that is not XML`);
-    if (c.expect && (root.local !== c.expect[0] || root.ns !== c.expect[1]))
-      throw new MalformedInputError(
-        `${c.to} ${m.name} ${c.urlElement.replace(/-?url$/, '') || 'endpoint'}: expected <${c.expect[0]}> in ${c.expect[1]}, got <${root.local}> in ${root.ns || 'no namespace'}`,
-      );
-    return {
-      root,
-      status: res.status,
-      maxIds: (name) => {
-        const v = Number(text(child(entry.entry, name)).trim());
-        return Number.isInteger(v) && v > 0 ? v : 1;
-      },
-    };
+    return { res, entry, api: m.name };
   }
 
   /** A partner's limit from its manifest entry (e.g. max-omobility-ids); 1 when it does not say. */
@@ -168,10 +217,10 @@ export class EwpClient {
     return Number.isInteger(v) && v > 0 ? v : 1;
   }
 
-  private send(url: URL, headers: Record<string, string>, body: Buffer): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  private send(url: URL, method: 'GET' | 'POST', headers: Record<string, string>, body: Buffer): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
     const timeoutMs = this.o.timeoutMs ?? 30_000;
     return new Promise((resolve, reject) => {
-      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: 'POST', headers, timeout: timeoutMs }, (res) => {
+      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method, headers, timeout: timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));

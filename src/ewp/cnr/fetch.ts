@@ -1,8 +1,8 @@
 import type { JsonObject } from '../../core/types.ts';
-import { isHubError } from '../../core/errors.ts';
+import { isHubError, MalformedInputError } from '../../core/errors.ts';
 import { iiaElement } from '../apis/iia-xml.ts';
 import { ownIias } from '../apis/iias.ts';
-import { mobilitiesById, portableRef } from '../apis/mobility.ts';
+import { asInput, mobilitiesById, portableRef } from '../apis/mobility.ts';
 import { attainmentsFromTor } from '../client/parse-tor.ts';
 import { iiaCopyId, iiaFromXml } from '../client/parse-iia.ts';
 import { mobilityFromNomination, mobilityFromXml } from '../client/parse-mobility.ts';
@@ -165,4 +165,55 @@ export async function refreshTor(node: EwpServices, hei: EwpHei, partner: string
   for (const tor of children(root, 'tor').filter((t) => childText(t, 'omobility-id') === omobilityId)) {
     await node.ingest(hei, 'attainment', attainmentsFromTor(tor, { partner, omobilityId, person, mobility: { id: m.id } }));
   }
+}
+
+/** Source id of a receiving partner's view of our outgoing mobility (Incoming Mobilities 2), kept at the sending HEI. */
+export const imobilityCopyId = (receiving: string, omobilityId: string) => `imobility/${receiving}/${omobilityId}`;
+
+const XS_DATE = /^\d{4}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?$/;
+
+/**
+ * IMobility CNR: the receiving partner's part of our outgoing mobility changed. Incoming Mobilities 2
+ * states only the student's actual arrival and departure; they are kept as the partner's view, a
+ * mobility-period record `imobility/<receiving>/<id>` written through the HEI's EWP source: the mobility
+ * as the HEI sends it, with `start`/`end` the partner's actual dates (left out while it states none) and
+ * status `live` once the student arrived. The HEI's own record is never changed by a partner.
+ */
+export async function refreshImobility(node: EwpServices, hei: EwpHei, partner: string, omobilityId: string): Promise<void> {
+  const m = (await mobilitiesById(node, hei, omobilityId, 'sending')).find((x) => x.data.receivingInstitution === partner);
+  if (!m) {
+    node.logger.info({ hei: hei.id, partner, omobilityId }, 'an IMobility CNR for a mobility we do not send to that partner; ignored');
+    return;
+  }
+  const { root } = await node.client.call({
+    from: hei.id,
+    to: partner,
+    api: 'imobilities',
+    urlElement: 'get-url',
+    params: [['omobility_id', omobilityId]],
+    expect: ['imobilities-get-response', NS.imobilitiesGet],
+  });
+  const sm = children(root, 'student-mobility', NS.imobilitiesGet).find((x) => childText(x, 'omobility-id', NS.imobilitiesGet) === omobilityId);
+  if (!sm) {
+    node.logger.info({ hei: hei.id, partner, omobilityId }, 'the partner does not serve the incoming mobility it announced; nothing stored');
+    return;
+  }
+  const date = (name: string) => {
+    const v = childText(sm, name, NS.imobilitiesGet);
+    if (v !== undefined && !XS_DATE.test(v)) throw new MalformedInputError(`${partner} imobilities get: ${name} is not an xs:date`);
+    return v?.slice(0, 10);
+  };
+  const arrival = date('actual-arrival-date');
+  const departure = date('actual-departure-date');
+  const { start: _start, end: _end, ...rest } = asInput(m.data, imobilityCopyId(partner, omobilityId));
+  const record: JsonObject = {
+    ...rest,
+    ...(arrival ? { start: arrival } : {}),
+    ...(departure ? { end: departure } : {}),
+    ...(arrival && m.data.status !== 'live' && m.data.status !== 'recognized' ? { status: 'live' } : {}),
+    person: await portableRef(node, m, 'person', m.data.person),
+  };
+  if (record.studyRight) record.studyRight = await portableRef(node, m, 'study-right', m.data.studyRight);
+  const { rejected } = await node.ingest(hei, 'mobility-period', [record]);
+  if (rejected.length) throw new MalformedInputError(`${partner}'s view of mobility ${omobilityId} could not be stored: ${rejected.join('; ')}`);
 }

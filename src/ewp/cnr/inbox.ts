@@ -3,7 +3,7 @@ import { BadRequestError, ConfigError, errorMessage, isHubError } from '../../co
 import { scrubForLog } from '../../observability/scrub.ts';
 import type { SqlDb } from '../../store/sql.ts';
 import type { EwpServices } from '../services.ts';
-import { refreshIia, refreshIiaApproval, refreshMobility, refreshTor } from './fetch.ts';
+import { refreshIia, refreshIiaApproval, refreshImobility, refreshMobility, refreshTor } from './fetch.ts';
 import { isEwpIdentifier } from '../params.ts';
 import { backoffMs, CnrTable, PARTNER_ERROR_LOGGED, PollLoop } from './queue.ts';
 import { failingPartners, type FailingPartner } from './partner-failures.ts';
@@ -117,7 +117,7 @@ export class CnrInbox {
     const log = { hei: row.hei_id, partner: row.partner_hei_id, kind: row.kind, objectId: row.object_id };
     try {
       if (!hei) throw new ConfigError(`${row.hei_id} is no longer an EWP HEI of this hub`);
-      const fn = { iia: refreshIia, 'iia-approval': refreshIiaApproval, omobility: refreshMobility, la: refreshMobility, tor: refreshTor }[row.kind];
+      const fn = { iia: refreshIia, 'iia-approval': refreshIiaApproval, omobility: refreshMobility, la: refreshMobility, tor: refreshTor, imobility: refreshImobility }[row.kind];
       await fn(this.node, hei, row.partner_hei_id, row.object_id);
       this.node.partnerFailures.succeeded('fetch', row.partner_hei_id);
       await this.table.done(row.id, row.generation);

@@ -45,7 +45,8 @@ export function laUpdateRequest(a: Extract<OutboundAction, { kind: 'la-update' }
  *   the partner's (mapped) copy, checked by hash, and an iia-approval CNR;
  * - a learning agreement of a mobility the HEI sends: an LA CNR to the receiving HEI; one the HEI
  *   receives, approved or rejected by its own system: the LA update call to the sending HEI;
- * - a mobility the HEI sends: an omobility CNR; a result of an incoming student: a ToR CNR.
+ * - a mobility the HEI sends: an omobility CNR; its own record of a mobility it receives: an
+ *   IMobility CNR to the sending HEI; a result of an incoming student: a ToR CNR.
  */
 export class Outbound {
   constructor(private readonly node: EwpServices) {}
@@ -102,7 +103,11 @@ export class Outbound {
         return [{ kind: 'la-update', from: hei.id, to: sending, omobilityId: id, changesId: String(d.changesId), approve: d.status === 'approved', signature: sig, comment: str(d.rejectionComment) }];
       }
       case 'mobility-period':
+        // A partner's view of our mobility (imobility/…) is its news, not ours: nothing to announce.
+        if (copy && String(d.sourceId ?? '').startsWith('imobility/')) return [];
         if (d.sendingInstitution === hei.id && d.receivingInstitution !== hei.id) return [cnr('omobilityCnr', String(d.receivingInstitution), String(d.omobilityId))];
+        // The HEI's own record of an incoming student (arrival, departure): the sending HEI's IMobility changed.
+        if (!copy && d.receivingInstitution === hei.id && d.sendingInstitution !== hei.id) return [cnr('imobilityCnr', String(d.sendingInstitution), String(d.omobilityId))];
         return [];
       case 'attainment':
         return copy ? [] : (await this.torMobilities(hei, event)).map((m) => cnr('imobilityTorCnr', String(m.data.sendingInstitution), String(m.data.omobilityId)));

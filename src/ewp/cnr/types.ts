@@ -1,7 +1,7 @@
 import type { ApiName } from '../xml/ns.ts';
 
 /** What a received CNR asks the inbox to fetch again from the partner. */
-export type InboxKind = 'iia' | 'iia-approval' | 'omobility' | 'la' | 'tor';
+export type InboxKind = 'iia' | 'iia-approval' | 'omobility' | 'la' | 'tor' | 'imobility';
 
 /** The CNR APIs the hub sends, with the request parameter naming the objects and whether it repeats. */
 export const CNR_APIS = {
@@ -10,6 +10,7 @@ export const CNR_APIS = {
   omobilityCnr: { param: 'omobility_id', repeatable: true },
   omobilityLaCnr: { param: 'omobility_id', repeatable: true },
   imobilityTorCnr: { param: 'omobility_id', repeatable: true },
+  imobilityCnr: { param: 'omobility_id', repeatable: true },
 } as const satisfies Partial<Record<ApiName, { param: string; repeatable: boolean }>>;
 export type CnrApi = keyof typeof CNR_APIS;
 

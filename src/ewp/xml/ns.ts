@@ -50,6 +50,8 @@ export const NS = {
   omobilityStats: `${GH}/ewp-specs-api-omobility-stats/tree/stable-v1`,
   torStats: `${GH}/ewp-specs-api-imobility-tor-stats/tree/stable-v1`,
   torCnr: `${GH}/ewp-specs-api-imobility-tor-cnr/tree/stable-v2`,
+  imobilitiesGet: `${GH}/ewp-specs-api-imobilities/blob/stable-v2/endpoints/get-response.xsd`,
+  imobilityCnr: `${GH}/ewp-specs-api-imobility-cnr/tree/stable-v2`,
   elmo: 'https://github.com/emrex-eu/elmo-schemas/tree/v2',
 } as const;
 
@@ -74,6 +76,9 @@ export const MANIFEST_ENTRY = {
   imobilityTorCnr: { ns: `${GH}/ewp-specs-api-imobility-tor-cnr/blob/stable-v2/manifest-entry.xsd`, name: 'imobility-tor-cnr', version: '2.0.0' },
   omobilityStats: { ns: `${GH}/ewp-specs-api-omobility-stats/blob/stable-v1/manifest-entry.xsd`, name: 'omobility-stats', version: '1.0.0' },
   imobilityTorStats: { ns: `${GH}/ewp-specs-api-imobility-tor-stats/blob/stable-v1/manifest-entry.xsd`, name: 'imobility-tor-stats', version: '1.0.0' },
+  imobilities: { ns: `${GH}/ewp-specs-api-imobilities/blob/stable-v2/manifest-entry.xsd`, name: 'imobilities', version: '2.0.0' },
+  imobilityCnr: { ns: `${GH}/ewp-specs-api-imobility-cnr/blob/stable-v2/manifest-entry.xsd`, name: 'imobility-cnr', version: '2.0.0' },
+  file: { ns: `${GH}/ewp-specs-api-file/blob/stable-v1/manifest-entry.xsd`, name: 'file', version: '1.0.0' },
   /** Served by the EWP Stats Portal only; the hub is its client (client/monitoring.ts). */
   monitoring: { ns: `${GH}/ewp-specs-api-monitoring/blob/stable-v1/manifest-entry.xsd`, name: 'monitoring', version: '0.2.0' },
 } as const;

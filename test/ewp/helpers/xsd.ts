@@ -122,6 +122,8 @@ export const XSD = {
   torsGet: `${REG}/ewp-specs-api-imobility-tors-v3.0.0/endpoints/get-response.xsd`,
   torsIndex: `${REG}/ewp-specs-api-imobility-tors-v3.0.0/endpoints/index-response.xsd`,
   torCnr: `${REG}/ewp-specs-api-imobility-tor-cnr-v2.0.0/response.xsd`,
+  imobilitiesGet: `${REG}/ewp-specs-api-imobilities-v2.0.0/endpoints/get-response.xsd`,
+  imobilityCnr: `${REG}/ewp-specs-api-imobility-cnr-v2.0.0/response.xsd`,
   error: 'ewp-specs-architecture/common-types.xsd',
 } as const;
 
@@ -150,6 +152,9 @@ export const MANIFEST_IMPORTS: [string, string][] = [
       ['ewp-specs-api-imobility-tor-cnr/blob/stable-v2', `${REG}/ewp-specs-api-imobility-tor-cnr-v2.0.0`],
       ['ewp-specs-api-omobility-stats/blob/stable-v1', `${REG}/ewp-specs-api-omobility-stats-v1.0.0`],
       ['ewp-specs-api-imobility-tor-stats/blob/stable-v1', `${REG}/ewp-specs-api-imobility-tor-stats-v1.0.0`],
+      ['ewp-specs-api-imobilities/blob/stable-v2', `${REG}/ewp-specs-api-imobilities-v2.0.0`],
+      ['ewp-specs-api-imobility-cnr/blob/stable-v2', `${REG}/ewp-specs-api-imobility-cnr-v2.0.0`],
+      ['ewp-specs-api-file/blob/stable-v1', 'ewp-specs-api-file'],
       ['ewp-specs-api-emrex-data-access-point/blob/stable-v1', 'ewp-specs-api-emrex-data-access-point'],
     ] as const
   ).map(([ns, dir]): [string, string] => [`${GH}/${ns}/manifest-entry.xsd`, `${dir}/manifest-entry.xsd`]),
