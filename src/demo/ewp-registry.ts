@@ -16,8 +16,6 @@ function keyId(spkiBase64: string): string {
   return createHash('sha256').update(Buffer.from(spkiBase64, 'base64')).digest('hex');
 }
 
-const EMPTY = `<?xml version="1.0" encoding="UTF-8"?><catalogue xmlns="${NS.registry}"><institutions/></catalogue>`;
-
 /** The base64 keys of one credentials section of a manifest (`client-credentials-in-use` or `server-credentials-in-use`). */
 function keysIn(manifest: string, section: string): string[] {
   const body = new RegExp(`<${section}>([\\s\\S]*?)</${section}>`).exec(manifest)?.[1] ?? '';
@@ -60,9 +58,11 @@ export function catalogueFromManifests(manifests: string[]): string {
 /**
  * The demo's EWP registry: serves a catalogue at `/catalogue-v1.xml` on loopback (http, which the hub
  * allows for a loopback registry), with an ETag and a short max-age so a rebuilt catalogue is seen.
+ * Until the catalogue is published it answers 503, so a client keeps its cached copy rather than
+ * taking an empty catalogue for the truth (and dropping notifications queued at an earlier run).
  */
 export class LocalRegistry {
-  catalogue = EMPTY;
+  catalogue: string | undefined;
   private server: Server | undefined;
   private port = 0;
 
@@ -76,10 +76,15 @@ export class LocalRegistry {
         res.writeHead(404).end();
         return;
       }
-      const etag = `"${createHash('sha256').update(this.catalogue).digest('hex').slice(0, 16)}"`;
+      const catalogue = this.catalogue;
+      if (catalogue === undefined) {
+        res.writeHead(503, { 'retry-after': '1' }).end('the catalogue is not published yet');
+        return;
+      }
+      const etag = `"${createHash('sha256').update(catalogue).digest('hex').slice(0, 16)}"`;
       const headers = { etag, 'cache-control': 'max-age=60' };
       if (req.headers['if-none-match'] === etag) res.writeHead(304, headers).end();
-      else res.writeHead(200, { ...headers, 'content-type': 'application/xml; charset=utf-8' }).end(this.catalogue);
+      else res.writeHead(200, { ...headers, 'content-type': 'application/xml; charset=utf-8' }).end(catalogue);
     });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     this.port = (this.server.address() as AddressInfo).port;

@@ -4,7 +4,7 @@ import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IIA_ID, OMOBILITY_ID } from '../../src/demo/ewp-records.ts';
-import { catalogueFromManifests } from '../../src/demo/ewp-registry.ts';
+import { catalogueFromManifests, LocalRegistry } from '../../src/demo/ewp-registry.ts';
 import { Catalogue } from '../../src/ewp/registry/catalogue.ts';
 import { MANIFEST_ENTRY } from '../../src/ewp/xml/ns.ts';
 import { parseXml } from '../../src/ewp/xml/parse.ts';
@@ -97,6 +97,20 @@ describe('the demo’s EWP node (hub demo)', function () {
     const sha = catalogue.hosts.find((h) => h.heis.includes('lu.lv'))!.clientKeys[0]!;
     assert.equal(catalogue.keyBySha(sha), luKey.replace(/\s+/g, ''));
     assert.deepEqual(catalogue.heisCoveredByClientKey(sha), ['lu.lv']);
+
+    // The local registry answers 503 until it has a catalogue (a client keeps its cached copy), then serves it with an ETag.
+    const registry = await new LocalRegistry().start();
+    try {
+      assert.equal((await fetch(registry.url)).status, 503);
+      registry.publish(manifests);
+      const first = await fetch(registry.url);
+      assert.equal(first.status, 200);
+      assert.equal(new Catalogue(parseXml(await first.text())).hosts.length, 2);
+      const again = await fetch(registry.url, { headers: { 'if-none-match': first.headers.get('etag')! } });
+      assert.equal(again.status, 304);
+    } finally {
+      await registry.close();
+    }
   });
 
   it('the scripted exchange reaches the other HEI: rtu.lv holds lu.lv’s IIA and the nomination, lu.lv the transcript', async () => {
@@ -128,6 +142,21 @@ describe('the demo’s EWP node (hub demo)', function () {
     );
     assert.ok(tor.every((m) => m.institution === 'lu.lv'));
     await hub.waitFor(`EWP demo exchange done: lu.lv → rtu.lv IIA ${IIA_ID}, nomination ${OMOBILITY_ID}`, WAIT);
+  });
+
+  it('at a restart keeps its keys and certificate, and finds the exchange done', async () => {
+    const ca = readFileSync(join(dir, 'data', 'ewp-tls', 'ca.cert.pem'), 'utf8');
+    const clientKey = (xml: string) => /<client-credentials-in-use><rsa-public-key>([^<]+)</.exec(xml)![1]!;
+    const before = clientKey((await httpsGet(`${publicUrl}/ewp/lu.lv/manifest.xml`, ca)).body);
+    await hub.kill('SIGTERM');
+    hub = startDemo(dir, port);
+    const line = await hub.waitFor(/EWP node of [^\n]*manifest\.xml/, 120_000);
+    publicUrl = /(https:\/\/127\.0\.0\.1:\d+)\/ewp\//.exec(line)![1]!;
+    await hub.waitFor(`EWP demo exchange done: lu.lv → rtu.lv IIA ${IIA_ID}`, WAIT);
+    assert.equal(readFileSync(join(dir, 'data', 'ewp-tls', 'ca.cert.pem'), 'utf8'), ca, 'the same development CA');
+    const after = await httpsGet(`${publicUrl}/ewp/lu.lv/manifest.xml`, ca);
+    assert.equal(clientKey(after.body), before, 'the same client key');
+    assert.doesNotMatch(hub.output(), /generated new EWP keys/);
   });
 
   it('HUB_EWP=off leaves the EWP node out of the demo', async () => {
