@@ -25,6 +25,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'HUB_NODERED', default: 'demo: on; else off', meaning: 'on: the Node-RED editor at /flows' },
   { name: 'HUB_NODERED_SECRET', default: 'required with the editor and a config file', meaning: 'key of the flows\u2019 encrypted credentials' },
   { name: 'HUB_NODERED_FLOW_FILE', default: '<data dir>/flows/flows.json', meaning: 'the flow file' },
+  { name: 'HUB_EWP', default: 'demo: on', meaning: 'off: the demo without its EWP node, local registry and scripted exchange' },
 ];
 
 /** The variables as an aligned table (for `hub --help` and `hub env`). */

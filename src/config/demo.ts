@@ -6,7 +6,12 @@ import type { HubConfig } from './types.ts';
  * simulator URLs, lu.lv's LAIS is polled by the lais source adapter and a third institution, rsu.lv,
  * is read from its ISIS over SOAP.
  */
-export function demoConfig(webhookUrl: string, simulators: { laisUrl?: string; isisUrl?: string } = {}, emrex?: { issuer: string; clientId: string; clientUrl: string }): unknown {
+export function demoConfig(
+  webhookUrl: string,
+  simulators: { laisUrl?: string; isisUrl?: string } = {},
+  emrex?: { issuer: string; clientId: string; clientUrl: string },
+  ewp?: { publicUrl: string; registryUrl: string },
+): unknown {
   const config: HubConfig = {
     institutions: [
       { id: 'lu.lv', name: 'Latvijas Universitāte', erasmusCode: 'LV RIGA01' },
@@ -92,5 +97,43 @@ export function demoConfig(webhookUrl: string, simulators: { laisUrl?: string; i
         }
       : {}),
   };
-  return config;
+  return ewp ? withDemoEwp(config, ewp) : config;
+}
+
+/** The demo HEIs' EWP sources, keyed by institution (a push-only canonical source each: partner data comes in through it). */
+export const DEMO_EWP_SOURCES: Record<string, string> = { 'lu.lv': 'lu-ewp', 'rtu.lv': 'rtu-ewp', 'rsu.lv': 'rsu-ewp' };
+
+/**
+ * The demo's EWP node (docs/ewp.md): every demo institution is an EWP HEI under `<publicUrl>/ewp/<heiId>`
+ * (the demo's https front on loopback), the registry is the demo's local one, lu.lv's mobility office
+ * system sends canonical IIAs, nominations and learning agreements (source lu-erasmus), and the ewp route
+ * announces the HEIs' changes to partners within two seconds.
+ */
+function withDemoEwp(config: HubConfig, ewp: { publicUrl: string; registryUrl: string }): HubConfig {
+  const heis = config.institutions.map((i) => i.id).filter((id) => DEMO_EWP_SOURCES[id]);
+  return {
+    ...config,
+    sources: [
+      ...config.sources,
+      { id: 'lu-erasmus', institution: 'lu.lv', system: 'lu-erasmus', mappingSet: 'canonical' },
+      ...heis.map((id) => ({ id: DEMO_EWP_SOURCES[id]!, institution: id, mappingSet: 'canonical' })),
+    ],
+    sinks: [...config.sinks, { id: 'ewp', type: 'ewp-cnr', options: { batchWindowMs: 2000 } }],
+    routes: [
+      ...config.routes,
+      {
+        id: 'ewp-partners',
+        sink: 'ewp',
+        match: { entities: ['inter-institutional-agreement', 'learning-agreement', 'mobility-period', 'attainment'], institutions: heis },
+        legalBasis: 'public-task',
+        purpose: 'Erasmus+ mobility with EWP partners',
+        retry: { maxAttempts: 8, initialDelayMs: 1000, maxDelayMs: 15_000 },
+      },
+    ],
+    ewp: {
+      adminEmail: 'ewp-admin@hub.example',
+      registryUrl: ewp.registryUrl,
+      heis: heis.map((id) => ({ id, baseUrl: `${ewp.publicUrl}/ewp/${id}`, source: DEMO_EWP_SOURCES[id]! })),
+    },
+  };
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { RequestListener } from 'node:http';
 import { IsisSimulator } from '../../../adapters/isis/simulator.ts';
 import { LaisSimulator } from '../../../adapters/lais/simulator.ts';
 import { demoConfig } from '../../config/demo.ts';
@@ -8,6 +9,8 @@ import { pushRtuCatalogue, startFeeder } from '../../demo/feeder.ts';
 import { startReceiver } from '../../demo/receiver.ts';
 import { DEV_CLIENT_ID, DEV_PROVIDER_NOTICE, DevOidcProvider, type DevAccount } from '../../demo/dev-oidc-provider.ts';
 import { DemoEmrexClient } from '../../demo/emrex-client.ts';
+import { prepareDemoEwp, publishDemoEwp, runDemoExchange, SENDING_SOURCE } from '../../demo/ewp.ts';
+import { createDemoEwpKeys, demoEwpHub } from '../demo-ewp.ts';
 import { PERSONAL_CODE_SCHEME, identifiersOf } from '../../privacy/personal.ts';
 import { RecordReader } from '../../store/records.ts';
 import type { Hub } from '../../hub.ts';
@@ -34,9 +37,17 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
     const op = rt.env.configFile ? undefined : await DevOidcProvider.listen({ accounts: () => demoAccounts(hubRef.hub) });
     const emrexClient = rt.env.configFile ? undefined : await DemoEmrexClient.listen();
     const emrex = op && emrexClient ? { issuer: op.issuer, clientId: DEV_CLIENT_ID, clientUrl: emrexClient.url } : undefined;
-    const config = loadConfig(rt, rt.env.configFile, demoConfig(receiver.url, { ...(laisUrl ? { laisUrl } : {}), ...(isisUrl ? { isisUrl } : {}) }, emrex));
+    // The EWP node of the demo HEIs behind an https front on loopback, with a local registry (docs/ewp.md); HUB_EWP=off leaves it out.
+    const ewp = rt.env.configFile || /^(0|off|false|no)$/i.test(rt.env.env.HUB_EWP ?? '') ? undefined : await prepareDemoEwp(rt.env.dataDir);
+    const config = loadConfig(rt, rt.env.configFile, demoConfig(receiver.url, { ...(laisUrl ? { laisUrl } : {}), ...(isisUrl ? { isisUrl } : {}) }, emrex, ewp));
     // Development seals for the demo institutions' digital diplomas (kept in the data dir; never for production).
     if (!rt.env.configFile) for (const i of config.institutions) await createDevSealKeys(credentialKeysDir(config, rt.env.dataDir), i.id);
+    // Development EWP keys of the demo HEIs, in the data dir too.
+    if (ewp && config.ewp)
+      createDemoEwpKeys(
+        rt.env.dataDir,
+        config.ewp.heis.map((h) => h.id),
+      );
     // The Node-RED editor with the example flows (docs/nodered.md); HUB_NODERED=off leaves it out.
     const nodered = /^(0|off|false|no)$/i.test(rt.env.env.HUB_NODERED ?? '') ? undefined : { generateSecret: !rt.env.configFile, seedExamples: true };
     const running = await startHub(rt, config, 'all', nodered ? { nodered } : {});
@@ -61,6 +72,8 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
     );
     const sourcesReport = setInterval(() => void reportSources(hub).then((line) => line && log.info(line)), 15_000);
     sourcesReport.unref();
+    // The EWP part has a line of its own (the banner's log line is cut at 2,000 characters).
+    const ewpSources = new Set(ewp ? [...(config.ewp?.heis.map((h) => h.source) ?? []), SENDING_SOURCE] : []);
     const banner = {
       url,
       dataDir: rt.env.dataDir,
@@ -80,7 +93,7 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
   Study-data hub demo is running at ${url}
     data dir:   ${rt.env.dataDir}   (store: ${hub.store.kind}, broker: ${hub.broker.kind})
     sources:    ${config.sources
-      .filter((s) => s.system !== 'hub-credentials')
+      .filter((s) => s.system !== 'hub-credentials' && !ewpSources.has(s.id))
       .map((s) => `${s.id} (${s.institution}, ${s.adapter ? `${s.adapter.type} adapter` : 'push'}, mapping set ${s.mappingSet})`)
       .join(', ')}${
       laisUrl
@@ -126,6 +139,17 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
   Health: ${url}/healthz  Ready: ${url}/readyz  Metrics: ${url}/metrics (token)
 `,
     );
+    // The demo HEIs listed in the local registry, then the scripted exchange lu.lv ↔ rtu.lv through the pipeline.
+    if (ewp && hub.ewp && running.server) {
+      const node = demoEwpHub(hub, hub.ewp);
+      log.info(
+        { manifest: `${ewp.publicUrl}/ewp/lu.lv/manifest.xml`, registry: ewp.registryUrl },
+        `EWP node of ${node.heis.map((h) => h.id).join(', ')}: ${ewp.publicUrl}/ewp/<heiId>/manifest.xml (development TLS certificate, local registry ${ewp.registryUrl}); a scripted exchange lu.lv ↔ rtu.lv runs now (HUB_EWP=off leaves EWP out)`,
+      );
+      void publishDemoEwp(ewp, node, running.server.listeners('request')[0] as RequestListener)
+        .then(() => runDemoExchange(node, log, { adminUrl: `${url}/admin/` }))
+        .catch((e: unknown) => log.warn({ err: e }, 'EWP demo exchange failed'));
+    }
     stopOnSignals(async () => {
       feeder?.stop();
       clearInterval(sourcesReport);
@@ -135,6 +159,7 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
       await receiver.close();
       await op?.close();
       await emrexClient?.close();
+      await ewp?.close();
     }, rt);
   } catch (e) {
     fail(e, rt);
