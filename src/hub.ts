@@ -294,6 +294,7 @@ export class Hub {
       metrics: metrics.registry,
       privacy,
       ingest,
+      remove: (sourceId, entity, sourceIds) => pipeline.remove(sourceId, entity, sourceIds),
       sink,
       workers: role !== 'api',
     });

@@ -216,6 +216,29 @@ describe('OpenAPI document', function () {
     check('post', '/api/v1/ingest/{sourceId}/{entity}', 404, await a.post('/api/v1/ingest/nowhere/person').set(auth).send({}));
     check('post', '/api/v1/ingest/{sourceId}/{entity}', 400, await a.post('/api/v1/ingest/rtu-push/person').set(auth).type('json').send('{"oops":'));
     check('post', '/api/v1/ingest/{sourceId}/{entity}', 401, await a.post('/api/v1/ingest/rtu-push/person').send({}));
+    const del = '/api/v1/ingest/{sourceId}/{entity}/delete';
+    const gone = check(
+      'post',
+      del,
+      202,
+      await a
+        .post('/api/v1/ingest/rtu-push/person/delete')
+        .set(auth)
+        .send({ sourceIds: [person(2).sourceId] }),
+    );
+    assert.equal(gone.body.messages[0].status, 'committed');
+    assert.equal((await a.get(`/api/v1/records/person/${gone.body.messages[0].recordId}`).set(auth)).body.deleted, true);
+    const missing = check(
+      'post',
+      del,
+      422,
+      await a
+        .post('/api/v1/ingest/rtu-push/person/delete')
+        .set(auth)
+        .send({ sourceIds: ['never-sent'] }),
+    );
+    assert.equal(missing.body.code, 'HUB_ERR_NOT_FOUND');
+    check('post', del, 400, await a.post('/api/v1/ingest/rtu-push/person/delete').set(auth).send({ sourceIds: [] }));
 
     const messageId = ok.body.messages[0].messageId as string;
     const recordId = ok.body.messages[0].recordId as string;

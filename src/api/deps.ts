@@ -48,7 +48,7 @@ export interface ApiDeps {
   /** Bearer tokens: checked on every request, made by POST /api/v1/tokens. */
   readonly tokens: Pick<TokenService, 'authenticate' | 'create'>;
   /** The ingest API's way in: the source and entity checked, the raw input kept when it is refused. */
-  readonly pipeline: Pick<Pipeline, 'ingest' | 'source' | 'checkTarget' | 'rejectRaw'>;
+  readonly pipeline: Pick<Pipeline, 'ingest' | 'remove' | 'source' | 'checkTarget' | 'rejectRaw'>;
   /** Consent screen and disclosure log of feeds, subject access, erasure, the audit log. */
   readonly privacy: Privacy;
   /** The feed and webhook consumers of the config. */

@@ -39,8 +39,15 @@ export class EwpRecords {
     });
   }
 
-  byId(id: string): Promise<Rec | undefined> {
-    return this.reader.byId(id);
+  /** A record by hub id; a deleted one only with `withDeleted` (what a delete event names: its data is kept). */
+  byId(id: string, o: { withDeleted?: boolean } = {}): Promise<Rec | undefined> {
+    return this.reader.byId(id, o);
+  }
+
+  /** Whether the HEI's EWP source holds this partner copy deleted (the partner deleted the object). */
+  async deletedCopy(entity: string, institution: string, system: string, sourceId: string): Promise<boolean> {
+    const [r] = await this.reader.find({ entity, institution, system, sourceId, withDeleted: true, limit: 1 });
+    return r?.deleted === true;
   }
 
   /**

@@ -28,6 +28,8 @@ export interface EwpDeps {
   readonly privacy: Privacy;
   /** Writes canonical records through a source (the pipeline's ingest, as JSON): stored, validated, committed or rejected. */
   ingest(sourceId: string, entity: string, records: JsonObject[]): Promise<RecordResult[]>;
+  /** Deletes records of a source by their source ids through the pipeline (Pipeline.remove): each a message, a commit with op delete, a delete change event. */
+  remove(sourceId: string, entity: string, sourceIds: string[]): Promise<RecordResult[]>;
   /** A configured sink by id (the node attaches itself to the `ewp-cnr` sinks). */
   sink(id: string): Sink | undefined;
   /** Whether this process runs background workers (the CNR inbox and sender): false in an API-only process. */

@@ -80,7 +80,15 @@ export const ENTRIES: EntrySpec[] = [
     tail: ids('max-omobility-ids'),
     secured: true,
   },
-  { api: 'omobilityLaCnr', urls: [['url', 'omobility-la-cnr']], tail: ids('max-omobility-ids'), secured: true },
+  {
+    api: 'omobilityLaCnr',
+    urls: [
+      ['url', 'omobility-la-cnr'],
+      ['stats-url', 'omobility-la-cnr/stats'],
+    ],
+    tail: ids('max-omobility-ids'),
+    secured: true,
+  },
   {
     api: 'imobilityTors',
     urls: [
@@ -108,6 +116,11 @@ function entry(spec: EntrySpec, base: string, max: number): XmlElement {
   const tail = (spec.tail?.(max) ?? []).map(([name, value]) => el(name, {}, value));
   const body: Child[] = spec.tailAfter === undefined ? [...urls, ...tail] : [...urls.slice(0, spec.tailAfter + 1), ...tail, ...urls.slice(spec.tailAfter + 1)];
   return el(m.name, { xmlns: m.ns, version: m.version }, spec.secured ? httpSecurity() : undefined, body);
+}
+
+/** The entries a HEI's manifest lists: the Factsheet API only for a HEI that has a factsheet (`factsheetFile`). */
+export function entriesFor(node: Pick<EwpServices, 'factsheets'>, hei: EwpHei): EntrySpec[] {
+  return ENTRIES.filter((s) => s.api !== 'factsheet' || node.factsheets.has(hei.id));
 }
 
 /** The HEI's names and other ids: from its organisation record when there is one, else from the config. */
@@ -138,7 +151,7 @@ export async function buildManifest(node: EwpServices, hei: EwpHei): Promise<Xml
       el(
         'r:apis-implemented',
         {},
-        ENTRIES.map((s) => entry(s, hei.baseUrl, max)),
+        entriesFor(node, hei).map((s) => entry(s, hei.baseUrl, max)),
         emrex,
       ),
       el(

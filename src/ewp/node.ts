@@ -3,6 +3,7 @@ import { Counter } from 'prom-client';
 import { ConfigError } from '../core/errors.ts';
 import type { JsonObject } from '../core/types.ts';
 import { EwpClient } from './client/http.ts';
+import { MonitoringReporter } from './client/monitoring.ts';
 import { CnrInbox } from './cnr/inbox.ts';
 import { PartnerFailures, type FailingPartner } from './cnr/partner-failures.ts';
 import { Outbound } from './cnr/outbound.ts';
@@ -38,7 +39,9 @@ export class EwpNode implements EwpServices {
   readonly outbound: Outbound;
   readonly sender: CnrSender;
   readonly serverKey: EwpKey;
-  readonly metrics: { authFailures: Counter; cnrSent: Counter; cnrReceived: Counter; partnerFailures: Counter };
+  readonly metrics: { authFailures: Counter; cnrSent: Counter; cnrReceived: Counter; partnerFailures: Counter; monitoringReports: Counter };
+  /** Failed calls to partners reported to the EWP Stats Portal (Monitoring API 0.2). */
+  readonly monitoring: MonitoringReporter;
   readonly partnerFailures: PartnerFailures;
   readonly factsheets = new Map<string, Factsheet>();
 
@@ -58,7 +61,13 @@ export class EwpNode implements EwpServices {
     this.registry = new RegistryClient({ url: settings.registryUrl, cacheDir: settings.cacheDir, logger: deps.logger.child({ component: 'ewp-registry' }) });
     this.replay = new ReplayCache(deps.sql, settings.clockSkewMs);
     this.reader = new EwpRecords(deps.sql);
-    this.client = new EwpClient({ registry: this.registry, keyOf: (h) => this.clientKey(h), skewMs: settings.clockSkewMs, logger: deps.logger.child({ component: 'ewp-client' }) });
+    this.client = new EwpClient({
+      registry: this.registry,
+      keyOf: (h) => this.clientKey(h),
+      skewMs: settings.clockSkewMs,
+      logger: deps.logger.child({ component: 'ewp-client' }),
+      onFailure: (f) => this.monitoring.report(f),
+    });
     const reg = deps.metrics;
     this.metrics = {
       authFailures: new Counter({ name: 'hub_ewp_auth_failures_total', help: 'EWP requests refused by the HTTP Signature check, by status', labelNames: ['status'], registers: [reg] }),
@@ -70,7 +79,19 @@ export class EwpNode implements EwpServices {
         labelNames: ['partner', 'direction', 'code'],
         registers: [reg],
       }),
+      monitoringReports: new Counter({
+        name: 'hub_ewp_monitoring_reports_total',
+        help: 'Failed partner calls reported to the EWP Monitoring API, by outcome (sent, suppressed: the same failure already reported this period, failed)',
+        labelNames: ['outcome'],
+        registers: [reg],
+      }),
     };
+    this.monitoring = new MonitoringReporter({
+      registry: this.registry,
+      call: (c) => this.client.call(c),
+      logger: deps.logger.child({ component: 'ewp-monitoring' }),
+      counter: this.metrics.monitoringReports,
+    });
     this.partnerFailures = new PartnerFailures(deps.logger, this.metrics.partnerFailures);
     this.inbox = new CnrInbox(this);
     this.sender = new CnrSender(this);
@@ -105,6 +126,7 @@ export class EwpNode implements EwpServices {
   async stop(): Promise<void> {
     await this.inbox.stop();
     await this.sender.stop();
+    await this.monitoring.settled();
   }
 
   clientKey(heiId: string): EwpKey {
@@ -126,6 +148,18 @@ export class EwpNode implements EwpServices {
   async institutionRecord(hei: EwpHei): Promise<Rec | undefined> {
     const orgs = await this.own('organisation', hei);
     return orgs.find((o) => o.data.type === 'institution' && identifier(o.data, 'schac') === hei.id);
+  }
+
+  /**
+   * Deletes partner copies through the HEI's EWP source: the pipeline keeps a message per deletion and
+   * commits it with op delete, so the message browser, the feeds and the routes see it like any change.
+   */
+  async removeCopies(hei: EwpHei, entity: string, sourceIds: string[]): Promise<number> {
+    if (!sourceIds.length) return 0;
+    const results = await this.deps.remove(hei.source.id, entity, sourceIds);
+    const failed = results.filter((r) => r.status === 'rejected');
+    if (failed.length) this.logger.warn({ hei: hei.id, entity, messages: failed.map((r) => r.messageId), first: failed[0]?.error?.detail }, 'deleting a partner copy failed');
+    return results.filter((r) => r.status === 'committed').length;
   }
 
   /**

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { PartnerFailures } from './cnr/partner-failures.ts';
 import type { JsonObject } from '../core/types.ts';
-import type { EwpClient } from './client/http.ts';
+import type { EwpClient, FailedCall } from './client/http.ts';
 import type { CnrTarget, InboxKind } from './cnr/types.ts';
 import type { Rec, EwpRecords } from './data.ts';
 import type { EwpDeps } from './deps.ts';
@@ -26,7 +26,9 @@ export interface EwpServices {
   readonly client: EwpClient;
   readonly replay: ReplayCache;
   readonly serverKey: EwpKey;
-  readonly metrics: { readonly authFailures: Counter; readonly cnrSent: Counter; readonly cnrReceived: Counter; readonly partnerFailures: Counter };
+  readonly metrics: { readonly authFailures: Counter; readonly cnrSent: Counter; readonly cnrReceived: Counter; readonly partnerFailures: Counter; readonly monitoringReports: Counter };
+  /** Failed partner calls reported to the EWP Stats Portal (Monitoring API 0.2, client/monitoring.ts). */
+  readonly monitoring: { report(f: FailedCall): void };
   /** Failed calls to partners: counted, logged once per partner and reason (cnr/partner-failures.ts). */
   readonly partnerFailures: PartnerFailures;
   readonly factsheets: ReadonlyMap<string, Factsheet>;
@@ -42,6 +44,8 @@ export interface EwpServices {
   copies(entity: string, hei: EwpHei, field?: [string, string]): Promise<Rec[]>;
   /** The HEI's organisation record (type institution, schac identifier = the HEI id), if any. */
   institutionRecord(hei: EwpHei): Promise<Rec | undefined>;
+  /** Deletes partner copies (by source id) through the HEI's EWP source; returns how many were deleted. */
+  removeCopies(hei: EwpHei, entity: string, sourceIds: string[]): Promise<number>;
   /** Writes canonical records through the HEI's EWP source; returns how many were committed and the ids of the rejected ones. */
   ingest(hei: EwpHei, entity: string, records: JsonObject[]): Promise<{ committed: number; rejected: string[] }>;
 }

@@ -9,6 +9,7 @@ import type { MappingEngine } from '../mapping/engine.ts';
 import { transform } from '../mapping/transform.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
 import type { SchemaRegistry } from '../schemas/registry.ts';
+import { RecordReader } from '../store/records.ts';
 import type { CommitInput, CommitOutcome, CommitResult, IngestItem, IngestItemResult, IngestOutcome, NewMessage, Store, StoredMessage } from '../store/types.ts';
 
 /** Records stored in one transaction (and between which the event loop is let go). */
@@ -138,6 +139,51 @@ export class Pipeline {
     return results;
   }
 
+  /**
+   * Deletes records of a source, named by the source ids they were committed under (`sourceId`, the
+   * business key), along the same trail as any input: one message per id (raw `{"delete":{"sourceId":…}}`),
+   * then a commit with op `delete` that keeps the record's last data but marks it deleted (the store's
+   * reads and every API leave it out), and a `delete` change event for the routes and feeds (delete
+   * events carry no record; a sink that needs the data reads the deleted record by its id). An id the
+   * source never committed is a rejected message (HUB_ERR_NOT_FOUND); one already deleted is `unchanged`.
+   */
+  async remove(sourceId: string, entity: string, sourceIds: string[]): Promise<RecordResult[]> {
+    const source = this.checkTarget(sourceId, entity);
+    const results: RecordResult[] = [];
+    for (const [index, key] of sourceIds.entries()) {
+      const raw = JSON.stringify({ delete: { sourceId: key } });
+      const message: NewMessage = {
+        id: uuidv7(),
+        sourceId: source.id,
+        entity,
+        institution: source.institution,
+        contentType: 'application/json',
+        raw,
+        rawSize: Buffer.byteLength(raw),
+        // A deletion sent again finds the record deleted (unchanged); a key would also match a later deletion of a re-created record.
+        idempotencyKey: null,
+        status: 'received',
+      };
+      results.push(await this.ingestOne(source, entity, { message, outcome: await this.deletionOutcome(source, entity, key) }, index));
+    }
+    return results;
+  }
+
+  /** What deleting the record of this source id means: a commit with op delete, or a rejection when there is none. */
+  private async deletionOutcome(source: SourceConfig, entity: string, key: string): Promise<IngestOutcome> {
+    const [prev] = await new RecordReader(this.d.store.sql).find({ entity, institution: source.institution, system: source.system ?? source.id, sourceId: key, withDeleted: true, limit: 1 });
+    if (!prev)
+      return {
+        kind: 'reject',
+        canonical: null,
+        businessKey: key,
+        errorCode: 'HUB_ERR_NOT_FOUND',
+        errorDetail: `source ${source.id} holds no ${entity} with sourceId ${key}: nothing to delete`,
+        errors: [],
+      };
+    return { kind: 'commit', canonical: prev.data, businessKey: key, commit: { ...this.commitInput(source, entity, prev.data), sourceId: key, sourceUpdatedAt: null, op: 'delete' } };
+  }
+
   /** Maps and validates one record: the message to store and what to do with it. */
   private async prepare(source: SourceConfig, entity: string, payload: unknown, contentType: string | null): Promise<IngestItem> {
     // Both serializations survive any depth (a too-deep record is kept with its raw text, then
@@ -241,7 +287,9 @@ export class Pipeline {
     this.checkTarget(message.sourceId, message.entity);
     this.d.mappings.reload(source.mappingSet);
     await this.d.store.updateMessage(message.id, { status: 'received', errors: [], errorCode: null, errorDetail: null }, 'replay');
-    return this.process({ ...message, status: 'received' }, source, await this.outcomeOf(source, message.entity, payload, message.id), 0);
+    const deletion = deletionKey(payload);
+    const outcome = deletion !== undefined ? await this.deletionOutcome(source, message.entity, deletion) : await this.outcomeOf(source, message.entity, payload, message.id);
+    return this.process({ ...message, status: 'received' }, source, outcome, 0);
   }
 
   /** Stores what map → validate made of a stored message: rejected, or validated and committed. */
@@ -267,6 +315,14 @@ export class Pipeline {
       return rejectedResult(index, message.id, err.code, err.message, err.violations);
     }
   }
+}
+
+/** The source id of a deletion message's raw payload (`{"delete":{"sourceId":…}}`, written by Pipeline.remove). */
+function deletionKey(payload: unknown): string | undefined {
+  if (!payload || typeof payload !== 'object' || Object.keys(payload).length !== 1) return undefined;
+  const d = (payload as { delete?: unknown }).delete;
+  const key = d && typeof d === 'object' ? (d as { sourceId?: unknown }).sourceId : undefined;
+  return typeof key === 'string' ? key : undefined;
 }
 
 function rejectedResult(index: number, messageId: string, code: string, detail: string, violations: HubError['violations']): RecordResult {

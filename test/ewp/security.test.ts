@@ -52,8 +52,8 @@ describe('EWP security: manifest, HTTP Signatures, Echo', function () {
     await assertValid(MANIFEST_IMPORTS, res.body);
     const doc = parseXml(res.body);
     assert.equal(doc.local, 'manifest');
-    for (const api of ['echo', 'iias', 'iias-approval', 'omobilities', 'omobility-las', 'imobility-tors', 'iia-cnr', 'factsheet', 'simple-course-replication'])
-      assert.match(res.body, new RegExp(`<${api} xmlns=`));
+    for (const api of ['echo', 'iias', 'iias-approval', 'omobilities', 'omobility-las', 'imobility-tors', 'iia-cnr', 'simple-course-replication']) assert.match(res.body, new RegExp(`<${api} xmlns=`));
+    assert.doesNotMatch(res.body, /<factsheet xmlns=/, 'no factsheetFile: the Factsheet API is not advertised');
     assert.match(res.body, new RegExp(`<url>${PUBLIC}/echo</url>`));
     assert.match(res.body, /<r:hei id="lu.lv"><r:other-id type="erasmus">LV RIGA01<\/r:other-id>/);
     // The client key of the HEI and the server key, as base64 SPKI.

@@ -290,6 +290,17 @@ for (const backend of backends()) {
       assert.ok(luServer.startsWith('MII'));
     });
 
+    it('deletions: lu.lv deletes its IIA (through the ingest API), announces it by IIA CNR, and vu.lt’s copy is gone (test/ewp/deletions.test.ts has the details)', async () => {
+      assert.ok(await copy(vuNode, VU, IIA, `iia/${LU}/${LU_IIA}`), 'vu.lt holds lu.lv’s IIA before');
+      await request(lu.app)
+        .post(`/api/v1/ingest/local/${IIA}/delete`)
+        .set(auth)
+        .send({ sourceIds: [luIia().sourceId] })
+        .expect(202);
+      assert.equal((await luNode.own(IIA, luHei(), ['iiaId', LU_IIA])).length, 0, 'no longer served by lu.lv');
+      await eventually(async () => ((await copy(vuNode, VU, IIA, `iia/${LU}/${LU_IIA}`)) ? undefined : true), WAIT, 'vu.lt deleting its copy');
+    });
+
     it('leaves nothing waiting in the CNR queues', async () => {
       await eventually(
         async () =>

@@ -134,6 +134,33 @@ export const PATHS: JsonObject = {
       },
     },
   },
+  '/api/v1/ingest/{sourceId}/{entity}/delete': {
+    post: {
+      operationId: 'deleteRecords',
+      tags: ['ingest'],
+      summary: 'Deletes records of the source by their source ids (scope ingest:<sourceId>)',
+      description:
+        'Each source id (the business key the record was committed under) becomes a message; the record is marked deleted (no longer served or listed; its last data kept for the trail) and a `delete` change event goes to the routes and feeds. An id the source holds no record for is a rejected message (HUB_ERR_NOT_FOUND); one already deleted is `unchanged`.',
+      parameters: [path('sourceId', 'A configured source'), path('entity', 'A canonical entity the source maps')],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: { type: 'object', required: ['sourceIds'], properties: { sourceIds: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1, maxLength: 256 } } } },
+          },
+        },
+      },
+      responses: {
+        202: json(ref('IngestResult'), 'Deleted (or already deleted); one entry per source id'),
+        400: problem('Malformed body, or a malformed path (nothing stored)'),
+        404: problem('Unknown source (nothing stored) or entity'),
+        413: problem('Body over the limit'),
+        415: problem('Not JSON'),
+        422: problem('Some source ids name no record of the source (HUB_ERR_NOT_FOUND); the others were deleted'),
+        ...auth,
+      },
+    },
+  },
   '/api/v1/messages': {
     get: {
       operationId: 'listMessages',

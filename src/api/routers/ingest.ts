@@ -1,8 +1,9 @@
-import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { BadRequestError, isHubError, SchemaValidationError, type HubError, type Violation } from '../../core/errors.ts';
 import { DEFAULT_MAX_DEPTH } from '../../core/json-walk.ts';
 import type { ApiDeps } from '../deps.ts';
 import { decodeJson } from '../../pipeline/decode.ts';
+import type { RecordResult } from '../../pipeline/pipeline.ts';
 import { asyncHandler, param, scope } from '../context.ts';
 import { fromBodyParserError, problemOf, sendProblem } from '../problem.ts';
 
@@ -72,31 +73,32 @@ export function ingestRouter(hub: Pick<ApiDeps, 'config' | 'pipeline'>): Router 
         sendProblem(res, problemOf(e, req.originalUrl, { messageId }));
         return;
       }
-      const results = await hub.pipeline.ingest(sourceId, entity, records, contentType);
-      const rejected = results.filter((x) => x.status === 'rejected');
-      const messages = results.map((x) => ({
-        index: x.index,
-        messageId: x.messageId,
-        status: x.status,
-        duplicate: x.duplicate,
-        ...(x.recordId ? { recordId: x.recordId, version: x.version } : {}),
-        ...(x.error ? { error: { code: x.error.code, detail: x.error.detail } } : {}),
-      }));
-      if (rejected.length === 0) {
-        res.status(202).json({ accepted: results.length, messages });
+      answer(req, res, await hub.pipeline.ingest(sourceId, entity, records, contentType), isArray);
+    }),
+  );
+
+  // POST …/delete: the records of these source ids deleted, each a message of its own (Pipeline.remove).
+  r.post(
+    `${path}/delete`,
+    scope((req) => `ingest:${param(req, 'sourceId')}`),
+    knownSource(hub),
+    express.raw({ type: () => true, limit: bodyLimit }),
+    asyncHandler(async (req, res) => {
+      const sourceId = param(req, 'sourceId');
+      const entity = param(req, 'entity');
+      const contentType = req.headers['content-type'] ?? null;
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      let sourceIds: string[];
+      try {
+        hub.pipeline.checkTarget(sourceId, entity);
+        sourceIds = deletionIds(decodeJson(raw, contentType ?? undefined, { maxDepth }).value, maxRecords);
+      } catch (e) {
+        if (!isHubError(e)) throw e;
+        const messageId = await keepRejected(sourceId, entity, raw.length ? raw : null, contentType, e);
+        sendProblem(res, problemOf(e, req.originalUrl, { messageId }));
         return;
       }
-      const violations: Violation[] = rejected.flatMap((x) => (x.error?.violations ?? []).map((v) => ({ ...v, path: (isArray ? `/${x.index}` : '') + v.path })));
-      const first = rejected[0]!.error!;
-      const detail = rejected.length === 1 && !isArray ? first.detail : `${rejected.length} of ${results.length} records were rejected (the others were accepted); see messages[].error`;
-      const err = new SchemaValidationError(detail, { violations });
-      sendProblem(res, {
-        ...problemOf(err, req.originalUrl),
-        status: rejected.length === 1 && first.code === 'HUB_ERR_FORBIDDEN' ? 403 : 422,
-        code: rejected.length === 1 ? first.code : err.code,
-        accepted: results.length - rejected.length,
-        messages,
-      });
+      answer(req, res, await hub.pipeline.remove(sourceId, entity, sourceIds), true);
     }),
   );
 
@@ -110,4 +112,43 @@ export function ingestRouter(hub: Pick<ApiDeps, 'config' | 'pipeline'>): Router 
   };
   r.use(path, onBodyError);
   return r;
+}
+
+/** `{"sourceIds": [...]}`: 1 to maxRecords source ids (strings of 1 to 256 characters, no duplicates). */
+function deletionIds(value: unknown, maxRecords: number): string[] {
+  const ids = value && typeof value === 'object' && !Array.isArray(value) ? (value as { sourceIds?: unknown }).sourceIds : undefined;
+  const shape = 'the body must be {"sourceIds": [...]}: the source ids (business keys) of the records to delete';
+  if (!Array.isArray(ids) || ids.length === 0) throw new BadRequestError(shape, { violations: [{ path: '/sourceIds', message: 'a non-empty array of strings' }] });
+  if (ids.length > maxRecords) throw new BadRequestError(`${ids.length} source ids in one request; at most ${maxRecords}`);
+  const violations: Violation[] = ids.flatMap((x, i) => (typeof x === 'string' && x.length >= 1 && x.length <= 256 ? [] : [{ path: `/sourceIds/${i}`, message: 'a string of 1 to 256 characters' }]));
+  if (violations.length) throw new BadRequestError(shape, { violations });
+  return [...new Set(ids as string[])];
+}
+
+/** The answer to an ingest or deletion call: 202 when every record was taken, else a problem listing each message. */
+function answer(req: Request, res: Response, results: RecordResult[], isArray: boolean): void {
+  const rejected = results.filter((x) => x.status === 'rejected');
+  const messages = results.map((x) => ({
+    index: x.index,
+    messageId: x.messageId,
+    status: x.status,
+    duplicate: x.duplicate,
+    ...(x.recordId ? { recordId: x.recordId, version: x.version } : {}),
+    ...(x.error ? { error: { code: x.error.code, detail: x.error.detail } } : {}),
+  }));
+  if (rejected.length === 0) {
+    res.status(202).json({ accepted: results.length, messages });
+    return;
+  }
+  const violations: Violation[] = rejected.flatMap((x) => (x.error?.violations ?? []).map((v) => ({ ...v, path: (isArray ? `/${x.index}` : '') + v.path })));
+  const first = rejected[0]!.error!;
+  const detail = rejected.length === 1 && !isArray ? first.detail : `${rejected.length} of ${results.length} records were rejected (the others were accepted); see messages[].error`;
+  const err = new SchemaValidationError(detail, { violations });
+  sendProblem(res, {
+    ...problemOf(err, req.originalUrl),
+    status: rejected.length === 1 && first.code === 'HUB_ERR_FORBIDDEN' ? 403 : 422,
+    code: rejected.length === 1 ? first.code : err.code,
+    accepted: results.length - rejected.length,
+    messages,
+  });
 }

@@ -4,6 +4,7 @@ import type { EwpServices } from '../services.ts';
 import type { EwpHei } from '../settings.ts';
 import { el, type XmlElement } from '../xml/build.ts';
 import { NS } from '../xml/ns.ts';
+import { iiaCopyId } from '../client/parse-iia.ts';
 import { IIA_NAMESPACES, iiaElement } from './iia-xml.ts';
 
 /** The partner HEIs of an IIA record other than the serving one. */
@@ -13,9 +14,34 @@ export function partnersOf(rec: Rec, heiId: string): string[] {
     .filter((h) => h !== heiId);
 }
 
+/**
+ * An own IIA as served: a partner's iia-id is left out once the partner deleted that IIA (our copy of it
+ * is deleted; the get-response XSD: the id "MUST NOT be present if the partner has deleted the IIA").
+ */
+export async function unmapDeleted(node: EwpServices, hei: EwpHei, rec: Rec): Promise<Rec> {
+  const partners = arr(rec.data.partners);
+  let changed = false;
+  const out = [];
+  for (const p of partners) {
+    const id = p.heiId !== hei.id ? str(p.iiaId) : undefined;
+    if (id && (await node.reader.deletedCopy('inter-institutional-agreement', hei.id, hei.sourceSystem, iiaCopyId(String(p.heiId), id)))) {
+      const { iiaId: _gone, ...rest } = p;
+      out.push(rest);
+      changed = true;
+    } else out.push(p);
+  }
+  return changed ? { ...rec, data: { ...rec.data, partners: out } } : rec;
+}
+
+/** The HEI's own IIAs as served (unmapped from deleted partner copies). */
+export async function ownIias(node: EwpServices, hei: EwpHei, field?: [string, string]): Promise<Rec[]> {
+  const all = await node.own('inter-institutional-agreement', hei, field);
+  return Promise.all(all.map((r) => unmapDeleted(node, hei, r)));
+}
+
 /** Own IIAs the caller may see: those where one of its HEIs is a partner (the spec's minimum, and ours). */
 async function visibleIias(ctx: EwpContext, field?: [string, string]): Promise<Rec[]> {
-  const all = await ctx.node.own('inter-institutional-agreement', ctx.hei, field);
+  const all = await ownIias(ctx.node, ctx.hei, field);
   return all.filter((r) => partnersOf(r, ctx.hei.id).some((p) => ctx.caller.heis.includes(p)));
 }
 
@@ -75,7 +101,7 @@ export async function approvalState(node: EwpServices, hei: EwpHei, own: Rec): P
 /** IIAs 7 stats: counts over the IIAs the HEI exposes (pre-computed per call; the numbers are small). */
 async function stats(ctx: EwpContext): Promise<XmlElement> {
   requireStatsClient(ctx);
-  const own = (await ctx.node.own('inter-institutional-agreement', ctx.hei)).filter((r) => iiaElement(ctx.hei.id, r.data));
+  const own = (await ownIias(ctx.node, ctx.hei)).filter((r) => iiaElement(ctx.hei.id, r.data));
   let lu = 0;
   let lp = 0;
   let both = 0;

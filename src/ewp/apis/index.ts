@@ -7,6 +7,7 @@ import { fileEndpoints } from './file.ts';
 import { iiaEndpoints } from './iias.ts';
 import { imobilityEndpoints } from './imobilities.ts';
 import { institutionEndpoints } from './institutions.ts';
+import { laCnrStatsEndpoints } from './la-cnr-stats.ts';
 import { laEndpoints } from './las.ts';
 import { omobilityEndpoints } from './omobilities.ts';
 import { torEndpoints } from './tors.ts';
@@ -22,6 +23,7 @@ export const ENDPOINTS: ReadonlyMap<string, Endpoint> = new Map(
     ...cnrEndpoints,
     ...omobilityEndpoints,
     ...laEndpoints,
+    ...laCnrStatsEndpoints,
     ...torEndpoints,
     ...imobilityEndpoints,
     ...fileEndpoints,

@@ -1,6 +1,7 @@
 import type { JsonObject } from '../../core/types.ts';
 import { isHubError, MalformedInputError } from '../../core/errors.ts';
 import { iiaElement } from '../apis/iia-xml.ts';
+import { ownIias } from '../apis/iias.ts';
 import { asInput, mobilitiesById, portableRef } from '../apis/mobility.ts';
 import { attainmentsFromTor } from '../client/parse-tor.ts';
 import { iiaCopyId, iiaFromXml } from '../client/parse-iia.ts';
@@ -16,10 +17,6 @@ import { childText, children, type XElem } from '../xml/parse.ts';
  * Re-fetching what a partner announced (CNR) and writing it through the HEI's EWP source. Each
  * function is idempotent: the same partner state written twice is an `unchanged` message.
  */
-
-function expectRoot(root: XElem, local: string, ns: string, what: string): void {
-  if (root.local !== local || root.ns !== ns) throw new MalformedInputError(`${what}: expected <${local}> in ${ns}, got <${root.local}> in ${root.ns}`);
-}
 
 /** Stores a partner's IIA copy, keeping the approvals already recorded on it (and adding one). */
 export async function storeIiaCopy(node: EwpServices, hei: EwpHei, partner: string, iia: XElem, hash: string, approval?: JsonObject): Promise<JsonObject | undefined> {
@@ -45,21 +42,45 @@ export async function storeIiaCopy(node: EwpServices, hei: EwpHei, partner: stri
 
 /** Fetches a partner's IIAs (IIAs 7 get), checks each served hash against the XSLT's, returns them. */
 export async function fetchPartnerIias(node: EwpServices, hei: EwpHei, partner: string, iiaIds: string[]): Promise<{ iia: XElem; hash: string; validForApproval: boolean; hashOk: boolean }[]> {
-  const { root } = await node.client.call({ from: hei.id, to: partner, api: 'iias', urlElement: 'get-url', params: iiaIds.map((id) => ['iia_id', id]) });
-  expectRoot(root, 'iias-get-response', NS.iiasGet, `${partner} iias get`);
+  const { root } = await node.client.call({ from: hei.id, to: partner, api: 'iias', urlElement: 'get-url', params: iiaIds.map((id) => ['iia_id', id]), expect: ['iias-get-response', NS.iiasGet] });
   const hashes = iiaHashes(root);
   return children(root, 'iia').map((iia, i) => {
     const h = hashes[i]!;
     const served = childText(iia, 'iia-hash');
-    if (served !== h.hash) node.logger.warn({ hei: hei.id, partner, iiaId: h.iiaId }, 'the iia-hash a partner serves is not the hash of its IIA (XSLT v7)');
+    if (served !== h.hash) {
+      node.logger.warn({ hei: hei.id, partner, iiaId: h.iiaId }, 'the iia-hash a partner serves is not the hash of its IIA (XSLT v7)');
+      // A 200 whose data is wrong is a failure the Monitoring API wants to hear of too.
+      node.monitoring.report({
+        from: hei.id,
+        to: partner,
+        api: 'iias',
+        urlElement: 'get-url',
+        httpCode: 200,
+        clientMessage: `the iia-hash served for IIA ${h.iiaId ?? '(no id)'} is not the hash of the IIA computed as in transform_version_7.xsl`,
+        code: 'IIA_HASH_MISMATCH',
+        notInCatalogue: false,
+      });
+    }
     return { iia, hash: h.hash, validForApproval: h.validForApproval, hashOk: served === h.hash };
   });
 }
 
-/** iia CNR: the partner's IIA changed; store its copy. */
+/**
+ * iia CNR: the partner's IIA changed; store its copy. An IIA the partner announced and no longer serves
+ * was deleted (IIAs 7: a deleted IIA is not exposed, and its deletion is announced by an iia CNR): our copy
+ * is deleted through the pipeline, so the trail and the feeds show it, and our own IIA is served unmapped
+ * from it (the partner's iia-id left out, as the get-response XSD requires once the partner deleted it).
+ */
 export async function refreshIia(node: EwpServices, hei: EwpHei, partner: string, partnerIiaId: string): Promise<void> {
   const got = await fetchPartnerIias(node, hei, partner, [partnerIiaId]);
-  if (!got.length) node.logger.info({ hei: hei.id, partner, iiaId: partnerIiaId }, 'the partner does not serve the IIA it announced (deleted or hidden); the copy is left as it was');
+  if (!got.length) {
+    const sourceId = iiaCopyId(partner, partnerIiaId);
+    const held = (await node.reader.list('inter-institutional-agreement', hei.id, { system: hei.sourceSystem, sourceId })).length > 0;
+    if (held && (await node.removeCopies(hei, 'inter-institutional-agreement', [sourceId])))
+      node.logger.info({ hei: hei.id, partner, iiaId: partnerIiaId }, 'the partner deleted its IIA; our copy is deleted');
+    else node.logger.info({ hei: hei.id, partner, iiaId: partnerIiaId }, 'the partner does not serve the IIA it announced, and no copy of it is held here');
+    return;
+  }
   for (const g of got) await storeIiaCopy(node, hei, partner, g.iia, g.hash);
 }
 
@@ -68,14 +89,13 @@ export async function refreshIia(node: EwpServices, hei: EwpHei, partner: string
  * approved and records it on our copy of the partner's (mapped) IIA, as approvals[{heiId: partner}].
  */
 export async function refreshIiaApproval(node: EwpServices, hei: EwpHei, partner: string, ownIiaId: string): Promise<void> {
-  const own = (await node.own('inter-institutional-agreement', hei, ['iiaId', ownIiaId]))[0];
+  const own = (await ownIias(node, hei, ['iiaId', ownIiaId]))[0];
   const partnerIiaId = own ? str(arr(own.data.partners).find((p) => p.heiId === partner)?.iiaId) : undefined;
   if (!own || !partnerIiaId) {
     node.logger.info({ hei: hei.id, partner, iiaId: ownIiaId }, 'an approval CNR for an IIA we do not hold mapped to the partner; ignored');
     return;
   }
-  const { root } = await node.client.call({ from: hei.id, to: partner, api: 'iiasApproval', urlElement: 'url', params: [['iia_id', ownIiaId]] });
-  expectRoot(root, 'iias-approval-response', NS.iiasApproval, `${partner} iias-approval`);
+  const { root } = await node.client.call({ from: hei.id, to: partner, api: 'iiasApproval', urlElement: 'url', params: [['iia_id', ownIiaId]], expect: ['iias-approval-response', NS.iiasApproval] });
   const approval = children(root, 'approval').find((a) => childText(a, 'iia-id') === ownIiaId);
   const approvedHash = approval ? childText(approval, 'iia-hash') : undefined;
   if (!approvedHash) return;
@@ -96,12 +116,19 @@ export async function refreshMobility(node: EwpServices, hei: EwpHei, partner: s
       ['sending_hei_id', partner],
       ['omobility_id', omobilityId],
     ],
+    expect: ['omobility-las-get-response', NS.lasGet],
   });
-  expectRoot(las.root, 'omobility-las-get-response', NS.lasGet, `${partner} omobility-las get`);
   const la = children(las.root, 'la').find((x) => childText(x, 'omobility-id') === omobilityId);
   let nomination: XElem | undefined;
   try {
-    const om = await node.client.call({ from: hei.id, to: partner, api: 'omobilities', urlElement: 'get-url', params: [['omobility_id', omobilityId]] });
+    const om = await node.client.call({
+      from: hei.id,
+      to: partner,
+      api: 'omobilities',
+      urlElement: 'get-url',
+      params: [['omobility_id', omobilityId]],
+      expect: ['omobilities-get-response', NS.omobilitiesGet],
+    });
     nomination = children(om.root, 'student-mobility').find((x) => childText(x, 'omobility-id') === omobilityId);
   } catch (e) {
     if (!isHubError(e) || e.retryable) throw e;
@@ -126,8 +153,14 @@ export async function refreshTor(node: EwpServices, hei: EwpHei, partner: string
     node.logger.info({ hei: hei.id, partner, omobilityId }, 'a ToR CNR for a mobility we do not send to that partner; ignored');
     return;
   }
-  const { root } = await node.client.call({ from: hei.id, to: partner, api: 'imobilityTors', urlElement: 'get-url', params: [['omobility_id', omobilityId]] });
-  expectRoot(root, 'imobility-tors-get-response', NS.torsGet, `${partner} imobility-tors get`);
+  const { root } = await node.client.call({
+    from: hei.id,
+    to: partner,
+    api: 'imobilityTors',
+    urlElement: 'get-url',
+    params: [['omobility_id', omobilityId]],
+    expect: ['imobility-tors-get-response', NS.torsGet],
+  });
   const person = await portableRef(node, m, 'person', m.data.person);
   for (const tor of children(root, 'tor').filter((t) => childText(t, 'omobility-id') === omobilityId)) {
     await node.ingest(hei, 'attainment', attainmentsFromTor(tor, { partner, omobilityId, person, mobility: { id: m.id } }));
@@ -152,8 +185,14 @@ export async function refreshImobility(node: EwpServices, hei: EwpHei, partner: 
     node.logger.info({ hei: hei.id, partner, omobilityId }, 'an IMobility CNR for a mobility we do not send to that partner; ignored');
     return;
   }
-  const { root } = await node.client.call({ from: hei.id, to: partner, api: 'imobilities', urlElement: 'get-url', params: [['omobility_id', omobilityId]] });
-  expectRoot(root, 'imobilities-get-response', NS.imobilitiesGet, `${partner} imobilities get`);
+  const { root } = await node.client.call({
+    from: hei.id,
+    to: partner,
+    api: 'imobilities',
+    urlElement: 'get-url',
+    params: [['omobility_id', omobilityId]],
+    expect: ['imobilities-get-response', NS.imobilitiesGet],
+  });
   const sm = children(root, 'student-mobility', NS.imobilitiesGet).find((x) => childText(x, 'omobility-id', NS.imobilitiesGet) === omobilityId);
   if (!sm) {
     node.logger.info({ hei: hei.id, partner, omobilityId }, 'the partner does not serve the incoming mobility it announced; nothing stored');

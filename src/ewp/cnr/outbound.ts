@@ -1,5 +1,6 @@
 import { SinkError, SinkRejectedError } from '../../core/errors.ts';
 import type { ChangeEvent, JsonObject } from '../../core/types.ts';
+import { approvalState, partnersOf } from '../apis/iias.ts';
 import { torItems } from '../apis/tors.ts';
 import { arr, obj, str, type Rec } from '../data.ts';
 import type { EwpServices } from '../services.ts';
@@ -61,6 +62,7 @@ export class Outbound {
 
   async plan(event: ChangeEvent): Promise<OutboundAction[]> {
     const hei = this.hei(event);
+    if (hei && event.op === 'delete') return this.planDeletion(hei, event);
     const d = event.record;
     if (!hei || !d || event.op !== 'upsert') return [];
     const cnr = (api: CnrTarget['api'], to: string, objectId: string, extra?: [string, string][]): OutboundAction => ({
@@ -112,6 +114,30 @@ export class Outbound {
       default:
         return [];
     }
+  }
+
+  /**
+   * A deleted own IIA (IIAs 7: "MUST NOT be exposed … and an IIA CNR MUST be sent"): the store no longer
+   * serves it, and each partner gets an iia CNR, after which its fetch finds the IIA gone. The delete
+   * event carries no record: the IIA's id and partners come from the deleted record, whose last data
+   * the store keeps. The spec lets only an IIA that is not mutually approved be deleted (an approved
+   * one is terminated by a modification): deleting one is announced all the same, with a warning.
+   * Other deletions (a mobility is cancelled by its status, not deleted) tell partners nothing.
+   */
+  private async planDeletion(hei: EwpHei, event: ChangeEvent): Promise<OutboundAction[]> {
+    if (event.entity !== 'inter-institutional-agreement' || this.isCopy(hei, event)) return [];
+    const rec = await this.node.reader.byId(event.recordId, { withDeleted: true });
+    // Written again since: the upsert's own event announces it.
+    if (!rec?.deleted) return [];
+    const iiaId = str(rec.data.iiaId);
+    if (!iiaId) return [];
+    const state = await approvalState(this.node, hei, rec);
+    if (state.local && state.partner)
+      this.node.logger.warn(
+        { hei: hei.id, iiaId },
+        'a mutually approved IIA was deleted; IIAs 7 lets only unapproved IIAs be deleted (terminate an approved one by a modification). Partners are told.',
+      );
+    return partnersOf(rec, hei.id).map((p): OutboundAction => ({ kind: 'cnr', target: { api: 'iiaCnr', from: hei.id, to: p, objectId: iiaId } }));
   }
 
   private async sendingHeiOf(hei: EwpHei, omobilityId: string): Promise<string | undefined> {

@@ -44,6 +44,7 @@ export const NS = {
   lasUpdateRes: `${GH}/ewp-specs-api-omobility-las/blob/stable-v1/endpoints/update-response.xsd`,
   lasStats: `${GH}/ewp-specs-api-omobility-las/blob/stable-v1/endpoints/stats-response.xsd`,
   laCnr: `${GH}/ewp-specs-api-omobility-la-cnr/tree/stable-v1`,
+  laCnrStats: `${GH}/ewp-specs-api-omobility-la-cnr/tree/stable-v1/endpoints/stats-response.xsd`,
   torsGet: `${GH}/ewp-specs-api-imobility-tors/blob/stable-v3/endpoints/get-response.xsd`,
   torsIndex: `${GH}/ewp-specs-api-imobility-tors/blob/stable-v3/endpoints/index-response.xsd`,
   omobilityStats: `${GH}/ewp-specs-api-omobility-stats/tree/stable-v1`,
@@ -78,6 +79,8 @@ export const MANIFEST_ENTRY = {
   imobilities: { ns: `${GH}/ewp-specs-api-imobilities/blob/stable-v2/manifest-entry.xsd`, name: 'imobilities', version: '2.0.0' },
   imobilityCnr: { ns: `${GH}/ewp-specs-api-imobility-cnr/blob/stable-v2/manifest-entry.xsd`, name: 'imobility-cnr', version: '2.0.0' },
   file: { ns: `${GH}/ewp-specs-api-file/blob/stable-v1/manifest-entry.xsd`, name: 'file', version: '1.0.0' },
+  /** Served by the EWP Stats Portal only; the hub is its client (client/monitoring.ts). */
+  monitoring: { ns: `${GH}/ewp-specs-api-monitoring/blob/stable-v1/manifest-entry.xsd`, name: 'monitoring', version: '0.2.0' },
 } as const;
 
 export type ApiName = keyof typeof MANIFEST_ENTRY;
