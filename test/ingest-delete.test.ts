@@ -17,7 +17,7 @@ for (const backend of backends()) {
       await t?.stop();
     });
 
-    it('a deletion is a message of its own, marks the record deleted (its last data kept) and publishes a delete event without the record; sent again it is unchanged', async () => {
+    it('a deletion is a message of its own, marks the record deleted (its last data kept) and publishes a delete event without the record; sent again it is unchanged; the same input as before the deletion brings the record back', async () => {
       const a = request(t.app);
       const created = await a.post(PATH).set(auth).send(person(11)).expect(202);
       const recordId = created.body.messages[0].recordId as string;
@@ -44,17 +44,25 @@ for (const backend of backends()) {
         .send({ sourceIds: [person(11).sourceId] })
         .expect(202);
       assert.equal(again.body.messages[0].status, 'unchanged');
-      // The identical input again is a duplicate of the first (the idempotency key): nothing revives the record.
+      // The identical input again, after the deletion, means the record exists again: not a duplicate of
+      // the first message (which keeps its trail but gives up its key), a new version, not deleted.
       const same = await a.post(PATH).set(auth).send(person(11)).expect(202);
-      assert.equal(same.body.messages[0].duplicate, true);
-      assert.equal((await a.get(`/api/v1/records/person/${recordId}`).set(auth).expect(200)).body.deleted, true);
-      // Sent again changed, it lives again (a new version, not deleted).
+      assert.equal(same.body.messages[0].duplicate, false);
+      assert.notEqual(same.body.messages[0].messageId, created.body.messages[0].messageId);
+      assert.equal(same.body.messages[0].version, 3);
+      assert.equal((await a.get(`/api/v1/records/person/${recordId}`).set(auth).expect(200)).body.deleted, false);
+      assert.equal((await t.hub.store.getMessage(created.body.messages[0].messageId as string))?.recordId, recordId, 'the first message keeps its trail');
+      // Sent once more while the record lives, it is a duplicate again.
+      const dup = await a.post(PATH).set(auth).send(person(11)).expect(202);
+      assert.equal(dup.body.messages[0].duplicate, true);
+      assert.equal(dup.body.messages[0].messageId, same.body.messages[0].messageId);
+      // Sent changed, the next version.
       const back = await a
         .post(PATH)
         .set(auth)
         .send(person(11, { email: 'back@rtu.lv' }))
         .expect(202);
-      assert.equal(back.body.messages[0].version, 3);
+      assert.equal(back.body.messages[0].version, 4);
       assert.equal((await a.get(`/api/v1/records/person/${recordId}`).set(auth).expect(200)).body.deleted, false);
     });
 

@@ -134,7 +134,7 @@ export class Pipeline {
         for (const [i, item] of items.entries()) results.push(await this.ingestOne(source, entity, item, start + i));
         continue;
       }
-      for (const [i, r] of stored.entries()) results.push(await this.settle(source, entity, items[i]!.outcome, r, start + i));
+      for (const [i, r] of stored.entries()) results.push(await this.settle(source, entity, items[i]!, r, start + i));
     }
     return results;
   }
@@ -244,9 +244,10 @@ export class Pipeline {
   }
 
   /** The result of one stored record: metrics, the relay woken, a consent's withheld deliveries released. */
-  private async settle(source: SourceConfig, entity: string, outcome: IngestOutcome, r: IngestItemResult, index: number): Promise<RecordResult> {
+  private async settle(source: SourceConfig, entity: string, item: IngestItem, r: IngestItemResult, index: number): Promise<RecordResult> {
     const { metrics } = this.d;
-    if (r.duplicate) return resultOf(index, r.existing, true);
+    const { outcome } = item;
+    if (r.duplicate) return (await this.reopened(r.existing)) ? this.ingestOne(source, entity, item, index) : resultOf(index, r.existing, true);
     metrics.messages.inc({ status: 'received', source: source.id, entity });
     if (outcome.kind === 'reject') {
       metrics.messages.inc({ status: 'rejected', source: source.id, entity });
@@ -268,10 +269,24 @@ export class Pipeline {
 
   /** One mapped record in its own transactions (insert, update, commit): the way back when a chunk failed. */
   private async ingestOne(source: SourceConfig, entity: string, item: IngestItem, index: number): Promise<RecordResult> {
-    const { message, duplicate } = await this.d.store.insertMessage(item.message);
+    let { message, duplicate } = await this.d.store.insertMessage(item.message);
+    if (duplicate && (await this.reopened(message))) ({ message, duplicate } = await this.d.store.insertMessage(item.message));
     if (duplicate && message.status !== 'received' && message.status !== 'validated') return resultOf(index, message, true);
     if (!duplicate) this.d.metrics.messages.inc({ status: 'received', source: source.id, entity });
     return this.process(message, source, item.outcome, index);
+  }
+
+  /**
+   * An input sent again is a duplicate of the message that first brought it, unless that message's
+   * record has been deleted since: then the same input means the record exists again. The earlier
+   * message gives up its idempotency key (it keeps its trail) and the input is taken as new.
+   */
+  private async reopened(existing: StoredMessage): Promise<boolean> {
+    if (!existing.recordId) return false;
+    const record = await this.d.store.getRecord(existing.entity, existing.recordId);
+    if (!record?.deleted) return false;
+    await this.d.store.updateMessage(existing.id, { idempotencyKey: null });
+    return true;
   }
 
   /** Runs a stored message through map → validate → commit again (replay of a rejected message). */
