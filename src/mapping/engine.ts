@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsonata from 'jsonata';
 import { MappingError, MappingLimitError, MappingRejectError } from '../core/errors.ts';
+import { MappingExpression } from './compile/expression.ts';
+import { translateMapping } from './compile/index.ts';
 import { MAPPING_FUNCTIONS } from './functions.ts';
 
 export const MAPPINGS_DIR = fileURLToPath(new URL('../../mappings/', import.meta.url));
 
-type Expression = ReturnType<typeof jsonata>;
+type Expression = MappingExpression;
 
 export interface SetInfo {
   direction: 'inbound' | 'outbound';
@@ -119,13 +121,19 @@ export class MappingEngine {
   }
 }
 
-/** Compiles a mapping with the guard of `limits` (time and depth of each evaluation). */
-export function compileText(text: string, name: string, limits: Readonly<MappingLimits> = DEFAULT_MAPPING_LIMITS): Expression {
+/**
+ * Compiles a mapping with the guard of `limits` (time and depth of each evaluation): parsed by JSONata,
+ * then translated to a JavaScript function (src/mapping/compile/) where the translation covers it;
+ * `interpreted` keeps it on JSONata's interpreter (for comparison: the differential test, the bench).
+ */
+export function compileText(text: string, name: string, limits: Readonly<MappingLimits> = DEFAULT_MAPPING_LIMITS, interpreted = false): Expression {
+  let expr: ReturnType<typeof jsonata>;
   try {
-    return jsonata(text, { timeout: limits.timeoutMs, stack: limits.maxDepth });
+    expr = jsonata(text, { timeout: limits.timeoutMs, stack: limits.maxDepth });
   } catch (e) {
     throw compileFailure(e, name);
   }
+  return new MappingExpression(expr, interpreted ? { fallback: 'interpreted on request' } : translateMapping(expr, limits.maxDepth), limits.timeoutMs);
 }
 
 /** The error of a mapping that does not compile (JSONata's message and position). */
