@@ -131,32 +131,35 @@ function plain(name: string, a: unknown[]): boolean {
 }
 
 /**
- * Calls the built-in `name` as JSONata's apply() does: the arguments checked against its signature
+ * The built-in `name` called as JSONata's apply() does: the arguments checked against its signature
  * (`context` fills an argument marked `-`), then the implementation. A signature violation is JSONata's
- * error (T0410...), reported by the interpreter.
+ * error (T0410...), reported by the interpreter. One caller per call site (the lookups done once).
  */
-export function callBuiltin(name: string, args: unknown[], context: unknown, comparator?: (a: unknown, b: unknown) => unknown): unknown {
-  const f = table?.get(name);
-  if (!f) throw new NeedsInterpreter(`built-in $${name} not loaded`);
-  const a = plain(name, args) ? args : f.signature ? f.signature.validate(args, context) : args;
-  switch (name) {
-    case 'contains':
-      return contains(a[0], a[1]);
-    case 'replace':
-      return replace(a[0], a[1], a[2], a[3]);
-    case 'split':
-      return split(a[0], a[1], a[2]);
-    case 'sort':
-      return sort(a[0], comparator);
-    case 'error':
-      throw new ErrorCall((a[0] as string | undefined) || '$error() function evaluated');
-    default: {
-      FOCUS.input = context;
-      const r = f.implementation.apply(FOCUS, a);
-      if (r instanceof Promise) throw new NeedsInterpreter(`built-in $${name} is asynchronous`);
-      return r;
+export function builtinCaller(name: string): (args: unknown[], context: unknown, comparator?: (a: unknown, b: unknown) => unknown) => unknown {
+  let f: JsonataFunction | undefined;
+  return (args, context, comparator) => {
+    f ??= table?.get(name);
+    if (!f) throw new NeedsInterpreter(`built-in $${name} not loaded`);
+    const a = plain(name, args) ? args : f.signature ? f.signature.validate(args, context) : args;
+    switch (name) {
+      case 'contains':
+        return contains(a[0], a[1]);
+      case 'replace':
+        return replace(a[0], a[1], a[2], a[3]);
+      case 'split':
+        return split(a[0], a[1], a[2]);
+      case 'sort':
+        return sort(a[0], comparator);
+      case 'error':
+        throw new ErrorCall((a[0] as string | undefined) || '$error() function evaluated');
+      default: {
+        FOCUS.input = context;
+        const r = f.implementation.apply(FOCUS, a);
+        if (r instanceof Promise) throw new NeedsInterpreter(`built-in $${name} is asynchronous`);
+        return r;
+      }
     }
-  }
+  };
 }
 
 interface Match {

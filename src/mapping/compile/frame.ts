@@ -1,14 +1,14 @@
-import { isJsonataBuiltin, NeedsInterpreter } from './builtins.ts';
+import { isJsonataBuiltin } from './builtins.ts';
 
 /**
  * Variables of a compiled evaluation, as JSONata's environment: a block or a lambda call opens a
  * frame; a name is looked up through the enclosing frames, then the evaluation's bindings and `$$`.
  */
 export class Frame {
-  private readonly vars = new Map<string, unknown>();
+  private vars: Map<string, unknown> | undefined;
   constructor(
     private readonly parent: Frame | undefined,
-    private readonly root: Root,
+    readonly root: Root,
   ) {}
 
   child(): Frame {
@@ -16,7 +16,7 @@ export class Frame {
   }
 
   bind(name: string, value: unknown): void {
-    this.vars.set(name, value);
+    (this.vars ??= new Map()).set(name, value);
   }
 
   /** Where the name is bound: a frame's value, a binding, or `undefined` (a built-in: `builtin`). */
@@ -24,17 +24,10 @@ export class Frame {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     let f: Frame | undefined = this;
     while (f) {
-      if (f.vars.has(name)) return f.vars.get(name);
+      if (f.vars?.has(name)) return f.vars.get(name);
       f = f.parent;
     }
     return this.root.lookup(name);
-  }
-
-  /** The value of a name used as a value (a built-in function as a value is left to the interpreter). */
-  value(name: string): unknown {
-    const v = this.lookup(name);
-    if (v === BUILTIN) throw new NeedsInterpreter(`built-in $${name} used as a value`);
-    return v;
   }
 }
 
@@ -47,9 +40,27 @@ export class Root {
     readonly input: unknown,
   ) {}
 
+  /**
+   * A name no frame can hold (the mapping binds it nowhere), looked up in the bindings; remembered
+   * per call site while the bindings are the same frozen object (MappingEngine's, per source).
+   */
+  static resolver(name: string): (root: Root) => unknown {
+    let bindings: unknown;
+    let value: unknown;
+    return (root) => {
+      if (root.bindings === bindings) return value;
+      const v = root.lookup(name);
+      if (Object.isFrozen(root.bindings)) {
+        bindings = root.bindings;
+        value = v;
+      }
+      return v;
+    };
+  }
+
   lookup(name: string): unknown {
     if (name === '$') return this.input;
-    if (Object.prototype.hasOwnProperty.call(this.bindings, name) && Object.prototype.propertyIsEnumerable.call(this.bindings, name)) return this.bindings[name];
+    if (Object.prototype.propertyIsEnumerable.call(this.bindings, name)) return this.bindings[name];
     return isJsonataBuiltin(name) ? BUILTIN : undefined;
   }
 }

@@ -9,8 +9,8 @@
  */
 import { MappingRejectError } from '../../core/errors.ts';
 import { untranslatable, type Node } from './ast.ts';
-import { BUILTIN_NAMES, callBuiltin, ErrorCall, isJsonataBuiltin, NeedsInterpreter, regexMatcher } from './builtins.ts';
-import { BUILTIN, type Frame } from './frame.ts';
+import { BUILTIN_NAMES, builtinCaller, ErrorCall, isJsonataBuiltin, NeedsInterpreter, regexMatcher } from './builtins.ts';
+import { BUILTIN, Root, type Frame } from './frame.ts';
 import { append, createSequence, finish, isArrayOfNumbers, isDeepEqual, isNumeric, isSequence, JsonataRuntimeError, lookup, toBoolean, toJsonataString, type Seq } from './sequence.ts';
 
 /** A compiled node: its value for the context `input` in the variables `env`. */
@@ -53,6 +53,8 @@ export function isRejection(e: unknown): boolean {
   return e instanceof ErrorCall || e instanceof MappingRejectError;
 }
 
+const CONCURRENT = 'more than one rejection in branches JSONata evaluates concurrently';
+
 /**
  * Evaluates branches JSONata runs with Promise.all (array items, object values): all of them, and
  * an error is thrown only when it is the only one (else which one JSONata reports depends on timing).
@@ -65,12 +67,12 @@ function allOf(evs: Ev[], input: unknown, env: Frame): unknown[] {
     try {
       out[i] = evs[i]!(input, env);
     } catch (e) {
+      if (!isRejection(e)) throw e;
       errors++;
       error = e;
-      if (!isRejection(e)) throw e;
     }
   }
-  if (errors > 1) throw new NeedsInterpreter('more than one rejection in branches JSONata evaluates concurrently');
+  if (errors > 1) throw new NeedsInterpreter(CONCURRENT);
   if (errors === 1) throw error;
   return out;
 }
@@ -78,6 +80,8 @@ function allOf(evs: Ev[], input: unknown, env: Frame): unknown[] {
 interface Scope {
   /** Names bound to a lambda somewhere in the mapping (called, never used as values). */
   lambdas: ReadonlySet<string>;
+  /** Every name a frame can hold (bound by `:=`, a parameter, `#$i`): other names are looked up in the bindings. */
+  bound: ReadonlySet<string>;
   /** Inside a lambda body (a call to a user function there could recurse). */
   inLambda: boolean;
   /** Directly inside a branch JSONata evaluates concurrently (a `:=` there would race). */
@@ -87,7 +91,9 @@ interface Scope {
 export function translate(root: Node): Ev {
   const lambdas = new Set<string>();
   collectLambdas(root, lambdas);
-  return compile(root, { lambdas, inLambda: false, inParallel: false });
+  const bound = new Set<string>(['@', '$']);
+  collectBound(root, bound);
+  return compile(root, { lambdas, bound, inLambda: false, inParallel: false });
 }
 
 /** Names bound to lambdas; such a name must only ever be bound to a lambda and only be called. */
@@ -102,11 +108,35 @@ function collectLambdas(node: unknown, out: Set<string>): void {
   for (const [k, v] of Object.entries(n)) if (k !== 'value') collectLambdas(v, out);
 }
 
+function collectBound(node: unknown, out: Set<string>): void {
+  if (node === null || typeof node !== 'object') return;
+  if (Array.isArray(node)) {
+    for (const n of node) collectBound(n, out);
+    return;
+  }
+  const n = node as Node;
+  if (n.type === 'bind') out.add((n.lhs as Node).value as string);
+  if (n.type === 'lambda') for (const a of n.arguments ?? []) out.add(a.value as string);
+  if (typeof n.index === 'string') out.add(n.index);
+  if (typeof n.focus === 'string') out.add(n.focus);
+  for (const [k, v] of Object.entries(n)) if (k !== 'value') collectBound(v, out);
+}
+
+/** A name's value at run time: through the frames, or straight from the bindings when no frame can hold it. */
+function resolver(name: string, scope: Scope): (env: Frame) => unknown {
+  if (scope.bound.has(name)) return (env) => env.lookup(name);
+  const fromRoot = Root.resolver(name);
+  return (env) => fromRoot(env.root);
+}
+
 function compile(node: Node, scope: Scope): Ev {
   if (node.group !== undefined && node.type !== 'path') untranslatable('grouping', node);
   const main = compileMain(node, scope);
   const predicates = (node.predicate ?? []).map((p) => compileFilter(p.expr, scope));
   const keepArray = node.keepArray === true;
+  // A node whose value is never an unfinished sequence (a literal, an operator's, a constructor's,
+  // or a child's, which was finished already) needs no finishing.
+  if (predicates.length === 0 && !keepArray && FINISHED.has(node.type) && !(node.type === 'unary' && node.value !== '[' && node.value !== '{' && node.value !== '-')) return main;
   if (predicates.length === 0) return (input, env) => finish(main(input, env), keepArray);
   return (input, env) => {
     let r = main(input, env);
@@ -114,6 +144,8 @@ function compile(node: Node, scope: Scope): Ev {
     return finish(r, keepArray);
   };
 }
+
+const FINISHED = new Set(['string', 'number', 'value', 'binary', 'condition', 'block', 'bind', 'unary']);
 
 function compileMain(node: Node, scope: Scope): Ev {
   switch (node.type) {
@@ -173,7 +205,12 @@ function compileVariable(node: Node, scope: Scope): Ev {
   const name = node.value as string;
   if (name === '') return (input) => (input && (input as Seq).outerWrapper ? (input as Seq)[0] : input);
   if (scope.lambdas.has(name)) untranslatable(`$${name} (a function) used as a value`, node);
-  return (_input, env) => env.value(name);
+  const get = resolver(name, scope);
+  return (_input, env) => {
+    const v = get(env);
+    if (v === BUILTIN) throw new NeedsInterpreter(`built-in $${name} used as a value`);
+    return v;
+  };
 }
 
 function compileBind(node: Node, scope: Scope): Ev {
@@ -454,12 +491,13 @@ function compileUnary(node: Node, scope: Scope): Ev {
       const cons = node.consarray === true;
       return (input, env) => {
         const values = allOf(evs, input, env);
-        let result: unknown = [];
+        // fn.append onto a plain array: an array's items are added, anything else as one item
+        const result: unknown[] = [];
         for (let i = 0; i < values.length; i++) {
           const v = values[i];
           if (v === undefined) continue;
-          if (nested[i]) (result as unknown[]).push(v);
-          else result = append(result, v);
+          if (nested[i] || !Array.isArray(v)) result.push(v);
+          else for (let j = 0; j < v.length; j++) result.push(v[j]);
         }
         if (cons) Object.defineProperty(result, 'cons', { enumerable: false, configurable: false, value: true });
         return result;
@@ -479,6 +517,7 @@ function compileObject(node: Node, scope: Scope): Ev {
   if (new Set(keys).size !== keys.length) untranslatable('an object constructor with the same key twice', node);
   if (keys.some((k) => k === '_jsonata_lambda' || k === '_jsonata_function')) untranslatable('a reserved key', node);
   const values = pairs.map(([, v]) => compile(v, { ...scope, inParallel: true }));
+  const protoKey = keys.includes('__proto__');
   return (input, env) => {
     // Every key takes every item of the input: its value is evaluated once, on all of them.
     let context: unknown;
@@ -488,9 +527,24 @@ function compileObject(node: Node, scope: Scope): Ev {
       context = input[0];
       for (let i = 1; i < input.length; i++) context = append(context, input[i]);
     }
-    const out = allOf(values, context, env);
-    const result = Object.create(null) as Record<string, unknown>;
-    for (let i = 0; i < keys.length; i++) if (out[i] !== undefined) result[keys[i]!] = out[i];
+    // JSONata's objects have no prototype; a plain object behaves the same for keys other than __proto__ (and is faster).
+    const result = (protoKey ? Object.create(null) : {}) as Record<string, unknown>;
+    let error: unknown;
+    let errors = 0;
+    for (let i = 0; i < values.length; i++) {
+      let v: unknown;
+      try {
+        v = values[i]!(context, env);
+      } catch (e) {
+        if (!isRejection(e)) throw e;
+        errors++;
+        error = e;
+        continue;
+      }
+      if (v !== undefined) result[keys[i]!] = v;
+    }
+    if (errors > 1) throw new NeedsInterpreter(CONCURRENT);
+    if (errors === 1) throw error;
     return result;
   };
 }
@@ -530,8 +584,9 @@ function compileCallWithContext(node: Node, scope: Scope): (input: unknown, env:
   const args: Ev[] = argNodes.map((a, i) => {
     if (a.type === 'regex') {
       if (!['contains', 'replace', 'split'].includes(name) || i !== 1) untranslatable(`a regular expression as argument ${i + 1} of $${name}`, a);
-      const re = a.value as RegExp;
-      return () => regexMatcher(re);
+      // One matcher per regex literal: it keeps no state between calls (each call sets lastIndex first).
+      const matcher = regexMatcher(a.value as RegExp);
+      return () => matcher;
     }
     if (a.type === 'lambda' && !a.thunk) {
       if (name !== 'sort' || i !== 1) untranslatable(`a function as argument ${i + 1} of $${name}`, a);
@@ -544,17 +599,21 @@ function compileCallWithContext(node: Node, scope: Scope): (input: unknown, env:
     return compile(a, scope);
   });
   const isBuiltin = BUILTIN_NAMES.has(name);
+  const callBuiltin = isBuiltin ? builtinCaller(name) : undefined;
 
+  const get = resolver(name, scope);
+  const n = args.length;
   return (input, env, ctx) => {
-    const fn = env.lookup(name);
-    const values = args.map((a) => a(input, env));
+    const fn = get(env);
+    const values = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) values[i] = args[i]!(input, env);
     if (fn === BUILTIN) {
-      if (!isBuiltin) throw new NeedsInterpreter(`the built-in $${name}`);
+      if (!callBuiltin) throw new NeedsInterpreter(`the built-in $${name}`);
       if (comparatorBody) {
         const cmp = new CompiledLambda(comparatorParams!, comparatorBody, input, env);
-        return callBuiltin(name, values, ctx, (a, b) => cmp.call([a, b], null));
+        return callBuiltin!(values, ctx, (a, b) => cmp.call([a, b], null));
       }
-      return callBuiltin(name, values, ctx);
+      return callBuiltin!(values, ctx);
     }
     if (typeof fn === 'function') {
       // A native function of the bindings (functions.ts): called as JSONata calls a JavaScript function.
