@@ -39,6 +39,27 @@ async function measure(reps: number, sample: readonly Obj[], fn: (r: Obj) => unk
   return { value: median(runs), runs: runs.map((r) => Math.round(r * 10) / 10) };
 }
 
+/**
+ * Two functions measured in alternation, pass after pass, so that both see the same load of the
+ * machine: the median of each and the median of their per-pass ratio (what the target is judged on).
+ */
+async function paired(reps: number, sample: readonly Obj[], a: (r: Obj) => unknown, b: (r: Obj) => unknown) {
+  await perRecord(sample.slice(0, Math.min(200, sample.length)), a);
+  await perRecord(sample.slice(0, Math.min(200, sample.length)), b);
+  const as: number[] = [];
+  const bs: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const x = await perRecord(sample, a);
+    const y = await perRecord(sample, b);
+    as.push(x);
+    bs.push(y);
+    ratios.push(x / y);
+  }
+  const r1 = (xs: number[]) => xs.map((x) => Math.round(x * 10) / 10);
+  return { a: { value: median(as), runs: r1(as) }, b: { value: median(bs), runs: r1(bs) }, ratio: median(ratios), ratios: ratios.map((x) => Math.round(x * 100) / 100) };
+}
+
 /** The JSONata mapping and the hand-written one must give the same records, or the comparison means nothing. */
 function checkAgreement(engine: MappingEngine, persons: Obj[], attainments: Obj[]): Promise<void> {
   const golden = (entity: string) => (JSON.parse(readFileSync(engine.file('lais', entity).replace(/\.jsonata$/, '.test.json'), 'utf8')) as { cases: { input: Obj; expected: Obj }[] }).cases;
@@ -90,11 +111,12 @@ export const mappingScenario: Scenario = {
       const interpreted = compileText(readFileSync(file, 'utf8'), `lais/${entity}`, DEFAULT_MAPPING_LIMITS, true);
       for (const r of sample.slice(0, 300)) deepStrictEqual(await evaluate(interpreted, r, BINDINGS, entity), await engine.map('lais', entity, r, BINDINGS));
       const run = expr.translation.run!;
-      const compiledMap = await measure(reps, sample, (r) => engine.map('lais', entity, r, BINDINGS));
+      const pair = await paired(3 * reps, sample, (r) => engine.map('lais', entity, r, BINDINGS), hand);
+      const compiledMap = pair.a;
+      const ts = pair.b;
       const compiledBare = await measure(reps, sample, (r) => run(r, EVALUATE_BINDINGS));
       const interpreterMap = await measure(reps, sample, (r) => evaluate(interpreted, r, BINDINGS, entity));
       const bare = await measure(reps, sample, (r) => expr.interpreter.evaluate(r, EVALUATE_BINDINGS));
-      const ts = await measure(reps, sample, hand);
       const ajv = await measure(reps, canon, (r) => schemas.validate(entity, r));
       const json = await measure(reps, sample, (r) => [JSON.stringify(r), sha256Hex(`s\n${entity}\n${stableStringify(r)}`)]);
       const handBaseline = { name: 'the same mapping in TypeScript', value: ts.value, unit: 'µs/record' };
@@ -104,8 +126,13 @@ export const mappingScenario: Scenario = {
         unit: 'µs/record',
         runs: compiledMap.runs,
         baseline: handBaseline,
-        target: { text: 'at most 5× the hand-written TypeScript (issue 17)', met: compiledMap.value <= 5 * ts.value },
-        detail: { compiledFunctionAlone: compiledBare.value, jsonRoundTripAndRecords: Math.max(0, compiledMap.value - compiledBare.value) },
+        target: { text: `at most 5× the hand-written TypeScript (issue 17); median of the per-pass ratios ${pair.ratio.toFixed(2)}`, met: pair.ratio <= 5 },
+        detail: {
+          pairedRatioMedian: pair.ratio,
+          pairedRatios: pair.ratios,
+          compiledFunctionAlone: compiledBare.value,
+          plainDataAndRecords: Math.max(0, compiledMap.value - compiledBare.value),
+        },
       });
       report.add({ name: `${entity}: compiled function alone`, value: compiledBare.value, unit: 'µs/record', runs: compiledBare.runs, baseline: handBaseline });
       report.add({
@@ -117,12 +144,12 @@ export const mappingScenario: Scenario = {
         detail: { bareEvaluate: bare.value, jsonRoundTrip: Math.max(0, interpreterMap.value - bare.value) },
       });
       report.add({ name: `${entity}: JSONata evaluate alone`, value: bare.value, unit: 'µs/record', runs: bare.runs });
-      report.add({ name: `${entity}: hand-written TypeScript`, value: ts.value, unit: 'µs/record', runs: ts.runs });
+      report.add({ name: `${entity}: hand-written TypeScript (passes alternating with the compiled mapping)`, value: ts.value, unit: 'µs/record', runs: ts.runs });
       report.add({ name: `${entity}: ajv validation`, value: ajv.value, unit: 'µs/record', runs: ajv.runs });
       report.add({ name: `${entity}: JSON text + idempotency key`, value: json.value, unit: 'µs/record', runs: json.runs });
       const share = compiledMap.value / (compiledMap.value + ajv.value + json.value);
       report.note(
-        `${entity}: compiled ${(compiledMap.value / ts.value).toFixed(1)}× the hand-written mapping (interpreter ${(interpreterMap.value / ts.value).toFixed(0)}×, ${(interpreterMap.value / compiledMap.value).toFixed(0)}× the compiled); mapping is ${Math.round(share * 100)} % of the CPU of map + validate + JSON per record`,
+        `${entity}: compiled ${pair.ratio.toFixed(1)}× the hand-written mapping (median of ${pair.ratios.length} alternating passes; interpreter ${(interpreterMap.value / ts.value).toFixed(0)}×, ${(interpreterMap.value / compiledMap.value).toFixed(0)}× the compiled); mapping is ${Math.round(share * 100)} % of the CPU of map + validate + JSON per record`,
       );
     }
     // What the native helpers save: the shipped mapping against the same mapping with its helpers in JSONata.

@@ -169,7 +169,7 @@ interface Match {
   groups: string[];
   next(): Match | undefined;
 }
-export type Matcher = (str: string, fromIndex?: number) => Match | undefined;
+export type Matcher = ((str: string, fromIndex?: number) => Match | undefined) & { matches?: (str: string) => boolean };
 
 /** evaluateRegex(): the matcher JSONata makes of a regex literal. */
 export function regexMatcher(source: RegExp): Matcher {
@@ -192,6 +192,11 @@ export function regexMatcher(source: RegExp): Matcher {
     };
     return result;
   };
+  // Whether the string has a match at all ($contains): the same exec, without building the match.
+  closure.matches = (str) => {
+    re.lastIndex = 0;
+    return re.exec(str) !== null;
+  };
   return closure;
 }
 
@@ -205,6 +210,8 @@ function matcherOf(token: unknown, str: string): Match | undefined {
 function contains(str: unknown, token: unknown): boolean | undefined {
   if (str === undefined || token === undefined) return undefined;
   if (typeof token === 'string') return (str as string).indexOf(token) !== -1;
+  const m = (token as Matcher).matches;
+  if (m) return m(str as string);
   return matcherOf(token, str as string) !== undefined;
 }
 
