@@ -92,6 +92,8 @@ export class ErrorCall {
   constructor(readonly message: string) {}
 }
 
+const BLANK = /[ \t\n\r]/;
+
 const isStr = (v: unknown) => v === undefined || typeof v === 'string';
 
 /** Arguments that JSONata's signature would pass through unchanged, so validation can be skipped. */
@@ -152,6 +154,10 @@ export function builtinCaller(name: string): (args: unknown[], context: unknown,
         return sort(a[0], comparator);
       case 'error':
         throw new ErrorCall((a[0] as string | undefined) || '$error() function evaluated');
+      case 'trim':
+        // JSONata's $trim, which allocates even for a string without blanks: the same for such a string
+        if (typeof a[0] === 'string' && !BLANK.test(a[0])) return a[0];
+        return f.implementation.apply(FOCUS, a);
       default: {
         FOCUS.input = context;
         const r = f.implementation.apply(FOCUS, a);

@@ -137,6 +137,7 @@ function compile(node: Node, scope: Scope): Ev {
   // A node whose value is never an unfinished sequence (a literal, an operator's, a constructor's,
   // or a child's, which was finished already) needs no finishing.
   if (predicates.length === 0 && !keepArray && FINISHED.has(node.type) && !(node.type === 'unary' && node.value !== '[' && node.value !== '{' && node.value !== '-')) return main;
+  if (predicates.length === 0 && !keepArray && SELF_FINISHING.has(main)) return main;
   if (predicates.length === 0) return (input, env) => finish(main(input, env), keepArray);
   return (input, env) => {
     let r = main(input, env);
@@ -146,6 +147,12 @@ function compile(node: Node, scope: Scope): Ev {
 }
 
 const FINISHED = new Set(['string', 'number', 'value', 'binary', 'condition', 'block', 'bind', 'unary']);
+/** Closures that finish their own value (as compile() would, for a node without predicates or `[]`). */
+const SELF_FINISHING = new WeakSet<Ev>();
+const selfFinishing = (ev: Ev): Ev => {
+  SELF_FINISHING.add(ev);
+  return ev;
+};
 
 function compileMain(node: Node, scope: Scope): Ev {
   switch (node.type) {
@@ -190,7 +197,7 @@ function compileMain(node: Node, scope: Scope): Ev {
     case 'lambda':
       if (node.thunk) {
         // A tail call in a lambda body: made by the lambda's trampoline (CompiledLambda.call).
-        const call = compileCallWithContext(node.body!, scope);
+        const call = compileCallWithContext(node.body!, scope, false);
         return (input, env) => new Thunk(call, input, env);
       }
       return untranslatable("a function used as a value (only `$name := function(...)` called by name, or $sort's comparator)", node);
@@ -315,15 +322,13 @@ function compilePath(node: Node, scope: Scope): Ev {
   ) {
     const key = node.steps![0]!.value as string;
     const general = pathEv(steps, firstIsVariable, keepSingletonArray);
-    return (input, env) => {
-      if (input === null || typeof input !== 'object' || Array.isArray(input)) return general(input, env);
-      if (!Object.prototype.hasOwnProperty.call(input, key)) return createSequence();
+    return selfFinishing((input, env) => {
+      if (input === null || typeof input !== 'object' || Array.isArray(input)) return finish(general(input, env), false);
+      if (!Object.prototype.hasOwnProperty.call(input, key)) return undefined;
       const v = (input as Record<string, unknown>)[key];
-      if (v === undefined) return createSequence();
-      if (!Array.isArray(v)) return v;
-      if (!isSequence(v)) return v;
-      return general(input, env);
-    };
+      if (!Array.isArray(v) || !isSequence(v)) return v;
+      return finish(general(input, env), false);
+    });
   }
   return tuple ? tupleEv(steps, firstIsVariable, keepSingletonArray) : pathEv(steps, firstIsVariable, keepSingletonArray);
 }
@@ -550,15 +555,14 @@ function compileObject(node: Node, scope: Scope): Ev {
 }
 
 function compileCall(node: Node, scope: Scope): Ev {
-  const call = compileCallWithContext(node, scope);
-  return (input, env) => call(input, env, input);
+  return selfFinishing(compileCallWithContext(node, scope, true) as Ev);
 }
 
 /** A placeholder for $sort's comparator in its signature check. */
 const COMPARATOR_PLACEHOLDER = (): undefined => undefined;
 
 /** evaluateFunction() and apply(): `ctx` is the context an argument marked `-` takes. */
-function compileCallWithContext(node: Node, scope: Scope): (input: unknown, env: Frame, ctx: unknown) => unknown {
+function compileCallWithContext(node: Node, scope: Scope, direct: boolean): (input: unknown, env: Frame, ctx?: unknown) => unknown {
   if (node.type !== 'function') untranslatable(`a tail call of ${node.type}`, node);
   const proc = node.procedure!;
   if (proc.type !== 'variable') untranslatable('a call of something other than $name', node);
@@ -573,7 +577,7 @@ function compileCallWithContext(node: Node, scope: Scope): (input: unknown, env:
       const fn = env.lookup(name);
       const values = args.map((a) => a(input, env));
       if (!(fn instanceof CompiledLambda)) throw new NeedsInterpreter(`$${name} is not a function here`);
-      return fn.call(values, ctx);
+      return finish(fn.call(values, direct ? input : ctx), false);
     };
   }
   if (isJsonataBuiltin(name) && !BUILTIN_NAMES.has(name)) untranslatable(`the built-in $${name}`, node);
@@ -603,7 +607,9 @@ function compileCallWithContext(node: Node, scope: Scope): (input: unknown, env:
 
   const get = resolver(name, scope);
   const n = args.length;
-  return (input, env, ctx) => {
+  return (input, env, context) => {
+    // a direct call's context is its input; a tail call's, the caller's (apply()'s trampoline)
+    const ctx = direct ? input : context;
     const fn = get(env);
     const values = new Array<unknown>(n);
     for (let i = 0; i < n; i++) values[i] = args[i]!(input, env);
@@ -611,16 +617,19 @@ function compileCallWithContext(node: Node, scope: Scope): (input: unknown, env:
       if (!callBuiltin) throw new NeedsInterpreter(`the built-in $${name}`);
       if (comparatorBody) {
         const cmp = new CompiledLambda(comparatorParams!, comparatorBody, input, env);
-        return callBuiltin!(values, ctx, (a, b) => cmp.call([a, b], null));
+        return finish(
+          callBuiltin!(values, ctx, (a, b) => cmp.call([a, b], null)),
+          false,
+        );
       }
-      return callBuiltin!(values, ctx);
+      return finish(callBuiltin!(values, ctx), false);
     }
     if (typeof fn === 'function') {
       // A native function of the bindings (functions.ts): called as JSONata calls a JavaScript function.
       if (comparatorBody || values.some((v) => typeof v === 'function')) throw new NeedsInterpreter(`a function passed to $${name}`);
       const r: unknown = (fn as (...a: unknown[]) => unknown).apply(ctx, values);
       if (r instanceof Promise) throw new NeedsInterpreter(`$${name} is asynchronous`);
-      return r;
+      return finish(r, false);
     }
     throw new NeedsInterpreter(`$${name} is not a function here`);
   };
