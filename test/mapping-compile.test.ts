@@ -205,6 +205,10 @@ describe('mappings: compiled semantics of the JSONata subset', function () {
     ['$contains(s, /^\\d{3}$/) ? "0" & s : s', [{ s: '613' }, { s: '0613' }, { s: 613 }]],
     ['$string(n) & "|" & $formatNumber(n, "0000")', [{ n: 1 }, { n: 1.1 + 2.2 }, { n: 613 }, {}]],
     ['$trim(s) & $substring(s, 1, 2) & $lowercase(s)', [{ s: ' A\t\tB  ' }, { s: 'ĀŽ' }, { s: 3 }]],
+    [
+      '[$substring(s, 0, 6), $substring(s, 6), $substring(s, -3), $substring(s, -20, 3), $substring(s, 2, 0), $substring(s, 1.5, 2.5), $substring(s, -2, 5)]',
+      [{ s: '17059912345' }, { s: 'a😀b😀c' }, { s: '' }, { s: 'xy' }],
+    ],
     ['$count(a) > 1 and $exists(b) or $not(c)', [{ a: [1, 2], b: 0 }, { c: '' }, { c: 'x' }, {}]],
     [
       '$lookup(t, k)',

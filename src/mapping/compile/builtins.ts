@@ -93,6 +93,20 @@ export class ErrorCall {
 }
 
 const BLANK = /[ \t\n\r]/;
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** fn.substring on a string whose code points are its code units (Array and String slice alike). */
+function substringOfUnits(str: string, start: number, length: number | undefined): string {
+  const strLength = str.length;
+  let from = start;
+  if (strLength + from < 0) from = 0;
+  if (length !== undefined) {
+    if (length <= 0) return '';
+    const end = from >= 0 ? from + length : strLength + from + length;
+    return str.slice(from, end);
+  }
+  return str.slice(from);
+}
 
 const isStr = (v: unknown) => v === undefined || typeof v === 'string';
 
@@ -154,6 +168,10 @@ export function builtinCaller(name: string): (args: unknown[], context: unknown,
         return sort(a[0], comparator);
       case 'error':
         throw new ErrorCall((a[0] as string | undefined) || '$error() function evaluated');
+      case 'substring':
+        // JSONata slices the string's code points; without surrogates they are its code units
+        if (typeof a[0] === 'string' && !SURROGATE.test(a[0])) return substringOfUnits(a[0], a[1] as number, a[2] as number | undefined);
+        return f.implementation.apply(FOCUS, a);
       case 'trim':
         // JSONata's $trim, which allocates even for a string without blanks: the same for such a string
         if (typeof a[0] === 'string' && !BLANK.test(a[0])) return a[0];
