@@ -3,11 +3,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsonata from 'jsonata';
 import { MappingError, MappingLimitError, MappingRejectError } from '../core/errors.ts';
+import { MappingExpression } from './compile/expression.ts';
+import { translateMapping } from './compile/index.ts';
 import { MAPPING_FUNCTIONS } from './functions.ts';
+import { plainData } from './plain.ts';
 
 export const MAPPINGS_DIR = fileURLToPath(new URL('../../mappings/', import.meta.url));
 
-type Expression = ReturnType<typeof jsonata>;
+type Expression = MappingExpression;
 
 export interface SetInfo {
   direction: 'inbound' | 'outbound';
@@ -119,13 +122,19 @@ export class MappingEngine {
   }
 }
 
-/** Compiles a mapping with the guard of `limits` (time and depth of each evaluation). */
-export function compileText(text: string, name: string, limits: Readonly<MappingLimits> = DEFAULT_MAPPING_LIMITS): Expression {
+/**
+ * Compiles a mapping with the guard of `limits` (time and depth of each evaluation): parsed by JSONata,
+ * then translated to a JavaScript function (src/mapping/compile/) where the translation covers it;
+ * `interpreted` keeps it on JSONata's interpreter (for comparison: the differential test, the bench).
+ */
+export function compileText(text: string, name: string, limits: Readonly<MappingLimits> = DEFAULT_MAPPING_LIMITS, interpreted = false): Expression {
+  let expr: ReturnType<typeof jsonata>;
   try {
-    return jsonata(text, { timeout: limits.timeoutMs, stack: limits.maxDepth });
+    expr = jsonata(text, { timeout: limits.timeoutMs, stack: limits.maxDepth });
   } catch (e) {
     throw compileFailure(e, name);
   }
+  return new MappingExpression(expr, interpreted ? { fallback: 'interpreted on request' } : translateMapping(expr, limits.maxDepth), limits.timeoutMs);
 }
 
 /** The error of a mapping that does not compile (JSONata's message and position). */
@@ -169,8 +178,8 @@ export function recordsOf(out: unknown, name: string): Record<string, unknown>[]
   if (list.length === 0 || list.some((x) => x === null || typeof x !== 'object' || Array.isArray(x))) {
     throw new MappingError(`mapping ${name} did not produce an object (got ${out === undefined ? 'nothing' : JSON.stringify(out).slice(0, 80)})`);
   }
-  // JSONata returns its own array/sequence objects; a JSON round trip gives plain data.
-  return JSON.parse(JSON.stringify(list)) as Record<string, unknown>[];
+  // JSONata returns its own array/sequence objects; plain data as a JSON round trip gives it.
+  return plainData(list) as Record<string, unknown>[];
 }
 
 /**
@@ -188,7 +197,16 @@ export async function evaluate(expr: Expression, input: unknown, bindings: Mappi
   return recordsOf(out, name);
 }
 
-/** The bindings of an evaluation: $institution, $source and the native functions. */
+const BINDINGS_CACHE = new Map<string, Readonly<Record<string, unknown>>>();
+
+/** The bindings of an evaluation: $institution, $source and the native functions (one frozen object per pair). */
 export function mappingBindings(bindings: MappingBindings): Record<string, unknown> {
-  return { ...MAPPING_FUNCTIONS, institution: bindings.institution, source: bindings.source };
+  const key = `${bindings.institution}\n${bindings.source}`;
+  let b = BINDINGS_CACHE.get(key);
+  if (!b) {
+    b = Object.freeze({ ...MAPPING_FUNCTIONS, institution: bindings.institution, source: bindings.source });
+    if (BINDINGS_CACHE.size > 1000) BINDINGS_CACHE.clear();
+    BINDINGS_CACHE.set(key, b);
+  }
+  return b as Record<string, unknown>;
 }
