@@ -3,6 +3,7 @@ import { apiScenario } from './api.ts';
 import { catalogueScenario } from './catalogue.ts';
 import { countryScenario } from './country.ts';
 import { credentialsScenario } from './credentials.ts';
+import { failoverScenario } from './failover.ts';
 import { laisSyncScenario } from './lais-sync.ts';
 import { clock, sinceMs } from './lib/measure.ts';
 import { RESULTS_DIR, type ScenarioResult } from './lib/report.ts';
@@ -17,6 +18,7 @@ export const SCENARIOS: readonly Scenario[] = [
   mappingScenario,
   apiScenario,
   scaleoutScenario,
+  failoverScenario,
   laisSyncScenario,
   adminReadsScenario,
   catalogueScenario,
