@@ -18,11 +18,11 @@ export const SCENARIOS: readonly Scenario[] = [
   mappingScenario,
   apiScenario,
   scaleoutScenario,
-  failoverScenario,
   laisSyncScenario,
   adminReadsScenario,
   catalogueScenario,
   credentialsScenario,
+  failoverScenario,
 ];
 
 const USAGE = `usage: npm run bench -- [scenario...] [--quick | --dry] [--out <dir>] [--full-size]

@@ -32,7 +32,17 @@ export class FeedPageCache {
   hits = 0;
   misses = 0;
 
-  constructor(private readonly budget = PAGE_CACHE_BYTES) {}
+  constructor(private budget = PAGE_CACHE_BYTES) {}
+
+  /** Sets the memory budget (0: keeps nothing, e.g. to measure without the cache), dropping pages over it. */
+  resize(bytes: number): void {
+    this.budget = bytes;
+    for (const [k, p] of this.pages) {
+      if (this.bytes <= this.budget) break;
+      this.pages.delete(k);
+      this.bytes -= p.size;
+    }
+  }
 
   get(key: string): CachedPage | undefined {
     const p = this.pages.get(key);
@@ -57,11 +67,7 @@ export class FeedPageCache {
     }
     this.pages.set(key, { ...page, size });
     this.bytes += size;
-    for (const [k, p] of this.pages) {
-      if (this.bytes <= this.budget) break;
-      this.pages.delete(k);
-      this.bytes -= p.size;
-    }
+    this.resize(this.budget);
   }
 
   get size(): number {

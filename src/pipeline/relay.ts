@@ -135,8 +135,10 @@ export class OutboxRelay {
         backoff = Math.min(30_000, backoff ? backoff * 2 : 500);
         this.logger.warn({ err: e }, `outbox relay: publishing failed, retrying in ${backoff} ms: ${errorMessage(e)}`);
       }
+      // A worker waiting for the lease looks again right after it runs out, not up to a poll later.
+      const wait = backoff || (this.lease && !this.holding ? Math.min(this.pollMs, Math.max(10, this.lease.expiresAt - Date.now() + 10)) : this.pollMs);
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, backoff || this.pollMs);
+        const t = setTimeout(resolve, wait);
         this.wakeUp = () => {
           clearTimeout(t);
           resolve();
