@@ -128,7 +128,7 @@ async function failover(o: { perSecond: number; beforeMs: number; afterMs: numbe
  */
 export const failoverScenario: Scenario = {
   name: 'failover',
-  title: 'failover: the relay lease holder killed (kill -9) during a load, RabbitMQ + PostgreSQL',
+  title: 'the relay lease holder killed (kill -9) during a load, RabbitMQ + PostgreSQL',
   async run(o: BenchOptions) {
     const report = new Report('failover', this.title, o.mode);
     if (!realEnv()) {
