@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESULTS_DIR, type ScenarioResult } from './lib/report.ts';
 
-const ORDER = ['pipeline', 'country', 'mapping', 'api', 'scaleout', 'lais-sync', 'admin-reads'];
+const ORDER = ['pipeline', 'country', 'mapping', 'api', 'scaleout', 'failover', 'lais-sync', 'admin-reads'];
 const dir = process.argv[2] ?? RESULTS_DIR;
 const results = readdirSync(dir)
   .filter((f) => f.endsWith('.json') && !f.endsWith('.cpuprofile.json'))

@@ -3,6 +3,7 @@ import { apiScenario } from './api.ts';
 import { catalogueScenario } from './catalogue.ts';
 import { countryScenario } from './country.ts';
 import { credentialsScenario } from './credentials.ts';
+import { failoverScenario } from './failover.ts';
 import { laisSyncScenario } from './lais-sync.ts';
 import { clock, sinceMs } from './lib/measure.ts';
 import { RESULTS_DIR, type ScenarioResult } from './lib/report.ts';
@@ -21,6 +22,7 @@ export const SCENARIOS: readonly Scenario[] = [
   adminReadsScenario,
   catalogueScenario,
   credentialsScenario,
+  failoverScenario,
 ];
 
 const USAGE = `usage: npm run bench -- [scenario...] [--quick | --dry] [--out <dir>] [--full-size]

@@ -1,43 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { benchHub, realEnv } from './lib/hub.ts';
 import { ingestAll } from './lib/ingest.ts';
 import { countryBatches } from './lib/lais.ts';
 import { clock, median, round, sinceMs, until } from './lib/measure.ts';
 import { Report } from './lib/report.ts';
+import { startWorker, type Worker } from './lib/worker-process.ts';
 import { bySize, type BenchOptions, type Scenario } from './lib/scenario.ts';
-
-const WORKER = fileURLToPath(new URL('./lib/worker-main.ts', import.meta.url));
-
-interface Worker {
-  child: ChildProcess;
-  out: () => string;
-  loaded: Promise<void>;
-  go(): void;
-  exited: Promise<void>;
-}
-
-function startWorker(schema: string, prefix: string): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, schema, prefix], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: process.env,
-    cwd: fileURLToPath(new URL('../', import.meta.url)),
-  });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const loaded = (async () => {
-    const end = Date.now() + 60_000;
-    while (!out.includes('loaded')) {
-      if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}: ${out}`);
-      if (Date.now() > end) throw new Error(`worker did not start: ${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
-  return { child, out: () => out, loaded, go: () => child.stdin!.write('go\n'), exited };
-}
 
 interface Run {
   workers: number;

@@ -57,6 +57,36 @@ describe('bench harness (bin/bench.mjs)', function () {
     assert.equal((result.figures.find((f) => f.name === 'notices into the change log (pipeline)')!.detail as { notices: number }).notices, 200);
   });
 
+  it('runs the failover scenario in its smallest mode: the lease holder killed, the survivor takes the lease, and changes committed after the kill are delivered', function () {
+    const real = Boolean(process.env.DATABASE_URL && process.env.AMQP_URL);
+    // One run: the load, the kill, then every record delivered (the killed worker's claims time out after 30 s).
+    if (real) this.timeout(180_000);
+    const r = spawnSync(process.execPath, [BENCH, 'failover', '--dry', '--out', out], { encoding: 'utf8', timeout: 170_000, env: process.env });
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const result = JSON.parse(readFileSync(join(out, 'failover.json'), 'utf8')) as ScenarioResult;
+    if (!real) {
+      assert.deepEqual(result.figures, []);
+      assert.match(result.notes.join('\n'), /skipped: set DATABASE_URL and AMQP_URL/);
+      return;
+    }
+    const fig = (name: string) => result.figures.find((f) => f.name === name)!;
+    assert.deepEqual(
+      result.figures.map((f) => f.name),
+      [
+        'kill → survivor holds the relay lease',
+        'kill → first delivery of a change committed after it',
+        'longest time without a delivery during the load',
+        'kill → the last delivery (what the killed worker had in flight)',
+      ],
+    );
+    const lease = fig('kill → survivor holds the relay lease').value;
+    const resumed = fig('kill → first delivery of a change committed after it');
+    assert.ok(lease > 0, `the survivor took the lease after the kill (${lease} ms)`);
+    assert.ok(resumed.value >= lease, 'a change committed after the kill was delivered only once the survivor held the lease');
+    const detail = resumed.detail as { delivered: number[]; records: number[] };
+    assert.ok(detail.records[0]! > 0 && detail.delivered[0]! > 0);
+  });
+
   it('refuses an unknown scenario with the usage and exit code 2', () => {
     const r = bench(['no-such-scenario', '--dry', '--out', out]);
     assert.equal(r.status, 2);

@@ -6,6 +6,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { EmbeddedBroker } from '../src/broker/embedded/broker.ts';
 import type { Broker } from '../src/broker/types.ts';
+import type { ResolvedRoute } from '../src/config/types.ts';
 import type { ChangeEvent } from '../src/core/types.ts';
 import { HubMetrics } from '../src/observability/metrics.ts';
 import { OutboxRelay } from '../src/pipeline/relay.ts';
@@ -110,5 +111,65 @@ describe('outbox relay among several workers (PostgreSQL)', function () {
     assert.equal(published.length, 150);
     assert.equal(new Set(published).size, 150);
     assert.deepEqual(await store.pendingOutbox(10), []);
+  });
+
+  it('a relay taking over marks the events consumers already claimed on every route as published, and publishes only the rest', async () => {
+    // The store and broker of the test before (all of its events published).
+    assert.deepEqual(await store.pendingOutbox(10), []);
+    const events: ChangeEvent[] = [];
+    for (let i = 0; i < 10; i++) {
+      const { message } = await store.insertMessage({
+        id: `t-${i}`,
+        sourceId: 's',
+        entity: 'person',
+        institution: 'lu.lv',
+        contentType: null,
+        raw: '{}',
+        rawSize: 2,
+        idempotencyKey: null,
+        status: 'received',
+      });
+      const r = await store.commit({
+        messageId: message.id,
+        entity: 'person',
+        institution: 'lu.lv',
+        sourceSystem: 'lais',
+        sourceId: `t${i}`,
+        source: 's',
+        sourceUpdatedAt: null,
+        data: { i },
+        op: 'upsert',
+        schemaVersion: '1',
+      });
+      events.push(r.event!);
+    }
+    // The previous holder published all ten and died before marking them; consumers claimed 0–3 on
+    // both routes and 4 on one route only.
+    for (const e of events.slice(0, 4)) for (const r of ['r1', 'r2']) assert.equal((await store.beginAttempt(e.eventId, r)).proceed, true);
+    assert.equal((await store.beginAttempt(events[4]!.eventId, 'r1')).proceed, true);
+    const published: string[] = [];
+    const tracking: Broker = Object.assign(Object.create(broker) as Broker, {
+      publishMany: async (messages: { routingKey: string; event: ChangeEvent }[]) => {
+        await broker.publishMany(messages);
+        published.push(...messages.map((m) => m.event.eventId));
+      },
+    });
+    const routes = ['r1', 'r2'].map((id) => ({ id, match: {} }) as unknown as ResolvedRoute);
+    const relay = new OutboxRelay(store, tracking, routes, new HubMetrics(), pino({ level: 'silent' }));
+    relay['takingOver'] = true;
+    assert.equal(await relay.publishBatch(), 6);
+    assert.deepEqual(
+      published,
+      events.slice(4).map((e) => e.eventId),
+    );
+    assert.deepEqual(await store.pendingOutbox(10), []);
+    for (const e of events.slice(0, 4)) assert.equal((await store.getMessage(e.messageId!))!.status, 'published');
+    assert.deepEqual(
+      (await store.listDeliveries(events[4]!.messageId!)).map((d) => [d.routeId, d.attempts]),
+      [
+        ['r1', 1],
+        ['r2', 0],
+      ],
+    );
   });
 });

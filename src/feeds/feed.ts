@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { BadRequestError } from '../core/errors.ts';
 import type { ChangeEvent } from '../core/types.ts';
-import { changesAfter } from '../store/changes.ts';
+import { changeLogGeneration, changesAfter } from '../store/changes.ts';
 import type { SqlDb } from '../store/sql.ts';
 import type { ConsumerView } from './consumers.ts';
+import type { FeedPageCache } from './page-cache.ts';
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
@@ -26,6 +27,8 @@ export interface FeedPage {
   hasMore: boolean;
   /** The events of `items` as stored, before projection (for the disclosure log). */
   disclosed: ChangeEvent[];
+  /** `items` as JSON, when the page is a full one kept in the page cache. */
+  itemsJson?: string;
 }
 
 /**
@@ -57,20 +60,34 @@ export function parseLimit(v: unknown): number {
  * Why paging cannot miss or repeat an event: the cursor is the last sequence number read, and the
  * stores make sequence numbers visible in order (SQLite has one writer at a time; the PostgreSQL store
  * draws the number under a transaction-level advisory lock held until COMMIT), so once seq N is
- * visible, no event with a lower number can appear later.
+ * visible, no event with a lower number can appear later. For the same reason a full page (hasMore)
+ * never changes: with a cache, it is read from the store once (src/feeds/page-cache.ts).
  */
-export async function readFeed(sql: SqlDb, q: FeedQuery): Promise<FeedPage> {
-  const read = await changesAfter(sql, { after: q.after, limit: q.limit + 1, entities: [q.entity], ...(q.view.institutions ? { institutions: q.view.institutions } : {}) });
-  const hasMore = read.length > q.limit;
-  const events = read.slice(0, q.limit);
+export async function readFeed(sql: SqlDb, q: FeedQuery, cache?: FeedPageCache): Promise<FeedPage> {
+  const key = cache ? JSON.stringify([q.view.id, q.view.fingerprint, q.entity, q.after, q.limit, await changeLogGeneration(sql)]) : '';
+  const cached = cache?.get(key);
+  let events: ChangeEvent[];
+  let hasMore: boolean;
+  if (cached) {
+    events = cached.events;
+    hasMore = true;
+  } else {
+    const read = await changesAfter(sql, { after: q.after, limit: q.limit + 1, entities: [q.entity], ...(q.view.institutions ? { institutions: q.view.institutions } : {}) });
+    hasMore = read.length > q.limit;
+    events = read.slice(0, q.limit);
+  }
   const last = events[events.length - 1];
+  // Screened on every request, cached or not: consent and erasure are judged as they are now.
   const disclosed = q.screen ? await q.screen(events) : events;
-  return {
-    items: disclosed.map((e) => q.view.project(e)),
-    next: last ? Number(last.seq) : q.after,
-    hasMore,
-    disclosed,
-  };
+  const passed = disclosed.length === events.length ? '*' : disclosed.map((e) => e.eventId).join(',');
+  const page = { next: last ? Number(last.seq) : q.after, hasMore, disclosed };
+  // The projected items of a cached page serve again only when the very same events passed.
+  if (cached && cached.passed === passed) return { ...page, items: cached.items, itemsJson: cached.itemsJson };
+  const items = disclosed.map((e) => q.view.project(e));
+  if (!cache || !hasMore) return { ...page, items };
+  const itemsJson = JSON.stringify(items);
+  cache.set(key, { events, passed, items, itemsJson });
+  return { ...page, items, itemsJson };
 }
 
 /** Strong ETag of a page: the view, the query and the sequence numbers it holds (events never change). */

@@ -1,7 +1,6 @@
 import { Coalescer } from '../core/coalescer.ts';
+import type { DeliveryClaim as Claim } from '../store/claims.ts';
 import type { AttemptOutcome, Store } from '../store/types.ts';
-
-type Claim = { proceed: boolean; attempt: number };
 
 /**
  * The delivery claims and outcomes of the handlers running at once (up to the routes'

@@ -112,15 +112,28 @@ export function routeGate(gate: DeliveryGate | undefined, route: RouteConfig): {
   return gate ? { gate: { before: (e) => gate.beforeDelivery(route, e), after: (e) => gate.afterDelivery(route, e) } } : {};
 }
 
+/** When a copy refused by a claim in progress is tried again: soon (the attempt usually ends in ms), at the latest just after the claim times out. */
+export function busyRetryDelay(busyMs: number): number {
+  return Math.min(busyMs + 50, BUSY_RETRY_MAX_MS);
+}
+
+/** The longest a copy refused by a claim in progress waits before it is tried again. */
+export const BUSY_RETRY_MAX_MS = 2000;
+
 /**
  * One broker delivery to a route-like subscriber: the store's claim (an event already delivered on
- * `s.id` is acked without calling the receiver again), the engine's attempt recorded on the claim, and
+ * `s.id` is acked without calling the receiver again; a copy of one whose attempt is in progress comes
+ * back after a short delay), the engine's attempt recorded on the claim, and
  * what the broker does next.
  */
 export async function deliverClaimed(d: ClaimedDeliveries, s: Subscriber, e: ChangeEvent): Promise<HandlerResult> {
   const claim = await d.attempts.begin(e.eventId, s.id);
   if (!claim.proceed) {
     d.metrics.deliveries.inc({ route: s.metricLabel, outcome: 'duplicate' });
+    // Another copy's attempt is in progress: this copy waits (it may be the broker's redelivery of a
+    // claim whose worker died, which only it can finish once the claim times out); once that attempt
+    // is recorded as delivered the copy is acked here without calling the receiver.
+    if (claim.busyMs !== undefined) return { action: 'retry', delayMs: busyRetryDelay(claim.busyMs), error: `${s.id}: another attempt of this event is in progress` };
     return { action: 'ack' };
   }
   const r = await d.engine.attempt(s, e, claim.attempt, (a) =>

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ChangeEvent } from '../core/types.ts';
 import { marks, parseJson } from './json-sql.ts';
 import type { SqlDb } from './sql.ts';
@@ -46,4 +47,21 @@ export async function changeAt(sql: SqlDb, seq: number): Promise<ChangeEvent | u
 export async function newestSeq(sql: SqlDb): Promise<number> {
   const [r] = await sql.query<{ m: number | string | null }>('SELECT MAX(seq) AS m FROM changes');
   return Number(r?.m ?? 0);
+}
+
+/** The meta key of the change log's rewrite generation. */
+const GENERATION_KEY = 'changes.rewritten';
+
+/**
+ * The change log's rewrite generation: changes when stored events are rewritten (erasure, retention),
+ * so that a copy of events read before (the feed page cache) is known to be stale.
+ */
+export async function changeLogGeneration(sql: SqlDb): Promise<string> {
+  const [r] = await sql.query<{ value: string }>('SELECT value FROM meta WHERE key = ?', [GENERATION_KEY]);
+  return r?.value ?? '0';
+}
+
+/** Starts a new rewrite generation (in the rewriting transaction). */
+export async function newChangeLogGeneration(tx: SqlDb): Promise<void> {
+  await tx.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [GENERATION_KEY, randomUUID()]);
 }

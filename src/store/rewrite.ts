@@ -1,6 +1,7 @@
 import type { ChangeEvent, JsonObject } from '../core/types.ts';
 import { jsonParam, marks, parseJson } from './json-sql.ts';
 import type { SqlDb } from './sql.ts';
+import { newChangeLogGeneration } from './changes.ts';
 
 /**
  * Rewriting what the core tables hold about a person (erasure, src/privacy/erasure.ts) and reducing old
@@ -49,6 +50,8 @@ export async function rewriteChanges(tx: SqlDb, recordIds: readonly string[], ne
       n += (await tx.run('UPDATE changes SET event = ? WHERE seq = ?', [jsonParam(next(parseJson<ChangeEvent>(c.event))), c.seq])).changes;
     }
   }
+  // Copies of the events read before (feed pages) are stale from now on.
+  if (n > 0) await newChangeLogGeneration(tx);
   return n;
 }
 

@@ -1,5 +1,6 @@
 import type { Violation } from '../core/errors.ts';
 import type { SqlDb } from './sql.ts';
+import type { DeliveryClaim } from './claims.ts';
 import type { CanonicalRecord, ChangeEvent, ChangeOp, DeliveryStatus, JsonObject, MessageStatus } from '../core/types.ts';
 
 /** A message as stored: the raw input first, then what the pipeline made of it. */
@@ -190,15 +191,20 @@ export interface Store {
    */
   markPublished(items: { eventId: string; messageId: string | null; routeIds: string[] }[]): Promise<void>;
   getEvent(eventId: string): Promise<ChangeEvent | undefined>;
+  /** The deliveries that exist for these events, as (event, route) pairs: a relay taking over the outbox treats an event claimed on every route as published. */
+  deliveriesOf(eventIds: string[]): Promise<{ eventId: string; routeId: string }[]>;
 
   getDelivery(eventId: string, routeId: string): Promise<DeliveryRow | undefined>;
   /**
-   * Claims a delivery for one attempt: returns false when it is already delivered (a duplicate
-   * from the broker) so the caller acks without calling the sink.
+   * Claims a delivery for one attempt (src/store/claims.ts): refused when it is already delivered (a
+   * duplicate from the broker: the caller acks without calling the sink) or while another claim of it
+   * is in progress and not timed out (`busyMs`: the caller tries the copy again later). A claim past
+   * its timeout is taken over. `now` (ms) is the clock the claim is judged and held by.
    */
-  beginAttempt(eventId: string, routeId: string): Promise<{ proceed: boolean; attempt: number }>;
-  /** beginAttempt for many deliveries in one transaction; one result per claim, in order. */
-  beginAttempts(claims: { eventId: string; routeId: string }[]): Promise<{ proceed: boolean; attempt: number }[]>;
+  beginAttempt(eventId: string, routeId: string, now?: number): Promise<DeliveryClaim>;
+  /** beginAttempt for many deliveries in one transaction; one result per claim, in order (a delivery claimed twice: the second is refused as busy). */
+  beginAttempts(claims: { eventId: string; routeId: string }[], now?: number): Promise<DeliveryClaim[]>;
+  /** Records an attempt's outcome and ends its claim. */
   finishAttempt(a: AttemptOutcome): Promise<void>;
   /** finishAttempt for many deliveries in one transaction. */
   finishAttempts(list: AttemptOutcome[]): Promise<void>;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { uuidv7 } from '../../src/core/ids.ts';
 import type { JsonObject } from '../../src/core/types.ts';
+import { CLAIM_TIMEOUT_MS } from '../../src/store/claims.ts';
 import type { CommitInput, NewMessage, Store } from '../../src/store/types.ts';
 
 /** What a store implementation hands the suite: a fresh, empty store, and how to get rid of it. */
@@ -561,17 +562,22 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
       it('beginAttempts and finishAttempts do what the single calls do, for many deliveries at once', async () => {
         const a = await published(['r1', 'r2']);
         const b = await published(['r1']);
-        const claims = await store.beginAttempts([
-          { eventId: a.event.eventId, routeId: 'r1' },
-          { eventId: a.event.eventId, routeId: 'r2' },
-          { eventId: b.event.eventId, routeId: 'r1' },
-          { eventId: b.event.eventId, routeId: 'r1' },
-        ]);
+        const at = Date.now();
+        const claims = await store.beginAttempts(
+          [
+            { eventId: a.event.eventId, routeId: 'r1' },
+            { eventId: a.event.eventId, routeId: 'r2' },
+            { eventId: b.event.eventId, routeId: 'r1' },
+            { eventId: b.event.eventId, routeId: 'r1' },
+          ],
+          at,
+        );
+        // Two copies of one event in one batch: the first claims it, the second waits for its attempt.
         assert.deepEqual(claims, [
           { proceed: true, attempt: 1 },
           { proceed: true, attempt: 1 },
           { proceed: true, attempt: 1 },
-          { proceed: true, attempt: 2 },
+          { proceed: false, attempt: 1, busyMs: CLAIM_TIMEOUT_MS },
         ]);
         const done = (eventId: string, routeId: string, attempt: number, status: 'delivered' | 'retrying') => ({
           eventId,
@@ -583,7 +589,7 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
           detail: null,
           durationMs: 2,
         });
-        await store.finishAttempts([done(a.event.eventId, 'r1', 1, 'delivered'), done(a.event.eventId, 'r2', 1, 'retrying'), done(b.event.eventId, 'r1', 2, 'delivered')]);
+        await store.finishAttempts([done(a.event.eventId, 'r1', 1, 'delivered'), done(a.event.eventId, 'r2', 1, 'retrying'), done(b.event.eventId, 'r1', 1, 'delivered')]);
         assert.equal((await store.getMessage(a.message.id))!.status, 'retrying');
         assert.equal((await store.getMessage(b.message.id))!.status, 'delivered');
         assert.deepEqual(
@@ -599,10 +605,86 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
             { eventId: a.event.eventId, routeId: 'r2' },
           ]),
           [
-            { proceed: false, attempt: 2 },
+            { proceed: false, attempt: 1 },
             { proceed: true, attempt: 2 },
           ],
         );
+      });
+    });
+
+    describe('delivery claims (two copies of one event)', () => {
+      const finish = (eventId: string, attempt: number, status: 'delivered' | 'retrying') => ({
+        eventId,
+        routeId: 'r1',
+        attempt,
+        outcome: status === 'delivered' ? ('delivered' as const) : ('retry' as const),
+        status,
+        error: status === 'delivered' ? null : 'timeout',
+        detail: null,
+        durationMs: 1,
+      });
+
+      it('two claims of one event at the same moment: one proceeds, the other is refused until the attempt is recorded', async () => {
+        const { message, event } = await published(['r1']);
+        const at = Date.now();
+        const claims = await Promise.all([store.beginAttempt(event.eventId, 'r1', at), store.beginAttempt(event.eventId, 'r1', at)]);
+        assert.deepEqual(
+          claims.filter((c) => c.proceed),
+          [{ proceed: true, attempt: 1 }],
+        );
+        assert.deepEqual(
+          claims.filter((c) => !c.proceed),
+          [{ proceed: false, attempt: 1, busyMs: CLAIM_TIMEOUT_MS }],
+        );
+        // Still refused while the attempt runs, with the time left on its claim.
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r1', at + 1000), { proceed: false, attempt: 1, busyMs: CLAIM_TIMEOUT_MS - 1000 });
+        await store.finishAttempt(finish(event.eventId, 1, 'delivered'));
+        // The copy that comes back afterwards is refused as delivered: the caller acks it.
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r1', at + 2000), { proceed: false, attempt: 1 });
+        assert.deepEqual(
+          (await store.listAttempts(message.id)).map((x) => [x.attempt, x.outcome]),
+          [[1, 'delivered']],
+        );
+      });
+
+      it('many claims of one event at once: exactly one proceeds', async () => {
+        const { event } = await published(['r1']);
+        const claims = await Promise.all(Array.from({ length: 6 }, () => store.beginAttempt(event.eventId, 'r1')));
+        assert.equal(claims.filter((c) => c.proceed).length, 1);
+        assert.ok(claims.every((c) => c.attempt === 1));
+        assert.ok(claims.filter((c) => !c.proceed).every((c) => c.busyMs !== undefined && c.busyMs > 0 && c.busyMs <= CLAIM_TIMEOUT_MS));
+      });
+
+      it('a claim past its timeout is taken over (its worker died), so nothing is lost; the dead attempt cannot end the new claim', async () => {
+        const { message, event } = await published(['r1']);
+        const at = Date.now();
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r1', at), { proceed: true, attempt: 1 });
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r1', at + CLAIM_TIMEOUT_MS - 1), { proceed: false, attempt: 1, busyMs: 1 });
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r1', at + CLAIM_TIMEOUT_MS), { proceed: true, attempt: 2 }, 'the stale claim is taken over');
+        // The first attempt's outcome arrives late (a hung worker): it is recorded, but attempt 2 keeps its claim.
+        await store.finishAttempt(finish(event.eventId, 1, 'retrying'));
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r1', at + CLAIM_TIMEOUT_MS + 10), { proceed: false, attempt: 2, busyMs: CLAIM_TIMEOUT_MS - 10 });
+        await store.finishAttempt(finish(event.eventId, 2, 'delivered'));
+        assert.equal((await store.getDelivery(event.eventId, 'r1'))!.status, 'delivered');
+        assert.equal((await store.getMessage(message.id))!.status, 'delivered');
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r1', at + CLAIM_TIMEOUT_MS + 20), { proceed: false, attempt: 2 });
+      });
+
+      it('a failed attempt ends its claim: the retry proceeds at once', async () => {
+        const { event } = await published(['r1']);
+        const at = Date.now();
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r1', at), { proceed: true, attempt: 1 });
+        await store.finishAttempt(finish(event.eventId, 1, 'retrying'));
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r1', at + 1), { proceed: true, attempt: 2 });
+      });
+
+      it('deliveriesOf lists the (event, route) deliveries of the events asked for', async () => {
+        const a = await published(['r1', 'r2']);
+        const b = await published([]);
+        await store.beginAttempt(b.event.eventId, 'r3');
+        const key = (d: { eventId: string; routeId: string }) => `${d.eventId}/${d.routeId}`;
+        assert.deepEqual((await store.deliveriesOf([a.event.eventId, b.event.eventId, uuidv7()])).map(key).sort(), [`${a.event.eventId}/r1`, `${a.event.eventId}/r2`, `${b.event.eventId}/r3`].sort());
+        assert.deepEqual(await store.deliveriesOf([]), []);
       });
     });
 
@@ -704,12 +786,6 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
         assert.equal(d.status, 'pending');
         assert.equal(d.attempts, 1);
         assert.equal(d.messageId, null);
-      });
-
-      it('concurrent beginAttempt calls get distinct attempt numbers', async () => {
-        const { event } = await published(['r1']);
-        const claims = await Promise.all(Array.from({ length: 5 }, () => store.beginAttempt(event.eventId, 'r1')));
-        assert.deepEqual(claims.map((c) => c.attempt).sort(), [1, 2, 3, 4, 5]);
       });
 
       it('the message is delivered only when every delivery is, and dead when one is dead', async () => {

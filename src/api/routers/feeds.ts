@@ -4,6 +4,7 @@ import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } fro
 import { FULL_VIEW, type ConsumerView } from '../../feeds/consumers.ts';
 import { pageETag, parseCursor, parseLimit, readFeed } from '../../feeds/feed.ts';
 import type { ApiDeps } from '../deps.ts';
+import { pageCacheOf } from '../../feeds/page-cache.ts';
 import { fullViewPolicy, type DisclosurePolicy } from '../../privacy/config.ts';
 import type { ChangeEvent } from '../../core/types.ts';
 import { asyncHandler, param } from '../context.ts';
@@ -58,6 +59,7 @@ function feedPolicy(view: ConsumerView, p: Principal): DisclosurePolicy {
  */
 export function feedsRouter(hub: Pick<ApiDeps, 'consumers' | 'schemas' | 'privacy' | 'store'>): Router {
   const r = express.Router();
+  const pages = pageCacheOf(hub);
 
   r.get(
     '/feeds',
@@ -86,7 +88,7 @@ export function feedsRouter(hub: Pick<ApiDeps, 'consumers' | 'schemas' | 'privac
       const policy = feedPolicy(view, authenticated(req));
       const screen = (events: ChangeEvent[]) => hub.privacy.screen(policy, events).then((s) => s.pass);
       const q = { entity, after: parseCursor(queryOnce(req, 'after')), limit: parseLimit(queryOnce(req, 'limit')), view, screen };
-      const page = await readFeed(hub.store.sql, q);
+      const page = await readFeed(hub.store.sql, q, pages);
       // Logged before the page goes out: a page that cannot be logged is not served.
       await hub.privacy.disclosed(policy, page.disclosed);
       const etag = pageETag(q, page);
@@ -99,14 +101,10 @@ export function feedsRouter(hub: Pick<ApiDeps, 'consumers' | 'schemas' | 'privac
         res.status(304).end();
         return;
       }
-      res.json({
-        entity,
-        consumer: view === FULL_VIEW ? null : view.id,
-        after: String(q.after),
-        next: String(page.next),
-        hasMore: page.hasMore,
-        items: page.items,
-      });
+      const head = { entity, consumer: view === FULL_VIEW ? null : view.id, after: String(q.after), next: String(page.next), hasMore: page.hasMore };
+      // A cached full page: its items' JSON as made when it was first read for this view.
+      if (page.itemsJson !== undefined) res.type('application/json').send(`${JSON.stringify(head).slice(0, -1)},"items":${page.itemsJson}}`);
+      else res.json({ ...head, items: page.items });
     }),
   );
   return r;

@@ -137,4 +137,9 @@ export const POSTGRES_MIGRATIONS: string[] = [
   `
   CREATE INDEX records_study_right ON records (entity, institution, (data->'studyRight'->>'sourceId'));
   `,
+  // 4: a delivery's claim: the attempt in progress holds it until this time (ms since the epoch); another copy
+  // of the event is refused meanwhile, and a claim past it (its worker died) is taken over (src/store/claims.ts).
+  `
+  ALTER TABLE deliveries ADD COLUMN claimed_until bigint;
+  `,
 ];

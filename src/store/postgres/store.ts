@@ -3,6 +3,7 @@ import { PostgresSql } from './sql.ts';
 import { errorMessage, HubError, MalformedInputError, StoreError } from '../../core/errors.ts';
 import type { CanonicalRecord, ChangeEvent, DeliveryStatus, JsonObject, MessageStatus } from '../../core/types.ts';
 import { deriveMessageStatus, ROUTED_STATUSES } from '../status.ts';
+import { CLAIM_TIMEOUT_MS, refusedClaim, type DeliveryClaim } from '../claims.ts';
 import type {
   AttemptOutcome,
   AttemptRow,
@@ -444,58 +445,67 @@ export class PostgresStore implements Store {
     return r ? (r.event as ChangeEvent) : undefined;
   }
 
+  async deliveriesOf(eventIds: string[]): Promise<{ eventId: string; routeId: string }[]> {
+    if (eventIds.length === 0) return [];
+    return (await this.query('SELECT event_id, route_id FROM deliveries WHERE event_id = ANY($1::text[])', [eventIds])).map((r) => ({ eventId: r.event_id as string, routeId: r.route_id as string }));
+  }
+
   async getDelivery(eventId: string, routeId: string): Promise<DeliveryRow | undefined> {
     const r = (await this.query('SELECT * FROM deliveries WHERE event_id = $1 AND route_id = $2', [eventId, routeId]))[0];
     return r ? toDelivery(r) : undefined;
   }
 
-  async beginAttempt(eventId: string, routeId: string): Promise<{ proceed: boolean; attempt: number }> {
-    return (await this.beginAttempts([{ eventId, routeId }]))[0]!;
+  async beginAttempt(eventId: string, routeId: string, at = Date.now()): Promise<DeliveryClaim> {
+    return (await this.beginAttempts([{ eventId, routeId }], at))[0]!;
   }
 
-  async beginAttempts(claims: { eventId: string; routeId: string }[]): Promise<{ proceed: boolean; attempt: number }[]> {
+  async beginAttempts(claims: { eventId: string; routeId: string }[], at = Date.now()): Promise<DeliveryClaim[]> {
     // One ON CONFLICT statement may touch a row only once: a delivery claimed twice in one batch
-    // (two copies in flight) takes a second round, and gets the next attempt number.
-    const out: { proceed: boolean; attempt: number }[] = new Array(claims.length);
+    // (two copies in flight) takes a second round, where the first round's claim refuses it.
+    const out: DeliveryClaim[] = new Array(claims.length);
     let rest = claims.map((claim, i) => ({ ...claim, i }));
     while (rest.length) {
       const seen = new Set<string>();
       const round = rest.filter((x) => !seen.has(`${x.eventId}\n${x.routeId}`) && seen.add(`${x.eventId}\n${x.routeId}`));
       rest = rest.filter((x) => !round.includes(x));
-      const results = await this.claimRound(round);
+      const results = await this.claimRound(round, at);
       round.forEach((x, k) => (out[x.i] = results[k]!));
     }
     return out;
   }
 
   /**
-   * One statement: competing workers each get their own attempt number, and a delivered one is
-   * left alone. A consumer faster than the relay's markPublished creates the delivery; it takes
-   * the message id from the change, so that it is listed under its message all the same.
+   * One statement: of competing claims one takes the delivery (a waiting one sees the winner's claim
+   * and is refused); a delivered one, or one whose claim is fresh, is left alone; a stale claim is
+   * taken over. A consumer faster than the relay's markPublished creates the delivery; it takes the
+   * message id from the change, so that it is listed under its message all the same.
    */
-  private async claimRound(claims: { eventId: string; routeId: string }[]): Promise<{ proceed: boolean; attempt: number }[]> {
+  private async claimRound(claims: { eventId: string; routeId: string }[], at: number): Promise<DeliveryClaim[]> {
     const events = claims.map((x) => x.eventId);
     const routes = claims.map((x) => x.routeId);
     const rows = await this.query(
-      `INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at)
-       SELECT u.e, u.r, (SELECT message_id FROM changes WHERE event_id = u.e), 'pending', 1, $3 FROM unnest($1::text[], $2::text[]) AS u(e, r)
-       ON CONFLICT (event_id, route_id) DO UPDATE SET attempts = deliveries.attempts + 1, updated_at = excluded.updated_at
-       WHERE deliveries.status <> 'delivered'
+      `INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at, claimed_until)
+       SELECT u.e, u.r, (SELECT message_id FROM changes WHERE event_id = u.e), 'pending', 1, $3, $5 FROM unnest($1::text[], $2::text[]) AS u(e, r)
+       ON CONFLICT (event_id, route_id) DO UPDATE SET attempts = deliveries.attempts + 1, updated_at = excluded.updated_at, claimed_until = excluded.claimed_until
+       WHERE deliveries.status <> 'delivered' AND (deliveries.claimed_until IS NULL OR deliveries.claimed_until <= $4)
        RETURNING event_id, route_id, attempts`,
-      [events, routes, now()],
+      [events, routes, new Date(at).toISOString(), at, at + CLAIM_TIMEOUT_MS],
     );
     const key = (e: unknown, r: unknown) => `${String(e)}\n${String(r)}`;
     const claimed = new Map(rows.map((r) => [key(r.event_id, r.route_id), Number(r.attempts)]));
-    const delivered = claims.some((x) => !claimed.has(key(x.eventId, x.routeId)))
+    const refused = claims.some((x) => !claimed.has(key(x.eventId, x.routeId)))
       ? new Map(
           (
-            await this.query('SELECT d.event_id, d.route_id, d.attempts FROM deliveries d JOIN unnest($1::text[], $2::text[]) AS u(e, r) ON d.event_id = u.e AND d.route_id = u.r', [events, routes])
-          ).map((r) => [key(r.event_id, r.route_id), Number(r.attempts)]),
+            await this.query(
+              'SELECT d.event_id, d.route_id, d.status, d.attempts, d.claimed_until FROM deliveries d JOIN unnest($1::text[], $2::text[]) AS u(e, r) ON d.event_id = u.e AND d.route_id = u.r',
+              [events, routes],
+            )
+          ).map((r) => [key(r.event_id, r.route_id), { status: r.status as string, attempts: Number(r.attempts), claimedUntil: r.claimed_until === null ? null : Number(r.claimed_until) }]),
         )
-      : new Map<string, number>();
+      : new Map<string, { status: string; attempts: number; claimedUntil: number | null }>();
     return claims.map((x) => {
       const attempt = claimed.get(key(x.eventId, x.routeId));
-      return attempt === undefined ? { proceed: false, attempt: delivered.get(key(x.eventId, x.routeId)) ?? 0 } : { proceed: true, attempt };
+      return attempt === undefined ? refusedClaim(refused.get(key(x.eventId, x.routeId)), at) : { proceed: true, attempt };
     });
   }
 
@@ -519,9 +529,10 @@ export class PostgresStore implements Store {
         messageIds.filter((m): m is string => m !== null),
       );
       await c.query(
-        `UPDATE deliveries SET status = u.s, last_error = u.err, updated_at = $5, delivered_at = CASE WHEN u.s = 'delivered' THEN $5::timestamptz ELSE delivered_at END
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(e, r, s, err) WHERE deliveries.event_id = u.e AND deliveries.route_id = u.r`,
-        [events, routes, list.map((a) => a.status), list.map((a) => a.error), t],
+        `UPDATE deliveries SET status = u.s, last_error = u.err, updated_at = $5, delivered_at = CASE WHEN u.s = 'delivered' THEN $5::timestamptz ELSE delivered_at END,
+           claimed_until = CASE WHEN deliveries.attempts = u.n THEN NULL ELSE deliveries.claimed_until END
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $6::int[]) AS u(e, r, s, err, n) WHERE deliveries.event_id = u.e AND deliveries.route_id = u.r`,
+        [events, routes, list.map((a) => a.status), list.map((a) => a.error), t, list.map((a) => a.attempt)],
       );
       await c.query(
         `INSERT INTO delivery_attempts (event_id, route_id, message_id, attempt, at, outcome, error, detail, duration_ms)
@@ -544,7 +555,12 @@ export class PostgresStore implements Store {
       );
       const t = now();
       for (const r of rows) {
-        await c.query('UPDATE deliveries SET status = $1, attempts = 0, last_error = NULL, updated_at = $2 WHERE event_id = $3 AND route_id = $4', ['pending', t, r.event_id, r.route_id]);
+        await c.query('UPDATE deliveries SET status = $1, attempts = 0, last_error = NULL, updated_at = $2, claimed_until = NULL WHERE event_id = $3 AND route_id = $4', [
+          'pending',
+          t,
+          r.event_id,
+          r.route_id,
+        ]);
       }
       if (rows[0]) await this.refreshStatuses(c, locked, [{ messageId, eventId: rows[0].event_id as string }]);
       return rows.map((r) => ({ eventId: r.event_id as string, routeId: r.route_id as string }));

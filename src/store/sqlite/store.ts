@@ -24,6 +24,7 @@ import type {
 } from '../types.ts';
 import { MESSAGE_SUMMARY_COLUMNS } from '../types.ts';
 import { nextVersion } from '../commit-rules.ts';
+import { CLAIM_TIMEOUT_MS, refusedClaim, type DeliveryClaim } from '../claims.ts';
 import { outagesAsStoreErrors } from './errors.ts';
 import { FileIdentity } from '../../sqlite/file-identity.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
@@ -415,33 +416,37 @@ export class SqliteStore implements Store {
     return r ? (JSON.parse(r.event as string) as ChangeEvent) : undefined;
   }
 
+  async deliveriesOf(eventIds: string[]): Promise<{ eventId: string; routeId: string }[]> {
+    const stmt = prepared(this.db, 'SELECT event_id, route_id FROM deliveries WHERE event_id = ?');
+    return eventIds.flatMap((id) => (stmt.all(id) as Row[]).map((r) => ({ eventId: r.event_id as string, routeId: r.route_id as string })));
+  }
+
   async getDelivery(eventId: string, routeId: string): Promise<DeliveryRow | undefined> {
     const r = prepared(this.db, 'SELECT * FROM deliveries WHERE event_id = ? AND route_id = ?').get(eventId, routeId) as Row | undefined;
     return r ? toDelivery(r) : undefined;
   }
 
-  async beginAttempt(eventId: string, routeId: string): Promise<{ proceed: boolean; attempt: number }> {
-    return this.db.transaction(() => this.claimIn(eventId, routeId))();
+  async beginAttempt(eventId: string, routeId: string, at = Date.now()): Promise<DeliveryClaim> {
+    return this.db.transaction(() => this.claimIn(eventId, routeId, at))();
   }
 
-  async beginAttempts(claims: { eventId: string; routeId: string }[]): Promise<{ proceed: boolean; attempt: number }[]> {
-    return this.db.transaction(() => claims.map((x) => this.claimIn(x.eventId, x.routeId)))();
+  async beginAttempts(claims: { eventId: string; routeId: string }[], at = Date.now()): Promise<DeliveryClaim[]> {
+    return this.db.transaction(() => claims.map((x) => this.claimIn(x.eventId, x.routeId, at)))();
   }
 
-  private claimIn(eventId: string, routeId: string): { proceed: boolean; attempt: number } {
-    const r = prepared(this.db, 'SELECT status, attempts, message_id FROM deliveries WHERE event_id = ? AND route_id = ?').get(eventId, routeId) as Row | undefined;
-    if (r && r.status === 'delivered') return { proceed: false, attempt: Number(r.attempts) };
+  /** A delivered delivery, or one whose claim is fresh, is refused; a stale claim is taken over (src/store/claims.ts). */
+  private claimIn(eventId: string, routeId: string, at: number): DeliveryClaim {
+    const r = prepared(this.db, 'SELECT status, attempts, claimed_until FROM deliveries WHERE event_id = ? AND route_id = ?').get(eventId, routeId) as Row | undefined;
+    const claimedUntil = r?.claimed_until === null || r?.claimed_until === undefined ? null : Number(r.claimed_until);
+    if (r && (r.status === 'delivered' || (claimedUntil !== null && claimedUntil > at))) return refusedClaim({ status: r.status as string, attempts: Number(r.attempts), claimedUntil }, at);
     const attempt = Number(r?.attempts ?? 0) + 1;
-    if (r) prepared(this.db, 'UPDATE deliveries SET attempts = ?, updated_at = ? WHERE event_id = ? AND route_id = ?').run(attempt, now(), eventId, routeId);
+    const t = new Date(at).toISOString();
+    if (r) prepared(this.db, 'UPDATE deliveries SET attempts = ?, updated_at = ?, claimed_until = ? WHERE event_id = ? AND route_id = ?').run(attempt, t, at + CLAIM_TIMEOUT_MS, eventId, routeId);
     else
-      prepared(this.db, 'INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at) VALUES (?, ?, (SELECT message_id FROM changes WHERE event_id = ?), ?, ?, ?)').run(
-        eventId,
-        routeId,
-        eventId,
-        'pending',
-        attempt,
-        now(),
-      );
+      prepared(
+        this.db,
+        'INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at, claimed_until) VALUES (?, ?, (SELECT message_id FROM changes WHERE event_id = ?), ?, ?, ?, ?)',
+      ).run(eventId, routeId, eventId, 'pending', attempt, t, at + CLAIM_TIMEOUT_MS);
     return { proceed: true, attempt };
   }
 
@@ -459,8 +464,8 @@ export class SqliteStore implements Store {
     const messageId = (d?.message_id as string | null) ?? null;
     prepared(
       this.db,
-      "UPDATE deliveries SET status = ?, last_error = ?, updated_at = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END WHERE event_id = ? AND route_id = ?",
-    ).run(a.status, a.error, t, a.status, t, a.eventId, a.routeId);
+      "UPDATE deliveries SET status = ?, last_error = ?, updated_at = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END, claimed_until = CASE WHEN attempts = ? THEN NULL ELSE claimed_until END WHERE event_id = ? AND route_id = ?",
+    ).run(a.status, a.error, t, a.status, t, a.attempt, a.eventId, a.routeId);
     prepared(this.db, 'INSERT INTO delivery_attempts (event_id, route_id, message_id, attempt, at, outcome, error, detail, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
       a.eventId,
       a.routeId,
@@ -480,7 +485,12 @@ export class SqliteStore implements Store {
       const rows = (prepared(this.db, `SELECT event_id, route_id, status FROM deliveries WHERE message_id = ?`).all(messageId) as Row[]).filter((r) => statuses.includes(r.status as DeliveryStatus));
       const t = now();
       for (const r of rows) {
-        prepared(this.db, 'UPDATE deliveries SET status = ?, attempts = 0, last_error = NULL, updated_at = ? WHERE event_id = ? AND route_id = ?').run('pending', t, r.event_id, r.route_id);
+        prepared(this.db, 'UPDATE deliveries SET status = ?, attempts = 0, last_error = NULL, updated_at = ?, claimed_until = NULL WHERE event_id = ? AND route_id = ?').run(
+          'pending',
+          t,
+          r.event_id,
+          r.route_id,
+        );
       }
       if (rows[0]) this.refreshMessageStatus(messageId, rows[0].event_id as string);
       return rows.map((r) => ({ eventId: r.event_id as string, routeId: r.route_id as string }));

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import type { ChangeEvent } from '../../src/core/types.ts';
+import { HubMetrics } from '../../src/observability/metrics.ts';
+import { AttemptBatcher } from '../../src/routing/attempt-batcher.ts';
+import { BUSY_RETRY_MAX_MS, deliverClaimed, DeliveryEngine, type Subscriber } from '../../src/routing/delivery-engine.ts';
+import { CLAIM_TIMEOUT_MS } from '../../src/store/claims.ts';
+import { SqliteStore } from '../../src/store/sqlite/store.ts';
+
+/** A broker delivery meeting another copy's claim (src/store/claims.ts): the router's side of the rule. */
+describe('a copy of an event whose attempt is in progress (router)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hub-claims-'));
+  const store = new SqliteStore(join(dir, 'hub.sqlite'));
+  const metrics = new HubMetrics();
+  const d = { attempts: new AttemptBatcher(store), engine: new DeliveryEngine(pino({ level: 'silent' }), metrics), metrics };
+  const calls: string[] = [];
+  const sub: Subscriber = {
+    id: 'r1',
+    metricLabel: 'r1',
+    retry: { maxAttempts: 3, initialDelayMs: 10, multiplier: 2, maxDelayMs: 100 },
+    deliver: async (e) => void calls.push(e.eventId),
+  };
+  let event: ChangeEvent;
+
+  before(async () => {
+    await store.migrate();
+    const { message } = await store.insertMessage({
+      id: 'm-1',
+      sourceId: 's',
+      entity: 'person',
+      institution: 'lu.lv',
+      contentType: null,
+      raw: '{}',
+      rawSize: 2,
+      idempotencyKey: null,
+      status: 'received',
+    });
+    const r = await store.commit({
+      messageId: message.id,
+      entity: 'person',
+      institution: 'lu.lv',
+      sourceSystem: 'lais',
+      sourceId: 'p1',
+      source: 's',
+      sourceUpdatedAt: null,
+      data: { n: 1 },
+      op: 'upsert',
+      schemaVersion: '1',
+    });
+    event = r.event!;
+    await store.markPublished([{ eventId: event.eventId, messageId: message.id, routeIds: ['r1'] }]);
+  });
+  after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('waits (retry, not ack) while the other attempt runs, then is acked without calling the sink once it is delivered', async () => {
+    // Another worker claimed it a moment ago and is delivering it.
+    const other = await store.beginAttempt(event.eventId, 'r1');
+    assert.deepEqual(other, { proceed: true, attempt: 1 });
+    const waiting = await deliverClaimed(d, sub, event);
+    assert.equal(waiting.action, 'retry');
+    assert.ok(waiting.action === 'retry' && waiting.delayMs > 0 && waiting.delayMs <= BUSY_RETRY_MAX_MS, JSON.stringify(waiting));
+    assert.deepEqual(calls, []);
+    await store.finishAttempt({ eventId: event.eventId, routeId: 'r1', attempt: 1, outcome: 'delivered', status: 'delivered', error: null, detail: null, durationMs: 1 });
+    assert.deepEqual(await deliverClaimed(d, sub, event), { action: 'ack' });
+    assert.deepEqual(calls, []);
+    assert.equal((await store.listAttempts('m-1')).length, 1);
+  });
+
+  it('a claim whose worker died is taken over once it timed out: the copy delivers it', async () => {
+    const { message } = await store.insertMessage({
+      id: 'm-2',
+      sourceId: 's',
+      entity: 'person',
+      institution: 'lu.lv',
+      contentType: null,
+      raw: '{}',
+      rawSize: 2,
+      idempotencyKey: null,
+      status: 'received',
+    });
+    const r = await store.commit({
+      messageId: message.id,
+      entity: 'person',
+      institution: 'lu.lv',
+      sourceSystem: 'lais',
+      sourceId: 'p2',
+      source: 's',
+      sourceUpdatedAt: null,
+      data: { n: 2 },
+      op: 'upsert',
+      schemaVersion: '1',
+    });
+    const e = r.event!;
+    // Claimed 30 s ago by a worker that never recorded an outcome.
+    assert.equal((await store.beginAttempt(e.eventId, 'r1', Date.now() - CLAIM_TIMEOUT_MS - 1)).proceed, true);
+    assert.deepEqual(await deliverClaimed(d, sub, e), { action: 'ack' });
+    assert.deepEqual(calls, [e.eventId]);
+    assert.deepEqual(
+      (await store.listAttempts('m-2')).map((a) => [a.attempt, a.outcome]),
+      [[2, 'delivered']],
+    );
+  });
+});
