@@ -142,7 +142,11 @@ for (const backend of backends()) {
         entries.map((e) => [e.recordId, e.recipient, e.legalBasis]),
         [[ids['AW-RTU300001'], RECIPIENT, 'consent']],
       );
-      const counts = (await request(t.app).get(`/api/v1/webhooks/${sub.body.id}`).set(auth).expect(200)).body.deliveries;
+      // The outcome is recorded after the receiver answered (and after the disclosure): wait for it.
+      const counts = await eventually(async () => {
+        const c = (await request(t.app).get(`/api/v1/webhooks/${sub.body.id}`).set(auth).expect(200)).body.deliveries as { withheld: number; delivered: number };
+        return c.delivered >= 1 ? c : undefined;
+      });
       assert.equal(counts.withheld, 1);
       assert.equal(counts.delivered, 1);
 
