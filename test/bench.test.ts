@@ -59,7 +59,7 @@ describe('bench harness (bin/bench.mjs)', function () {
 
   it('runs the failover scenario in its smallest mode: the lease holder killed, the survivor takes the lease, and changes committed after the kill are delivered', function () {
     const real = Boolean(process.env.DATABASE_URL && process.env.AMQP_URL);
-    // One run: the load, the kill, then every record delivered (the killed worker's claims time out after 30 s).
+    // One run: the load, the kill, then every record delivered (the killed worker's claims lapse 3 s after its last renewal).
     if (real) this.timeout(180_000);
     const r = spawnSync(process.execPath, [BENCH, 'failover', '--dry', '--out', out], { encoding: 'utf8', timeout: 170_000, env: process.env });
     assert.equal(r.status, 0, r.stderr + r.stdout);

@@ -136,17 +136,21 @@ export async function deliverClaimed(d: ClaimedDeliveries, s: Subscriber, e: Cha
     if (claim.busyMs !== undefined) return { action: 'retry', delayMs: busyRetryDelay(claim.busyMs), error: `${s.id}: another attempt of this event is in progress` };
     return { action: 'ack' };
   }
-  const r = await d.engine.attempt(s, e, claim.attempt, (a) =>
-    d.attempts.finish({
-      eventId: e.eventId,
-      routeId: s.id,
-      attempt: claim.attempt,
-      outcome: a.outcome,
-      status: a.outcome === 'retry' ? 'retrying' : a.outcome,
-      error: a.error,
-      detail: a.detail,
-      durationMs: a.durationMs,
-    }),
-  );
-  return brokerAction(r);
+  try {
+    const r = await d.engine.attempt(s, e, claim.attempt, (a) =>
+      d.attempts.finish({
+        eventId: e.eventId,
+        routeId: s.id,
+        attempt: claim.attempt,
+        outcome: a.outcome,
+        status: a.outcome === 'retry' ? 'retrying' : a.outcome,
+        error: a.error,
+        detail: a.detail,
+        durationMs: a.durationMs,
+      }),
+    );
+    return brokerAction(r);
+  } finally {
+    d.attempts.release(e.eventId, s.id, claim.attempt);
+  }
 }

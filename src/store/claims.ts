@@ -8,10 +8,22 @@
  */
 
 /**
- * How long a claim holds a delivery unless its attempt is recorded first. Longer than any attempt
- * (the sinks' own timeouts are seconds); an attempt slower than this may be repeated by another copy.
+ * How long a claim holds a delivery unless it is renewed or its attempt recorded. The worker running
+ * the attempt renews its claims every CLAIM_RENEW_MS while the attempt runs (src/routing/attempt-batcher.ts),
+ * so a slow sink keeps its claim however long it takes, and the claims of a worker that died (kill -9,
+ * a crash, a restart of the only process) lapse within this time and are taken over.
  */
-export const CLAIM_TIMEOUT_MS = 30_000;
+export const CLAIM_TIMEOUT_MS = 3_000;
+
+/** How often the claims of attempts in progress are renewed: well inside CLAIM_TIMEOUT_MS. */
+export const CLAIM_RENEW_MS = 1_000;
+
+/** A claim held by this worker: renewed only while the delivery's attempt number is still its own. */
+export interface HeldClaim {
+  eventId: string;
+  routeId: string;
+  attempt: number;
+}
 
 /** The answer to a claim. */
 export interface DeliveryClaim {

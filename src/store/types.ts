@@ -1,6 +1,6 @@
 import type { Violation } from '../core/errors.ts';
 import type { SqlDb } from './sql.ts';
-import type { DeliveryClaim } from './claims.ts';
+import type { DeliveryClaim, HeldClaim } from './claims.ts';
 import type { CanonicalRecord, ChangeEvent, ChangeOp, DeliveryStatus, JsonObject, MessageStatus } from '../core/types.ts';
 
 /** A message as stored: the raw input first, then what the pipeline made of it. */
@@ -204,6 +204,11 @@ export interface Store {
   beginAttempt(eventId: string, routeId: string, now?: number): Promise<DeliveryClaim>;
   /** beginAttempt for many deliveries in one transaction; one result per claim, in order (a delivery claimed twice: the second is refused as busy). */
   beginAttempts(claims: { eventId: string; routeId: string }[], now?: number): Promise<DeliveryClaim[]>;
+  /**
+   * Extends the claims of attempts still in progress to `now` + CLAIM_TIMEOUT_MS (src/store/claims.ts);
+   * a claim taken over since (its attempt number moved on) or recorded is left alone.
+   */
+  renewClaims(claims: HeldClaim[], now?: number): Promise<void>;
   /** Records an attempt's outcome and ends its claim. */
   finishAttempt(a: AttemptOutcome): Promise<void>;
   /** finishAttempt for many deliveries in one transaction. */

@@ -670,6 +670,25 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
         assert.deepEqual(await store.beginAttempt(event.eventId, 'r1', at + CLAIM_TIMEOUT_MS + 20), { proceed: false, attempt: 2 });
       });
 
+      it('a claim renewed while its attempt runs is not taken over; a claim taken over, or recorded, is not renewed by its old holder', async () => {
+        const { event } = await published(['r1']);
+        const at = Date.now();
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r1', at), { proceed: true, attempt: 1 });
+        // A slow sink: the worker renews its claim before it lapses, so a copy is still refused after the first timeout.
+        await store.renewClaims([{ eventId: event.eventId, routeId: 'r1', attempt: 1 }], at + CLAIM_TIMEOUT_MS - 1);
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r1', at + CLAIM_TIMEOUT_MS + 5), { proceed: false, attempt: 1, busyMs: CLAIM_TIMEOUT_MS - 6 });
+        // Not renewed any more (the worker died): taken over once the renewed claim lapses.
+        const later = at + 2 * CLAIM_TIMEOUT_MS - 1;
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r1', later), { proceed: true, attempt: 2 });
+        // The old holder's renewal (attempt 1) does not extend the new claim (attempt 2).
+        await store.renewClaims([{ eventId: event.eventId, routeId: 'r1', attempt: 1 }], later + CLAIM_TIMEOUT_MS);
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r1', later + CLAIM_TIMEOUT_MS), { proceed: true, attempt: 3 });
+        // A recorded attempt's claim is not revived by a renewal that comes late.
+        await store.finishAttempt(finish(event.eventId, 3, 'retrying'));
+        await store.renewClaims([{ eventId: event.eventId, routeId: 'r1', attempt: 3 }], later + CLAIM_TIMEOUT_MS + 10);
+        assert.deepEqual(await store.beginAttempt(event.eventId, 'r1', later + CLAIM_TIMEOUT_MS + 20), { proceed: true, attempt: 4 });
+      });
+
       it('a failed attempt ends its claim: the retry proceeds at once', async () => {
         const { event } = await published(['r1']);
         const at = Date.now();

@@ -106,4 +106,43 @@ describe('a copy of an event whose attempt is in progress (router)', () => {
       [[2, 'delivered']],
     );
   });
+
+  it('a worker renews the claims of its attempts in progress, so a slow sink is not called twice; once released, the claim lapses', async function () {
+    this.timeout(20_000);
+    const { message } = await store.insertMessage({
+      id: 'm-3',
+      sourceId: 's',
+      entity: 'person',
+      institution: 'lu.lv',
+      contentType: null,
+      raw: '{}',
+      rawSize: 2,
+      idempotencyKey: null,
+      status: 'received',
+    });
+    const r = await store.commit({
+      messageId: message.id,
+      entity: 'person',
+      institution: 'lu.lv',
+      sourceSystem: 'lais',
+      sourceId: 'p3',
+      source: 's',
+      sourceUpdatedAt: null,
+      data: { n: 3 },
+      op: 'upsert',
+      schemaVersion: '1',
+    });
+    const e = r.event!;
+    const worker = new AttemptBatcher(store);
+    const claim = await worker.begin(e.eventId, 'r1');
+    assert.equal(claim.proceed, true);
+    // Longer than a claim lasts without renewal: the worker's renewals keep a copy out.
+    await new Promise((resolve) => setTimeout(resolve, CLAIM_TIMEOUT_MS + 600));
+    const copy = await store.beginAttempt(e.eventId, 'r1');
+    assert.equal(copy.proceed, false, 'a copy is refused while the slow attempt runs');
+    assert.ok(copy.busyMs !== undefined && copy.busyMs > 0);
+    // The attempt ends without an outcome (its worker stops renewing, as a dead one would): the claim lapses and is taken over.
+    worker.release(e.eventId, 'r1', claim.attempt);
+    assert.deepEqual(await store.beginAttempt(e.eventId, 'r1', Date.now() + CLAIM_TIMEOUT_MS + 1), { proceed: true, attempt: 2 });
+  });
 });

@@ -3,7 +3,7 @@ import { PostgresSql } from './sql.ts';
 import { errorMessage, HubError, MalformedInputError, StoreError } from '../../core/errors.ts';
 import type { CanonicalRecord, ChangeEvent, DeliveryStatus, JsonObject, MessageStatus } from '../../core/types.ts';
 import { deriveMessageStatus, ROUTED_STATUSES } from '../status.ts';
-import { CLAIM_TIMEOUT_MS, refusedClaim, type DeliveryClaim } from '../claims.ts';
+import { CLAIM_TIMEOUT_MS, refusedClaim, type DeliveryClaim, type HeldClaim } from '../claims.ts';
 import type {
   AttemptOutcome,
   AttemptRow,
@@ -507,6 +507,15 @@ export class PostgresStore implements Store {
       const attempt = claimed.get(key(x.eventId, x.routeId));
       return attempt === undefined ? refusedClaim(refused.get(key(x.eventId, x.routeId)), at) : { proceed: true, attempt };
     });
+  }
+
+  async renewClaims(claims: HeldClaim[], at = Date.now()): Promise<void> {
+    if (claims.length === 0) return;
+    await this.query(
+      `UPDATE deliveries d SET claimed_until = $4 FROM unnest($1::text[], $2::text[], $3::int[]) AS u(e, r, n)
+       WHERE d.event_id = u.e AND d.route_id = u.r AND d.attempts = u.n AND d.claimed_until IS NOT NULL AND d.status <> 'delivered'`,
+      [claims.map((c) => c.eventId), claims.map((c) => c.routeId), claims.map((c) => c.attempt), at + CLAIM_TIMEOUT_MS],
+    );
   }
 
   async finishAttempt(a: AttemptOutcome): Promise<void> {

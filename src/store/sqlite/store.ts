@@ -24,7 +24,7 @@ import type {
 } from '../types.ts';
 import { MESSAGE_SUMMARY_COLUMNS } from '../types.ts';
 import { nextVersion } from '../commit-rules.ts';
-import { CLAIM_TIMEOUT_MS, refusedClaim, type DeliveryClaim } from '../claims.ts';
+import { CLAIM_TIMEOUT_MS, refusedClaim, type DeliveryClaim, type HeldClaim } from '../claims.ts';
 import { outagesAsStoreErrors } from './errors.ts';
 import { FileIdentity } from '../../sqlite/file-identity.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
@@ -448,6 +448,12 @@ export class SqliteStore implements Store {
         'INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at, claimed_until) VALUES (?, ?, (SELECT message_id FROM changes WHERE event_id = ?), ?, ?, ?, ?)',
       ).run(eventId, routeId, eventId, 'pending', attempt, t, at + CLAIM_TIMEOUT_MS);
     return { proceed: true, attempt };
+  }
+
+  async renewClaims(claims: HeldClaim[], at = Date.now()): Promise<void> {
+    if (claims.length === 0) return;
+    const renew = prepared(this.db, "UPDATE deliveries SET claimed_until = ? WHERE event_id = ? AND route_id = ? AND attempts = ? AND claimed_until IS NOT NULL AND status <> 'delivered'");
+    this.db.transaction(() => claims.forEach((c) => renew.run(at + CLAIM_TIMEOUT_MS, c.eventId, c.routeId, c.attempt)))();
   }
 
   async finishAttempt(a: AttemptOutcome): Promise<void> {
