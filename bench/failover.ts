@@ -18,7 +18,7 @@ interface Run {
   resumeMs: number;
   /** The longest time without any delivery, from 1 s before the kill to the end of the load. */
   stallMs: number;
-  /** From the kill to the last delivery: what the killed worker had in flight waits for its claims to time out. */
+  /** From the kill to the last delivery: what the killed worker had in flight waits for its claims to lapse (or the load to end, whichever is later). */
   lastMs: number;
   delivered: number;
   records: number;
@@ -166,7 +166,7 @@ export const failoverScenario: Scenario = {
       runs: results.map((r) => r.lastMs),
     });
     report.note(
-      `the attempts the killed worker had in flight are redelivered by RabbitMQ at once, but their claims hold them until they time out (${CLAIM_TIMEOUT_MS / 1000} s after they were made, src/store/claims.ts): the last figure`,
+      `the attempts the killed worker had in flight are redelivered by RabbitMQ at once, but their claims hold them until they lapse (${CLAIM_TIMEOUT_MS / 1000} s after the killed worker last renewed them, src/store/claims.ts); the load goes on 5 s after the kill, so the last figure is bounded by the load's end`,
     );
     report.note(
       `${shape.perSecond} records/s ingested by an API-only hub; two worker processes (prefetch 16, the no-op sink); the lease holder killed ${shape.beforeMs / 1000} s into the load, which runs ${shape.afterMs / 1000} s more; relay lease ${round(LEASE_TTL_MS / 1000, 1)} s, renewed each 500 ms poll; the lease table polled every 10 ms`,
