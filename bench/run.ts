@@ -11,6 +11,7 @@ import type { BenchOptions, Mode, Scenario } from './lib/scenario.ts';
 import { mappingScenario } from './mapping.ts';
 import { pipelineScenario } from './pipeline.ts';
 import { scaleoutScenario } from './scaleout.ts';
+import { trailScenario } from './trail.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
   pipelineScenario,
@@ -23,6 +24,7 @@ export const SCENARIOS: readonly Scenario[] = [
   catalogueScenario,
   credentialsScenario,
   failoverScenario,
+  trailScenario,
 ];
 
 const USAGE = `usage: npm run bench -- [scenario...] [--quick | --dry] [--out <dir>] [--full-size]
@@ -31,7 +33,7 @@ const USAGE = `usage: npm run bench -- [scenario...] [--quick | --dry] [--out <d
   --dry        the smallest run that exercises the harness (for tests)
   --out <dir>  write <scenario>.json there instead of bench/results/
   --full-size  country: load all 75,000 students and 3,000,000 assessments, however long it takes
-  --profile    CPU-profile the main measured part of pipeline, country and api (slower figures);
+  --profile    CPU-profile the main measured part of pipeline, country, api and trail (slower figures);
                writes <out>/<scenario>.cpuprofile.json and notes the summary
 RabbitMQ + PostgreSQL figures need DATABASE_URL and AMQP_URL.`;
 

@@ -87,6 +87,45 @@ describe('bench harness (bin/bench.mjs)', function () {
     assert.ok(detail.records[0]! > 0 && detail.delivered[0]! > 0);
   });
 
+  it('runs the trail scenario in its smallest mode: the prototype delivers every record it committed, on at most 4 rows a record, beside the hub on the same records', () => {
+    const r = bench(['trail', '--dry', '--out', out]);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const result = JSON.parse(readFileSync(join(out, 'trail.json'), 'utf8')) as ScenarioResult;
+    const fig = (prefix: string) => {
+      const f = result.figures.find((x) => x.name.startsWith(prefix));
+      assert.ok(f, `no figure '${prefix}' in ${result.figures.map((x) => x.name).join(' | ')}`);
+      return f;
+    };
+    type Run = { records: number; rowWrites: number; rowsKept: Record<string, number>; extra: Record<string, unknown> };
+    const hub = fig('(a) hub end to end').detail as Run;
+    const e2e = fig('(c) prototype end to end').detail as Run;
+    const ingest = fig('(b) prototype: ingest alone').detail as Run;
+    assert.equal(e2e.records, 420);
+    assert.equal(hub.records, 420, 'the hub took the same records');
+    for (const run of [e2e, ingest]) {
+      const x = run.extra as {
+        committed: number;
+        delivered: number;
+        sinkLines: number;
+        cursorAtLastChange: boolean;
+        disclosureChain: { ok: boolean; entries: number };
+        rowsPerRecordHappyPath: number;
+      };
+      assert.equal(x.committed, run.records, 'every record committed');
+      assert.equal(x.delivered, x.committed, 'records delivered = records committed');
+      assert.equal(x.sinkLines, x.delivered, 'one line in the file sink per delivered record');
+      assert.equal(x.cursorAtLastChange, true);
+      assert.deepEqual(x.disclosureChain, { ok: true, entries: run.records, problems: 0 });
+      assert.ok(x.rowsPerRecordHappyPath <= 4, `rows per record: ${x.rowsPerRecordHappyPath}`);
+      // Per record 4 rows at most; per delivered batch the cursor, the batch log and the log head (figures rounded to 3 places).
+      assert.ok(run.rowWrites <= 4 + 3 * (Number((run.extra as { batches: number }).batches) / run.records) + 0.001, `row writes per record: ${run.rowWrites}`);
+      for (const t of ['lean_messages', 'lean_records', 'lean_changes', 'lean_disclosure_log']) assert.equal(run.rowsKept[t], 1, t);
+    }
+    assert.ok(hub.rowWrites > e2e.rowWrites, `the hub writes more rows a record (${hub.rowWrites}) than the prototype (${e2e.rowWrites})`);
+    assert.ok(fig('country (3.15M records) projected: prototype').value > 0);
+    assert.ok(fig('(d) raw SQLite baseline').value > 0);
+  });
+
   it('refuses an unknown scenario with the usage and exit code 2', () => {
     const r = bench(['no-such-scenario', '--dry', '--out', out]);
     assert.equal(r.status, 2);

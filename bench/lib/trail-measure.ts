@@ -1,0 +1,44 @@
+import type Database from 'better-sqlite3';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * What a run wrote, counted: row changes on SQLite connections (total_changes(): inserts, updates and
+ * deletes), rows left in their tables, bytes the process handed to write() (/proc/self/io wchar: the
+ * WAL, checkpoints and any file the process appends to) and the size of the files left on disk.
+ */
+
+/** Bytes this process has passed to write() so far (Linux); undefined elsewhere. */
+export function processWrites(): number | undefined {
+  if (!existsSync('/proc/self/io')) return undefined;
+  const m = /^wchar:\s*(\d+)/m.exec(readFileSync('/proc/self/io', 'utf8'));
+  return m ? Number(m[1]) : undefined;
+}
+
+export function totalChanges(db: Database.Database): number {
+  return (db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+}
+
+/** Rows in every table of a database (a census by name from sqlite_master, whatever the tables are). */
+export function census(db: Database.Database): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]) {
+    const n = (db.prepare(`SELECT COUNT(*) AS n FROM "${name.replaceAll('"', '""')}"`).get() as { n: number }).n;
+    if (n) out[name] = n;
+  }
+  return out;
+}
+
+/** Checkpoints the WAL into the database file and empties it (the bytes on disk are then the data's). */
+export function checkpoint(db: Database.Database): void {
+  db.pragma('wal_checkpoint(TRUNCATE)');
+}
+
+/** Bytes of the SQLite files (database, WAL, shared memory) in a directory. */
+export function sqliteBytes(dir: string): number {
+  return readdirSync(dir)
+    .filter((f) => /\.(sqlite|db)(-wal|-shm)?$/.test(f))
+    .reduce((s, f) => s + statSync(join(dir, f)).size, 0);
+}
+
+export const COUNTRY_RECORDS = 3_150_000;
