@@ -1,7 +1,7 @@
 import { appendFile } from 'node:fs/promises';
 import type { JsonObject } from '../../src/core/types.ts';
 import { SCHEMA_VERSION } from '../../src/pipeline/pipeline.ts';
-import { contentOf, entryHash, GENESIS, type DisclosureEntry } from '../../src/privacy/disclosure-log.ts';
+import { contentOf, entryHash, entryRow, GENESIS, type DisclosureEntry } from '../../src/privacy/disclosure-log.ts';
 import { holdsPersonalData, refOf, SUBJECTS, type PersonKey } from '../../src/privacy/personal.ts';
 import type { Pseudonyms } from '../../src/privacy/pseudonym.ts';
 import type { LeanStore } from './lean-store.ts';
@@ -89,23 +89,7 @@ export class CursorRoute {
       for (const n of entries) {
         const entry = contentOf({ ...n, seq: ++seq, at });
         const hash = entryHash(prevHash, entry);
-        this.st.entry.run(
-          entry.seq,
-          entry.at,
-          entry.kind,
-          entry.person,
-          entry.recipient,
-          entry.route,
-          entry.entity,
-          entry.recordId,
-          entry.recordVersion,
-          entry.legalBasis,
-          entry.purpose,
-          entry.fields === null ? null : JSON.stringify(entry.fields),
-          entry.eventId,
-          prevHash,
-          hash,
-        );
+        this.st.entry.run(...entryRow(entry, prevHash, hash));
         prevHash = hash;
       }
       if (entries.length) this.st.setHead.run(seq, prevHash);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { ConfigError } from '../core/errors.ts';
 import { issuerUri } from './vocab.ts';
+import { toPem } from '../core/pem.ts';
 
 /** JWS algorithms a seal may use (JAdES: ES256 on P-256, RS256 on RSA 2048+). */
 export type SealAlgorithm = 'ES256' | 'RS256';
@@ -105,14 +106,6 @@ export interface DevSealOptions {
   notAfter?: Date;
   /** Replace files already there (default: keep them and return them). */
   overwrite?: boolean;
-}
-
-function toPem(der: ArrayBuffer, label: string): string {
-  const b = Buffer.from(der)
-    .toString('base64')
-    .replace(/(.{64})/g, '$1\n')
-    .replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${b}\n-----END ${label}-----\n`;
 }
 
 /** A distinguished-name value safe inside an RFC 4514 string. */

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import * as x509 from '@peculiar/x509';
+import { toPem } from '../core/pem.ts';
 
 /** The demo's development TLS certificate for 127.0.0.1 / localhost and the CA that issued it (PEM). */
 export interface DevTls {
@@ -17,14 +18,6 @@ export interface DevTls {
 const FILES = { key: 'tls.key.pem', cert: 'tls.cert.pem', ca: 'ca.cert.pem' } as const;
 
 type X509Keys = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'];
-
-function toPem(der: ArrayBuffer, label: string): string {
-  const b = Buffer.from(der)
-    .toString('base64')
-    .replace(/(.{64})/g, '$1\n')
-    .replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${b}\n-----END ${label}-----\n`;
-}
 
 /**
  * A development CA and a server certificate it issues for 127.0.0.1 and localhost, kept in `dir`

@@ -147,6 +147,27 @@ export function verifyExport(text: string): VerifyReport {
   return v.finish();
 }
 
+/** The values of a log row in the order of COLUMNS. */
+export function entryRow(entry: DisclosureEntry, prevHash: string, hash: string): (string | number | null)[] {
+  return [
+    entry.seq,
+    entry.at,
+    entry.kind,
+    entry.person,
+    entry.recipient,
+    entry.route,
+    entry.entity,
+    entry.recordId,
+    entry.recordVersion,
+    entry.legalBasis,
+    entry.purpose,
+    entry.fields === null ? null : JSON.stringify(entry.fields),
+    entry.eventId,
+    prevHash,
+    hash,
+  ];
+}
+
 const COLUMNS = 'seq, at, kind, person, recipient, route_id, entity, record_id, record_version, legal_basis, purpose, fields, event_id, prev_hash, hash';
 
 function toEntry(r: SqlRow): LoggedEntry {
@@ -240,23 +261,7 @@ export class DisclosureLog {
           }
           const entry: DisclosureEntry = contentOf({ ...n, seq: ++seq, at: n.at ?? at });
           const hash = entryHash(prevHash, entry);
-          await tx.run(`INSERT INTO privacy_disclosure_log (${COLUMNS}) VALUES (${marks(15)})`, [
-            entry.seq,
-            entry.at,
-            entry.kind,
-            entry.person,
-            entry.recipient,
-            entry.route,
-            entry.entity,
-            entry.recordId,
-            entry.recordVersion,
-            entry.legalBasis,
-            entry.purpose,
-            entry.fields === null ? null : JSON.stringify(entry.fields),
-            entry.eventId,
-            prevHash,
-            hash,
-          ]);
+          await tx.run(`INSERT INTO privacy_disclosure_log (${COLUMNS}) VALUES (${marks(15)})`, entryRow(entry, prevHash, hash));
           written.push({ ...entry, prevHash, hash });
           prevHash = hash;
         }

@@ -47,60 +47,50 @@ export function ingestRouter(hub: Pick<ApiDeps, 'config' | 'pipeline'>): Router 
     return m.id;
   };
 
-  const path = '/ingest/:sourceId/:entity';
-  r.post(
-    path,
-    scope((req) => `ingest:${param(req, 'sourceId')}`),
-    knownSource(hub),
-    express.raw({ type: () => true, limit: bodyLimit }),
-    asyncHandler(async (req, res) => {
-      const sourceId = param(req, 'sourceId');
-      const entity = param(req, 'entity');
-      const contentType = req.headers['content-type'] ?? null;
-      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      let records: unknown[];
-      let isArray = false;
-      try {
-        hub.pipeline.checkTarget(sourceId, entity);
-        const { value } = decodeJson(raw, contentType ?? undefined, { maxDepth, records: true });
-        isArray = Array.isArray(value);
-        records = isArray ? (value as unknown[]) : [value];
-        if (records.length === 0) throw new BadRequestError('the array is empty: send at least one record');
-        if (records.length > maxRecords) throw new BadRequestError(`${records.length} records in one request; at most ${maxRecords}`);
-      } catch (e) {
-        if (!isHubError(e)) throw e;
-        const messageId = await keepRejected(sourceId, entity, raw.length ? raw : null, contentType, e);
-        sendProblem(res, problemOf(e, req.originalUrl, { messageId }));
-        return;
-      }
-      answer(req, res, await hub.pipeline.ingest(sourceId, entity, records, contentType), isArray);
-    }),
-  );
+  /**
+   * POST `route`: the body read raw, the target checked and the body decoded by `take` (which returns
+   * the call's results); a body that cannot be taken is kept as a rejected message and answered with a problem.
+   */
+  const ingestRoute = (route: string, take: (raw: Buffer, contentType: string | null, sourceId: string, entity: string) => () => Promise<[RecordResult[], boolean]>) =>
+    r.post(
+      route,
+      scope((req) => `ingest:${param(req, 'sourceId')}`),
+      knownSource(hub),
+      express.raw({ type: () => true, limit: bodyLimit }),
+      asyncHandler(async (req, res) => {
+        const sourceId = param(req, 'sourceId');
+        const entity = param(req, 'entity');
+        const contentType = req.headers['content-type'] ?? null;
+        const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        let run: () => Promise<[RecordResult[], boolean]>;
+        try {
+          hub.pipeline.checkTarget(sourceId, entity);
+          run = take(raw, contentType, sourceId, entity);
+        } catch (e) {
+          if (!isHubError(e)) throw e;
+          const messageId = await keepRejected(sourceId, entity, raw.length ? raw : null, contentType, e);
+          sendProblem(res, problemOf(e, req.originalUrl, { messageId }));
+          return;
+        }
+        const [results, isArray] = await run();
+        answer(req, res, results, isArray);
+      }),
+    );
 
+  const path = '/ingest/:sourceId/:entity';
+  ingestRoute(path, (raw, contentType, sourceId, entity) => {
+    const { value } = decodeJson(raw, contentType ?? undefined, { maxDepth, records: true });
+    const isArray = Array.isArray(value);
+    const records = isArray ? (value as unknown[]) : [value];
+    if (records.length === 0) throw new BadRequestError('the array is empty: send at least one record');
+    if (records.length > maxRecords) throw new BadRequestError(`${records.length} records in one request; at most ${maxRecords}`);
+    return async () => [await hub.pipeline.ingest(sourceId, entity, records, contentType), isArray];
+  });
   // POST …/delete: the records of these source ids deleted, each a message of its own (Pipeline.remove).
-  r.post(
-    `${path}/delete`,
-    scope((req) => `ingest:${param(req, 'sourceId')}`),
-    knownSource(hub),
-    express.raw({ type: () => true, limit: bodyLimit }),
-    asyncHandler(async (req, res) => {
-      const sourceId = param(req, 'sourceId');
-      const entity = param(req, 'entity');
-      const contentType = req.headers['content-type'] ?? null;
-      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      let sourceIds: string[];
-      try {
-        hub.pipeline.checkTarget(sourceId, entity);
-        sourceIds = deletionIds(decodeJson(raw, contentType ?? undefined, { maxDepth }).value, maxRecords);
-      } catch (e) {
-        if (!isHubError(e)) throw e;
-        const messageId = await keepRejected(sourceId, entity, raw.length ? raw : null, contentType, e);
-        sendProblem(res, problemOf(e, req.originalUrl, { messageId }));
-        return;
-      }
-      answer(req, res, await hub.pipeline.remove(sourceId, entity, sourceIds), true);
-    }),
-  );
+  ingestRoute(`${path}/delete`, (raw, contentType, sourceId, entity) => {
+    const sourceIds = deletionIds(decodeJson(raw, contentType ?? undefined, { maxDepth }).value, maxRecords);
+    return async () => [await hub.pipeline.remove(sourceId, entity, sourceIds), true];
+  });
 
   // Body-parser failures (too large, aborted) reach here: keep what can be kept, then answer.
   const onBodyError: ErrorRequestHandler = (err, req, res, next) => {
