@@ -1,14 +1,18 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateXML, type XMLFileInfo } from 'xmllint-wasm';
 import { isCI } from '../../helpers/ci.ts';
 
 /**
- * XSD validation of EWP documents with libxml2 (xmllint-wasm, so `npm test` needs nothing
- * outside npm), against the official schemas in EWP_SPECS_DIR (default ../shared/ewp from the
- * repository root). Every XSD is preloaded under the URLs catalog.xml maps to it and under its
- * own path (for the registry-service copies' relative imports), so nothing is fetched.
+ * XSD validation of EWP documents with libxml2 against the official schemas in EWP_SPECS_DIR
+ * (default ../shared/ewp from the repository root), nothing fetched (`--nonet`, catalog.xml).
+ * With Debian's `xmllint` on the PATH (libxml2-utils, which .ci/run installs) each document is a
+ * 40 ms process; without it, xmllint-wasm (so `npm test` needs nothing outside npm), where every
+ * call starts a worker and compiles libxml2's WebAssembly again (~0.5 s of CPU). Both run libxml2;
+ * XML_VALIDATOR=wasm or =native picks one.
  */
 const REPO = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const DEFAULT_DIR = resolve(REPO, '../shared/ewp');
@@ -65,8 +69,67 @@ export interface XsdResult {
   errors: string[];
 }
 
+const NATIVE = (() => {
+  const pick = process.env.XML_VALIDATOR ?? '';
+  if (pick === 'wasm') return false;
+  const found = spawnSync('xmllint', ['--version'], { encoding: 'utf8' }).status === 0;
+  if (pick === 'native' && !found) throw new Error('XML_VALIDATOR=native, but there is no xmllint on the PATH (apt-get install -y libxml2-utils)');
+  return found;
+})();
+
+/** Which libxml2 validates here: Debian's xmllint, or xmllint-wasm. */
+export const VALIDATOR: 'native' | 'wasm' = NATIVE ? 'native' : 'wasm';
+
+/** ELMO 2.1.1 (ToRs 3) imports an address schema the registry copies do not ship: import that namespace first and libxml2 skips the dangling import. */
+const ADDRESS_FIRST: [string, string] = ['https://github.com/erasmus-without-paper/ewp-specs-types-address/tree/stable-v1', 'ewp-specs-types-address/schema.xsd'];
+
+/** One xmllint process: the document on stdin, the schema a file (a wrapper's imports are absolute paths into the specs folder). */
+async function nativeValidate(dir: string, schema: { file: string } | { imports: [string, string][] }, xml: string): Promise<XsdResult> {
+  let tmp: string | undefined;
+  let file: string;
+  if ('file' in schema) file = schema.file;
+  else {
+    tmp = mkdtempSync(join(tmpdir(), 'hub-xsd-'));
+    file = join(tmp, 'wrapper.xsd');
+    writeFileSync(
+      file,
+      `<?xml version="1.0"?><xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:hub:wrapper">${schema.imports
+        .map(([ns, xsd]) => `<xs:import namespace="${ns}" schemaLocation="${join(dir, xsd)}"/>`)
+        .join('')}</xs:schema>`,
+    );
+  }
+  try {
+    const { code, stderr } = await new Promise<{ code: number; stderr: string }>((done, fail) => {
+      const child = execFile(
+        'xmllint',
+        ['--nonet', '--noout', '--schema', file, '-'],
+        { env: { ...process.env, XML_CATALOG_FILES: join(dir, 'catalog.xml') }, maxBuffer: 16 << 20 },
+        (err, _out, stderr) => {
+          const c = err ? (err as { code?: unknown }).code : 0;
+          if (typeof c !== 'number') fail(err);
+          else done({ code: c, stderr });
+        },
+      );
+      child.stdin!.end(xml);
+    });
+    // As xmllint-wasm reads it: 0 valid, 3 not valid, 4 the schema did not compile (not valid); anything else (the XML did not parse) is no verdict.
+    if (code !== 0 && code !== 3 && code !== 4) throw new Error(`xmllint exited with ${code}:\n${stderr}`);
+    const errors = stderr.split('\n').filter((l) => l && !/^- (validates|fails to validate)$/.test(l) && !/parser warning/.test(l));
+    return { valid: code === 0, errors };
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 /** Validates a document against one XSD of the specs folder (path relative to it). */
 export async function validateAgainst(dir: string, xsd: string, xml: string): Promise<XsdResult> {
+  if (NATIVE) {
+    const elmo211 = readFileSync(join(dir, xsd), 'utf8').includes('elmo-schemas-v2.1.1') || xsd.includes('imobility-tors-v3');
+    if (!elmo211) return nativeValidate(dir, { file: join(dir, xsd) }, xml);
+    const ns = /targetNamespace="([^"]+)"/.exec(readFileSync(join(dir, xsd), 'utf8'))?.[1];
+    if (!ns) throw new Error(`${xsd} has no targetNamespace`);
+    return nativeValidate(dir, { imports: [ADDRESS_FIRST, [ns, xsd]] }, xml);
+  }
   const pre = files(dir);
   const main = pre.find((f) => f.fileName === LOCAL + xsd);
   if (!main) throw new Error(`no XSD ${xsd} in ${dir}`);
@@ -76,6 +139,7 @@ export async function validateAgainst(dir: string, xsd: string, xml: string): Pr
 
 /** Validates against a wrapper schema importing several namespaces (a manifest with its API entries). */
 export async function validateWithImports(dir: string, imports: [ns: string, xsd: string][], xml: string): Promise<XsdResult> {
+  if (NATIVE) return nativeValidate(dir, { imports: [ADDRESS_FIRST, ...imports] }, xml);
   const pre = files(dir);
   const wrapper = `<?xml version="1.0"?><xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:hub:wrapper">${imports
     .map(([ns, xsd]) => `<xs:import namespace="${ns}" schemaLocation="${LOCAL}${xsd}"/>`)
