@@ -1,6 +1,6 @@
 import { amqpBaseline } from './lib/amqp-baseline.ts';
 import { pgBaseline } from './lib/pg-baseline.ts';
-import { benchHub, cleanupReal, realEnv, type Backend } from './lib/hub.ts';
+import { benchConfig, benchHub, cleanupReal, realEnv, type Backend } from './lib/hub.ts';
 import { ingestAll } from './lib/ingest.ts';
 import { countryBatches, type LaisBatch } from './lib/lais.ts';
 import { clock, median, repeat, sinceMs, until } from './lib/measure.ts';
@@ -14,6 +14,8 @@ import { timeStore, type StoreTimes } from './lib/store-timing.ts';
 /** Clients sending at once (API requests or adapter batches in flight). */
 const CLIENTS = 4;
 const TARGET_RATIO = 1 / 3;
+/** The route concurrency (broker prefetch) of the second delivery-alone figure, beside the bench's 16. */
+const WIDE_CONCURRENCY = 64;
 
 /** A mix of the country's records: students, study rights and assessments, 100 to a batch. */
 function sample(records: number): LaisBatch[] {
@@ -45,8 +47,8 @@ async function endToEnd(backend: Backend, batches: LaisBatch[]): Promise<number>
   }
 }
 
-/** The two halves apart: ingest with an API-only hub, then a worker-only hub drains the outbox. */
-async function halves(backend: Backend, batches: LaisBatch[]): Promise<{ ingest: number; deliver: number; times: StoreTimes }> {
+/** The two halves apart: ingest with an API-only hub, then a worker-only hub (its route at `concurrency` deliveries in flight, default 16) drains the outbox. */
+async function halves(backend: Backend, batches: LaisBatch[], concurrency?: number): Promise<{ ingest: number; deliver: number; times: StoreTimes }> {
   const n = total(batches);
   const api = await benchHub({ backend, role: 'api' });
   const counter = new DeliveryCounter();
@@ -57,7 +59,8 @@ async function halves(backend: Backend, batches: LaisBatch[]): Promise<{ ingest:
     await ingestAll(api.hub, batches, CLIENTS);
     const ingestMs = sinceMs(t);
     t = clock();
-    worker = await benchHub({ backend, role: 'worker', counter, dir: api.dir, ...(api.isolation ? { join: api.isolation } : {}) });
+    const config = concurrency === undefined ? {} : { config: benchConfig({ concurrency }) };
+    worker = await benchHub({ backend, role: 'worker', counter, dir: api.dir, ...config, ...(api.isolation ? { join: api.isolation } : {}) });
     const deliverTimes = timeStore(worker.hub.store);
     await until(() => counter.count >= n, 600_000, `${n} deliveries`);
     const deliverMs = sinceMs(t);
@@ -144,7 +147,7 @@ export const pipelineScenario: Scenario = {
       baseline: { name: `raw PostgreSQL, one INSERT per transaction, ${CLIENTS} clients`, value: median(txs), unit: 'transactions/s' },
     });
     report.note(
-      'the hub runs one PostgreSQL transaction per ingest chunk of up to 100 records (ingestBatch), one per batch of delivery claims (beginAttempts), of outcomes (finishAttempts) and of disclosure-log entries (batches grow with the deliveries in flight, up to the route’s concurrency), and one per relay batch (markPublished), each waiting for its WAL to be flushed',
+      'the hub runs one PostgreSQL transaction per ingest chunk of up to 100 records (ingestBatch), one per batch of delivery claims (beginAttempts), one per batch of outcomes with their disclosure-log entries (finishAttempts; batches grow with the deliveries in flight, up to the route’s concurrency), and one per relay batch (markPublished), each waiting for its WAL to be flushed',
     );
     if (o.mode === 'full') {
       const nagle = await amqpBaseline(real.amqpUrl, payloads(batches).slice(0, 150), { window: 1, prefetch, noDelay: false });
@@ -156,6 +159,10 @@ export const pipelineScenario: Scenario = {
       report.add({ name: 'RabbitMQ + PostgreSQL: ingest alone', value: h.ingest, unit: 'records/s' });
       report.add({ name: 'RabbitMQ + PostgreSQL: delivery alone', value: h.deliver, unit: 'records/s', detail: { storeCalls: h.times } });
       storeNote(report, 'RabbitMQ + PostgreSQL', total(batches), h.times);
+      // A route whose sink takes more calls at once (its `concurrency`, the broker's prefetch): larger batches of claims and outcomes.
+      const wide = await halves('real', batches, WIDE_CONCURRENCY);
+      report.add({ name: `RabbitMQ + PostgreSQL: delivery alone, route concurrency ${WIDE_CONCURRENCY}`, value: wide.deliver, unit: 'records/s', detail: { storeCalls: wide.times } });
+      storeNote(report, `RabbitMQ + PostgreSQL, route concurrency ${WIDE_CONCURRENCY}`, total(batches), wide.times);
     }
     return report;
   },

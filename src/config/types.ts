@@ -36,6 +36,7 @@ export interface RouteConfig {
   match: { entities?: string[]; ops?: ChangeOp[]; institutions?: string[] };
   legalBasis: LegalBasis;
   purpose: string;
+  /** Deliveries in flight at once, the broker's prefetch (default 4): the claims and outcomes of a route are written in batches of up to this many. */
   concurrency?: number;
   retry?: Partial<RetryPolicy>;
   /** Who receives the data, as consents name it; default: the sink id (src/privacy/). */

@@ -86,7 +86,7 @@ export class FlowSubscriptions {
     logger: Logger,
     private readonly gate: DeliveryGate | undefined,
   ) {
-    this.attempts = new AttemptBatcher(store);
+    this.attempts = new AttemptBatcher(store, gate);
     this.engine = new DeliveryEngine(logger, metrics);
   }
 

@@ -168,6 +168,9 @@ export function entryRow(entry: DisclosureEntry, prevHash: string, hash: string)
   ];
 }
 
+/** Log rows in one INSERT on PostgreSQL, at most. */
+const INSERT_ROWS = 100;
+
 const COLUMNS = 'seq, at, kind, person, recipient, route_id, entity, record_id, record_version, legal_basis, purpose, fields, event_id, prev_hash, hash';
 
 function toEntry(r: SqlRow): LoggedEntry {
@@ -234,43 +237,62 @@ export class DisclosureLog {
    */
   appendMany(list: readonly NewEntry[]): Promise<LoggedEntry[]> {
     if (!list.length) return Promise.resolve([]);
-    return this.serial(() =>
-      this.sql.transaction(async (tx) => {
-        if (tx.dialect === 'postgres') await tx.run("SELECT pg_advisory_xact_lock(hashtext('study-hub:privacy-log:' || current_schema()))");
-        const seen = new Set<string>();
-        const key = (eventId: string, route: string | null) => `${eventId}\u0000${route ?? ''}`;
-        const keyed = list.filter((n) => n.kind === 'disclosure' && n.eventId);
-        for (let i = 0; i < keyed.length; i += 500) {
-          const part = keyed.slice(i, i + 500);
-          const rows = await tx.query(
-            `SELECT event_id, route_id FROM privacy_disclosure_log WHERE kind = 'disclosure' AND event_id IN (${marks(part.length)})`,
-            part.map((n) => n.eventId),
-          );
-          for (const r of rows) seen.add(key(String(r.event_id), r.route_id === null ? null : String(r.route_id)));
-        }
-        const [last] = await tx.query('SELECT seq, hash FROM privacy_disclosure_log ORDER BY seq DESC LIMIT 1');
-        let seq = last ? Number(last.seq) : 0;
-        let prevHash = last ? String(last.hash) : GENESIS;
-        const at = new Date().toISOString();
-        const written: LoggedEntry[] = [];
-        for (const n of list) {
-          if (n.kind === 'disclosure' && n.eventId) {
-            const k = key(n.eventId, n.route);
-            if (seen.has(k)) continue;
-            seen.add(k);
-          }
-          const entry: DisclosureEntry = contentOf({ ...n, seq: ++seq, at: n.at ?? at });
-          const hash = entryHash(prevHash, entry);
-          await tx.run(`INSERT INTO privacy_disclosure_log (${COLUMNS}) VALUES (${marks(15)})`, entryRow(entry, prevHash, hash));
-          written.push({ ...entry, prevHash, hash });
-          prevHash = hash;
-        }
-        if (written.length) {
-          await tx.run('INSERT INTO privacy_log_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', [seq, prevHash]);
-        }
-        return written;
-      }),
-    );
+    return this.appendWithin(list, (append) => this.sql.transaction(append));
+  }
+
+  /**
+   * The entries appended inside a transaction of the caller's: `write` opens it (the store recording a
+   * batch of delivery outcomes) and calls `append` in it, once, with its transaction. Serialised with
+   * every other append through this handle, exactly like appendMany (which is this with a transaction
+   * of its own), so the chain is the same whichever way an entry comes in.
+   */
+  appendWithin<T>(list: readonly NewEntry[], write: (append: (tx: SqlDb) => Promise<LoggedEntry[]>) => Promise<T>): Promise<T> {
+    return this.serial(() => write((tx) => this.appendIn(tx, list)));
+  }
+
+  /** The append itself, in the caller's transaction `tx`. */
+  private async appendIn(tx: SqlDb, list: readonly NewEntry[]): Promise<LoggedEntry[]> {
+    if (!list.length) return [];
+    if (tx.dialect === 'postgres') await tx.run("SELECT pg_advisory_xact_lock(hashtext('study-hub:privacy-log:' || current_schema()))");
+    const seen = new Set<string>();
+    const key = (eventId: string, route: string | null) => `${eventId}\u0000${route ?? ''}`;
+    const keyed = list.filter((n) => n.kind === 'disclosure' && n.eventId);
+    for (let i = 0; i < keyed.length; i += 500) {
+      const part = keyed.slice(i, i + 500);
+      const rows = await tx.query(
+        `SELECT event_id, route_id FROM privacy_disclosure_log WHERE kind = 'disclosure' AND event_id IN (${marks(part.length)})`,
+        part.map((n) => n.eventId),
+      );
+      for (const r of rows) seen.add(key(String(r.event_id), r.route_id === null ? null : String(r.route_id)));
+    }
+    const [last] = await tx.query('SELECT seq, hash FROM privacy_disclosure_log ORDER BY seq DESC LIMIT 1');
+    let seq = last ? Number(last.seq) : 0;
+    let prevHash = last ? String(last.hash) : GENESIS;
+    const at = new Date().toISOString();
+    const written: LoggedEntry[] = [];
+    const rows: (string | number | null)[][] = [];
+    for (const n of list) {
+      if (n.kind === 'disclosure' && n.eventId) {
+        const k = key(n.eventId, n.route);
+        if (seen.has(k)) continue;
+        seen.add(k);
+      }
+      const entry: DisclosureEntry = contentOf({ ...n, seq: ++seq, at: n.at ?? at });
+      const hash = entryHash(prevHash, entry);
+      rows.push(entryRow(entry, prevHash, hash));
+      written.push({ ...entry, prevHash, hash });
+      prevHash = hash;
+    }
+    // PostgreSQL: the rows of a batch in a few statements (round trips while the log's lock is held); SQLite: a prepared statement a row.
+    const per = tx.dialect === 'postgres' ? INSERT_ROWS : 1;
+    for (let i = 0; i < rows.length; i += per) {
+      const part = rows.slice(i, i + per);
+      await tx.run(`INSERT INTO privacy_disclosure_log (${COLUMNS}) VALUES ${part.map(() => `(${marks(15)})`).join(', ')}`, part.flat());
+    }
+    if (written.length) {
+      await tx.run('INSERT INTO privacy_log_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', [seq, prevHash]);
+    }
+    return written;
   }
 
   /** Entries in order, page by page. */

@@ -4,13 +4,13 @@ import type { EnvSettings } from '../config/env.ts';
 import type { HubConfig, RouteConfig } from '../config/types.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { CanonicalRecord, ChangeEvent } from '../core/types.ts';
+import type { SqlDb } from '../store/sql.ts';
 import type { Store } from '../store/types.ts';
 import { DEFAULT_JOB_INTERVAL_MS, DEFAULT_PSEUDONYM_SECRET_ENV, routePolicy, type DisclosurePolicy, type RoutePolicy } from './config.ts';
 import { Consents, type ConsentDecision } from './consent.ts';
-import { Coalescer } from '../core/coalescer.ts';
 import { DisclosureLog, type NewEntry } from './disclosure-log.ts';
 import { Erasure, type ErasureReport } from './erasure.ts';
-import type { DeliveryGate, GateDecision } from './gate.ts';
+import type { DeliveryGate, GateDecision, PendingDisclosure } from './gate.ts';
 import { PersonalDataHolders } from './holders.ts';
 import { PRIVACY_MIGRATIONS } from './migrations.ts';
 import { holdsPersonalData, Persons, refOf, SUBJECTS } from './personal.ts';
@@ -67,7 +67,6 @@ export class Privacy implements DeliveryGate {
   readonly consents: Consents;
   readonly withheld: Withheld;
   readonly log: DisclosureLog;
-  private readonly disclosures: Coalescer<NewEntry, void>;
   readonly erasure: Erasure;
   readonly subjectAccess: SubjectAccess;
   readonly retention: Retention;
@@ -87,16 +86,6 @@ export class Privacy implements DeliveryGate {
     this.consents = new Consents(sql);
     this.withheld = new Withheld(sql);
     this.log = new DisclosureLog(sql);
-    // The deliveries finishing at once are logged in one (serialised, hash-chained) transaction.
-    this.disclosures = new Coalescer<NewEntry, void>(
-      async (list) => {
-        await this.log.appendMany(list);
-        return list.map(() => undefined);
-      },
-      async (entry) => {
-        await this.log.append(entry);
-      },
-    );
     this.erasure = new Erasure(sql, this.persons, pseudonyms, this.log, this.holders);
     this.subjectAccess = new SubjectAccess(this.persons, this.log, pseudonyms, this.erasure, this.holders);
     this.retention = new Retention(sql, d.config.privacy?.retention ?? {}, d.entities);
@@ -140,11 +129,11 @@ export class Privacy implements DeliveryGate {
     return { action: 'deliver', event: projectEvent(e, p.fields) };
   }
 
-  async afterDelivery(route: RouteConfig, e: ChangeEvent): Promise<void> {
-    if (!e.record || !holdsPersonalData(e.entity)) return;
+  async afterDelivery(route: RouteConfig, e: ChangeEvent): Promise<PendingDisclosure | undefined> {
+    if (!e.record || !holdsPersonalData(e.entity)) return undefined;
     const p = this.policy(route);
     const subject = SUBJECTS[e.entity] ? await this.persons.subjectOf(e.entity, e.record, e.institution, false) : undefined;
-    await this.disclosures.run({
+    const entry: NewEntry = {
       kind: 'disclosure',
       person: this.pseudonyms.of(subject?.primary),
       recipient: p.recipient,
@@ -156,8 +145,25 @@ export class Privacy implements DeliveryGate {
       purpose: p.purpose,
       fields: p.fields ? [...p.fields] : null,
       eventId: e.eventId,
-    });
-    if (p.legalBasis === 'consent') await this.withheld.setStatus(e.eventId, p.id, 'delivered');
+    };
+    return { entry, endsHold: p.legalBasis === 'consent' };
+  }
+
+  /**
+   * The disclosures of a batch of deliveries, written inside the transaction that records their
+   * outcomes (the router's Store.finishAttempts): the log entries (hash-chained; serialised with every
+   * other append) and, on a consent basis, each delivery's hold marked delivered. The sink already has
+   * the events; if the transaction fails, nothing of it is written and the deliveries are attempted again.
+   */
+  recordWith<T>(list: readonly PendingDisclosure[], write: (within: (tx: SqlDb) => Promise<void>) => Promise<T>): Promise<T> {
+    return this.log.appendWithin(
+      list.map((d) => d.entry),
+      (append) =>
+        write(async (tx) => {
+          await append(tx);
+          for (const d of list) if (d.endsHold && d.entry.eventId && d.entry.route) await this.withheld.setStatus(d.entry.eventId, d.entry.route, 'delivered', null, tx);
+        }),
+    );
   }
 
   /**

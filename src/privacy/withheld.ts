@@ -108,8 +108,9 @@ export class Withheld {
     return rows.map(toRow);
   }
 
-  async setStatus(eventId: string, routeId: string, status: WithheldStatus, closedReason: string | null = null): Promise<void> {
-    await this.sql.run('UPDATE privacy_withheld SET status = ?, closed_reason = COALESCE(?, closed_reason), updated_at = ? WHERE event_id = ? AND route_id = ?', [
+  /** `tx`: the caller's transaction (a delivery's outcome and disclosure), else a statement of its own. */
+  async setStatus(eventId: string, routeId: string, status: WithheldStatus, closedReason: string | null = null, tx: SqlDb = this.sql): Promise<void> {
+    await tx.run('UPDATE privacy_withheld SET status = ?, closed_reason = COALESCE(?, closed_reason), updated_at = ? WHERE event_id = ? AND route_id = ?', [
       status,
       closedReason,
       new Date().toISOString(),

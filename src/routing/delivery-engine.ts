@@ -6,7 +6,7 @@ import { errorMessage, isHubError } from '../core/errors.ts';
 import type { ChangeEvent } from '../core/types.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
 import { clip, scrubForLog } from '../observability/scrub.ts';
-import type { DeliveryGate, GateDecision } from '../privacy/gate.ts';
+import type { DeliveryGate, GateDecision, PendingDisclosure } from '../privacy/gate.ts';
 import type { AttemptBatcher } from './attempt-batcher.ts';
 import { retryDelay } from './backoff.ts';
 
@@ -25,7 +25,7 @@ export interface Subscriber {
   /** The metric label (route id; `webhook` for all API subscriptions, whose ids are unbounded). */
   metricLabel: string;
   retry: RetryPolicy;
-  /** The personal-data check before (consent, erasure, projection) and the disclosure log after; none: as is. */
+  /** The personal-data check before (consent, erasure, projection) and the disclosure after; none: as is. */
   gate?: SubscriberGate;
   /** Hands the event over; resolves when the receiver has it. A HubError's `retryable` (or an error's own `retryable: false`) says whether to try again. */
   deliver(event: ChangeEvent, ctx: DeliveryContext): Promise<DeliveryReceipt | void>;
@@ -33,7 +33,11 @@ export interface Subscriber {
 
 export interface SubscriberGate {
   before(event: ChangeEvent): Promise<GateDecision>;
-  after(event: ChangeEvent): Promise<void>;
+  /**
+   * The receiver has the event: its disclosure, handed to `record` with the outcome to be written in
+   * the same transaction (routes, flows); or void when the gate logged it itself (webhook subscriptions).
+   */
+  after(event: ChangeEvent): Promise<PendingDisclosure | undefined | void>;
 }
 
 /** How one attempt ended. `delayMs` is set for `retry`. */
@@ -43,6 +47,8 @@ export interface AttemptResult {
   detail: string | null;
   durationMs: number;
   delayMs?: number;
+  /** Set for `delivered` when the gate prepared a disclosure: the recorder writes it with the outcome, in one transaction. */
+  disclosure?: PendingDisclosure;
 }
 
 /**
@@ -50,7 +56,8 @@ export interface AttemptResult {
  * the subscriber's backoff, or dead (not retryable, or the last attempt) → record. The claim before it
  * (a broker delivery and the store's attempt claim, or a claimed webhook row) and where the result is
  * recorded are the caller's; `record` is awaited before the result is returned, so a result that was
- * not recorded is never acted on.
+ * not recorded is never acted on. A delivered event's disclosure is recorded with its outcome (one
+ * transaction): if that fails, neither is written and the event is attempted again (same idempotency key).
  */
 export class DeliveryEngine {
   constructor(
@@ -71,9 +78,10 @@ export class DeliveryEngine {
       // Withheld is not retried blindly: a consent that arrives in the hold window releases it (src/privacy/).
       if (decision.action === 'withhold') return await done({ outcome: 'withheld', error: decision.reason, detail: null });
       const receipt = await s.deliver(decision.event, { attempt, routeId: s.id, idempotencyKey: e.eventId });
-      // Logged before the delivery counts as done; if that fails the delivery is retried (same idempotency key).
-      await s.gate?.after(e);
-      const result = await done({ outcome: 'delivered', error: null, detail: receipt?.detail ?? null });
+      // The disclosure is logged with the outcome, or the delivery does not count as done: if either
+      // fails, the attempt is recorded as a retry and the event delivered again (same idempotency key).
+      const disclosure = (await s.gate?.after(e)) ?? undefined;
+      const result = await done({ outcome: 'delivered', error: null, detail: receipt?.detail ?? null, ...(disclosure ? { disclosure } : {}) });
       this.metrics?.deliveryLatency.observe({ route: s.metricLabel }, Math.max(0, Date.now() - Date.parse(e.occurredAt)) / 1000);
       return result;
     } catch (err) {
@@ -107,7 +115,7 @@ export interface ClaimedDeliveries {
   metrics: HubMetrics;
 }
 
-/** The privacy gate of a route-like subscriber: the route's consent check and projection before, its disclosure log after. */
+/** The privacy gate of a route-like subscriber: the route's consent check and projection before, its disclosure (written with the outcome) after. */
 export function routeGate(gate: DeliveryGate | undefined, route: RouteConfig): { gate?: SubscriberGate } {
   return gate ? { gate: { before: (e) => gate.beforeDelivery(route, e), after: (e) => gate.afterDelivery(route, e) } } : {};
 }
@@ -138,16 +146,19 @@ export async function deliverClaimed(d: ClaimedDeliveries, s: Subscriber, e: Cha
   }
   try {
     const r = await d.engine.attempt(s, e, claim.attempt, (a) =>
-      d.attempts.finish({
-        eventId: e.eventId,
-        routeId: s.id,
-        attempt: claim.attempt,
-        outcome: a.outcome,
-        status: a.outcome === 'retry' ? 'retrying' : a.outcome,
-        error: a.error,
-        detail: a.detail,
-        durationMs: a.durationMs,
-      }),
+      d.attempts.finish(
+        {
+          eventId: e.eventId,
+          routeId: s.id,
+          attempt: claim.attempt,
+          outcome: a.outcome,
+          status: a.outcome === 'retry' ? 'retrying' : a.outcome,
+          error: a.error,
+          detail: a.detail,
+          durationMs: a.durationMs,
+        },
+        a.disclosure,
+      ),
     );
     return brokerAction(r);
   } finally {

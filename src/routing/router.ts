@@ -30,7 +30,7 @@ export class Router {
     /** Personal-data policy: consent check and projection before the sink, disclosure log after it. */
     private readonly gate?: DeliveryGate,
   ) {
-    this.attempts = new AttemptBatcher(store);
+    this.attempts = new AttemptBatcher(store, gate);
     this.engine = new DeliveryEngine(logger, metrics);
   }
 

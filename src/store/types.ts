@@ -211,8 +211,12 @@ export interface Store {
   renewClaims(claims: HeldClaim[], now?: number): Promise<void>;
   /** Records an attempt's outcome and ends its claim. */
   finishAttempt(a: AttemptOutcome): Promise<void>;
-  /** finishAttempt for many deliveries in one transaction. */
-  finishAttempts(list: AttemptOutcome[]): Promise<void>;
+  /**
+   * finishAttempt for many deliveries in one transaction; `within`, when given, runs in that transaction
+   * after the outcomes are written, on its SQL handle: a feature module's rows that must commit with them
+   * (the disclosure log's entries of the deliveries, src/privacy/gate.ts). It fails, nothing is written.
+   */
+  finishAttempts(list: AttemptOutcome[], within?: (tx: SqlDb) => Promise<void>): Promise<void>;
   /** Resets dead deliveries of a message to pending for replay; returns the (event, route) pairs. */
   resetDeliveries(messageId: string, statuses: DeliveryStatus[]): Promise<{ eventId: string; routeId: string }[]>;
   listDeliveries(messageId: string): Promise<DeliveryRow[]>;

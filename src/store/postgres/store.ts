@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { PostgresSql } from './sql.ts';
+import type { SqlDb } from '../sql.ts';
 import { errorMessage, HubError, MalformedInputError, StoreError } from '../../core/errors.ts';
 import type { CanonicalRecord, ChangeEvent, DeliveryStatus, JsonObject, MessageStatus } from '../../core/types.ts';
 import { deriveMessageStatus, ROUTED_STATUSES } from '../status.ts';
@@ -522,7 +523,7 @@ export class PostgresStore implements Store {
     await this.finishAttempts([a]);
   }
 
-  async finishAttempts(list: AttemptOutcome[]): Promise<void> {
+  async finishAttempts(list: AttemptOutcome[], within?: (tx: SqlDb) => Promise<void>): Promise<void> {
     if (list.length === 0) return;
     const t = now();
     const events = list.map((a) => a.eventId);
@@ -553,6 +554,8 @@ export class PostgresStore implements Store {
         locked,
         list.flatMap((a, i) => (messageIds[i] ? [{ messageId: messageIds[i], eventId: a.eventId }] : [])),
       );
+      // Last: a lock it takes (the disclosure log's) is held from here to COMMIT only, after the messages' locks.
+      if (within) await within(new PostgresSql(this.pool, c));
     });
   }
 

@@ -29,6 +29,7 @@ import { outagesAsStoreErrors } from './errors.ts';
 import { FileIdentity } from '../../sqlite/file-identity.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { SqliteSql } from './sql.ts';
+import type { SqlDb } from '../sql.ts';
 import { prepared } from '../../sqlite/statements.ts';
 
 type Row = Record<string, unknown>;
@@ -460,9 +461,17 @@ export class SqliteStore implements Store {
     this.db.transaction(() => this.finishIn(a, now()))();
   }
 
-  async finishAttempts(list: AttemptOutcome[]): Promise<void> {
+  async finishAttempts(list: AttemptOutcome[], within?: (tx: SqlDb) => Promise<void>): Promise<void> {
     const t = now();
-    this.db.transaction(() => list.forEach((a) => this.finishIn(a, t)))();
+    if (!within) {
+      this.db.transaction(() => list.forEach((a) => this.finishIn(a, t)))();
+      return;
+    }
+    // The feature's rows go through the SQL handle on this connection, in the same BEGIN IMMEDIATE.
+    await this.sql.transaction(async (tx) => {
+      list.forEach((a) => this.finishIn(a, t));
+      await within(tx);
+    });
   }
 
   private finishIn(a: AttemptOutcome, t: string): void {
