@@ -155,6 +155,11 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** A synchronous transaction once no transaction of another caller holds the connection (SqliteSql.exclusive). */
+  private exclusive<T>(fn: () => T): Promise<T> {
+    return this.sql.exclusive(() => this.db.transaction(fn)());
+  }
+
   async ping(): Promise<void> {
     prepared(this.db, 'SELECT 1').get();
   }
@@ -168,7 +173,7 @@ export class SqliteStore implements Store {
   }
 
   async insertMessage(m: NewMessage): Promise<{ message: StoredMessage; duplicate: boolean }> {
-    return this.db.transaction(() => this.insertIn(m))();
+    return this.exclusive(() => this.insertIn(m));
   }
 
   /** insertMessage inside a transaction the caller holds. */
@@ -209,7 +214,7 @@ export class SqliteStore implements Store {
   }
 
   async updateMessage(id: string, patch: MessagePatch, historyDetail?: string): Promise<void> {
-    this.db.transaction(() => this.patchIn(id, patch, historyDetail))();
+    await this.exclusive(() => this.patchIn(id, patch, historyDetail));
   }
 
   /** updateMessage inside a transaction the caller holds. */
@@ -284,7 +289,7 @@ export class SqliteStore implements Store {
   }
 
   async commit(input: CommitInput): Promise<CommitResult> {
-    return this.db.transaction(() => this.commitIn(input))();
+    return this.exclusive(() => this.commitIn(input));
   }
 
   /**
@@ -292,7 +297,7 @@ export class SqliteStore implements Store {
    * Each item is what insertMessage, updateMessage and commit would have done to it, in that order.
    */
   async ingestBatch(items: IngestItem[]): Promise<IngestItemResult[]> {
-    return this.db.transaction(() =>
+    return this.exclusive(() =>
       items.map((item): IngestItemResult => {
         const { message, duplicate } = this.insertIn(item.message);
         if (duplicate && message.status !== 'received' && message.status !== 'validated') return { messageId: message.id, duplicate: true, existing: message };
@@ -305,7 +310,7 @@ export class SqliteStore implements Store {
         this.patchIn(message.id, { status: 'validated', canonical: o.canonical, businessKey: o.businessKey }, 'mapped and validated');
         return { messageId: message.id, duplicate: false, commit: this.commitIn({ ...o.commit, messageId: message.id }) };
       }),
-    )();
+    );
   }
 
   /** commit inside a transaction the caller holds. */
@@ -391,13 +396,13 @@ export class SqliteStore implements Store {
     const t = now();
     const pub = prepared(this.db, 'UPDATE changes SET published_at = ? WHERE event_id = ? AND published_at IS NULL');
     const del = prepared(this.db, 'INSERT OR IGNORE INTO deliveries (event_id, route_id, message_id, status, updated_at) VALUES (?, ?, ?, ?, ?)');
-    this.db.transaction(() => {
+    await this.exclusive(() => {
       for (const it of items) {
         pub.run(t, it.eventId);
         for (const r of it.routeIds) del.run(it.eventId, r, it.messageId, 'pending', t);
         if (it.messageId) this.refreshMessageStatus(it.messageId, it.eventId);
       }
-    })();
+    });
   }
 
   private refreshMessageStatus(messageId: string, eventId: string): void {
@@ -428,11 +433,11 @@ export class SqliteStore implements Store {
   }
 
   async beginAttempt(eventId: string, routeId: string, at = Date.now()): Promise<DeliveryClaim> {
-    return this.db.transaction(() => this.claimIn(eventId, routeId, at))();
+    return this.exclusive(() => this.claimIn(eventId, routeId, at));
   }
 
   async beginAttempts(claims: { eventId: string; routeId: string }[], at = Date.now()): Promise<DeliveryClaim[]> {
-    return this.db.transaction(() => claims.map((x) => this.claimIn(x.eventId, x.routeId, at)))();
+    return this.exclusive(() => claims.map((x) => this.claimIn(x.eventId, x.routeId, at)));
   }
 
   /** A delivered delivery, or one whose claim is fresh, is refused; a stale claim is taken over (src/store/claims.ts). */
@@ -454,17 +459,17 @@ export class SqliteStore implements Store {
   async renewClaims(claims: HeldClaim[], at = Date.now()): Promise<void> {
     if (claims.length === 0) return;
     const renew = prepared(this.db, "UPDATE deliveries SET claimed_until = ? WHERE event_id = ? AND route_id = ? AND attempts = ? AND claimed_until IS NOT NULL AND status <> 'delivered'");
-    this.db.transaction(() => claims.forEach((c) => renew.run(at + CLAIM_TIMEOUT_MS, c.eventId, c.routeId, c.attempt)))();
+    await this.exclusive(() => claims.forEach((c) => renew.run(at + CLAIM_TIMEOUT_MS, c.eventId, c.routeId, c.attempt)));
   }
 
   async finishAttempt(a: AttemptOutcome): Promise<void> {
-    this.db.transaction(() => this.finishIn(a, now()))();
+    await this.exclusive(() => this.finishIn(a, now()));
   }
 
   async finishAttempts(list: AttemptOutcome[], within?: (tx: SqlDb) => Promise<void>): Promise<void> {
     const t = now();
     if (!within) {
-      this.db.transaction(() => list.forEach((a) => this.finishIn(a, t)))();
+      await this.exclusive(() => list.forEach((a) => this.finishIn(a, t)));
       return;
     }
     // The feature's rows go through the SQL handle on this connection, in the same BEGIN IMMEDIATE.
@@ -496,7 +501,7 @@ export class SqliteStore implements Store {
   }
 
   async resetDeliveries(messageId: string, statuses: DeliveryStatus[]): Promise<{ eventId: string; routeId: string }[]> {
-    return this.db.transaction(() => {
+    return this.exclusive(() => {
       const rows = (prepared(this.db, `SELECT event_id, route_id, status FROM deliveries WHERE message_id = ?`).all(messageId) as Row[]).filter((r) => statuses.includes(r.status as DeliveryStatus));
       const t = now();
       for (const r of rows) {
@@ -509,7 +514,7 @@ export class SqliteStore implements Store {
       }
       if (rows[0]) this.refreshMessageStatus(messageId, rows[0].event_id as string);
       return rows.map((r) => ({ eventId: r.event_id as string, routeId: r.route_id as string }));
-    })();
+    });
   }
 
   async listDeliveries(messageId: string): Promise<DeliveryRow[]> {
