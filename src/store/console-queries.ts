@@ -88,31 +88,38 @@ export async function searchMessages(sql: SqlDb, q: MessageQuery): Promise<Messa
 /**
  * Messages of a person found by a personal code: canonical identifiers (of the record, or of its
  * `person` reference) with scheme lv-personas-kods, and raw payloads that contain the code where
- * the mapping produced no canonical record. The code is a query parameter only, never logged.
+ * the mapping produced no canonical record. The code is a query parameter only, never logged. A
+ * message's canonical record is its own copy or, when it left that to the record version it produced
+ * (src/store/trail.ts), that version's data (whose added `id` and `version` do not matter here).
  */
 export async function messagesByPersonalCode(sql: SqlDb, code: string, before: string | undefined, limit: number): Promise<MessageRow[]> {
   const digits = code.replace('-', '');
   const forms = [`${digits.slice(0, 6)}-${digits.slice(6)}`, digits];
   const args: unknown[] = [];
+  const doc = 'COALESCE(m.canonical, v.data)';
   let canonical: string;
   if (sql.dialect === 'postgres') {
     const docs = forms.flatMap((value) => {
       const id = [{ scheme: 'lv-personas-kods', value }];
       return [JSON.stringify({ identifiers: id }), JSON.stringify({ person: { identifiers: id } })];
     });
-    canonical = docs.map(() => 'm.canonical @> CAST(? AS jsonb)').join(' OR ');
+    canonical = docs.map(() => `${doc} @> CAST(? AS jsonb)`).join(' OR ');
     args.push(...docs);
   } else {
     const one = (path: string) =>
-      `EXISTS (SELECT 1 FROM json_each(m.canonical, '${path}') j WHERE j.type = 'object' AND json_extract(j.value, '$.scheme') = 'lv-personas-kods' AND json_extract(j.value, '$.value') IN (?, ?))`;
-    canonical = `(json_valid(m.canonical) AND (${one('$.identifiers')} OR ${one('$.person.identifiers')}))`;
+      `EXISTS (SELECT 1 FROM json_each(${doc}, '${path}') j WHERE j.type = 'object' AND json_extract(j.value, '$.scheme') = 'lv-personas-kods' AND json_extract(j.value, '$.value') IN (?, ?))`;
+    canonical = `(json_valid(${doc}) AND (${one('$.identifiers')} OR ${one('$.person.identifiers')}))`;
     args.push(...forms, ...forms);
   }
-  const raw = '(m.canonical IS NULL AND (m.raw LIKE ? OR m.raw LIKE ?))';
+  const raw = `(${doc} IS NULL AND (m.raw LIKE ? OR m.raw LIKE ?))`;
   args.push(...forms.map((f) => `%${f}%`));
   const page = before ? ' AND m.id < ?' : '';
   if (before) args.push(before);
-  const rows = await sql.query(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ((${canonical}) OR ${raw})${page} ORDER BY m.id DESC LIMIT ?`, [...args, limit]);
+  const rows = await sql.query(
+    `SELECT ${MESSAGE_COLUMNS} FROM messages m LEFT JOIN record_versions v ON m.canonical_in_version AND v.record_id = m.record_id AND v.version = m.record_version
+     WHERE ((${canonical}) OR ${raw})${page} ORDER BY m.id DESC LIMIT ?`,
+    [...args, limit],
+  );
   return rows.map(toRow);
 }
 

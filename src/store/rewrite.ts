@@ -92,10 +92,14 @@ export async function messagesNaming(
   }));
 }
 
-/** Drops a message's payloads and idempotency key and sets its (scrubbed) key and error texts. */
+/**
+ * Drops a message's payloads (its canonical copy, or its reading of the record version's data: src/store/trail.ts)
+ * and idempotency key and sets its (scrubbed) key and error texts. A history derived from the row takes the
+ * scrubbed error text.
+ */
 export async function scrubMessage(tx: SqlDb, id: string, m: { businessKey: string | null; errorDetail: string | null; errors: unknown }): Promise<number> {
   return (
-    await tx.run('UPDATE messages SET raw = NULL, canonical = NULL, idempotency_key = NULL, business_key = ?, error_detail = ?, errors = ? WHERE id = ?', [
+    await tx.run('UPDATE messages SET raw = NULL, canonical = NULL, canonical_in_version = FALSE, idempotency_key = NULL, business_key = ?, error_detail = ?, errors = ? WHERE id = ?', [
       m.businessKey,
       m.errorDetail,
       jsonParam(m.errors),
@@ -104,7 +108,7 @@ export async function scrubMessage(tx: SqlDb, id: string, m: { businessKey: stri
   ).changes;
 }
 
-/** The texts kept per message (history details, delivery errors, attempt errors and receipts). */
+/** The texts kept per message (history details written as rows, delivery errors, attempt errors and receipts). */
 export const MESSAGE_TEXTS = [
   ['message_history', 'detail'],
   ['deliveries', 'last_error'],
@@ -131,20 +135,19 @@ export async function rewriteMessageTexts(tx: SqlDb, messageIds: readonly string
 
 /**
  * Retention: up to `limit` messages of an entity created before `cutoff`, not in flight, lose their raw
- * payload and canonical copy; each gets a history line `detail`. Returns how many were reduced.
+ * payload and canonical copy (their own, or their reading of the record version's data); each gets a
+ * history line `detail`, after its derived ones (src/store/trail.ts). Returns how many were reduced.
  */
 export async function reducePayloads(tx: SqlDb, q: { entity: string; cutoff: string; inFlight: readonly string[]; limit: number; at: string; detail: string }): Promise<number> {
   const ids = (
-    await tx.query(`SELECT id FROM messages WHERE entity = ? AND created_at < ? AND (raw IS NOT NULL OR canonical IS NOT NULL) AND status NOT IN (${marks(q.inFlight.length)}) ORDER BY id LIMIT ?`, [
-      q.entity,
-      q.cutoff,
-      ...q.inFlight,
-      q.limit,
-    ])
+    await tx.query(
+      `SELECT id FROM messages WHERE entity = ? AND created_at < ? AND (raw IS NOT NULL OR canonical IS NOT NULL OR canonical_in_version) AND status NOT IN (${marks(q.inFlight.length)}) ORDER BY id LIMIT ?`,
+      [q.entity, q.cutoff, ...q.inFlight, q.limit],
+    )
   ).map((r) => String(r.id));
   if (!ids.length) return 0;
   const list = marks(ids.length);
   const time = tx.dialect === 'postgres' ? '?::timestamptz' : '?';
   await tx.run(`INSERT INTO message_history (message_id, at, status, detail) SELECT id, ${time}, status, ? FROM messages WHERE id IN (${list})`, [q.at, q.detail, ...ids]);
-  return (await tx.run(`UPDATE messages SET raw = NULL, canonical = NULL, updated_at = ? WHERE id IN (${list})`, [q.at, ...ids])).changes;
+  return (await tx.run(`UPDATE messages SET raw = NULL, canonical = NULL, canonical_in_version = FALSE, updated_at = ? WHERE id IN (${list})`, [q.at, ...ids])).changes;
 }

@@ -491,6 +491,102 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
         );
       });
 
+      it('writes the trail once: per committed record the message, the record, its version and its change; the history derived as the one-record path writes it', async () => {
+        const rows = async () => {
+          const n: Record<string, number> = {};
+          for (const t of ['messages', 'message_history', 'records', 'record_versions', 'changes']) n[t] = Number((await store.sql.query(`SELECT COUNT(*) AS n FROM ${t}`))[0]!.n);
+          return n;
+        };
+        const before = await rows();
+        const [lean] = await store.ingestBatch([{ message: msg({ idempotencyKey: 'once' }), outcome: commitOutcome('w1', { givenNames: 'Anna' }) }]);
+        const after = await rows();
+        assert.deepEqual(Object.fromEntries(Object.entries(after).map(([t, n]) => [t, n - before[t]!])), { messages: 1, message_history: 0, records: 1, record_versions: 1, changes: 1 });
+        assert.ok(lean && !lean.duplicate && lean.commit?.event);
+        const [stored] = await store.sql.query('SELECT canonical, canonical_in_version, trail FROM messages WHERE id = ?', [lean.messageId]);
+        assert.equal(stored!.canonical, null);
+        assert.ok(stored!.canonical_in_version);
+        assert.equal(stored!.trail, 'committed');
+
+        // The one-record path (insert, update, commit) writes history rows; both read the same.
+        const { message } = await store.insertMessage(msg());
+        await store.updateMessage(message.id, { status: 'validated', canonical: { givenNames: 'Berta' }, businessKey: 'w2' }, 'mapped and validated');
+        const one = await store.commit(input(message.id, 'w2', { givenNames: 'Berta' }));
+        const m = (await store.getMessage(lean.messageId))!;
+        const o = (await store.getMessage(message.id))!;
+        assert.deepEqual(m.canonical, { givenNames: 'Anna' });
+        assert.deepEqual(o.canonical, { givenNames: 'Berta' });
+        assert.deepEqual([m.status, m.recordId, m.recordVersion, m.eventId, m.businessKey], ['committed', lean.commit.record.id, 1, lean.commit.event.eventId, 'w1']);
+        const h = await store.messageHistory(lean.messageId);
+        const ho = await store.messageHistory(message.id);
+        assert.deepEqual(
+          h.map((x) => [x.status, x.detail]),
+          [
+            ['received', null],
+            ['validated', 'mapped and validated'],
+            ['committed', `record ${lean.commit.record.id} version 1, change ${lean.commit.event.seq}`],
+          ],
+        );
+        assert.deepEqual(
+          ho.map((x) => [x.status, x.detail]),
+          [
+            ['received', null],
+            ['validated', 'mapped and validated'],
+            ['committed', `record ${one.record.id} version 1, change ${one.event!.seq}`],
+          ],
+        );
+        for (const x of h) assert.equal(x.at, m.createdAt);
+        // Later transitions are rows, after the derived ones.
+        await store.markPublished([{ eventId: lean.commit.event.eventId, messageId: lean.messageId, routeIds: [] }]);
+        assert.deepEqual(
+          (await store.messageHistory(lean.messageId)).map((x) => x.status),
+          ['received', 'validated', 'committed', 'published'],
+        );
+        const [summary] = await store.listMessages({ limit: 10, before: message.id });
+        assert.deepEqual(summary!.canonical, { givenNames: 'Anna' });
+      });
+
+      it('writes the trail once for rejected, unchanged and stale items; keeps the canonical copy no version holds', async () => {
+        await store.ingestBatch([{ message: msg(), outcome: commitOutcome('x1', { n: 1 }, { sourceUpdatedAt: '2026-01-02T00:00:00.000Z' }) }]);
+        const [bad, same, stale, own] = await store.ingestBatch([
+          { message: msg({ idempotencyKey: 'r1' }), outcome: reject },
+          { message: msg(), outcome: commitOutcome('x1', { n: 1 }) },
+          { message: msg(), outcome: commitOutcome('x1', { n: 2 }, { sourceUpdatedAt: '2026-01-01T00:00:00.000Z' }) },
+          { message: msg(), outcome: commitOutcome('x2', { id: 'mine', n: 3 }) },
+        ]);
+        const history = async (id: string) => (await store.messageHistory(id)).map((x) => [x.status, x.detail]);
+        assert.deepEqual(await history(bad!.messageId), [
+          ['received', null],
+          ['rejected', 'does not match'],
+        ]);
+        assert.deepEqual((await store.getMessage(bad!.messageId))!.canonical, { sourceId: 'bad' });
+        assert.deepEqual(await history(same!.messageId), [
+          ['received', null],
+          ['validated', 'mapped and validated'],
+          ['unchanged', 'same content as version 1'],
+        ]);
+        assert.deepEqual((await store.getMessage(same!.messageId))!.canonical, { n: 1 });
+        assert.deepEqual(await history(stale!.messageId), [
+          ['received', null],
+          ['validated', 'mapped and validated'],
+          ['stale', 'source timestamp 2026-01-01T00:00:00.000Z is older than stored 2026-01-02T00:00:00.000Z (version 1)'],
+        ]);
+        assert.deepEqual((await store.getMessage(stale!.messageId))!.canonical, { n: 2 });
+        // The commit overwrites a canonical `id`: the message keeps its own copy.
+        const mine = (await store.getMessage(own!.messageId))!;
+        assert.deepEqual(mine.canonical, { id: 'mine', n: 3 });
+        const [row] = await store.sql.query('SELECT canonical_in_version FROM messages WHERE id = ?', [own!.messageId]);
+        assert.ok(!row!.canonical_in_version);
+        assert.equal(Number((await store.sql.query('SELECT COUNT(*) AS n FROM message_history'))[0]!.n), 0);
+
+        // A replay changes the status outside the chunk: the derived history becomes rows first, in order.
+        await store.updateMessage(bad!.messageId, { status: 'received', errors: [], errorCode: null, errorDetail: null }, 'replay');
+        assert.deepEqual(await history(bad!.messageId), [
+          ['received', null],
+          ['rejected', 'does not match'],
+          ['received', 'replay'],
+        ]);
+      });
+
       it('an input taken before is a duplicate; an unfinished earlier copy is finished; a rejected key is free again', async () => {
         await store.ingestBatch([
           { message: msg({ idempotencyKey: 'done' }), outcome: commitOutcome('d1', { n: 1 }) },
@@ -521,6 +617,23 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
         assert.ok(second?.duplicate);
         assert.equal(second.existing.id, first.messageId);
         assert.equal(second.existing.status, 'committed');
+      });
+
+      it('the same inputs in two calls at once: each is stored once, the other call answers a duplicate', async () => {
+        const call = () => store.ingestBatch(Array.from({ length: 5 }, (_, i) => ({ message: msg({ idempotencyKey: `both-${i}` }), outcome: commitOutcome(`both-${i}`, { i }) })));
+        const [a, b] = await Promise.all([call(), call()]);
+        for (let i = 0; i < 5; i++) {
+          const x = a![i]!;
+          const y = b![i]!;
+          assert.equal([x, y].filter((r) => r.duplicate).length, 1);
+          const stored = x.duplicate ? y : x;
+          const dup = x.duplicate ? x : y;
+          assert.ok(!stored.duplicate && stored.commit?.outcome === 'created' && dup.duplicate);
+          assert.equal(dup.existing.id, stored.messageId);
+          assert.equal(dup.existing.status, 'committed');
+          assert.deepEqual(dup.existing.canonical, { i });
+        }
+        assert.equal((await store.pendingOutbox(100)).length, 5);
       });
 
       it('two calls at once creating the same records give versions 1 and 2, without errors', async () => {

@@ -142,4 +142,12 @@ export const POSTGRES_MIGRATIONS: string[] = [
   `
   ALTER TABLE deliveries ADD COLUMN claimed_until bigint;
   `,
+  // 5: the trail of an ingest written once (issue 17; src/store/trail.ts): the status an ingest ended with,
+  // from which its history is derived instead of message_history rows (NULL: the history is rows, as for
+  // every message stored before); and whether the message's canonical copy is the data of its record
+  // version (then `canonical` stays NULL).
+  `
+  ALTER TABLE messages ADD COLUMN trail text;
+  ALTER TABLE messages ADD COLUMN canonical_in_version boolean NOT NULL DEFAULT false;
+  `,
 ];

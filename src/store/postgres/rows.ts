@@ -1,6 +1,7 @@
 import type { Violation } from '../../core/errors.ts';
 import type { CanonicalRecord, DeliveryStatus, JsonObject, MessageStatus } from '../../core/types.ts';
 import type { AttemptRow, DeliveryRow, MessageHistoryRow, StoredMessage, TokenRow } from '../types.ts';
+import { canonicalOfVersion } from '../trail.ts';
 
 /** A row as pg returns it: jsonb parsed, int8 as number (see the pool's type parsers), timestamptz as Date. */
 export type Row = Record<string, unknown>;
@@ -18,6 +19,9 @@ function textOrNull(v: unknown): string | null {
   return (v as string | null | undefined) ?? null;
 }
 
+/** A message row with, when its canonical copy is its record version's data, that data (src/store/trail.ts). */
+export const MESSAGE_ROW = `SELECT m.*, CASE WHEN m.canonical_in_version THEN (SELECT v.data FROM record_versions v WHERE v.record_id = m.record_id AND v.version = m.record_version) END AS version_data FROM messages m`;
+
 export function toMessage(r: Row): StoredMessage {
   return {
     id: r.id as string,
@@ -28,7 +32,7 @@ export function toMessage(r: Row): StoredMessage {
     contentType: textOrNull(r.content_type),
     raw: textOrNull(r.raw),
     rawSize: Number(r.raw_size),
-    canonical: (r.canonical as JsonObject | null) ?? null,
+    canonical: (r.canonical as JsonObject | null) ?? (r.version_data ? canonicalOfVersion(r.version_data as JsonObject) : null),
     errors: (r.errors as Violation[] | null) ?? [],
     errorCode: textOrNull(r.error_code),
     errorDetail: textOrNull(r.error_detail),

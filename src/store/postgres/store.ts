@@ -22,9 +22,10 @@ import type {
   TokenRow,
 } from '../types.ts';
 import { MESSAGE_SUMMARY_COLUMNS } from '../types.ts';
-import { ingestBatchWith, writeRecords, type BatchHost, type HistoryRow, type Unnumbered } from './ingest-batch.ts';
+import { ingestBatchWith, KEY_TAKEN, pointMessages, writeRecords, type BatchHost, type HistoryRow, type Unnumbered } from './ingest-batch.ts';
+import { ingestHistory } from '../trail.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
-import { toAttempt, toDelivery, toHistory, toMessage, toRecord, toToken, type Row } from './rows.ts';
+import { iso, MESSAGE_ROW, toAttempt, toDelivery, toHistory, toMessage, toRecord, toToken, type Row } from './rows.ts';
 
 const now = () => new Date().toISOString();
 
@@ -34,6 +35,9 @@ const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
 };
+
+/** What ingestBatch's transaction throws to be rolled back and run again (ingest-batch.ts, KEY_TAKEN). */
+const KEY_TAKEN_AGAIN = new Error('an idempotency key was taken by another transaction meanwhile');
 
 /** SQLSTATEs after which the whole transaction is simply run again. */
 const RETRYABLE = new Set(['40P01' /* deadlock_detected */, '40001' /* serialization_failure */]);
@@ -218,7 +222,7 @@ export class PostgresStore implements Store {
       for (let i = 0; ; i++) {
         row = await one(c, `${insert} ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`, args);
         if (row) break;
-        const existing = await one(c, 'SELECT * FROM messages WHERE idempotency_key = $1', [m.idempotencyKey]);
+        const existing = await one(c, `${MESSAGE_ROW} WHERE m.idempotency_key = $1`, [m.idempotencyKey]);
         if (existing) return { message: toMessage(existing), duplicate: true };
         // The holder of the key freed it in between: insert again.
         if (i >= 3) throw new StoreError(`idempotency key of message ${m.id} keeps changing hands`);
@@ -234,6 +238,7 @@ export class PostgresStore implements Store {
 
   /** updateMessage on a client in a transaction. */
   private async patchWith(c: Client, id: string, patch: MessagePatch, historyDetail?: string): Promise<void> {
+    if (patch.status !== undefined) await this.materialize(c, id);
     const sets: string[] = [];
     const args: unknown[] = [];
     const col = (name: string, v: unknown, cast = '') => {
@@ -241,7 +246,10 @@ export class PostgresStore implements Store {
       sets.push(`${name} = $${args.length}${cast}`);
     };
     if (patch.status !== undefined) col('status', patch.status);
-    if (patch.canonical !== undefined) col('canonical', patch.canonical === null ? null : JSON.stringify(patch.canonical), '::jsonb');
+    if (patch.canonical !== undefined) {
+      col('canonical', patch.canonical === null ? null : JSON.stringify(patch.canonical), '::jsonb');
+      col('canonical_in_version', false);
+    }
     if (patch.errors !== undefined) col('errors', JSON.stringify(patch.errors), '::jsonb');
     if (patch.errorCode !== undefined) col('error_code', patch.errorCode);
     if (patch.errorDetail !== undefined) col('error_detail', patch.errorDetail);
@@ -254,8 +262,43 @@ export class PostgresStore implements Store {
     if (patch.status !== undefined) await this.histories(c, [{ id, status: patch.status, detail: historyDetail ?? patch.errorDetail ?? null }]);
   }
 
+  /**
+   * Before a status change outside the ingest's chunk (replay, the one-record path): the ingest's
+   * derived history becomes rows, in front of the rows written since, so that it no longer depends
+   * on the row's status and pointers, which change now. The message row is locked first.
+   */
+  private async materialize(c: Client, id: string): Promise<void> {
+    const derived = await this.derivedHistory(c, id, true);
+    if (derived.length === 0) return;
+    const later = (await c.query<Row>('DELETE FROM message_history WHERE message_id = $1 RETURNING n, at, status, detail', [id])).rows.sort((x, y) => Number(x.n) - Number(y.n)).map(toHistory);
+    const rows = [...derived, ...later];
+    await c.query(
+      'INSERT INTO message_history (message_id, at, status, detail) SELECT $1, a, s, d FROM unnest($2::timestamptz[], $3::text[], $4::text[]) WITH ORDINALITY AS u(a, s, d, k) ORDER BY k',
+      [id, rows.map((h) => h.at), rows.map((h) => h.status), rows.map((h) => h.detail)],
+    );
+    await c.query('UPDATE messages SET trail = NULL WHERE id = $1', [id]);
+  }
+
+  /** The ingest's history derived from the message row (src/store/trail.ts); `lock`: the row locked for update. */
+  private async derivedHistory(c: Client | pg.Pool, id: string, lock = false): Promise<MessageHistoryRow[]> {
+    const r = await one(
+      c,
+      `SELECT m.trail, m.created_at, m.record_id, m.record_version, m.error_detail, (SELECT ch.seq FROM changes ch WHERE ch.event_id = m.event_id) AS seq FROM messages m WHERE m.id = $1${lock ? ' FOR UPDATE OF m' : ''}`,
+      [id],
+    );
+    if (!r?.trail) return [];
+    return ingestHistory({
+      trail: r.trail as string,
+      createdAt: iso(r.created_at),
+      recordId: (r.record_id as string | null) ?? null,
+      recordVersion: r.record_version == null ? null : Number(r.record_version),
+      seq: r.seq == null ? null : Number(r.seq),
+      errorDetail: (r.error_detail as string | null) ?? null,
+    });
+  }
+
   async getMessage(id: string): Promise<StoredMessage | undefined> {
-    const r = (await this.query('SELECT * FROM messages WHERE id = $1', [id]))[0];
+    const r = (await this.query(`${MESSAGE_ROW} WHERE m.id = $1`, [id]))[0];
     return r ? toMessage(r) : undefined;
   }
 
@@ -264,7 +307,7 @@ export class PostgresStore implements Store {
     const args: unknown[] = [];
     const cond = (sql: string, v: unknown) => {
       args.push(v);
-      where.push(sql.replace('?', `$${args.length}`));
+      where.push(`m.${sql.replace('?', `$${args.length}`)}`);
     };
     if (f.status) cond('status = ?', f.status);
     if (f.sourceId) cond('source_id = ?', f.sourceId);
@@ -273,12 +316,18 @@ export class PostgresStore implements Store {
     if (f.since) cond('created_at >= ?::timestamptz', f.since);
     if (f.before) cond('id < ?', f.before);
     args.push(f.limit);
-    const sql = `SELECT ${f.summaryOnly ? MESSAGE_SUMMARY_COLUMNS : '*'} FROM messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${args.length}`;
+    const sql = `${f.summaryOnly ? `SELECT ${MESSAGE_SUMMARY_COLUMNS} FROM messages m` : MESSAGE_ROW} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.id DESC LIMIT $${args.length}`;
     return (await this.query(sql, args)).map(toMessage);
   }
 
+  /** The ingest's history derived from the message row (src/store/trail.ts), then the rows written since. */
   async messageHistory(id: string): Promise<MessageHistoryRow[]> {
-    return (await this.query('SELECT at, status, detail FROM message_history WHERE message_id = $1 ORDER BY n', [id])).map(toHistory);
+    try {
+      const [derived, rows] = await Promise.all([this.derivedHistory(this.pool, id), this.query('SELECT at, status, detail FROM message_history WHERE message_id = $1 ORDER BY n', [id])]);
+      return [...derived, ...rows.map(toHistory)];
+    } catch (e) {
+      throw wrap(e);
+    }
   }
 
   async countMessagesByStatus(): Promise<Record<string, number>> {
@@ -290,18 +339,37 @@ export class PostgresStore implements Store {
   /** One record in one transaction: the same two halves as an ingest chunk (./ingest-batch.ts). */
   async commit(input: CommitInput): Promise<CommitResult> {
     return this.tx(async (c) => {
-      const histories: HistoryRow[] = [];
-      const [step] = await writeRecords(c, [input], histories, now());
-      await this.histories(c, histories);
-      return 'outcome' in step! ? step : (await this.numberWith(c, [step!]))[0]!;
+      await this.materialize(c, input.messageId);
+      const t = now();
+      const { steps, pointers } = await writeRecords(c, [input], t);
+      const [step] = steps;
+      const [pointer] = pointers;
+      await pointMessages(c, pointers, t);
+      if ('outcome' in step!) {
+        await this.histories(c, [{ id: input.messageId, status: pointer!.status, detail: pointer!.detail }]);
+        return step;
+      }
+      return (await this.numberWith(c, [step!], true))[0]!;
     });
   }
 
   /** One ingest call's records in one transaction, set-based (./ingest-batch.ts). */
   async ingestBatch(items: IngestItem[]): Promise<IngestItemResult[]> {
     if (items.length === 0) return [];
-    const host: BatchHost = { histories: (c, rows) => this.histories(c, rows), numberWith: (c, steps) => this.numberWith(c, steps) };
-    return this.tx((c) => ingestBatchWith(c, host, items, now()));
+    const host: BatchHost = { histories: (c, rows) => this.histories(c, rows), numberWith: (c, steps, history) => this.numberWith(c, steps, history) };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.tx(async (c) => {
+          const results = await ingestBatchWith(c, host, items, now());
+          // Rolled back, and run again: the key's message is then found as an earlier copy.
+          if (results === KEY_TAKEN) throw KEY_TAKEN_AGAIN;
+          return results;
+        });
+      } catch (e) {
+        if (attempt < 5 && e instanceof StoreError && e.cause === KEY_TAKEN_AGAIN) continue;
+        throw e;
+      }
+    }
   }
 
   /**
@@ -312,7 +380,7 @@ export class PostgresStore implements Store {
    * makes sequence numbers become visible strictly in order. Only rows this transaction already holds
    * are touched after it, so it cannot take part in a deadlock.
    */
-  private async numberWith(c: Client, steps: Unnumbered[]): Promise<CommitResult[]> {
+  private async numberWith(c: Client, steps: Unnumbered[], history: boolean): Promise<CommitResult[]> {
     if (steps.length === 0) return [];
     await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [this.lockKey('changes')]);
     const seqs = (await c.query<Row>(`SELECT nextval(pg_get_serial_sequence('changes', 'seq')) AS seq FROM generate_series(1, $1)`, [steps.length])).rows
@@ -353,10 +421,12 @@ export class PostgresStore implements Store {
     // A record changed twice in one batch takes its last number.
     const lastSeq = new Map(events.map((e) => [e.recordId, e.seq]));
     await c.query('UPDATE records SET seq = u.seq FROM unnest($1::text[], $2::bigint[]) AS u(id, seq) WHERE records.id = u.id', [[...lastSeq.keys()], [...lastSeq.values()]]);
-    await this.histories(
-      c,
-      results.map((r) => ({ id: r.event!.messageId!, status: 'committed', detail: `record ${r.record.id} version ${r.record.version}, change ${r.event!.seq}` })),
-    );
+    if (history) {
+      await this.histories(
+        c,
+        results.map((r) => ({ id: r.event!.messageId!, status: 'committed', detail: `record ${r.record.id} version ${r.record.version}, change ${r.event!.seq}` })),
+      );
+    }
     return results;
   }
 

@@ -24,6 +24,7 @@ import type {
 } from '../types.ts';
 import { MESSAGE_SUMMARY_COLUMNS } from '../types.ts';
 import { nextVersion } from '../commit-rules.ts';
+import { canonicalHeldByVersion, canonicalOfVersion, ingestHistory, trailOf } from '../trail.ts';
 import { CLAIM_TIMEOUT_MS, refusedClaim, type DeliveryClaim, type HeldClaim } from '../claims.ts';
 import { outagesAsStoreErrors } from './errors.ts';
 import { FileIdentity } from '../../sqlite/file-identity.ts';
@@ -35,6 +36,18 @@ import { prepared } from '../../sqlite/statements.ts';
 type Row = Record<string, unknown>;
 const now = () => new Date().toISOString();
 
+/** A message row with, when its canonical copy is its record version's data, that data (src/store/trail.ts). */
+const MESSAGE_ROW = `SELECT m.*, CASE WHEN m.canonical_in_version THEN (SELECT v.data FROM record_versions v WHERE v.record_id = m.record_id AND v.version = m.record_version) END AS version_data FROM messages m`;
+
+/** What the ingest's history is derived from (src/store/trail.ts). */
+const TRAIL_ROW = 'SELECT m.trail, m.created_at, m.record_id, m.record_version, m.error_detail, (SELECT c.seq FROM changes c WHERE c.event_id = m.event_id) AS seq FROM messages m WHERE m.id = ?';
+
+/** The record, version and change a commit wrote, or the record it left alone (stale, unchanged: `detail`). */
+interface Written {
+  result: CommitResult;
+  detail: string;
+}
+
 function toMessage(r: Row): StoredMessage {
   return {
     id: r.id as string,
@@ -45,7 +58,7 @@ function toMessage(r: Row): StoredMessage {
     contentType: (r.content_type as string | null) ?? null,
     raw: (r.raw as string | null) ?? null,
     rawSize: Number(r.raw_size),
-    canonical: r.canonical ? (JSON.parse(r.canonical as string) as JsonObject) : null,
+    canonical: r.canonical ? (JSON.parse(r.canonical as string) as JsonObject) : r.version_data ? canonicalOfVersion(JSON.parse(r.version_data as string) as JsonObject) : null,
     errors: JSON.parse((r.errors as string) || '[]') as Violation[],
     errorCode: (r.error_code as string | null) ?? null,
     errorDetail: (r.error_detail as string | null) ?? null,
@@ -179,7 +192,7 @@ export class SqliteStore implements Store {
   /** insertMessage inside a transaction the caller holds. */
   private insertIn(m: NewMessage): { message: StoredMessage; duplicate: boolean } {
     if (m.idempotencyKey) {
-      const existing = prepared(this.db, 'SELECT * FROM messages WHERE idempotency_key = ?').get(m.idempotencyKey) as Row | undefined;
+      const existing = prepared(this.db, `${MESSAGE_ROW} WHERE m.idempotency_key = ?`).get(m.idempotencyKey) as Row | undefined;
       if (existing) return { message: toMessage(existing), duplicate: true };
     }
     const t = now();
@@ -219,6 +232,7 @@ export class SqliteStore implements Store {
 
   /** updateMessage inside a transaction the caller holds. */
   private patchIn(id: string, patch: MessagePatch, historyDetail?: string): void {
+    if (patch.status !== undefined) this.materialize(id);
     const sets: string[] = [];
     const args: unknown[] = [];
     const col = (c: string, v: unknown) => {
@@ -226,7 +240,10 @@ export class SqliteStore implements Store {
       args.push(v);
     };
     if (patch.status !== undefined) col('status', patch.status);
-    if (patch.canonical !== undefined) col('canonical', patch.canonical === null ? null : JSON.stringify(patch.canonical));
+    if (patch.canonical !== undefined) {
+      col('canonical', patch.canonical === null ? null : JSON.stringify(patch.canonical));
+      col('canonical_in_version', 0);
+    }
     if (patch.errors !== undefined) col('errors', JSON.stringify(patch.errors));
     if (patch.errorCode !== undefined) col('error_code', patch.errorCode);
     if (patch.errorDetail !== undefined) col('error_detail', patch.errorDetail);
@@ -238,8 +255,44 @@ export class SqliteStore implements Store {
     if (patch.status !== undefined) this.history(id, patch.status, historyDetail ?? patch.errorDetail ?? null);
   }
 
+  /**
+   * Before a status change outside the ingest's chunk (replay, the one-record path): the ingest's
+   * derived history becomes rows, in front of the rows written since, so that it no longer depends
+   * on the row's status and pointers, which change now.
+   */
+  private materialize(id: string): void {
+    const derived = this.derivedHistory(id);
+    if (derived.length === 0) return;
+    const later = this.storedHistory(id);
+    prepared(this.db, 'DELETE FROM message_history WHERE message_id = ?').run(id);
+    const ins = prepared(this.db, 'INSERT INTO message_history (message_id, at, status, detail) VALUES (?, ?, ?, ?)');
+    for (const h of [...derived, ...later]) ins.run(id, h.at, h.status, h.detail);
+    prepared(this.db, 'UPDATE messages SET trail = NULL WHERE id = ?').run(id);
+  }
+
+  private derivedHistory(id: string): MessageHistoryRow[] {
+    const r = prepared(this.db, TRAIL_ROW).get(id) as Row | undefined;
+    if (!r?.trail) return [];
+    return ingestHistory({
+      trail: r.trail as string,
+      createdAt: r.created_at as string,
+      recordId: (r.record_id as string | null) ?? null,
+      recordVersion: r.record_version == null ? null : Number(r.record_version),
+      seq: r.seq == null ? null : Number(r.seq),
+      errorDetail: (r.error_detail as string | null) ?? null,
+    });
+  }
+
+  private storedHistory(id: string): MessageHistoryRow[] {
+    return (prepared(this.db, 'SELECT at, status, detail FROM message_history WHERE message_id = ? ORDER BY rowid').all(id) as Row[]).map((r) => ({
+      at: r.at as string,
+      status: r.status as string,
+      detail: (r.detail as string | null) ?? null,
+    }));
+  }
+
   async getMessage(id: string): Promise<StoredMessage | undefined> {
-    const r = prepared(this.db, 'SELECT * FROM messages WHERE id = ?').get(id) as Row | undefined;
+    const r = prepared(this.db, `${MESSAGE_ROW} WHERE m.id = ?`).get(id) as Row | undefined;
     return r ? toMessage(r) : undefined;
   }
 
@@ -270,16 +323,13 @@ export class SqliteStore implements Store {
       where.push('id < ?');
       args.push(f.before);
     }
-    const sql = `SELECT ${f.summaryOnly ? MESSAGE_SUMMARY_COLUMNS : '*'} FROM messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    const sql = `${f.summaryOnly ? `SELECT ${MESSAGE_SUMMARY_COLUMNS} FROM messages m` : MESSAGE_ROW} ${where.length ? `WHERE ${where.map((w) => `m.${w}`).join(' AND ')}` : ''} ORDER BY m.id DESC LIMIT ?`;
     return (prepared(this.db, sql).all(...args, f.limit) as Row[]).map(toMessage);
   }
 
+  /** The ingest's history derived from the message row (src/store/trail.ts), then the rows written since. */
   async messageHistory(id: string): Promise<MessageHistoryRow[]> {
-    return (prepared(this.db, 'SELECT at, status, detail FROM message_history WHERE message_id = ? ORDER BY rowid').all(id) as Row[]).map((r) => ({
-      at: r.at as string,
-      status: r.status as string,
-      detail: (r.detail as string | null) ?? null,
-    }));
+    return this.exclusive(() => [...this.derivedHistory(id), ...this.storedHistory(id)]);
   }
 
   async countMessagesByStatus(): Promise<Record<string, number>> {
@@ -294,14 +344,25 @@ export class SqliteStore implements Store {
 
   /**
    * One ingest call's records in one transaction: a WAL write per call instead of three per record.
-   * Each item is what insertMessage, updateMessage and commit would have done to it, in that order.
+   * The trail is written once (src/store/trail.ts): each message is inserted with the status its
+   * outcome gives it, its ingest's history derived from the row, its canonical copy left to the record
+   * version that holds the same JSON; per committed record four rows: the message, the record, its
+   * version and its change. The result is what insertMessage, updateMessage and commit would have
+   * left, read through the store. An earlier copy left unfinished (the one-record path stopped between
+   * its transactions) is finished the way that path does.
    */
   async ingestBatch(items: IngestItem[]): Promise<IngestItemResult[]> {
-    return this.exclusive(() =>
-      items.map((item): IngestItemResult => {
-        const { message, duplicate } = this.insertIn(item.message);
-        if (duplicate && message.status !== 'received' && message.status !== 'validated') return { messageId: message.id, duplicate: true, existing: message };
-        const o = item.outcome;
+    return this.exclusive(() => items.map((item) => this.ingestIn(item)));
+  }
+
+  private ingestIn(item: IngestItem): IngestItemResult {
+    const m = item.message;
+    const o = item.outcome;
+    if (m.idempotencyKey) {
+      const existing = prepared(this.db, `${MESSAGE_ROW} WHERE m.idempotency_key = ?`).get(m.idempotencyKey) as Row | undefined;
+      if (existing) {
+        const message = toMessage(existing);
+        if (message.status !== 'received' && message.status !== 'validated') return { messageId: message.id, duplicate: true, existing: message };
         if (o.kind === 'reject') {
           if (o.canonical) this.patchIn(message.id, { canonical: o.canonical, businessKey: o.businessKey });
           this.patchIn(message.id, { status: 'rejected', errors: o.errors, errorCode: o.errorCode, errorDetail: o.errorDetail, idempotencyKey: null });
@@ -309,13 +370,74 @@ export class SqliteStore implements Store {
         }
         this.patchIn(message.id, { status: 'validated', canonical: o.canonical, businessKey: o.businessKey }, 'mapped and validated');
         return { messageId: message.id, duplicate: false, commit: this.commitIn({ ...o.commit, messageId: message.id }) };
-      }),
-    );
+      }
+    }
+    const t = now();
+    const row = (status: MessageStatus, canonical: JsonObject | null, held: boolean, detail: string | null, w?: Written) =>
+      prepared(
+        this.db,
+        `INSERT INTO messages (id, idempotency_key, source_id, entity, institution, status, content_type, raw, raw_size, canonical, canonical_in_version, errors, error_code, error_detail,
+           record_id, record_version, event_id, business_key, trail, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        m.id,
+        // A rejected input sent again is processed again: it keeps no key.
+        status === 'rejected' ? null : m.idempotencyKey,
+        m.sourceId,
+        m.entity,
+        m.institution,
+        status,
+        m.contentType,
+        m.raw,
+        m.rawSize,
+        held || canonical === null ? null : JSON.stringify(canonical),
+        held ? 1 : 0,
+        JSON.stringify(o.kind === 'reject' ? o.errors : []),
+        o.kind === 'reject' ? o.errorCode : null,
+        o.kind === 'reject' ? o.errorDetail : null,
+        w?.result.record.id ?? null,
+        w?.result.record.version ?? null,
+        w?.result.event?.eventId ?? null,
+        o.businessKey,
+        trailOf(status as 'committed' | 'unchanged' | 'stale' | 'rejected', detail),
+        t,
+        t,
+      );
+    if (o.kind === 'reject') {
+      row('rejected', o.canonical, false, null);
+      return { messageId: m.id, duplicate: false };
+    }
+    const w = this.writeCommit({ ...o.commit, messageId: m.id }, t);
+    const { outcome, record } = w.result;
+    const held = outcome === 'stale' ? false : canonicalHeldByVersion(o.canonical, outcome === 'unchanged' ? record.data : o.commit.data);
+    row(outcome === 'created' || outcome === 'updated' ? 'committed' : outcome, o.canonical, held, w.detail, w);
+    return { messageId: m.id, duplicate: false, commit: w.result };
   }
 
-  /** commit inside a transaction the caller holds. */
+  /** commit inside a transaction the caller holds: the record's writes, then the message pointed at them. */
   private commitIn(input: CommitInput): CommitResult {
+    this.materialize(input.messageId);
     const t = now();
+    const { result, detail } = this.writeCommit(input, t);
+    const status = result.event ? 'committed' : result.outcome;
+    prepared(this.db, 'UPDATE messages SET status = ?, record_id = ?, record_version = ?, event_id = COALESCE(?, event_id), updated_at = ? WHERE id = ?').run(
+      status,
+      result.record.id,
+      result.record.version,
+      result.event?.eventId ?? null,
+      t,
+      input.messageId,
+    );
+    this.history(input.messageId, status, detail);
+    return result;
+  }
+
+  /**
+   * A commit's rows (no message row touched): the record inserted or updated, its version, its change
+   * (numbered up front, so that the event is written whole in one insert); or nothing, for a stale or
+   * unchanged input. `detail` is the history line of the outcome.
+   */
+  private writeCommit(input: CommitInput, t: string): Written {
     const existing = prepared(this.db, 'SELECT * FROM records WHERE entity = ? AND institution = ? AND source_system = ? AND source_id = ?').get(
       input.entity,
       input.institution,
@@ -324,22 +446,12 @@ export class SqliteStore implements Store {
     ) as Row | undefined;
     const prev = existing ? toRecord(existing) : undefined;
     const next = nextVersion(prev, input);
-    if (next.kind !== 'write') {
-      prepared(this.db, 'UPDATE messages SET status = ?, record_id = ?, record_version = ?, updated_at = ? WHERE id = ?').run(next.kind, prev!.id, prev!.version, t, input.messageId);
-      this.history(input.messageId, next.kind, next.detail);
-      return { outcome: next.kind, record: prev! };
-    }
+    if (next.kind !== 'write') return { result: { outcome: next.kind, record: prev! }, detail: next.detail };
     const { id, version, data, deleted } = next;
     const eventId = uuidv7();
-    const ins = prepared(this.db, 'INSERT INTO changes (event_id, entity, institution, record_id, message_id, event) VALUES (?, ?, ?, ?, ?, ?)').run(
-      eventId,
-      input.entity,
-      input.institution,
-      id,
-      input.messageId,
-      '{}',
-    );
-    const seq = Number(ins.lastInsertRowid);
+    // The writer holds the database: the next number of the AUTOINCREMENT sequence is known before the insert.
+    const last = prepared(this.db, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'").get() as Row | undefined;
+    const seq = Number(last?.seq ?? 0) + 1;
     const event: ChangeEvent = {
       eventId,
       seq,
@@ -354,7 +466,15 @@ export class SqliteStore implements Store {
       messageId: input.messageId,
       ...(deleted ? {} : { record: data }),
     };
-    prepared(this.db, 'UPDATE changes SET event = ? WHERE seq = ?').run(JSON.stringify(event), seq);
+    prepared(this.db, 'INSERT INTO changes (seq, event_id, entity, institution, record_id, message_id, event) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      seq,
+      eventId,
+      input.entity,
+      input.institution,
+      id,
+      input.messageId,
+      JSON.stringify(event),
+    );
     const dataText = JSON.stringify(data);
     if (prev) {
       prepared(this.db, 'UPDATE records SET version = ?, seq = ?, deleted = ?, data = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ? WHERE id = ?').run(
@@ -373,9 +493,20 @@ export class SqliteStore implements Store {
       ).run(id, input.entity, input.institution, input.sourceSystem, input.sourceId, version, seq, deleted ? 1 : 0, dataText, input.sourceUpdatedAt, t);
     }
     prepared(this.db, 'INSERT INTO record_versions (record_id, version, data, message_id, at) VALUES (?, ?, ?, ?, ?)').run(id, version, dataText, input.messageId, t);
-    prepared(this.db, 'UPDATE messages SET status = ?, record_id = ?, record_version = ?, event_id = ?, updated_at = ? WHERE id = ?').run('committed', id, version, eventId, t, input.messageId);
-    this.history(input.messageId, 'committed', `record ${id} version ${version}, change ${seq}`);
-    return { outcome: prev ? 'updated' : 'created', record: toRecord(prepared(this.db, 'SELECT * FROM records WHERE id = ?').get(id) as Row), event };
+    const record: CanonicalRecord = {
+      id,
+      entity: input.entity,
+      institution: input.institution,
+      sourceSystem: input.sourceSystem,
+      sourceId: input.sourceId,
+      version,
+      seq,
+      deleted,
+      sourceUpdatedAt: input.sourceUpdatedAt ?? prev?.sourceUpdatedAt ?? null,
+      updatedAt: t,
+      data,
+    };
+    return { result: { outcome: prev ? 'updated' : 'created', record, event }, detail: `record ${id} version ${version}, change ${seq}` };
   }
 
   async getRecord(entity: string, id: string): Promise<CanonicalRecord | undefined> {
