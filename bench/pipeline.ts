@@ -173,7 +173,7 @@ export const pipelineScenario: Scenario = {
       loadNote(report);
       return report;
     }
-    // 240 students × 42 = 10,080 records: about 20–40 s a run at the rates of this machine.
+    // 240 students × 42 = 10,080 records: ~22 s a run at a quiet machine’s ~450 records/s, up to ~110 s under heavy load.
     const batches = sample(bySize(o.mode, { full: 10_080, quick: 756, dry: 84 }));
     const realReps = bySize(o.mode, { full: 3, quick: 1, dry: 1 });
     const realRuns = await repeat(realReps, () => endToEnd('real', batches));
