@@ -40,6 +40,29 @@ describe('bench harness (bin/bench.mjs)', function () {
     assert.ok(result.notes.some((n) => n.includes('agree on the golden cases')));
   });
 
+  it('runs the pipeline scenario in its smallest mode: every record delivered, each baseline swept on the events the hub delivered and the best reported', function () {
+    const real = Boolean(process.env.DATABASE_URL && process.env.AMQP_URL);
+    const r = spawnSync(process.execPath, [BENCH, 'pipeline', '--dry', '--out', out], { encoding: 'utf8', timeout: 110_000, env: process.env });
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const result = JSON.parse(readFileSync(join(out, 'pipeline.json'), 'utf8')) as ScenarioResult;
+    const embedded = result.figures.find((f) => f.name === 'embedded: hub end to end (84 records)');
+    assert.ok(embedded && embedded.value > 0 && embedded.target, JSON.stringify(result.figures));
+    assert.match(embedded.baseline!.name, /^raw SQLite durable enqueue \+ dequeue \(WAL, synchronous NORMAL, (10|50) a transaction, 84 events\)$/);
+    assert.ok(embedded.baseline!.value > 0);
+    assert.ok(result.figures.some((f) => f.baseline?.name.includes('one transaction each') && f.baseline.value > 0));
+    assert.match(result.notes.join('\n'), /the baselines’ payloads: the JSON of the events the hub delivered, 84 payloads of \d+–\d+ B/);
+    assert.match(result.notes.join('\n'), /raw SQLite sweep .*: 10 a transaction \d+\/s, 50 a transaction \d+\/s/);
+    if (!real) {
+      assert.match(result.notes.join('\n'), /RabbitMQ \+ PostgreSQL mode skipped/);
+      return;
+    }
+    const amqp = result.figures.find((f) => f.name === 'RabbitMQ + PostgreSQL: hub end to end (84 records)');
+    assert.ok(amqp && amqp.value > 0 && amqp.target, JSON.stringify(result.figures));
+    assert.match(amqp.baseline!.name, /^raw amqplib, persistent \+ confirms \((64|256) in flight\), prefetch (16|256), manual acks, quorum queue, 84 events$/);
+    assert.match(result.notes.join('\n'), /raw amqplib sweep .*window 64 × prefetch 16 \d+\/s, window 256 × prefetch 256 \d+\/s/);
+    assert.ok(result.figures.some((f) => f.baseline?.name.startsWith('raw PostgreSQL, multi-row INSERTs, 10 rows a transaction, 2 clients') && f.baseline.value > 0));
+  });
+
   it('runs the credentials scenario in its smallest mode: every award issued and sealed, the resume issuing nothing', () => {
     const r = bench(['credentials', '--dry', '--out', out]);
     assert.equal(r.status, 0, r.stderr + r.stdout);

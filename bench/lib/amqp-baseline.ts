@@ -10,8 +10,10 @@ export interface BaselineResult {
  * The broker's own limit for the hub's delivery pattern: raw amqplib publishing every payload as a
  * persistent message with publisher confirms to a durable topic exchange bound to a quorum queue
  * (the hub's topology), and one consumer acking each message by hand, both at once. `window` is how
- * many confirms may be outstanding: 1 is what the hub's relay does (await each confirm); more is what
- * RabbitMQ can do when the publisher pipelines.
+ * many confirms may be outstanding: 1 is a publisher that awaits each confirm; more is what RabbitMQ
+ * can do when the publisher pipelines (the hub's relay keeps a window of 64). `prefetch` is how many
+ * unacked messages the broker hands the consumer at once. The pipeline scenario sweeps both and takes
+ * the best, so that the baseline is the engine's limit, not a setting's.
  */
 export async function amqpBaseline(url: string, payloads: readonly Buffer[], opts: { window: number; prefetch: number; noDelay?: boolean }): Promise<BaselineResult> {
   const prefix = `benchbase${Math.random().toString(36).slice(2, 10)}`;
