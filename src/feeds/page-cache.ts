@@ -6,9 +6,14 @@ export interface CachedPage {
   events: ChangeEvent[];
   /** The event ids that passed the screen when `items` was made ('*': all of them). */
   passed: string;
-  /** The page's items projected for the view, and their JSON. */
+  /** The page's items projected for the view, and their JSON as UTF-8 bytes (served as they are). */
   items: ChangeEvent[];
-  itemsJson: string;
+  itemsBytes: Buffer;
+  /**
+   * The disclosure channels on which the events that passed (`passed`) are already in the disclosure
+   * log. The log only grows, so a channel once here needs no look-up for this page again.
+   */
+  logged: Set<string>;
   /** Estimated size in memory (bytes). */
   size: number;
 }
@@ -22,9 +27,10 @@ export const PAGE_CACHE_BYTES = 32 * 1024 * 1024;
  * fingerprint: entities, institutions, fields), the entity, the cursor, the limit and the change log's
  * rewrite generation (an erasure or a retention pass rewriting stored events starts a new one, so a
  * page read before it is never served after it). What is kept is what the store returned and the
- * projection of what passed the screen; the screen (erasure, consent) and the disclosure log still run
- * on every request, and the projected bytes are reused only when the same events pass it
- * (src/feeds/feed.ts). Least recently used pages go first once the budget is spent.
+ * projection of what passed the screen, as the bytes sent; the screen (erasure, consent) still runs on
+ * every request, the projected bytes are reused only when the same events pass it, and the disclosure
+ * log is written for every channel that reads the page (once a channel's entries are in the log, which
+ * only grows, the page remembers it and skips the log's look-up; src/feeds/feed.ts). Least recently used pages go first once the budget is spent.
  */
 export class FeedPageCache {
   private readonly pages = new Map<string, CachedPage>();
@@ -58,7 +64,7 @@ export class FeedPageCache {
 
   set(key: string, page: Omit<CachedPage, 'size'>): void {
     // The stored events and the projected items as objects, and the items' JSON: about 4× the JSON.
-    const size = page.itemsJson.length * 4;
+    const size = page.itemsBytes.length * 4;
     if (size > this.budget) return;
     const old = this.pages.get(key);
     if (old) {

@@ -10,10 +10,19 @@ import { transform } from '../mapping/transform.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
 import type { SchemaRegistry } from '../schemas/registry.ts';
 import { RecordReader } from '../store/records.ts';
+import { ChunkBudget } from './chunk-budget.ts';
 import type { CommitInput, CommitOutcome, CommitResult, IngestItem, IngestItemResult, IngestOutcome, NewMessage, Store, StoredMessage } from '../store/types.ts';
 
-/** Records stored in one transaction (and between which the event loop is let go). */
+/** Records stored in one transaction at most (and between which the event loop is let go). */
 const INGEST_CHUNK = 100;
+/**
+ * On a store whose calls hold the event loop (SQLite), the time one chunk's transaction should take:
+ * chunks are sized to it (src/pipeline/chunk-budget.ts), so that API requests wait for at most about
+ * this long behind an ingest.
+ */
+export const INGEST_CHUNK_BUDGET_MS = 10;
+/** Records in one chunk at least, however slow: smaller chunks cost more per record than they save in latency. */
+const INGEST_CHUNK_MIN = 25;
 /** Records mapped between two turns of the event loop. */
 const YIELD_EVERY = 10;
 
@@ -41,6 +50,10 @@ export interface PipelineDeps {
   onCommitted?: () => void;
   /** Called after a consent record is committed (releases the withheld deliveries it unlocks). */
   onConsent?: (record: CanonicalRecord) => Promise<unknown>;
+  /** The time budget of one chunk's transaction on SQLite (default INGEST_CHUNK_BUDGET_MS). */
+  chunkBudgetMs?: number;
+  /** The least records of a chunk on SQLite (default, and at most, 25; tests make it smaller). */
+  chunkMin?: number;
 }
 
 /**
@@ -52,10 +65,13 @@ export class Pipeline {
   private readonly sources: Map<string, SourceConfig>;
   /** limits.maxDepth: a record nested deeper is rejected before anything walks it. */
   private readonly maxDepth: number;
+  /** How many records the next chunk takes: by time on SQLite, whose transactions hold the event loop; else INGEST_CHUNK. */
+  private readonly chunks: ChunkBudget | undefined;
 
   constructor(private readonly d: PipelineDeps) {
     this.sources = new Map(d.config.sources.map((s) => [s.id, s]));
     this.maxDepth = d.config.limits?.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.chunks = d.store.kind === 'sqlite' ? new ChunkBudget(d.chunkBudgetMs ?? INGEST_CHUNK_BUDGET_MS, INGEST_CHUNK, Math.min(INGEST_CHUNK_MIN, d.chunkMin ?? INGEST_CHUNK_MIN)) : undefined;
   }
 
   source(sourceId: string): SourceConfig {
@@ -103,21 +119,23 @@ export class Pipeline {
   }
 
   /**
-   * Ingests decoded records of one source and entity; returns one result per record. Each chunk of
-   * records is mapped and validated first and then stored with its outcome in one transaction
+   * Ingests decoded records of one source and entity; returns one result per record, in order. Each
+   * chunk of records is mapped and validated first and then stored with its outcome in one transaction
    * (Store.ingestBatch): the raw record is kept with the reason when it is rejected, and an input sent
-   * again is found by its idempotency key. An outage fails the call (the client sends it again); a
-   * chunk the store refuses for any other reason is taken again record by record, so that one bad
-   * record is rejected alone.
+   * again is found by its idempotency key. A chunk is at most INGEST_CHUNK records, and on SQLite as
+   * many as its transaction stores within the time budget (ChunkBudget). An outage fails the call (the
+   * client sends it again); a chunk the store refuses for any other reason is taken again record by
+   * record, so that one bad record is rejected alone.
    */
   async ingest(sourceId: string, entity: string, records: unknown[], contentType: string | null): Promise<RecordResult[]> {
     const source = this.checkTarget(sourceId, entity);
     const results: RecordResult[] = [];
-    for (let start = 0; start < records.length; start += INGEST_CHUNK) {
+    for (let start = 0, size = 0; start < records.length; start += size) {
       // Between chunks, let other work run (API reads, deliveries): the SQLite store's calls are
       // synchronous, and a whole call of hundreds would hold the event loop (docs/performance.md).
       if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      const chunk = records.slice(start, start + INGEST_CHUNK);
+      size = this.chunks ? this.chunks.size(records.length - start) : INGEST_CHUNK;
+      const chunk = records.slice(start, start + size);
       const items: IngestItem[] = [];
       for (const [i, payload] of chunk.entries()) {
         // JSONata resolves through microtasks only: without a turn of the event loop now and then, a
@@ -127,7 +145,9 @@ export class Pipeline {
       }
       let stored: IngestItemResult[];
       try {
+        const t = performance.now();
         stored = await this.d.store.ingestBatch(items);
+        this.chunks?.observe(items.length, performance.now() - t);
       } catch (e) {
         if (isHubError(e) && e.retryable) throw e;
         this.d.logger.warn({ err: e, source: sourceId, entity }, 'storing an ingest chunk failed; taking its records one by one');

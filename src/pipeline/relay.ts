@@ -141,7 +141,11 @@ export class OutboxRelay {
         const t = setTimeout(resolve, wait);
         this.wakeUp = () => {
           clearTimeout(t);
-          resolve();
+          // Woken by a commit: publish in a later turn of the event loop, not in the committing one. On
+          // SQLite both are synchronous, and the chunk's transaction and the relay's batch in one turn
+          // would hold the loop for both (requests wait behind it: docs/performance.md, API latency).
+          setTimeout(resolve, 0);
+          this.wakeUp = undefined;
         };
       });
       this.wakeUp = undefined;

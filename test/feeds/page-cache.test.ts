@@ -56,12 +56,12 @@ for (const backend of backends()) {
       for (const p of [first, again]) {
         assert.deepEqual(p.items, fresh.items);
         assert.deepEqual([p.next, p.hasMore, p.disclosed], [fresh.next, fresh.hasMore, fresh.disclosed]);
-        assert.deepEqual(JSON.parse(p.itemsJson!), fresh.items);
+        assert.deepEqual(JSON.parse(p.itemsBytes!.toString()), fresh.items);
       }
       // The last page is not full: read from the store each time, never kept.
       const last = await readFeed(t.hub.store.sql, q(fresh.next), cache);
       assert.equal(last.hasMore, false);
-      assert.equal(last.itemsJson, undefined);
+      assert.equal(last.itemsBytes, undefined);
       await readFeed(t.hub.store.sql, q(fresh.next), cache);
       assert.deepEqual([cache.hits, cache.misses, cache.size], [1, 3, 1]);
       // An erasure rewrites stored events: a page read before it is not served after it.
@@ -84,7 +84,7 @@ for (const backend of backends()) {
         one.items.map((e) => e.eventId),
         [events[1]!.eventId],
       );
-      assert.deepEqual(JSON.parse(one.itemsJson!), one.items);
+      assert.deepEqual(JSON.parse(one.itemsBytes!.toString()), one.items);
       assert.deepEqual(one.disclosed, [events[1]]);
     });
 
@@ -112,6 +112,14 @@ for (const backend of backends()) {
           'each reader of the cached page is in the disclosure log',
         );
       }
+      // The cached page remembers the channels it is logged on; reading it again adds no entry, a new reader does.
+      const cachedPage = await readFeed(t.hub.store.sql, { entity: 'award', after: 0, limit: 2, view: FULL_VIEW }, cache);
+      assert.deepEqual([...cachedPage.logged!].sort(), [`feed:*:${a.id}`, `feed:*:${b.id}`].sort());
+      await request(t.app).get('/api/v1/feeds/award?limit=2').set(bearer(a.token)).expect(200);
+      assert.equal((await log()).length, entries.length, 'a page read again adds nothing to the log');
+      const c = await token('reader c', ['admin']);
+      await request(t.app).get('/api/v1/feeds/award?limit=2').set(bearer(c.token)).expect(200);
+      assert.equal((await log()).filter((e) => e.route === `feed:*:${c.id}`).length, 2, 'a new reader of the cached page is logged');
 
       // The consent consumer: only the person who consented, then also the one who consents later.
       const cv = await token('cv reader', ['feed:cv']);

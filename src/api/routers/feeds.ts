@@ -9,6 +9,8 @@ import { fullViewPolicy, type DisclosurePolicy } from '../../privacy/config.ts';
 import type { ChangeEvent } from '../../core/types.ts';
 import { asyncHandler, param } from '../context.ts';
 
+const CLOSE = Buffer.from('}');
+
 function authenticated(req: Request): Principal {
   if (!req.principal) throw new UnauthorizedError('credentials required: send Authorization: Bearer <token>');
   return req.principal;
@@ -89,8 +91,12 @@ export function feedsRouter(hub: Pick<ApiDeps, 'consumers' | 'schemas' | 'privac
       const screen = (events: ChangeEvent[]) => hub.privacy.screen(policy, events).then((s) => s.pass);
       const q = { entity, after: parseCursor(queryOnce(req, 'after')), limit: parseLimit(queryOnce(req, 'limit')), view, screen };
       const page = await readFeed(hub.store.sql, q, pages);
-      // Logged before the page goes out: a page that cannot be logged is not served.
-      await hub.privacy.disclosed(policy, page.disclosed);
+      // Logged before the page goes out: a page that cannot be logged is not served. A cached page
+      // remembers the channels whose entries for it are in the log already (the log only grows).
+      if (!page.logged?.has(policy.channel)) {
+        await hub.privacy.disclosed(policy, page.disclosed);
+        page.logged?.add(policy.channel);
+      }
       const etag = pageETag(q, page);
       res.setHeader('ETag', etag);
       res.setHeader('Cache-Control', 'private, no-cache');
@@ -102,8 +108,8 @@ export function feedsRouter(hub: Pick<ApiDeps, 'consumers' | 'schemas' | 'privac
         return;
       }
       const head = { entity, consumer: view === FULL_VIEW ? null : view.id, after: String(q.after), next: String(page.next), hasMore: page.hasMore };
-      // A cached full page: its items' JSON as made when it was first read for this view.
-      if (page.itemsJson !== undefined) res.type('application/json').send(`${JSON.stringify(head).slice(0, -1)},"items":${page.itemsJson}}`);
+      // A cached full page: its items' bytes as made when it was first read for this view.
+      if (page.itemsBytes !== undefined) res.type('application/json').send(Buffer.concat([Buffer.from(`${JSON.stringify(head).slice(0, -1)},"items":`), page.itemsBytes, CLOSE]));
       else res.json({ ...head, items: page.items });
     }),
   );
