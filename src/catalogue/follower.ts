@@ -61,8 +61,19 @@ export class CatalogueFollower {
     });
   }
 
-  /** Applies every change after the cursor; resolves when caught up. */
-  async catchUp(): Promise<number> {
+  /** Applies every change after the cursor; resolves when caught up. One catch-up at a time in this process. */
+  catchUp(): Promise<number> {
+    const next = this.queue.then(() => this.catchUpNow());
+    this.queue = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
+  private queue: Promise<void> = Promise.resolve();
+
+  private async catchUpNow(): Promise<number> {
     let applied = 0;
     for (;;) {
       const after = await this.o.store.cursor();

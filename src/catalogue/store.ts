@@ -88,10 +88,20 @@ export class CatalogueStore {
     return Number(r?.cursor ?? 0);
   }
 
-  /** Applies the changes in one transaction and moves the cursor past them. */
+  /**
+   * Applies the changes in one transaction and moves the cursor past them. Followers in several
+   * processes (or a catch-up beside the follower's own pass) may read the same changes: on PostgreSQL
+   * the transaction first takes the catalogue's lock, and each applies only what is after the cursor
+   * it then reads, so two never write the same items at once (a deadlock) or twice.
+   */
   async apply(events: readonly ChangeEvent[]): Promise<void> {
     if (!events.length) return;
     await this.sql.transaction(async (tx) => {
+      if (tx.dialect === 'postgres') await tx.run("SELECT pg_advisory_xact_lock(hashtext('study-hub:catalogue:' || current_schema()))");
+      const [r] = await tx.query<{ cursor: number | string }>("SELECT cursor FROM catalogue_state WHERE name = 'changes'");
+      const done = Number(r?.cursor ?? 0);
+      events = events.filter((e) => e.seq > done);
+      if (!events.length) return;
       for (const e of events) if (isCatalogueKind(e.entity)) await this.applyOne(tx, e);
       const last = events[events.length - 1]!.seq;
       this.known = undefined;
