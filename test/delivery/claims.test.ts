@@ -25,31 +25,27 @@ describe('a copy of an event whose attempt is in progress (router)', () => {
   };
   let event: ChangeEvent;
 
-  before(async () => {
-    await store.migrate();
-    const { message } = await store.insertMessage({
-      id: 'm-1',
-      sourceId: 's',
-      entity: 'person',
-      institution: 'lu.lv',
-      contentType: null,
-      raw: '{}',
-      rawSize: 2,
-      idempotencyKey: null,
-      status: 'received',
-    });
+  /** A message committed as a record version with its change event (an input that went through). */
+  async function committed(id: string, sourceId: string, n: number) {
+    const { message } = await store.insertMessage({ id, sourceId: 's', entity: 'person', institution: 'lu.lv', contentType: null, raw: '{}', rawSize: 2, idempotencyKey: null, status: 'received' });
     const r = await store.commit({
       messageId: message.id,
       entity: 'person',
       institution: 'lu.lv',
       sourceSystem: 'lais',
-      sourceId: 'p1',
+      sourceId,
       source: 's',
       sourceUpdatedAt: null,
-      data: { n: 1 },
+      data: { n },
       op: 'upsert',
       schemaVersion: '1',
     });
+    return { message, r };
+  }
+
+  before(async () => {
+    await store.migrate();
+    const { message, r } = await committed('m-1', 'p1', 1);
     event = r.event!;
     await store.markPublished([{ eventId: event.eventId, messageId: message.id, routeIds: ['r1'] }]);
   });
@@ -73,29 +69,7 @@ describe('a copy of an event whose attempt is in progress (router)', () => {
   });
 
   it('a claim whose worker died is taken over once it timed out: the copy delivers it', async () => {
-    const { message } = await store.insertMessage({
-      id: 'm-2',
-      sourceId: 's',
-      entity: 'person',
-      institution: 'lu.lv',
-      contentType: null,
-      raw: '{}',
-      rawSize: 2,
-      idempotencyKey: null,
-      status: 'received',
-    });
-    const r = await store.commit({
-      messageId: message.id,
-      entity: 'person',
-      institution: 'lu.lv',
-      sourceSystem: 'lais',
-      sourceId: 'p2',
-      source: 's',
-      sourceUpdatedAt: null,
-      data: { n: 2 },
-      op: 'upsert',
-      schemaVersion: '1',
-    });
+    const { r } = await committed('m-2', 'p2', 2);
     const e = r.event!;
     // Claimed 30 s ago by a worker that never recorded an outcome.
     assert.equal((await store.beginAttempt(e.eventId, 'r1', Date.now() - CLAIM_TIMEOUT_MS - 1)).proceed, true);
@@ -109,29 +83,7 @@ describe('a copy of an event whose attempt is in progress (router)', () => {
 
   it('a worker renews the claims of its attempts in progress, so a slow sink is not called twice; once released, the claim lapses', async function () {
     this.timeout(20_000);
-    const { message } = await store.insertMessage({
-      id: 'm-3',
-      sourceId: 's',
-      entity: 'person',
-      institution: 'lu.lv',
-      contentType: null,
-      raw: '{}',
-      rawSize: 2,
-      idempotencyKey: null,
-      status: 'received',
-    });
-    const r = await store.commit({
-      messageId: message.id,
-      entity: 'person',
-      institution: 'lu.lv',
-      sourceSystem: 'lais',
-      sourceId: 'p3',
-      source: 's',
-      sourceUpdatedAt: null,
-      data: { n: 3 },
-      op: 'upsert',
-      schemaVersion: '1',
-    });
+    const { r } = await committed('m-3', 'p3', 3);
     const e = r.event!;
     const worker = new AttemptBatcher(store);
     const claim = await worker.begin(e.eventId, 'r1');

@@ -124,9 +124,9 @@ async function nativeValidate(dir: string, schema: { file: string } | { imports:
 /** Validates a document against one XSD of the specs folder (path relative to it). */
 export async function validateAgainst(dir: string, xsd: string, xml: string): Promise<XsdResult> {
   if (NATIVE) {
-    const elmo211 = readFileSync(join(dir, xsd), 'utf8').includes('elmo-schemas-v2.1.1') || xsd.includes('imobility-tors-v3');
-    if (!elmo211) return nativeValidate(dir, { file: join(dir, xsd) }, xml);
-    const ns = /targetNamespace="([^"]+)"/.exec(readFileSync(join(dir, xsd), 'utf8'))?.[1];
+    const text = readFileSync(join(dir, xsd), 'utf8');
+    if (!text.includes('elmo-schemas-v2.1.1') && !xsd.includes('imobility-tors-v3')) return nativeValidate(dir, { file: join(dir, xsd) }, xml);
+    const ns = /targetNamespace="([^"]+)"/.exec(text)?.[1];
     if (!ns) throw new Error(`${xsd} has no targetNamespace`);
     return nativeValidate(dir, { imports: [ADDRESS_FIRST, [ns, xsd]] }, xml);
   }
