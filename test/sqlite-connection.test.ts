@@ -51,7 +51,6 @@ describe('SQLite: one connection, one transaction at a time', () => {
     const a = sql.transaction(async (tx) => {
       await tx.run('INSERT INTO t (v) VALUES (1)');
       await tx.transaction(async (inner) => inner.run('INSERT INTO t (v) VALUES (3)'));
-      await sql.exclusive(() => db.prepare('INSERT INTO t (v) VALUES (4)').run());
       await tick(30);
       throw new Error('a fails');
     });
@@ -61,5 +60,15 @@ describe('SQLite: one connection, one transaction at a time', () => {
     await assert.rejects(a, /a fails/);
     await Promise.all([outside, sync]);
     assert.deepEqual(values(), [2, 5], 'the nested rows went with the failed transaction; the others stayed');
+  });
+
+  it('the handle a body was given refuses calls once its transaction has ended', async () => {
+    let kept: Awaited<Parameters<Parameters<SqliteSql['transaction']>[0]>[0]> | undefined;
+    await sql.transaction(async (tx) => {
+      kept = tx;
+      await tx.run('INSERT INTO t (v) VALUES (1)');
+    });
+    await assert.rejects(kept!.run('INSERT INTO t (v) VALUES (2)'), (e: Error & { code?: string }) => e.code === 'HUB_ERR_INTERNAL' && /has ended/.test(e.message));
+    assert.deepEqual(values(), [1]);
   });
 });
