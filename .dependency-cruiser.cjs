@@ -1,4 +1,3 @@
-/* global module */
 /**
  * The boundaries of the code (docs/architecture.md, "Dependency rules"), checked by `npm run depcheck`
  * (part of `npm run lint`, so of `npm test`). Type-only imports count: they tie modules together too.

@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually, GiveUp } from './eventually.ts';
 
-export const HUB_BIN = fileURLToPath(new URL('../../bin/hub.mjs', import.meta.url));
+/** The hub's entry point: the suite's JavaScript build when the whole suite runs (test/helpers/suite-build.ts), else bin/hub.mjs. */
+export const HUB_BIN = process.env.HUB_TEST_DIST ? join(process.env.HUB_TEST_DIST, 'bin', 'hub.mjs') : fileURLToPath(new URL('../../bin/hub.mjs', import.meta.url));
 
 export async function freePort(): Promise<number> {
   const s = createServer();
