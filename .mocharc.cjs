@@ -42,7 +42,7 @@ module.exports = {
   'node-option': ['import=tsx'],
   spec: named ? [] : ordered(),
   // The whole suite builds the hub once for the hub processes its tests spawn (test/helpers/suite-build.ts).
-  require: named ? [] : ['test/helpers/suite-build.ts'],
+  ...(named ? {} : { require: ['test/helpers/suite-build.ts'] }),
   // The whole suite runs its files in two worker processes (most tests wait on I/O: processes,
   // RabbitMQ, PostgreSQL, browsers); a file named on the command line runs in this process.
   parallel: !named,

@@ -33,7 +33,7 @@ const VALUES: [string | undefined, boolean][] = [
 ];
 
 /** The mocha options .mocharc.cjs gives for this CI value and these command-line arguments (a fresh process). */
-function mochaOptions(ci: string | undefined, args: string[] = []): { spec: string[]; 'forbid-only': boolean; 'forbid-pending': boolean } {
+function mochaOptions(ci: string | undefined, args: string[] = []): { spec: string[]; require?: string[]; 'forbid-only': boolean; 'forbid-pending': boolean } {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.CI;
   if (ci !== undefined) env.CI = ci;
@@ -62,6 +62,8 @@ describe('test rules: what CI means, and that it never skips', () => {
     assert.ok(files.length > 100);
     assert.deepEqual([...all].sort(), files.sort(), 'every test file once, but the one run alone after the rest');
     assert.equal(all[0], 'test/mapping-compile.test.ts', 'the longest file starts first');
-    assert.deepEqual(mochaOptions(undefined, ['test/ci-rules.test.ts']).spec, []);
+    const one = mochaOptions(undefined, ['test/ci-rules.test.ts']);
+    assert.deepEqual(one.spec, []);
+    assert.equal(one.require, undefined, 'a file run on its own does not build the hub first');
   });
 });
