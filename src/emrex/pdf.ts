@@ -1,11 +1,15 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import PDFDocument from 'pdfkit';
+import type PDFDocumentClass from 'pdfkit';
 import type { InstitutionConfig } from '../config/types.ts';
 import type { JsonObject } from '../core/types.ts';
 import { texts, type LearnerRecord } from './learner-record.ts';
 
 export type TranscriptLanguage = 'lv' | 'en';
+
+/** pdfkit reads its fonts' metrics when imported (~150 ms of CPU at every start of a hub or command): loaded at the first transcript. */
+let pdfkit: Promise<typeof PDFDocumentClass> | undefined;
+const loadPdfkit = () => (pdfkit ??= import('pdfkit').then((m) => m.default));
 
 /** DejaVu Sans (from the dejavu-fonts-ttf package): every Latvian letter, unlike the PDF standard fonts. */
 const FONT_DIR = join(dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')), 'ttf');
@@ -55,7 +59,8 @@ const creditsOf = (v: unknown) => (v && typeof v === 'object' && typeof (v as Js
  * document's own, so the same record at the same time gives the same file. `sealed: false` leaves out
  * the sentence saying the ELMO file seals it (a PDF handed out on its own, e.g. by the EWP File API).
  */
-export function transcriptPdf(record: LearnerRecord, o: { institutions: readonly InstitutionConfig[]; lang: TranscriptLanguage; now: Date; sealed?: boolean }): Promise<Buffer> {
+export async function transcriptPdf(record: LearnerRecord, o: { institutions: readonly InstitutionConfig[]; lang: TranscriptLanguage; now: Date; sealed?: boolean }): Promise<Buffer> {
+  const PDFDocument = await loadPdfkit();
   const w = WORDS[o.lang];
   const doc = new PDFDocument({ size: 'A4', margin: 50, info: { Title: w.title, Producer: 'study-data-hub', Creator: 'study-data-hub', CreationDate: o.now, ModDate: o.now } });
   const chunks: Buffer[] = [];
