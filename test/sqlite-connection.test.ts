@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import type { SqlDb } from '../src/store/sql.ts';
 import { SqliteSql } from '../src/store/sqlite/sql.ts';
 
 /**
@@ -63,7 +64,7 @@ describe('SQLite: one connection, one transaction at a time', () => {
   });
 
   it('the handle a body was given refuses calls once its transaction has ended', async () => {
-    let kept: Awaited<Parameters<Parameters<SqliteSql['transaction']>[0]>[0]> | undefined;
+    let kept: SqlDb | undefined;
     await sql.transaction(async (tx) => {
       kept = tx;
       await tx.run('INSERT INTO t (v) VALUES (1)');

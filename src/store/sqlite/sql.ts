@@ -23,8 +23,8 @@ class Statements {
 }
 
 /**
- * The handle a transaction's body gets: its statements, nested transactions (which join it) and
- * `exclusive` run at once, on the connection the transaction holds. Only the body uses it; once the
+ * The handle a transaction's body gets: its statements and nested transactions (which join it) run
+ * at once, on the connection the transaction holds. Only the body uses it; once the
  * transaction has ended it refuses every call.
  */
 class SqliteTx extends Statements implements SqlDb {
@@ -49,10 +49,6 @@ class SqliteTx extends Statements implements SqlDb {
 
   async run(sql: string, params: unknown[] = []): Promise<{ changes: number }> {
     return this.runSync(sql, params);
-  }
-
-  async exclusive<T>(fn: () => T): Promise<T> {
-    return fn();
   }
 
   async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
