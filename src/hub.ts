@@ -49,6 +49,8 @@ export interface HubOptions {
   processMetrics?: boolean;
   /** How outbound targets' names are resolved (src/core/net); tests inject one, the system resolver otherwise. */
   resolve?: Resolver;
+  /** How often a source's runner reads pause and sync requests written by another process (2 s). */
+  sourceControlIntervalMs?: number;
 }
 
 /** What an adapter is handed, built from the hub's logger, data dir, secrets, mapping limits and target policy. */
@@ -341,6 +343,7 @@ export class Hub {
             logger,
             context: (scope) => adapterContext(scope),
             maps: (set, entity) => mappings.has(set, entity),
+            ...(opts.sourceControlIntervalMs ? { controlIntervalMs: opts.sourceControlIntervalMs } : {}),
           })
         : undefined;
     return new Hub(opts, {

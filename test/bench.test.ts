@@ -17,13 +17,21 @@ describe('bench harness (bin/bench.mjs)', function () {
   this.timeout(120_000);
   let out: string;
 
-  before(() => {
+  // The scenarios that need no services run in one bench process, the two that use them when set
+  // (pipeline, failover) in another: each process spends seconds loading the hub through tsx.
+  let local: ReturnType<typeof bench>;
+  let withServices: ReturnType<typeof bench>;
+  before(function () {
+    this.timeout(300_000);
     out = mkdtempSync(join(tmpdir(), 'hub-bench-test-'));
+    local = bench(['mapping', 'credentials', 'trail', '--dry', '--out', out]);
+    // One failover run: the load, the kill, then every record delivered (the killed worker's claims lapse 3 s after its last renewal).
+    withServices = spawnSync(process.execPath, [BENCH, 'pipeline', 'failover', '--dry', '--out', out], { encoding: 'utf8', timeout: 170_000, env: process.env });
   });
   after(() => rmSync(out, { recursive: true, force: true }));
 
   it('runs the mapping scenario in its smallest mode, prints each figure beside its baseline and writes its JSON', () => {
-    const r = bench(['mapping', '--dry', '--out', out]);
+    const r = local;
     assert.equal(r.status, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /== mapping: /);
     assert.match(r.stdout, /person: compiled mapping \(MappingEngine\.map\)\s+[\d.]+ µs\/record/);
@@ -42,7 +50,7 @@ describe('bench harness (bin/bench.mjs)', function () {
 
   it('runs the pipeline scenario in its smallest mode: every record delivered, each baseline swept on the events the hub delivered and the best reported', function () {
     const real = Boolean(process.env.DATABASE_URL && process.env.AMQP_URL);
-    const r = spawnSync(process.execPath, [BENCH, 'pipeline', '--dry', '--out', out], { encoding: 'utf8', timeout: 110_000, env: process.env });
+    const r = withServices;
     assert.equal(r.status, 0, r.stderr + r.stdout);
     const result = JSON.parse(readFileSync(join(out, 'pipeline.json'), 'utf8')) as ScenarioResult;
     const embedded = result.figures.find((f) => f.name === 'embedded: hub end to end (84 records)');
@@ -64,7 +72,7 @@ describe('bench harness (bin/bench.mjs)', function () {
   });
 
   it('runs the credentials scenario in its smallest mode: every award issued and sealed, the resume issuing nothing', () => {
-    const r = bench(['credentials', '--dry', '--out', out]);
+    const r = local;
     assert.equal(r.status, 0, r.stderr + r.stdout);
     const result = JSON.parse(readFileSync(join(out, 'credentials.json'), 'utf8')) as ScenarioResult;
     const names = result.figures.map((f) => f.name);
@@ -82,9 +90,7 @@ describe('bench harness (bin/bench.mjs)', function () {
 
   it('runs the failover scenario in its smallest mode: the lease holder killed, the survivor takes the lease, and changes committed after the kill are delivered', function () {
     const real = Boolean(process.env.DATABASE_URL && process.env.AMQP_URL);
-    // One run: the load, the kill, then every record delivered (the killed worker's claims lapse 3 s after its last renewal).
-    if (real) this.timeout(180_000);
-    const r = spawnSync(process.execPath, [BENCH, 'failover', '--dry', '--out', out], { encoding: 'utf8', timeout: 170_000, env: process.env });
+    const r = withServices;
     assert.equal(r.status, 0, r.stderr + r.stdout);
     const result = JSON.parse(readFileSync(join(out, 'failover.json'), 'utf8')) as ScenarioResult;
     if (!real) {
@@ -111,7 +117,7 @@ describe('bench harness (bin/bench.mjs)', function () {
   });
 
   it('runs the trail scenario in its smallest mode: the prototype delivers every record it committed, on at most 4 rows a record, beside the hub on the same records', () => {
-    const r = bench(['trail', '--dry', '--out', out]);
+    const r = local;
     assert.equal(r.status, 0, r.stderr + r.stdout);
     const result = JSON.parse(readFileSync(join(out, 'trail.json'), 'utf8')) as ScenarioResult;
     const fig = (prefix: string) => {

@@ -41,14 +41,15 @@ describe('EmbeddedBroker specifics', function () {
   it('a consumer whose file is locked by another process goes on once it is free (no error thrown from its timer)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hub-broker-'));
     const file = join(dir, 'broker.sqlite');
-    const broker = new EmbeddedBroker(file);
+    // SQLite's busy wait (5 s by default) blocks the thread: 200 ms here.
+    const broker = new EmbeddedBroker(file, 200);
     const other = new Database(file);
     try {
       await broker.connect();
       await broker.declareQueue('locked', ['#']);
       const e = testEvent();
       await broker.publish('person.upsert.lu.lv', e);
-      // Another process holds the write lock: taking the message fails with SQLITE_BUSY (after SQLite's 5 s busy wait).
+      // Another process holds the write lock: taking the message fails with SQLITE_BUSY (after the busy wait).
       other.exec('BEGIN EXCLUSIVE');
       const got: BrokerDelivery[] = [];
       const c = await broker.consume(

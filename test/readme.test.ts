@@ -85,8 +85,9 @@ describe('README', function () {
       }
       dir = mkdtempSync(join(tmpdir(), 'hub-readme-'));
       port = await freePort();
-      // The demo without the Node-RED editor (its own tests cover it), and without the demo feed: the README's records only.
-      hub = runHub(['demo', '--no-feed'], {
+      // The demo without the Node-RED editor (its own tests cover it), without the demo feed (the README's
+      // records only), and with 20 simulated students a system.
+      hub = runHub(['demo', '--no-feed', '--students', '20'], {
         HUB_DATA_DIR: join(dir, 'data'),
         PORT: String(port),
         HUB_ADMIN_TOKEN: token,
@@ -107,6 +108,7 @@ describe('README', function () {
       const banner = hub.output();
       assert.match(banner, /curl -s -X POST 'http:\/\/localhost:\d+\/api\/v1\/ingest\/rtu-push\/person'/);
       assert.match(banner, /curl -s 'http:\/\/localhost:\d+\/api\/v1\/messages\?limit=5'/);
+      assert.match(banner, /LAIS sim: +http:\/\/\S+ \(20 students;/, 'the banner names the simulated students (--students)');
     });
 
     it('the first record is answered as the README shows', () => {

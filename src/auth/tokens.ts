@@ -49,18 +49,22 @@ export const TOKEN_CHECK_CACHE_MS = 2000;
 export class TokenService {
   private readonly checked = new Map<string, { p: Principal | undefined; at: number }>();
 
-  constructor(private readonly store: Store) {}
+  /** @param checkCacheMs how long live() reuses an answer (TOKEN_CHECK_CACHE_MS) */
+  constructor(
+    private readonly store: Store,
+    private readonly checkCacheMs = TOKEN_CHECK_CACHE_MS,
+  ) {}
 
   /**
    * The principal of a token by its id while the token is not revoked and has the scope: what a
-   * session made from a token asks on each use. The answer is reused for TOKEN_CHECK_CACHE_MS at most,
+   * session made from a token asks on each use. The answer is reused for checkCacheMs (TOKEN_CHECK_CACHE_MS) at most,
    * so a revocation, a rotation (a changed HUB_ADMIN_TOKEN revokes the old one) or a removed scope
    * ends the session within seconds.
    */
   async live(tokenId: string, scope: string): Promise<Principal | undefined> {
     const now = Date.now();
     let hit = this.checked.get(tokenId);
-    if (!hit || now - hit.at >= TOKEN_CHECK_CACHE_MS) {
+    if (!hit || now - hit.at >= this.checkCacheMs) {
       const [row] = await this.store.sql.query<{ id: string; name: string; scopes: unknown; revoked_at: unknown }>('SELECT id, name, scopes, revoked_at FROM tokens WHERE id = ?', [tokenId]);
       const scopes = typeof row?.scopes === 'string' ? (JSON.parse(row.scopes) as string[]) : (row?.scopes as string[] | undefined);
       hit = { p: row && row.revoked_at === null && scopes ? { tokenId: row.id, name: row.name, scopes } : undefined, at: now };

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { envTable, examples } from './help.ts';
 
 /**
@@ -13,6 +13,12 @@ const run =
     const fn = pick(await load()) as (...a: unknown[]) => unknown;
     await fn(...args);
   };
+
+/** An option's value as a whole number from 1 to max; commander says which option is wrong otherwise. */
+const positiveInt = (max: number) => (v: string) => {
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new InvalidArgumentError(`a whole number from 1 to ${max}`);
+  return Number(v);
+};
 
 const cmd = {
   config: () => import('./commands/config.ts'),
@@ -45,7 +51,8 @@ export function buildProgram(): Command {
     .command('demo')
     .description('run the hub with demo institutions, simulated study systems, a webhook receiver and a demo feed (npm start)')
     .option('--no-feed', 'do not send demo records')
-    .addHelpText('after', examples('HUB_ADMIN_TOKEN=change-me-to-something-long npx hub demo', 'PORT=9090 HUB_DATA_DIR=/tmp/hub npx hub demo --no-feed'))
+    .option('--students <n>', 'students in each simulated study system (default: 200 in LAIS, 150 in ISIS)', positiveInt(100_000))
+    .addHelpText('after', examples('HUB_ADMIN_TOKEN=change-me-to-something-long npx hub demo', 'PORT=9090 HUB_DATA_DIR=/tmp/hub npx hub demo --no-feed --students 20'))
     .action(run(cmd.demo, (m) => m.demoCommand));
   withConfig(program.command('start').description('API and workers in one process'))
     .addHelpText('after', examples('npx hub start --config hub.json'))

@@ -8,7 +8,7 @@ import type { MappingEngine } from '../mapping/engine.ts';
 import type { RecordResult } from '../pipeline/pipeline.ts';
 import type { Ref } from '../privacy/personal.ts';
 import type { SchemaRegistry } from '../schemas/registry.ts';
-import { DeadLetterWatches, type DeadHandler, type DeadWatchSpec } from './dead-letters.ts';
+import { DeadLetterWatches, type DeadHandler, type DeadWatchSpec, type DeadWatchTiming } from './dead-letters.ts';
 import { FlowSubscriptions, type FlowHandler, type SubscriptionSpec } from './subscriptions.ts';
 
 /** At most this many records in one `hub ingest` message: split bigger exports (split node). */
@@ -72,9 +72,10 @@ export function catalogOf(config: HubConfig, schemas: SchemaRegistry, mappings: 
   };
 }
 
-export function createBridge(hub: BridgeDeps): BridgeHandle {
+/** @param options.deadFeed how often the dead-deliveries feed polls (tests shorten it) */
+export function createBridge(hub: BridgeDeps, options: { deadFeed?: DeadWatchTiming } = {}): BridgeHandle {
   const subs = new FlowSubscriptions(hub.store, hub.broker, hub.metrics, hub.logger.child({ component: 'nodered' }), hub.privacy);
-  const dead = new DeadLetterWatches(hub.store.sql, hub.logger.child({ component: 'nodered' }));
+  const dead = new DeadLetterWatches(hub.store.sql, hub.logger.child({ component: 'nodered' }), options.deadFeed);
   // Values from flows are checked against limits.maxDepth before a mapping or a schema walks them;
   // `ingest` is checked by the pipeline, per record.
   const maxDepth = hub.config.limits?.maxDepth ?? DEFAULT_MAX_DEPTH;

@@ -24,8 +24,13 @@ const MIGRATIONS = [
   },
 ];
 
-/** Rows updated within this window are left for the next pass: a write may still be committing. */
-const SETTLE_MS = 2000;
+/** How often a watch looks for new dead deliveries, and how recent a row it leaves for the next pass. */
+export interface DeadWatchTiming {
+  /** Between two passes when there was nothing more to hand over (2 s). */
+  pollMs?: number;
+  /** Rows updated within this window are left for the next pass: a write may still be committing (2 s). */
+  settleMs?: number;
+}
 const BATCH = 100;
 
 function iso(v: unknown): string {
@@ -42,12 +47,17 @@ function iso(v: unknown): string {
 export class DeadLetterWatches {
   private migrated: Promise<void> | undefined;
   private readonly stops = new Set<() => Promise<void>>();
+  private readonly pollMs: number;
+  private readonly settleMs: number;
 
   constructor(
     private readonly sql: SqlDb,
     private readonly logger: Logger,
-    private readonly pollMs = 2000,
-  ) {}
+    timing: DeadWatchTiming = {},
+  ) {
+    this.pollMs = timing.pollMs ?? 2000;
+    this.settleMs = timing.settleMs ?? 2000;
+  }
 
   private migrate(): Promise<void> {
     return (this.migrated ??= this.sql.migrate('nodered', MIGRATIONS));
@@ -119,7 +129,7 @@ export class DeadLetterWatches {
       this.sql,
       { at: iso(c.after_at), eventId: String(c.after_event), routeId: String(c.after_route) },
       {
-        settledBefore: new Date(Date.now() - SETTLE_MS).toISOString(),
+        settledBefore: new Date(Date.now() - this.settleMs).toISOString(),
         routes: spec.routes,
         limit: BATCH,
       },

@@ -23,6 +23,7 @@ export interface SourceManagerDeps {
   context(scope: string): AdapterContext;
   /** Whether the mapping set maps the entity (checked at start for every entity a source emits). */
   maps(mappingSet: string, entity: string): boolean;
+  /** How often runners read pause and sync requests, and the lag gauge is read from the store (2 s). */
   controlIntervalMs?: number;
   leaseTtlMs?: number;
 }
@@ -108,7 +109,8 @@ export class SourceManager {
       this.runners.set(s.id, runner);
       await runner.start(source, ctx);
     }
-    this.lagTimer = setInterval(() => void this.refreshLag(), 5000);
+    // The lag is read as often as the runners read their control requests (one query for all sources).
+    this.lagTimer = setInterval(() => void this.refreshLag(), this.d.controlIntervalMs ?? 2000);
     this.lagTimer.unref();
     await this.refreshLag();
   }

@@ -67,6 +67,14 @@ describe('hub command line', function () {
     assert.equal(r.stdout.trim(), pkg.version);
   });
 
+  it('`hub demo --students` takes a whole number from 1 to 100,000, and names the option otherwise', () => {
+    for (const bad of ['0', '-3', '2.5', 'many', '100001']) {
+      const r = hub(['demo', '--students', bad]);
+      assert.equal(r.status, 1, bad);
+      assert.match(r.stderr, /option '--students <n>' argument '.*' is invalid\. a whole number from 1 to 100000/, bad);
+    }
+  });
+
   it('`hub env` lists the variables with what is set, secrets masked', () => {
     const r = hub(['env'], { env: { DATABASE_URL: 'postgres://hub:s3cret-pw@db:5432/hub', HUB_ADMIN_TOKEN: 'a-very-long-admin-token', PORT: '9999' } });
     assert.equal(r.status, 0, r.stderr);

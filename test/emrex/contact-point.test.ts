@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import request from 'supertest';
 import { readSealKey } from '../../src/emrex/keys.ts';
 import { sealKeysDir } from '../../src/emrex/seal-key.ts';
 import { isCI } from '../helpers/ci.ts';
+import { jdkAvailable, jdkVerifyXmlDsig } from './helpers/jdk.ts';
 import { auth, backends } from '../helpers/hub.ts';
 import { requireSpecs, validateAgainst } from '../ewp/helpers/xsd.ts';
 import { appOf, deliverAnswer, entries, hiddenFields, Learner, signInAtContactPoint, startContactPoint, type ContactPointSetup } from './helpers/contact-point.ts';
-
-const JAVA_VERIFIER = fileURLToPath(new URL('./java/VerifyXmlDsig.java', import.meta.url));
-const javaAvailable = () => spawnSync('java', ['-version'], { encoding: 'utf8' }).status === 0;
 
 /**
  * The EMREX contact point (issue 19, item 2): a test EMREX client sends a learner to the hub, the learner
@@ -82,20 +75,11 @@ for (const backend of backends())
       assert.deepEqual(v.errors, [], 'valid against the ELMO 1.7 XSD');
       const key = readSealKey(sealKeysDir(s.t.config, s.t.dir));
       assert.ok(key);
-      if (!javaAvailable()) {
+      if (!jdkAvailable()) {
         if (isCI()) throw new Error('java (JDK 11+) is needed to verify the seal independently');
         console.log('      skipped: no java on this machine to verify the seal independently');
       } else {
-        const dir = mkdtempSync(join(tmpdir(), 'emrex-cp-'));
-        try {
-          writeFileSync(join(dir, 'doc.xml'), xml);
-          writeFileSync(join(dir, 'cert.pem'), key.certificatePem);
-          const r = spawnSync('java', [JAVA_VERIFIER, join(dir, 'doc.xml'), join(dir, 'cert.pem')], { encoding: 'utf8' });
-          assert.equal(r.status, 0, r.stderr);
-          assert.equal(r.stdout.trim(), 'VALID', 'the JDK verifies the seal');
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
+        assert.equal(jdkVerifyXmlDsig(xml, key.certificatePem), 'VALID', 'the JDK verifies the seal');
       }
 
       // The learner's control: a consent record and the disclosures, in subject access.

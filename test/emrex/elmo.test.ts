@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createDevSealKey, readSealKey } from '../../src/emrex/keys.ts';
 import { sealElmo } from '../../src/emrex/sign.ts';
 import { sealKeysDir } from '../../src/emrex/seal-key.ts';
 import { isCI } from '../helpers/ci.ts';
+import { jdkAvailable, jdkVerifyXmlDsig } from './helpers/jdk.ts';
 import request from 'supertest';
 import { validateAgainst, requireSpecs } from '../ewp/helpers/xsd.ts';
 import { PERSONAL_CODE, seed } from '../ewp/helpers/data.ts';
@@ -22,8 +21,6 @@ import { auth, backends, baseConfig, makeHub, type TestHub } from '../helpers/hu
  * official ELMO 1.7 XSD, and every transcript a disclosure in the log.
  */
 const CODE = PERSONAL_CODE;
-const JAVA_VERIFIER = fileURLToPath(new URL('./java/VerifyXmlDsig.java', import.meta.url));
-const javaAvailable = () => spawnSync('java', ['-version'], { encoding: 'utf8' }).status === 0;
 
 for (const backend of backends()) {
   describe(`ELMO 1.7 of a learner's record (${backend})`, function () {
@@ -119,26 +116,13 @@ for (const backend of backends()) {
       const key = readSealKey(sealKeysDir(t.config, t.dir));
       assert.ok(key, 'a development seal key was made in the data dir');
       assert.match(xml, /<ds:Signature xmlns:ds="http:\/\/www\.w3\.org\/2000\/09\/xmldsig#">[\s\S]*<ds:X509Certificate>[\s\S]*<\/ds:Signature><\/elmo>$/);
-      const dir = mkdtempSync(join(tmpdir(), 'elmo-'));
-      try {
-        const java = (doc: string) => {
-          writeFileSync(join(dir, 'doc.xml'), doc);
-          writeFileSync(join(dir, 'cert.pem'), key.certificatePem);
-          const r = spawnSync('java', [JAVA_VERIFIER, join(dir, 'doc.xml'), join(dir, 'cert.pem')], { encoding: 'utf8' });
-          if (r.error) throw r.error;
-          assert.equal(r.status, 0, r.stderr);
-          return r.stdout.trim();
-        };
-        if (!javaAvailable()) {
-          if (isCI()) throw new Error('java (JDK 11+) is needed to verify ELMO seals independently');
-          console.log('      skipped: no java on this machine to verify the seal independently');
-          this.skip();
-        }
-        assert.equal(java(xml), 'VALID');
-        assert.match(java(xml.replace('<resultLabel>9</resultLabel>', '<resultLabel>10</resultLabel>')), /^INVALID/);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
+      if (!jdkAvailable()) {
+        if (isCI()) throw new Error('java (JDK 11+) is needed to verify ELMO seals independently');
+        console.log('      skipped: no java on this machine to verify the seal independently');
+        this.skip();
       }
+      assert.equal(jdkVerifyXmlDsig(xml, key.certificatePem), 'VALID');
+      assert.match(jdkVerifyXmlDsig(xml.replace('<resultLabel>9</resultLabel>', '<resultLabel>10</resultLabel>'), key.certificatePem), /^INVALID/);
       const v = await validateAgainst(requireSpecs(this), 'elmo-schemas/schema.xsd', xml);
       assert.deepEqual(v.errors, [], 'the sealed document is valid ELMO 1.7 too');
     });

@@ -52,6 +52,9 @@ describe('EWP change notifications: the persistent sender and the inbox, against
       logger: pino({ level: 'silent' }),
       timeoutMs: CLIENT_TIMEOUT_MS,
     });
+    // The sender looks for due CNRs every second; every 100 ms here (the tests make retries due at once).
+    await node.sender.stop();
+    node.sender.start(100);
   });
 
   beforeEach(async () => {

@@ -170,7 +170,7 @@ for (const backend of backends()) {
         assert.equal(d.deliveries[0]!.status, 'dead');
         assert.equal(d.deliveries[0]!.attempts.length, RETRY.maxAttempts);
         assert.match(d.deliveries[0]!.lastError ?? '', new RegExp(`gave up after ${RETRY.maxAttempts} attempts: .*HTTP 500`));
-        assert.equal(sink.requests.get(d.eventId), RETRY.maxAttempts);
+        assert.equal(sink.requests.get(d.eventId), RETRY.maxAttempts, `requests the sink saw for the attempts ${JSON.stringify(d.deliveries[0]!.attempts)}`);
         assert.equal(sink.successes.get(d.eventId), undefined);
       }
       // The broker holds them in the route's dead-letter queue; the message browser lists them.

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import pino from 'pino';
+import { TokenService } from '../../src/auth/tokens.ts';
 import { editorAccess, editorAuth } from '../../src/nodered/auth.ts';
 import { EditorSessions } from '../../src/nodered/sessions.ts';
 import { nodeRedSettings } from '../../src/nodered/settings.ts';
@@ -13,8 +14,10 @@ for (const backend of backends()) {
     let auth: ReturnType<typeof editorAuth>;
     before(async () => {
       t = await makeHub({ backend });
-      sessions = new EditorSessions(() => t.hub.store.sql, t.hub.tokens, 3600);
-      auth = editorAuth(editorAccess(t.hub.tokens, sessions));
+      // The hub's token checks are reused for 2 s; 100 ms here, so a revocation shows sooner.
+      const tokens = new TokenService(t.hub.store, 100);
+      sessions = new EditorSessions(() => t.hub.store.sql, tokens, 3600);
+      auth = editorAuth(editorAccess(tokens, sessions));
     });
     after(async () => {
       await t?.stop();

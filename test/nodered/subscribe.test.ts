@@ -51,7 +51,8 @@ for (const backend of backends()) {
     const queues: string[] = [];
     before(async () => {
       t = await makeHub({ backend });
-      bridge = createBridge(t.hub);
+      // The dead-deliveries feed polls every 2 s and leaves the last 2 s for the next pass: 200 ms here.
+      bridge = createBridge(t.hub, { deadFeed: { pollMs: 200, settleMs: 200 } });
       helper.settings({ studyHub: bridge.bridge });
       receiver = new Receiver();
       url = await receiver.listen();

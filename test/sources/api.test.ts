@@ -19,7 +19,8 @@ for (const backend of backends()) {
       await sim.start();
       backing = new Backing(backend);
       const config = sourceConfig([{ id: 'rtu-push', institution: 'rtu.lv', mappingSet: 'canonical' }, laisSourceConfig(sim.url, { pageSize: 10 })]);
-      t = await backing.open(config);
+      // Requests written by another process are read every 2 s; every 200 ms here.
+      t = await backing.open(config, { sourceControlIntervalMs: 200 });
       await passDone(t.hub, 'lu-lais');
     });
     after(async () => {
@@ -143,7 +144,7 @@ for (const backend of backends()) {
     });
 
     it('exports source metrics: records read, errors, last success, lag', async () => {
-      // The lag gauge shows what the manager last read from the store (every 5 s): wait for a reading.
+      // The lag gauge shows what the manager last read from the store (every control interval): wait for a reading.
       const res = await eventually(
         async () => {
           const r = await request(t.app).get('/metrics').set(auth).expect(200);

@@ -32,7 +32,7 @@ export class Backing {
 
   constructor(readonly backend: Backend) {}
 
-  async open(config: HubConfig, opts: { role?: HubRole; env?: Record<string, string>; registry?: AdapterRegistry } = {}): Promise<OpenHub> {
+  async open(config: HubConfig, opts: { role?: HubRole; env?: Record<string, string>; registry?: AdapterRegistry; sourceControlIntervalMs?: number } = {}): Promise<OpenHub> {
     const registry = opts.registry ?? adapters;
     const cfg = validateConfig(config, { schemas, adapters: registry, mappingsDir: mappings.dir });
     let store: Store | undefined;
@@ -55,6 +55,7 @@ export class Backing {
       role: opts.role ?? 'all',
       ...(store ? { store } : {}),
       ...(broker ? { broker } : {}),
+      ...(opts.sourceControlIntervalMs ? { sourceControlIntervalMs: opts.sourceControlIntervalMs } : {}),
     });
     await hub.start();
     await hub.tokens.ensureAdmin(ADMIN_TOKEN);

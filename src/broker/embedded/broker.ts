@@ -47,7 +47,14 @@ export class EmbeddedBroker implements Broker {
   private ackRetry: NodeJS.Timeout | undefined;
   private identity: FileIdentity | undefined;
 
-  constructor(private readonly file: string) {
+  /**
+   * @param busyTimeoutMs how long a statement waits for another process's write lock before it fails
+   *   with SQLITE_BUSY (the consumer then tries again at its next poll)
+   */
+  constructor(
+    private readonly file: string,
+    private readonly busyTimeoutMs = 5000,
+  ) {
     this.wake.setMaxListeners(0);
   }
 
@@ -63,7 +70,7 @@ export class EmbeddedBroker implements Broker {
     this.identity = new FileIdentity(this.file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${Math.trunc(this.busyTimeoutMs)}`);
     db.exec(SCHEMA);
     // Whatever was in flight when the previous process stopped is delivered again.
     prepared(db, 'UPDATE items SET locked = 0, redelivered = 1 WHERE locked = 1').run();

@@ -19,17 +19,19 @@ import { announcer, fail, loadConfig, runtime, type Runtime } from '../runtime.t
 import { startHub, stopOnSignals } from '../server.ts';
 
 /** `hub demo` (what `npm start` runs): the whole hub with demo institutions, a receiver and a feed. */
-export async function demoCommand(opts: { feed: boolean }): Promise<void> {
+export async function demoCommand(opts: { feed: boolean; students?: number }): Promise<void> {
   let rt: Runtime | undefined;
   try {
     const secret = process.env.HUB_DEMO_WEBHOOK_SECRET ?? randomBytes(24).toString('hex');
     rt = runtime({ HUB_DEMO_WEBHOOK_SECRET: secret });
     const receiver = await startReceiver(secret);
     // Simulated study systems for the demo institutions (only when no config file is given).
-    const lais = rt.env.configFile ? undefined : new LaisSimulator({ students: 200, resultsPerStudent: 4, latencyMs: 40, faultRates: { 'http-503': 0.02 } });
+    const laisStudents = opts.students ?? 200;
+    const isisStudents = opts.students ?? 150;
+    const lais = rt.env.configFile ? undefined : new LaisSimulator({ students: laisStudents, resultsPerStudent: 4, latencyMs: 40, faultRates: { 'http-503': 0.02 } });
     const laisUrl = await lais?.start(0);
     lais?.startActivity(20_000, 3);
-    const isis = rt.env.configFile ? undefined : new IsisSimulator({ students: 150, resultsPerStudent: 3, latencyMs: 40, faultRates: { 'soap-fault': 0.02 } });
+    const isis = rt.env.configFile ? undefined : new IsisSimulator({ students: isisStudents, resultsPerStudent: 3, latencyMs: 40, faultRates: { 'soap-fault': 0.02 } });
     const isisUrl = await isis?.start(0);
     isis?.startActivity(30_000, 2);
     // The EMREX contact point's development OpenID provider (the demo persons as accounts) and a demo EMREX client.
@@ -98,12 +100,12 @@ export async function demoCommand(opts: { feed: boolean }): Promise<void> {
       .join(', ')}${
       laisUrl
         ? `
-    LAIS sim:   ${laisUrl} (200 students; polled every 15 s; a few changes every 20 s)`
+    LAIS sim:   ${laisUrl} (${laisStudents} students; polled every 15 s; a few changes every 20 s)`
         : ''
     }${
       isisUrl
         ? `
-    ISIS sim:   ${isisUrl}?wsdl (rsu.lv, 150 students, SOAP; polled every 20 s)`
+    ISIS sim:   ${isisUrl}?wsdl (rsu.lv, ${isisStudents} students, SOAP; polled every 20 s)`
         : ''
     }
     catalogue:  ${url}/catalogue  (public; OOAPI 5: ${url}/ooapi/v5/courses?q=datu)
