@@ -207,9 +207,9 @@ export class Privacy implements DeliveryGate {
   }
 
   /**
-   * Logs the disclosure of these events (as stored, before projection) to a feed consumer or a webhook
-   * subscription: one entry per event that holds personal data, all in one transaction; events already
-   * logged on the channel are skipped (a page read again adds nothing). Returns how many were written.
+   * Logs the disclosure of these events (as stored, before projection) to a feed consumer: one entry
+   * per event that holds personal data, all in one transaction; events already logged on the channel
+   * are skipped (a page read again adds nothing). Returns how many were written.
    */
   async disclosed(p: DisclosurePolicy, events: readonly ChangeEvent[]): Promise<number> {
     const personal = events.filter((e) => e.record && holdsPersonalData(e.entity));
@@ -219,25 +219,37 @@ export class Privacy implements DeliveryGate {
       personal.map((e) => e.eventId),
     );
     const entries: NewEntry[] = [];
-    for (const e of personal) {
-      if (logged.has(e.eventId) || !e.record) continue;
-      const subject = SUBJECTS[e.entity] ? await this.persons.subjectOf(e.entity, e.record, e.institution, false) : undefined;
-      const fields = p.fieldsOf(e.entity);
-      entries.push({
-        kind: 'disclosure',
-        person: this.pseudonyms.of(subject?.primary),
-        recipient: p.recipient,
-        route: p.channel,
-        entity: e.entity,
-        recordId: e.recordId,
-        recordVersion: e.version,
-        legalBasis: p.legalBasis,
-        purpose: p.purpose,
-        fields: fields ? [...fields] : null,
-        eventId: e.eventId,
-      });
-    }
+    for (const e of personal) if (!logged.has(e.eventId)) entries.push(await this.channelEntry(p, e));
     return (await this.log.appendMany(entries)).length;
+  }
+
+  /**
+   * The disclosure of one event delivered to a webhook subscription, to be written with the delivery's
+   * outcome in one transaction (recordWith), as a route's is; undefined when the record holds no
+   * personal data. An event already logged on the channel is not logged twice (the append skips it).
+   */
+  async disclosureOf(p: DisclosurePolicy, e: ChangeEvent): Promise<PendingDisclosure | undefined> {
+    if (!e.record || !holdsPersonalData(e.entity)) return undefined;
+    return { entry: await this.channelEntry(p, e), endsHold: false };
+  }
+
+  /** The log entry of an event (with its record) disclosed on a feed or webhook channel. */
+  private async channelEntry(p: DisclosurePolicy, e: ChangeEvent): Promise<NewEntry> {
+    const subject = SUBJECTS[e.entity] && e.record ? await this.persons.subjectOf(e.entity, e.record, e.institution, false) : undefined;
+    const fields = p.fieldsOf(e.entity);
+    return {
+      kind: 'disclosure',
+      person: this.pseudonyms.of(subject?.primary),
+      recipient: p.recipient,
+      route: p.channel,
+      entity: e.entity,
+      recordId: e.recordId,
+      recordVersion: e.version,
+      legalBasis: p.legalBasis,
+      purpose: p.purpose,
+      fields: fields ? [...fields] : null,
+      eventId: e.eventId,
+    };
   }
 
   /** A consent record was committed: deliveries withheld for its purpose and recipient that it unlocks go out. */

@@ -35,9 +35,10 @@ export interface SubscriberGate {
   before(event: ChangeEvent): Promise<GateDecision>;
   /**
    * The receiver has the event: its disclosure, handed to `record` with the outcome to be written in
-   * the same transaction (routes, flows); or void when the gate logged it itself (webhook subscriptions).
+   * the same transaction (every kind: routes, flows, webhook subscriptions); undefined when the record
+   * holds no personal data.
    */
-  after(event: ChangeEvent): Promise<PendingDisclosure | undefined | void>;
+  after(event: ChangeEvent): Promise<PendingDisclosure | undefined>;
 }
 
 /** How one attempt ended. `delayMs` is set for `retry`. */

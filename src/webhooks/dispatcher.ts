@@ -6,6 +6,7 @@ import { FULL_VIEW, type Consumers, type ConsumerView } from '../feeds/consumers
 import type { HubMetrics } from '../observability/metrics.ts';
 import { DeliveryEngine, type Subscriber } from '../routing/delivery-engine.ts';
 import { fullViewPolicy, type DisclosurePolicy } from '../privacy/config.ts';
+import type { PendingDisclosure } from '../privacy/gate.ts';
 import type { Screened } from '../privacy/service.ts';
 import { changeAt, changesAfter } from '../store/changes.ts';
 import type { SqlDb } from '../store/sql.ts';
@@ -30,7 +31,8 @@ export interface DispatcherOptions {
 /** What the dispatcher needs of `Privacy`. */
 export interface WebhookPrivacy {
   screen(p: DisclosurePolicy, events: readonly ChangeEvent[]): Promise<Screened>;
-  disclosed(p: DisclosurePolicy, events: readonly ChangeEvent[]): Promise<number>;
+  disclosureOf(p: DisclosurePolicy, event: ChangeEvent): Promise<PendingDisclosure | undefined>;
+  recordWith<T>(list: readonly PendingDisclosure[], write: (within: (tx: SqlDb) => Promise<void>) => Promise<T>): Promise<T>;
 }
 
 /** Whom a subscription discloses to: its consumer, or for an admin's full-view subscription the receiver's origin. */
@@ -211,12 +213,33 @@ export class WebhookDispatcher {
     return sink;
   }
 
-  private async finish(d: WebhookDelivery, status: 'pending' | 'delivered' | 'dead' | 'withheld', fields: { error?: string | null; detail?: string | null; nextAt?: string }): Promise<void> {
+  /**
+   * Records an attempt's outcome on the delivery row; a delivered event's disclosure is written in the
+   * same transaction (both or neither: if it fails, the event is delivered again under the same key).
+   */
+  private async finish(
+    d: WebhookDelivery,
+    status: 'pending' | 'delivered' | 'dead' | 'withheld',
+    fields: { error?: string | null; detail?: string | null; nextAt?: string },
+    disclosure?: PendingDisclosure,
+  ): Promise<void> {
     const t = now();
-    await this.o.sql.run(
-      `UPDATE webhook_deliveries SET status = ?, last_error = ?, detail = ?, next_at = ?, lease_until = NULL, updated_at = ?, delivered_at = ?
-       WHERE subscription_id = ? AND seq = ?`,
-      [status, fields.error ?? null, fields.detail ?? null, fields.nextAt ?? t, t, status === 'delivered' ? t : null, d.subscriptionId, d.seq],
+    const update = (sql: SqlDb) =>
+      sql.run(
+        `UPDATE webhook_deliveries SET status = ?, last_error = ?, detail = ?, next_at = ?, lease_until = NULL, updated_at = ?, delivered_at = ?
+         WHERE subscription_id = ? AND seq = ?`,
+        [status, fields.error ?? null, fields.detail ?? null, fields.nextAt ?? t, t, status === 'delivered' ? t : null, d.subscriptionId, d.seq],
+      );
+    const privacy = this.o.privacy;
+    if (!disclosure || !privacy) {
+      await update(this.o.sql);
+      return;
+    }
+    await privacy.recordWith([disclosure], (within) =>
+      this.o.sql.transaction(async (tx) => {
+        await within(tx);
+        await update(tx);
+      }),
     );
   }
 
@@ -249,16 +272,15 @@ export class WebhookDispatcher {
             const reason = privacy ? (await privacy.screen(policy, [ev])).held.get(ev.eventId) : undefined;
             return reason !== undefined ? { action: 'withhold', reason } : { action: 'deliver', event: view.project(ev) };
           },
-          after: async (ev) => {
-            await privacy?.disclosed(policy, [ev]);
-          },
+          // The disclosure is written with the outcome (finish), in one transaction.
+          after: (ev) => (privacy ? privacy.disclosureOf(policy, ev) : Promise.resolve(undefined)),
         },
         deliver: (ev, ctx) => sink.deliver(ev, ctx),
       };
       await this.engine.attempt(subscriber, stored, d.attempts, (r) =>
         r.outcome === 'retry'
           ? this.finish(d, 'pending', { error: r.error, detail: r.detail, nextAt: new Date(Date.now() + (r.delayMs ?? 0)).toISOString() })
-          : this.finish(d, r.outcome, { error: r.error, detail: r.detail }),
+          : this.finish(d, r.outcome, { error: r.error, detail: r.detail }, r.disclosure),
       );
     } finally {
       this.inFlight--;

@@ -14,7 +14,8 @@ import { auth, backends, baseConfig, canonicalPerson, eventually, makeHub, type 
  * config, a Node-RED flow subscription, an API webhook subscription. The same four behaviours are
  * checked on each, through each kind's own receiver and its own record of the attempts:
  * delivered once; a retryable failure retried with backoff, then delivered; a refusal dead at once
- * ("rejected: …"); a receiver that stays down dead after the last attempt ("gave up after N attempts").
+ * ("rejected: …"); a receiver that stays down dead after the last attempt ("gave up after N attempts");
+ * the disclosure of each delivered event logged once (with its outcome: test/delivery/outcome-disclosure.test.ts).
  */
 
 /** How the receiver answers an event, by the record's source id. */
@@ -48,6 +49,8 @@ interface Kind {
   name: string;
   start(script: Script, backend: 'embedded' | 'real'): Promise<TestHub>;
   final(t: TestHub, e: { eventId: string; messageId: string }): Promise<Final | undefined>;
+  /** The route under which the kind's disclosures are logged. */
+  channel(): string;
   stop(): Promise<void>;
 }
 
@@ -90,6 +93,7 @@ function routeKind(): Kind {
       });
     },
     final: (t, e) => routeFinal(t, e.messageId, 'r'),
+    channel: () => 'r',
     stop: async () => undefined,
   };
 }
@@ -109,6 +113,7 @@ function flowKind(): Kind {
       return t;
     },
     final: (t, e) => routeFinal(t, e.messageId, 'flow.conformance'),
+    channel: () => 'flow.conformance',
     stop: async () => {
       await subs?.stop();
     },
@@ -151,6 +156,7 @@ function webhookKind(): Kind {
       const d = items.find((x) => x.eventId === e.eventId);
       return d && d.attempts > 0 ? { status: d.status, attempts: d.attempts, error: d.lastError } : undefined;
     },
+    channel: () => `webhook:${subscription}`,
     stop: async () => {
       server?.closeAllConnections();
       await new Promise((r) => server?.close(r));
@@ -217,6 +223,28 @@ for (const backend of backends()) {
         assert.equal(f.attempts, MAX_ATTEMPTS);
         assert.match(f.error ?? '', new RegExp(`^gave up after ${MAX_ATTEMPTS} attempts: `));
         assert.equal(script.count(events.get('RTU000704')!.eventId), MAX_ATTEMPTS);
+      });
+
+      it('logs the disclosure of each delivered event once, written with its outcome; none of an event not delivered', async () => {
+        for (const [sourceId, status] of [
+          ['RTU000701', 'delivered'],
+          ['RTU000702', 'delivered'],
+          ['RTU000703', 'dead'],
+          ['RTU000704', 'dead'],
+        ] as const)
+          await settled(sourceId, status);
+        const rows = await t.hub.store.sql.query<{ event_id: string }>("SELECT event_id FROM privacy_disclosure_log WHERE kind = 'disclosure' AND route_id = ?", [kind.channel()]);
+        const logged = (sourceId: string) => rows.filter((r) => r.event_id === events.get(sourceId)!.eventId).length;
+        assert.deepEqual(
+          Object.keys(BEHAVIOURS).map((id) => [id, logged(id)]),
+          [
+            ['RTU000701', 1],
+            ['RTU000702', 1],
+            ['RTU000703', 0],
+            ['RTU000704', 0],
+          ],
+        );
+        assert.deepEqual((await t.hub.privacy.log.verify()).problems, []);
       });
     });
   }

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
 import type { SqlDb } from '../../src/store/sql.ts';
-import { backends, eventually, makeHub, type TestHub } from '../helpers/hub.ts';
+import { auth, backends, baseConfig, canonicalPerson, eventually, makeHub, type TestHub } from '../helpers/hub.ts';
 import { code, ingest, person, privacyConfig, sinkLines } from '../privacy/helpers.ts';
 
 /**
@@ -22,6 +25,24 @@ async function refuseLog(sql: SqlDb): Promise<{ allow(): Promise<void> }> {
     allow: async () => {
       await sql.run('DROP TRIGGER test_refuse_log ON privacy_disclosure_log');
       await sql.run('DROP FUNCTION test_refuse_log()');
+    },
+  };
+}
+
+/** Makes the store refuse to record a webhook subscription's delivery as delivered (a trigger of the test, removed by `allow`). */
+async function refuseWebhookDelivered(sql: SqlDb): Promise<{ allow(): Promise<void> }> {
+  if (sql.dialect === 'sqlite') {
+    await sql.run("CREATE TRIGGER test_refuse_hook BEFORE UPDATE ON webhook_deliveries WHEN NEW.status = 'delivered' BEGIN SELECT RAISE(ABORT, 'the store refuses delivered outcomes (test)'); END");
+    return { allow: async () => void (await sql.run('DROP TRIGGER test_refuse_hook')) };
+  }
+  await sql.run(
+    "CREATE FUNCTION test_refuse_hook() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.status = 'delivered' THEN RAISE EXCEPTION 'the store refuses delivered outcomes (test)'; END IF; RETURN NEW; END $$",
+  );
+  await sql.run('CREATE TRIGGER test_refuse_hook BEFORE UPDATE ON webhook_deliveries FOR EACH ROW EXECUTE FUNCTION test_refuse_hook()');
+  return {
+    allow: async () => {
+      await sql.run('DROP TRIGGER test_refuse_hook ON webhook_deliveries');
+      await sql.run('DROP FUNCTION test_refuse_hook()');
     },
   };
 }
@@ -137,5 +158,93 @@ for (const backend of backends()) {
         if (!allowed) await refusal.allow();
       }
     });
+  });
+}
+
+for (const backend of backends()) {
+  describe(`a webhook subscription's delivery and its disclosure in one transaction (${backend})`, function () {
+    this.timeout(30_000);
+    let t: TestHub;
+    let server: http.Server;
+    let channel = '';
+    let n = 0;
+    /** Requests the receiver got, by event id. */
+    const got = new Map<string, number>();
+    before(async () => {
+      server = http.createServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        req.on('end', () => {
+          const id = String((JSON.parse(body) as { eventId: string }).eventId);
+          got.set(id, (got.get(id) ?? 0) + 1);
+          res.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      t = await makeHub({ backend, config: baseConfig({ sinks: [], routes: [], webhooks: { allowTargets: ['127.0.0.1'] } }) });
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const sub = await request(t.app)
+        .post('/api/v1/webhooks')
+        .set(auth)
+        .send({ url, entities: ['person'], retry: { maxAttempts: 50, initialDelayMs: 10, maxDelayMs: 100 } })
+        .expect(201);
+      channel = `webhook:${String(sub.body.id)}`;
+    });
+    after(async () => {
+      await t?.stop();
+      server?.closeAllConnections();
+      await new Promise((r) => server?.close(r));
+    });
+
+    /** Ingests a person; its change's event id. */
+    async function personEvent(): Promise<string> {
+      const res = await request(t.app)
+        .post('/api/v1/ingest/rtu-push/person')
+        .set(auth)
+        .send(canonicalPerson(800 + ++n))
+        .expect(202);
+      return (await t.hub.store.getMessage(String(res.body.messages[0].messageId)))!.eventId!;
+    }
+    const delivery = async (eventId: string) => {
+      const [r] = await t.hub.store.sql.query<{ status: string; attempts: number | string; last_error: string | null }>(
+        'SELECT status, attempts, last_error FROM webhook_deliveries WHERE event_id = ?',
+        [eventId],
+      );
+      return r;
+    };
+
+    for (const [what, refuse, reason] of [
+      ['the log refuses the entry', refuseLog, /refuses entries/],
+      ['the delivery row cannot be marked delivered', refuseWebhookDelivered, /refuses delivered outcomes/],
+    ] as const) {
+      it(`writes neither the outcome nor the disclosure while ${what}; delivered again and logged once after`, async () => {
+        const refusal = await refuse(t.hub.store.sql);
+        let allowed = false;
+        try {
+          const eventId = await personEvent();
+          const failing = await eventually(
+            async () => {
+              const d = await delivery(eventId);
+              return d && Number(d.attempts) >= 2 ? d : undefined;
+            },
+            15_000,
+            'two attempts made',
+          );
+          assert.ok(['pending', 'sending'].includes(failing.status), `not delivered: ${failing.status}`);
+          assert.match(failing.last_error ?? '', reason);
+          assert.ok((got.get(eventId) ?? 0) >= 2, 'the receiver had the event at each attempt');
+          assert.deepEqual(await loggedOn(t.hub.store.sql, channel, [eventId]), [], 'no disclosure logged for a delivery not recorded');
+
+          await refusal.allow();
+          allowed = true;
+          const done = await eventually(async () => ((await delivery(eventId))?.status === 'delivered' ? delivery(eventId) : undefined), 15_000, 'delivered once both can be written');
+          assert.equal(Number(done!.attempts), got.get(eventId), 'one request to the receiver per attempt, under the same idempotency key');
+          assert.deepEqual(await loggedOn(t.hub.store.sql, channel, [eventId]), [eventId], 'logged once');
+          assert.deepEqual((await t.hub.privacy.log.verify()).problems, []);
+        } finally {
+          if (!allowed) await refusal.allow();
+        }
+      });
+    }
   });
 }
