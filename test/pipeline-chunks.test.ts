@@ -49,7 +49,7 @@ describe('Pipeline.ingest with time-bounded chunks (embedded)', function () {
   });
 
   /** A pipeline on the hub's store whose chunk sizes are noted (the store itself is the real one). */
-  const pipeline = (chunkBudgetMs: number, sizes: number[], chunkMin?: number) => {
+  const pipeline = (chunkBudgetMs: number | undefined, sizes: number[], chunkMin?: number, config = t.config) => {
     const real = t.hub.store;
     const store: Store = Object.create(real) as Store;
     store.ingestBatch = (items: IngestItem[]) => {
@@ -57,19 +57,41 @@ describe('Pipeline.ingest with time-bounded chunks (embedded)', function () {
       return real.ingestBatch(items);
     };
     return new Pipeline({
-      config: t.config,
+      config,
       store,
       schemas: t.hub.schemas,
       mappings: t.hub.mappings,
       metrics: t.hub.metrics,
       logger: pino({ level: 'silent' }),
-      chunkBudgetMs,
+      ...(chunkBudgetMs !== undefined ? { chunkBudgetMs } : {}),
       ...(chunkMin ? { chunkMin } : {}),
     });
   };
 
-  it('the default budget is a few milliseconds', () => {
+  it('the default budget is a few milliseconds, the config default of limits.ingestChunkMs', () => {
     assert.ok(INGEST_CHUNK_BUDGET_MS > 0 && INGEST_CHUNK_BUDGET_MS <= 20);
+    assert.equal(t.config.limits?.ingestChunkMs, INGEST_CHUNK_BUDGET_MS, 'filled in at load');
+  });
+
+  it('limits.ingestChunkMs of the config sets the budget: an initial load may take 100-record chunks', async () => {
+    const sizes: number[] = [];
+    const p = pipeline(undefined, sizes, undefined, { ...t.config, limits: { ...t.config.limits, ingestChunkMs: 60_000 } });
+    const results = await p.ingest(
+      'rtu-push',
+      'person',
+      Array.from({ length: 250 }, (_, i) => canonicalPerson(830_000 + i)),
+      'application/json',
+    );
+    assert.deepEqual(sizes, [25, 75, 75, 75]);
+    assert.ok(results.every((r) => r.status === 'committed'));
+    const tight: number[] = [];
+    await pipeline(undefined, tight, undefined, { ...t.config, limits: { ...t.config.limits, ingestChunkMs: 1 } }).ingest(
+      'rtu-push',
+      'person',
+      Array.from({ length: 100 }, (_, i) => canonicalPerson(840_000 + i)),
+      'application/json',
+    );
+    assert.ok(tight.length >= 4 && tight.every((n) => n <= 25), `a 1 ms budget keeps chunks at the floor or below: ${tight.join(' ')}`);
   });
 
   it('commits every record once and in order, however the call is cut: results by index, duplicates and rejections where they were', async () => {

@@ -19,6 +19,8 @@ export const DEFAULT_LIMITS = Object.freeze({
   mappingMaxDepth: 500,
   tryTimeoutMs: 2000,
   tryMemoryMb: 64,
+  // An ingest chunk's SQLite transaction (src/pipeline/chunk-budget.ts).
+  ingestChunkMs: 10,
   // Heavy admin reads (src/api/heavy-reads.ts).
   adminReads: 8,
   adminReadQueue: 16,

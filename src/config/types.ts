@@ -97,6 +97,8 @@ export interface LimitsConfig {
   /** A mapping tried out in the admin console: time (ms, default 2000) and heap (MB, default 64). */
   tryTimeoutMs?: number;
   tryMemoryMb?: number;
+  /** The time one ingest chunk's SQLite transaction may take (ms, default 10). */
+  ingestChunkMs?: number;
   /** Heavy admin reads at once (default 8) and waiting (default 16). */
   adminReads?: number;
   adminReadQueue?: number;

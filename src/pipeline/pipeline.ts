@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { DEFAULT_LIMITS } from '../config/load.ts';
 import type { HubConfig, SourceConfig } from '../config/types.ts';
 import type { HubError } from '../core/errors.ts';
 import { BadRequestError, InternalError, isHubError, SchemaValidationError, UnknownEntityError, UnknownSourceError } from '../core/errors.ts';
@@ -18,9 +19,9 @@ const INGEST_CHUNK = 100;
 /**
  * On a store whose calls hold the event loop (SQLite), the time one chunk's transaction should take:
  * chunks are sized to it (src/pipeline/chunk-budget.ts), so that API requests wait for at most about
- * this long behind an ingest.
+ * this long behind an ingest. The config's limits.ingestChunkMs sets it (an initial load may raise it).
  */
-export const INGEST_CHUNK_BUDGET_MS = 10;
+export const INGEST_CHUNK_BUDGET_MS = DEFAULT_LIMITS.ingestChunkMs;
 /** Records in one chunk at least, however slow: smaller chunks cost more per record than they save in latency. */
 const INGEST_CHUNK_MIN = 25;
 /** Records mapped between two turns of the event loop. */
@@ -50,7 +51,7 @@ export interface PipelineDeps {
   onCommitted?: () => void;
   /** Called after a consent record is committed (releases the withheld deliveries it unlocks). */
   onConsent?: (record: CanonicalRecord) => Promise<unknown>;
-  /** The time budget of one chunk's transaction on SQLite (default INGEST_CHUNK_BUDGET_MS). */
+  /** The time budget of one chunk's transaction on SQLite (default: the config's limits.ingestChunkMs, else INGEST_CHUNK_BUDGET_MS). */
   chunkBudgetMs?: number;
   /** The least records of a chunk on SQLite (default, and at most, 25; tests make it smaller). */
   chunkMin?: number;
@@ -71,7 +72,10 @@ export class Pipeline {
   constructor(private readonly d: PipelineDeps) {
     this.sources = new Map(d.config.sources.map((s) => [s.id, s]));
     this.maxDepth = d.config.limits?.maxDepth ?? DEFAULT_MAX_DEPTH;
-    this.chunks = d.store.kind === 'sqlite' ? new ChunkBudget(d.chunkBudgetMs ?? INGEST_CHUNK_BUDGET_MS, INGEST_CHUNK, Math.min(INGEST_CHUNK_MIN, d.chunkMin ?? INGEST_CHUNK_MIN)) : undefined;
+    this.chunks =
+      d.store.kind === 'sqlite'
+        ? new ChunkBudget(d.chunkBudgetMs ?? d.config.limits?.ingestChunkMs ?? INGEST_CHUNK_BUDGET_MS, INGEST_CHUNK, Math.min(INGEST_CHUNK_MIN, d.chunkMin ?? INGEST_CHUNK_MIN))
+        : undefined;
   }
 
   source(sourceId: string): SourceConfig {
