@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -480,6 +481,13 @@ describe('OpenAPI document', function () {
     await request(t.app).get('/api/swagger-ui/index.html').expect(404);
     await request(t.app).get('/api/swagger-ui/..%2Fpackage.json').expect(404);
     await request(t.app).get('/api/docs/').expect(301).expect('location', '/api/docs');
+    // The bundle is served as a file: the hub never evaluates it (swagger-ui-dist's main module would, at start).
+    const loaded = Object.keys(createRequire(import.meta.url).cache);
+    assert.ok(
+      loaded.some((f) => f.endsWith(join('swagger-ui-dist', 'absolute-path.js'))),
+      'the hub found the folder through absolute-path.js',
+    );
+    assert.ok(!loaded.some((f) => f.endsWith(join('swagger-ui-dist', 'swagger-ui-bundle.js'))), 'the bundle was not loaded as a module');
   });
 
   it('renders every operation in a browser (Swagger UI) and lets a token holder try one', async function () {
