@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import { peculiarX509 } from '../core/x509.ts';
 import { CredentialDataError } from '../core/errors.ts';
 import type { JsonObject } from '../core/types.ts';
 import type { Signer } from './keys.ts';
@@ -47,6 +47,7 @@ function der(tag: number, content: Buffer): Buffer {
  * SEQUENCE { GeneralNames { [4] issuer Name }, serialNumber INTEGER }.
  */
 export function issuerSerialKid(certDer: Uint8Array): string {
+  const x509 = peculiarX509();
   const cert = new x509.X509Certificate(certDer);
   const name = Buffer.from(cert.issuerName.toArrayBuffer());
   let serial = Buffer.from(cert.serialNumber.length % 2 ? `0${cert.serialNumber}` : cert.serialNumber, 'hex');

@@ -1,5 +1,5 @@
 import { X509Certificate, createHash } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import { peculiarX509 } from '../core/x509.ts';
 import { flattenedVerify } from 'jose';
 import { errorMessage } from '../core/errors.ts';
 import type { JsonObject } from '../core/types.ts';
@@ -159,6 +159,7 @@ function mayCertify(c: X509Certificate): boolean {
 }
 
 function maySeal(c: X509Certificate): boolean {
+  const x509 = peculiarX509();
   const ku = new x509.X509Certificate(c.raw).getExtension(x509.KeyUsagesExtension);
   if (!ku) return true;
   return (ku.usages & (x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation)) !== 0;
