@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { adapters } from '../adapters/index.ts';
+import { EMREG_SCHEMA } from '../src/emrex/client/emreg.ts';
+import { FACTSHEET_SCHEMA } from '../src/ewp/factsheet-file.ts';
 import { SchemaRegistry } from '../src/schemas/registry.ts';
+import { SUBSCRIPTION_REQUEST_SCHEMA } from '../src/webhooks/schema.ts';
 import type { Violation } from '../src/core/errors.ts';
 
 /** The canonical entities; listed here so a missing schema file fails the suite. */
@@ -97,6 +101,27 @@ function walkProperties(node: unknown, at: string, fn: (props: Json, at: string,
 
 describe('canonical JSON Schemas', () => {
   describe('registry and metadata', () => {
+    it('has only valid JSON Schemas (2020-12 meta-schema; the hub does not check this at start)', () => {
+      assert.deepEqual(registry.checkAll(), []);
+      // The check can fail: a schema with a type that does not exist.
+      const broken = new SchemaRegistry();
+      (broken.get('person')!.schema as Json).type = 'thing';
+      assert.deepEqual(
+        broken.checkAll().map((p) => p.name),
+        ['person'],
+      );
+    });
+
+    it('has adapters whose options schemas are valid JSON Schemas (not checked at start either)', () => {
+      const types = [...adapters.sources, ...adapters.sinks];
+      assert.ok(types.length > 5);
+      for (const t of types) assert.ok(registry.ajv.validateSchema(t.optionsSchema), `${t.type}: ${JSON.stringify(registry.ajv.errors)}`);
+      // And the schemas the hub's modules compile themselves.
+      for (const [name, schema] of Object.entries({ EMREG_SCHEMA, SUBSCRIPTION_REQUEST_SCHEMA, FACTSHEET_SCHEMA })) {
+        assert.ok(registry.ajv.validateSchema(schema), `${name}: ${JSON.stringify(registry.ajv.errors)}`);
+      }
+    });
+
     it('has every canonical entity', () => {
       const entities = registry.entities();
       for (const name of ENTITIES) assert.ok(entities.includes(name), `entity ${name} missing from the registry`);
