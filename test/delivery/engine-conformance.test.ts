@@ -7,7 +7,7 @@ import type { AdapterRegistry, SinkType } from '../../src/core/adapter.ts';
 import { SinkError, SinkRejectedError } from '../../src/core/errors.ts';
 import type { ChangeEvent } from '../../src/core/types.ts';
 import { FlowSubscriptions } from '../../src/nodered/subscriptions.ts';
-import { auth, backends, baseConfig, canonicalPerson, eventually, makeHub, type TestHub } from '../helpers/hub.ts';
+import { auth, backends, baseConfig, canonicalPerson, deleteFlowQueues, eventually, makeHub, type TestHub } from '../helpers/hub.ts';
 
 /**
  * One delivery engine (src/routing/delivery-engine.ts) for every kind of subscriber: a route of the
@@ -51,7 +51,8 @@ interface Kind {
   final(t: TestHub, e: { eventId: string; messageId: string }): Promise<Final | undefined>;
   /** The route under which the kind's disclosures are logged. */
   channel(): string;
-  stop(): Promise<void>;
+  /** Stops what the kind started beside the hub, and removes what the hub's own cleanup does not know. */
+  stop(t: TestHub | undefined): Promise<void>;
 }
 
 const retry = { maxAttempts: MAX_ATTEMPTS, initialDelayMs: 10, multiplier: 2, maxDelayMs: 50 };
@@ -114,8 +115,10 @@ function flowKind(): Kind {
     },
     final: (t, e) => routeFinal(t, e.messageId, 'flow.conformance'),
     channel: () => 'flow.conformance',
-    stop: async () => {
+    stop: async (t) => {
       await subs?.stop();
+      // The flow's queues on RabbitMQ: makeHub's cleanup removes only the config's route queues.
+      if (t) await deleteFlowQueues(t, ['conformance']);
     },
   };
 }
@@ -196,7 +199,7 @@ for (const backend of backends()) {
         }
       });
       after(async () => {
-        await kind.stop();
+        await kind.stop(t);
         await t?.stop();
       });
 

@@ -154,3 +154,14 @@ export function canonicalPerson(n: number, extra: Record<string, unknown> = {}) 
     ...extra,
   };
 }
+
+/** Deletes the RabbitMQ queues of flow subscriptions (makeHub's cleanup knows only the config's routes). */
+export async function deleteFlowQueues(t: TestHub, names: string[]): Promise<void> {
+  if (t.hub.broker.kind !== 'amqp' || !process.env.AMQP_URL) return;
+  const prefix = (t.hub.broker as unknown as { prefix: string }).prefix;
+  const amqp = await import('amqplib');
+  const conn = await amqp.connect(process.env.AMQP_URL);
+  const ch = await conn.createChannel();
+  for (const n of names) for (const suffix of ['', '.retry', '.dead', '.bindings']) await ch.deleteQueue(`${prefix}.route.flow.${n}${suffix}`);
+  await conn.close();
+}

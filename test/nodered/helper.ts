@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import type { TestHub } from '../helpers/hub.ts';
 
 /**
  * node-red-node-test-helper for the hub's nodes. It runs Node-RED's flow engine in this (mocha)
@@ -60,15 +59,4 @@ export function nextMessage(id: string, timeoutMs = 10_000): Promise<Record<stri
       resolve(msg);
     });
   });
-}
-
-/** Deletes the RabbitMQ queues of flow subscriptions (makeHub's cleanup knows only the config's routes). */
-export async function deleteFlowQueues(t: TestHub, names: string[]): Promise<void> {
-  if (t.hub.broker.kind !== 'amqp' || !process.env.AMQP_URL) return;
-  const prefix = (t.hub.broker as unknown as { prefix: string }).prefix;
-  const amqp = await import('amqplib');
-  const conn = await amqp.connect(process.env.AMQP_URL);
-  const ch = await conn.createChannel();
-  for (const n of names) for (const suffix of ['', '.retry', '.dead', '.bindings']) await ch.deleteQueue(`${prefix}.route.flow.${n}${suffix}`);
-  await conn.close();
 }

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBridge, type BridgeHandle } from '../../src/nodered/bridge.ts';
-import { backends, canonicalPerson, eventually, makeHub, type TestHub } from '../helpers/hub.ts';
-import { catchNode, deleteFlowQueues, helper, httpRequestNode, hubNodes, sinkNode } from './helper.ts';
+import { backends, canonicalPerson, deleteFlowQueues, eventually, makeHub, type TestHub } from '../helpers/hub.ts';
+import { catchNode, helper, httpRequestNode, hubNodes, sinkNode } from './helper.ts';
 
 type Msg = Record<string, unknown>;
 
