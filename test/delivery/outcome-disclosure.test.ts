@@ -13,59 +13,35 @@ import { code, ingest, person, privacyConfig, sinkLines } from '../privacy/helpe
  * delivery is recorded once, logged once, and the chain verifies.
  */
 
-/** Makes every insert into the disclosure log fail (a trigger of the test, removed by `allow`). */
-async function refuseLog(sql: SqlDb): Promise<{ allow(): Promise<void> }> {
+/**
+ * A trigger of the test that makes a write to `table` fail with `message` (only rows matching `when`,
+ * a condition on NEW, if given), on either dialect; removed by `allow`.
+ */
+async function refusing(sql: SqlDb, name: string, o: { write: 'INSERT' | 'UPDATE'; table: string; when?: string; message: string }): Promise<{ allow(): Promise<void> }> {
   if (sql.dialect === 'sqlite') {
-    await sql.run("CREATE TRIGGER test_refuse_log BEFORE INSERT ON privacy_disclosure_log BEGIN SELECT RAISE(ABORT, 'the log refuses entries (test)'); END");
-    return { allow: async () => void (await sql.run('DROP TRIGGER test_refuse_log')) };
+    await sql.run(`CREATE TRIGGER ${name} BEFORE ${o.write} ON ${o.table} ${o.when ? `WHEN ${o.when} ` : ''}BEGIN SELECT RAISE(ABORT, '${o.message}'); END`);
+    return { allow: async () => void (await sql.run(`DROP TRIGGER ${name}`)) };
   }
-  await sql.run("CREATE FUNCTION test_refuse_log() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the log refuses entries (test)'; END $$");
-  await sql.run('CREATE TRIGGER test_refuse_log BEFORE INSERT ON privacy_disclosure_log FOR EACH ROW EXECUTE FUNCTION test_refuse_log()');
+  await sql.run(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF ${o.when ?? 'true'} THEN RAISE EXCEPTION '${o.message}'; END IF; RETURN NEW; END $$`);
+  await sql.run(`CREATE TRIGGER ${name} BEFORE ${o.write} ON ${o.table} FOR EACH ROW EXECUTE FUNCTION ${name}()`);
   return {
     allow: async () => {
-      await sql.run('DROP TRIGGER test_refuse_log ON privacy_disclosure_log');
-      await sql.run('DROP FUNCTION test_refuse_log()');
+      await sql.run(`DROP TRIGGER ${name} ON ${o.table}`);
+      await sql.run(`DROP FUNCTION ${name}()`);
     },
   };
 }
 
-/** Makes the store refuse to record a webhook subscription's delivery as delivered (a trigger of the test, removed by `allow`). */
-async function refuseWebhookDelivered(sql: SqlDb): Promise<{ allow(): Promise<void> }> {
-  if (sql.dialect === 'sqlite') {
-    await sql.run("CREATE TRIGGER test_refuse_hook BEFORE UPDATE ON webhook_deliveries WHEN NEW.status = 'delivered' BEGIN SELECT RAISE(ABORT, 'the store refuses delivered outcomes (test)'); END");
-    return { allow: async () => void (await sql.run('DROP TRIGGER test_refuse_hook')) };
-  }
-  await sql.run(
-    "CREATE FUNCTION test_refuse_hook() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.status = 'delivered' THEN RAISE EXCEPTION 'the store refuses delivered outcomes (test)'; END IF; RETURN NEW; END $$",
-  );
-  await sql.run('CREATE TRIGGER test_refuse_hook BEFORE UPDATE ON webhook_deliveries FOR EACH ROW EXECUTE FUNCTION test_refuse_hook()');
-  return {
-    allow: async () => {
-      await sql.run('DROP TRIGGER test_refuse_hook ON webhook_deliveries');
-      await sql.run('DROP FUNCTION test_refuse_hook()');
-    },
-  };
-}
+/** Makes every insert into the disclosure log fail. */
+const refuseLog = (sql: SqlDb) => refusing(sql, 'test_refuse_log', { write: 'INSERT', table: 'privacy_disclosure_log', message: 'the log refuses entries (test)' });
 
-/** Makes the store refuse to record a delivered attempt (a trigger of the test, removed by `allow`): other outcomes pass. */
-async function refuseDelivered(sql: SqlDb): Promise<{ allow(): Promise<void> }> {
-  if (sql.dialect === 'sqlite') {
-    await sql.run(
-      "CREATE TRIGGER test_refuse_delivered BEFORE INSERT ON delivery_attempts WHEN NEW.outcome = 'delivered' BEGIN SELECT RAISE(ABORT, 'the store refuses delivered outcomes (test)'); END",
-    );
-    return { allow: async () => void (await sql.run('DROP TRIGGER test_refuse_delivered')) };
-  }
-  await sql.run(
-    "CREATE FUNCTION test_refuse_delivered() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.outcome = 'delivered' THEN RAISE EXCEPTION 'the store refuses delivered outcomes (test)'; END IF; RETURN NEW; END $$",
-  );
-  await sql.run('CREATE TRIGGER test_refuse_delivered BEFORE INSERT ON delivery_attempts FOR EACH ROW EXECUTE FUNCTION test_refuse_delivered()');
-  return {
-    allow: async () => {
-      await sql.run('DROP TRIGGER test_refuse_delivered ON delivery_attempts');
-      await sql.run('DROP FUNCTION test_refuse_delivered()');
-    },
-  };
-}
+/** Makes the store refuse to record a delivered attempt: other outcomes pass. */
+const refuseDelivered = (sql: SqlDb) =>
+  refusing(sql, 'test_refuse_delivered', { write: 'INSERT', table: 'delivery_attempts', when: "NEW.outcome = 'delivered'", message: 'the store refuses delivered outcomes (test)' });
+
+/** Makes the store refuse to mark a webhook subscription's delivery delivered: other updates pass. */
+const refuseWebhookDelivered = (sql: SqlDb) =>
+  refusing(sql, 'test_refuse_hook', { write: 'UPDATE', table: 'webhook_deliveries', when: "NEW.status = 'delivered'", message: 'the store refuses delivered outcomes (test)' });
 
 async function loggedOn(sql: SqlDb, route: string, eventIds: string[]): Promise<string[]> {
   const rows = await sql.query(`SELECT event_id FROM privacy_disclosure_log WHERE kind = 'disclosure' AND route_id = ?`, [route]);

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
  */
 const SOURCE = fileURLToPath(new URL('../java/VerifyXmlDsig.java', import.meta.url));
 let available: boolean | undefined;
+let classes: string | undefined;
 
 /** Whether java and javac (JDK 11+) are on the PATH. */
 export function jdkAvailable(): boolean {
@@ -42,7 +43,7 @@ function compiled(): string {
 
 /** The JDK's verdict on a document's enveloped signature, checked with this certificate's key only: "VALID" or "INVALID: …". */
 export function jdkVerifyXmlDsig(xml: string, certificatePem: string): string {
-  const classes = compiled();
+  classes ??= compiled();
   const dir = mkdtempSync(join(tmpdir(), 'hub-jdk-doc-'));
   try {
     writeFileSync(join(dir, 'doc.xml'), xml);
