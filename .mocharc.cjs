@@ -9,10 +9,6 @@ const ci = ((v) => !!v && v !== '0' && v !== 'false')((process.env.CI ?? '').tri
 // whole suite. The default applies only when no test file, folder or glob is named.
 const named = process.argv.slice(2).some((a) => !a.startsWith('-') && /\.[cm]?[jt]s$|[/*]/.test(a));
 
-// Files that stop or restart a service every other test uses (RabbitMQ's application): run alone,
-// after the rest: `npm run test:unit` runs `mocha` (all others, in parallel), then `mocha <these files>`.
-const serial = ['test/faults/rabbitmq-restart.test.ts'];
-
 // The two workers take the files in this order, each the next one when it is free. The longest files
 // go first (measured per file in the whole run): the mapping differential (37 mappings × 10,000
 // records, about a minute alone) starts at once in a fresh worker while the other worker runs the
@@ -20,6 +16,7 @@ const serial = ['test/faults/rabbitmq-restart.test.ts'];
 // there: 408 s against 56 s alone). Then the files that spawn hubs or browsers.
 const first = [
   'test/mapping-compile.test.ts',
+  'test/faults/rabbitmq-restart.test.ts',
   'test/security/editor.test.ts',
   'test/cli/commands.test.ts',
   'test/bench.test.ts',
@@ -31,7 +28,7 @@ const first = [
 const all = () =>
   readdirSync(join(__dirname, 'test'), { recursive: true })
     .map((f) => `test/${String(f).split(sep).join('/')}`)
-    .filter((f) => f.endsWith('.test.ts') && !serial.includes(f))
+    .filter((f) => f.endsWith('.test.ts'))
     .sort();
 const ordered = () => {
   const files = all();

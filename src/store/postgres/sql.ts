@@ -67,7 +67,8 @@ export class PostgresSql implements SqlDb {
 
   async migrate(module: string, steps: readonly MigrationStep[]): Promise<void> {
     await this.transaction(async (tx) => {
-      await tx.run("SELECT pg_advisory_xact_lock(hashtext('module_migrations'))");
+      // One module migrating at a time in a schema (processes starting together); other schemas do not wait.
+      await tx.run("SELECT pg_advisory_xact_lock(hashtext('study-hub:module_migrations:' || current_schema()))");
       await tx.run('CREATE TABLE IF NOT EXISTS module_migrations (module TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (module, version))');
       const [row] = await tx.query<{ v: number | null }>('SELECT MAX(version) AS v FROM module_migrations WHERE module = ?', [module]);
       for (let i = row?.v ?? 0; i < steps.length; i++) {
