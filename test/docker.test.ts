@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { starterConfigText } from '../src/cli/starter-config.ts';
-import { freePort, runHub } from './helpers/process.ts';
+import { builtHub, freePort, runHub } from './helpers/process.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (f: string) => readFileSync(join(root, f), 'utf8');
@@ -52,7 +52,7 @@ describe('docker: image and compose', function () {
 
   it('npm run build gives a hub that runs from JavaScript alone', async () => {
     // The whole suite has built it once already (test/helpers/suite-build.ts: the same command); alone, this test builds it.
-    const shared = process.env.HUB_TEST_DIST;
+    const shared = await builtHub();
     const out = shared ?? join(root, 'dist', `test-${process.pid}-${Date.now()}`);
     const work = mkdtempSync(join(tmpdir(), 'hub-built-'));
     try {
