@@ -38,7 +38,10 @@ export function toViolations(errors: ErrorObject[] | null | undefined): Violatio
  * and its adapters, and test/schemas.test.ts checks every one.
  */
 export function createAjv(options: { useDefaults?: boolean } = {}): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false, ...(options.useDefaults ? { useDefaults: true } : {}) });
+  // code.optimize off: ajv's passes that tidy the generated code cost a third of each schema's compile
+  // (config: ~125 → ~85 ms at every start and CLI command) and gave no measurable validation speed
+  // (600k person validations: the same median either way).
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false, code: { optimize: false }, ...(options.useDefaults ? { useDefaults: true } : {}) });
   addFormats(ajv);
   registerKeywords(ajv);
   return ajv;
