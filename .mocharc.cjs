@@ -13,7 +13,8 @@ const named = process.argv.slice(2).some((a) => !a.startsWith('-') && /\.[cm]?[j
 // go first (measured per file in the whole run): the mapping differential (37 mappings × 10,000
 // records, about a minute alone) starts at once in a fresh worker while the other worker runs the
 // rest, rather than last in a worker whose heap and hooks the files before it have grown (7× slower
-// there: 408 s against 56 s alone). Then the files that spawn hubs or browsers.
+// there: 408 s against 56 s alone). Beside it the RabbitMQ restart test (a node of its own; it mostly
+// waits). Then the files that spawn hubs or browsers.
 const first = [
   'test/mapping-compile.test.ts',
   'test/faults/rabbitmq-restart.test.ts',
