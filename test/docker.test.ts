@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { starterConfigText } from '../src/cli/starter-config.ts';
-import { builtHub, freePort, runHub } from './helpers/process.ts';
+import { freePort, runHub } from './helpers/process.ts';
+import { builtHub } from './helpers/suite-build.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (f: string) => readFileSync(join(root, f), 'utf8');

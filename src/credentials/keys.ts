@@ -1,8 +1,7 @@
 import { X509Certificate, createPrivateKey, sign as nodeSign, webcrypto, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type * as X509 from '@peculiar/x509';
-import { peculiarX509 } from '../core/x509.ts';
+import { peculiarX509, type X509Keys } from '../core/x509.ts';
 import { ConfigError } from '../core/errors.ts';
 import { issuerUri } from './vocab.ts';
 import { toPem } from '../core/pem.ts';
@@ -94,9 +93,6 @@ export function fileSigner(keys: SealKeys): Signer {
   };
 }
 
-/** The key pair type @peculiar/x509 takes (the DOM's CryptoKeyPair, which node's webcrypto keys are). */
-type X509Keys = Parameters<typeof X509.X509CertificateGenerator.createSelfSigned>[0]['keys'];
-
 export interface DevSealOptions {
   /** ES256 (default) or RS256. */
   algorithm?: SealAlgorithm;
@@ -129,7 +125,6 @@ export async function createDevSealKeys(dir: string, heiId: string, opts: DevSea
   }
   const subtle = webcrypto.subtle;
   const x509 = peculiarX509();
-  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof X509.cryptoProvider.set>[0]);
   const algorithm = opts.algorithm ?? 'ES256';
   const alg =
     algorithm === 'ES256'

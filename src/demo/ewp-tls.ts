@@ -5,8 +5,7 @@ import type { RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import type * as X509 from '@peculiar/x509';
-import { peculiarX509 } from '../core/x509.ts';
+import { peculiarX509, type X509Keys } from '../core/x509.ts';
 import { toPem } from '../core/pem.ts';
 
 /** The demo's development TLS certificate for 127.0.0.1 / localhost and the CA that issued it (PEM). */
@@ -17,8 +16,6 @@ export interface DevTls {
 }
 
 const FILES = { key: 'tls.key.pem', cert: 'tls.cert.pem', ca: 'ca.cert.pem' } as const;
-
-type X509Keys = Parameters<typeof X509.X509CertificateGenerator.createSelfSigned>[0]['keys'];
 
 /**
  * A development CA and a server certificate it issues for 127.0.0.1 and localhost, kept in `dir`
@@ -31,7 +28,6 @@ export async function devTlsCertificate(dir: string): Promise<DevTls & { created
     return { keyPem: read(FILES.key), certPem: read(FILES.cert), caPem: read(FILES.ca), created: false };
   }
   const x509 = peculiarX509();
-  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof X509.cryptoProvider.set>[0]);
   const gen = { name: 'ECDSA', namedCurve: 'P-256' };
   const signing = { name: 'ECDSA', hash: 'SHA-256' };
   const serial = (prefix: string) => `${prefix}${Buffer.from(webcrypto.getRandomValues(new Uint8Array(8))).toString('hex')}`;

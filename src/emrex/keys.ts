@@ -1,8 +1,7 @@
 import { webcrypto } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type * as X509 from '@peculiar/x509';
-import { peculiarX509 } from '../core/x509.ts';
+import { peculiarX509, type X509Keys } from '../core/x509.ts';
 
 /** The key and certificate the contact point seals ELMO documents with (PEM). */
 export interface SealKey {
@@ -28,7 +27,6 @@ export async function createDevSealKey(dir: string, subject = 'CN=study-data-hub
   const existing = readSealKey(dir);
   if (existing) return { ...existing, created: false };
   const x509 = peculiarX509();
-  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof X509.cryptoProvider.set>[0]);
   const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
   const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const now = new Date();
@@ -37,7 +35,7 @@ export async function createDevSealKey(dir: string, subject = 'CN=study-data-hub
     name: subject,
     notBefore: now,
     notAfter: new Date(now.getTime() + 2 * 365 * 86_400_000),
-    keys: keys as unknown as Parameters<typeof X509.X509CertificateGenerator.createSelfSigned>[0]['keys'],
+    keys: keys as unknown as X509Keys,
     signingAlgorithm: alg,
     extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true)],
   });

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { eventually, GiveUp } from './eventually.ts';
@@ -9,15 +8,6 @@ import { eventually, GiveUp } from './eventually.ts';
  * the build to be done (test/helpers/suite-build.ts); else bin/hub.mjs.
  */
 export const HUB_BIN = process.env.HUB_TEST_BIN ?? fileURLToPath(new URL('../../bin/hub.mjs', import.meta.url));
-
-/** The suite's JavaScript build once it is done (undefined when a file runs on its own); throws with the build's output if it failed. */
-export async function builtHub(): Promise<string | undefined> {
-  const out = process.env.HUB_TEST_DIST;
-  if (!out) return undefined;
-  const status = await eventually(() => (existsSync(`${out}.done`) ? readFileSync(`${out}.done`, 'utf8') : null), 300_000, 'the suite build', 100);
-  if (status !== '0') throw new Error(`building the hub for the suite failed (${status}):\n${readFileSync(`${out}.log`, 'utf8')}`);
-  return out;
-}
 
 export async function freePort(): Promise<number> {
   const s = createServer();
