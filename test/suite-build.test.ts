@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launcher } from './helpers/suite-build.ts';
+import { builtHub, launcher } from './helpers/suite-build.ts';
 
 /** The launcher the suite's hub processes run while the hub is built beside the first files (test/helpers/suite-build.ts). */
 describe("the suite build's launcher", () => {
@@ -40,5 +40,20 @@ describe("the suite build's launcher", () => {
     assert.match(r.stderr, /building the hub for the suite failed \(2\)/);
     assert.match(r.stderr, /error TS1005/);
     assert.equal(r.stdout, '');
+  });
+
+  it('builtHub() gives the build folder once it is done, and throws the build output when it failed', async () => {
+    const before = process.env.HUB_TEST_DIST;
+    process.env.HUB_TEST_DIST = out;
+    try {
+      writeFileSync(`${out}.done`, '0');
+      assert.equal(await builtHub(), out);
+      writeFileSync(`${out}.log`, "src/x.ts(1,1): error TS1005: ';' expected.");
+      writeFileSync(`${out}.done`, '2');
+      await assert.rejects(builtHub(), /building the hub for the suite failed \(2\):\nsrc\/x\.ts\(1,1\): error TS1005/);
+    } finally {
+      if (before === undefined) delete process.env.HUB_TEST_DIST;
+      else process.env.HUB_TEST_DIST = before;
+    }
   });
 });
