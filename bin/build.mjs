@@ -9,6 +9,7 @@ import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundle } from './bundle.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -26,4 +27,6 @@ for (const dir of ['src', 'adapters']) {
 mkdirSync(join(out, 'bin'), { recursive: true });
 cpSync(join(root, 'bin', 'hub.mjs'), join(out, 'bin', 'hub.mjs'));
 for (const f of ['package.json', 'package-lock.json']) cpSync(join(root, f), join(out, f));
+// The compiled hub bundled (bin/bundle.mjs): what bin/hub.mjs runs when it is there.
+await bundle(out);
 console.log(`built ${out}: node ${join(out, 'bin', 'hub.mjs')} --help`);

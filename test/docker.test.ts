@@ -72,6 +72,8 @@ describe('docker: image and compose', function () {
       walk(out);
       assert.deepEqual(sources, [], 'no TypeScript in the build');
       assert.ok(existsSync(join(out, 'src', 'cli', 'main.js')));
+      // What bin/hub.mjs runs: the compiled hub bundled (bin/bundle.mjs).
+      assert.ok(existsSync(join(out, 'bundle', 'main.js')), 'the bundle');
       const bin = join(out, 'bin', 'hub.mjs');
       const v = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
       assert.equal(v.stdout.trim(), (JSON.parse(read('package.json')) as { version: string }).version, v.stderr);
