@@ -9,7 +9,7 @@ const ci = ((v) => !!v && v !== '0' && v !== 'false')((process.env.CI ?? '').tri
 // whole suite. The default applies only when no test file, folder or glob is named.
 const named = process.argv.slice(2).some((a) => !a.startsWith('-') && /\.[cm]?[jt]s$|[/*]/.test(a));
 
-// The two workers take the files in this order, each the next one when it is free. The longest files
+// The workers take the files in this order, each the next one when it is free. The longest files
 // go first (measured per file in the whole run): the mapping differential (37 mappings × 10,000
 // records, about a minute alone) starts at once in a fresh worker while the other worker runs the
 // rest, rather than last in a worker whose heap and hooks the files before it have grown (7× slower
@@ -41,10 +41,11 @@ module.exports = {
   spec: named ? [] : ordered(),
   // The whole suite builds the hub once for the hub processes its tests spawn (test/helpers/suite-build.ts).
   ...(named ? {} : { require: ['test/helpers/suite-build.ts'] }),
-  // The whole suite runs its files in two worker processes (most tests wait on I/O: processes,
+  // The whole suite runs its files in three worker processes (most tests wait on I/O: processes,
   // RabbitMQ, PostgreSQL, browsers); a file named on the command line runs in this process.
   parallel: !named,
-  jobs: 2,
+  // Three, not two, since the hub processes start from the bundle (docs/testing.md: 175–183 s against 201–208 s).
+  jobs: 3,
   timeout: 20000,
   exit: true,
   'forbid-only': ci,
