@@ -43,6 +43,10 @@ export const soap = () => import('soap').then((m) => typeof m.createClientAsync)
     const text = readFileSync(join(out, 'bundle', 'main.js'), 'utf8');
     assert.doesNotMatch(text, /from ["']commander["']/, 'commander is in the bundle');
     assert.match(text, /import\(["']soap["']\)/, 'soap is left to node');
+    // A source map beside it, for `node --enable-source-maps` (through tsc's maps, to the TypeScript).
+    const map = JSON.parse(readFileSync(join(out, 'bundle', 'main.js.map'), 'utf8')) as { sources: string[] };
+    assert.ok(map.sources.includes('../src/cli/main.js'), map.sources.join(', '));
+    assert.match(text, /\/\/# sourceMappingURL=main\.js\.map\s*$/);
     // A CommonJS library imported lazily keeps its named exports (node loads it, as from the sources).
     assert.equal(await m.soap(), 'function');
   });
