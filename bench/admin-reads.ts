@@ -29,6 +29,8 @@ const READ_PATHS = ['/api/v1/messages?limit=500', '/api/v1/messages?institution=
 class HealthProber {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: PROBE_SOCKETS });
   private readonly ms: number[] = [];
+  /** Probes that got no answer (a reset or refused connection), by error code: reported, not thrown. */
+  private readonly failed = new Map<string, number>();
   private running = false;
 
   constructor(private readonly url: string) {}
@@ -54,18 +56,24 @@ class HealthProber {
     const pending: Promise<void>[] = [];
     for (let i = 0; this.running; i++) {
       const due = start + BigInt(Math.round(i * everyMs * 1e6));
-      pending.push(this.once(due).then((ms) => void this.ms.push(ms)));
+      pending.push(
+        this.once(due).then(
+          (ms) => void this.ms.push(ms),
+          (e: NodeJS.ErrnoException) => void this.failed.set(e.code ?? e.message, (this.failed.get(e.code ?? e.message) ?? 0) + 1),
+        ),
+      );
       const wait = (i + 1) * everyMs - sinceMs(start);
       if (wait > 0) await sleep(wait);
     }
     await Promise.all(pending);
   }
 
-  async stop(running: Promise<void>): Promise<{ p50: number; p99: number; max: number; probes: number }> {
+  async stop(running: Promise<void>): Promise<Health> {
     this.running = false;
     await running;
     this.agent.destroy();
-    return { p50: percentile(this.ms, 50), p99: percentile(this.ms, 99), max: Math.max(...this.ms), probes: this.ms.length };
+    const failed = [...this.failed].map(([code, n]) => `${n} ${code}`).join(', ');
+    return { p50: percentile(this.ms, 50), p99: percentile(this.ms, 99), max: Math.max(...this.ms), probes: this.ms.length, failed };
   }
 }
 
@@ -74,8 +82,17 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** Latencies of the answered probes; `failed`: the probes that got no answer, by error code ('' when none). */
+interface Health {
+  p50: number;
+  p99: number;
+  max: number;
+  probes: number;
+  failed: string;
+}
+
 interface Phase {
-  health: { p50: number; p99: number; max: number; probes: number };
+  health: Health;
   lag: { maxMs: number; p99Ms: number };
   reads?: LoadResult;
 }
@@ -157,7 +174,7 @@ export const adminReadsScenario: Scenario = {
         report.add({ name: `admin read p99 (answered or refused), ${name}`, value: r.p99, unit: 'ms' });
       }
       report.note(
-        `health: GET /healthz every ${PROBE_EVERY_MS} ms (open loop, latency from when each was due) over keep-alive connections from the hub's process (${capped.health.probes} probes capped, ${uncapped.health.probes} uncapped); the reads come from another process (500 connections, closed loop: a refused reader asks again at once, it does not honour Retry-After)`,
+        `health: GET /healthz every ${PROBE_EVERY_MS} ms (open loop, latency from when each was due) over keep-alive connections from the hub's process (${capped.health.probes} probes answered capped, ${uncapped.health.probes} uncapped; without an answer: idle ${idle.health.failed || 'none'}, capped ${capped.health.failed || 'none'}, uncapped ${uncapped.health.failed || 'none'}); the reads come from another process (500 connections, closed loop: a refused reader asks again at once, it does not honour Retry-After)`,
       );
       report.note(
         'a connection opened while the 500 readers run is accepted by the kernel but read by node only when the flood ends (seen with a bare node:http server too): a probe that opens a new connection each time waits for the flood, whatever the cap',
