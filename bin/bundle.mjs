@@ -47,7 +47,8 @@ const packageOf = (path) => {
 export async function bundle(out) {
   const { build } = await import('esbuild');
   const dir = join(out, 'bundle');
-  const code = new RegExp(`^${escape(join(out, 'src'))}|^${escape(join(out, 'adapters'))}`);
+  // The hub's own compiled files (not the libraries).
+  const code = new RegExp(`^(${literal(join(out, 'src') + sep)}|${literal(join(out, 'adapters') + sep)})`);
   const folderNaming = new Set();
   await build({
     entryPoints: [join(out, 'src', 'cli', 'main.js')],
@@ -90,4 +91,5 @@ export async function bundle(out) {
   if (folderNaming.size) throw new Error(`bundled libraries name their own folder (__dirname/__filename): ${[...folderNaming].sort().join(', ')}; add them to EXTERNAL in bin/bundle.mjs`);
 }
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** A string as a literal part of a regular expression. */
+const literal = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
