@@ -20,12 +20,9 @@ export const EXTERNAL = [
   'better-sqlite3', // native addon
   'node-red', // loads its nodes, editor and settings from its own folders
   'pino', // its transports run in worker threads by file name
-  'pino-pretty',
-  'thread-stream',
   'swagger-ui-dist', // serves its own folder
   'pdfkit', // reads its font metrics (data/*.afm) beside itself
   'oidc-provider', // the demo's identity provider: a large framework, loaded by the demo only
-  'pg-native', // optional in pg; not installed
 ];
 
 /** `__dirname` or `__filename` used as a name in a library's code (comments and strings aside). */
@@ -62,7 +59,6 @@ export async function bundle(out) {
     mainFields: ['module', 'main'],
     external: EXTERNAL,
     banner: { js: "import { createRequire as __hubRequire } from 'node:module'; const require = __hubRequire(import.meta.url);" },
-    legalComments: 'none',
     // Maps back to the TypeScript (through tsc's maps beside the compiled files): `node --enable-source-maps`
     // names the sources' files and lines in a stack trace; without the flag they cost nothing at run time.
     sourcemap: 'linked',
