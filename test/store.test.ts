@@ -59,6 +59,57 @@ describe('SqliteStore: migration 5 (the trail written once)', () => {
   });
 });
 
+/** Versions stored before migration 6 (record versions folded into the change log), with their changes. */
+const BEFORE_FOLD = [
+  // The event carries the version's data.
+  { recordId: 'r1', version: 1, event: { recordId: 'r1', version: 1, op: 'upsert', record: { a: 1, id: 'r1', version: 1 } }, data: { a: 1, id: 'r1', version: 1 } },
+  // A deletion: the event carries no record, the version's data is kept by the change.
+  { recordId: 'r1', version: 2, event: { recordId: 'r1', version: 2, op: 'delete' }, data: { a: 1, id: 'r1', version: 2 } },
+  // A version whose data differs from its event's record: the version's data is kept.
+  { recordId: 'r2', version: 1, event: { recordId: 'r2', version: 1, op: 'upsert', record: { b: 'event', id: 'r2', version: 1 } }, data: { b: 'version', id: 'r2', version: 1 } },
+];
+
+async function assertFolded(store: SqliteStore | PostgresStore): Promise<void> {
+  for (const v of BEFORE_FOLD) assert.deepEqual(await store.getRecordVersion(v.recordId, v.version), v.data, `${v.recordId} version ${v.version}`);
+  assert.equal(await store.getRecordVersion('r1', 3), undefined);
+  const own = await store.sql.query('SELECT record_id, version FROM changes WHERE data IS NOT NULL ORDER BY seq');
+  assert.deepEqual(
+    own.map((r) => [r.record_id, Number(r.version)]),
+    [
+      ['r1', 2],
+      ['r2', 1],
+    ],
+  );
+}
+
+describe('SqliteStore: migration 6 (record versions folded into the change log)', () => {
+  it('every version stored before reads the same: from its event, or from the change where the event does not hold it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-store-'));
+    try {
+      const file = join(dir, 'hub.sqlite');
+      const db = new Database(file);
+      for (const m of SQLITE_MIGRATIONS.slice(0, 5)) db.exec(m);
+      db.pragma('user_version = 5');
+      const t = '2026-11-01T10:00:00.000Z';
+      BEFORE_FOLD.forEach((v, i) => {
+        db.prepare('INSERT INTO record_versions (record_id, version, data, message_id, at) VALUES (?, ?, ?, NULL, ?)').run(v.recordId, v.version, JSON.stringify(v.data), t);
+        db.prepare('INSERT INTO changes (seq, event_id, entity, institution, record_id, event) VALUES (?, ?, ?, ?, ?, ?)').run(i + 1, `e${i}`, 'person', 'lu.lv', v.recordId, JSON.stringify(v.event));
+      });
+      db.close();
+      const store = new SqliteStore(file);
+      try {
+        await store.migrate();
+        await assertFolded(store);
+        assert.deepEqual(await store.sql.query("SELECT name FROM sqlite_master WHERE name = 'record_versions'"), []);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 const databaseUrl = process.env.DATABASE_URL;
 if (databaseUrl) {
   storeConformance('postgres', async () => {
@@ -97,6 +148,38 @@ if (databaseUrl) {
         );
       } finally {
         await Promise.all(stores.map((s) => s.close()));
+      }
+    });
+
+    it('migration 6: every version stored before reads the same after record versions are folded into the change log', async () => {
+      const folded = `store_test_${rand()}`;
+      const c = new pg.Client({ connectionString: databaseUrl });
+      await c.connect();
+      const store = new PostgresStore(databaseUrl, { schema: folded, poolSize: 2 });
+      try {
+        await c.query(`CREATE SCHEMA "${folded}"`);
+        await c.query(`SET search_path TO "${folded}"`);
+        for (const m of POSTGRES_MIGRATIONS.slice(0, 5)) await c.query(m);
+        await c.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+        await c.query('INSERT INTO schema_migrations (version) SELECT generate_series(1, 5)');
+        for (const [i, v] of BEFORE_FOLD.entries()) {
+          await c.query('INSERT INTO record_versions (record_id, version, data, message_id, at) VALUES ($1, $2, $3, NULL, now())', [v.recordId, v.version, JSON.stringify(v.data)]);
+          await c.query('INSERT INTO changes (seq, event_id, entity, institution, record_id, event) VALUES ($1, $2, $3, $4, $5, $6)', [
+            i + 1,
+            `e${i}`,
+            'person',
+            'lu.lv',
+            v.recordId,
+            JSON.stringify(v.event),
+          ]);
+        }
+        await store.migrate();
+        await assertFolded(store);
+        assert.deepEqual((await c.query('SELECT to_regclass($1) AS t', [`"${folded}".record_versions`])).rows[0]?.t, null);
+      } finally {
+        await store.close();
+        await c.query(`DROP SCHEMA IF EXISTS "${folded}" CASCADE`);
+        await c.end();
       }
     });
 

@@ -4,7 +4,7 @@ import type { SqlDb } from '../store/sql.ts';
 import type { DisclosureLog } from './disclosure-log.ts';
 import type { PersonalDataHolders } from './holders.ts';
 import { marks } from '../store/json-sql.ts';
-import { messagesNaming, rewriteChanges, rewriteMessageTexts, rewriteRecord, rewriteRecordVersions, scrubMessage } from '../store/rewrite.ts';
+import { messagesNaming, rewriteChanges, rewriteMessageTexts, rewriteRecord, scrubMessage } from '../store/rewrite.ts';
 import { LOG_TABLES } from './migrations.ts';
 import type { Persons, RecordRow } from './personal.ts';
 import type { Pseudonyms } from './pseudonym.ts';
@@ -184,13 +184,15 @@ export class Erasure {
     const ids = records.map((r) => r.id);
     add(
       counts,
-      'record_versions',
-      await rewriteRecordVersions(tx, ids, (recordId, data) => {
-        const rec = byId.get(recordId)!;
-        return erasedRecord(rec.entity, data, rec.institution, terms);
+      'changes',
+      await rewriteChanges(tx, ids, {
+        event: (e) => erasedEvent(e, terms),
+        data: (recordId, data) => {
+          const rec = byId.get(recordId)!;
+          return erasedRecord(rec.entity, data, rec.institution, terms);
+        },
       }),
     );
-    add(counts, 'changes', await rewriteChanges(tx, ids, (e) => erasedEvent(e, terms)));
   }
 
   /** Messages of the records, rejected messages of the person records, and any raw payload naming the person. */

@@ -1,5 +1,6 @@
 import type { MessageStatus } from '../core/types.ts';
 import type { SqlDb } from './sql.ts';
+import { versionData } from './json-sql.ts';
 
 /**
  * The admin console's reads of the core tables (message search, dead letters, activity counts), written once for SQLite and
@@ -96,7 +97,7 @@ export async function messagesByPersonalCode(sql: SqlDb, code: string, before: s
   const digits = code.replace('-', '');
   const forms = [`${digits.slice(0, 6)}-${digits.slice(6)}`, digits];
   const args: unknown[] = [];
-  const doc = 'COALESCE(m.canonical, v.data)';
+  const doc = `COALESCE(m.canonical, ${versionData(sql.dialect, 'v')})`;
   let canonical: string;
   if (sql.dialect === 'postgres') {
     const docs = forms.flatMap((value) => {
@@ -116,7 +117,7 @@ export async function messagesByPersonalCode(sql: SqlDb, code: string, before: s
   const page = before ? ' AND m.id < ?' : '';
   if (before) args.push(before);
   const rows = await sql.query(
-    `SELECT ${MESSAGE_COLUMNS} FROM messages m LEFT JOIN record_versions v ON m.canonical_in_version AND v.record_id = m.record_id AND v.version = m.record_version
+    `SELECT ${MESSAGE_COLUMNS} FROM messages m LEFT JOIN changes v ON m.canonical_in_version AND v.record_id = m.record_id AND v.version = m.record_version
      WHERE ((${canonical}) OR ${raw})${page} ORDER BY m.id DESC LIMIT ?`,
     [...args, limit],
   );

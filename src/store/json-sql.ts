@@ -13,6 +13,14 @@ export function jsonText(d: Dialect, col: string, path: readonly string[]): stri
   return `${col}${head}->>'${path[path.length - 1]}'`;
 }
 
+/**
+ * The data of the record version that the change row `c` made (record versions live in the change log):
+ * its own `data` where it has one (a deletion, whose event carries no record), else the event's record.
+ */
+export function versionData(d: Dialect, c: string): string {
+  return d === 'sqlite' ? `COALESCE(${c}.data, json_extract(${c}.event, '$.record'))` : `COALESCE(${c}.data, ${c}.event->'record')`;
+}
+
 /** A condition: the JSON array at `path` holds an identifier {scheme, value}. */
 export function hasIdentifier(d: Dialect, col: string, path: readonly string[], scheme: string, value: string): { sql: string; params: unknown[] } {
   if (d === 'sqlite') {

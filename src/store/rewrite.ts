@@ -30,24 +30,20 @@ export async function rewriteRecord(tx: SqlDb, r: RecordRewrite): Promise<number
   return (await tx.run('UPDATE records SET data = ?, source_id = ?, deleted = ? WHERE id = ?', [jsonParam(r.data), r.sourceId, r.deleted, r.id])).changes;
 }
 
-/** Every stored version of these records, rewritten by `next(recordId, data)`. */
-export async function rewriteRecordVersions(tx: SqlDb, recordIds: readonly string[], next: (recordId: string, data: JsonObject) => JsonObject): Promise<number> {
+/**
+ * Every change of these records, which is also each of their versions (src/store/json-sql.ts, versionData):
+ * its event rewritten by `event`, and the version data it holds itself (a deletion's) by `data`.
+ */
+export async function rewriteChanges(
+  tx: SqlDb,
+  recordIds: readonly string[],
+  next: { event: (e: ChangeEvent) => ChangeEvent; data: (recordId: string, data: JsonObject) => JsonObject },
+): Promise<number> {
   let n = 0;
   for (const ids of chunks(recordIds)) {
-    for (const v of await tx.query(`SELECT record_id, version, data FROM record_versions WHERE record_id IN (${marks(ids.length)})`, ids)) {
-      const data = next(String(v.record_id), parseJson<JsonObject>(v.data));
-      n += (await tx.run('UPDATE record_versions SET data = ? WHERE record_id = ? AND version = ?', [jsonParam(data), v.record_id, v.version])).changes;
-    }
-  }
-  return n;
-}
-
-/** Every change event of these records, rewritten by `next`. */
-export async function rewriteChanges(tx: SqlDb, recordIds: readonly string[], next: (e: ChangeEvent) => ChangeEvent): Promise<number> {
-  let n = 0;
-  for (const ids of chunks(recordIds)) {
-    for (const c of await tx.query(`SELECT seq, event FROM changes WHERE record_id IN (${marks(ids.length)})`, ids)) {
-      n += (await tx.run('UPDATE changes SET event = ? WHERE seq = ?', [jsonParam(next(parseJson<ChangeEvent>(c.event))), c.seq])).changes;
+    for (const c of await tx.query(`SELECT seq, record_id, event, data FROM changes WHERE record_id IN (${marks(ids.length)})`, ids)) {
+      const data = c.data == null ? null : jsonParam(next.data(String(c.record_id), parseJson<JsonObject>(c.data)));
+      n += (await tx.run('UPDATE changes SET event = ?, data = ? WHERE seq = ?', [jsonParam(next.event(parseJson<ChangeEvent>(c.event))), data, c.seq])).changes;
     }
   }
   // Copies of the events read before (feed pages) are stale from now on.

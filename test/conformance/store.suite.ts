@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { uuidv7 } from '../../src/core/ids.ts';
 import type { JsonObject } from '../../src/core/types.ts';
 import { CLAIM_TIMEOUT_MS } from '../../src/store/claims.ts';
-import type { CommitInput, NewMessage, Store } from '../../src/store/types.ts';
+import type { AttemptOutcome, CommitInput, NewMessage, Store } from '../../src/store/types.ts';
 
 /** What a store implementation hands the suite: a fresh, empty store, and how to get rid of it. */
 export interface StoreFixture {
@@ -380,6 +380,9 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
         assert.equal(b.event!.op, 'delete');
         assert.equal(b.event!.record, undefined);
         assert.equal(b.event!.recordId, a.record.id);
+        // The event carries no record; the version's data is kept all the same.
+        assert.deepEqual(await store.getRecordVersion(a.record.id, 2), b.record.data);
+        assert.deepEqual(await store.getRecordVersion(a.record.id, 1), a.record.data);
         const c = (await ingest('s1', { givenNames: 'Anna' }, { op: 'delete' })).result;
         assert.equal(c.outcome, 'unchanged');
       });
@@ -491,16 +494,31 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
         );
       });
 
+      it('a version is its change: a deletion in a batch keeps its data, read back with every version before it', async () => {
+        const results = await store.ingestBatch([
+          { message: msg(), outcome: commitOutcome('v1', { givenNames: 'Anna' }) },
+          { message: msg(), outcome: commitOutcome('v1', { givenNames: 'Anna' }, { op: 'delete' }) },
+        ]);
+        const [created, deleted] = results.map((r) => {
+          assert.ok(!r.duplicate && r.commit);
+          return r.commit;
+        });
+        assert.equal(deleted!.event!.record, undefined);
+        assert.deepEqual(await store.getRecordVersion(created!.record.id, 1), { givenNames: 'Anna', id: created!.record.id, version: 1 });
+        assert.deepEqual(await store.getRecordVersion(created!.record.id, 2), { givenNames: 'Anna', id: created!.record.id, version: 2 });
+        assert.deepEqual(await store.getRecordVersion(created!.record.id, 2), deleted!.record.data);
+      });
+
       it('writes the trail once: per committed record the message, the record, its version and its change; the history derived as the one-record path writes it', async () => {
         const rows = async () => {
           const n: Record<string, number> = {};
-          for (const t of ['messages', 'message_history', 'records', 'record_versions', 'changes']) n[t] = Number((await store.sql.query(`SELECT COUNT(*) AS n FROM ${t}`))[0]!.n);
+          for (const t of ['messages', 'message_history', 'records', 'changes']) n[t] = Number((await store.sql.query(`SELECT COUNT(*) AS n FROM ${t}`))[0]!.n);
           return n;
         };
         const before = await rows();
         const [lean] = await store.ingestBatch([{ message: msg({ idempotencyKey: 'once' }), outcome: commitOutcome('w1', { givenNames: 'Anna' }) }]);
         const after = await rows();
-        assert.deepEqual(Object.fromEntries(Object.entries(after).map(([t, n]) => [t, n - before[t]!])), { messages: 1, message_history: 0, records: 1, record_versions: 1, changes: 1 });
+        assert.deepEqual(Object.fromEntries(Object.entries(after).map(([t, n]) => [t, n - before[t]!])), { messages: 1, message_history: 0, records: 1, changes: 1 });
         assert.ok(lean && !lean.duplicate && lean.commit?.event);
         const [stored] = await store.sql.query('SELECT canonical, canonical_in_version, trail FROM messages WHERE id = ?', [lean.messageId]);
         assert.equal(stored!.canonical, null);
@@ -535,14 +553,57 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
           ],
         );
         for (const x of h) assert.equal(x.at, m.createdAt);
-        // Later transitions are rows, after the derived ones.
+        // The happy path of its delivery (published, delivered) is lines of the trail, not rows.
+        const historyRows = async (id: string) => Number((await store.sql.query('SELECT COUNT(*) AS n FROM message_history WHERE message_id = ?', [id]))[0]!.n);
         await store.markPublished([{ eventId: lean.commit.event.eventId, messageId: lean.messageId, routeIds: [] }]);
         assert.deepEqual(
           (await store.messageHistory(lean.messageId)).map((x) => x.status),
           ['received', 'validated', 'committed', 'published'],
         );
+        assert.equal(await historyRows(lean.messageId), 0);
         const [summary] = await store.listMessages({ limit: 10, before: message.id });
         assert.deepEqual(summary!.canonical, { givenNames: 'Anna' });
+      });
+
+      it('writes the happy path of a delivery once: published and delivered are lines of the trail; a retry turns the history into rows, in order', async () => {
+        const historyRows = async (id: string) => (await store.sql.query('SELECT status FROM message_history WHERE message_id = ?', [id])).map((r) => String(r.status)).sort();
+        const [happy, unhappy] = await store.ingestBatch([
+          { message: msg(), outcome: commitOutcome('h1', { givenNames: 'Anna' }) },
+          { message: msg(), outcome: commitOutcome('h2', { givenNames: 'Berta' }) },
+        ]);
+        assert.ok(happy && !happy.duplicate && happy.commit?.event && unhappy && !unhappy.duplicate && unhappy.commit?.event);
+        const events = [happy, unhappy].map((x) => ({ eventId: x.commit!.event!.eventId, messageId: x.messageId }));
+        await store.markPublished(events.map((e) => ({ ...e, routeIds: ['a', 'b'] })));
+        const outcome = (eventId: string, routeId: string, attempt: number, status: 'delivered' | 'retrying'): AttemptOutcome => ({
+          eventId,
+          routeId,
+          attempt,
+          outcome: status === 'delivered' ? 'delivered' : 'retry',
+          status,
+          error: status === 'delivered' ? null : 'timeout',
+          detail: null,
+          durationMs: 1,
+        });
+        await store.beginAttempts(events.flatMap((e) => ['a', 'b'].map((routeId) => ({ eventId: e.eventId, routeId }))));
+        await store.finishAttempts([
+          outcome(events[0]!.eventId, 'a', 1, 'delivered'),
+          outcome(events[0]!.eventId, 'b', 1, 'delivered'),
+          outcome(events[1]!.eventId, 'a', 1, 'delivered'),
+          outcome(events[1]!.eventId, 'b', 1, 'retrying'),
+        ]);
+        const statuses = async (id: string) => (await store.messageHistory(id)).map((x) => x.status);
+        assert.deepEqual(await statuses(happy.messageId), ['received', 'validated', 'committed', 'published', 'delivered']);
+        assert.deepEqual(await historyRows(happy.messageId), []);
+        assert.equal((await store.getMessage(happy.messageId))!.status, 'delivered');
+        const times = (await store.messageHistory(happy.messageId)).map((x) => x.at);
+        assert.deepEqual([...times].sort(), times);
+        // The retry: every step so far becomes a row, the retry one more, then the delivery another.
+        assert.deepEqual(await statuses(unhappy.messageId), ['received', 'validated', 'committed', 'published', 'retrying']);
+        assert.deepEqual(await historyRows(unhappy.messageId), ['committed', 'published', 'received', 'retrying', 'validated']);
+        await store.beginAttempts([{ eventId: events[1]!.eventId, routeId: 'b' }]);
+        await store.finishAttempts([outcome(events[1]!.eventId, 'b', 2, 'delivered')]);
+        assert.deepEqual(await statuses(unhappy.messageId), ['received', 'validated', 'committed', 'published', 'retrying', 'delivered']);
+        assert.equal((await historyRows(unhappy.messageId)).length, 6);
       });
 
       it('writes the trail once for rejected, unchanged and stale items; keeps the canonical copy no version holds', async () => {

@@ -249,7 +249,6 @@ export async function writeRecords(c: Client, inputs: CommitInput[], t: string):
   };
   await lock(parts);
   const steps: (Unnumbered | CommitResult)[] = [];
-  const versions: { id: string; version: number; data: string; messageId: string }[] = [];
   const pointers: Pointer[] = [];
   for (const input of inputs) {
     const key = naturalKey(input);
@@ -299,20 +298,10 @@ export async function writeRecords(c: Client, inputs: CommitInput[], t: string):
       };
       current.set(key, record);
       const eventId = uuidv7();
-      versions.push({ id: next.id, version: next.version, data: dataText, messageId: input.messageId });
       pointers.push({ messageId: input.messageId, status: 'committed', recordId: next.id, version: next.version, eventId, detail: null });
       steps.push({ input, eventId, record, created: !prev, t });
       break;
     }
-  }
-  if (versions.length) {
-    await c.query('INSERT INTO record_versions (record_id, version, data, message_id, at) SELECT u.*, $5 FROM unnest($1::text[], $2::int[], $3::jsonb[], $4::text[]) AS u', [
-      versions.map((v) => v.id),
-      versions.map((v) => v.version),
-      versions.map((v) => v.data),
-      versions.map((v) => v.messageId),
-      t,
-    ]);
   }
   return { steps, pointers };
 }

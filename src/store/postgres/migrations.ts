@@ -150,4 +150,17 @@ export const POSTGRES_MIGRATIONS: string[] = [
   ALTER TABLE messages ADD COLUMN trail text;
   ALTER TABLE messages ADD COLUMN canonical_in_version boolean NOT NULL DEFAULT false;
   `,
+  // 6: record versions folded into the change log (issue 17, direction 2): a version's data is the record its
+  // change event carries; `data` holds it only where the event carries none (a deletion) or, copied from
+  // before, where it differs. A version is written with its change in one transaction (every migration since
+  // 1), so each row of record_versions has its change; (record_id, version) stays unique.
+  `
+  ALTER TABLE changes ADD COLUMN version integer;
+  ALTER TABLE changes ADD COLUMN data jsonb;
+  UPDATE changes SET version = (event->>'version')::integer;
+  UPDATE changes c SET data = v.data FROM record_versions v
+   WHERE v.record_id = c.record_id AND v.version = c.version AND (c.event->'record') IS DISTINCT FROM v.data;
+  CREATE UNIQUE INDEX changes_record_version ON changes (record_id, version);
+  DROP TABLE record_versions;
+  `,
 ];

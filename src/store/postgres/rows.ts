@@ -2,6 +2,7 @@ import type { Violation } from '../../core/errors.ts';
 import type { CanonicalRecord, DeliveryStatus, JsonObject, MessageStatus } from '../../core/types.ts';
 import type { AttemptRow, DeliveryRow, MessageHistoryRow, StoredMessage, TokenRow } from '../types.ts';
 import { canonicalOfVersion } from '../trail.ts';
+import { versionData } from '../json-sql.ts';
 
 /** A row as pg returns it: jsonb parsed, int8 as number (see the pool's type parsers), timestamptz as Date. */
 export type Row = Record<string, unknown>;
@@ -20,7 +21,7 @@ function textOrNull(v: unknown): string | null {
 }
 
 /** A message row with, when its canonical copy is its record version's data, that data (src/store/trail.ts). */
-export const MESSAGE_ROW = `SELECT m.*, CASE WHEN m.canonical_in_version THEN (SELECT v.data FROM record_versions v WHERE v.record_id = m.record_id AND v.version = m.record_version) END AS version_data FROM messages m`;
+export const MESSAGE_ROW = `SELECT m.*, CASE WHEN m.canonical_in_version THEN (SELECT ${versionData('postgres', 'v')} FROM changes v WHERE v.record_id = m.record_id AND v.version = m.record_version) END AS version_data FROM messages m`;
 
 export function toMessage(r: Row): StoredMessage {
   return {

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { PostgresSql } from './sql.ts';
 import type { SqlDb } from '../sql.ts';
+import { versionData } from '../json-sql.ts';
 import { errorMessage, HubError, MalformedInputError, StoreError } from '../../core/errors.ts';
 import type { CanonicalRecord, ChangeEvent, DeliveryStatus, JsonObject, MessageStatus } from '../../core/types.ts';
 import { deriveMessageStatus, ROUTED_STATUSES } from '../status.ts';
@@ -23,7 +24,7 @@ import type {
 } from '../types.ts';
 import { MESSAGE_SUMMARY_COLUMNS } from '../types.ts';
 import { ingestBatchWith, KEY_TAKEN, pointMessages, writeRecords, type BatchHost, type HistoryRow, type Unnumbered } from './ingest-batch.ts';
-import { ingestHistory } from '../trail.ts';
+import { ingestHistory, mergeHistory, TRAIL_STEPS, trailLine } from '../trail.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { iso, MESSAGE_ROW, toAttempt, toDelivery, toHistory, toMessage, toRecord, toToken, type Row } from './rows.ts';
 
@@ -271,7 +272,7 @@ export class PostgresStore implements Store {
     const derived = await this.derivedHistory(c, id, true);
     if (derived.length === 0) return;
     const later = (await c.query<Row>('DELETE FROM message_history WHERE message_id = $1 RETURNING n, at, status, detail', [id])).rows.sort((x, y) => Number(x.n) - Number(y.n)).map(toHistory);
-    const rows = [...derived, ...later];
+    const rows = mergeHistory(derived, later);
     await c.query(
       'INSERT INTO message_history (message_id, at, status, detail) SELECT $1, a, s, d FROM unnest($2::timestamptz[], $3::text[], $4::text[]) WITH ORDINALITY AS u(a, s, d, k) ORDER BY k',
       [id, rows.map((h) => h.at), rows.map((h) => h.status), rows.map((h) => h.detail)],
@@ -324,7 +325,7 @@ export class PostgresStore implements Store {
   async messageHistory(id: string): Promise<MessageHistoryRow[]> {
     try {
       const [derived, rows] = await Promise.all([this.derivedHistory(this.pool, id), this.query('SELECT at, status, detail FROM message_history WHERE message_id = $1 ORDER BY n', [id])]);
-      return [...derived, ...rows.map(toHistory)];
+      return mergeHistory(derived, rows.map(toHistory));
     } catch (e) {
       throw wrap(e);
     }
@@ -405,9 +406,10 @@ export class PostgresStore implements Store {
       return { outcome: s.created ? 'created' : 'updated', record: { ...record, seq: event.seq }, event };
     });
     const events = results.map((r) => r.event!);
+    // Each change is its record's version: the data is the event's record, or for a deletion its own column.
     await c.query(
-      `INSERT INTO changes (seq, event_id, entity, institution, record_id, message_id, event)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])`,
+      `INSERT INTO changes (seq, event_id, entity, institution, record_id, message_id, event, version, data)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::integer[], $9::jsonb[])`,
       [
         events.map((e) => e.seq),
         events.map((e) => e.eventId),
@@ -416,6 +418,8 @@ export class PostgresStore implements Store {
         events.map((e) => e.recordId),
         events.map((e) => e.messageId),
         events.map((e) => JSON.stringify(e)),
+        events.map((e) => e.version),
+        results.map((r) => (r.record.deleted ? JSON.stringify(r.record.data) : null)),
       ],
     );
     // A record changed twice in one batch takes its last number.
@@ -436,7 +440,7 @@ export class PostgresStore implements Store {
   }
 
   async getRecordVersion(id: string, version: number): Promise<JsonObject | undefined> {
-    const r = (await this.query('SELECT data FROM record_versions WHERE record_id = $1 AND version = $2', [id, version]))[0];
+    const r = (await this.query(`SELECT ${versionData('postgres', 'c')} AS data FROM changes c WHERE c.record_id = $1 AND c.version = $2`, [id, version]))[0];
     return r ? (r.data as JsonObject) : undefined;
   }
 
@@ -480,7 +484,7 @@ export class PostgresStore implements Store {
    */
   private async lockMessages(c: Client, ids: string[]): Promise<Map<string, Row>> {
     if (ids.length === 0) return new Map();
-    const rows = (await c.query<Row>('SELECT id, status, event_id FROM messages WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [[...new Set(ids)]])).rows;
+    const rows = (await c.query<Row>('SELECT id, status, event_id, trail FROM messages WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [[...new Set(ids)]])).rows;
     return new Map(rows.map((r) => [r.id as string, r]));
   }
 
@@ -503,11 +507,34 @@ export class PostgresStore implements Store {
       if (next !== (changed.get(p.messageId) ?? locked.get(p.messageId)!.status)) changed.set(p.messageId, next);
     }
     if (changed.size === 0) return;
-    await c.query('UPDATE messages SET status = u.s, updated_at = $3 FROM unnest($1::text[], $2::text[]) AS u(id, s) WHERE messages.id = u.id', [[...changed.keys()], [...changed.values()], now()]);
-    await this.histories(
-      c,
-      [...changed].map(([id, status]) => ({ id, status, detail: null })),
-    );
+    const t = now();
+    // The happy path is a line of the trail, set with the status (src/store/trail.ts); anything else a row.
+    const lines = [...changed].filter(([id, status]) => locked.get(id)!.trail && TRAIL_STEPS.includes(status));
+    if (lines.length) {
+      await c.query('UPDATE messages SET status = u.s, trail = messages.trail || u.l, updated_at = $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, s, l) WHERE messages.id = u.id', [
+        lines.map(([id]) => id),
+        lines.map(([, status]) => status),
+        lines.map(([, status]) => trailLine(status, t)),
+        t,
+      ]);
+    }
+    const rows = [...changed].filter(([id, status]) => !(locked.get(id)!.trail && TRAIL_STEPS.includes(status)));
+    for (const [id] of rows) {
+      if (!locked.get(id)!.trail) continue;
+      await this.materialize(c, id);
+      locked.get(id)!.trail = null;
+    }
+    if (rows.length) {
+      await c.query('UPDATE messages SET status = u.s, updated_at = $3 FROM unnest($1::text[], $2::text[]) AS u(id, s) WHERE messages.id = u.id', [
+        rows.map(([id]) => id),
+        rows.map(([, status]) => status),
+        t,
+      ]);
+      await this.histories(
+        c,
+        rows.map(([id, status]) => ({ id, status, detail: null })),
+      );
+    }
     for (const [id, status] of changed) locked.get(id)!.status = status;
   }
 

@@ -137,4 +137,17 @@ export const SQLITE_MIGRATIONS: string[] = [
   ALTER TABLE messages ADD COLUMN trail TEXT;
   ALTER TABLE messages ADD COLUMN canonical_in_version INTEGER NOT NULL DEFAULT 0;
   `,
+  // 6: record versions folded into the change log (issue 17, direction 2): a version's data is the record its
+  // change event carries; `data` holds it only where the event carries none (a deletion) or, copied from
+  // before, where it differs. A version is written with its change in one transaction (every migration since
+  // 1), so each row of record_versions has its change; (record_id, version) stays unique.
+  `
+  ALTER TABLE changes ADD COLUMN version INTEGER;
+  ALTER TABLE changes ADD COLUMN data TEXT;
+  UPDATE changes SET version = json_extract(event, '$.version');
+  UPDATE changes SET data = (SELECT v.data FROM record_versions v WHERE v.record_id = changes.record_id AND v.version = changes.version)
+   WHERE json_extract(event, '$.record') IS NOT (SELECT json(v.data) FROM record_versions v WHERE v.record_id = changes.record_id AND v.version = changes.version);
+  CREATE UNIQUE INDEX changes_record_version ON changes(record_id, version);
+  DROP TABLE record_versions;
+  `,
 ];

@@ -24,20 +24,21 @@ import type {
 } from '../types.ts';
 import { MESSAGE_SUMMARY_COLUMNS } from '../types.ts';
 import { nextVersion } from '../commit-rules.ts';
-import { canonicalHeldByVersion, canonicalOfVersion, ingestHistory, trailOf } from '../trail.ts';
+import { canonicalHeldByVersion, canonicalOfVersion, ingestHistory, mergeHistory, TRAIL_STEPS, trailLine, trailOf } from '../trail.ts';
 import { CLAIM_TIMEOUT_MS, refusedClaim, type DeliveryClaim, type HeldClaim } from '../claims.ts';
 import { outagesAsStoreErrors } from './errors.ts';
 import { FileIdentity } from '../../sqlite/file-identity.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { SqliteSql } from './sql.ts';
 import type { SqlDb } from '../sql.ts';
+import { versionData } from '../json-sql.ts';
 import { prepared } from '../../sqlite/statements.ts';
 
 type Row = Record<string, unknown>;
 const now = () => new Date().toISOString();
 
 /** A message row with, when its canonical copy is its record version's data, that data (src/store/trail.ts). */
-const MESSAGE_ROW = `SELECT m.*, CASE WHEN m.canonical_in_version THEN (SELECT v.data FROM record_versions v WHERE v.record_id = m.record_id AND v.version = m.record_version) END AS version_data FROM messages m`;
+const MESSAGE_ROW = `SELECT m.*, CASE WHEN m.canonical_in_version THEN (SELECT ${versionData('sqlite', 'v')} FROM changes v WHERE v.record_id = m.record_id AND v.version = m.record_version) END AS version_data FROM messages m`;
 
 /** What the ingest's history is derived from (src/store/trail.ts). */
 const TRAIL_ROW = 'SELECT m.trail, m.created_at, m.record_id, m.record_version, m.error_detail, (SELECT c.seq FROM changes c WHERE c.event_id = m.event_id) AS seq FROM messages m WHERE m.id = ?';
@@ -266,7 +267,7 @@ export class SqliteStore implements Store {
     const later = this.storedHistory(id);
     prepared(this.db, 'DELETE FROM message_history WHERE message_id = ?').run(id);
     const ins = prepared(this.db, 'INSERT INTO message_history (message_id, at, status, detail) VALUES (?, ?, ?, ?)');
-    for (const h of [...derived, ...later]) ins.run(id, h.at, h.status, h.detail);
+    for (const h of mergeHistory(derived, later)) ins.run(id, h.at, h.status, h.detail);
     prepared(this.db, 'UPDATE messages SET trail = NULL WHERE id = ?').run(id);
   }
 
@@ -329,7 +330,7 @@ export class SqliteStore implements Store {
 
   /** The ingest's history derived from the message row (src/store/trail.ts), then the rows written since. */
   async messageHistory(id: string): Promise<MessageHistoryRow[]> {
-    return this.exclusive(() => [...this.derivedHistory(id), ...this.storedHistory(id)]);
+    return this.exclusive(() => mergeHistory(this.derivedHistory(id), this.storedHistory(id)));
   }
 
   async countMessagesByStatus(): Promise<Record<string, number>> {
@@ -466,7 +467,9 @@ export class SqliteStore implements Store {
       messageId: input.messageId,
       ...(deleted ? {} : { record: data }),
     };
-    prepared(this.db, 'INSERT INTO changes (seq, event_id, entity, institution, record_id, message_id, event) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+    const dataText = JSON.stringify(data);
+    // The change is the record's version: its data is the event's record, or for a deletion its own column.
+    prepared(this.db, 'INSERT INTO changes (seq, event_id, entity, institution, record_id, message_id, event, version, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
       seq,
       eventId,
       input.entity,
@@ -474,8 +477,9 @@ export class SqliteStore implements Store {
       id,
       input.messageId,
       JSON.stringify(event),
+      version,
+      deleted ? dataText : null,
     );
-    const dataText = JSON.stringify(data);
     if (prev) {
       prepared(this.db, 'UPDATE records SET version = ?, seq = ?, deleted = ?, data = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ? WHERE id = ?').run(
         version,
@@ -492,7 +496,6 @@ export class SqliteStore implements Store {
         'INSERT INTO records (id, entity, institution, source_system, source_id, version, seq, deleted, data, source_updated_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ).run(id, input.entity, input.institution, input.sourceSystem, input.sourceId, version, seq, deleted ? 1 : 0, dataText, input.sourceUpdatedAt, t);
     }
-    prepared(this.db, 'INSERT INTO record_versions (record_id, version, data, message_id, at) VALUES (?, ?, ?, ?, ?)').run(id, version, dataText, input.messageId, t);
     const record: CanonicalRecord = {
       id,
       entity: input.entity,
@@ -515,7 +518,7 @@ export class SqliteStore implements Store {
   }
 
   async getRecordVersion(id: string, version: number): Promise<JsonObject | undefined> {
-    const r = prepared(this.db, 'SELECT data FROM record_versions WHERE record_id = ? AND version = ?').get(id, version) as Row | undefined;
+    const r = prepared(this.db, `SELECT ${versionData('sqlite', 'c')} AS data FROM changes c WHERE c.record_id = ? AND c.version = ?`).get(id, version) as Row | undefined;
     return r ? (JSON.parse(r.data as string) as JsonObject) : undefined;
   }
 
@@ -537,15 +540,21 @@ export class SqliteStore implements Store {
   }
 
   private refreshMessageStatus(messageId: string, eventId: string): void {
-    const msg = prepared(this.db, 'SELECT status, event_id FROM messages WHERE id = ?').get(messageId) as Row | undefined;
+    const msg = prepared(this.db, 'SELECT status, event_id, trail FROM messages WHERE id = ?').get(messageId) as Row | undefined;
     if (!msg || msg.event_id !== eventId) return;
     if (msg.status !== 'committed' && !ROUTED_STATUSES.includes(msg.status as MessageStatus)) return;
     const statuses = (prepared(this.db, 'SELECT status FROM deliveries WHERE event_id = ?').all(eventId) as Row[]).map((r) => r.status as DeliveryStatus);
     const next = deriveMessageStatus(statuses);
-    if (next !== msg.status) {
-      prepared(this.db, 'UPDATE messages SET status = ?, updated_at = ? WHERE id = ?').run(next, now(), messageId);
-      this.history(messageId, next, null);
+    if (next === msg.status) return;
+    const t = now();
+    // The happy path is a line of the trail, set with the status (src/store/trail.ts); anything else a row.
+    if (msg.trail && TRAIL_STEPS.includes(next)) {
+      prepared(this.db, 'UPDATE messages SET status = ?, trail = trail || ?, updated_at = ? WHERE id = ?').run(next, trailLine(next, t), t, messageId);
+      return;
     }
+    if (msg.trail) this.materialize(messageId);
+    prepared(this.db, 'UPDATE messages SET status = ?, updated_at = ? WHERE id = ?').run(next, t, messageId);
+    this.history(messageId, next, null);
   }
 
   async getEvent(eventId: string): Promise<ChangeEvent | undefined> {
