@@ -8,6 +8,7 @@ import { topicMatches } from '../topic.ts';
 import type { Broker, Consumer, Handler, HandlerResult, QueueStats } from '../types.ts';
 import { FileIdentity } from '../../sqlite/file-identity.ts';
 import { prepared } from '../../sqlite/statements.ts';
+import { Checkpointer, checkpointerStopped } from '../../sqlite/checkpointer.ts';
 
 type Row = Record<string, unknown>;
 
@@ -46,6 +47,8 @@ export class EmbeddedBroker implements Broker {
   private acks: number[] = [];
   private ackRetry: NodeJS.Timeout | undefined;
   private identity: FileIdentity | undefined;
+  /** WAL checkpoints on a thread of their own (src/sqlite/checkpointer.ts). */
+  private checkpointer: Checkpointer | undefined;
 
   /**
    * @param busyTimeoutMs how long a statement waits for another process's write lock before it fails
@@ -71,6 +74,7 @@ export class EmbeddedBroker implements Broker {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma(`busy_timeout = ${Math.trunc(this.busyTimeoutMs)}`);
+    this.checkpointer = Checkpointer.start(db, this.file, { onError: (e) => checkpointerStopped(this.file, e) });
     db.exec(SCHEMA);
     // Whatever was in flight when the previous process stopped is delivered again.
     prepared(db, 'UPDATE items SET locked = 0, redelivered = 1 WHERE locked = 1').run();
@@ -293,6 +297,8 @@ export class EmbeddedBroker implements Broker {
     clearTimeout(this.ackRetry);
     this.ackRetry = undefined;
     this.flushAcks();
+    await this.checkpointer?.stop();
+    this.checkpointer = undefined;
     this.db?.close();
     this.db = undefined;
   }

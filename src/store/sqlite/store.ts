@@ -33,6 +33,7 @@ import { SqliteSql } from './sql.ts';
 import type { SqlDb } from '../sql.ts';
 import { versionData } from '../json-sql.ts';
 import { prepared } from '../../sqlite/statements.ts';
+import { Checkpointer, checkpointerStopped } from '../../sqlite/checkpointer.ts';
 
 type Row = Record<string, unknown>;
 const now = () => new Date().toISOString();
@@ -129,6 +130,8 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   readonly sql: SqliteSql;
+  /** WAL checkpoints on a thread of their own (src/sqlite/checkpointer.ts). */
+  readonly checkpointer: Checkpointer | undefined;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -144,6 +147,7 @@ export class SqliteStore implements Store {
     // A 32 MiB page cache (SQLite's default is 2 MiB): searches of the catalogue and the admin's reads walk
     // index and table pages that would otherwise be read from the file again and again (bench catalogue).
     this.db.pragma('cache_size = -32768');
+    this.checkpointer = Checkpointer.start(this.db, file, { onError: (e) => checkpointerStopped(file, e) });
     const identity = new FileIdentity(file);
     const check = (everyMs?: number) => {
       const problem = identity.problem(everyMs);
@@ -179,6 +183,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
 
