@@ -7,6 +7,7 @@ import { retryDelay } from '../src/routing/backoff.ts';
 import { locateJsonError } from '../src/pipeline/json-locate.ts';
 import { deriveMessageStatus } from '../src/store/status.ts';
 import { jsonDiff } from '../src/mapping/diff.ts';
+import { uuidv7 } from '../src/core/ids.ts';
 
 describe('core', () => {
   it('checks Latvian personal codes: old form by date and check digit, new form by prefix', () => {
@@ -21,6 +22,20 @@ describe('core', () => {
       const c = makeOldPersonalCode(new Date(Date.UTC(1980 + (i % 30), i % 12, 1 + (i % 28))), i);
       if (c) assert.equal(isValidPersonalCode(c), true, c);
     }
+  });
+
+  it('makes UUIDv7 ids that increase within a millisecond, are unique, and carry the time asked for', () => {
+    const ids = Array.from({ length: 20_000 }, () => uuidv7());
+    const form = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    for (const id of ids) assert.match(id, form);
+    for (let i = 1; i < ids.length; i++) assert.ok(ids[i - 1]! < ids[i]!, `${ids[i - 1]} < ${ids[i]}`);
+    assert.equal(new Set(ids).size, ids.length);
+    // The random part differs from id to id (the bytes are drawn from the system's generator in blocks).
+    assert.equal(new Set(ids.map((id) => id.slice(-12))).size, ids.length);
+    const at = Date.UTC(2026, 0, 2, 3, 4, 5, 6);
+    const old = uuidv7(at);
+    assert.match(old, form);
+    assert.equal(parseInt(old.replace('-', '').slice(0, 12), 16), at);
   });
 
   it('matches AMQP topic patterns, institutions with dots included', () => {
