@@ -264,10 +264,10 @@ export class Hub {
       mappings,
       metrics,
       logger,
-      onCommitted: () => {
+      onCommitted: (entity) => {
         relay.wake();
         followers.webhooks?.wake();
-        followers.catalogue?.wake();
+        followers.catalogue?.wake(entity);
       },
       onConsent: (record) => privacy.consentCommitted(record),
     });

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { SqlDb } from '../store/sql.ts';
 import { CatalogueFollower } from './follower.ts';
 import { CatalogueStore } from './store.ts';
+import { CATALOGUE_ENTITIES } from './model.ts';
 
 export interface CatalogueOptions {
   sql: SqlDb;
@@ -33,8 +34,9 @@ export class Catalogue {
     return c;
   }
 
-  /** A commit happened: apply it soon. */
-  wake(): void {
+  /** A commit happened: apply it soon; a commit of another entity is none of the catalogue's (its poll still looks). */
+  wake(entity?: string): void {
+    if (entity !== undefined && !(CATALOGUE_ENTITIES as readonly string[]).includes(entity)) return;
     this.follower?.wake();
   }
 

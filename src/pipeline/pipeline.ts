@@ -47,8 +47,8 @@ export interface PipelineDeps {
   mappings: MappingEngine;
   metrics: HubMetrics;
   logger: Logger;
-  /** Called after a commit that produced an outbox event (wakes the relay). */
-  onCommitted?: () => void;
+  /** Called after a commit that produced an outbox event, with its entity (wakes the relay and the change log's followers). */
+  onCommitted?: (entity: string) => void;
   /** Called after a consent record is committed (releases the withheld deliveries it unlocks). */
   onConsent?: (record: CanonicalRecord) => Promise<unknown>;
   /** The time budget of one chunk's transaction on SQLite (default: the config's limits.ingestChunkMs, else INGEST_CHUNK_BUDGET_MS). */
@@ -283,7 +283,7 @@ export class Pipeline {
   private async committed(source: SourceConfig, entity: string, messageId: string, result: CommitResult, index: number): Promise<RecordResult> {
     const status: MessageStatus = result.outcome === 'stale' ? 'stale' : result.outcome === 'unchanged' ? 'unchanged' : 'committed';
     this.d.metrics.messages.inc({ status, source: source.id, entity });
-    if (result.event) this.d.onCommitted?.();
+    if (result.event) this.d.onCommitted?.(entity);
     if (result.event && entity === 'consent') {
       // The consent is committed; a failed release is retried by the privacy job, not by rejecting the consent.
       await this.d.onConsent?.(result.record)?.catch((e: unknown) => this.d.logger.warn({ messageId }, `releasing withheld deliveries failed: ${(e as Error).message}`));
