@@ -30,11 +30,16 @@ const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 0');
 let frames = 0;
+let done = 0;
 const timer = setInterval(() => {
   try {
     const [r] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (r && r.checkpointed > 0) {
-      frames += r.checkpointed;
+    if (!r || r.log < 0) return;
+    // r.checkpointed counts from the log's start; a log that started over counts from 0 again.
+    const fresh = r.checkpointed >= done ? r.checkpointed - done : r.checkpointed;
+    done = r.checkpointed;
+    if (fresh > 0) {
+      frames += fresh;
       parentPort.postMessage({ frames });
     }
   } catch (e) {
@@ -64,7 +69,7 @@ export class Checkpointer {
   private exit: Promise<void> | undefined;
   private watcher: NodeJS.Timeout | undefined;
   private stopped = false;
-  /** WAL frames the thread copied into the database file so far. */
+  /** WAL frames the thread copied into the database file so far (about: a log that starts over between two looks is counted from its start). */
   frames = 0;
   /** The thread's error, once it stopped on one. */
   error: Error | undefined;
