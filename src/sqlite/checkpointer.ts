@@ -49,6 +49,13 @@ const timer = setInterval(() => {
 }, workerData.everyMs);
 parentPort.on('message', () => {
   clearInterval(timer);
+  // A last pass, so that what the process's connection copies when it closes (on its event loop) is
+  // only what was written since.
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch (e) {
+    if (!e || e.code !== 'SQLITE_BUSY') throw e;
+  }
   db.close();
   parentPort.close();
 });
@@ -124,7 +131,10 @@ export class Checkpointer {
     });
   }
 
-  /** Stops the watch or the thread (its connection closed); before the process's connection closes. */
+  /**
+   * Stops the watch or the thread: its last pass copies what the log still holds (off the event loop, which
+   * waits for it here), then its connection closes; before the process's connection closes.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -132,7 +142,7 @@ export class Checkpointer {
     const worker = this.worker;
     if (!worker || this.error) return;
     worker.postMessage('stop');
-    const timer = setTimeout(() => void worker.terminate(), 2000);
+    const timer = setTimeout(() => void worker.terminate(), 60_000);
     await this.exit;
     clearTimeout(timer);
   }
