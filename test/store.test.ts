@@ -18,44 +18,60 @@ storeConformance('sqlite', async () => {
   return { store: new SqliteStore(join(dir, 'hub.sqlite')), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
 });
 
+/**
+ * A SQLite store file at migration `version`, filled by `fill` through a bare connection, then opened by the
+ * store and migrated to the latest; `check` reads it.
+ */
+async function migratedFrom(version: number, fill: (db: Database.Database) => void, check: (store: SqliteStore) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'hub-store-'));
+  try {
+    const file = join(dir, 'hub.sqlite');
+    const db = new Database(file);
+    for (const m of SQLITE_MIGRATIONS.slice(0, version)) db.exec(m);
+    db.pragma(`user_version = ${version}`);
+    fill(db);
+    db.close();
+    const store = new SqliteStore(file);
+    try {
+      await store.migrate();
+      await check(store);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('SqliteStore: migration 5 (the trail written once)', () => {
   it('a message stored before keeps its history rows and its canonical copy, and reads as before', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hub-store-'));
-    try {
-      const file = join(dir, 'hub.sqlite');
-      const db = new Database(file);
-      for (const m of SQLITE_MIGRATIONS.slice(0, 4)) db.exec(m);
-      db.pragma('user_version = 4');
-      const t = '2026-11-01T10:00:00.000Z';
-      db.prepare(
-        `INSERT INTO messages (id, source_id, entity, institution, status, raw, raw_size, canonical, errors, record_id, record_version, event_id, created_at, updated_at)
-         VALUES ('m1', 'lu-lais', 'person', 'lu.lv', 'delivered', '{}', 2, '{"givenNames":"Anna"}', '[]', 'r1', 1, 'e1', ?, ?)`,
-      ).run(t, t);
-      db.prepare(`INSERT INTO record_versions (record_id, version, data, message_id, at) VALUES ('r1', 1, '{"givenNames":"Other","id":"r1","version":1}', 'm1', ?)`).run(t);
-      const steps = [
-        ['received', null],
-        ['validated', 'mapped and validated'],
-        ['committed', 'record r1 version 1, change 1'],
-        ['published', null],
-        ['delivered', null],
-      ];
-      for (const [status, detail] of steps) db.prepare('INSERT INTO message_history (message_id, at, status, detail) VALUES (?, ?, ?, ?)').run('m1', t, status, detail);
-      db.close();
-      const store = new SqliteStore(file);
-      try {
-        await store.migrate();
+    const steps = [
+      ['received', null],
+      ['validated', 'mapped and validated'],
+      ['committed', 'record r1 version 1, change 1'],
+      ['published', null],
+      ['delivered', null],
+    ];
+    await migratedFrom(
+      4,
+      (db) => {
+        const t = '2026-11-01T10:00:00.000Z';
+        db.prepare(
+          `INSERT INTO messages (id, source_id, entity, institution, status, raw, raw_size, canonical, errors, record_id, record_version, event_id, created_at, updated_at)
+           VALUES ('m1', 'lu-lais', 'person', 'lu.lv', 'delivered', '{}', 2, '{"givenNames":"Anna"}', '[]', 'r1', 1, 'e1', ?, ?)`,
+        ).run(t, t);
+        db.prepare(`INSERT INTO record_versions (record_id, version, data, message_id, at) VALUES ('r1', 1, '{"givenNames":"Other","id":"r1","version":1}', 'm1', ?)`).run(t);
+        for (const [status, detail] of steps) db.prepare('INSERT INTO message_history (message_id, at, status, detail) VALUES (?, ?, ?, ?)').run('m1', t, status, detail);
+      },
+      async (store) => {
         const m = (await store.getMessage('m1'))!;
         assert.deepEqual(m.canonical, { givenNames: 'Anna' });
         assert.deepEqual(
           (await store.messageHistory('m1')).map((h) => [h.status, h.detail]),
           steps,
         );
-      } finally {
-        await store.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+      },
+    );
   });
 });
 
@@ -68,6 +84,11 @@ const BEFORE_FOLD = [
   // A version whose data differs from its event's record: the version's data is kept.
   { recordId: 'r2', version: 1, event: { recordId: 'r2', version: 1, op: 'upsert', record: { b: 'event', id: 'r2', version: 1 } }, data: { b: 'version', id: 'r2', version: 1 } },
 ];
+
+/** The change row of BEFORE_FOLD's i-th version: seq, event id, entity, institution, record id, event. */
+function changeOf(v: (typeof BEFORE_FOLD)[number], i: number): unknown[] {
+  return [i + 1, `e${i}`, 'person', 'lu.lv', v.recordId, JSON.stringify(v.event)];
+}
 
 async function assertFolded(store: SqliteStore | PostgresStore): Promise<void> {
   for (const v of BEFORE_FOLD) assert.deepEqual(await store.getRecordVersion(v.recordId, v.version), v.data, `${v.recordId} version ${v.version}`);
@@ -84,29 +105,19 @@ async function assertFolded(store: SqliteStore | PostgresStore): Promise<void> {
 
 describe('SqliteStore: migration 6 (record versions folded into the change log)', () => {
   it('every version stored before reads the same: from its event, or from the change where the event does not hold it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hub-store-'));
-    try {
-      const file = join(dir, 'hub.sqlite');
-      const db = new Database(file);
-      for (const m of SQLITE_MIGRATIONS.slice(0, 5)) db.exec(m);
-      db.pragma('user_version = 5');
-      const t = '2026-11-01T10:00:00.000Z';
-      BEFORE_FOLD.forEach((v, i) => {
-        db.prepare('INSERT INTO record_versions (record_id, version, data, message_id, at) VALUES (?, ?, ?, NULL, ?)').run(v.recordId, v.version, JSON.stringify(v.data), t);
-        db.prepare('INSERT INTO changes (seq, event_id, entity, institution, record_id, event) VALUES (?, ?, ?, ?, ?, ?)').run(i + 1, `e${i}`, 'person', 'lu.lv', v.recordId, JSON.stringify(v.event));
-      });
-      db.close();
-      const store = new SqliteStore(file);
-      try {
-        await store.migrate();
+    await migratedFrom(
+      5,
+      (db) => {
+        BEFORE_FOLD.forEach((v, i) => {
+          db.prepare('INSERT INTO record_versions (record_id, version, data, message_id, at) VALUES (?, ?, ?, NULL, ?)').run(v.recordId, v.version, JSON.stringify(v.data), '2026-11-01T10:00:00.000Z');
+          db.prepare('INSERT INTO changes (seq, event_id, entity, institution, record_id, event) VALUES (?, ?, ?, ?, ?, ?)').run(...changeOf(v, i));
+        });
+      },
+      async (store) => {
         await assertFolded(store);
         assert.deepEqual(await store.sql.query("SELECT name FROM sqlite_master WHERE name = 'record_versions'"), []);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+      },
+    );
   });
 });
 
@@ -164,14 +175,7 @@ if (databaseUrl) {
         await c.query('INSERT INTO schema_migrations (version) SELECT generate_series(1, 5)');
         for (const [i, v] of BEFORE_FOLD.entries()) {
           await c.query('INSERT INTO record_versions (record_id, version, data, message_id, at) VALUES ($1, $2, $3, NULL, now())', [v.recordId, v.version, JSON.stringify(v.data)]);
-          await c.query('INSERT INTO changes (seq, event_id, entity, institution, record_id, event) VALUES ($1, $2, $3, $4, $5, $6)', [
-            i + 1,
-            `e${i}`,
-            'person',
-            'lu.lv',
-            v.recordId,
-            JSON.stringify(v.event),
-          ]);
+          await c.query('INSERT INTO changes (seq, event_id, entity, institution, record_id, event) VALUES ($1, $2, $3, $4, $5, $6)', changeOf(v, i));
         }
         await store.migrate();
         await assertFolded(store);

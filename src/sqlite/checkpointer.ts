@@ -31,31 +31,31 @@ db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 0');
 let frames = 0;
 let done = 0;
-const timer = setInterval(() => {
+/** One PASSIVE checkpoint; SQLITE_BUSY (another checkpoint runs: the process's safety net) waits for the next. */
+function pass() {
   try {
-    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (!r || r.log < 0) return;
-    // r.checkpointed counts from the log's start; a log that started over counts from 0 again.
-    const fresh = r.checkpointed >= done ? r.checkpointed - done : r.checkpointed;
-    done = r.checkpointed;
-    if (fresh > 0) {
-      frames += fresh;
-      parentPort.postMessage({ frames });
-    }
+    return db.pragma('wal_checkpoint(PASSIVE)')[0];
   } catch (e) {
-    // SQLITE_BUSY: another checkpoint runs (the process's safety net); the next tick tries again.
     if (!e || e.code !== 'SQLITE_BUSY') throw e;
+    return undefined;
+  }
+}
+const timer = setInterval(() => {
+  const r = pass();
+  if (!r || r.log < 0) return;
+  // r.checkpointed counts from the log's start; a log that started over counts from 0 again.
+  const fresh = r.checkpointed >= done ? r.checkpointed - done : r.checkpointed;
+  done = r.checkpointed;
+  if (fresh > 0) {
+    frames += fresh;
+    parentPort.postMessage({ frames });
   }
 }, workerData.everyMs);
 parentPort.on('message', () => {
   clearInterval(timer);
   // A last pass, so that what the process's connection copies when it closes (on its event loop) is
   // only what was written since.
-  try {
-    db.pragma('wal_checkpoint(PASSIVE)');
-  } catch (e) {
-    if (!e || e.code !== 'SQLITE_BUSY') throw e;
-  }
+  pass();
   db.close();
   parentPort.close();
 });

@@ -41,7 +41,12 @@ export interface TrailRow {
 }
 
 /** The statuses of the delivery's happy path that are lines of `trail` rather than history rows. */
-export const TRAIL_STEPS: readonly MessageStatus[] = ['published', 'delivered'];
+const TRAIL_STEPS: readonly MessageStatus[] = ['published', 'delivered'];
+
+/** Whether a message whose `trail` is this moves to `status` by a line of its trail (else: materialized, then a row). */
+export function extendsTrail(trail: unknown, status: MessageStatus): boolean {
+  return typeof trail === 'string' && trail !== '' && TRAIL_STEPS.includes(status);
+}
 
 /** The line a happy-path step appends to `trail`. */
 export function trailLine(status: MessageStatus, at: string): string {

@@ -24,7 +24,7 @@ import type {
 } from '../types.ts';
 import { MESSAGE_SUMMARY_COLUMNS } from '../types.ts';
 import { ingestBatchWith, KEY_TAKEN, pointMessages, writeRecords, type BatchHost, type HistoryRow, type Unnumbered } from './ingest-batch.ts';
-import { ingestHistory, mergeHistory, TRAIL_STEPS, trailLine } from '../trail.ts';
+import { extendsTrail, ingestHistory, mergeHistory, trailLine } from '../trail.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { iso, MESSAGE_ROW, toAttempt, toDelivery, toHistory, toMessage, toRecord, toToken, type Row } from './rows.ts';
 
@@ -509,7 +509,9 @@ export class PostgresStore implements Store {
     if (changed.size === 0) return;
     const t = now();
     // The happy path is a line of the trail, set with the status (src/store/trail.ts); anything else a row.
-    const lines = [...changed].filter(([id, status]) => locked.get(id)!.trail && TRAIL_STEPS.includes(status));
+    const lines: [string, MessageStatus][] = [];
+    const rows: [string, MessageStatus][] = [];
+    for (const c of changed) (extendsTrail(locked.get(c[0])!.trail, c[1]) ? lines : rows).push(c);
     if (lines.length) {
       await c.query('UPDATE messages SET status = u.s, trail = messages.trail || u.l, updated_at = $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, s, l) WHERE messages.id = u.id', [
         lines.map(([id]) => id),
@@ -518,7 +520,6 @@ export class PostgresStore implements Store {
         t,
       ]);
     }
-    const rows = [...changed].filter(([id, status]) => !(locked.get(id)!.trail && TRAIL_STEPS.includes(status)));
     for (const [id] of rows) {
       if (!locked.get(id)!.trail) continue;
       await this.materialize(c, id);

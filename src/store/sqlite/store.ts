@@ -24,7 +24,7 @@ import type {
 } from '../types.ts';
 import { MESSAGE_SUMMARY_COLUMNS } from '../types.ts';
 import { nextVersion } from '../commit-rules.ts';
-import { canonicalHeldByVersion, canonicalOfVersion, ingestHistory, mergeHistory, TRAIL_STEPS, trailLine, trailOf } from '../trail.ts';
+import { canonicalHeldByVersion, canonicalOfVersion, ingestHistory, extendsTrail, mergeHistory, trailLine, trailOf } from '../trail.ts';
 import { CLAIM_TIMEOUT_MS, refusedClaim, type DeliveryClaim, type HeldClaim } from '../claims.ts';
 import { outagesAsStoreErrors } from './errors.ts';
 import { FileIdentity } from '../../sqlite/file-identity.ts';
@@ -553,7 +553,7 @@ export class SqliteStore implements Store {
     if (next === msg.status) return;
     const t = now();
     // The happy path is a line of the trail, set with the status (src/store/trail.ts); anything else a row.
-    if (msg.trail && TRAIL_STEPS.includes(next)) {
+    if (extendsTrail(msg.trail, next)) {
       prepared(this.db, 'UPDATE messages SET status = ?, trail = trail || ?, updated_at = ? WHERE id = ?').run(next, trailLine(next, t), t, messageId);
       return;
     }
