@@ -38,7 +38,7 @@ brokerConformance('embedded', async () => {
 describe('EmbeddedBroker specifics', function () {
   this.timeout(30_000);
 
-  it('a consumer whose file is locked by another process goes on once it is free (no error thrown from its timer)', async () => {
+  it('a consumer whose file is locked by another process: the message is taken, its ack written once the file is free, the message not handed out twice meanwhile (no error thrown from a timer)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hub-broker-'));
     const file = join(dir, 'broker.sqlite');
     // SQLite's busy wait (5 s by default) blocks the thread: 200 ms here.
@@ -49,7 +49,8 @@ describe('EmbeddedBroker specifics', function () {
       await broker.declareQueue('locked', ['#']);
       const e = testEvent();
       await broker.publish('person.upsert.lu.lv', e);
-      // Another process holds the write lock: taking the message fails with SQLITE_BUSY (after the busy wait).
+      // Another process holds the write lock: the consumer still reads (the claim is in this process's
+      // memory), but the ack's DELETE fails with SQLITE_BUSY after the busy wait and is tried again.
       other.exec('BEGIN EXCLUSIVE');
       const got: BrokerDelivery[] = [];
       const c = await broker.consume(
@@ -58,12 +59,16 @@ describe('EmbeddedBroker specifics', function () {
           got.push(d);
           return { action: 'ack' };
         },
-        { prefetch: 1 },
+        { prefetch: 4 },
       );
-      await new Promise((r) => setImmediate(r));
-      assert.equal(got.length, 0, 'nothing taken while the file is locked');
+      await waitFor('the message taken under the lock', () => got.length === 1);
+      // Its ack is not on disk yet: it stays held, and no consumer's look hands it out again.
+      await new Promise((r) => setTimeout(r, 700));
+      assert.equal(got.length, 1, 'handed out once while its ack waits');
+      assert.equal(Number((other.prepare('SELECT COUNT(*) AS n FROM items').get() as { n: number }).n), 1, 'still in the file under the lock');
       other.exec('ROLLBACK');
-      await waitFor('the message once the lock is gone', () => got.length === 1, 10_000);
+      await waitFor('the ack written once the lock is gone', () => Number((other.prepare('SELECT COUNT(*) AS n FROM items').get() as { n: number }).n) === 0, 10_000);
+      assert.equal(got.length, 1);
       assert.equal(got[0]!.event.eventId, e.eventId);
       await c.cancel();
       assert.deepEqual(await broker.stats('locked'), { ready: 0, dead: 0 });

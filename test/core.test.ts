@@ -8,8 +8,18 @@ import { locateJsonError } from '../src/pipeline/json-locate.ts';
 import { deriveMessageStatus } from '../src/store/status.ts';
 import { jsonDiff } from '../src/mapping/diff.ts';
 import { uuidv7 } from '../src/core/ids.ts';
+import { eventText, parseEvent } from '../src/core/event-text.ts';
 
 describe('core', () => {
+  it('an event read from its JSON text is written out as that text; any other event as JSON.stringify writes it', () => {
+    const text = '{"eventId":"e1", "record":{"b":1,"a":[1.5,"ā"]}}';
+    const read = parseEvent(text);
+    assert.equal(eventText(read), text, 'the text it was read from, spaces and all');
+    assert.deepEqual(JSON.parse(eventText(read)), read);
+    const built = { ...read };
+    assert.equal(eventText(built), JSON.stringify(built));
+  });
+
   it('checks Latvian personal codes: old form by date and check digit, new form by prefix', () => {
     assert.equal(isValidPersonalCode('170599-11230'), true);
     assert.equal(isValidPersonalCode('17059911230'), true);

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { DisclosureLog, entryHash, GENESIS, verifyExport, type NewEntry } from '../../src/privacy/disclosure-log.ts';
+import { contentOf, DisclosureLog, entryHash, entryText, GENESIS, verifyExport, type DisclosureEntry, type NewEntry } from '../../src/privacy/disclosure-log.ts';
+import { stableStringify } from '../../src/core/ids.ts';
 import { auth, backends, makeHub, type TestHub } from '../helpers/hub.ts';
 import { HUB_BIN } from '../helpers/process.ts';
 import { privacyConfig } from './helpers.ts';
@@ -20,6 +21,35 @@ const entry = (i: number): NewEntry => ({
   purpose: 'test',
   fields: i % 2 ? ['person', 'title'] : null,
   eventId: `ev-${i}`,
+});
+
+describe('disclosure log: the hashed text of an entry', () => {
+  it('is the stable JSON of its content, field for field, whether written out for the fixed shape or walked', () => {
+    const texts = ['', 'a"b\\c', 'ā š ž — \u2028 \u0000', '{"x":1}', 'x'.repeat(300)];
+    for (let i = 0; i < 400; i++) {
+      const t = (k: number) => texts[(i + k) % texts.length]!;
+      const e: DisclosureEntry = {
+        ...entry(i),
+        seq: i + 1,
+        at: new Date(1_700_000_000_000 + i).toISOString(),
+        kind: i % 7 ? 'disclosure' : 'erasure',
+        person: i % 5 ? t(0) : null,
+        recipient: i % 3 ? t(1) : null,
+        purpose: t(2),
+        recordVersion: i % 4 ? i * 1.5 : null,
+        fields: i % 3 === 0 ? null : [t(3), t(4)].slice(0, i % 3),
+      };
+      assert.equal(entryText(e), stableStringify(contentOf(e)), `entry ${i}`);
+    }
+    // Values outside the declared types (a missing field, a number that JSON has not) take the generic walk, with its text.
+    const odd = [
+      { ...entry(1), seq: 1, at: 'x', person: undefined },
+      { ...entry(2), seq: Number.NaN, at: 'x' },
+      { ...entry(3), seq: 3, at: 'x', fields: ['a', 1] },
+    ] as unknown as DisclosureEntry[];
+    for (const e of odd) assert.equal(entryText(e), stableStringify(contentOf(e)));
+    assert.equal(entryHash(GENESIS, odd[0]!).length, 64);
+  });
 });
 
 for (const backend of backends()) {

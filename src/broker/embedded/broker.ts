@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BrokerError, errorMessage } from '../../core/errors.ts';
 import type { ChangeEvent } from '../../core/types.ts';
+import { eventText } from '../../core/event-text.ts';
 import { topicMatches } from '../topic.ts';
 import type { Broker, Consumer, Handler, HandlerResult, QueueStats } from '../types.ts';
 import { FileIdentity } from '../../sqlite/file-identity.ts';
@@ -44,11 +45,20 @@ export class EmbeddedBroker implements Broker {
   private readonly bindings = new Map<string, string[]>();
   private readonly wake = new EventEmitter();
   private readonly consumers = new Set<{ stop: () => Promise<void> }>();
-  private acks: number[] = [];
+  private acks: { queue: string; id: number }[] = [];
   private ackRetry: NodeJS.Timeout | undefined;
   private identity: FileIdentity | undefined;
   /** WAL checkpoints on a thread of their own (src/sqlite/checkpointer.ts). */
   private checkpointer: Checkpointer | undefined;
+  /**
+   * The items of each queue handed to a handler and not yet settled on disk (acked, put back for a
+   * retry, dead-lettered). The claim is kept here, not written into the file: one process owns it, and
+   * a claim written to disk would be undone at the next start anyway (one write transaction saved each
+   * time a consumer takes messages).
+   */
+  private readonly held = new Map<string, Set<number>>();
+  /** The highest item id when the file was opened: those items may have been handed out by the process before (redelivered). */
+  private openedAt = 0;
 
   /**
    * @param busyTimeoutMs how long a statement waits for another process's write lock before it fails
@@ -76,8 +86,10 @@ export class EmbeddedBroker implements Broker {
     db.pragma(`busy_timeout = ${Math.trunc(this.busyTimeoutMs)}`);
     this.checkpointer = Checkpointer.start(db, this.file, { onError: (e) => checkpointerStopped(this.file, e) });
     db.exec(SCHEMA);
-    // Whatever was in flight when the previous process stopped is delivered again.
+    // Whatever was in flight when the previous process stopped is delivered again: any item already in
+    // the file may have been (claims are not written to it; `locked` is set only by older versions).
     prepared(db, 'UPDATE items SET locked = 0, redelivered = 1 WHERE locked = 1').run();
+    this.openedAt = Number((prepared(db, 'SELECT MAX(id) AS id FROM items').get() as Row).id ?? 0);
     for (const r of prepared(db, 'SELECT queue, pattern FROM bindings').all() as Row[]) {
       const list = this.bindings.get(r.queue as string) ?? [];
       list.push(r.pattern as string);
@@ -110,7 +122,7 @@ export class EmbeddedBroker implements Broker {
     const stmt = prepared(db, 'INSERT INTO items (queue, routing_key, body, available_at) VALUES (?, ?, ?, ?)');
     db.transaction(() => {
       for (const m of messages) {
-        const body = JSON.stringify(m.event);
+        const body = eventText(m.event);
         for (const q of m.queues) stmt.run(q, m.routingKey, body, at);
       }
     })();
@@ -135,14 +147,10 @@ export class EmbeddedBroker implements Broker {
 
   async consume(queue: string, handler: Handler, opts: { prefetch: number }): Promise<Consumer> {
     const db = this.conn;
-    // Up to the free prefetch slots in one statement (one write transaction, not one a message).
-    const claim = prepared(
-      db,
-      `UPDATE items SET locked = 1 WHERE id IN (
-         SELECT id FROM items WHERE queue = ? AND dead = 0 AND locked = 0 AND available_at <= ? ORDER BY available_at, id LIMIT ?
-       ) RETURNING *`,
-    );
-    const nextAt = prepared(db, 'SELECT MIN(available_at) AS t FROM items WHERE queue = ? AND dead = 0 AND locked = 0');
+    // Up to the free prefetch slots in one read, past the items already held by this process.
+    const ready = prepared(db, 'SELECT * FROM items WHERE queue = ? AND dead = 0 AND locked = 0 AND available_at <= ? ORDER BY available_at, id LIMIT ?');
+    const nextAt = prepared(db, 'SELECT MIN(available_at) AS t FROM items WHERE queue = ? AND dead = 0 AND locked = 0 AND available_at > ?');
+    const held = this.heldOf(queue);
     let running = true;
     let inflight = 0;
     let timer: NodeJS.Timeout | undefined;
@@ -154,15 +162,16 @@ export class EmbeddedBroker implements Broker {
         timer = undefined;
       }
       let rows: Row[];
+      const free = opts.prefetch - inflight;
       try {
-        rows = inflight < opts.prefetch ? (claim.all(queue, Date.now(), opts.prefetch - inflight) as Row[]) : [];
+        rows = free > 0 ? (ready.all(queue, Date.now(), free + held.size) as Row[]).filter((r) => !held.has(Number(r.id))).slice(0, free) : [];
       } catch {
-        // The file cannot be written now (locked by another process, read-only, disk full): look again later.
+        // The file cannot be read now (an I/O error): look again later.
         timer = setTimeout(pump, RETRY_IO_MS);
         return;
       }
-      rows.sort((a, b) => Number(a.available_at) - Number(b.available_at) || Number(a.id) - Number(b.id));
       for (const row of rows) {
+        held.add(Number(row.id));
         inflight++;
         void this.handle(row, handler).finally(() => {
           inflight--;
@@ -173,7 +182,8 @@ export class EmbeddedBroker implements Broker {
       if (inflight < opts.prefetch) {
         let t: unknown;
         try {
-          t = (nextAt.get(queue) as Row | undefined)?.t;
+          // Every ready item not held was taken: the next one to become ready.
+          t = (nextAt.get(queue, Date.now()) as Row | undefined)?.t;
         } catch {
           t = undefined;
         }
@@ -208,12 +218,12 @@ export class EmbeddedBroker implements Broker {
         routingKey: row.routing_key as string,
         event: JSON.parse(row.body as string) as ChangeEvent,
         attempt: Number(row.attempt),
-        redelivered: Boolean(row.redelivered),
+        redelivered: Boolean(row.redelivered) || Number(row.id) <= this.openedAt,
       });
     } catch (e) {
       result = { action: 'retry', delayMs: 1000, error: errorMessage(e) };
     }
-    if (result.action === 'ack') return this.ack(Number(row.id));
+    if (result.action === 'ack') return this.ack(row.queue as string, Number(row.id));
     const settled = result;
     const write = () => {
       const db = this.db;
@@ -222,6 +232,7 @@ export class EmbeddedBroker implements Broker {
         if (settled.action === 'retry')
           prepared(db, 'UPDATE items SET locked = 0, attempt = attempt + 1, available_at = ?, last_error = ? WHERE id = ?').run(Date.now() + settled.delayMs, settled.error, row.id);
         else prepared(db, 'UPDATE items SET locked = 0, dead = 1, last_error = ? WHERE id = ?').run(settled.error, row.id);
+        this.heldOf(row.queue as string).delete(Number(row.id));
       } catch {
         // Written when the file can be written again; until then the message stays with this process.
         setTimeout(write, RETRY_IO_MS).unref();
@@ -234,9 +245,16 @@ export class EmbeddedBroker implements Broker {
    * Acks of the same turn of the event loop are deleted in one transaction. An ack lost to a crash
    * before that means one more delivery of the message (at-least-once; consumers drop it by event id).
    */
-  private ack(id: number): void {
-    this.acks.push(id);
+  private ack(queue: string, id: number): void {
+    this.acks.push({ queue, id });
     if (this.acks.length === 1) setImmediate(() => this.flushAcks());
+  }
+
+  /** The queue's items held by this process (taken by a consumer, not yet settled on disk). */
+  private heldOf(queue: string): Set<number> {
+    let set = this.held.get(queue);
+    if (!set) this.held.set(queue, (set = new Set()));
+    return set;
   }
 
   private flushAcks(): void {
@@ -245,7 +263,9 @@ export class EmbeddedBroker implements Broker {
     const db = this.db;
     const del = prepared(db, 'DELETE FROM items WHERE id = ?');
     try {
-      db.transaction(() => ids.forEach((id) => del.run(id)))();
+      db.transaction(() => ids.forEach((a) => del.run(a.id)))();
+      // Gone from the file: no longer held (until then a consumer must not take them again).
+      for (const a of ids) this.heldOf(a.queue).delete(a.id);
     } catch {
       // Kept for the next flush; lost with the process they mean one more delivery (at-least-once).
       this.acks.unshift(...ids);
@@ -297,6 +317,7 @@ export class EmbeddedBroker implements Broker {
     clearTimeout(this.ackRetry);
     this.ackRetry = undefined;
     this.flushAcks();
+    this.held.clear();
     await this.checkpointer?.stop();
     this.checkpointer = undefined;
     this.db?.close();

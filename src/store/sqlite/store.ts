@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Violation } from '../../core/errors.ts';
+import { parseEvent } from '../../core/event-text.ts';
 import { StoreError } from '../../core/errors.ts';
 import { uuidv7 } from '../../core/ids.ts';
 import type { CanonicalRecord, ChangeEvent, DeliveryStatus, JsonObject, MessageStatus } from '../../core/types.ts';
@@ -528,7 +529,7 @@ export class SqliteStore implements Store {
   }
 
   async pendingOutbox(limit: number): Promise<ChangeEvent[]> {
-    return (prepared(this.db, 'SELECT event FROM changes WHERE published_at IS NULL ORDER BY seq LIMIT ?').all(limit) as Row[]).map((r) => JSON.parse(r.event as string) as ChangeEvent);
+    return (prepared(this.db, 'SELECT event FROM changes WHERE published_at IS NULL ORDER BY seq LIMIT ?').all(limit) as Row[]).map((r) => parseEvent(r.event as string));
   }
 
   async markPublished(items: { eventId: string; messageId: string | null; routeIds: string[] }[]): Promise<void> {
@@ -545,10 +546,14 @@ export class SqliteStore implements Store {
   }
 
   private refreshMessageStatus(messageId: string, eventId: string): void {
-    const msg = prepared(this.db, 'SELECT status, event_id, trail FROM messages WHERE id = ?').get(messageId) as Row | undefined;
+    // The message and its event's delivery statuses in one statement (two a delivery otherwise).
+    const msg = prepared(this.db, "SELECT status, event_id, trail, (SELECT group_concat(status, ' ') FROM deliveries WHERE event_id = ?) AS statuses FROM messages WHERE id = ?").get(
+      eventId,
+      messageId,
+    ) as Row | undefined;
     if (!msg || msg.event_id !== eventId) return;
     if (msg.status !== 'committed' && !ROUTED_STATUSES.includes(msg.status as MessageStatus)) return;
-    const statuses = (prepared(this.db, 'SELECT status FROM deliveries WHERE event_id = ?').all(eventId) as Row[]).map((r) => r.status as DeliveryStatus);
+    const statuses = msg.statuses === null ? [] : (String(msg.statuses).split(' ') as DeliveryStatus[]);
     const next = deriveMessageStatus(statuses);
     if (next === msg.status) return;
     const t = now();
@@ -587,17 +592,21 @@ export class SqliteStore implements Store {
 
   /** A delivered delivery, or one whose claim is fresh, is refused; a stale claim is taken over (src/store/claims.ts). */
   private claimIn(eventId: string, routeId: string, at: number): DeliveryClaim {
-    const r = prepared(this.db, 'SELECT status, attempts, claimed_until FROM deliveries WHERE event_id = ? AND route_id = ?').get(eventId, routeId) as Row | undefined;
-    const claimedUntil = r?.claimed_until === null || r?.claimed_until === undefined ? null : Number(r.claimed_until);
-    if (r && (r.status === 'delivered' || (claimedUntil !== null && claimedUntil > at))) return refusedClaim({ status: r.status as string, attempts: Number(r.attempts), claimedUntil }, at);
-    const attempt = Number(r?.attempts ?? 0) + 1;
     const t = new Date(at).toISOString();
-    if (r) prepared(this.db, 'UPDATE deliveries SET attempts = ?, updated_at = ?, claimed_until = ? WHERE event_id = ? AND route_id = ?').run(attempt, t, at + CLAIM_TIMEOUT_MS, eventId, routeId);
-    else
-      prepared(
-        this.db,
-        'INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at, claimed_until) VALUES (?, ?, (SELECT message_id FROM changes WHERE event_id = ?), ?, ?, ?, ?)',
-      ).run(eventId, routeId, eventId, 'pending', attempt, t, at + CLAIM_TIMEOUT_MS);
+    // The usual case in one statement: the relay's pending row, not delivered, its claim absent or lapsed.
+    const taken = prepared(
+      this.db,
+      "UPDATE deliveries SET attempts = attempts + 1, updated_at = ?, claimed_until = ? WHERE event_id = ? AND route_id = ? AND status <> 'delivered' AND (claimed_until IS NULL OR claimed_until <= ?) RETURNING attempts",
+    ).get(t, at + CLAIM_TIMEOUT_MS, eventId, routeId, at) as Row | undefined;
+    if (taken) return { proceed: true, attempt: Number(taken.attempts) };
+    // Otherwise the row is delivered or its claim fresh (refused), or there is none yet (the relay's copy not marked: taken here).
+    const r = prepared(this.db, 'SELECT status, attempts, claimed_until FROM deliveries WHERE event_id = ? AND route_id = ?').get(eventId, routeId) as Row | undefined;
+    if (r) return refusedClaim({ status: r.status as string, attempts: Number(r.attempts), claimedUntil: r.claimed_until === null ? null : Number(r.claimed_until) }, at);
+    const attempt = 1;
+    prepared(
+      this.db,
+      'INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at, claimed_until) VALUES (?, ?, (SELECT message_id FROM changes WHERE event_id = ?), ?, ?, ?, ?)',
+    ).run(eventId, routeId, eventId, 'pending', attempt, t, at + CLAIM_TIMEOUT_MS);
     return { proceed: true, attempt };
   }
 
@@ -625,12 +634,11 @@ export class SqliteStore implements Store {
   }
 
   private finishIn(a: AttemptOutcome, t: string): void {
-    const d = prepared(this.db, 'SELECT message_id FROM deliveries WHERE event_id = ? AND route_id = ?').get(a.eventId, a.routeId) as Row | undefined;
-    const messageId = (d?.message_id as string | null) ?? null;
-    prepared(
+    const d = prepared(
       this.db,
-      "UPDATE deliveries SET status = ?, last_error = ?, updated_at = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END, claimed_until = CASE WHEN attempts = ? THEN NULL ELSE claimed_until END WHERE event_id = ? AND route_id = ?",
-    ).run(a.status, a.error, t, a.status, t, a.attempt, a.eventId, a.routeId);
+      "UPDATE deliveries SET status = ?, last_error = ?, updated_at = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END, claimed_until = CASE WHEN attempts = ? THEN NULL ELSE claimed_until END WHERE event_id = ? AND route_id = ? RETURNING message_id",
+    ).get(a.status, a.error, t, a.status, t, a.attempt, a.eventId, a.routeId) as Row | undefined;
+    const messageId = (d?.message_id as string | null) ?? null;
     prepared(this.db, 'INSERT INTO delivery_attempts (event_id, route_id, message_id, attempt, at, outcome, error, detail, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
       a.eventId,
       a.routeId,
