@@ -185,6 +185,8 @@ export interface Store {
 
   /** Unpublished events in sequence order. */
   pendingOutbox(limit: number): Promise<ChangeEvent[]>;
+  /** How many changes are not yet published, counted up to `limit` (the outbox gauge; nothing parsed). */
+  countUnpublished(limit: number): Promise<number>;
   /**
    * Marks events published and creates a pending delivery per matched route, in one transaction: the
    * one place pending deliveries are written (the relay matches the routes, once, on the real event).

@@ -882,16 +882,19 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
     });
 
     describe('outbox and deliveries', () => {
-      it('pendingOutbox lists unpublished events in sequence order, up to the limit', async () => {
+      it('pendingOutbox lists unpublished events in sequence order, up to the limit; countUnpublished counts them, up to the limit', async () => {
         const events = [];
         for (let i = 0; i < 4; i++) events.push((await ingest(`s${i}`, { n: i })).result.event!);
         assert.deepEqual(await store.pendingOutbox(100), events);
         assert.deepEqual(await store.pendingOutbox(2), events.slice(0, 2));
+        assert.equal(await store.countUnpublished(100), 4);
+        assert.equal(await store.countUnpublished(3), 3);
         await store.markPublished([{ eventId: events[1]!.eventId, messageId: events[1]!.messageId ?? null, routeIds: [] }]);
         assert.deepEqual(
           (await store.pendingOutbox(100)).map((e) => e.eventId),
           [events[0], events[2], events[3]].map((e) => e!.eventId),
         );
+        assert.equal(await store.countUnpublished(100), 3);
       });
 
       it('markPublished creates a pending delivery per route and makes the message published', async () => {
