@@ -38,6 +38,39 @@ brokerConformance('embedded', async () => {
 describe('EmbeddedBroker specifics', function () {
   this.timeout(30_000);
 
+  it('the stats of a queue of `backgroundFrom` messages or more are counted on a thread of their own, with the same counts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-broker-'));
+    const broker = new EmbeddedBroker(join(dir, 'broker.sqlite'), 5000, { backgroundFrom: 3 });
+    try {
+      await broker.connect();
+      await broker.declareQueue('big', ['#']);
+      for (let i = 0; i < 3; i++) await broker.publish('person.upsert.lu.lv', testEvent());
+      assert.deepEqual(await broker.stats('big'), { ready: 3, dead: 0 });
+      assert.equal(broker.backgroundReads, 0, 'its size was not known: counted on the connection');
+      assert.deepEqual(await broker.stats('big'), { ready: 3, dead: 0 });
+      assert.equal(broker.backgroundReads, 1, 'three messages at the last look: on the thread');
+      const got: BrokerDelivery[] = [];
+      const c = await broker.consume(
+        'big',
+        async (d) => {
+          got.push(d);
+          return got.length === 1 ? { action: 'dead', error: 'no' } : { action: 'ack' };
+        },
+        { prefetch: 1 },
+      );
+      await waitFor('three handled', () => got.length === 3);
+      await c.cancel();
+      // The acks are written before the count (stats flushes them first); the first is a dead letter.
+      assert.deepEqual(await broker.stats('big'), { ready: 0, dead: 1 });
+      assert.equal(broker.backgroundReads, 2);
+      assert.deepEqual(await broker.stats('big'), { ready: 0, dead: 1 });
+      assert.equal(broker.backgroundReads, 2, 'one message at the last look: on the connection again');
+    } finally {
+      await broker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a consumer whose file is locked by another process: the message is taken, its ack written once the file is free, the message not handed out twice meanwhile (no error thrown from a timer)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hub-broker-'));
     const file = join(dir, 'broker.sqlite');

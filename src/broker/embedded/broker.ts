@@ -10,8 +10,12 @@ import type { Broker, Consumer, Handler, HandlerResult, QueueStats } from '../ty
 import { FileIdentity } from '../../sqlite/file-identity.ts';
 import { prepared } from '../../sqlite/statements.ts';
 import { Checkpointer, checkpointerStopped } from '../../sqlite/checkpointer.ts';
+import { BackgroundReader } from '../../sqlite/background-reader.ts';
 
 type Row = Record<string, unknown>;
+
+/** Messages on a queue from which its stats are counted on a thread of their own (a walk of the queue's index). */
+const BACKGROUND_STATS_FROM = 100_000;
 
 /** How soon a consumer or a pending write tries the file again after an I/O error (locked, read-only, full). */
 const RETRY_IO_MS = 1000;
@@ -59,6 +63,10 @@ export class EmbeddedBroker implements Broker {
   private readonly held = new Map<string, Set<number>>();
   /** The highest item id when the file was opened: those items may have been handed out by the process before (redelivered). */
   private openedAt = 0;
+  /** Counts of large queues off the event loop (src/sqlite/background-reader.ts); none for an in-memory file. */
+  private reader: BackgroundReader | undefined;
+  /** Each queue's size at its last stats. */
+  private readonly sizes = new Map<string, number>();
 
   /**
    * @param busyTimeoutMs how long a statement waits for another process's write lock before it fails
@@ -67,6 +75,8 @@ export class EmbeddedBroker implements Broker {
   constructor(
     private readonly file: string,
     private readonly busyTimeoutMs = 5000,
+    /** backgroundFrom: from how many messages on a queue its stats are counted on the reader's thread (100,000). */
+    private readonly opts: { backgroundFrom?: number } = {},
   ) {
     this.wake.setMaxListeners(0);
   }
@@ -90,6 +100,7 @@ export class EmbeddedBroker implements Broker {
     // the file may have been (claims are not written to it; `locked` is set only by older versions).
     prepared(db, 'UPDATE items SET locked = 0, redelivered = 1 WHERE locked = 1').run();
     this.openedAt = Number((prepared(db, 'SELECT MAX(id) AS id FROM items').get() as Row).id ?? 0);
+    if (this.file !== ':memory:') this.reader = new BackgroundReader(this.file);
     for (const r of prepared(db, 'SELECT queue, pattern FROM bindings').all() as Row[]) {
       const list = this.bindings.get(r.queue as string) ?? [];
       list.push(r.pattern as string);
@@ -276,10 +287,24 @@ export class EmbeddedBroker implements Broker {
     }
   }
 
+  /**
+   * A walk of the queue's index (a backlog of a million messages waits here while ingest runs ahead of
+   * delivery): from `backgroundFrom` messages on, on the reader's thread; if it cannot read, here.
+   */
   async stats(queue: string): Promise<QueueStats> {
     this.flushAcks();
-    const r = prepared(this.conn, 'SELECT SUM(dead = 0) AS ready, SUM(dead = 1) AS dead FROM items WHERE queue = ?').get(queue) as Row;
-    return { ready: Number(r.ready ?? 0), dead: Number(r.dead ?? 0) };
+    const sql = 'SELECT SUM(dead = 0) AS ready, SUM(dead = 1) AS dead FROM items WHERE queue = ?';
+    const here = () => prepared(this.conn, sql).get(queue) as Row;
+    const big = this.reader && (this.sizes.get(queue) ?? 0) >= (this.opts.backgroundFrom ?? BACKGROUND_STATS_FROM);
+    const r = big ? ((await this.reader!.all(sql, [queue]).then((rows) => rows[0], here)) ?? here()) : here();
+    const stats = { ready: Number(r.ready ?? 0), dead: Number(r.dead ?? 0) };
+    this.sizes.set(queue, stats.ready + stats.dead);
+    return stats;
+  }
+
+  /** Stats read on the reader's thread so far. */
+  get backgroundReads(): number {
+    return this.reader?.reads ?? 0;
   }
 
   async requeueDead(queue: string): Promise<number> {
@@ -318,6 +343,9 @@ export class EmbeddedBroker implements Broker {
     this.ackRetry = undefined;
     this.flushAcks();
     this.held.clear();
+    await this.reader?.close();
+    this.reader = undefined;
+    this.sizes.clear();
     await this.checkpointer?.stop();
     this.checkpointer = undefined;
     this.db?.close();
