@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { auth, backends, makeHub, type TestHub } from '../helpers/hub.ts';
+import type { MessageStatus } from '../../src/core/types.ts';
+import { Retention } from '../../src/privacy/retention.ts';
+import { SqliteStore } from '../../src/store/sqlite/store.ts';
 import { award, code, deliveryStatus, ingest, person, privacyConfig, type Ingested } from './helpers.ts';
 
 const DAY = 24 * 3600 * 1000;
@@ -48,3 +54,36 @@ for (const backend of backends()) {
     });
   });
 }
+
+describe('retention, page by page', () => {
+  it('looks at the messages of an entity a page at a time, in id order whatever the ids, and reduces every due one but those in flight, once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-retention-'));
+    const store = new SqliteStore(join(dir, 'hub.sqlite'));
+    try {
+      await store.migrate();
+      const add = (id: string, entity: string, status: MessageStatus) =>
+        store.insertMessage({ id, sourceId: 's', entity, institution: 'lu.lv', contentType: 'application/json', raw: '{"a":1}', rawSize: 7, idempotencyKey: null, status });
+      // Ids of any form (not only UUIDv7): pages follow their order.
+      const persons: [string, MessageStatus][] = [
+        ['a1', 'delivered'],
+        ['b2', 'received'],
+        ['c3', 'rejected'],
+        ['d4', 'delivered'],
+        ['e5', 'validated'],
+        ['f6', 'delivered'],
+        ['zz', 'dead'],
+      ];
+      for (const [id, status] of persons) await add(id, 'person', status);
+      await add('m9', 'award', 'delivered');
+      const retention = new Retention(store.sql, { rawPayloadDays: 30, entities: { award: 60 } }, ['person', 'award'], 2);
+      assert.deepEqual(await retention.run(Date.now() + 10 * DAY), {}, 'nothing due yet');
+      assert.deepEqual(await retention.run(Date.now() + 31 * DAY), { person: 5 });
+      for (const [id, status] of persons) assert.equal((await store.getMessage(id))!.raw === null, !['received', 'validated'].includes(status), `${id} (${status})`);
+      assert.notEqual((await store.getMessage('m9'))!.raw, null, 'awards are kept 60 days');
+      assert.deepEqual(await retention.run(Date.now() + 31 * DAY), {}, 'nothing twice');
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
