@@ -54,7 +54,7 @@ const num = (v: unknown): boolean => v === null || (typeof v === 'number' && Num
  * The hashed text of an entry: `stableStringify(contentOf(e))`, written out for the entry's fixed
  * shape (its keys in sorted order) when every field has its declared type (a delivery appends one an
  * entry; the generic walk was 2 % of the embedded pipeline). Anything else goes the generic way, so the
- * text, and with it every hash of the chain, is the same either way (test/privacy-log.test.ts).
+ * text, and with it every hash of the chain, is the same either way (test/privacy/disclosure-log.test.ts).
  */
 export function entryText(e: DisclosureEntry): string {
   const plain =

@@ -62,6 +62,11 @@ export class BackgroundReader {
     });
   }
 
+  /** The rows read on the thread; if it cannot read (its thread fails to start or stops), `here`'s, read on the caller's own connection. */
+  allOr(here: () => Row[], sql: string, params: readonly (string | number | null)[] = []): Promise<Row[]> {
+    return this.all(sql, params).catch(here);
+  }
+
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(THREAD, { eval: true, workerData: { file: this.file, driver: this.driver } });

@@ -49,18 +49,18 @@ export class EmbeddedBroker implements Broker {
   private readonly bindings = new Map<string, string[]>();
   private readonly wake = new EventEmitter();
   private readonly consumers = new Set<{ stop: () => Promise<void> }>();
-  private acks: { queue: string; id: number }[] = [];
+  private acks: number[] = [];
   private ackRetry: NodeJS.Timeout | undefined;
   private identity: FileIdentity | undefined;
   /** WAL checkpoints on a thread of their own (src/sqlite/checkpointer.ts). */
   private checkpointer: Checkpointer | undefined;
   /**
-   * The items of each queue handed to a handler and not yet settled on disk (acked, put back for a
-   * retry, dead-lettered). The claim is kept here, not written into the file: one process owns it, and
-   * a claim written to disk would be undone at the next start anyway (one write transaction saved each
-   * time a consumer takes messages).
+   * The ids of the items (of any queue: ids are the file's) handed to a handler and not yet settled on
+   * disk (acked, put back for a retry, dead-lettered). The claim is kept here, not written into the file:
+   * one process owns it, and a claim written to disk would be undone at the next start anyway (one write
+   * transaction saved each time a consumer takes messages).
    */
-  private readonly held = new Map<string, Set<number>>();
+  private readonly held = new Set<number>();
   /** The highest item id when the file was opened: those items may have been handed out by the process before (redelivered). */
   private openedAt = 0;
   /** Counts of large queues off the event loop (src/sqlite/background-reader.ts); none for an in-memory file. */
@@ -161,7 +161,6 @@ export class EmbeddedBroker implements Broker {
     // Up to the free prefetch slots in one read, past the items already held by this process.
     const ready = prepared(db, 'SELECT * FROM items WHERE queue = ? AND dead = 0 AND locked = 0 AND available_at <= ? ORDER BY available_at, id LIMIT ?');
     const nextAt = prepared(db, 'SELECT MIN(available_at) AS t FROM items WHERE queue = ? AND dead = 0 AND locked = 0 AND available_at > ?');
-    const held = this.heldOf(queue);
     let running = true;
     let inflight = 0;
     let timer: NodeJS.Timeout | undefined;
@@ -175,14 +174,14 @@ export class EmbeddedBroker implements Broker {
       let rows: Row[];
       const free = opts.prefetch - inflight;
       try {
-        rows = free > 0 ? (ready.all(queue, Date.now(), free + held.size) as Row[]).filter((r) => !held.has(Number(r.id))).slice(0, free) : [];
+        rows = free > 0 ? (ready.all(queue, Date.now(), free + this.held.size) as Row[]).filter((r) => !this.held.has(Number(r.id))).slice(0, free) : [];
       } catch {
         // The file cannot be read now (an I/O error): look again later.
         timer = setTimeout(pump, RETRY_IO_MS);
         return;
       }
       for (const row of rows) {
-        held.add(Number(row.id));
+        this.held.add(Number(row.id));
         inflight++;
         void this.handle(row, handler).finally(() => {
           inflight--;
@@ -234,7 +233,7 @@ export class EmbeddedBroker implements Broker {
     } catch (e) {
       result = { action: 'retry', delayMs: 1000, error: errorMessage(e) };
     }
-    if (result.action === 'ack') return this.ack(row.queue as string, Number(row.id));
+    if (result.action === 'ack') return this.ack(Number(row.id));
     const settled = result;
     const write = () => {
       const db = this.db;
@@ -243,7 +242,7 @@ export class EmbeddedBroker implements Broker {
         if (settled.action === 'retry')
           prepared(db, 'UPDATE items SET locked = 0, attempt = attempt + 1, available_at = ?, last_error = ? WHERE id = ?').run(Date.now() + settled.delayMs, settled.error, row.id);
         else prepared(db, 'UPDATE items SET locked = 0, dead = 1, last_error = ? WHERE id = ?').run(settled.error, row.id);
-        this.heldOf(row.queue as string).delete(Number(row.id));
+        this.held.delete(Number(row.id));
       } catch {
         // Written when the file can be written again; until then the message stays with this process.
         setTimeout(write, RETRY_IO_MS).unref();
@@ -256,16 +255,9 @@ export class EmbeddedBroker implements Broker {
    * Acks of the same turn of the event loop are deleted in one transaction. An ack lost to a crash
    * before that means one more delivery of the message (at-least-once; consumers drop it by event id).
    */
-  private ack(queue: string, id: number): void {
-    this.acks.push({ queue, id });
+  private ack(id: number): void {
+    this.acks.push(id);
     if (this.acks.length === 1) setImmediate(() => this.flushAcks());
-  }
-
-  /** The queue's items held by this process (taken by a consumer, not yet settled on disk). */
-  private heldOf(queue: string): Set<number> {
-    let set = this.held.get(queue);
-    if (!set) this.held.set(queue, (set = new Set()));
-    return set;
   }
 
   private flushAcks(): void {
@@ -274,9 +266,9 @@ export class EmbeddedBroker implements Broker {
     const db = this.db;
     const del = prepared(db, 'DELETE FROM items WHERE id = ?');
     try {
-      db.transaction(() => ids.forEach((a) => del.run(a.id)))();
+      db.transaction(() => ids.forEach((id) => del.run(id)))();
       // Gone from the file: no longer held (until then a consumer must not take them again).
-      for (const a of ids) this.heldOf(a.queue).delete(a.id);
+      for (const id of ids) this.held.delete(id);
     } catch {
       // Kept for the next flush; lost with the process they mean one more delivery (at-least-once).
       this.acks.unshift(...ids);
@@ -294,9 +286,9 @@ export class EmbeddedBroker implements Broker {
   async stats(queue: string): Promise<QueueStats> {
     this.flushAcks();
     const sql = 'SELECT SUM(dead = 0) AS ready, SUM(dead = 1) AS dead FROM items WHERE queue = ?';
-    const here = () => prepared(this.conn, sql).get(queue) as Row;
-    const big = this.reader && (this.sizes.get(queue) ?? 0) >= (this.opts.backgroundFrom ?? BACKGROUND_STATS_FROM);
-    const r = big ? ((await this.reader!.all(sql, [queue]).then((rows) => rows[0], here)) ?? here()) : here();
+    const here = () => prepared(this.conn, sql).all(queue) as Row[];
+    const big = (this.sizes.get(queue) ?? 0) >= (this.opts.backgroundFrom ?? BACKGROUND_STATS_FROM);
+    const [r = {}] = big && this.reader ? await this.reader.allOr(here, sql, [queue]) : here();
     const stats = { ready: Number(r.ready ?? 0), dead: Number(r.dead ?? 0) };
     this.sizes.set(queue, stats.ready + stats.dead);
     return stats;

@@ -448,12 +448,12 @@ export class PostgresStore implements Store {
    * Several relays may read the same rows and publish them twice; markPublished only touches rows
    * still unpublished, and consumers drop duplicates by event id.
    */
-  async countUnpublished(limit: number): Promise<number> {
-    return Number((await this.query('SELECT COUNT(*) AS n FROM (SELECT 1 FROM changes WHERE published_at IS NULL LIMIT $1) AS u', [limit]))[0]!.n);
-  }
-
   async pendingOutbox(limit: number): Promise<ChangeEvent[]> {
     return (await this.query('SELECT event FROM changes WHERE published_at IS NULL ORDER BY seq LIMIT $1', [limit])).map((r) => r.event as ChangeEvent);
+  }
+
+  async countUnpublished(limit: number): Promise<number> {
+    return Number((await this.query('SELECT COUNT(*) AS n FROM (SELECT 1 FROM changes WHERE published_at IS NULL LIMIT $1) AS u', [limit]))[0]!.n);
   }
 
   async markPublished(items: { eventId: string; messageId: string | null; routeIds: string[] }[]): Promise<void> {

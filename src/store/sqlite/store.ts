@@ -364,7 +364,7 @@ export class SqliteStore implements Store {
   async countMessagesByStatus(): Promise<Record<string, number>> {
     const sql = 'SELECT status, COUNT(*) AS n FROM messages GROUP BY status';
     const here = () => prepared(this.db, sql).all() as Row[];
-    const rows = this.reader && this.counted >= (this.opts.backgroundFrom ?? BACKGROUND_COUNT_FROM) ? await this.reader.all(sql).catch(here) : here();
+    const rows = this.counted >= (this.opts.backgroundFrom ?? BACKGROUND_COUNT_FROM) && this.reader ? await this.reader.allOr(here, sql) : here();
     const out: Record<string, number> = {};
     this.counted = 0;
     for (const r of rows) {
@@ -635,12 +635,11 @@ export class SqliteStore implements Store {
     // Otherwise the row is delivered or its claim fresh (refused), or there is none yet (the relay's copy not marked: taken here).
     const r = prepared(this.db, 'SELECT status, attempts, claimed_until FROM deliveries WHERE event_id = ? AND route_id = ?').get(eventId, routeId) as Row | undefined;
     if (r) return refusedClaim({ status: r.status as string, attempts: Number(r.attempts), claimedUntil: r.claimed_until === null ? null : Number(r.claimed_until) }, at);
-    const attempt = 1;
     prepared(
       this.db,
-      'INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at, claimed_until) VALUES (?, ?, (SELECT message_id FROM changes WHERE event_id = ?), ?, ?, ?, ?)',
-    ).run(eventId, routeId, eventId, 'pending', attempt, t, at + CLAIM_TIMEOUT_MS);
-    return { proceed: true, attempt };
+      'INSERT INTO deliveries (event_id, route_id, message_id, status, attempts, updated_at, claimed_until) VALUES (?, ?, (SELECT message_id FROM changes WHERE event_id = ?), ?, 1, ?, ?)',
+    ).run(eventId, routeId, eventId, 'pending', t, at + CLAIM_TIMEOUT_MS);
+    return { proceed: true, attempt: 1 };
   }
 
   async renewClaims(claims: HeldClaim[], at = Date.now()): Promise<void> {
