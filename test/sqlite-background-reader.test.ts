@@ -47,6 +47,9 @@ describe('whole-table reads on a thread of their own (src/sqlite/background-read
     new Database(file).close();
     const reader = new BackgroundReader(file, join(dir, 'no-such-driver.js'));
     await assert.rejects(reader.all('SELECT 1'), /Cannot find module|no-such-driver|thread stopped/);
+    // The caller's fallback: the same read on its own connection.
+    assert.deepEqual(await reader.allOr(() => [{ n: 7 }], 'SELECT 1 AS n'), [{ n: 7 }]);
+    assert.equal(reader.reads, 0);
     await reader.close();
   });
 
