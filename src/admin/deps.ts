@@ -29,7 +29,7 @@ export interface AdminDeps {
   readonly config: HubConfig;
   readonly logger: Logger;
   /** The store's readers of messages, deliveries and records; its SQL access for the console's own queries. */
-  readonly store: Pick<Store, 'sql' | 'getMessage' | 'listDeliveries' | 'listAttempts' | 'messageHistory' | 'getRecord'>;
+  readonly store: Pick<Store, 'sql' | 'getMessage' | 'listDeliveries' | 'messageTrail' | 'getRecord'>;
   /** Queue depths on the dashboard. */
   readonly broker: Pick<Broker, 'stats'>;
   /** The canonical entities and their schemas. */

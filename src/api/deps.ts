@@ -34,7 +34,7 @@ export interface ApiDeps {
   readonly env: Pick<EnvSettings, 'dataDir' | 'env' | 'trustProxy'>;
   readonly logger: Logger;
   /** The store's readers of messages, records and tokens; its SQL access for the feature modules' own tables and readers. */
-  readonly store: Pick<Store, 'kind' | 'sql' | 'getMessage' | 'listMessages' | 'messageHistory' | 'listDeliveries' | 'listAttempts' | 'getRecord' | 'listTokens' | 'revokeToken'>;
+  readonly store: Pick<Store, 'kind' | 'sql' | 'getMessage' | 'listMessages' | 'messageTrail' | 'getRecord' | 'listTokens' | 'revokeToken'>;
   /** Named in /readyz. */
   readonly broker: Pick<Broker, 'kind'>;
   /** The canonical entities and their schemas (the OpenAPI document is built from them). */

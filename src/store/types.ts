@@ -158,6 +158,13 @@ export interface MessageHistoryRow {
  * Persistence of the hub. Two implementations (sqlite, postgres) pass one conformance suite
  * (test/conformance/store.suite.ts). Every method is atomic on its own; commit() is one transaction.
  */
+/** What Store.messageTrail reads in one snapshot. */
+export interface MessageTrail {
+  history: MessageHistoryRow[];
+  deliveries: DeliveryRow[];
+  attempts: AttemptRow[];
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** SQL access for feature modules that own tables of their own (src/store/sql.ts). */
@@ -223,6 +230,11 @@ export interface Store {
   resetDeliveries(messageId: string, statuses: DeliveryStatus[]): Promise<{ eventId: string; routeId: string }[]>;
   listDeliveries(messageId: string): Promise<DeliveryRow[]>;
   listAttempts(messageId: string): Promise<AttemptRow[]>;
+  /**
+   * A message's history, deliveries and attempts read in one snapshot (what the message view shows):
+   * read apart, a delivery finished between the reads could show as delivered with an attempt missing.
+   */
+  messageTrail(messageId: string): Promise<MessageTrail>;
   countDeliveriesByStatus(): Promise<{ routeId: string; status: DeliveryStatus; count: number }[]>;
 
   createToken(t: { id: string; name: string; hash: string; scopes: string[] }): Promise<void>;

@@ -871,6 +871,28 @@ export function storeConformance(name: string, make: () => Promise<StoreFixture>
         assert.deepEqual(await store.beginAttempt(event.eventId, 'r1', at + 1), { proceed: true, attempt: 2 });
       });
 
+      it('messageTrail reads deliveries and attempts in one snapshot: an attempt recorded meanwhile is seen whole or not at all', async () => {
+        const { message, event } = await published(['r1']);
+        let torn = 0;
+        for (let i = 1; i <= 150; i++) {
+          const { attempt } = await store.beginAttempt(event.eventId, 'r1');
+          const error = `down ${i}`;
+          const [, trail] = await Promise.all([
+            store.finishAttempt({ eventId: event.eventId, routeId: 'r1', attempt, outcome: 'retry', status: 'retrying', error, detail: null, durationMs: 1 }),
+            store.messageTrail(message.id),
+          ]);
+          const d = trail.deliveries.find((x) => x.routeId === 'r1')!;
+          const tries = trail.attempts.filter((a) => a.routeId === 'r1');
+          // The delivery says what its last recorded attempt says: no outcome without its attempt, no attempt without its outcome.
+          if (d.lastError !== (tries[tries.length - 1]?.error ?? null)) torn++;
+        }
+        assert.equal(torn, 0, 'reads that saw an outcome without its attempt, or the reverse');
+        const trail = await store.messageTrail(message.id);
+        assert.equal(trail.attempts.length, 150);
+        assert.equal(trail.deliveries[0]!.lastError, 'down 150');
+        assert.deepEqual(trail.history, await store.messageHistory(message.id));
+      });
+
       it('deliveriesOf lists the (event, route) deliveries of the events asked for', async () => {
         const a = await published(['r1', 'r2']);
         const b = await published([]);

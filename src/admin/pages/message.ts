@@ -33,7 +33,7 @@ export interface MessageDetail {
 const strip = (o: JsonObject) => Object.fromEntries(Object.entries(o).filter(([k]) => !HUB_FIELDS.has(k)));
 
 export async function loadMessage(hub: Pick<AdminDeps, 'config' | 'store'>, m: StoredMessage): Promise<MessageDetail> {
-  const [history, deliveries, attempts] = await Promise.all([hub.store.messageHistory(m.id), hub.store.listDeliveries(m.id), hub.store.listAttempts(m.id)]);
+  const { history, deliveries, attempts } = await hub.store.messageTrail(m.id);
   let comparison: Comparison | undefined;
   let noComparison: string | undefined;
   if (!m.canonical) noComparison = 'the mapping produced no canonical record for this message';

@@ -74,7 +74,7 @@ export function messagesRouter(hub: Pick<ApiDeps, 'heavyReads' | 'store' | 'repl
       const id = param(req, 'id');
       const m = await hub.store.getMessage(id);
       if (!m) throw new NotFoundError(`no message ${id}`);
-      const [history, deliveries, attempts] = await Promise.all([hub.store.messageHistory(id), hub.store.listDeliveries(id), hub.store.listAttempts(id)]);
+      const { history, deliveries, attempts } = await hub.store.messageTrail(id);
       res.json({
         ...summary(m),
         contentType: m.contentType,

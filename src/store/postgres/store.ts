@@ -9,6 +9,7 @@ import { CLAIM_TIMEOUT_MS, refusedClaim, type DeliveryClaim, type HeldClaim } fr
 import type {
   AttemptOutcome,
   AttemptRow,
+  MessageTrail,
   CommitInput,
   CommitResult,
   DeliveryRow,
@@ -41,6 +42,9 @@ const types = {
 const KEY_TAKEN_AGAIN = new Error('an idempotency key was taken by another transaction meanwhile');
 
 /** SQLSTATEs after which the whole transaction is simply run again. */
+const STORED_HISTORY = 'SELECT at, status, detail FROM message_history WHERE message_id = $1 ORDER BY n';
+const DELIVERIES_OF_MESSAGE = 'SELECT * FROM deliveries WHERE message_id = $1 ORDER BY route_id';
+const ATTEMPTS_OF_MESSAGE = 'SELECT * FROM delivery_attempts WHERE message_id = $1 ORDER BY n';
 const RETRYABLE = new Set(['40P01' /* deadlock_detected */, '40001' /* serialization_failure */]);
 
 type Client = pg.PoolClient;
@@ -126,7 +130,7 @@ export class PostgresStore implements Store {
   }
 
   /** Runs fn in one transaction; a deadlock or serialization failure runs it again (up to 3 times). */
-  private async tx<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+  private async tx<T>(fn: (c: Client) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       let c: Client;
       try {
@@ -140,7 +144,7 @@ export class PostgresStore implements Store {
       const onError = (err: Error) => (broken = err);
       c.on('error', onError);
       try {
-        await c.query('BEGIN');
+        await c.query(begin);
         const result = await fn(c);
         await c.query('COMMIT');
         return result;
@@ -324,11 +328,22 @@ export class PostgresStore implements Store {
   /** The ingest's history derived from the message row (src/store/trail.ts), then the rows written since. */
   async messageHistory(id: string): Promise<MessageHistoryRow[]> {
     try {
-      const [derived, rows] = await Promise.all([this.derivedHistory(this.pool, id), this.query('SELECT at, status, detail FROM message_history WHERE message_id = $1 ORDER BY n', [id])]);
+      const [derived, rows] = await Promise.all([this.derivedHistory(this.pool, id), this.query(STORED_HISTORY, [id])]);
       return mergeHistory(derived, rows.map(toHistory));
     } catch (e) {
       throw wrap(e);
     }
+  }
+
+  /** One REPEATABLE READ snapshot on one connection: a delivery finished meanwhile is seen whole or not at all. */
+  async messageTrail(id: string): Promise<MessageTrail> {
+    return this.tx(async (c) => {
+      const derived = await this.derivedHistory(c, id);
+      const stored = (await c.query<Row>(STORED_HISTORY, [id])).rows;
+      const deliveries = (await c.query<Row>(DELIVERIES_OF_MESSAGE, [id])).rows;
+      const attempts = (await c.query<Row>(ATTEMPTS_OF_MESSAGE, [id])).rows;
+      return { history: mergeHistory(derived, stored.map(toHistory)), deliveries: deliveries.map(toDelivery), attempts: attempts.map(toAttempt) };
+    }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
 
   async countMessagesByStatus(): Promise<Record<string, number>> {
@@ -682,11 +697,11 @@ export class PostgresStore implements Store {
   }
 
   async listDeliveries(messageId: string): Promise<DeliveryRow[]> {
-    return (await this.query('SELECT * FROM deliveries WHERE message_id = $1 ORDER BY route_id', [messageId])).map(toDelivery);
+    return (await this.query(DELIVERIES_OF_MESSAGE, [messageId])).map(toDelivery);
   }
 
   async listAttempts(messageId: string): Promise<AttemptRow[]> {
-    return (await this.query('SELECT * FROM delivery_attempts WHERE message_id = $1 ORDER BY n', [messageId])).map(toAttempt);
+    return (await this.query(ATTEMPTS_OF_MESSAGE, [messageId])).map(toAttempt);
   }
 
   async countDeliveriesByStatus(): Promise<{ routeId: string; status: DeliveryStatus; count: number }[]> {

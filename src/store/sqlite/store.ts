@@ -10,6 +10,7 @@ import { deriveMessageStatus, ROUTED_STATUSES } from '../status.ts';
 import type {
   AttemptOutcome,
   AttemptRow,
+  MessageTrail,
   CommitInput,
   CommitResult,
   DeliveryRow,
@@ -703,10 +704,26 @@ export class SqliteStore implements Store {
   }
 
   async listDeliveries(messageId: string): Promise<DeliveryRow[]> {
+    return this.deliveriesOfMessage(messageId);
+  }
+
+  private deliveriesOfMessage(messageId: string): DeliveryRow[] {
     return (prepared(this.db, 'SELECT * FROM deliveries WHERE message_id = ? ORDER BY route_id').all(messageId) as Row[]).map(toDelivery);
   }
 
+  async messageTrail(messageId: string): Promise<MessageTrail> {
+    return this.exclusive(() => ({
+      history: mergeHistory(this.derivedHistory(messageId), this.storedHistory(messageId)),
+      deliveries: this.deliveriesOfMessage(messageId),
+      attempts: this.attemptsOfMessage(messageId),
+    }));
+  }
+
   async listAttempts(messageId: string): Promise<AttemptRow[]> {
+    return this.attemptsOfMessage(messageId);
+  }
+
+  private attemptsOfMessage(messageId: string): AttemptRow[] {
     return (prepared(this.db, 'SELECT * FROM delivery_attempts WHERE message_id = ? ORDER BY rowid').all(messageId) as Row[]).map(toAttempt);
   }
 
