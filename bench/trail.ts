@@ -12,6 +12,8 @@ import { countryBatches, type LaisBatch } from './lib/lais.ts';
 import { CursorRoute } from './lib/lean-delivery.ts';
 import { leanIngestAll, leanItem, type IngestTimes } from './lib/lean-ingest.ts';
 import { LeanStore, type LeanItem } from './lib/lean-store.ts';
+import { amqpBaseline } from './lib/amqp-baseline.ts';
+import { LeanPgStore, PgCursorRoute } from './lib/lean-pg.ts';
 import { clock, median, round, sinceMs, until } from './lib/measure.ts';
 import { formatProfile, profiled, type ProfileSummary } from './lib/profile.ts';
 import { Report } from './lib/report.ts';
@@ -93,10 +95,13 @@ async function hubRun(batches: LaisBatch[]): Promise<Run> {
   }
 }
 
-/** Checks the prototype's disclosure log chain from the first entry, as DisclosureLog.verify does. */
-function verifyChain(db: Database.Database): { ok: boolean; entries: number; problems: number } {
+/** Checks a prototype's disclosure log chain from the first entry, as DisclosureLog.verify does. */
+async function verifyChain(
+  rows: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>,
+  head: { seq: number; hash: string } | undefined,
+): Promise<{ ok: boolean; entries: number; problems: number }> {
   const v = new ChainVerifier(true);
-  for (const r of db.prepare('SELECT * FROM lean_disclosure_log ORDER BY seq').iterate() as Iterable<Record<string, unknown>>) {
+  for await (const r of rows) {
     const e: LoggedEntry = {
       seq: Number(r.seq),
       at: String(r.at),
@@ -116,9 +121,14 @@ function verifyChain(db: Database.Database): { ok: boolean; entries: number; pro
     };
     v.push(e);
   }
-  const head = db.prepare('SELECT seq, hash FROM lean_log_head WHERE id = 1').get() as { seq: number; hash: string } | undefined;
   const report = v.finish(head);
   return { ok: report.ok, entries: report.entries, problems: report.problems.length };
+}
+
+/** The SQLite prototype's log and head. */
+function sqliteChain(db: Database.Database): Promise<{ ok: boolean; entries: number; problems: number }> {
+  const head = db.prepare('SELECT seq, hash FROM lean_log_head WHERE id = 1').get() as { seq: number; hash: string } | undefined;
+  return verifyChain(db.prepare('SELECT * FROM lean_disclosure_log ORDER BY seq').iterate() as Iterable<Record<string, unknown>>, head);
 }
 
 /**
@@ -158,7 +168,7 @@ async function leanRun(batches: LaisBatch[], mode: 'ingest' | 'e2e', profile?: s
     const w1 = processWrites();
     const changes = totalChanges(store.db) - c0;
     const lines = readFileSync(join(dir, 'sink.jsonl'), 'utf8').split('\n').filter(Boolean).length;
-    const chain = verifyChain(store.db);
+    const chain = await sqliteChain(store.db);
     checkpoint(store.db);
     const kept = census(store.db);
     const written = w0 === undefined || w1 === undefined ? undefined : w1 - w0 - route.sinkBytes;
@@ -213,6 +223,59 @@ async function leanStoreAlone(batches: LaisBatch[]): Promise<Run> {
     return finish(items.length, ms, changes, census(store.db), w0 === undefined || w1 === undefined ? undefined : w1 - w0, sqliteBytes(dir));
   } finally {
     store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What a run on RabbitMQ + PostgreSQL gave, with the event texts it delivered (the payloads of the amqplib baseline). */
+interface PgRun {
+  run: Run;
+  payloads: Buffer[];
+}
+
+/**
+ * (f) The prototype on RabbitMQ + PostgreSQL end to end (bench/lib/lean-pg.ts): the same mapping and
+ * validation, the lean trail's rows written set-based, one transaction a chunk, 4 clients; a route
+ * delivering by cursor as RabbitMQ says chunks are committed, concurrently with the ingest.
+ */
+async function leanPgRun(batches: LaisBatch[], databaseUrl: string, amqpUrl: string): Promise<PgRun> {
+  const n = total(batches);
+  const dir = mkdtempSync(join(tmpdir(), 'hub-bench-trail-pg-'));
+  let store: LeanPgStore | undefined;
+  const route = new PgCursorRoute(() => store!, { ...ROUTE, file: join(dir, 'sink.jsonl') }, new Pseudonyms(Buffer.from('bench-pseudonym-secret-0123456789abcdef')));
+  try {
+    store = await LeanPgStore.create(databaseUrl, CLIENTS, (last) => route.notify(last));
+    await route.connect(amqpUrl);
+    const engine = new MappingEngine();
+    const t = clock();
+    const times = await leanIngestAll(store, engine, batches, CLIENTS);
+    const ingestMs = sinceMs(t);
+    await route.flush();
+    await route.drained(store.lastSeq);
+    const ms = sinceMs(t);
+    const counts = await store.counts();
+    const lines = readFileSync(join(dir, 'sink.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const chain = await verifyChain(store.logEntries(), await store.head());
+    // Row writes are not counted on PostgreSQL (its statistics lag); the rows kept are.
+    const run = finish(n, ms, Number.NaN, { ...counts }, undefined, 0, {
+      committed: times.committed,
+      rejected: times.rejected,
+      delivered: route.delivered,
+      sinkLines: lines.length,
+      cursorAtLastChange: route.position === store.lastSeq,
+      batches: route.batches,
+      disclosureChain: chain,
+      usMapValidate: round(Number(times.prepareNs) / 1000 / n, 1),
+      usStoreTransactions: round(Number(times.storeNs) / 1000 / n, 1),
+      ingestMs: round(ingestMs),
+    });
+    if (route.delivered !== times.committed || lines.length !== route.delivered || !chain.ok || chain.entries !== route.delivered) {
+      throw new Error(`the PostgreSQL prototype lost or doubled something: ${JSON.stringify(run.extra)}`);
+    }
+    return { run, payloads: lines.map((l) => Buffer.from(l)) };
+  } finally {
+    await route.close();
+    await store?.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -328,6 +391,31 @@ export const trailScenario: Scenario = {
     );
     report.note(`the prototype's disclosure chain verified from its first entry in every run (${e.extra!.disclosureChain ? JSON.stringify(e.extra!.disclosureChain) : ''})`);
     report.note(`delivery batch ${DELIVERY_BATCH} changes; the hub delivers to a no-op sink, the prototype appends JSON lines to a file (${e.extra!.sinkBytesPerRecord} bytes a record)`);
+    const databaseUrl = process.env.DATABASE_URL;
+    const amqpUrl = process.env.AMQP_URL;
+    if (databaseUrl && amqpUrl) {
+      const pgRuns: Run[] = [];
+      const amqpRates: number[] = [];
+      for (let i = 0; i < reps; i++) {
+        const { run, payloads } = await leanPgRun(batches, databaseUrl, amqpUrl);
+        pgRuns.push(run);
+        amqpRates.push((await amqpBaseline(amqpUrl, payloads, { window: 256, prefetch: 256, noDelay: true })).perSecond);
+      }
+      const amqpBase = { name: 'raw amqplib, persistent + confirms (256 in flight), prefetch 256, quorum queue, the events the prototype delivered', value: median(amqpRates), unit: 'records/s' };
+      const p = medianRun(pgRuns);
+      report.add({
+        name: '(f) prototype on RabbitMQ + PostgreSQL end to end (a message a committed chunk, delivery by cursor)',
+        value: median(rates(pgRuns)),
+        unit: 'records/s',
+        runs: rates(pgRuns),
+        baseline: amqpBase,
+        detail: { ...p },
+      });
+      report.add({ name: '(g) raw amqplib baseline (as the pipeline scenario’s, at its best setting)', value: median(amqpRates), unit: 'records/s', runs: amqpRates.map((x) => round(x, 1)) });
+      report.note(
+        `(f) against (g): ${round((median(rates(pgRuns)) / median(amqpRates)) * 100, 1)} % (the pipeline scenario's target is 1/3); of (f)'s ${p.usPerRecord} µs a record, map + validate ${String(p.extra!.usMapValidate)} µs, its store transactions ${String(p.extra!.usStoreTransactions)} µs (4 clients at once)`,
+      );
+    } else report.note('(f) and (g), the prototype on RabbitMQ + PostgreSQL: not run (DATABASE_URL and AMQP_URL unset)');
     const prof = await leanRunProfiled(o, batches);
     if (prof) report.note(`CPU profile of one more prototype end-to-end run (not among the figures):\n${prof}`);
     return report;

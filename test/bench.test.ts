@@ -17,16 +17,16 @@ describe('bench harness (bin/bench.mjs)', function () {
   this.timeout(120_000);
   let out: string;
 
-  // The scenarios that need no services run in one bench process, the two that use them when set
-  // (pipeline, failover) in another: each process spends seconds loading the hub through tsx.
+  // The scenarios that need no services run in one bench process, those that use them when set
+  // (pipeline, failover, trail's PostgreSQL prototype) in another: each process spends seconds loading the hub through tsx.
   let local: ReturnType<typeof bench>;
   let withServices: ReturnType<typeof bench>;
   before(function () {
     this.timeout(300_000);
     out = mkdtempSync(join(tmpdir(), 'hub-bench-test-'));
-    local = bench(['mapping', 'credentials', 'trail', '--dry', '--out', out]);
+    local = bench(['mapping', 'credentials', '--dry', '--out', out]);
     // One failover run: the load, the kill, then every record delivered (the killed worker's claims lapse 3 s after its last renewal).
-    withServices = spawnSync(process.execPath, [BENCH, 'pipeline', 'failover', '--dry', '--out', out], { encoding: 'utf8', timeout: 170_000, env: process.env });
+    withServices = spawnSync(process.execPath, [BENCH, 'pipeline', 'failover', 'trail', '--dry', '--out', out], { encoding: 'utf8', timeout: 200_000, env: process.env });
   });
   after(() => rmSync(out, { recursive: true, force: true }));
 
@@ -117,7 +117,7 @@ describe('bench harness (bin/bench.mjs)', function () {
   });
 
   it('runs the trail scenario in its smallest mode: the prototype delivers every record it committed, on at most 4 rows a record, beside the hub on the same records', () => {
-    const r = local;
+    const r = withServices;
     assert.equal(r.status, 0, r.stderr + r.stdout);
     const result = JSON.parse(readFileSync(join(out, 'trail.json'), 'utf8')) as ScenarioResult;
     const fig = (prefix: string) => {
@@ -153,6 +153,30 @@ describe('bench harness (bin/bench.mjs)', function () {
     assert.ok(hub.rowWrites > e2e.rowWrites, `the hub writes more rows a record (${hub.rowWrites}) than the prototype (${e2e.rowWrites})`);
     assert.ok(fig('country (3.15M records) projected: prototype').value > 0);
     assert.ok(fig('(d) raw SQLite baseline').value > 0);
+    // (e): the lean trail's ingest rows alone, every record stored once.
+    const rows = fig("(e) the lean trail's ingest rows alone");
+    assert.ok(rows.value > 0);
+    for (const t of ['lean_messages', 'lean_records', 'lean_changes']) assert.equal((rows.detail as Run).rowsKept[t], 1, t);
+    assert.match(r.stdout, /\(e\) against \(d\): [\d.]+ %/);
+    if (!process.env.DATABASE_URL || !process.env.AMQP_URL) {
+      assert.match(r.stdout, /\(f\) and \(g\), the prototype on RabbitMQ \+ PostgreSQL: not run/);
+      return;
+    }
+    // (f): the prototype on RabbitMQ + PostgreSQL loses and doubles nothing either.
+    const pgRun = fig('(f) prototype on RabbitMQ + PostgreSQL').detail as Run;
+    assert.equal(pgRun.records, 420);
+    const x = pgRun.extra as { committed: number; delivered: number; sinkLines: number; cursorAtLastChange: boolean; disclosureChain: unknown };
+    assert.equal(x.committed, 420);
+    assert.equal(x.delivered, 420);
+    assert.equal(x.sinkLines, 420);
+    assert.equal(x.cursorAtLastChange, true);
+    assert.deepEqual(x.disclosureChain, { ok: true, entries: 420, problems: 0 });
+    assert.deepEqual(
+      ['messages', 'changes', 'records', 'disclosures'].map((k) => pgRun.rowsKept[k]),
+      [1, 1, 1, 1],
+    );
+    assert.ok(fig('(g) raw amqplib baseline').value > 0);
+    assert.match(r.stdout, /\(f\) against \(g\): [\d.]+ %/);
   });
 
   it('refuses an unknown scenario with the usage and exit code 2', () => {

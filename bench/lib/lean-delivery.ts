@@ -27,7 +27,7 @@ export interface RouteSpec {
   file: string;
 }
 
-interface ChangeRow {
+export interface ChangeRow {
   seq: number;
   entity: string;
   institution: string;
@@ -48,6 +48,61 @@ export function personKeyOf(entity: string, data: JsonObject, institution: strin
   if (s.kind === 'via') return undefined;
   const ref = refOf(data, s.field);
   return ref?.sourceId ? { kind: 'person', institution: ref.institution ?? institution, sourceId: ref.sourceId } : undefined;
+}
+
+/**
+ * What a batch of changes becomes for a route: the sink's JSON lines (the stored JSON spliced in, not
+ * parsed and written again), the disclosure entries of those that hold personal data, and the seqs
+ * withheld because their record was erased. Shared by the SQLite and the PostgreSQL prototypes.
+ */
+export function composeBatch(
+  rows: readonly ChangeRow[],
+  erased: ReadonlySet<string>,
+  route: Pick<RouteSpec, 'id' | 'recipient' | 'legalBasis' | 'purpose'>,
+  pseudonyms: Pseudonyms,
+): { lines: string[]; entries: Omit<DisclosureEntry, 'seq' | 'at'>[]; withheld: number[] } {
+  const lines: string[] = [];
+  const entries: Omit<DisclosureEntry, 'seq' | 'at'>[] = [];
+  const withheld: number[] = [];
+  for (const r of rows) {
+    if (erased.has(r.record_id)) {
+      withheld.push(r.seq);
+      continue;
+    }
+    const head = {
+      eventId: String(r.seq),
+      seq: r.seq,
+      entity: r.entity,
+      op: r.op === 1 ? 'delete' : 'upsert',
+      schemaVersion: SCHEMA_VERSION,
+      source: r.source,
+      institution: r.institution,
+      occurredAt: r.at,
+      recordId: r.record_id,
+      version: r.version,
+      messageId: String(r.message_seq),
+    };
+    // The stored JSON is spliced in, not parsed and written again.
+    const json = JSON.stringify(head);
+    lines.push(r.data === null ? json : `${json.slice(0, -1)},"record":${r.data}}`);
+    if (r.data !== null && holdsPersonalData(r.entity)) {
+      const data = JSON.parse(r.data) as JsonObject;
+      entries.push({
+        kind: 'disclosure',
+        person: pseudonyms.of(personKeyOf(r.entity, data, r.institution)),
+        recipient: route.recipient,
+        route: route.id,
+        entity: r.entity,
+        recordId: r.record_id,
+        recordVersion: r.version,
+        legalBasis: route.legalBasis,
+        purpose: route.purpose,
+        fields: null,
+        eventId: String(r.seq),
+      });
+    }
+  }
+  return { lines, entries, withheld };
 }
 
 export class CursorRoute {
@@ -112,47 +167,7 @@ export class CursorRoute {
     const rows = this.st.after.all(this.cursor, this.route.batch) as ChangeRow[];
     if (!rows.length) return 0;
     const erased = new Set((this.st.erased.all(JSON.stringify(rows.map((r) => r.record_id))) as { record_id: string }[]).map((r) => r.record_id));
-    const lines: string[] = [];
-    const entries: Omit<DisclosureEntry, 'seq' | 'at'>[] = [];
-    const withheld: number[] = [];
-    for (const r of rows) {
-      if (erased.has(r.record_id)) {
-        withheld.push(r.seq);
-        continue;
-      }
-      const head = {
-        eventId: String(r.seq),
-        seq: r.seq,
-        entity: r.entity,
-        op: r.op === 1 ? 'delete' : 'upsert',
-        schemaVersion: SCHEMA_VERSION,
-        source: r.source,
-        institution: r.institution,
-        occurredAt: r.at,
-        recordId: r.record_id,
-        version: r.version,
-        messageId: String(r.message_seq),
-      };
-      // The stored JSON is spliced in, not parsed and written again.
-      const json = JSON.stringify(head);
-      lines.push(r.data === null ? json : `${json.slice(0, -1)},"record":${r.data}}`);
-      if (r.data !== null && holdsPersonalData(r.entity)) {
-        const data = JSON.parse(r.data) as JsonObject;
-        entries.push({
-          kind: 'disclosure',
-          person: this.pseudonyms.of(personKeyOf(r.entity, data, r.institution)),
-          recipient: this.route.recipient,
-          route: this.route.id,
-          entity: r.entity,
-          recordId: r.record_id,
-          recordVersion: r.version,
-          legalBasis: this.route.legalBasis,
-          purpose: this.route.purpose,
-          fields: null,
-          eventId: String(r.seq),
-        });
-      }
-    }
+    const { lines, entries, withheld } = composeBatch(rows, erased, this.route, this.pseudonyms);
     const text = lines.length ? `${lines.join('\n')}\n` : '';
     if (text) await appendFile(this.route.file, text, 'utf8');
     const first = rows[0]!.seq;

@@ -7,7 +7,7 @@ import { transform } from '../../src/mapping/transform.ts';
 import { SCHEMA_VERSION } from '../../src/pipeline/pipeline.ts';
 import { laisSource, schemas } from './hub.ts';
 import type { LaisBatch } from './lais.ts';
-import type { LeanItem, LeanStore } from './lean-store.ts';
+import type { LeanItem, LeanResult } from './lean-store.ts';
 import { clock } from './measure.ts';
 
 /** As src/pipeline/pipeline.ts: records per store transaction, and a turn of the event loop every 10 mapped records. */
@@ -66,7 +66,12 @@ export async function leanItem(engine: MappingEngine, institution: string, entit
  * Feeds batches to the prototype store as `concurrency` clients would (as bench/lib/ingest.ts feeds the
  * hub): each batch mapped and validated 100 records at a time, each 100 stored in one transaction.
  */
-export async function leanIngestAll(store: LeanStore, engine: MappingEngine, batches: Iterable<LaisBatch>, concurrency: number): Promise<IngestTimes> {
+/** A prototype store's chunk write: the SQLite one answers at once, the PostgreSQL one after its transaction. */
+export interface ChunkStore {
+  ingestChunk(items: readonly LeanItem[]): LeanResult[] | Promise<LeanResult[]>;
+}
+
+export async function leanIngestAll(store: ChunkStore, engine: MappingEngine, batches: Iterable<LaisBatch>, concurrency: number): Promise<IngestTimes> {
   const times: IngestTimes = { prepareNs: 0n, storeNs: 0n, records: 0, committed: 0, rejected: 0 };
   const it = batches[Symbol.iterator]();
   const client = async () => {
@@ -83,7 +88,8 @@ export async function leanIngestAll(store: LeanStore, engine: MappingEngine, bat
           times.prepareNs += clock() - t;
         }
         const t = clock();
-        const results = store.ingestChunk(items);
+        const written = store.ingestChunk(items);
+        const results = written instanceof Promise ? await written : written;
         times.storeNs += clock() - t;
         times.records += results.length;
         for (const r of results) {
