@@ -18,7 +18,7 @@ import { clock, median, round, sinceMs, until } from './lib/measure.ts';
 import { formatProfile, profiled, type ProfileSummary } from './lib/profile.ts';
 import { Report } from './lib/report.ts';
 import { bySize, profileFile, type BenchOptions, type Scenario } from './lib/scenario.ts';
-import { census, checkpoint, COUNTRY_RECORDS, processWrites, sqliteBytes, totalChanges } from './lib/trail-measure.ts';
+import { census, checkpoint, COUNTRY_RECORDS, processWrites, serverCpuMs, sqliteBytes, totalChanges } from './lib/trail-measure.ts';
 
 /** As the country scenario: 4 clients, 500 records a call, students with 40 assessments each. */
 const CLIENTS = 4;
@@ -247,12 +247,21 @@ async function leanPgRun(batches: LaisBatch[], databaseUrl: string, amqpUrl: str
     store = await LeanPgStore.create(databaseUrl, CLIENTS, (last) => route.notify(last));
     await route.connect(amqpUrl);
     const engine = new MappingEngine();
+    const servers0 = serverCpuMs();
+    const cpu0 = process.cpuUsage();
     const t = clock();
     const times = await leanIngestAll(store, engine, batches, CLIENTS);
     const ingestMs = sinceMs(t);
     await route.flush();
     await route.drained(store.lastSeq);
     const ms = sinceMs(t);
+    const cpu = process.cpuUsage(cpu0);
+    const servers1 = serverCpuMs();
+    // Where the machine's CPU went, a record: this process (mapping, the prototype's code, pg and amqplib), PostgreSQL's processes, RabbitMQ's.
+    const cpuUs = {
+      bench: round((cpu.user + cpu.system) / n, 1),
+      ...(servers0 && servers1 ? { postgres: round(((servers1.postgres - servers0.postgres) * 1000) / n, 1), rabbitmq: round(((servers1.rabbitmq - servers0.rabbitmq) * 1000) / n, 1) } : {}),
+    };
     const counts = await store.counts();
     const lines = readFileSync(join(dir, 'sink.jsonl'), 'utf8').split('\n').filter(Boolean);
     const chain = await verifyChain(store.logEntries(), await store.head());
@@ -268,6 +277,7 @@ async function leanPgRun(batches: LaisBatch[], databaseUrl: string, amqpUrl: str
       usMapValidate: round(Number(times.prepareNs) / 1000 / n, 1),
       usStoreTransactions: round(Number(times.storeNs) / 1000 / n, 1),
       ingestMs: round(ingestMs),
+      cpuUs,
     });
     if (route.delivered !== times.committed || lines.length !== route.delivered || !chain.ok || chain.entries !== route.delivered) {
       throw new Error(`the PostgreSQL prototype lost or doubled something: ${JSON.stringify(run.extra)}`);
@@ -413,7 +423,7 @@ export const trailScenario: Scenario = {
       });
       report.add({ name: '(g) raw amqplib baseline (as the pipeline scenario’s, at its best setting)', value: median(amqpRates), unit: 'records/s', runs: amqpRates.map((x) => round(x, 1)) });
       report.note(
-        `(f) against (g): ${round((median(rates(pgRuns)) / median(amqpRates)) * 100, 1)} % (the pipeline scenario's target is 1/3); of (f)'s ${p.usPerRecord} µs a record, map + validate ${String(p.extra!.usMapValidate)} µs, its store transactions ${String(p.extra!.usStoreTransactions)} µs (4 clients at once)`,
+        `(f) against (g): ${round((median(rates(pgRuns)) / median(amqpRates)) * 100, 1)} % (the pipeline scenario's target is 1/3); of (f)'s ${p.usPerRecord} µs a record, map + validate ${String(p.extra!.usMapValidate)} µs, its store transactions ${String(p.extra!.usStoreTransactions)} µs (4 clients at once); CPU a record ${JSON.stringify(p.extra!.cpuUs)} µs (this process, PostgreSQL's processes, RabbitMQ's)`,
       );
     } else report.note('(f) and (g), the prototype on RabbitMQ + PostgreSQL: not run (DATABASE_URL and AMQP_URL unset)');
     const prof = await leanRunProfiled(o, batches);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import { RECORDS_BY_KEY } from '../src/store/postgres/ingest-batch.ts';
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations.ts';
 import { PostgresStore } from '../src/store/postgres/store.ts';
 import { SqliteStore } from '../src/store/sqlite/store.ts';
@@ -184,6 +185,36 @@ if (databaseUrl) {
         await store.close();
         await c.query(`DROP SCHEMA IF EXISTS "${folded}" CASCADE`);
         await c.end();
+      }
+    });
+
+    it("the ingest's natural-key look-up takes the unique key's index, not the study-right index (with and without the table's statistics)", async () => {
+      const planned = `store_test_${rand()}`;
+      const store = new PostgresStore(databaseUrl, { schema: planned, poolSize: 2 });
+      const c = await store.pool.connect();
+      try {
+        await store.migrate();
+        await c.query(`SET search_path TO "${planned}"`);
+        // An institution's persons and attainments (each attainment names its study right), as a load leaves them.
+        await c.query(`INSERT INTO records (id, entity, institution, source_system, source_id, version, seq, data, updated_at)
+          SELECT 'r' || n, CASE WHEN n % 40 = 0 THEN 'person' ELSE 'attainment' END, 'lu.lv', 'lais-lu', 'S' || n, 1, n,
+                 CASE WHEN n % 40 = 0 THEN '{}'::jsonb ELSE jsonb_build_object('studyRight', jsonb_build_object('sourceId', 'SR' || (n / 40))) END, now()
+          FROM generate_series(1, 20000) AS n`);
+        const keys = [1, 2, 3, 40, 80].map((n) => ({ entity: n % 40 === 0 ? 'person' : 'attainment', id: `S${n}` }));
+        const plan = async (sql: string, params: unknown[]) => JSON.stringify((await c.query(`EXPLAIN (FORMAT JSON) ${sql}`, params)).rows[0]);
+        const lookUp = () => plan(RECORDS_BY_KEY, [keys.map((k) => k.entity), keys.map(() => 'lu.lv'), keys.map(() => 'lais-lu'), keys.map((k) => k.id)]);
+        const byStudyRight = () => plan(`SELECT id FROM records WHERE entity = $1 AND institution = $2 AND data->'studyRight'->>'sourceId' = $3`, ['attainment', 'lu.lv', 'SR7']);
+        for (const stats of ['before ANALYZE', 'after ANALYZE']) {
+          if (stats === 'after ANALYZE') await c.query('ANALYZE records');
+          const p = await lookUp();
+          assert.doesNotMatch(p, /records_study_right/, `${stats}: ${p}`);
+          assert.match(p, /records_entity_institution_source_system_source_id_key/, `${stats}: ${p}`);
+          assert.match(await byStudyRight(), /records_study_right/, `${stats}: the reader's study-right query keeps its index`);
+        }
+      } finally {
+        c.release();
+        await store.pool.query(`DROP SCHEMA IF EXISTS "${planned}" CASCADE`);
+        await store.close();
       }
     });
 

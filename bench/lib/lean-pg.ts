@@ -27,7 +27,7 @@ const SCHEMA = (s: string) => `
   CREATE TABLE ${s}.records (id text PRIMARY KEY, entity text NOT NULL, institution text NOT NULL, source_system text NOT NULL, source_id text NOT NULL,
     version integer NOT NULL, seq bigint NOT NULL, deleted boolean NOT NULL DEFAULT false, data jsonb NOT NULL, source_updated_at timestamptz,
     UNIQUE (entity, institution, source_system, source_id));
-  CREATE INDEX ON ${s}.records (entity, institution, (data #>> '{studyRight,sourceId}'));
+  CREATE INDEX ON ${s}.records (entity, institution, (data #>> '{studyRight,sourceId}')) WHERE (data #>> '{studyRight,sourceId}') IS NOT NULL;
   CREATE TABLE ${s}.changes (seq bigserial PRIMARY KEY, entity text NOT NULL, institution text NOT NULL, source text NOT NULL, record_id text NOT NULL,
     version integer NOT NULL, op smallint NOT NULL, message_seq bigint, at timestamptz NOT NULL, data jsonb, UNIQUE (record_id, version));
   CREATE INDEX ON ${s}.changes (entity, seq);

@@ -42,3 +42,28 @@ export function sqliteBytes(dir: string): number {
 }
 
 export const COUNTRY_RECORDS = 3_150_000;
+
+/**
+ * CPU time (ms, user + system) used so far by the processes of this machine whose command is
+ * `postgres` (the server and its backends; an ended backend's time is lost) and `beam.smp`
+ * (RabbitMQ), from /proc; undefined where there is no /proc.
+ */
+export function serverCpuMs(): { postgres: number; rabbitmq: number } | undefined {
+  if (!existsSync('/proc/self/stat')) return undefined;
+  const out = { postgres: 0, rabbitmq: 0 };
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const key = comm === 'postgres' ? 'postgres' : comm === 'beam.smp' ? 'rabbitmq' : undefined;
+    if (!key) continue;
+    // Fields after the command: state is the 3rd field of the line, utime and stime the 14th and 15th.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out[key] += ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  }
+  return out;
+}

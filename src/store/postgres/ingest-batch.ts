@@ -231,17 +231,17 @@ export async function pointMessages(c: Client, pointers: Pointer[], t: string): 
  * Lock order, to stay free of deadlocks: first the records (FOR UPDATE, or the unique key of a new
  * one) and the message rows, then (PostgresStore.numberWith) the change-sequence lock, held until COMMIT.
  */
+/** The current records of natural keys (entity, institution, source system, source id: four arrays), locked; by the unique key's index. */
+export const RECORDS_BY_KEY = `SELECT r.* FROM records r JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(e, i, s, l)
+  ON r.entity = u.e AND r.institution = u.i AND r.source_system = u.s AND r.source_id = u.l ORDER BY r.id FOR UPDATE OF r`;
+
 export async function writeRecords(c: Client, inputs: CommitInput[], t: string): Promise<{ steps: (Unnumbered | CommitResult)[]; pointers: Pointer[] }> {
   if (inputs.length === 0) return { steps: [], pointers: [] };
   const keys = [...new Set(inputs.map(naturalKey))].sort();
   const parts = keys.map((k) => JSON.parse(k) as string[]);
   const current = new Map<string, CanonicalRecord>();
   const lock = async (ks: string[][]) => {
-    const rows = await c.query<Row>(
-      `SELECT r.* FROM records r JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(e, i, s, l)
-       ON r.entity = u.e AND r.institution = u.i AND r.source_system = u.s AND r.source_id = u.l ORDER BY r.id FOR UPDATE OF r`,
-      [ks.map((p) => p[0]), ks.map((p) => p[1]), ks.map((p) => p[2]), ks.map((p) => p[3])],
-    );
+    const rows = await c.query<Row>(RECORDS_BY_KEY, [ks.map((p) => p[0]), ks.map((p) => p[1]), ks.map((p) => p[2]), ks.map((p) => p[3])]);
     for (const r of rows.rows) {
       const rec = toRecord(r);
       current.set(naturalKey(rec), rec);
