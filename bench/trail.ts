@@ -242,9 +242,11 @@ async function leanPgRun(batches: LaisBatch[], databaseUrl: string, amqpUrl: str
   const n = total(batches);
   const dir = mkdtempSync(join(tmpdir(), 'hub-bench-trail-pg-'));
   let store: LeanPgStore | undefined;
-  const route = new PgCursorRoute(() => store!, { ...ROUTE, file: join(dir, 'sink.jsonl') }, new Pseudonyms(Buffer.from('bench-pseudonym-secret-0123456789abcdef')));
+  let route: PgCursorRoute | undefined;
   try {
-    store = await LeanPgStore.create(databaseUrl, CLIENTS, (last) => route.notify(last));
+    // Each committed chunk is announced on the route's queue.
+    store = await LeanPgStore.create(databaseUrl, CLIENTS, (last) => route!.notify(last));
+    route = new PgCursorRoute(store, { ...ROUTE, file: join(dir, 'sink.jsonl') }, new Pseudonyms(Buffer.from('bench-pseudonym-secret-0123456789abcdef')));
     await route.connect(amqpUrl);
     const engine = new MappingEngine();
     const servers0 = serverCpuMs();
@@ -284,7 +286,7 @@ async function leanPgRun(batches: LaisBatch[], databaseUrl: string, amqpUrl: str
     }
     return { run, payloads: lines.map((l) => Buffer.from(l)) };
   } finally {
-    await route.close();
+    await route?.close();
     await store?.drop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -297,7 +297,7 @@ export class PgCursorRoute {
   private readonly queue = `benchlean${Math.random().toString(36).slice(2, 10)}`;
 
   constructor(
-    private readonly store: () => LeanPgStore,
+    private readonly store: LeanPgStore,
     private readonly route: RouteSpec,
     private readonly pseudonyms: Pseudonyms,
   ) {}
@@ -308,7 +308,7 @@ export class PgCursorRoute {
     await this.pub.assertQueue(this.queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
     const sub = await this.conn.createChannel();
     await sub.prefetch(256);
-    await this.store().pool.query(`INSERT INTO ${this.store().schema}.route_cursors (route, seq, at) VALUES ($1, 0, now())`, [this.route.id]);
+    await this.store.pool.query(`INSERT INTO ${this.store.schema}.route_cursors (route, seq, at) VALUES ($1, 0, now())`, [this.route.id]);
     await sub.consume(this.queue, (m) => {
       if (!m) return;
       const upTo = Number(JSON.parse(m.content.toString('utf8')).lastSeq);
@@ -343,7 +343,7 @@ export class PgCursorRoute {
   }
 
   private async step(): Promise<void> {
-    const st = this.store();
+    const st = this.store;
     const s = st.schema;
     const rows = (
       await st.pool.query<ChangeRow & { seq: string; message_seq: string | null; at: Date }>(

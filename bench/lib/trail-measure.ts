@@ -48,6 +48,9 @@ export const COUNTRY_RECORDS = 3_150_000;
  * `postgres` (the server and its backends; an ended backend's time is lost) and `beam.smp`
  * (RabbitMQ), from /proc; undefined where there is no /proc.
  */
+/** Clock ticks a second of /proc's times (Linux's USER_HZ, 100 on every architecture Node.js runs on). */
+const USER_HZ = 100;
+
 export function serverCpuMs(): { postgres: number; rabbitmq: number } | undefined {
   if (!existsSync('/proc/self/stat')) return undefined;
   const out = { postgres: 0, rabbitmq: 0 };
@@ -63,7 +66,7 @@ export function serverCpuMs(): { postgres: number; rabbitmq: number } | undefine
     if (!key) continue;
     // Fields after the command: state is the 3rd field of the line, utime and stime the 14th and 15th.
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out[key] += ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    out[key] += ((Number(f[11]) + Number(f[12])) * 1000) / USER_HZ;
   }
   return out;
 }

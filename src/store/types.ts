@@ -154,10 +154,6 @@ export interface MessageHistoryRow {
   detail: string | null;
 }
 
-/**
- * Persistence of the hub. Two implementations (sqlite, postgres) pass one conformance suite
- * (test/conformance/store.suite.ts). Every method is atomic on its own; commit() is one transaction.
- */
 /** What Store.messageTrail reads in one snapshot. */
 export interface MessageTrail {
   history: MessageHistoryRow[];
@@ -165,6 +161,10 @@ export interface MessageTrail {
   attempts: AttemptRow[];
 }
 
+/**
+ * Persistence of the hub. Two implementations (sqlite, postgres) pass one conformance suite
+ * (test/conformance/store.suite.ts). Every method is atomic on its own; commit() is one transaction.
+ */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** SQL access for feature modules that own tables of their own (src/store/sql.ts). */

@@ -41,10 +41,12 @@ const types = {
 /** What ingestBatch's transaction throws to be rolled back and run again (ingest-batch.ts, KEY_TAKEN). */
 const KEY_TAKEN_AGAIN = new Error('an idempotency key was taken by another transaction meanwhile');
 
-/** SQLSTATEs after which the whole transaction is simply run again. */
+/** A message's stored history lines, deliveries and attempts (messageHistory, listDeliveries, listAttempts, messageTrail). */
 const STORED_HISTORY = 'SELECT at, status, detail FROM message_history WHERE message_id = $1 ORDER BY n';
 const DELIVERIES_OF_MESSAGE = 'SELECT * FROM deliveries WHERE message_id = $1 ORDER BY route_id';
 const ATTEMPTS_OF_MESSAGE = 'SELECT * FROM delivery_attempts WHERE message_id = $1 ORDER BY n';
+
+/** SQLSTATEs after which the whole transaction is simply run again. */
 const RETRYABLE = new Set(['40P01' /* deadlock_detected */, '40001' /* serialization_failure */]);
 
 type Client = pg.PoolClient;
